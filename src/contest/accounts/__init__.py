@@ -1,0 +1,1 @@
+"""Accounts: users and roles, database-backed sessions, login throttling, route guards."""

@@ -1,0 +1,75 @@
+"""Sign in, sign out, language switch."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contest.accounts.service import AccountError, Throttle, login, logout
+from contest.domain.roles import CHIEF_JUDGE, FINANCE, JUDGE, ORGANIZER
+from contest.web.auth import SESSION_COOKIE
+from contest.web.guards import EVERYONE, SIGNED_IN
+from contest.web.i18n import LANGUAGES
+
+HOME_BY_ROLE = {ORGANIZER: "/competitions", CHIEF_JUDGE: "/chief", JUDGE: "/judge", FINANCE: "/finance"}
+
+
+def _safe_next(target: str | None, fallback: str) -> str:
+    # Only local paths: an open redirect would let a phishing link bounce through our login.
+    if target and target.startswith("/") and not target.startswith("//") and not urlparse(target).netloc:
+        return target
+    return fallback
+
+
+class AccountController(Controller):
+    @get("/login", opt=EVERYONE)
+    async def login_form(self, next: str | None = None) -> Template:
+        return Template("accounts/login.html", context={"next": next or "", "error": None, "username": ""})
+
+    @post("/login", opt=EVERYONE)
+    async def login_submit(self, request: Request, db: AsyncSession) -> Any:
+        form = await request.form()
+        username = str(form.get("username", ""))
+        password = str(form.get("password", ""))
+        settings = request.app.state.settings
+        throttle = Throttle(settings.login_max_failures, timedelta(minutes=settings.login_window_minutes))
+        ip = request.client.host if request.client else ""
+        try:
+            user, token = await login(db, username, password, ip, request.headers.get("user-agent", ""), throttle, settings.session_days)
+        except AccountError as exc:
+            context = {"next": str(form.get("next", "")), "error": exc.message, "username": username}
+            return Template("accounts/login.html", context=context, status_code=400)
+        target = _safe_next(str(form.get("next", "")), HOME_BY_ROLE.get(user.role, "/"))
+        cookie = Cookie(
+            key=SESSION_COOKIE,
+            value=token,
+            httponly=True,
+            samesite="lax",
+            secure=settings.secure_cookies,
+            max_age=settings.session_days * 86400,
+            path="/",
+        )
+        return Redirect(target, cookies=[cookie])
+
+    @post("/logout", opt=SIGNED_IN)
+    async def logout_submit(self, request: Request, db: AsyncSession) -> Redirect:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            await logout(db, token)
+        response = Redirect("/")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @get("/lang/{code:str}", opt=EVERYONE)
+    async def switch_language(self, request: Request, code: str, next: str | None = None) -> Redirect:
+        language = code if code in LANGUAGES else "zh"
+        referer = urlparse(request.headers.get("referer", "")).path or "/"
+        response = Redirect(_safe_next(next or referer, "/"))
+        response.set_cookie("lang", language, max_age=365 * 86400, path="/", samesite="lax")
+        return response

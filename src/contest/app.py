@@ -1,0 +1,79 @@
+"""create_app(settings) -> Litestar: the one place where plugins, routers and stores are wired."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar, get
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.response import Template
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from contest.accounts.controllers import AccountController
+from contest.db.engine import make_engine, make_session_factory
+from contest.desks.controllers import DESK_HANDLERS
+from contest.events.controllers import CompetitionController, ConflictController, ItemController, PeopleController, UnitController
+from contest.rosters.controllers import RosterController
+from contest.settings import REPO_ROOT, Settings
+from contest.web import templating
+from contest.web.auth import SessionAuthMiddleware
+from contest.web.deps import provide_actor, provide_db
+from contest.web.errors import EXCEPTION_HANDLERS
+from contest.web.guards import EVERYONE, access_guard
+
+
+@get("/healthz", opt=EVERYONE, include_in_schema=False)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/", opt=EVERYONE)
+async def home(state: State) -> Template:
+    from contest.events.service import list_competitions
+
+    async with state.session_factory() as db:
+        competitions = await list_competitions(db)
+    return Template("home.html", context={"competitions": competitions})
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.database_url)
+    state = State({"settings": settings, "engine": engine, "session_factory": make_session_factory(engine)})
+
+    async def dispose_engine() -> None:
+        await engine.dispose()
+
+    logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return Litestar(
+        route_handlers=[
+            home,
+            healthz,
+            AccountController,
+            CompetitionController,
+            ItemController,
+            UnitController,
+            PeopleController,
+            ConflictController,
+            *DESK_HANDLERS,
+            RosterController,
+            create_static_files_router(path="/static", directories=[REPO_ROOT / "static"], opt=EVERYONE),
+        ],
+        state=state,
+        dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor, sync_to_thread=False)},
+        guards=[access_guard],
+        middleware=[DefineMiddleware(SessionAuthMiddleware, exclude=["^/static/", "^/healthz"])],
+        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax"),
+        template_config=TemplateConfig(
+            directory=REPO_ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        on_shutdown=[dispose_engine],
+        debug=settings.debug,
+    )

@@ -1,0 +1,303 @@
+"""Read achievements from the Excel template (Chinese headers) or the JSON form; write the template.
+
+Excel: one row per person. Rows with the same 成绩编号 are one achievement: its 选手 rows are
+the team members (the first is the captain) and its 教练 rows the coaching team. Competition,
+item and result columns may be left blank on the later rows of an achievement; when filled,
+they must agree with the first row. Errors name the sheet, row and column. A file with any
+bad row yields no achievements at all: a half-imported payout list is worse than none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from contest.domain.awards.inputs import (
+    InputError,
+    InputErrors,
+    achievements_from_json,
+    check_achievement,
+    parse_class,
+    parse_date,
+    parse_flag,
+    parse_id_number,
+    parse_kinds,
+    parse_level,
+    parse_result,
+    parse_share,
+    parse_year,
+)
+from contest.domain.awards.model import Achievement, Coach, Competition, Member, Person
+from contest.xlsx.cells import cell_text, set_text
+
+SHEET = "成绩"
+HELP_SHEET = "填写说明"
+
+
+def _required(what: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        text = cell_text(value)
+        if not text:
+            raise InputError(f"{what}不能为空")
+        return text
+    return parse
+
+
+def _optional(value: Any) -> str:
+    return cell_text(value)
+
+
+def _id_number(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise InputError("证件号码须以文本格式填写(数字格式会丢失末位或变成科学计数法)")
+    return parse_id_number(value)
+
+
+def _role(value: Any) -> str:
+    text = cell_text(value)
+    roles = {"选手": "competitor", "competitor": "competitor", "教练": "coach", "coach": "coach"}
+    if text not in roles:
+        raise InputError(f"角色 {text!r} 无效;填 选手 或 教练")
+    return roles[text]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    parse: Callable[[Any], Any]
+    required: bool  # the column must exist in the header row
+    group: bool  # describes the achievement (same on every row of one 成绩编号)
+    width: int
+    help: str
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("id", "成绩编号", _required("成绩编号"), True, False, 12,
+           "同一成绩(一个参赛单元)的选手和教练各占一行,用相同的成绩编号"),
+    Column("competition", "赛事名称", _required("赛事名称"), True, True, 30, "如:第46届世界技能大赛"),
+    Column("level", "赛事级别", parse_level, True, True, 10, "世界 / 国家 / 省级 / 市级"),
+    Column("class", "赛事类别", parse_class, True, True, 10, "一类 / 二类;世界技能大赛可留空"),
+    Column("kinds", "赛事标签", parse_kinds, False, True, 22,
+           "可多个,用逗号分隔:世界技能大赛、世赛中国选拔赛、国家级一类、全国职业技能大赛"),
+    Column("year", "年份", parse_year, True, True, 8, "比赛年份,如 2023"),
+    Column("date", "比赛日期", lambda v: parse_date(v, "比赛日期"), False, True, 12, "可选,如 2023-09-15"),
+    Column("organizer", "主办单位", _optional, False, True, 24, "市级竞赛由主办单位发放奖励时必填"),
+    Column("item", "赛项", _required("赛项"), True, True, 18, "赛项名称,如:焊接"),
+    Column("skill_code", "技能代码", _required("技能代码"), True, True, 14,
+           "职业(工种)或世赛项目的统一代码;不同级别的同一项目必须相同,据此不重复奖励"),
+    Column("result", "成绩", parse_result, True, True, 12,
+           "第1名(或 1)、金牌/银牌/铜牌、优胜奖、国家集训队、省集训队;并列名次照填,如两个第2名"),
+    Column("role", "角色", _role, True, False, 8, "选手 / 教练;团体项目第一名选手为队长"),
+    Column("name", "姓名", _required("姓名"), True, False, 10, ""),
+    Column("id_number", "证件号码", _id_number, True, False, 21, "18 位身份证号,单元格须为文本格式"),
+    Column("unit", "选送单位", _optional, True, False, 24, "选手的选送单位(单位补助发给它)"),
+    Column("employment_region", "就业地区", _optional, False, False, 18,
+           "如:黑龙江省哈尔滨市;按就业地区限定的政策必填"),
+    Column("employee_status", "职工身份", _optional, False, False, 10, "职工 / 学生 / 其他"),
+    Column("birth_date", "出生日期", lambda v: parse_date(v, "出生日期"), False, False, 12,
+           "可选;留空则从身份证号推算"),
+    Column("share", "份额", parse_share, False, False, 8,
+           "可选:团队或教练团队按份额分配时填写(如 60、40);留空即平均分配"),
+    Column("lead", "牵头教练", parse_flag, False, False, 10, "是 / 否;余数(分)归牵头教练,未填则为第一名教练"),
+)
+_BY_HEADER = {c.header: c for c in COLUMNS}
+
+
+def read_results(path: str | Path) -> list[Achievement]:
+    """Achievements from ``.xlsx`` or ``.json``; raises InputErrors listing every problem."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputErrors([InputError(f"JSON 格式错误:{exc.msg}(第 {exc.lineno} 行第 {exc.colno} 列)",
+                                          str(path))]) from None
+        return achievements_from_json(data)
+    if suffix in (".xlsx", ".xlsm"):
+        return read_results_xlsx(path)
+    raise InputErrors([InputError("成绩文件须为 .xlsx 或 .json", str(path))])
+
+
+def _where(sheet: str, row: int, column: Column | None, index: int | None = None) -> str:
+    if column is None:
+        return f"工作表“{sheet}”第 {row} 行"
+    return f"工作表“{sheet}”第 {row} 行“{column.header}”列({get_column_letter(index or 1)})"
+
+
+def read_results_xlsx(path: str | Path) -> list[Achievement]:
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise InputErrors([InputError(f"无法打开 Excel 文件:{exc}", str(path))]) from None
+    try:
+        sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        name = sheet.title
+        errors: list[InputError] = []
+        positions: dict[str, tuple[Column, int]] = {}
+        for index, value in enumerate(header or (), 1):
+            text = cell_text(value).lstrip("*").strip()
+            if text in _BY_HEADER:
+                positions[_BY_HEADER[text].key] = (_BY_HEADER[text], index)
+        for column in COLUMNS:
+            if column.required and column.key not in positions:
+                errors.append(InputError(f"缺少“{column.header}”列(表头须在第 1 行)", _where(name, 1, None)))
+        if errors:
+            raise InputErrors(errors)
+        parsed_rows: list[tuple[int, dict[str, Any]]] = []
+        for row_number, row in enumerate(rows, 2):
+            if row is None or all(cell_text(v) == "" for v in row):
+                continue
+            values: dict[str, Any] = {}
+            for key, (column, index) in positions.items():
+                raw = row[index - 1] if index - 1 < len(row) else None
+                if column.group and column.key != "id" and cell_text(raw) == "":
+                    values[key] = None  # blank: inherits the achievement's first row
+                    continue
+                try:
+                    values[key] = column.parse(raw)
+                except InputError as exc:
+                    errors.append(InputError(exc.message, _where(name, row_number, column, index)))
+                    values[key] = _BAD
+            parsed_rows.append((row_number, values))
+    finally:
+        book.close()
+    achievements = _group(name, parsed_rows, positions, errors)
+    if errors:
+        raise InputErrors(errors)
+    return achievements
+
+
+_BAD = object()
+
+
+def _group(sheet: str, rows: list[tuple[int, dict[str, Any]]],
+           positions: dict[str, tuple[Column, int]], errors: list[InputError]) -> list[Achievement]:
+    groups: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for row_number, values in rows:
+        key = values.get("id")
+        if key is _BAD or key is None:
+            continue
+        groups.setdefault(key, []).append((row_number, values))
+    achievements = []
+    for achievement_id, members in groups.items():
+        first_row, first = members[0]
+        shared: dict[str, Any] = {}
+        for column in COLUMNS:
+            if not column.group or column.key not in positions:
+                continue
+            value = None
+            for row_number, values in members:
+                current = values.get(column.key)
+                if current is None or current is _BAD:
+                    continue
+                if value is None:
+                    value = current
+                elif current != value:
+                    errors.append(InputError(f"与成绩编号 {achievement_id} 的第 {first_row} 行不一致",
+                                             _where(sheet, row_number, column, positions[column.key][1])))
+            if value is None and column.required:
+                if all(values.get(column.key) is not _BAD for _, values in members):
+                    errors.append(InputError(f"{column.header}不能为空",
+                                             _where(sheet, first_row, column, positions[column.key][1])))
+            shared[column.key] = value
+        people: list[Member] = []
+        coaches: list[Coach] = []
+        broken = False
+        for row_number, values in members:
+            if any(v is _BAD for v in values.values()):
+                broken = True
+                continue
+            person = Person(id_number=values["id_number"], name=values["name"],
+                            unit=values.get("unit") or "",
+                            employment_region=values.get("employment_region") or "",
+                            employee_status=values.get("employee_status") or "",
+                            birth_date=values.get("birth_date"))
+            if values["role"] == "competitor":
+                people.append(Member(person=person, share=values.get("share")))
+            else:
+                coaches.append(Coach(person=person, share=values.get("share"),
+                                     lead=bool(values.get("lead"))))
+        rows_text = "、".join(str(r) for r, _ in members)
+        where = f"工作表“{sheet}”成绩编号 {achievement_id}(第 {rows_text} 行)"
+        if not broken and not people:
+            errors.append(InputError("至少要有一行角色为“选手”", where))
+            continue
+        if broken or any(shared.get(c.key) is None for c in COLUMNS if c.group and c.required):
+            continue
+        competition = Competition(name=shared["competition"], level=shared["level"],
+                                  year=shared["year"], competition_class=shared.get("class"),
+                                  kinds=shared.get("kinds") or frozenset(),
+                                  organizer=shared.get("organizer") or "", date=shared.get("date"))
+        achievement = Achievement(id=achievement_id, competition=competition, item=shared["item"],
+                                  skill_code=shared["skill_code"], result=shared["result"],
+                                  members=tuple(people), coaches=tuple(coaches))
+        try:
+            check_achievement(achievement, where)
+        except InputErrors as exc:
+            errors.extend(InputError(e.message, where) for e in exc.errors)
+            continue
+        achievements.append(achievement)
+    return achievements
+
+
+def write_template(path: str | Path) -> None:
+    """The blank results template: Chinese headers, text-formatted ID column, drop-down lists,
+    and a 填写说明 sheet describing every column."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = SHEET
+    bold = Font(bold=True)
+    required_fill = PatternFill("solid", fgColor="FFF2CC")
+    for index, column in enumerate(COLUMNS, 1):
+        cell = sheet.cell(row=1, column=index)
+        set_text(cell, column.header)
+        cell.font = bold
+        if column.required:
+            cell.fill = required_fill
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = column.width
+        if column.key in ("id_number", "skill_code", "id"):
+            for row in range(2, 1002):  # text format, so 18-digit IDs keep every digit
+                sheet.cell(row=row, column=index).number_format = "@"
+    sheet.freeze_panes = "A2"
+    lists = {"level": "世界,国家,省级,市级", "class": "一类,二类", "role": "选手,教练",
+             "employee_status": "职工,学生,其他", "lead": "是,否"}
+    for index, column in enumerate(COLUMNS, 1):
+        if column.key in lists:
+            validation = DataValidation(type="list", formula1=f'"{lists[column.key]}"', allow_blank=True)
+            letter = get_column_letter(index)
+            validation.add(f"{letter}2:{letter}5000")
+            sheet.add_data_validation(validation)
+
+    help_sheet = book.create_sheet(HELP_SHEET)
+    for index, (a, b, c) in enumerate([("列", "是否必填", "说明")] + [
+            (col.header, "必填" if col.required else "可选", col.help) for col in COLUMNS], 1):
+        for position, text in enumerate((a, b, c), 1):
+            set_text(help_sheet.cell(row=index, column=position), text)
+        if index == 1:
+            for position in (1, 2, 3):
+                help_sheet.cell(row=1, column=position).font = bold
+    help_sheet.column_dimensions["A"].width = 12
+    help_sheet.column_dimensions["B"].width = 10
+    help_sheet.column_dimensions["C"].width = 90
+    notes = [
+        "一行一人。同一成绩编号的多行构成一个参赛单元:“选手”行是团队成员(第一行为队长),“教练”行是教练团队。",
+        "赛事名称至技能代码、成绩等列在同一成绩编号的后续行可留空;如填写,须与第一行一致。",
+        "文件中任何一行有错,整个文件都不会导入;错误信息会写明工作表、行号和列名。",
+    ]
+    start = len(COLUMNS) + 3
+    for offset, note in enumerate(notes):
+        set_text(help_sheet.cell(row=start + offset, column=1), note)
+    book.save(path)

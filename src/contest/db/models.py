@@ -1,0 +1,341 @@
+"""SQLAlchemy models. Columns use portable types so the same migrations run on SQLite and PostgreSQL.
+
+Marks and weights are Numeric (Decimal in Python): never float.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class TZDateTime(TypeDecorator):
+    """Timezone-aware UTC timestamps on both backends (SQLite stores them naive; UTC is added back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: use contest.db.models.utcnow()")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+# ---------------------------------------------------------------- accounts
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+    person: Mapped[Person | None] = relationship(lazy="raise")
+
+
+class UserSession(Base):
+    """Server-side sessions in the database, so several processes share logins."""
+
+    __tablename__ = "user_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(TZDateTime())
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+
+class LoginAttempt(Base):
+    """Login throttling lives in the database: the in-process rate limiter counts per process."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"), Index("ix_login_attempts_ip_at", "ip", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditRecord(Base):
+    """Append-only log of every write that matters; each record hashes its predecessor."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    device: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+# ---------------------------------------------------------------- rosters
+
+
+class Unit(Base):
+    """选送单位 / 工作单位."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    code: Mapped[str] = mapped_column(String(50), default="")
+    region: Mapped[str] = mapped_column(String(100), default="")
+    contact: Mapped[str] = mapped_column(String(100), default="")
+
+
+class Person(Base):
+    """Anyone: competitor, coach, judge. 证件号码 identifies a person across competitions and years."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    gender: Mapped[str] = mapped_column(String(4), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), nullable=True, index=True)
+    employment_region: Mapped[str] = mapped_column(String(100), default="")
+    is_employee: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, onupdate=utcnow)
+
+    unit: Mapped[Unit | None] = relationship(lazy="raise")
+
+
+# ---------------------------------------------------------------- competitions
+
+
+class Competition(Base):
+    """赛事."""
+
+    __tablename__ = "competitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(20))  # world / national / provincial / municipal
+    category: Mapped[int] = mapped_column(Integer, default=1)  # 一类 = 1, 二类 = 2
+    policy_id: Mapped[str] = mapped_column(String(100), default="")
+    organizer: Mapped[str] = mapped_column(String(200), default="")
+    start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    show_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+    items: Mapped[list[Item]] = relationship(back_populates="competition", lazy="raise", order_by="Item.id")
+
+
+class Item(Base):
+    """赛项: belongs to one competition, maps to a canonical skill (the key for no double award)."""
+
+    __tablename__ = "items"
+    __table_args__ = (UniqueConstraint("competition_id", "skill_code", name="uq_items_competition_skill"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    skill_code: Mapped[str] = mapped_column(String(50))
+    skill_name: Mapped[str] = mapped_column(String(200))
+    is_team: Mapped[bool] = mapped_column(Boolean, default=False)
+    team_size: Mapped[int] = mapped_column(Integer, default=1)
+    no_ties: Mapped[bool] = mapped_column(Boolean, default=False)
+    excellence_fraction: Mapped[Decimal] = mapped_column(Numeric(4, 3), default=Decimal("0.5"))
+    tie_break: Mapped[list] = mapped_column(JSON, default=lambda: ["practical_score", "practical_time"])
+    status: Mapped[str] = mapped_column(String(20), default="setup")
+    draw_seed: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    drawn_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
+
+    competition: Mapped[Competition] = relationship(back_populates="items", lazy="raise")
+    components: Mapped[list[Component]] = relationship(
+        back_populates="item", lazy="raise", order_by="Component.position", cascade="all, delete-orphan"
+    )
+
+
+class Component(Base):
+    """组成部分: 理论 / 实操 / 答辩, each scored 0-100 and weighted (weights add up to 100)."""
+
+    __tablename__ = "components"
+    __table_args__ = (UniqueConstraint("item_id", "kind", name="uq_components_item_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # theory / practical / oral
+    name: Mapped[str] = mapped_column(String(50))
+    weight: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    item: Mapped[Item] = relationship(back_populates="components", lazy="raise")
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="component", lazy="raise", order_by="Criterion.position", cascade="all, delete-orphan"
+    )
+
+
+class Criterion(Base):
+    """评分项: measurement (测量分, one judge) or judgement (评价分, a panel and an aggregation rule)."""
+
+    __tablename__ = "criteria"
+    __table_args__ = (UniqueConstraint("component_id", "code", name="uq_criteria_component_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    component_id: Mapped[int] = mapped_column(ForeignKey("components.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    max_mark: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    step: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0.5"))
+    kind: Mapped[str] = mapped_column(String(20))  # measurement / judgement
+    panel_size: Mapped[int] = mapped_column(Integer, default=1)
+    aggregation: Mapped[str] = mapped_column(String(20), default="single")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    component: Mapped[Component] = relationship(back_populates="criteria", lazy="raise")
+
+
+class Entry(Base):
+    """参赛单元: one competitor, or one team of 2-3. 参赛号 at registration, 工位号 from the draw."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("item_id", "entry_no", name="uq_entries_item_entry_no"),
+        UniqueConstraint("item_id", "station_no", name="uq_entries_item_station_no"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    entry_no: Mapped[str] = mapped_column(String(30))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    team_name: Mapped[str] = mapped_column(String(200), default="")
+    station_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    unit: Mapped[Unit] = relationship(lazy="raise")
+    members: Mapped[list[EntryMember]] = relationship(
+        back_populates="entry", lazy="raise", order_by="EntryMember.position", cascade="all, delete-orphan"
+    )
+    coaches: Mapped[list[EntryCoach]] = relationship(
+        back_populates="entry", lazy="raise", order_by="EntryCoach.position", cascade="all, delete-orphan"
+    )
+
+
+class EntryMember(Base):
+    __tablename__ = "entry_members"
+    __table_args__ = (UniqueConstraint("entry_id", "person_id", name="uq_entry_members_entry_person"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    entry: Mapped[Entry] = relationship(back_populates="members", lazy="raise")
+    person: Mapped[Person] = relationship(lazy="raise")
+
+
+class EntryCoach(Base):
+    """教练: the coaching team is rewarded like the winner, split by declared shares (equal by default)."""
+
+    __tablename__ = "entry_coaches"
+    __table_args__ = (UniqueConstraint("entry_id", "person_id", name="uq_entry_coaches_entry_person"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
+    share: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    is_lead: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    entry: Mapped[Entry] = relationship(back_populates="coaches", lazy="raise")
+    person: Mapped[Person] = relationship(lazy="raise")
+
+
+class JudgeAssignment(Base):
+    """A judge (or chief judge, 裁判长) on an item's panel."""
+
+    __tablename__ = "judge_assignments"
+    __table_args__ = (UniqueConstraint("item_id", "person_id", name="uq_judge_assignments_item_person"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
+    role: Mapped[str] = mapped_column(String(20), default="judge")  # judge / chief_judge
+    seat: Mapped[int] = mapped_column(Integer, default=0)  # 裁判席位号, shown instead of names
+
+    item: Mapped[Item] = relationship(lazy="raise")
+    person: Mapped[Person] = relationship(lazy="raise")
+
+
+class DeclaredConflict(Base):
+    """回避: a relation a judge declared with a person (competitor or coach); blocks scoring their entries."""
+
+    __tablename__ = "declared_conflicts"
+    __table_args__ = (UniqueConstraint("judge_person_id", "other_person_id", name="uq_declared_conflicts_pair"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    judge_person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    other_person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+    judge: Mapped[Person] = relationship(foreign_keys=[judge_person_id], lazy="raise")
+    other: Mapped[Person] = relationship(foreign_keys=[other_person_id], lazy="raise")
+
+
+class Draw(Base):
+    """抽签 record: the seed and the resulting 工位号 mapping, so the draw can be re-derived and checked."""
+
+    __tablename__ = "draws"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    seed: Mapped[str] = mapped_column(String(64))
+    mapping: Mapped[dict] = mapped_column(JSON)  # entry_no -> station_no
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64), default="")

@@ -1,0 +1,48 @@
+"""Role desks. Live scoring and payouts build on these pages in their own issues."""
+
+from __future__ import annotations
+
+from litestar import Request, get
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contest.events import service
+from contest.web.guards import CHIEF_JUDGES, EVERYONE, FINANCE_DESK, JUDGES
+
+
+@get("/judge", opt=JUDGES)
+async def judge_desk(request: Request, db: AsyncSession) -> Template:
+    """A judge sees assigned items and 工位号 only: never names or units (blind scoring)."""
+    assignments = await service.judge_items(db, request.user.person_id)
+    stations = {}
+    for assignment in assignments:
+        entries = await service.item_entries(db, assignment.item_id)
+        stations[assignment.item_id] = [e.station_no for e in entries if e.station_no is not None]
+    return Template("desks/judge.html", context={"assignments": assignments, "stations": stations})
+
+
+@get("/chief", opt=CHIEF_JUDGES)
+async def chief_desk(request: Request, db: AsyncSession) -> Template:
+    assignments = await service.judge_items(db, request.user.person_id, roles=("chief_judge",))
+    panels = {}
+    for assignment in assignments:
+        judges = await service.item_judges(db, assignment.item_id)
+        matrix = await service.conflict_matrix(db, assignment.item_id)
+        entries = {e.id: e for e in await service.item_entries(db, assignment.item_id)}
+        panels[assignment.item_id] = {"judges": judges, "conflicts": matrix, "entries": entries}
+    return Template("desks/chief.html", context={"assignments": assignments, "panels": panels})
+
+
+@get("/finance", opt=FINANCE_DESK)
+async def finance_desk(db: AsyncSession) -> Template:
+    return Template("desks/finance.html", context={"competitions": await service.list_competitions(db)})
+
+
+@get("/public/competitions/{competition_id:int}", opt=EVERYONE)
+async def public_competition(db: AsyncSession, competition_id: int) -> Template:
+    competition = await service.get_competition(db, competition_id)
+    counts = await service.entry_counts(db, competition_id)
+    return Template("desks/public_competition.html", context={"competition": competition, "counts": counts})
+
+
+DESK_HANDLERS = [judge_desk, chief_desk, finance_desk, public_competition]

@@ -1,0 +1,555 @@
+"""The award engine: achievements + policy + batch settings + ledger -> payout lines.
+
+Pure and deterministic: no I/O, no clock, no dict-order surprises; output is sorted, so the
+same input gives byte-identical JSON. The rules applied, in order:
+
+1. in force: the competition falls within the policy's dates;
+2. tier: the first tier in the file whose level/class/kind/result match (earlier = higher);
+3. amount: fixed, or the batch's choice within 最高 (cap) / 不低于 (floor); out of bounds is
+   an AwardError, never a clamp;
+4. team split: each member the full amount (per_person) or the entry amount split (equal /
+   by_shares, remainder to the captain);
+5. eligibility per member (employment region, 职工 status, age), with the reason;
+6. no double award: per (person, canonical skill) only the best candidate of the batch is
+   paid (highest amount for that person, then the earlier tier, then the higher level);
+7. coaching team and sending unit follow the competitor's kept result;
+8. ledger: top_up pays the difference over what was paid before, skip pays nothing when an
+   equal or higher amount was paid before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from contest.domain.awards.model import (
+    Achievement,
+    AwardResult,
+    BatchSettings,
+    Competition,
+    ExcludedLine,
+    HonourLine,
+    LedgerEntry,
+    PayoutLine,
+    Person,
+)
+from contest.domain.awards.policy import (
+    LEVEL_LABELS,
+    LEVEL_RANK,
+    AmountRule,
+    Eligibility,
+    Policy,
+    Tier,
+)
+from contest.domain.money import Money, split
+
+
+class AwardError(ValueError):
+    """Settings or inputs the engine refuses (e.g. an amount outside its cap or floor)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("无法计算奖励:\n" + "\n".join(problems))
+
+
+_ROLES_IN_SETTINGS = ("competitor", "coach_team", "unit")
+
+
+@dataclass(slots=True)
+class _Candidate:
+    """One member's claim on one achievement, before the no-double-award rule."""
+
+    achievement: Achievement
+    member_index: int
+    tier: Tier
+    amount: Money
+    kept: bool = True
+
+
+def compute_awards(
+    policy: Policy,
+    achievements: Sequence[Achievement],
+    settings: BatchSettings | None = None,
+    ledger: Iterable[LedgerEntry] = (),
+) -> AwardResult:
+    """Apply ``policy`` to ``achievements`` for one payout batch. See the module docstring."""
+    return _Engine(policy, settings or BatchSettings(), ledger).run(achievements)
+
+
+class _Engine:
+    def __init__(self, policy: Policy, settings: BatchSettings, ledger: Iterable[LedgerEntry]) -> None:
+        self.policy = policy
+        self.settings = settings
+        self.ledger_mode = settings.ledger_mode or policy.rules.ledger_mode
+        self.unit_mode = settings.unit_subsidy_mode or policy.rules.unit_subsidy_mode
+        self.problems: list[str] = []
+        self.tier_amounts = self._resolve_tier_amounts()
+        self._check_settings_needs()
+        self.prior: dict[tuple[str, str, str, str], list[LedgerEntry]] = {}
+        for entry in ledger:
+            if entry.policy_id == policy.id:  # each policy keeps its own ledger
+                self.prior.setdefault(entry.key, []).append(entry)
+        self.lines: list[PayoutLine] = []
+        self.excluded: list[ExcludedLine] = []
+        self.honours: list[HonourLine] = []
+        self._match_cache: dict[tuple[str, int | None, frozenset[str], str], Tier | None] = {}
+        self._eligibility_cache: dict[tuple[int, str, str], str | None] = {}
+        self._basis: dict[tuple[str, str], str] = {}
+        self._unit_claims: list[tuple[str, Achievement, Tier, str]] = []
+
+    # --- settings --------------------------------------------------------------------
+    def _resolve_tier_amounts(self) -> dict[tuple[str, str], Money]:
+        amounts: dict[tuple[str, str], Money] = {}
+        for tier in self.policy.tiers:
+            for role in _ROLES_IN_SETTINGS:
+                rule = tier.rule_for(role)
+                if rule is not None:
+                    amounts[(tier.id, role)] = rule.default_amount()
+        for key in sorted(self.settings.amounts):
+            amount = self.settings.amounts[key]
+            tier_id, _, role = key.partition(".")
+            role = role or "competitor"
+            where = f"批次设置 amounts.{key}"
+            try:
+                tier = self.policy.tier(tier_id)
+            except KeyError:
+                self.problems.append(f"{where}: 政策 {self.policy.id} 中没有档次 {tier_id!r}")
+                continue
+            if role not in _ROLES_IN_SETTINGS:
+                self.problems.append(f"{where}: 角色 {role!r} 无效;可用 {tier_id}、{tier_id}.coach_team、{tier_id}.unit")
+                continue
+            if role == "coach_team" and tier.coach_same_as_competitor:
+                self.problems.append(f"{where}: 该档教练团队与选手同等标准,金额随选手,不能单独设定")
+                continue
+            rule = tier.rule_for(role)
+            if rule is None:
+                self.problems.append(f"{where}: 档次 {tier_id} 不奖励 {role}")
+                continue
+            problem = rule.check(amount)
+            if problem:
+                self.problems.append(f"{where}: {problem}")
+                continue
+            amounts[(tier_id, role)] = amount
+        return amounts
+
+    def _check_settings_needs(self) -> None:
+        needs_batch_date = any(
+            e.age_on == "batch_date" and (e.min_age is not None or e.max_age is not None)
+            for e in [self.policy.eligibility] + [t.eligibility for t in self.policy.tiers if t.eligibility]
+        )
+        if needs_batch_date and self.settings.batch_date is None:
+            self.problems.append("批次设置 batch_date: 政策按批次日期计算年龄,须设置批次日期")
+
+    # --- helpers ---------------------------------------------------------------------
+    def _match(self, achievement: Achievement) -> Tier | None:
+        comp = achievement.competition
+        key = (comp.level, comp.competition_class, comp.kinds, achievement.result.key)
+        try:
+            return self._match_cache[key]
+        except KeyError:
+            pass
+        found = None
+        for tier in self.policy.tiers:
+            if tier.matches(*key):
+                found = tier
+                break
+        self._match_cache[key] = found
+        return found
+
+    def _in_force(self, comp: Competition) -> str | None:
+        start, end = self.policy.in_force_from, self.policy.in_force_until
+        if comp.date is not None:
+            if start and comp.date < start:
+                return f"比赛日期 {comp.date.isoformat()} 早于政策施行日期 {start.isoformat()}"
+            if end and comp.date > end:
+                return f"比赛日期 {comp.date.isoformat()} 晚于政策截止日期 {end.isoformat()}"
+            return None
+        # only the year is known: in force when the year overlaps the policy's dates
+        if start and comp.year < start.year:
+            return f"比赛年份 {comp.year} 早于政策施行日期 {start.isoformat()}"
+        if end and comp.year > end.year:
+            return f"比赛年份 {comp.year} 晚于政策截止日期 {end.isoformat()}"
+        return None
+
+    def _ineligible(self, tier: Tier, person: Person, comp: Competition) -> str | None:
+        rule = self.policy.eligibility_for(tier)
+        if rule.is_open:
+            return None
+        has_age = rule.min_age is not None or rule.max_age is not None
+        if not has_age:
+            key = (id(rule), person.employment_region, person.employee_status)
+            if key in self._eligibility_cache:
+                return self._eligibility_cache[key]
+        reasons: list[str] = []
+        if rule.employment_regions:
+            region = person.employment_region
+            wanted = "、".join(rule.employment_regions)
+            if not region:
+                reasons.append(f"就业地区未填写,无法确认(政策要求在 {wanted} 就业)")
+            elif not any(region.startswith(prefix) for prefix in rule.employment_regions):
+                reasons.append(f"就业地区为 {region},不在 {wanted}")
+        if rule.employee_statuses:
+            status = person.employee_status
+            wanted = "、".join(rule.employee_statuses)
+            if status not in rule.employee_statuses:
+                reasons.append(f"职工身份为 {status or '(未填写)'},政策只奖励 {wanted}")
+        if has_age:
+            reasons.extend(self._age_problem(rule, person, comp))
+        reason = None
+        if reasons:
+            reason = ";".join(reasons) + (f"(依据:“{rule.source}”)" if rule.source else "")
+        if not has_age:
+            self._eligibility_cache[key] = reason
+        return reason
+
+    def _age_problem(self, rule: Eligibility, person: Person, comp: Competition) -> list[str]:
+        birth = person.birth_date or birth_date_from_id(person.id_number)
+        if birth is None:
+            return ["出生日期未填写且无法从证件号码推算,无法确认年龄"]
+        if rule.age_on == "batch_date":
+            on = self.settings.batch_date
+            assert on is not None  # checked in _check_settings_needs
+            when = f"批次日期 {on.isoformat()}"
+        else:
+            on = comp.date or date(comp.year, 12, 31)
+            when = f"比赛日期 {on.isoformat()}" if comp.date else f"比赛年度末 {on.isoformat()}"
+        age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+        if rule.min_age is not None and age < rule.min_age:
+            return [f"{when}时年龄 {age} 岁,低于 {rule.min_age} 岁"]
+        if rule.max_age is not None and age > rule.max_age:
+            return [f"{when}时年龄 {age} 岁,超过 {rule.max_age} 岁"]
+        return []
+
+    def _payer(self, tier: Tier, comp: Competition) -> tuple[str, str | None]:
+        payer = self.policy.payers[tier.payer]
+        if payer.from_competition == "organizer":
+            if comp.organizer:
+                return comp.organizer, None
+            return f"{payer.name}(主办单位未填写)", "赛事主办单位未填写,请补充后再付款"
+        return payer.name, None
+
+    def _basis_text(self, tier: Tier, role: str) -> str:
+        key = (tier.id, role)
+        text = self._basis.get(key)
+        if text is None:
+            rule = tier.rule_for(role)
+            assert rule is not None
+            who = {"competitor": "选手", "coach_team": "教练团队", "unit": "选送单位"}[role]
+            same = "(与获奖选手同等标准)" if role == "coach_team" and tier.coach_same_as_competitor else ""
+            text = (f"{self.policy.document}:{tier.title},{who}{rule.describe()}{same}。"
+                    f"原文:“{tier.source}”")
+            self._basis[key] = text
+        return text
+
+    def _exclude(self, status: str, reason: str, role: str, person_id: str, name: str, unit: str,
+                 achievement: Achievement, tier: Tier | None, amount: Money | None) -> None:
+        self.excluded.append(ExcludedLine(
+            status=status, reason=reason, role=role, recipient_id=person_id, recipient_name=name,
+            recipient_unit=unit, achievement_id=achievement.id, competition=achievement.competition.name,
+            item=achievement.item, skill_code=achievement.skill_code, result=achievement.result.label,
+            tier_id=tier.id if tier else "", amount=amount))
+
+    def _pay(self, role: str, person_id: str, name: str, unit: str, achievement: Achievement,
+             tier: Tier, entitled: Money, subject_id: str, basis_role: str,
+             notes: list[str]) -> None:
+        """Emit a payout line for ``entitled``, less what the ledger says was paid before."""
+        comp = achievement.competition
+        if entitled.fen == 0:
+            self._exclude("zero_amount", "本批次设定金额为 0 元,不发放", role, person_id, name, unit,
+                          achievement, tier, entitled)
+            return
+        amount = entitled
+        skill = "" if subject_id.startswith("batch:") else achievement.skill_code
+        earlier = self.prior.get((person_id, role, skill, subject_id))
+        if earlier:
+            paid = Money.from_fen(sum(e.amount.fen for e in earlier))
+            history = ";".join(
+                f"{e.paid_on.isoformat() if e.paid_on else '日期不详'} 批次 {e.batch_id or '不详'} "
+                f"发放 {e.amount.format()} 元"
+                for e in sorted(earlier, key=lambda e: (e.paid_on or date.min, e.batch_id, e.amount.fen)))
+            if paid >= entitled:
+                self._exclude("already_paid",
+                              f"此前已发放 {paid.format()} 元({history}),不低于本次应发 "
+                              f"{entitled.format()} 元,不重复奖励({self.ledger_mode})",
+                              role, person_id, name, unit, achievement, tier, entitled)
+                return
+            if self.ledger_mode == "top_up":
+                amount = entitled - paid
+                notes = notes + [f"本次应发 {entitled.format()} 元,此前已发 {paid.format()} 元"
+                                 f"({history}),补发差额 {amount.format()} 元"]
+            else:
+                notes = notes + [f"此前已发放较低奖励 {paid.format()} 元({history});"
+                                 "skip 模式不抵扣,按本次标准全额发放"]
+        payer, payer_note = self._payer(tier, comp)
+        if payer_note:
+            notes = notes + [payer_note]
+        self.lines.append(PayoutLine(
+            payer=payer, role=role, recipient_id=person_id, recipient_name=name,
+            recipient_unit=unit, amount=amount, entitled=entitled, tier_id=tier.id,
+            basis=self._basis_text(tier, basis_role), achievement_id=achievement.id,
+            competition=comp.name, item=achievement.item, skill_code=achievement.skill_code,
+            result=achievement.result.label, subject_id=subject_id, notes=tuple(notes)))
+
+    # --- the run ---------------------------------------------------------------------
+    def run(self, achievements: Sequence[Achievement]) -> AwardResult:
+        seen: set[str] = set()
+        for achievement in achievements:
+            if achievement.id in seen:
+                self.problems.append(f"成绩编号 {achievement.id!r} 重复")
+            seen.add(achievement.id)
+        for achievement_id in sorted(set(self.settings.achievement_amounts) - seen):
+            self.problems.append(f"批次设置 achievement_amounts.{achievement_id}: 没有这个成绩编号")
+
+        candidates_by_key: dict[tuple[str, str], list[_Candidate]] = {}
+        per_achievement: list[tuple[Achievement, Tier, list[_Candidate], list[str | None]]] = []
+        for achievement in achievements:
+            entry = self._claims(achievement)
+            if entry is None:
+                continue
+            tier, claims, reasons = entry
+            per_achievement.append((achievement, tier, claims, reasons))
+            for claim in claims:
+                if claim is not None:
+                    person = achievement.members[claim.member_index].person
+                    candidates_by_key.setdefault((person.id_number, achievement.skill_code), []).append(claim)
+        if self.problems:
+            raise AwardError(self.problems)
+
+        winners: dict[tuple[str, str], _Candidate] = {}
+        for key, group in candidates_by_key.items():
+            if len(group) == 1 or self.policy.rules.dedup == "none":
+                continue
+            group.sort(key=_candidate_rank)
+            winners[key] = group[0]
+            for other in group[1:]:
+                other.kept = False
+
+        for achievement, tier, claims, reasons in per_achievement:
+            self._emit(achievement, tier, claims, reasons, winners)
+        self._emit_units()
+
+        self.lines.sort(key=PayoutLine.sort_key)
+        self.excluded.sort(key=lambda line: line.sort_key())
+        self.honours.sort(key=lambda line: line.sort_key())
+        return AwardResult(policy_id=self.policy.id, policy_name=self.policy.name,
+                           batch_id=self.settings.batch_id, batch_date=self.settings.batch_date,
+                           ledger_mode=self.ledger_mode, unit_subsidy_mode=self.unit_mode,
+                           lines=self.lines, excluded=self.excluded, honours=self.honours)
+
+    def _claims(self, achievement: Achievement
+                ) -> tuple[Tier, list[_Candidate | None], list[str | None]] | None:
+        """The tier and each member's claim (None when ineligible, with the reason)."""
+        comp = achievement.competition
+        out_of_force = self._in_force(comp)
+        tier = None if out_of_force else self._match(achievement)
+        if tier is None:
+            status = "out_of_force" if out_of_force else "not_covered"
+            reason = out_of_force or (
+                f"{comp.name}({_describe_competition(comp)})的“{achievement.result.label}”"
+                f"不在本政策奖励范围")
+            for member in achievement.members:
+                p = member.person
+                self._exclude(status, reason, "competitor", p.id_number, p.name, p.unit,
+                              achievement, None, None)
+            for coach in achievement.coaches:
+                p = coach.person
+                self._exclude(status, reason, "coach", p.id_number, p.name, p.unit,
+                              achievement, None, None)
+            if achievement.id in self.settings.achievement_amounts:
+                self.problems.append(f"批次设置 achievement_amounts.{achievement.id}: 该成绩不在奖励范围,不能设定金额")
+            return None
+
+        amount = self.tier_amounts[(tier.id, "competitor")]
+        override = self.settings.achievement_amounts.get(achievement.id)
+        if override is not None:
+            problem = tier.competitor.check(override)
+            if problem:
+                self.problems.append(f"批次设置 achievement_amounts.{achievement.id}: {problem}")
+            amount = override
+        shares = self._member_amounts(achievement, amount)
+        claims: list[_Candidate | None] = []
+        reasons: list[str | None] = []
+        for index, member in enumerate(achievement.members):
+            reason = self._ineligible(tier, member.person, comp)
+            reasons.append(reason)
+            claims.append(None if reason else _Candidate(achievement, index, tier, shares[index]))
+        return tier, claims, reasons
+
+    def _member_amounts(self, achievement: Achievement, amount: Money) -> list[Money]:
+        members = achievement.members
+        if len(members) == 1 or self.policy.rules.team_split == "per_person":
+            return [amount] * len(members)
+        if self.policy.rules.team_split == "by_shares" and members[0].share is not None:
+            return split(amount, [m.share for m in members])  # type: ignore[misc]
+        return split(amount, len(members))
+
+    def _emit(self, achievement: Achievement, tier: Tier, claims: list[_Candidate | None],
+              reasons: list[str | None], winners: dict[tuple[str, str], _Candidate]) -> None:
+        kept_members: list[int] = []
+        first_reason = ""
+        team_note = self._team_note(achievement)
+        for index, member in enumerate(achievement.members):
+            person = member.person
+            claim = claims[index]
+            if claim is None:
+                self._exclude("ineligible", reasons[index] or "", "competitor", person.id_number,
+                              person.name, person.unit, achievement, tier,
+                              self._would_be(achievement, tier, index))
+                first_reason = first_reason or (reasons[index] or "")
+                continue
+            if not claim.kept:
+                best = winners[(person.id_number, achievement.skill_code)]
+                reason = self._superseded_reason(achievement, best)
+                self._exclude("superseded", reason, "competitor", person.id_number, person.name,
+                              person.unit, achievement, tier, claim.amount)
+                first_reason = first_reason or reason
+                continue
+            kept_members.append(index)
+            notes = [team_note] if team_note else []
+            self._pay("competitor", person.id_number, person.name, person.unit, achievement, tier,
+                      claim.amount, person.id_number, "competitor", notes)
+            for honour in self.policy.honours:
+                if not honour.tiers or tier.id in honour.tiers:
+                    self.honours.append(HonourLine(
+                        honour_id=honour.id, title=honour.title, source=honour.source,
+                        recipient_id=person.id_number, recipient_name=person.name,
+                        recipient_unit=person.unit, achievement_id=achievement.id,
+                        competition=achievement.competition.name, item=achievement.item,
+                        result=achievement.result.label, tier_id=tier.id))
+
+        subject = "+".join(sorted(m.person.id_number for m in achievement.members))
+        coach_rule = tier.rule_for("coach_team")
+        if coach_rule is not None and achievement.coaches:
+            self._emit_coaches(achievement, tier, kept_members, first_reason, subject)
+        if tier.unit is not None and kept_members:
+            self._collect_units(achievement, tier, kept_members)
+
+    def _would_be(self, achievement: Achievement, tier: Tier, index: int) -> Money:
+        amount = self.settings.achievement_amounts.get(achievement.id,
+                                                       self.tier_amounts[(tier.id, "competitor")])
+        return self._member_amounts(achievement, amount)[index]
+
+    def _team_note(self, achievement: Achievement) -> str:
+        if not achievement.is_team:
+            return ""
+        split_rule = self.policy.rules.team_split
+        n = len(achievement.members)
+        if split_rule == "per_person":
+            return f"团体项目({n}人),每名成员按标准全额奖励"
+        if split_rule == "by_shares" and achievement.members[0].share is not None:
+            ratio = ":".join(_share_text(m.share) for m in achievement.members)
+            return f"团体项目({n}人),按份额 {ratio} 分配本参赛单元奖励,余数归队长"
+        return f"团体项目({n}人),本参赛单元奖励平均分配,余数归队长"
+
+    def _superseded_reason(self, achievement: Achievement, best: _Candidate) -> str:
+        win = best.achievement
+        rule = self.policy.rules.source
+        return (f"同一技能({achievement.skill_code})按最高成绩奖励,不重复奖励:本批次按 "
+                f"{win.competition.name}·{win.item}·{win.result.label}"
+                f"({best.amount.format()} 元,成绩编号 {win.id})奖励"
+                + (f"(依据:“{rule}”)" if rule else ""))
+
+    def _emit_coaches(self, achievement: Achievement, tier: Tier, kept_members: list[int],
+                      member_reason: str, subject: str) -> None:
+        coaches = list(achievement.coaches)
+        lead_index = next((i for i, c in enumerate(coaches) if c.lead), 0)
+        coaches.insert(0, coaches.pop(lead_index))  # the lead takes the fen left over
+        if not kept_members:
+            reason = f"教练团队随获奖选手奖励,选手本项成绩未予奖励:{member_reason}"
+            for coach in coaches:
+                p = coach.person
+                self._exclude("follows_competitor", reason, "coach", p.id_number, p.name, p.unit,
+                              achievement, tier, None)
+            return
+        if tier.coach_same_as_competitor:
+            team_amount = self.settings.achievement_amounts.get(
+                achievement.id, self.tier_amounts[(tier.id, "competitor")])
+        else:
+            team_amount = self.tier_amounts[(tier.id, "coach_team")]
+        mode = self.policy.rules.coach_split
+        n = len(coaches)
+        if mode == "per_person":
+            amounts = [team_amount] * n
+            note = f"教练团队 {n} 人,每人按标准全额奖励"
+        elif mode == "by_shares" and coaches[0].share is not None:
+            amounts = split(team_amount, [c.share for c in coaches])  # type: ignore[misc]
+            ratio = ":".join(_share_text(c.share) for c in coaches)
+            note = (f"教练团队共 {team_amount.format()} 元,{n} 人按份额 {ratio} 分配,"
+                    f"余数归牵头教练 {coaches[0].person.name}")
+        else:
+            amounts = split(team_amount, n)
+            note = (f"教练团队共 {team_amount.format()} 元,{n} 人平均分配,"
+                    f"余数归牵头教练 {coaches[0].person.name}") if n > 1 else ""
+        for coach, amount in zip(coaches, amounts, strict=True):
+            p = coach.person
+            self._pay("coach", p.id_number, p.name, p.unit, achievement, tier, amount, subject,
+                      "coach_team", [note] if note else [])
+
+    def _collect_units(self, achievement: Achievement, tier: Tier, kept_members: list[int]) -> None:
+        by_unit: dict[str, list[str]] = {}
+        for index in kept_members:
+            person = achievement.members[index].person
+            by_unit.setdefault(person.unit, []).append(person.id_number)
+        for unit, ids in by_unit.items():
+            if not unit:
+                self._exclude("ineligible", "选送单位未填写,无法发放单位补助", "unit", "", "", "",
+                              achievement, tier, self.tier_amounts[(tier.id, "unit")])
+                continue
+            self._unit_claims.append((unit, achievement, tier, "+".join(sorted(ids))))
+
+    def _emit_units(self) -> None:
+        claims = self._unit_claims
+        if self.unit_mode == "once_per_unit":
+            # once per unit per batch: the highest subsidy, then the earliest tier, then the id
+            claims.sort(key=lambda c: (c[0], -self.tier_amounts[(c[2].id, "unit")].fen,
+                                       c[2].order, c[1].id))
+            done: dict[str, tuple[Achievement, Tier]] = {}
+            for unit, achievement, tier, _ids in claims:
+                amount = self.tier_amounts[(tier.id, "unit")]
+                if unit in done:
+                    first = done[unit][0]
+                    self._exclude("superseded",
+                                  f"单位补助按“每单位每批次一次”发放,本批次已随成绩编号 {first.id}"
+                                  f"({first.competition.name}·{first.item})补助",
+                                  "unit", unit, unit, unit, achievement, tier, amount)
+                    continue
+                done[unit] = (achievement, tier)
+                self._pay("unit", unit, unit, unit, achievement, tier, amount,
+                          f"batch:{self.settings.batch_id}", "unit", ["单位补助每单位每批次一次"])
+        else:
+            for unit, achievement, tier, ids in claims:
+                self._pay("unit", unit, unit, unit, achievement, tier,
+                          self.tier_amounts[(tier.id, "unit")], ids, "unit", [])
+
+
+def _candidate_rank(candidate: _Candidate) -> tuple[int, int, int, str]:
+    """Best first: most money for this person, then the higher tier in the file, then level."""
+    comp = candidate.achievement.competition
+    return (-candidate.amount.fen, candidate.tier.order, -LEVEL_RANK[comp.level],
+            candidate.achievement.id)
+
+
+def _share_text(share: object) -> str:
+    text = str(share)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _describe_competition(comp: Competition) -> str:
+    klass = {1: "一类", 2: "二类"}.get(comp.competition_class or 0, "")
+    return f"{LEVEL_LABELS[comp.level]}{klass}"
+
+
+def birth_date_from_id(id_number: str) -> date | None:
+    """The birth date in an 18-digit resident ID (digits 7-14), or None."""
+    if len(id_number) != 18 or not id_number[:17].isdigit():
+        return None
+    try:
+        return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        return None
+
+
+def check_amount(rule: AmountRule, amount: Money) -> str | None:
+    """Exposed for callers (the payout-batch service) that validate an amount as it is typed."""
+    return rule.check(amount)

@@ -1,0 +1,302 @@
+"""Plain data in and out of the award engine, with a deterministic JSON form.
+
+Inputs: achievements (who achieved what, where), batch settings, and the ledger of earlier
+payouts. Outputs: payout lines, excluded lines (ineligible, superseded, already paid, out of
+scope: every one with its reason, never a silent drop), and non-cash honours.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from contest.domain.money import Money, to_chinese_capital
+
+MEDAL_PLACES = {"gold": 1, "silver": 2, "bronze": 3}
+MEDAL_LABELS = {"gold": "金牌", "silver": "银牌", "bronze": "铜牌"}
+SQUAD_LABELS = {"national": "入选国家集训队", "provincial": "入选省集训队"}
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id_number: str  # 证件号码: the key for a person across competitions and years
+    name: str
+    unit: str = ""  # 选送单位
+    employment_region: str = ""  # 就业地区, e.g. "黑龙江省哈尔滨市"
+    employee_status: str = ""  # 职工身份, e.g. "职工", "学生"
+    birth_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    person: Person
+    share: Decimal | None = None  # declared share of a per-entry team amount
+
+
+@dataclass(frozen=True, slots=True)
+class Coach:
+    person: Person
+    share: Decimal | None = None
+    lead: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Competition:
+    name: str
+    level: str  # world / national / provincial / municipal
+    year: int
+    competition_class: int | None = None  # 1 一类, 2 二类
+    kinds: frozenset[str] = frozenset()  # worldskills, national_class1, ...
+    organizer: str = ""  # 主办单位: pays some tiers (技能兴威 市级一类)
+    date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One of: a place (1..N; a medal is stored with its place), 优胜奖, or a squad selection."""
+
+    place: int | None = None
+    medal: str | None = None
+    excellence: bool = False
+    squad: str | None = None
+
+    @property
+    def key(self) -> str:
+        if self.place is not None:
+            return f"place:{self.place}"
+        if self.excellence:
+            return "excellence"
+        return f"squad:{self.squad}"
+
+    @property
+    def label(self) -> str:
+        if self.medal:
+            return f"{MEDAL_LABELS[self.medal]}(第{self.place}名)"
+        if self.place is not None:
+            return f"第{self.place}名"
+        if self.excellence:
+            return "优胜奖"
+        return SQUAD_LABELS[self.squad or ""]
+
+
+@dataclass(frozen=True, slots=True)
+class Achievement:
+    id: str
+    competition: Competition
+    item: str  # 赛项 as named by the competition
+    skill_code: str  # canonical skill (职业/工种 or WorldSkills skill): the no-double-award key
+    result: Result
+    members: tuple[Member, ...]  # one for an individual item; the first is the team captain
+    coaches: tuple[Coach, ...] = ()
+
+    @property
+    def is_team(self) -> bool:
+        return len(self.members) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSettings:
+    """Choices made for one payout batch.
+
+    ``amounts`` maps "tier-id" (the competitor amount), "tier-id.coach_team" or "tier-id.unit"
+    to the amount chosen within the tier's cap/floor; ``achievement_amounts`` sets the
+    competitor amount of one achievement (by its id). Unset amounts take the tier default.
+    """
+
+    batch_id: str = ""
+    batch_date: date | None = None
+    amounts: dict[str, Money] = field(default_factory=dict)
+    achievement_amounts: dict[str, Money] = field(default_factory=dict)
+    unit_subsidy_mode: str | None = None  # None: the policy's rule
+    ledger_mode: str | None = None  # None: the policy's rule
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One amount paid by a policy in an earlier batch."""
+
+    policy_id: str
+    batch_id: str
+    paid_on: date | None
+    recipient_id: str
+    role: str  # competitor / coach / unit
+    skill_code: str
+    subject_id: str  # whose achievement it was for (the competitor's id, or members joined by +)
+    amount: Money
+    tier_id: str = ""
+    achievement_id: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.recipient_id, self.role, self.skill_code, self.subject_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "policy_id": self.policy_id, "batch_id": self.batch_id,
+            "paid_on": self.paid_on.isoformat() if self.paid_on else None,
+            "recipient_id": self.recipient_id, "role": self.role, "skill_code": self.skill_code,
+            "subject_id": self.subject_id, "amount": self.amount.plain(), "tier_id": self.tier_id,
+            "achievement_id": self.achievement_id,
+        }
+
+
+@dataclass(slots=True)
+class PayoutLine:
+    payer: str
+    role: str  # competitor / coach / unit
+    recipient_id: str  # 证件号码, or the unit's name
+    recipient_name: str
+    recipient_unit: str
+    amount: Money  # paid in this batch
+    entitled: Money  # the award before deducting earlier payouts
+    tier_id: str
+    basis: str  # the tier, quoting the policy clause
+    achievement_id: str
+    competition: str
+    item: str
+    skill_code: str
+    result: str
+    subject_id: str
+    notes: tuple[str, ...] = ()
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (self.payer, self.achievement_id, _ROLE_ORDER[self.role], self.recipient_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "payer": self.payer, "role": self.role, "recipient_id": self.recipient_id,
+            "recipient_name": self.recipient_name, "recipient_unit": self.recipient_unit,
+            "amount": self.amount.plain(), "entitled": self.entitled.plain(),
+            "tier_id": self.tier_id, "basis": self.basis, "achievement_id": self.achievement_id,
+            "competition": self.competition, "item": self.item, "skill_code": self.skill_code,
+            "result": self.result, "subject_id": self.subject_id, "notes": list(self.notes),
+        }
+
+
+@dataclass(slots=True)
+class ExcludedLine:
+    """A would-be recipient who is not paid, and why."""
+
+    status: str  # ineligible / superseded / already_paid / not_covered / out_of_force
+    reason: str
+    role: str
+    recipient_id: str
+    recipient_name: str
+    recipient_unit: str
+    achievement_id: str
+    competition: str
+    item: str
+    skill_code: str
+    result: str
+    tier_id: str = ""
+    amount: Money | None = None  # what it would have been, when a tier applied
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (self.achievement_id, _ROLE_ORDER[self.role], self.recipient_id, self.status)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status, "reason": self.reason, "role": self.role,
+            "recipient_id": self.recipient_id, "recipient_name": self.recipient_name,
+            "recipient_unit": self.recipient_unit, "achievement_id": self.achievement_id,
+            "competition": self.competition, "item": self.item, "skill_code": self.skill_code,
+            "result": self.result, "tier_id": self.tier_id,
+            "amount": self.amount.plain() if self.amount is not None else None,
+        }
+
+
+@dataclass(slots=True)
+class HonourLine:
+    honour_id: str
+    title: str
+    source: str
+    recipient_id: str
+    recipient_name: str
+    recipient_unit: str
+    achievement_id: str
+    competition: str
+    item: str
+    result: str
+    tier_id: str
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (self.achievement_id, self.recipient_id, self.honour_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "honour_id": self.honour_id, "title": self.title, "source": self.source,
+            "recipient_id": self.recipient_id, "recipient_name": self.recipient_name,
+            "recipient_unit": self.recipient_unit, "achievement_id": self.achievement_id,
+            "competition": self.competition, "item": self.item, "result": self.result,
+            "tier_id": self.tier_id,
+        }
+
+
+_ROLE_ORDER = {"competitor": 0, "coach": 1, "unit": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class PayerTotal:
+    payer: str
+    lines: int
+    total: Money
+
+    def to_json(self) -> dict[str, Any]:
+        return {"payer": self.payer, "lines": self.lines, "total": self.total.plain(),
+                "total_capital": to_chinese_capital(self.total)}
+
+
+@dataclass(slots=True)
+class AwardResult:
+    policy_id: str
+    policy_name: str
+    batch_id: str
+    batch_date: date | None
+    ledger_mode: str
+    unit_subsidy_mode: str
+    lines: list[PayoutLine]
+    excluded: list[ExcludedLine]
+    honours: list[HonourLine]
+
+    def payer_totals(self) -> list[PayerTotal]:
+        totals: dict[str, list[int]] = {}
+        for line in self.lines:
+            entry = totals.setdefault(line.payer, [0, 0])
+            entry[0] += 1
+            entry[1] += line.amount.fen
+        return [PayerTotal(payer, count, Money.from_fen(fen))
+                for payer, (count, fen) in sorted(totals.items())]
+
+    @property
+    def total(self) -> Money:
+        return Money.from_fen(sum(line.amount.fen for line in self.lines))
+
+    def ledger_entries(self) -> list[LedgerEntry]:
+        """What this batch pays, in the form the next batch reads as its ledger."""
+        return [LedgerEntry(policy_id=self.policy_id, batch_id=self.batch_id,
+                            paid_on=self.batch_date, recipient_id=line.recipient_id,
+                            role=line.role, skill_code=line.skill_code,
+                            subject_id=line.subject_id, amount=line.amount,
+                            tier_id=line.tier_id, achievement_id=line.achievement_id)
+                for line in self.lines]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "policy_id": self.policy_id, "policy_name": self.policy_name,
+            "batch_id": self.batch_id,
+            "batch_date": self.batch_date.isoformat() if self.batch_date else None,
+            "ledger_mode": self.ledger_mode, "unit_subsidy_mode": self.unit_subsidy_mode,
+            "total": self.total.plain(), "total_capital": to_chinese_capital(self.total),
+            "payers": [t.to_json() for t in self.payer_totals()],
+            "lines": [line.to_json() for line in self.lines],
+            "excluded": [line.to_json() for line in self.excluded],
+            "honours": [line.to_json() for line in self.honours],
+            "ledger_entries": [entry.to_json() for entry in self.ledger_entries()],
+        }
+
+    def to_json(self) -> str:
+        """Deterministic: the same input gives byte-identical output (sorted keys, stable order)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True, indent=1) + "\n"

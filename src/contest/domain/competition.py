@@ -1,0 +1,42 @@
+"""Competitions and items: the vocabulary (levels, classes, item lifecycle)."""
+
+from __future__ import annotations
+
+LEVELS = {"world": "世界", "national": "国家", "provincial": "省", "municipal": "市"}
+CATEGORIES = {1: "一类", 2: "二类"}
+ITEM_STATUSES = {
+    "setup": "筹备",
+    "scoring": "评分中",
+    "submitted": "已提交",
+    "locked": "已锁定",
+    "revealed": "已解密",
+    "published": "已公示",
+    "final": "已确认",
+}
+MAX_TEAM_SIZE = 3
+
+
+def validate_competition(name: str, year: int | None, level: str, category: int | None) -> list[str]:
+    errors = []
+    if not name.strip():
+        errors.append("赛事名称不能为空")
+    if year is None or not 2000 <= year <= 2100:
+        errors.append("年度应为 2000 到 2100 之间的年份")
+    if level not in LEVELS:
+        errors.append(f"级别「{level}」无效,应为 世界/国家/省/市")
+    if category not in CATEGORIES:
+        errors.append("类别应为 一类 或 二类")
+    return errors
+
+
+def validate_item(name: str, skill_code: str, skill_name: str, is_team: bool, team_size: int | None) -> list[str]:
+    errors = []
+    if not name.strip():
+        errors.append("赛项名称不能为空")
+    if not skill_code.strip():
+        errors.append("职业(工种)代码不能为空:它是跨赛事认定“同一项目”的依据")
+    if not skill_name.strip():
+        errors.append("职业(工种)名称不能为空")
+    if is_team and (team_size is None or not 2 <= team_size <= MAX_TEAM_SIZE):
+        errors.append(f"团队赛项的团队人数应为 2 到 {MAX_TEAM_SIZE} 人")
+    return errors

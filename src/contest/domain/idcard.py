@@ -1,0 +1,64 @@
+"""证件号码 (ID numbers): validation of the 18-digit 居民身份证 and masking for display.
+
+Other documents (passport, 港澳台 permits) are accepted as given, normalised to upper case;
+only numbers that look like a mainland resident ID (17 digits + digit/X) get the check-digit test.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+_RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
+_ANY_ID = re.compile(r"^[0-9A-Z()（）-]{5,30}$")
+
+
+class IdNumberError(ValueError):
+    """An ID number that cannot be right; the message is Chinese and names the problem."""
+
+
+def normalise(raw: object) -> str:
+    text = "" if raw is None else str(raw)
+    return text.strip().replace(" ", "").upper()
+
+
+def check_digit(first17: str) -> str:
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK[total % 11]
+
+
+def validate(raw: object) -> str:
+    """Return the normalised number or raise IdNumberError with a Chinese message."""
+    number = normalise(raw)
+    if not number:
+        raise IdNumberError("证件号码不能为空")
+    if len(number) == 18 and number[:17].isdigit():
+        if not _RESIDENT_ID.match(number):
+            raise IdNumberError(f"证件号码 {mask(number)} 格式不正确")
+        expected = check_digit(number[:17])
+        if number[17] != expected:
+            raise IdNumberError(f"证件号码 {mask(number)} 校验位错误(应为 {expected})")
+        return number
+    if number.isdigit() and len(number) in (15, 17, 19):
+        raise IdNumberError(f"证件号码 {mask(number)} 位数不正确(居民身份证应为 18 位)")
+    if not _ANY_ID.match(number):
+        raise IdNumberError("证件号码格式不正确")
+    return number
+
+
+def is_valid(raw: object) -> bool:
+    try:
+        validate(raw)
+    except IdNumberError:
+        return False
+    return True
+
+
+def mask(number: str | None) -> str:
+    """3710**********1234: keep the first 4 and last 4 characters, hide the rest."""
+    if not number:
+        return ""
+    if len(number) <= 8:
+        return number[:1] + "*" * (len(number) - 1)
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]

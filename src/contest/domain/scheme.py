@@ -1,0 +1,138 @@
+"""Scoring schemes (评分方案): components with weights, criteria with max marks, steps and kinds.
+
+Validation lives here so the setup form, the Excel import and later the scoring service agree.
+All numbers are Decimal; every message is Chinese and names the component or criterion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+COMPONENT_KINDS: dict[str, str] = {"theory": "理论", "practical": "实操", "oral": "答辩"}
+CRITERION_KINDS: dict[str, str] = {"measurement": "测量分", "judgement": "评价分"}
+AGGREGATIONS: dict[str, str] = {
+    "single": "单人评分",
+    "mean": "平均分",
+    "trimmed_mean": "去掉最高最低分后平均",
+    "median": "中位数",
+    "worldskills": "世赛评价分(0-3分)",
+}
+HUNDRED = Decimal(100)
+
+
+@dataclass
+class CriterionSpec:
+    code: str
+    name: str
+    max_mark: Decimal
+    step: Decimal = Decimal("0.5")
+    kind: str = "measurement"
+    panel_size: int = 1
+    aggregation: str = "single"
+
+
+@dataclass
+class ComponentSpec:
+    kind: str
+    weight: Decimal
+    name: str = ""
+    criteria: list[CriterionSpec] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.name or COMPONENT_KINDS.get(self.kind, self.kind)
+
+
+def parse_decimal(raw: object, what: str) -> Decimal:
+    """Decimal from a form or cell value, with a Chinese error naming the field."""
+    if isinstance(raw, float):
+        raw = repr(raw)  # Excel numbers arrive as floats; repr keeps 0.1 as "0.1"
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"{what}「{raw}」不是有效数字") from None
+    if not value.is_finite():
+        raise ValueError(f"{what}「{raw}」不是有效数字")
+    return value
+
+
+def validate_scheme(components: list[ComponentSpec]) -> list[str]:
+    """All problems with a scheme, each a Chinese sentence; an empty list means it is valid."""
+    errors: list[str] = []
+    if not components:
+        return ["评分方案至少需要一个组成部分(理论、实操或答辩)"]
+    seen_kinds: set[str] = set()
+    for component in components:
+        label = component.label
+        if component.kind not in COMPONENT_KINDS:
+            errors.append(f"组成部分类型「{component.kind}」无效,应为 理论/实操/答辩")
+        if component.kind in seen_kinds:
+            errors.append(f"组成部分「{label}」重复")
+        seen_kinds.add(component.kind)
+        if component.weight <= 0 or component.weight > HUNDRED:
+            errors.append(f"组成部分「{label}」的权重 {component.weight} 应在 0 到 100 之间")
+        errors.extend(_criteria_errors(component))
+    total_weight = sum((c.weight for c in components), Decimal(0))
+    if total_weight != HUNDRED:
+        errors.append(f"各组成部分权重之和为 {_plain(total_weight)},应为 100")
+    return errors
+
+
+def _criteria_errors(component: ComponentSpec) -> list[str]:
+    label = component.label
+    if not component.criteria:
+        return [f"组成部分「{label}」没有评分项"]
+    errors: list[str] = []
+    codes: set[str] = set()
+    for criterion in component.criteria:
+        where = f"「{label}」评分项「{criterion.code} {criterion.name}」"
+        if not criterion.code:
+            errors.append(f"「{label}」有评分项缺少编号")
+        if criterion.code in codes:
+            errors.append(f"{where}编号重复")
+        codes.add(criterion.code)
+        if criterion.max_mark <= 0:
+            errors.append(f"{where}的满分应大于 0")
+        if criterion.step <= 0:
+            errors.append(f"{where}的步长应大于 0")
+        elif criterion.max_mark > 0 and criterion.max_mark % criterion.step != 0:
+            errors.append(f"{where}的满分 {_plain(criterion.max_mark)} 不是步长 {_plain(criterion.step)} 的整数倍")
+        if criterion.kind not in CRITERION_KINDS:
+            errors.append(f"{where}的类型「{criterion.kind}」无效,应为 测量分/评价分")
+            continue
+        if criterion.aggregation not in AGGREGATIONS:
+            errors.append(f"{where}的汇总方式「{criterion.aggregation}」无效")
+            continue
+        errors.extend(_panel_errors(criterion, where))
+    total = sum((c.max_mark for c in component.criteria), Decimal(0))
+    if total != HUNDRED:
+        errors.append(f"组成部分「{label}」各评分项满分之和为 {_plain(total)},应为 100")
+    return errors
+
+
+def _panel_errors(criterion: CriterionSpec, where: str) -> list[str]:
+    if criterion.kind == "measurement":
+        if criterion.panel_size != 1 or criterion.aggregation != "single":
+            return [f"{where}是测量分,应由一名裁判评分(裁判人数 1,汇总方式 单人评分)"]
+        return []
+    if criterion.aggregation == "single":
+        return [f"{where}是评价分,汇总方式不能是单人评分"]
+    if criterion.panel_size < 2:
+        return [f"{where}是评价分,裁判人数至少为 2"]
+    if criterion.aggregation == "worldskills" and criterion.panel_size != 3:
+        return [f"{where}采用世赛评价分,裁判人数应为 3"]
+    if criterion.aggregation == "trimmed_mean" and criterion.panel_size < 5:
+        return [f"{where}去掉最高最低分需要至少 5 名裁判"]
+    return []
+
+
+def _plain(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+def default_aggregation(kind: str, panel_size: int) -> str:
+    if kind == "measurement":
+        return "single"
+    return "trimmed_mean" if panel_size >= 5 else "mean"

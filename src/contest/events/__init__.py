@@ -1,0 +1,1 @@
+"""Competition setup: competitions, items and schemes, units, people, judges, conflicts, the draw."""

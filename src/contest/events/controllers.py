@@ -1,0 +1,236 @@
+"""Organizer pages for competition setup. Thin: parse the form, call a service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contest.audit.service import Actor
+from contest.events.policy_choices import available_policies
+from contest.errors import ContestError
+from contest.events import forms, service
+from contest.web.guards import ORGANIZERS
+from contest.xlsx.draw_export import draw_workbook
+
+
+def _errors(exc: ContestError) -> list[str]:
+    return [exc.message, *exc.details]
+
+
+class CompetitionController(Controller):
+    path = "/competitions"
+    opt = ORGANIZERS
+
+    async def _page(self, db: AsyncSession, competition_id: int, errors: list[str] | None = None, status: int = 200) -> Template:
+        competition = await service.get_competition(db, competition_id)
+        context = {
+            "competition": competition,
+            "counts": await service.entry_counts(db, competition_id),
+            "policies": available_policies(),
+            "errors": errors or [],
+        }
+        return Template("events/competition.html", context=context, status_code=status)
+
+    @get("/")
+    async def index(self, db: AsyncSession) -> Template:
+        context = {"competitions": await service.list_competitions(db), "policies": available_policies(), "errors": []}
+        return Template("events/competitions.html", context=context)
+
+    @post("/")
+    async def create(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
+        try:
+            competition = await service.save_competition(db, actor, forms.competition_form(await request.form()))
+        except ContestError as exc:
+            context = {"competitions": await service.list_competitions(db), "policies": available_policies(), "errors": _errors(exc)}
+            return Template("events/competitions.html", context=context, status_code=exc.status_code)
+        return Redirect(f"/competitions/{competition.id}")
+
+    @get("/{competition_id:int}")
+    async def show(self, db: AsyncSession, competition_id: int) -> Template:
+        return await self._page(db, competition_id)
+
+    @post("/{competition_id:int}")
+    async def update(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Any:
+        try:
+            await service.save_competition(db, actor, forms.competition_form(await request.form()), competition_id)
+        except ContestError as exc:
+            await db.rollback()
+            return await self._page(db, competition_id, _errors(exc), exc.status_code)
+        return Redirect(f"/competitions/{competition_id}")
+
+    @post("/{competition_id:int}/items")
+    async def create_item(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Any:
+        try:
+            item = await service.save_item(db, actor, competition_id, forms.item_form(await request.form()))
+        except ContestError as exc:
+            await db.rollback()
+            return await self._page(db, competition_id, _errors(exc), exc.status_code)
+        return Redirect(f"/items/{item.id}")
+
+
+class ItemController(Controller):
+    path = "/items/{item_id:int}"
+    opt = ORGANIZERS
+
+    async def _page(self, db: AsyncSession, item_id: int, errors: list[str] | None = None, status: int = 200, notice: str = "") -> Template:
+        item = await service.get_item(db, item_id)
+        entries = await service.item_entries(db, item_id)
+        judges = await service.item_judges(db, item_id)
+        matrix = await service.conflict_matrix(db, item_id)
+        context = {
+            "item": item,
+            "entries": entries,
+            "judges": judges,
+            "conflicts": matrix,
+            "entry_by_id": {e.id: e for e in entries},
+            "draw": await service.latest_draw(db, item_id),
+            "errors": errors or [],
+            "notice": notice,
+            "judge_roles": service.JUDGE_ROLES,
+            "blank_rows": range(max(3, 12 - sum(len(c.criteria) for c in item.components))),
+        }
+        return Template("events/item.html", context=context, status_code=status)
+
+    async def _act(self, db: AsyncSession, item_id: int, action: Any) -> Any:
+        """Run a write; on a refused input re-render the item page with the messages."""
+        try:
+            await action()
+        except ContestError as exc:
+            await db.rollback()
+            return await self._page(db, item_id, _errors(exc), exc.status_code)
+        return Redirect(f"/items/{item_id}")
+
+    @get("/")
+    async def show(self, db: AsyncSession, item_id: int) -> Template:
+        return await self._page(db, item_id)
+
+    @get("/criterion-row", opt=ORGANIZERS)
+    async def criterion_row(self, item_id: int) -> Template:
+        return Template("events/_criterion_row.html", context={"c": None, "component_kind": "practical"})
+
+    @post("/")
+    async def update(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
+        form = await request.form()
+
+        async def action() -> None:
+            item = await service.get_item(db, item_id)
+            await service.save_item(db, actor, item.competition_id, forms.item_form(form), item_id)
+
+        return await self._act(db, item_id, action)
+
+    @post("/scheme")
+    async def save_scheme(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
+        form = await request.form()
+
+        async def action() -> None:
+            await service.save_scheme(db, actor, item_id, forms.scheme_form(form))
+
+        return await self._act(db, item_id, action)
+
+    @post("/judges")
+    async def assign_judge(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
+        form = await request.form()
+
+        async def action() -> None:
+            person = await service.person_by_id_number(db, str(form.get("id_number", "")))
+            await service.assign_judge(db, actor, item_id, person, str(form.get("role", "judge")))
+
+        return await self._act(db, item_id, action)
+
+    @post("/judges/{assignment_id:int}/delete")
+    async def remove_judge(self, db: AsyncSession, actor: Actor, item_id: int, assignment_id: int) -> Any:
+        return await self._act(db, item_id, lambda: service.unassign_judge(db, actor, item_id, assignment_id))
+
+    @post("/draw")
+    async def draw(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
+        form = await request.form()
+        return await self._act(db, item_id, lambda: service.run_draw(db, actor, item_id, str(form.get("seed", ""))))
+
+    @get("/draw.xlsx")
+    async def draw_export(self, db: AsyncSession, item_id: int) -> Response:
+        item = await service.get_item(db, item_id)
+        entries = await service.item_entries(db, item_id)
+        draw = await service.latest_draw(db, item_id)
+        content = draw_workbook(item, entries, draw)
+        filename = f"draw-item-{item.id}.xlsx"
+        return Response(
+            content,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+
+class UnitController(Controller):
+    path = "/units"
+    opt = ORGANIZERS
+
+    @get("/")
+    async def index(self, db: AsyncSession) -> Template:
+        return Template("events/units.html", context={"units": await service.list_units(db), "errors": []})
+
+    @post("/")
+    async def create(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
+        form = await request.form()
+        try:
+            await service.save_unit(
+                db, actor, str(form.get("name", "")), str(form.get("code", "")), str(form.get("region", "")), str(form.get("contact", ""))
+            )
+        except ContestError as exc:
+            await db.rollback()
+            context = {"units": await service.list_units(db), "errors": _errors(exc)}
+            return Template("events/units.html", context=context, status_code=exc.status_code)
+        return Redirect("/units")
+
+
+class PeopleController(Controller):
+    path = "/people"
+    opt = ORGANIZERS
+
+    async def _page(self, db: AsyncSession, q: str = "", errors: list[str] | None = None, status: int = 200) -> Template:
+        context = {"people": await service.search_people(db, q), "units": await service.list_units(db), "q": q, "errors": errors or []}
+        return Template("events/people.html", context=context, status_code=status)
+
+    @get("/")
+    async def index(self, db: AsyncSession, q: str = "") -> Template:
+        return await self._page(db, q)
+
+    @post("/")
+    async def save(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
+        try:
+            await service.save_person(db, actor, forms.person_form(await request.form()))
+        except ContestError as exc:
+            await db.rollback()
+            return await self._page(db, "", _errors(exc), exc.status_code)
+        return Redirect("/people")
+
+
+class ConflictController(Controller):
+    path = "/conflicts"
+    opt = ORGANIZERS
+
+    async def _page(self, db: AsyncSession, errors: list[str] | None = None, status: int = 200) -> Template:
+        return Template("events/conflicts.html", context={"conflicts": await service.list_conflicts(db), "errors": errors or []}, status_code=status)
+
+    @get("/")
+    async def index(self, db: AsyncSession) -> Template:
+        return await self._page(db)
+
+    @post("/")
+    async def declare(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
+        form = await request.form()
+        try:
+            judge = await service.person_by_id_number(db, str(form.get("judge_id_number", "")))
+            other = await service.person_by_id_number(db, str(form.get("other_id_number", "")))
+            await service.declare_conflict(db, actor, judge, other, str(form.get("reason", "")))
+        except ContestError as exc:
+            await db.rollback()
+            return await self._page(db, _errors(exc), exc.status_code)
+        return Redirect("/conflicts")
+
+    @post("/{conflict_id:int}/delete")
+    async def remove(self, db: AsyncSession, actor: Actor, conflict_id: int) -> Redirect:
+        await service.remove_conflict(db, actor, conflict_id)
+        return Redirect("/conflicts")

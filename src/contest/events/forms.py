@@ -1,0 +1,142 @@
+"""Turn submitted HTML forms into service inputs; parse problems become Chinese messages."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from contest.domain.scheme import ComponentSpec, CriterionSpec, default_aggregation, parse_decimal
+from contest.errors import Invalid
+from contest.events.service import CompetitionForm, ItemForm, PersonForm
+
+
+def _text(form: Any, key: str) -> str:
+    return str(form.get(key, "") or "").strip()
+
+
+def _int(form: Any, key: str, label: str, errors: list[str], default: int | None = None) -> int | None:
+    raw = _text(form, key)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        errors.append(f"{label}「{raw}」不是整数")
+        return default
+
+
+def _date(form: Any, key: str, label: str, errors: list[str]) -> date | None:
+    raw = _text(form, key)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors.append(f"{label}「{raw}」不是有效日期(格式 YYYY-MM-DD)")
+        return None
+
+
+def _flag(form: Any, key: str) -> bool:
+    return _text(form, key) in ("1", "on", "true", "yes")
+
+
+def competition_form(form: Any) -> CompetitionForm:
+    errors: list[str] = []
+    parsed = CompetitionForm(
+        name=_text(form, "name"),
+        year=_int(form, "year", "年度", errors),
+        level=_text(form, "level"),
+        category=_int(form, "category", "类别", errors),
+        policy_id=_text(form, "policy_id"),
+        organizer=_text(form, "organizer"),
+        start_date=_date(form, "start_date", "开始日期", errors),
+        end_date=_date(form, "end_date", "结束日期", errors),
+        show_provisional=_flag(form, "show_provisional"),
+    )
+    if errors:
+        raise Invalid("赛事信息有误", details=errors)
+    return parsed
+
+
+def item_form(form: Any) -> ItemForm:
+    errors: list[str] = []
+    is_team = _text(form, "is_team") == "1"
+    fraction = Decimal("0.5")
+    raw_fraction = _text(form, "excellence_fraction")
+    if raw_fraction:
+        try:
+            fraction = parse_decimal(raw_fraction, "优胜奖比例")
+        except ValueError as exc:
+            errors.append(str(exc))
+    parsed = ItemForm(
+        name=_text(form, "name"),
+        skill_code=_text(form, "skill_code"),
+        skill_name=_text(form, "skill_name"),
+        is_team=is_team,
+        team_size=_int(form, "team_size", "团队人数", errors, default=2 if is_team else 1),
+        no_ties=_flag(form, "no_ties"),
+        excellence_fraction=fraction,
+    )
+    if errors:
+        raise Invalid("赛项信息有误", details=errors)
+    return parsed
+
+
+def person_form(form: Any) -> PersonForm:
+    errors: list[str] = []
+    parsed = PersonForm(
+        id_number=_text(form, "id_number"),
+        name=_text(form, "name"),
+        unit_id=_int(form, "unit_id", "单位", errors),
+        gender=_text(form, "gender"),
+        phone=_text(form, "phone"),
+        employment_region=_text(form, "employment_region"),
+        is_employee=_flag(form, "is_employee"),
+    )
+    if errors:
+        raise Invalid("人员信息有误", details=errors)
+    return parsed
+
+
+CRITERION_FIELDS = ("crit_component", "crit_code", "crit_name", "crit_max", "crit_step", "crit_kind", "crit_panel", "crit_agg")
+
+
+def scheme_form(form: Any) -> list[ComponentSpec]:
+    """Weights per component kind plus one row per criterion; blank rows are ignored."""
+    errors: list[str] = []
+    components: dict[str, ComponentSpec] = {}
+    for kind in ("theory", "practical", "oral"):
+        raw = _text(form, f"weight_{kind}")
+        if raw:
+            try:
+                components[kind] = ComponentSpec(kind=kind, weight=parse_decimal(raw, "权重"))
+            except ValueError as exc:
+                errors.append(str(exc))
+    columns = {name: form.getall(name) if hasattr(form, "getall") else form.get(name, []) for name in CRITERION_FIELDS}
+    rows = len(columns["crit_code"])
+    if any(len(values) != rows for values in columns.values()):
+        raise Invalid("评分项表格不完整,请刷新页面后重试")
+    for i in range(rows):
+        code = str(columns["crit_code"][i]).strip()
+        name = str(columns["crit_name"][i]).strip()
+        if not code and not name:
+            continue
+        row = f"第 {i + 1} 行评分项"
+        kind = str(columns["crit_component"][i])
+        if kind not in components:
+            errors.append(f"{row}「{code}」所属组成部分没有填写权重")
+            continue
+        try:
+            max_mark = parse_decimal(columns["crit_max"][i], f"{row}满分")
+            step = parse_decimal(columns["crit_step"][i] or "0.5", f"{row}步长")
+            panel = int(str(columns["crit_panel"][i] or "1"))
+        except ValueError as exc:
+            errors.append(str(exc) if "有效数字" in str(exc) else f"{row}裁判人数不是整数")
+            continue
+        criterion_kind = str(columns["crit_kind"][i]) or "measurement"
+        aggregation = str(columns["crit_agg"][i]) or default_aggregation(criterion_kind, panel)
+        components[kind].criteria.append(CriterionSpec(code, name, max_mark, step, criterion_kind, panel, aggregation))
+    if errors:
+        raise Invalid("评分方案无效", details=errors)
+    return list(components.values())

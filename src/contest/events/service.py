@@ -1,0 +1,473 @@
+"""Setup services: each write is validated, audited and committed in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from contest.audit.service import Actor, record
+from contest.db.models import (
+    Competition,
+    Component,
+    Criterion,
+    DeclaredConflict,
+    Draw,
+    Entry,
+    EntryCoach,
+    EntryMember,
+    Item,
+    JudgeAssignment,
+    Person,
+    Unit,
+    utcnow,
+)
+from contest.domain import idcard
+from contest.domain.competition import validate_competition, validate_item
+from contest.domain.conflicts import EntryFacts, JudgeFacts, conflict_reasons
+from contest.domain.draw import draw_stations, new_seed
+from contest.domain.scheme import ComponentSpec, CriterionSpec, validate_scheme
+from contest.errors import Conflict, Invalid, NotFound
+
+# ---------------------------------------------------------------- competitions
+
+
+@dataclass
+class CompetitionForm:
+    name: str
+    year: int | None
+    level: str
+    category: int | None
+    policy_id: str = ""
+    organizer: str = ""
+    start_date: date | None = None
+    end_date: date | None = None
+    show_provisional: bool = False
+
+    def errors(self) -> list[str]:
+        errors = validate_competition(self.name, self.year, self.level, self.category)
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors.append("结束日期不能早于开始日期")
+        return errors
+
+
+async def list_competitions(db: AsyncSession) -> list[Competition]:
+    return list((await db.execute(select(Competition).order_by(Competition.year.desc(), Competition.id.desc()))).scalars())
+
+
+async def get_competition(db: AsyncSession, competition_id: int) -> Competition:
+    competition = (
+        await db.execute(select(Competition).where(Competition.id == competition_id).options(selectinload(Competition.items)))
+    ).scalar_one_or_none()
+    if competition is None:
+        raise NotFound(f"赛事 {competition_id} 不存在")
+    return competition
+
+
+async def save_competition(db: AsyncSession, actor: Actor, form: CompetitionForm, competition_id: int | None = None) -> Competition:
+    errors = form.errors()
+    if errors:
+        raise Invalid("赛事信息有误", details=errors)
+    if competition_id is None:
+        competition = Competition()
+        db.add(competition)
+    else:
+        competition = await get_competition(db, competition_id)
+    for key, value in form.__dict__.items():
+        setattr(competition, key, value.strip() if isinstance(value, str) else value)
+    await db.flush()
+    await record(db, actor, "competition.save", "competition", competition.id, {k: v for k, v in form.__dict__.items()})
+    await db.commit()
+    return competition
+
+
+# ---------------------------------------------------------------- items and schemes
+
+
+@dataclass
+class ItemForm:
+    name: str
+    skill_code: str
+    skill_name: str
+    is_team: bool = False
+    team_size: int | None = 1
+    no_ties: bool = False
+    excellence_fraction: Decimal = Decimal("0.5")
+
+    def errors(self) -> list[str]:
+        errors = validate_item(self.name, self.skill_code, self.skill_name, self.is_team, self.team_size)
+        if not Decimal(0) <= self.excellence_fraction <= Decimal(1):
+            errors.append("优胜奖比例应在 0 到 1 之间(例如 0.5 表示前一半)")
+        return errors
+
+
+async def get_item(db: AsyncSession, item_id: int) -> Item:
+    item = (
+        await db.execute(
+            select(Item)
+            .where(Item.id == item_id)
+            .options(
+                selectinload(Item.competition),
+                selectinload(Item.components).selectinload(Component.criteria),
+            )
+        )
+    ).scalar_one_or_none()
+    if item is None:
+        raise NotFound(f"赛项 {item_id} 不存在")
+    return item
+
+
+async def save_item(db: AsyncSession, actor: Actor, competition_id: int, form: ItemForm, item_id: int | None = None) -> Item:
+    errors = form.errors()
+    if errors:
+        raise Invalid("赛项信息有误", details=errors)
+    await get_competition(db, competition_id)
+    clash = await db.execute(
+        select(Item.id).where(Item.competition_id == competition_id, Item.skill_code == form.skill_code.strip(), Item.id != (item_id or 0))
+    )
+    if clash.first():
+        raise Conflict(f"本赛事已有职业(工种)代码为「{form.skill_code}」的赛项")
+    if item_id is None:
+        item = Item(competition_id=competition_id)
+        db.add(item)
+    else:
+        item = await get_item(db, item_id)
+        if item.competition_id != competition_id:
+            raise NotFound(f"赛项 {item_id} 不属于赛事 {competition_id}")
+        if item.status != "setup" and item.is_team != form.is_team:
+            raise Conflict("评分开始后不能修改个人/团队类型")
+    item.name = form.name.strip()
+    item.skill_code = form.skill_code.strip()
+    item.skill_name = form.skill_name.strip()
+    item.is_team = form.is_team
+    item.team_size = form.team_size if form.is_team and form.team_size else 1
+    item.no_ties = form.no_ties
+    item.excellence_fraction = form.excellence_fraction
+    await db.flush()
+    await record(db, actor, "item.save", "item", item.id, {**form.__dict__, "competition_id": competition_id})
+    await db.commit()
+    return item
+
+
+def scheme_of(item: Item) -> list[ComponentSpec]:
+    return [
+        ComponentSpec(
+            kind=c.kind,
+            weight=c.weight,
+            name=c.name,
+            criteria=[CriterionSpec(k.code, k.name, k.max_mark, k.step, k.kind, k.panel_size, k.aggregation) for k in c.criteria],
+        )
+        for c in item.components
+    ]
+
+
+def apply_scheme(item: Item, components: list[ComponentSpec]) -> None:
+    """Replace the item's scheme in memory (the caller validated it and owns the transaction)."""
+    item.components.clear()
+    for position, spec in enumerate(components):
+        component = Component(kind=spec.kind, name=spec.label, weight=spec.weight, position=position)
+        component.criteria = [
+            Criterion(
+                code=c.code,
+                name=c.name,
+                max_mark=c.max_mark,
+                step=c.step,
+                kind=c.kind,
+                panel_size=c.panel_size,
+                aggregation=c.aggregation,
+                position=i,
+            )
+            for i, c in enumerate(spec.criteria)
+        ]
+        item.components.append(component)
+
+
+async def save_scheme(db: AsyncSession, actor: Actor, item_id: int, components: list[ComponentSpec]) -> Item:
+    item = await get_item(db, item_id)
+    if item.status != "setup":
+        raise Conflict("评分已开始,评分方案不能再修改")
+    errors = validate_scheme(components)
+    if errors:
+        raise Invalid("评分方案无效", details=errors)
+    apply_scheme(item, components)
+    await db.flush()
+    summary = [{"kind": c.kind, "weight": str(c.weight), "criteria": [k.code for k in c.criteria]} for c in components]
+    await record(db, actor, "item.scheme", "item", item.id, {"components": summary})
+    await db.commit()
+    return await get_item(db, item_id)
+
+
+# ---------------------------------------------------------------- units and people
+
+
+async def list_units(db: AsyncSession) -> list[Unit]:
+    return list((await db.execute(select(Unit).order_by(Unit.name))).scalars())
+
+
+async def save_unit(db: AsyncSession, actor: Actor, name: str, code: str = "", region: str = "", contact: str = "", unit_id: int | None = None) -> Unit:
+    name = name.strip()
+    if not name:
+        raise Invalid("单位名称不能为空")
+    clash = await db.execute(select(Unit.id).where(Unit.name == name, Unit.id != (unit_id or 0)))
+    if clash.first():
+        raise Conflict(f"单位「{name}」已存在")
+    unit = Unit() if unit_id is None else await db.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"单位 {unit_id} 不存在")
+    unit.name, unit.code, unit.region, unit.contact = name, code.strip(), region.strip(), contact.strip()
+    db.add(unit)
+    await db.flush()
+    await record(db, actor, "unit.save", "unit", unit.id, {"name": name, "code": code, "region": region})
+    await db.commit()
+    return unit
+
+
+async def search_people(db: AsyncSession, query: str = "", limit: int = 200) -> list[Person]:
+    statement = select(Person).options(selectinload(Person.unit)).order_by(Person.name).limit(limit)
+    if query.strip():
+        like = f"%{query.strip()}%"
+        statement = statement.where(or_(Person.name.like(like), Person.id_number.like(like)))
+    return list((await db.execute(statement)).scalars())
+
+
+@dataclass
+class PersonForm:
+    id_number: str
+    name: str
+    unit_id: int | None = None
+    gender: str = ""
+    phone: str = ""
+    employment_region: str = ""
+    is_employee: bool = False
+
+
+async def save_person(db: AsyncSession, actor: Actor, form: PersonForm) -> Person:
+    """Create or update the person with this 证件号码 (people are keyed by it)."""
+    errors = []
+    try:
+        number = idcard.validate(form.id_number)
+    except idcard.IdNumberError as exc:
+        errors.append(str(exc))
+        number = ""
+    if not form.name.strip():
+        errors.append("姓名不能为空")
+    if form.gender not in ("", "男", "女"):
+        errors.append("性别应为 男 或 女")
+    if form.unit_id is not None and await db.get(Unit, form.unit_id) is None:
+        errors.append(f"单位 {form.unit_id} 不存在")
+    if errors:
+        raise Invalid("人员信息有误", details=errors)
+    person = (await db.execute(select(Person).where(Person.id_number == number))).scalar_one_or_none()
+    if person is None:
+        person = Person(id_number=number)
+        db.add(person)
+    person.name = form.name.strip()
+    person.unit_id = form.unit_id
+    person.gender = form.gender
+    person.phone = form.phone.strip()
+    person.employment_region = form.employment_region.strip()
+    person.is_employee = form.is_employee
+    await db.flush()
+    await record(db, actor, "person.save", "person", person.id, {"name": person.name, "unit_id": form.unit_id})
+    await db.commit()
+    return person
+
+
+async def person_by_id_number(db: AsyncSession, raw: str) -> Person:
+    try:
+        number = idcard.validate(raw)
+    except idcard.IdNumberError as exc:
+        raise Invalid(str(exc)) from None
+    person = (await db.execute(select(Person).where(Person.id_number == number))).scalar_one_or_none()
+    if person is None:
+        raise NotFound(f"证件号码为 {idcard.mask(number)} 的人员不存在,请先在“人员”中添加或导入")
+    return person
+
+
+# ---------------------------------------------------------------- entries
+
+
+async def item_entries(db: AsyncSession, item_id: int) -> list[Entry]:
+    statement = (
+        select(Entry)
+        .where(Entry.item_id == item_id)
+        .options(
+            selectinload(Entry.unit),
+            selectinload(Entry.members).selectinload(EntryMember.person),
+            selectinload(Entry.coaches).selectinload(EntryCoach.person),
+        )
+        .order_by(Entry.station_no.is_(None), Entry.station_no, Entry.entry_no)
+    )
+    return list((await db.execute(statement)).scalars())
+
+
+async def entry_counts(db: AsyncSession, competition_id: int) -> dict[int, int]:
+    rows = await db.execute(
+        select(Entry.item_id, func.count()).join(Item, Item.id == Entry.item_id).where(Item.competition_id == competition_id).group_by(Entry.item_id)
+    )
+    return {item_id: count for item_id, count in rows.all()}
+
+
+# ---------------------------------------------------------------- judges and conflicts
+
+JUDGE_ROLES = {"judge": "裁判", "chief_judge": "裁判长"}
+
+
+async def item_judges(db: AsyncSession, item_id: int) -> list[JudgeAssignment]:
+    statement = (
+        select(JudgeAssignment)
+        .where(JudgeAssignment.item_id == item_id)
+        .options(selectinload(JudgeAssignment.person).selectinload(Person.unit))
+        .order_by(JudgeAssignment.role.desc(), JudgeAssignment.seat)
+    )
+    return list((await db.execute(statement)).scalars())
+
+
+async def assign_judge(db: AsyncSession, actor: Actor, item_id: int, person: Person, role: str) -> JudgeAssignment:
+    if role not in JUDGE_ROLES:
+        raise Invalid(f"裁判角色「{role}」无效,应为 裁判 或 裁判长")
+    item = await get_item(db, item_id)
+    existing = (
+        await db.execute(select(JudgeAssignment).where(JudgeAssignment.item_id == item.id, JudgeAssignment.person_id == person.id))
+    ).scalar_one_or_none()
+    if existing is not None:
+        if existing.role == role:
+            return existing
+        existing.role = role
+        assignment = existing
+    else:
+        seat = (await db.execute(select(func.coalesce(func.max(JudgeAssignment.seat), 0)).where(JudgeAssignment.item_id == item.id))).scalar_one()
+        assignment = JudgeAssignment(item_id=item.id, person_id=person.id, role=role, seat=seat + 1)
+        db.add(assignment)
+    await db.flush()
+    await record(db, actor, "judge.assign", "item", item.id, {"person_id": person.id, "role": role, "seat": assignment.seat})
+    await db.commit()
+    return assignment
+
+
+async def unassign_judge(db: AsyncSession, actor: Actor, item_id: int, assignment_id: int) -> None:
+    assignment = await db.get(JudgeAssignment, assignment_id)
+    if assignment is None or assignment.item_id != item_id:
+        raise NotFound("该裁判分配不存在")
+    item = await get_item(db, item_id)
+    if item.status not in ("setup",):
+        raise Conflict("评分已开始,不能移除裁判")
+    await db.delete(assignment)
+    await record(db, actor, "judge.unassign", "item", item_id, {"person_id": assignment.person_id})
+    await db.commit()
+
+
+async def declare_conflict(db: AsyncSession, actor: Actor, judge: Person, other: Person, reason: str) -> DeclaredConflict:
+    if judge.id == other.id:
+        raise Invalid("不能申报与本人回避")
+    if not reason.strip():
+        raise Invalid("请填写回避原因(如:亲属关系、师徒关系)")
+    existing = (
+        await db.execute(
+            select(DeclaredConflict).where(DeclaredConflict.judge_person_id == judge.id, DeclaredConflict.other_person_id == other.id)
+        )
+    ).scalar_one_or_none()
+    conflict = existing or DeclaredConflict(judge_person_id=judge.id, other_person_id=other.id)
+    conflict.reason = reason.strip()
+    db.add(conflict)
+    await db.flush()
+    await record(db, actor, "conflict.declare", "person", judge.id, {"other_person_id": other.id, "reason": conflict.reason})
+    await db.commit()
+    return conflict
+
+
+async def list_conflicts(db: AsyncSession) -> list[DeclaredConflict]:
+    statement = select(DeclaredConflict).options(selectinload(DeclaredConflict.judge), selectinload(DeclaredConflict.other)).order_by(DeclaredConflict.id)
+    return list((await db.execute(statement)).scalars())
+
+
+async def remove_conflict(db: AsyncSession, actor: Actor, conflict_id: int) -> None:
+    conflict = await db.get(DeclaredConflict, conflict_id)
+    if conflict is None:
+        raise NotFound("该回避申报不存在")
+    await db.delete(conflict)
+    await record(db, actor, "conflict.remove", "person", conflict.judge_person_id, {"other_person_id": conflict.other_person_id})
+    await db.commit()
+
+
+async def conflict_matrix(db: AsyncSession, item_id: int) -> dict[int, dict[int, list[str]]]:
+    """judge assignment id -> entry id -> reasons, only where there is a conflict."""
+    judges = await item_judges(db, item_id)
+    entries = await item_entries(db, item_id)
+    declared = await db.execute(
+        select(DeclaredConflict.judge_person_id, DeclaredConflict.other_person_id).where(
+            DeclaredConflict.judge_person_id.in_([j.person_id for j in judges])
+        )
+    )
+    by_judge: dict[int, set[int]] = {}
+    for judge_person_id, other_id in declared.all():
+        by_judge.setdefault(judge_person_id, set()).add(other_id)
+    facts = {
+        e.id: EntryFacts(
+            unit_id=e.unit_id,
+            member_person_ids=frozenset(m.person_id for m in e.members),
+            member_unit_ids=frozenset(m.person.unit_id for m in e.members if m.person.unit_id),
+            coach_person_ids=frozenset(c.person_id for c in e.coaches),
+        )
+        for e in entries
+    }
+    matrix: dict[int, dict[int, list[str]]] = {}
+    for judge in judges:
+        judge_facts = JudgeFacts(judge.person_id, judge.person.unit_id, frozenset(by_judge.get(judge.person_id, set())))
+        for entry_id, entry_facts in facts.items():
+            reasons = conflict_reasons(judge_facts, entry_facts)
+            if reasons:
+                matrix.setdefault(judge.id, {})[entry_id] = reasons
+    return matrix
+
+
+# ---------------------------------------------------------------- the draw
+
+
+async def run_draw(db: AsyncSession, actor: Actor, item_id: int, seed: str | None = None) -> Draw:
+    item = await get_item(db, item_id)
+    if item.status != "setup":
+        raise Conflict("评分已开始,不能重新抽签")
+    entries = await item_entries(db, item_id)
+    if not entries:
+        raise Invalid("该赛项还没有参赛单元,无法抽签")
+    seed = (seed or "").strip() or new_seed()
+    if len(seed) > 64:
+        raise Invalid("抽签种子不能超过 64 个字符")
+    mapping = draw_stations([e.entry_no for e in entries], seed)
+    # Clear first: the unique (item, station) constraint would trip over a half-applied swap.
+    for entry in entries:
+        entry.station_no = None
+    await db.flush()
+    for entry in entries:
+        entry.station_no = mapping[entry.entry_no]
+    draw = Draw(item_id=item.id, seed=seed, mapping=mapping, created_by=actor.username)
+    db.add(draw)
+    item.draw_seed = seed
+    item.drawn_at = utcnow()
+    await db.flush()
+    await record(db, actor, "item.draw", "item", item.id, {"seed": seed, "entries": len(entries)})
+    await db.commit()
+    return draw
+
+
+async def latest_draw(db: AsyncSession, item_id: int) -> Draw | None:
+    return (await db.execute(select(Draw).where(Draw.item_id == item_id).order_by(Draw.id.desc()).limit(1))).scalar_one_or_none()
+
+
+async def judge_items(db: AsyncSession, person_id: int | None, roles: tuple[str, ...] = ("judge", "chief_judge")) -> list[JudgeAssignment]:
+    if person_id is None:
+        return []
+    statement = (
+        select(JudgeAssignment)
+        .where(JudgeAssignment.person_id == person_id, JudgeAssignment.role.in_(roles))
+        .options(selectinload(JudgeAssignment.item).selectinload(Item.competition))
+        .order_by(JudgeAssignment.item_id)
+    )
+    return list((await db.execute(statement)).scalars())
+
+

@@ -1,0 +1,7 @@
+"""Placeholder until the roster import lands (being written now)."""
+
+from litestar import Controller
+
+
+class RosterController(Controller):
+    path = "/competitions/{competition_id:int}/import"

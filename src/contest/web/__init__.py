@@ -1,0 +1,1 @@
+"""Web plumbing shared by capabilities: templating, i18n, guards, errors, dependencies."""
