@@ -105,3 +105,17 @@ def post_form(client: TestClient, path: str, data: dict | None = None, files: di
     """POST a form with the CSRF token, as a browser would."""
     token = client.cookies.get("csrftoken") or csrf_token(client, "/")
     return client.post(path, data={**(data or {}), "_csrf_token": token}, files=files, follow_redirects=False, **kwargs)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+    from tests.services import pg
+
+    if not pg.available():
+        require_or_skip("CONTEST_REQUIRE_SERVICES", f"PostgreSQL not reachable at {pg.ADMIN_DSN}")
+    name, url = pg.create_database()
+    try:
+        yield url
+    finally:
+        pg.drop_database(name)

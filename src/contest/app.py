@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from litestar import Litestar, get
+from litestar import Litestar, Router, get
 from litestar.config.csrf import CSRFConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from contest import __version__
 from contest.accounts.controllers import AccountController
 from contest.db.engine import make_engine, make_session_factory
 from contest.desks.controllers import DESK_HANDLERS
@@ -74,6 +77,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             directory=REPO_ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure
         ),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        openapi_config=OpenAPIConfig(
+            title="contest",
+            version=__version__,
+            render_plugins=[JsonRenderPlugin()],
+            openapi_router=Router(path="/schema", route_handlers=[], opt=EVERYONE),
+        ),
         on_shutdown=[dispose_engine],
         debug=settings.debug,
     )

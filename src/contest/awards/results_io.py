@@ -78,6 +78,7 @@ class Column:
     group: bool  # describes the achievement (same on every row of one 成绩编号)
     width: int
     help: str
+    may_be_blank: bool = False  # the column must exist, but a cell may be left empty
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -85,7 +86,8 @@ COLUMNS: tuple[Column, ...] = (
            "同一成绩(一个参赛单元)的选手和教练各占一行,用相同的成绩编号"),
     Column("competition", "赛事名称", _required("赛事名称"), True, True, 30, "如:第46届世界技能大赛"),
     Column("level", "赛事级别", parse_level, True, True, 10, "世界 / 国家 / 省级 / 市级"),
-    Column("class", "赛事类别", parse_class, True, True, 10, "一类 / 二类;世界技能大赛可留空"),
+    Column("class", "赛事类别", parse_class, True, True, 10, "一类 / 二类;世界技能大赛可留空",
+           may_be_blank=True),
     Column("kinds", "赛事标签", parse_kinds, False, True, 22,
            "可多个,用逗号分隔:世界技能大赛、世赛中国选拔赛、国家级一类、全国职业技能大赛"),
     Column("year", "年份", parse_year, True, True, 8, "比赛年份,如 2023"),
@@ -207,7 +209,7 @@ def _group(sheet: str, rows: list[tuple[int, dict[str, Any]]],
                 elif current != value:
                     errors.append(InputError(f"与成绩编号 {achievement_id} 的第 {first_row} 行不一致",
                                              _where(sheet, row_number, column, positions[column.key][1])))
-            if value is None and column.required:
+            if value is None and column.required and not column.may_be_blank:
                 if all(values.get(column.key) is not _BAD for _, values in members):
                     errors.append(InputError(f"{column.header}不能为空",
                                              _where(sheet, first_row, column, positions[column.key][1])))
@@ -234,7 +236,8 @@ def _group(sheet: str, rows: list[tuple[int, dict[str, Any]]],
         if not broken and not people:
             errors.append(InputError("至少要有一行角色为“选手”", where))
             continue
-        if broken or any(shared.get(c.key) is None for c in COLUMNS if c.group and c.required):
+        if broken or any(shared.get(c.key) is None for c in COLUMNS
+                         if c.group and c.required and not c.may_be_blank):
             continue
         competition = Competition(name=shared["competition"], level=shared["level"],
                                   year=shared["year"], competition_class=shared.get("class"),

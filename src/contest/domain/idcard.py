@@ -40,7 +40,8 @@ def validate(raw: object) -> str:
         if number[17] != expected:
             raise IdNumberError(f"证件号码 {mask(number)} 校验位错误(应为 {expected})")
         return number
-    if number.isdigit() and len(number) in (15, 17, 19):
+    looks_resident = number.rstrip("X").isdigit() and len(number.rstrip("X")) >= 15
+    if looks_resident:  # digits (and X) of the wrong length: a mistyped 居民身份证 number
         raise IdNumberError(f"证件号码 {mask(number)} 位数不正确(居民身份证应为 18 位)")
     if not _ANY_ID.match(number):
         raise IdNumberError("证件号码格式不正确")

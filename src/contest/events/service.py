@@ -166,24 +166,29 @@ def scheme_of(item: Item) -> list[ComponentSpec]:
 
 
 def apply_scheme(item: Item, components: list[ComponentSpec]) -> None:
-    """Replace the item's scheme in memory (the caller validated it and owns the transaction)."""
-    item.components.clear()
-    for position, spec in enumerate(components):
-        component = Component(kind=spec.kind, name=spec.label, weight=spec.weight, position=position)
-        component.criteria = [
-            Criterion(
-                code=c.code,
-                name=c.name,
-                max_mark=c.max_mark,
-                step=c.step,
-                kind=c.kind,
-                panel_size=c.panel_size,
-                aggregation=c.aggregation,
-                position=i,
-            )
-            for i, c in enumerate(spec.criteria)
-        ]
-        item.components.append(component)
+    """Make the item's scheme equal to ``components`` (validated by the caller), in memory.
+
+    Rows are matched by component kind and criterion code and updated in place, so ids stay
+    stable and no unique key is briefly held twice inside one flush.
+    """
+    existing = {c.kind: c for c in item.components}
+    item.components[:] = [
+        _merge_component(existing.get(spec.kind) or Component(kind=spec.kind), spec, position)
+        for position, spec in enumerate(components)
+    ]
+
+
+def _merge_component(component: Component, spec: ComponentSpec, position: int) -> Component:
+    component.name, component.weight, component.position = spec.label, spec.weight, position
+    existing = {c.code: c for c in component.criteria}
+    merged = []
+    for i, c in enumerate(spec.criteria):
+        criterion = existing.get(c.code) or Criterion(code=c.code)
+        criterion.name, criterion.max_mark, criterion.step = c.name, c.max_mark, c.step
+        criterion.kind, criterion.panel_size, criterion.aggregation, criterion.position = c.kind, c.panel_size, c.aggregation, i
+        merged.append(criterion)
+    component.criteria = merged
+    return component
 
 
 async def save_scheme(db: AsyncSession, actor: Actor, item_id: int, components: list[ComponentSpec]) -> Item:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2 import pass_context
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 
 from contest.domain import idcard
 from contest.domain.competition import CATEGORIES, ITEM_STATUSES, LEVELS

@@ -1,0 +1,124 @@
+"""Click groups `policies` and `awards`; the main `contest` CLI registers them.
+
+    contest policies check FILE
+    contest awards compute --policy FILE|ID --results FILE.xlsx|FILE.json [--ledger FILE]...
+                           [--settings FILE] --out payouts.xlsx [--json payouts.json]
+                           [--ledger-out ledger.json]
+    contest awards template --out FILE.xlsx
+
+Output never shows 证件号码 (only the finance workbook holds them); problems are printed in
+Chinese and the command exits with status 1.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from contest.awards.ledger_io import read_ledger, read_settings, write_ledger
+from contest.awards.policies import load_policy, load_policy_file
+from contest.awards.results_io import read_results, write_template
+from contest.domain.awards.engine import AwardError, compute_awards
+from contest.domain.awards.inputs import InputErrors
+from contest.domain.awards.policy import LEVEL_LABELS, PolicyError
+from contest.domain.money import to_chinese_capital
+from contest.xlsx.finance_workbook import STATUS_LABELS, write_finance_workbook
+
+
+class _Failed(click.ClickException):
+    def show(self, file: object = None) -> None:
+        click.echo(self.message, err=True)
+
+
+@click.group(name="policies")
+def policies_group() -> None:
+    """Award policy files (seeds/policies/*.toml)."""
+
+
+@policies_group.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def check_policy(file: Path) -> None:
+    """Validate a policy FILE and print its tiers."""
+    try:
+        policy = load_policy_file(file)
+    except PolicyError as exc:
+        raise _Failed(str(exc)) from None
+    click.echo(f"政策文件有效:{policy.id}  {policy.name}")
+    click.echo(f"  依据:{policy.document}")
+    since = policy.in_force_from.isoformat() if policy.in_force_from else "不限"
+    until = policy.in_force_until.isoformat() if policy.in_force_until else "不限"
+    click.echo(f"  有效期:{since} 至 {until};不重复奖励:{policy.rules.dedup};台账模式:{policy.rules.ledger_mode}")
+    click.echo(f"  团体分配:{policy.rules.team_split};教练分配:{policy.rules.coach_split};"
+               f"单位补助:{policy.rules.unit_subsidy_mode}")
+    for tier in policy.tiers:
+        parts = [f"选手 {tier.competitor.describe()}"]
+        coach = tier.rule_for("coach_team")
+        if coach is not None:
+            parts.append("教练团队 " + ("同选手" if tier.coach_same_as_competitor else coach.describe()))
+        if tier.unit is not None:
+            parts.append(f"单位 {tier.unit.describe()}")
+        scope = "/".join([LEVEL_LABELS[level] for level in tier.levels]
+                         + [{1: "一类", 2: "二类"}[c] for c in tier.classes] + list(tier.kinds)) or "任意赛事"
+        click.echo(f"  - {tier.id}: {tier.title} [{scope}] {';'.join(parts)};"
+                   f"支付方 {policy.payers[tier.payer].name}")
+    for honour in policy.honours:
+        click.echo(f"  * 非现金:{honour.title}")
+
+
+@click.group(name="awards")
+def awards_group() -> None:
+    """Compute award payouts and write the finance workbook."""
+
+
+@awards_group.command("compute")
+@click.option("--policy", "policy_ref", required=True, help="政策文件路径或政策 id")
+@click.option("--results", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="成绩文件 .xlsx(模板)或 .json")
+@click.option("--ledger", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="以往发放台账(可多次;也可直接用以往的 --json 输出)")
+@click.option("--settings", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="批次设置 .toml 或 .json")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="输出的财务工作簿 .xlsx")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="同时输出 JSON 结果")
+@click.option("--ledger-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="输出更新后的台账(以往台账 + 本批次)")
+def compute(policy_ref: str, results: Path, ledger: tuple[Path, ...], settings: Path | None,
+            out: Path, json_out: Path | None, ledger_out: Path | None) -> None:
+    """Compute one payout batch."""
+    try:
+        policy = load_policy(policy_ref)
+        achievements = read_results(results)
+        batch = read_settings(settings)
+        earlier = read_ledger(ledger)
+        result = compute_awards(policy, achievements, batch, earlier)
+    except (PolicyError, InputErrors, AwardError) as exc:
+        raise _Failed(str(exc)) from None
+    write_finance_workbook(result, out)
+    if json_out is not None:
+        json_out.write_text(result.to_json(), encoding="utf-8")
+    if ledger_out is not None:
+        write_ledger(result, ledger_out, earlier)
+    click.echo(f"政策:{policy.id};成绩 {len(achievements)} 条;批次 {batch.batch_id or '(未命名)'}")
+    for total in result.payer_totals():
+        click.echo(f"  {total.payer}: {total.lines} 笔,{total.total.format()} 元({to_chinese_capital(total.total)})")
+    click.echo(f"合计:{len(result.lines)} 笔,{result.total.format()} 元({to_chinese_capital(result.total)})")
+    if result.excluded:
+        counts = Counter(line.status for line in result.excluded)
+        detail = ",".join(f"{STATUS_LABELS.get(k, k)} {v}" for k, v in sorted(counts.items()))
+        click.echo(f"未发放 {len(result.excluded)} 条({detail}),原因见工作簿“未发放”表")
+    if result.honours:
+        click.echo(f"非现金奖励 {len(result.honours)} 条")
+    click.echo(f"已写入:{out}" + (f"、{json_out}" if json_out else "") + (f"、{ledger_out}" if ledger_out else ""))
+
+
+@awards_group.command("template")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="输出的空白成绩模板 .xlsx")
+def template(out: Path) -> None:
+    """Write the blank results template (Chinese headers)."""
+    write_template(out)
+    click.echo(f"已写入成绩模板:{out}")

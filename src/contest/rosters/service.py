@@ -1,0 +1,1031 @@
+"""Roster and judge import: check the whole workbook against the database first, then write all of
+it in one transaction, or nothing.
+
+Upsert keys: units by name, people by 证件号码, items by 职业(工种)代码 (only while in setup),
+entries by (item, 参赛号), judge assignments by (item, person). An empty optional cell keeps the
+stored value. Nothing is written (and no audit record is made) when the file matches the database,
+so importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from contest.accounts.service import AccountError, create_user
+from contest.audit.service import Actor, record
+from contest.db.models import (
+    Component,
+    Entry,
+    EntryCoach,
+    EntryMember,
+    Item,
+    JudgeAssignment,
+    Person,
+    Unit,
+    User,
+)
+from contest.domain.competition import ITEM_STATUSES, validate_item
+from contest.domain.roles import CHIEF_JUDGE, JUDGE, ROLES
+from contest.domain.scheme import (
+    AGGREGATIONS,
+    COMPONENT_KINDS,
+    CRITERION_KINDS,
+    ComponentSpec,
+    CriterionSpec,
+    default_aggregation,
+    validate_scheme,
+)
+from contest.events.service import apply_scheme, get_competition, scheme_of
+from contest.rosters.parse import Problem, Problems, Row, Sheet, read_sheets
+from contest.rosters.sheets import (
+    COACHES,
+    COMPETITORS,
+    CRITERIA,
+    ENTRY_NO,
+    GENDER,
+    ID_NUMBER,
+    ITEMS,
+    JUDGE_SHEETS,
+    JUDGES,
+    NAME,
+    PHONE,
+    ROSTER_SHEETS,
+    SKILL_CODE,
+    UNITS,
+)
+
+GENDERS = {"男": "男", "女": "女"}
+ITEM_TYPES = {"个人": False, "团队": True}
+COMPONENT_BY_LABEL = {label: kind for kind, label in COMPONENT_KINDS.items()}
+CRITERION_BY_LABEL = {label: kind for kind, label in CRITERION_KINDS.items()}
+JUDGE_ROLE_BY_LABEL = {"裁判": JUDGE, "裁判长": CHIEF_JUDGE}
+WEIGHT_COLUMNS = {kind: f"{label}权重" for kind, label in COMPONENT_KINDS.items()}
+ALL_WEIGHTS = "、".join(WEIGHT_COLUMNS.values())
+ITEM_LIST_SPLIT = re.compile(r"[、,,;;\s]+")
+USERNAME = re.compile(r"^\S{1,64}$")
+CHUNK = 500
+
+
+def _aggregation_options() -> dict[str, str]:
+    options: dict[str, str] = {}
+    for key, label in AGGREGATIONS.items():
+        options[label] = key
+        short = re.split(r"[((]", label)[0]
+        options.setdefault(short, key)
+    return options
+
+
+AGGREGATION_BY_LABEL = _aggregation_options()
+AGGREGATION_SHOWN = {re.split(r"[((]", label)[0]: key for key, label in AGGREGATIONS.items()}
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class Count:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def tally(self, existed: bool, changed: bool) -> None:
+        if not existed:
+            self.added += 1
+        elif changed:
+            self.updated += 1
+        else:
+            self.unchanged += 1
+
+    @property
+    def changed(self) -> int:
+        return self.added + self.updated
+
+
+@dataclass
+class ImportResult:
+    kind: str  # "roster" or "judges"
+    filename: str
+    problems: list[Problem] = field(default_factory=list)
+    counts: dict[str, Count] = field(default_factory=dict)
+    kept_entries: int = 0  # entries in the database that the file does not list (left alone)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def changed(self) -> int:
+        return sum(c.changed for c in self.counts.values())
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        return {k: {"added": c.added, "updated": c.updated, "unchanged": c.unchanged} for k, c in self.counts.items()}
+
+
+# ---------------------------------------------------------------- shared drafts
+
+
+@dataclass
+class UnitDraft:
+    name: str
+    code: str
+    region: str
+    contact: str
+    row: Row
+
+
+@dataclass
+class PersonDraft:
+    id_number: str
+    name: str
+    row: Row
+    gender: str | None = None
+    phone: str | None = None
+    region: str | None = None
+    is_employee: bool | None = None
+    unit_name: str | None = None
+
+    def merge(self, row: Row, name: str, gender: str | None, **rest: object) -> None:
+        where = f"{self.row.sheet}表第 {self.row.number} 行"
+        if name != self.name:
+            row.error(NAME, f"同一证件号码在{where}的姓名为「{self.name}」,与本行「{name}」不一致")
+        if gender and self.gender and gender != self.gender:
+            row.error(GENDER, f"同一证件号码在{where}的性别为「{self.gender}」,与本行不一致")
+        self.gender = self.gender or gender
+        for key, value in rest.items():
+            if value is not None and value != "" and getattr(self, key) in (None, ""):
+                setattr(self, key, value)
+
+
+class Context:
+    """What the file refers to, loaded from the database before anything is written."""
+
+    def __init__(self, db: AsyncSession, competition_id: int, problems: Problems) -> None:
+        self.db = db
+        self.competition_id = competition_id
+        self.problems = problems
+        self.units: dict[str, Unit] = {}
+        self.unit_drafts: dict[str, UnitDraft] = {}
+        self.people: dict[str, Person] = {}
+        self.person_drafts: dict[str, PersonDraft] = {}
+        self.items: dict[str, Item] = {}
+
+    async def load_units(self, names: Iterable[str]) -> None:
+        wanted = sorted({n for n in names if n})
+        for chunk in _chunks(wanted):
+            for unit in (await self.db.execute(select(Unit).where(Unit.name.in_(chunk)))).scalars():
+                self.units[unit.name] = unit
+
+    async def load_people(self) -> None:
+        numbers = sorted(self.person_drafts)
+        for chunk in _chunks(numbers):
+            for person in (await self.db.execute(select(Person).where(Person.id_number.in_(chunk)))).scalars():
+                self.people[person.id_number] = person
+
+    async def load_items(self) -> None:
+        statement = (
+            select(Item)
+            .where(Item.competition_id == self.competition_id)
+            .options(selectinload(Item.components).selectinload(Component.criteria))
+        )
+        self.items = {item.skill_code: item for item in (await self.db.execute(statement)).scalars()}
+
+    def unit_known(self, name: str) -> bool:
+        return name in self.units or name in self.unit_drafts
+
+    def check_unit(self, row: Row, column: str, name: str) -> None:
+        if name and not self.unit_known(name):
+            row.error(column, f"单位「{name}」不存在:请在单位表中列出,或先在系统“单位”页面添加")
+
+    def person(self, row: Row, name: str, number: str | None, gender: str | None, **rest: object) -> PersonDraft | None:
+        if number is None or not name:
+            return None
+        draft = self.person_drafts.get(number)
+        if draft is None:
+            draft = PersonDraft(number, name, row, gender)
+            for key, value in rest.items():
+                setattr(draft, key, value if value != "" else None)
+            self.person_drafts[number] = draft
+        else:
+            draft.merge(row, name, gender, **rest)
+        return draft
+
+    def check_people_against_db(self) -> None:
+        for number, draft in self.person_drafts.items():
+            stored = self.people.get(number)
+            if stored is not None and stored.name != draft.name:
+                draft.row.error(
+                    NAME,
+                    f"该证件号码已登记为「{stored.name}」,与本行姓名「{draft.name}」不一致;"
+                    "请核对证件号码,如需更正姓名请先在“人员”页面修改",
+                )
+
+
+def _chunks(values: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def _read_units(sheet: Sheet, ctx: Context) -> None:
+    for row in sheet:
+        name = row.required("单位名称")
+        if not name:
+            continue
+        if name in ctx.unit_drafts:
+            first = ctx.unit_drafts[name].row
+            row.error("单位名称", f"单位「{name}」在第 {first.number} 行已列出")
+            continue
+        ctx.unit_drafts[name] = UnitDraft(name, row.text("单位代码"), row.text("所在地区"), row.text("联系人"), row)
+
+
+async def _write_units(ctx: Context, count: Count) -> None:
+    for name, draft in ctx.unit_drafts.items():
+        unit = ctx.units.get(name)
+        existed = unit is not None
+        if unit is None:
+            unit = Unit(name=name, code="", region="", contact="")
+            ctx.db.add(unit)
+            ctx.units[name] = unit
+        changed = False
+        for attr in ("code", "region", "contact"):
+            value = getattr(draft, attr)
+            if value and getattr(unit, attr) != value:
+                setattr(unit, attr, value)
+                changed = True
+        count.tally(existed, changed)
+    await ctx.db.flush()
+
+
+def _person_changes(person: Person, draft: PersonDraft, unit_id: int | None) -> dict[str, object]:
+    wanted: dict[str, object] = {}
+    if draft.gender is not None:
+        wanted["gender"] = draft.gender
+    if draft.phone is not None:
+        wanted["phone"] = draft.phone
+    if draft.region is not None:
+        wanted["employment_region"] = draft.region
+    if draft.is_employee is not None:
+        wanted["is_employee"] = draft.is_employee
+    if draft.unit_name is not None:
+        wanted["unit_id"] = unit_id
+    return {k: v for k, v in wanted.items() if getattr(person, k) != v}
+
+
+async def _write_people(ctx: Context, count: Count) -> None:
+    for number, draft in ctx.person_drafts.items():
+        person = ctx.people.get(number)
+        existed = person is not None
+        if person is None:
+            person = Person(id_number=number, name=draft.name, gender="", phone="", employment_region="", is_employee=False)
+            ctx.db.add(person)
+            ctx.people[number] = person
+        unit = ctx.units.get(draft.unit_name) if draft.unit_name else None
+        changes = _person_changes(person, draft, unit.id if unit else None)
+        for key, value in changes.items():
+            setattr(person, key, value)
+        count.tally(existed, bool(changes))
+    await ctx.db.flush()
+
+
+def _planned_person_changes(ctx: Context) -> bool:
+    """Would writing the people change anything? (Units named by people may be new: that is a change too.)"""
+    for number, draft in ctx.person_drafts.items():
+        person = ctx.people.get(number)
+        if person is None:
+            return True
+        unit = ctx.units.get(draft.unit_name) if draft.unit_name else None
+        if draft.unit_name and unit is None:
+            return True
+        if _person_changes(person, draft, unit.id if unit else None):
+            return True
+    return False
+
+
+def _planned_unit_changes(ctx: Context) -> bool:
+    for name, draft in ctx.unit_drafts.items():
+        unit = ctx.units.get(name)
+        if unit is None:
+            return True
+        if any(getattr(draft, a) and getattr(unit, a) != getattr(draft, a) for a in ("code", "region", "contact")):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- roster: items and schemes
+
+
+@dataclass
+class ItemDraft:
+    code: str
+    skill_name: str
+    name: str
+    is_team: bool
+    team_size: int
+    weights: dict[str, Decimal]
+    no_ties: bool | None
+    fraction: Decimal | None
+    row: Row
+
+
+@dataclass
+class CriterionRow:
+    code: str
+    kind: str
+    spec: CriterionSpec
+    row: Row
+
+
+def _item_column(message: str) -> str:
+    for column in ("团队人数", "赛项名称", "职业(工种)名称", SKILL_CODE):
+        if column in message:
+            return column
+    return ""
+
+
+def _read_items(sheet: Sheet, ctx: Context) -> dict[str, ItemDraft]:
+    drafts: dict[str, ItemDraft] = {}
+    for row in sheet:
+        code = row.required(SKILL_CODE)
+        skill_name = row.required("职业(工种)名称")
+        name = row.text("赛项名称") or skill_name
+        is_team = row.choice("类型", ITEM_TYPES, required=True)
+        size = row.integer("团队人数", 1, 3)
+        weights: dict[str, Decimal] = {}
+        for kind, column in WEIGHT_COLUMNS.items():
+            weight = row.decimal(column)
+            if weight is not None:
+                weights[kind] = weight
+        no_ties = row.flag("排名不并列")
+        fraction = row.decimal("优胜奖比例", percent=True)
+        if fraction is not None and not Decimal(0) <= fraction <= Decimal(1):
+            row.error("优胜奖比例", "优胜奖比例应在 0 到 1 之间(如 0.5 或 50%,表示前一半)")
+        if is_team is False and size not in (None, 1):
+            row.error("团队人数", "个人赛项的团队人数应留空")
+        if is_team is not None:
+            for message in validate_item(name, code, skill_name, is_team, size if is_team else 1):
+                if "不能为空" not in message:  # blanks were reported by required()
+                    row.error(_item_column(message), message)
+        if code in drafts:
+            row.error(SKILL_CODE, f"职业(工种)代码「{code}」在第 {drafts[code].row.number} 行已列出")
+            continue
+        if code and is_team is not None:
+            drafts[code] = ItemDraft(code, skill_name, name, is_team, (size or 1) if is_team else 1, weights, no_ties, fraction, row)
+    return drafts
+
+
+def _read_criteria(sheet: Sheet, ctx: Context, item_codes: set[str]) -> dict[str, list[CriterionRow]]:
+    by_code: dict[str, list[CriterionRow]] = {}
+    for row in sheet:
+        code = row.required(SKILL_CODE)
+        kind = row.choice("组成部分", COMPONENT_BY_LABEL, required=True)
+        crit_code = row.required("评分项编号")
+        crit_name = row.required("评分项名称")
+        max_mark = row.decimal("满分")
+        if max_mark is None and not row.text("满分"):
+            row.error("满分", "「满分」不能为空")
+        step = row.decimal("步长")
+        crit_kind = row.choice("类型", CRITERION_BY_LABEL, required=True)
+        panel = row.integer("裁判人数", 1, 50)
+        aggregation: str | None = None
+        raw_aggregation = row.text("汇总方式")
+        if raw_aggregation:
+            aggregation = AGGREGATION_BY_LABEL.get(raw_aggregation)
+            if aggregation is None:
+                row.error("汇总方式", f"「{raw_aggregation}」无效,汇总方式应为 {'/'.join(AGGREGATION_SHOWN)}")
+        if panel is None:
+            if crit_kind == "judgement" and not row.text("裁判人数"):
+                row.error("裁判人数", "评价分须填写裁判人数(至少 2)")
+            panel = 1
+        if code and code not in item_codes:
+            row.error(SKILL_CODE, f"未知的职业(工种)代码「{code}」:本赛事没有该赛项,请在赛项表中添加")
+        if row.failed or kind is None or crit_kind is None or max_mark is None:
+            by_code.setdefault(code, [])  # the item's scheme is not checked further
+            continue
+        spec = CriterionSpec(
+            code=crit_code,
+            name=crit_name,
+            max_mark=max_mark,
+            step=step if step is not None else Decimal("0.5"),
+            kind=crit_kind,
+            panel_size=panel,
+            aggregation=aggregation or default_aggregation(crit_kind, panel),
+        )
+        by_code.setdefault(code, []).append(CriterionRow(code, kind, spec, row))
+    return by_code
+
+
+def _criterion_column(message: str) -> str:
+    if "编号重复" in message:
+        return "评分项编号"
+    for word, column in (("满分", "满分"), ("步长", "步长"), ("类型", "类型"), ("汇总方式不能", "汇总方式"), ("裁判", "裁判人数")):
+        if word in message:
+            return column
+    return ""
+
+
+def _attribute_scheme_messages(messages: list[str], draft: ItemDraft | None, rows: list[CriterionRow]) -> None:
+    for message in messages:
+        target: tuple[Row, str] | None = None
+        for crit in rows:
+            label = COMPONENT_KINDS[crit.kind]
+            if f"「{label}」评分项「{crit.spec.code} {crit.spec.name}」" in message:
+                target = (crit.row, _criterion_column(message))
+                break
+        if target is None:
+            label = next((lb for lb in COMPONENT_KINDS.values() if f"「{lb}」" in message), None)
+            kind = COMPONENT_BY_LABEL.get(label or "")
+            of_kind = [c for c in rows if c.kind == kind]
+            if "满分之和" in message and of_kind:
+                target = (of_kind[0].row, "满分")
+            elif draft is not None and "权重" in message:
+                target = (draft.row, WEIGHT_COLUMNS[kind] if kind else ALL_WEIGHTS)
+            elif draft is not None and "没有评分项" in message and kind:
+                target = (draft.row, WEIGHT_COLUMNS[kind])
+            elif draft is not None:
+                target = (draft.row, "")
+            elif rows:
+                target = (rows[0].row, "")
+        if target is not None:
+            target[0].error(target[1], message)
+
+
+def _scheme_key(components: list[ComponentSpec]) -> tuple:
+    return tuple(
+        (
+            c.kind,
+            c.weight,
+            tuple((k.code, k.name, k.max_mark, k.step, k.kind, k.panel_size, k.aggregation) for k in c.criteria),
+        )
+        for c in components
+    )
+
+
+def _plan_schemes(items: dict[str, ItemDraft], criteria: dict[str, list[CriterionRow]], ctx: Context) -> dict[str, list[ComponentSpec]]:
+    """The new scheme per skill code, for every item whose scheme the file sets (validated)."""
+    schemes: dict[str, list[ComponentSpec]] = {}
+    codes = [c for c in items if items[c].weights] + [c for c in criteria if c not in items or not items[c].weights]
+    for code in codes:
+        draft = items.get(code)
+        rows = criteria.get(code, [])
+        stored = ctx.items.get(code)
+        if (draft is not None and draft.row.failed) or any(r.row.failed for r in rows) or code not in set(items) | set(ctx.items):
+            continue
+        if draft is not None and draft.weights:
+            weights = dict(draft.weights)
+        else:
+            weights = {c.kind: c.weight for c in stored.components} if stored else {}
+        if code in criteria:
+            by_kind: dict[str, list[CriterionSpec]] = {}
+            for crit in rows:
+                by_kind.setdefault(crit.kind, []).append(crit.spec)
+        else:
+            by_kind = {c.kind: c.criteria for c in scheme_of(stored)} if stored else {}
+        specs: list[ComponentSpec] = []
+        missing = False
+        for kind, label in COMPONENT_KINDS.items():
+            if kind not in weights and kind not in by_kind:
+                continue
+            if kind not in weights:
+                missing = True
+                first = next(r for r in rows if r.kind == kind)
+                first.row.error("组成部分", f"赛项表中没有填写该赛项的{label}权重")
+                continue
+            specs.append(ComponentSpec(kind=kind, weight=weights[kind], criteria=list(by_kind.get(kind, []))))
+        if missing:
+            continue
+        messages = validate_scheme(specs)
+        if messages:
+            _attribute_scheme_messages(messages, draft, rows)
+            continue
+        schemes[code] = specs
+    return schemes
+
+
+def _item_changes(item: Item, draft: ItemDraft) -> dict[str, object]:
+    wanted: dict[str, object] = {
+        "name": draft.name,
+        "skill_name": draft.skill_name,
+        "is_team": draft.is_team,
+        "team_size": draft.team_size,
+    }
+    if draft.no_ties is not None:
+        wanted["no_ties"] = draft.no_ties
+    if draft.fraction is not None:
+        wanted["excellence_fraction"] = draft.fraction
+    return {k: v for k, v in wanted.items() if getattr(item, k) != v}
+
+
+# ---------------------------------------------------------------- roster: entries and coaches
+
+
+@dataclass
+class EntryDraft:
+    code: str
+    entry_no: str
+    rows: list[Row] = field(default_factory=list)
+    unit_name: str = ""
+    team_name: str = ""
+    members: list[str] = field(default_factory=list)  # 证件号码, in file order
+    coaches: list[tuple[str, int | None, bool]] = field(default_factory=list)  # (证件号码, share, is_lead)
+    coach_rows: list[Row] = field(default_factory=list)
+
+
+def _read_competitors(sheet: Sheet, ctx: Context, items: dict[str, ItemDraft]) -> dict[tuple[str, str], EntryDraft]:
+    entries: dict[tuple[str, str], EntryDraft] = {}
+    seen_in_item: dict[tuple[str, str], Row] = {}
+    for row in sheet:
+        code = row.required(SKILL_CODE)
+        entry_no = row.required(ENTRY_NO)
+        name = row.required(NAME)
+        number = row.id_number()
+        gender = row.choice(GENDER, GENDERS)
+        unit_name = row.required("选送单位")
+        is_employee = row.flag("是否职工")
+        ctx.check_unit(row, "选送单位", unit_name)
+        if code and code not in items and code not in ctx.items:
+            row.error(SKILL_CODE, f"未知的职业(工种)代码「{code}」:本赛事没有该赛项,请在赛项表中添加")
+        if number and code:
+            first = seen_in_item.get((code, number))
+            if first is not None:
+                row.error(ID_NUMBER, f"同一选手在本赛项中重复出现(第 {first.number} 行已有该证件号码)")
+            else:
+                seen_in_item[(code, number)] = row
+        ctx.person(
+            row, name, number, gender,
+            phone=row.text(PHONE), region=row.text("就业地区"), is_employee=is_employee, unit_name=unit_name or None,
+        )  # fmt: skip
+        if not (code and entry_no):
+            continue
+        entry = entries.setdefault((code, entry_no), EntryDraft(code, entry_no))
+        entry.rows.append(row)
+        if number:
+            entry.members.append(number)
+    return entries
+
+
+def _check_entries(entries: dict[tuple[str, str], EntryDraft], ctx: Context, items: dict[str, ItemDraft]) -> None:
+    for (code, entry_no), entry in entries.items():
+        first = entry.rows[0]
+        entry.unit_name = first.text("选送单位")
+        team_names = [r.text("团队名称") for r in entry.rows if r.text("团队名称")]
+        entry.team_name = team_names[0] if team_names else ""
+        for row in entry.rows[1:]:
+            if row.text("选送单位") and row.text("选送单位") != entry.unit_name:
+                row.error("选送单位", f"同一团队的成员选送单位应相同(第 {first.number} 行为「{entry.unit_name}」)")
+            if row.text("团队名称") and entry.team_name and row.text("团队名称") != entry.team_name:
+                row.error("团队名称", f"同一团队的团队名称应相同(第 {first.number} 行为「{entry.team_name}」)")
+        draft, stored = items.get(code), ctx.items.get(code)
+        if draft is None and stored is None:
+            continue
+        is_team = draft.is_team if draft else stored.is_team  # type: ignore[union-attr]
+        size = draft.team_size if draft else stored.team_size  # type: ignore[union-attr]
+        item_name = draft.name if draft else stored.name  # type: ignore[union-attr]
+        if not is_team:
+            for row in entry.rows[1:]:
+                row.error(ENTRY_NO, f"个人赛项「{item_name}」的参赛号「{entry_no}」只能有一名选手(第 {first.number} 行已使用)")
+        elif len(entry.rows) != size:
+            first.error(ENTRY_NO, f"团队赛项「{item_name}」每队应为 {size} 人,参赛号「{entry_no}」有 {len(entry.rows)} 人")
+
+
+def _read_coaches(sheet: Sheet, ctx: Context, entries: dict[tuple[str, str], EntryDraft], items: dict[str, ItemDraft]) -> None:
+    for row in sheet:
+        code = row.required(SKILL_CODE)
+        entry_no = row.required(ENTRY_NO)
+        name = row.required(NAME)
+        number = row.id_number()
+        unit_name = row.text("所在单位")
+        share = row.integer("份额", 1, 1_000_000)
+        lead = row.flag("是否主教练")
+        ctx.check_unit(row, "所在单位", unit_name)
+        ctx.person(row, name, number, None, unit_name=unit_name or None)
+        if not (code and entry_no):
+            continue
+        if code not in items and code not in ctx.items:
+            row.error(SKILL_CODE, f"未知的职业(工种)代码「{code}」:本赛事没有该赛项")
+            continue
+        entry = entries.get((code, entry_no))
+        if entry is None:
+            row.error(ENTRY_NO, f"参赛号「{entry_no}」在选手表中不存在(职业(工种)代码 {code})")
+            continue
+        if number is None:
+            continue
+        if any(c[0] == number for c in entry.coaches):
+            row.error(ID_NUMBER, f"该教练在参赛号「{entry_no}」中重复出现")
+            continue
+        if number in entry.members:
+            row.error(ID_NUMBER, f"该教练同时是参赛号「{entry_no}」的选手")
+            continue
+        if lead and any(c[2] for c in entry.coaches):
+            row.error("是否主教练", f"参赛号「{entry_no}」已有一名主教练,每个参赛单元至多一名")
+        entry.coaches.append((number, share, bool(lead)))
+        entry.coach_rows.append(row)
+    for entry in entries.values():
+        with_share = [s is not None for _, s, _ in entry.coaches]
+        if any(with_share) and not all(with_share):
+            for row, has in zip(entry.coach_rows, with_share, strict=True):
+                if not has:
+                    row.error("份额", f"参赛号「{entry.entry_no}」的教练份额要么都填写,要么都不填写(平均分配)")
+
+
+async def _load_entries(ctx: Context) -> dict[tuple[str, str], Entry]:
+    statement = (
+        select(Entry)
+        .join(Item, Item.id == Entry.item_id)
+        .where(Item.competition_id == ctx.competition_id)
+        .options(
+            selectinload(Entry.unit),
+            selectinload(Entry.members).selectinload(EntryMember.person),
+            selectinload(Entry.coaches).selectinload(EntryCoach.person),
+        )
+    )
+    code_of = {item.id: code for code, item in ctx.items.items()}
+    return {(code_of[e.item_id], e.entry_no): e for e in (await ctx.db.execute(statement)).scalars()}
+
+
+def _entry_changed(stored: Entry, draft: EntryDraft, coaches_given: bool) -> bool:
+    if stored.unit.name != draft.unit_name:
+        return True
+    if draft.team_name and stored.team_name != draft.team_name:
+        return True
+    if [m.person.id_number for m in stored.members] != draft.members:
+        return True
+    if coaches_given and [(c.person.id_number, c.share, c.is_lead) for c in stored.coaches] != draft.coaches:
+        return True
+    return False
+
+
+def _check_stored_entries(entries: dict[tuple[str, str], EntryDraft], stored: dict[tuple[str, str], Entry]) -> None:
+    """A person in the file must not stay registered on another entry of the same item."""
+    elsewhere: dict[tuple[str, str], str] = {}
+    for (code, entry_no), entry in stored.items():
+        if (code, entry_no) in entries:
+            continue  # replaced by the file's list
+        for member in entry.members:
+            elsewhere[(code, member.person.id_number)] = entry_no
+    for (code, _), entry in entries.items():
+        for row in entry.rows:
+            number = row.text(ID_NUMBER).upper()
+            other = elsewhere.get((code, number))
+            if other is not None:
+                row.error(ID_NUMBER, f"该选手已在本赛项参赛号「{other}」中登记(系统中已有),同一赛项不能重复报名")
+
+
+# ---------------------------------------------------------------- roster import
+
+
+def _sheet_order(specs: tuple) -> dict[str, int]:
+    return {spec.name: i for i, spec in enumerate(specs)}
+
+
+def _digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+async def import_roster(db: AsyncSession, actor: Actor, competition_id: int, filename: str, content: bytes) -> ImportResult:
+    """Check the roster workbook; when it is clean, write it in one transaction. Never half-writes."""
+    await get_competition(db, competition_id)
+    problems = Problems(_sheet_order(ROSTER_SHEETS))
+    sheets = read_sheets(content, ROSTER_SHEETS, problems)
+    result = ImportResult("roster", filename)
+    ctx = Context(db, competition_id, problems)
+    await ctx.load_items()
+    unit_names = [r.text("单位名称") for r in sheets[UNITS.name]]
+    unit_names += [r.text("选送单位") for r in sheets[COMPETITORS.name]]
+    unit_names += [r.text("所在单位") for r in sheets[COACHES.name]]
+    await ctx.load_units(unit_names)
+
+    _read_units(sheets[UNITS.name], ctx)
+    items = _read_items(sheets[ITEMS.name], ctx)
+    criteria = _read_criteria(sheets[CRITERIA.name], ctx, set(items) | set(ctx.items))
+    schemes = _plan_schemes(items, criteria, ctx)
+    entries = _read_competitors(sheets[COMPETITORS.name], ctx, items)
+    _check_entries(entries, ctx, items)
+    coaches_given = sheets[COACHES.name].present
+    _read_coaches(sheets[COACHES.name], ctx, entries, items)
+    await ctx.load_people()
+    ctx.check_people_against_db()
+    stored_entries = await _load_entries(ctx)
+    _check_stored_entries(entries, stored_entries)
+
+    # Items that have left setup may not change, nor may their entries.
+    item_changes = {code: _item_changes(ctx.items[code], d) for code, d in items.items() if code in ctx.items}
+    scheme_changes = {
+        code: specs for code, specs in schemes.items() if code not in ctx.items or _scheme_key(specs) != _scheme_key(scheme_of(ctx.items[code]))
+    }
+    for code, stored in ctx.items.items():
+        if stored.status == "setup":
+            continue
+        status = ITEM_STATUSES.get(stored.status, stored.status)
+        if item_changes.get(code) or code in scheme_changes:
+            row = items[code].row if code in items else criteria[code][0].row
+            row.error("", f"赛项「{stored.name}」已开始评分(状态:{status}),不能再修改赛项信息或评分方案")
+        for key, entry in entries.items():
+            if key[0] == code and (key not in stored_entries or _entry_changed(stored_entries[key], entry, coaches_given)):
+                entry.rows[0].error(ENTRY_NO, f"赛项「{stored.name}」已开始评分(状态:{status}),不能再增加或修改参赛单元")
+
+    if not any(s.rows for s in sheets.values()) and not problems:
+        problems.add(COMPETITORS.name, 0, "", "文件中没有可导入的数据(以“示例”开头的行不会导入)")
+    if problems:
+        result.problems = problems.sorted()
+        return result
+
+    counts = result.counts
+    for label in ("单位", "赛项", "评分方案", "人员", "参赛单元"):
+        counts[label] = Count()
+    competition_codes = set(ctx.items) | set(items)
+    result.kept_entries = sum(1 for key in stored_entries if key not in entries and key[0] in competition_codes)
+
+    nothing_to_do = (
+        not _planned_unit_changes(ctx)
+        and all(code in ctx.items for code in items)
+        and not any(item_changes.values())
+        and not scheme_changes
+        and not _planned_person_changes(ctx)
+        and all(key in stored_entries and not _entry_changed(stored_entries[key], e, coaches_given) for key, e in entries.items())
+    )
+    if nothing_to_do:
+        counts["单位"].unchanged = len(ctx.unit_drafts)
+        counts["赛项"].unchanged = len(items)
+        counts["评分方案"].unchanged = len(schemes)
+        counts["人员"].unchanged = len(ctx.person_drafts)
+        counts["参赛单元"].unchanged = len(entries)
+        return result
+
+    await _write_units(ctx, counts["单位"])
+    await _write_items(ctx, items, item_changes, schemes, scheme_changes, counts)
+    await _write_people(ctx, counts["人员"])
+    await _write_entries(ctx, entries, stored_entries, coaches_given, counts["参赛单元"])
+    detail = {"file": filename, "sha256": _digest(content), "counts": result.summary(), "kept_entries": result.kept_entries}
+    await record(db, actor, "roster.import", "competition", competition_id, detail)
+    await db.commit()
+    return result
+
+
+async def _write_items(
+    ctx: Context,
+    items: dict[str, ItemDraft],
+    item_changes: dict[str, dict[str, object]],
+    schemes: dict[str, list[ComponentSpec]],
+    scheme_changes: dict[str, list[ComponentSpec]],
+    counts: dict[str, Count],
+) -> None:
+    for code, draft in items.items():
+        item = ctx.items.get(code)
+        if item is None:
+            item = Item(
+                competition_id=ctx.competition_id,
+                skill_code=code,
+                skill_name=draft.skill_name,
+                name=draft.name,
+                is_team=draft.is_team,
+                team_size=draft.team_size,
+                no_ties=bool(draft.no_ties),
+                excellence_fraction=draft.fraction if draft.fraction is not None else Decimal("0.5"),
+                components=[],
+            )
+            ctx.db.add(item)
+            ctx.items[code] = item
+            counts["赛项"].added += 1
+            continue
+        for key, value in item_changes.get(code, {}).items():
+            setattr(item, key, value)
+        counts["赛项"].tally(True, bool(item_changes.get(code)))
+    await ctx.db.flush()
+    for code in schemes:
+        if code not in scheme_changes:
+            counts["评分方案"].unchanged += 1
+            continue
+        item = ctx.items[code]
+        had_scheme = bool(item.components)
+        if had_scheme:
+            # The unit of work inserts before it deletes: clear first, or (item, kind) would clash.
+            item.components.clear()
+            await ctx.db.flush()
+        apply_scheme(item, scheme_changes[code])
+        counts["评分方案"].tally(had_scheme, True)
+    await ctx.db.flush()
+
+
+async def _write_entries(
+    ctx: Context,
+    entries: dict[tuple[str, str], EntryDraft],
+    stored_entries: dict[tuple[str, str], Entry],
+    coaches_given: bool,
+    count: Count,
+) -> None:
+    for key, draft in entries.items():
+        item = ctx.items[draft.code]
+        unit = ctx.units[draft.unit_name]
+        members = [EntryMember(person_id=ctx.people[n].id, position=i) for i, n in enumerate(draft.members)]
+        coaches = [
+            EntryCoach(person_id=ctx.people[n].id, share=share, is_lead=lead, position=i) for i, (n, share, lead) in enumerate(draft.coaches)
+        ]
+        entry = stored_entries.get(key)
+        if entry is None:
+            entry = Entry(item_id=item.id, entry_no=draft.entry_no, unit_id=unit.id, team_name=draft.team_name, members=members, coaches=coaches)
+            ctx.db.add(entry)
+            count.added += 1
+            continue
+        if not _entry_changed(entry, draft, coaches_given):
+            count.unchanged += 1
+            continue
+        if entry.unit_id != unit.id:
+            entry.unit_id = unit.id
+        if draft.team_name and entry.team_name != draft.team_name:
+            entry.team_name = draft.team_name
+        if [m.person.id_number for m in entry.members] != draft.members:
+            entry.members.clear()
+            await ctx.db.flush()
+            entry.members.extend(members)
+        if coaches_given and [(c.person.id_number, c.share, c.is_lead) for c in entry.coaches] != draft.coaches:
+            entry.coaches.clear()
+            await ctx.db.flush()
+            entry.coaches.extend(coaches)
+        count.updated += 1
+    await ctx.db.flush()
+
+
+# ---------------------------------------------------------------- judges import
+
+
+@dataclass
+class JudgeDraft:
+    id_number: str
+    role: str
+    codes: list[str]
+    username: str
+    row: Row
+
+
+async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, filename: str, content: bytes) -> ImportResult:
+    """Judges: people by 证件号码, an assignment per listed item, and optional login accounts."""
+    await get_competition(db, competition_id)
+    problems = Problems(_sheet_order(JUDGE_SHEETS))
+    sheets = read_sheets(content, JUDGE_SHEETS, problems)
+    result = ImportResult("judges", filename)
+    ctx = Context(db, competition_id, problems)
+    await ctx.load_items()
+    await ctx.load_units([r.text("单位名称") for r in sheets[UNITS.name]] + [r.text("所在单位") for r in sheets[JUDGES.name]])
+    _read_units(sheets[UNITS.name], ctx)
+
+    judges: list[JudgeDraft] = []
+    seen: dict[str, Row] = {}
+    usernames: dict[str, Row] = {}
+    for row in sheets[JUDGES.name]:
+        name = row.required(NAME)
+        number = row.id_number()
+        gender = row.choice(GENDER, GENDERS)
+        unit_name = row.text("所在单位")
+        role = row.choice("角色", JUDGE_ROLE_BY_LABEL, required=True)
+        username = row.text("登录账号")
+        ctx.check_unit(row, "所在单位", unit_name)
+        codes: list[str] = []
+        for code in ITEM_LIST_SPLIT.split(row.text("执裁赛项")):
+            if not code or code in codes:
+                continue
+            if code not in ctx.items:
+                row.error("执裁赛项", f"未知的职业(工种)代码「{code}」:本赛事没有该赛项")
+            codes.append(code)
+        if username:
+            if not USERNAME.match(username):
+                row.error("登录账号", "登录账号不能含空格,且不超过 64 个字符")
+            elif username in usernames:
+                row.error("登录账号", f"登录账号「{username}」在第 {usernames[username].number} 行已使用")
+            else:
+                usernames[username] = row
+        if number is None:
+            continue
+        if number in seen:
+            row.error(ID_NUMBER, f"该裁判在第 {seen[number].number} 行已列出")
+            continue
+        seen[number] = row
+        ctx.person(row, name, number, gender, phone=row.text(PHONE), unit_name=unit_name or None)
+        if role is not None:
+            judges.append(JudgeDraft(number, role, codes, username, row))
+
+    await ctx.load_people()
+    ctx.check_people_against_db()
+    person_ids = [p.id for p in ctx.people.values()]
+    users_by_name: dict[str, User] = {}
+    for chunk in _chunks(sorted(usernames)):
+        for user in (await db.execute(select(User).where(User.username.in_(chunk)))).scalars():
+            users_by_name[user.username] = user
+    users_by_person: dict[int, list[User]] = {}
+    for chunk in _chunks(person_ids):  # type: ignore[arg-type]
+        for user in (await db.execute(select(User).where(User.person_id.in_(chunk)))).scalars():
+            users_by_person.setdefault(user.person_id, []).append(user)  # type: ignore[arg-type]
+    item_ids = [item.id for item in ctx.items.values()]
+    assignments: dict[tuple[int, int], JudgeAssignment] = {}
+    seats: dict[int, int] = {}
+    if item_ids:
+        for assignment in (await db.execute(select(JudgeAssignment).where(JudgeAssignment.item_id.in_(item_ids)))).scalars():
+            assignments[(assignment.item_id, assignment.person_id)] = assignment
+            seats[assignment.item_id] = max(seats.get(assignment.item_id, 0), assignment.seat)
+    stored_entries = await _load_entries(ctx)
+    taking_part: dict[tuple[str, str], str] = {}
+    for (code, entry_no), entry in stored_entries.items():
+        for member in entry.members:
+            taking_part[(code, member.person.id_number)] = f"参赛号「{entry_no}」的选手"
+        for coach in entry.coaches:
+            taking_part[(code, coach.person.id_number)] = f"参赛号「{entry_no}」的教练"
+
+    account_plan: list[tuple[JudgeDraft, User | None]] = []
+    for judge in judges:
+        person = ctx.people.get(judge.id_number)
+        for code in judge.codes:
+            role_there = taking_part.get((code, judge.id_number))
+            if role_there:
+                judge.row.error("执裁赛项", f"该裁判是赛项「{code}」{role_there},不能执裁该赛项")
+        if not judge.username:
+            continue
+        user = users_by_name.get(judge.username)
+        own = users_by_person.get(person.id, []) if person else []
+        if user is not None and (person is None or user.person_id != person.id):
+            judge.row.error("登录账号", f"登录账号「{judge.username}」已被其他人员使用")
+        elif user is not None and user.role not in (JUDGE, CHIEF_JUDGE):
+            judge.row.error("登录账号", f"登录账号「{judge.username}」是{ROLES.get(user.role, user.role)}账号,不能用作裁判账号")
+        elif user is None and own:
+            judge.row.error("登录账号", f"该裁判已有登录账号「{own[0].username}」")
+        else:
+            account_plan.append((judge, user))
+
+    if not sheets[JUDGES.name].rows and not problems:
+        problems.add(JUDGES.name, 0, "", "文件中没有可导入的裁判(以“示例”开头的行不会导入)")
+    if problems:
+        result.problems = problems.sorted()
+        return result
+
+    counts = result.counts
+    for label in ("单位", "人员", "裁判分配", "登录账号"):
+        counts[label] = Count()
+
+    def assignment_plan() -> list[tuple[JudgeDraft, str, JudgeAssignment | None]]:
+        plan = []
+        for judge in judges:
+            person = ctx.people.get(judge.id_number)
+            for code in judge.codes:
+                existing = assignments.get((ctx.items[code].id, person.id)) if person else None
+                plan.append((judge, code, existing))
+        return plan
+
+    nothing_to_do = (
+        not _planned_unit_changes(ctx)
+        and not _planned_person_changes(ctx)
+        and all(existing is not None and existing.role == judge.role for judge, _, existing in assignment_plan())
+        and all(user is not None and user.role == judge.role for judge, user in account_plan)
+    )
+    if nothing_to_do:
+        counts["单位"].unchanged = len(ctx.unit_drafts)
+        counts["人员"].unchanged = len(ctx.person_drafts)
+        counts["裁判分配"].unchanged = len(assignment_plan())
+        counts["登录账号"].unchanged = len(account_plan)
+        return result
+
+    await _write_units(ctx, counts["单位"])
+    await _write_people(ctx, counts["人员"])
+    for judge, code, existing in assignment_plan():
+        item = ctx.items[code]
+        if existing is None:
+            seats[item.id] = seats.get(item.id, 0) + 1
+            assignment = JudgeAssignment(item_id=item.id, person_id=ctx.people[judge.id_number].id, role=judge.role, seat=seats[item.id])
+            db.add(assignment)
+            assignments[(item.id, assignment.person_id)] = assignment
+            counts["裁判分配"].added += 1
+        elif existing.role != judge.role:
+            existing.role = judge.role
+            counts["裁判分配"].updated += 1
+        else:
+            counts["裁判分配"].unchanged += 1
+    await db.flush()
+    for judge, user in account_plan:
+        person = ctx.people[judge.id_number]
+        if user is None:
+            try:
+                await create_user(db, actor, judge.username, None, judge.role, display_name=person.name, person_id=person.id)
+            except AccountError as exc:  # checked above; a race with another import lands here
+                await db.rollback()
+                problems.add(JUDGES.name, judge.row.number, "登录账号", exc.message)
+                result.problems, result.counts = problems.sorted(), {}
+                return result
+            counts["登录账号"].added += 1
+        elif user.role != judge.role:
+            user.role = judge.role
+            counts["登录账号"].updated += 1
+        else:
+            counts["登录账号"].unchanged += 1
+    detail = {"file": filename, "sha256": _digest(content), "counts": result.summary()}
+    await record(db, actor, "judges.import", "competition", competition_id, detail)
+    await db.commit()
+    return result
+
+
+async def count_entries(db: AsyncSession, competition_id: int) -> int:
+    statement = select(func.count()).select_from(Entry).join(Item, Item.id == Entry.item_id).where(Item.competition_id == competition_id)
+    return int((await db.execute(statement)).scalar_one())

@@ -1,0 +1,114 @@
+"""The access matrix: every role against every route, allowed or refused.
+
+The expected table is written out here, not read from the handlers, so a route whose guard
+changes by mistake fails this test; a new route fails it until it is added to the table.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from litestar.routes import HTTPRoute
+from litestar.testing import TestClient
+
+from tests.conftest import PASSWORD, login, post_form
+from tests.integration.seed import seed
+
+ANON, ORG, CHIEF, JUDGE, FIN = "anonymous", "organizer", "chief_judge", "judge", "finance"
+ALL = {ANON, ORG, CHIEF, JUDGE, FIN}
+SIGNED_IN = ALL - {ANON}
+
+# (method, path pattern) -> roles allowed
+EXPECTED: dict[tuple[str, str], set[str]] = {
+    ("GET", "/"): ALL,
+    ("GET", "/healthz"): ALL,
+    ("GET", "/login"): ALL,
+    ("POST", "/login"): ALL,
+    ("POST", "/logout"): SIGNED_IN,
+    ("GET", "/lang/{code:str}"): ALL,
+    ("GET", "/competitions"): {ORG},
+    ("POST", "/competitions"): {ORG},
+    ("GET", "/competitions/{competition_id:int}"): {ORG},
+    ("POST", "/competitions/{competition_id:int}"): {ORG},
+    ("POST", "/competitions/{competition_id:int}/items"): {ORG},
+    ("GET", "/items/{item_id:int}"): {ORG},
+    ("POST", "/items/{item_id:int}"): {ORG},
+    ("GET", "/items/{item_id:int}/criterion-row"): {ORG},
+    ("POST", "/items/{item_id:int}/scheme"): {ORG},
+    ("POST", "/items/{item_id:int}/judges"): {ORG},
+    ("POST", "/items/{item_id:int}/judges/{assignment_id:int}/delete"): {ORG},
+    ("POST", "/items/{item_id:int}/draw"): {ORG},
+    ("GET", "/items/{item_id:int}/draw.xlsx"): {ORG},
+    ("GET", "/units"): {ORG},
+    ("POST", "/units"): {ORG},
+    ("GET", "/people"): {ORG},
+    ("POST", "/people"): {ORG},
+    ("GET", "/conflicts"): {ORG},
+    ("POST", "/conflicts"): {ORG},
+    ("POST", "/conflicts/{conflict_id:int}/delete"): {ORG},
+    ("GET", "/competitions/{competition_id:int}/import"): {ORG},
+    ("POST", "/competitions/{competition_id:int}/import/roster"): {ORG},
+    ("POST", "/competitions/{competition_id:int}/import/judges"): {ORG},
+    ("GET", "/competitions/{competition_id:int}/import/roster-template.xlsx"): {ORG},
+    ("GET", "/competitions/{competition_id:int}/import/judges-template.xlsx"): {ORG},
+    ("GET", "/judge"): {JUDGE, CHIEF},
+    ("GET", "/chief"): {CHIEF},
+    ("GET", "/finance"): {FIN, ORG},
+    ("GET", "/public/competitions/{competition_id:int}"): ALL,
+    ("GET", "/static/{file_path:path}"): ALL,
+    ("GET", "/schema"): ALL,
+    ("GET", "/schema/openapi.json"): ALL,
+    ("GET", "/schema/{path:str}"): ALL,
+}
+
+
+def _app_routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    found = set()
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                for method in handler.http_methods - {"OPTIONS", "HEAD"}:
+                    found.add((method, route.path))
+    return found
+
+
+def test_every_route_is_in_the_matrix(app) -> None:  # type: ignore[no-untyped-def]
+    routes = _app_routes(app)
+    assert routes - set(EXPECTED) == set(), "new routes: add them to EXPECTED with who may use them"
+    assert set(EXPECTED) - routes == set(), "EXPECTED lists routes the app does not have"
+
+
+def _concrete(path: str, ids: dict[str, int]) -> str:
+    path = path.replace("{code:str}", "en").replace("{file_path:path}", "css/app.css").replace("{path:str}", "openapi.json")
+    return re.sub(r"\{(\w+):int\}", lambda m: str(ids[m.group(1)]), path)
+
+
+def _refused(response) -> bool:  # type: ignore[no-untyped-def]
+    if response.status_code in (401, 403):
+        return True
+    # An anonymous GET of a page is sent to the login form.
+    return response.status_code in (302, 303) and response.headers.get("location", "").startswith("/login")
+
+
+@pytest.mark.parametrize("role", sorted(ALL))
+def test_access_matrix(app, role_users, migrated, role: str) -> None:  # type: ignore[no-untyped-def]
+    ids = seed(migrated.database_url)
+    with TestClient(app=app) as client:
+        if role != ANON:
+            login(client, role_users[role], PASSWORD)
+        client.get("/")  # the CSRF cookie, as a browser has it
+        problems = []
+        for (method, pattern), allowed in sorted(EXPECTED.items()):
+            if (method, pattern) == ("POST", "/logout"):
+                continue  # would end this client's session; checked in test_accounts
+            path = _concrete(pattern, ids)
+            response = client.get(path, follow_redirects=False) if method == "GET" else post_form(client, path, {})
+            refused = _refused(response)
+            if role in allowed and refused:
+                problems.append(f"{method} {path}: {role} should be allowed, got {response.status_code}")
+            if role not in allowed and not refused:
+                problems.append(f"{method} {path}: {role} should be refused, got {response.status_code}")
+            if role not in allowed and role != ANON and response.status_code != 403:
+                problems.append(f"{method} {path}: {role} should get 403, got {response.status_code}")
+        assert problems == []
