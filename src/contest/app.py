@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from contest import __version__
+from contest.web.pages import render
 from contest.accounts.controllers import AccountController
 from contest.db.engine import make_engine, make_session_factory
 from contest.desks.controllers import DESK_HANDLERS
@@ -41,7 +42,7 @@ async def home(state: State) -> Template:
 
     async with state.session_factory() as db:
         competitions = await list_competitions(db)
-    return Template("home.html", context={"competitions": competitions})
+    return render("home.html", competitions=competitions)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

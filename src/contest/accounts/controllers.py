@@ -11,6 +11,7 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contest.web.pages import render
 from contest.accounts.service import AccountError, Throttle, login, logout
 from contest.domain.roles import CHIEF_JUDGE, FINANCE, JUDGE, ORGANIZER
 from contest.web.auth import SESSION_COOKIE
@@ -30,7 +31,7 @@ def _safe_next(target: str | None, fallback: str) -> str:
 class AccountController(Controller):
     @get("/login", opt=EVERYONE)
     async def login_form(self, next: str | None = None) -> Template:
-        return Template("accounts/login.html", context={"next": next or "", "error": None, "username": ""})
+        return render("accounts/login.html", next=next or "", error=None, username="")
 
     @post("/login", opt=EVERYONE)
     async def login_submit(self, request: Request, db: AsyncSession) -> Any:
@@ -44,7 +45,7 @@ class AccountController(Controller):
             user, token = await login(db, username, password, ip, request.headers.get("user-agent", ""), throttle, settings.session_days)
         except AccountError as exc:
             context = {"next": str(form.get("next", "")), "error": exc.message, "username": username}
-            return Template("accounts/login.html", context=context, status_code=400)
+            return render("accounts/login.html", 400, **context)
         target = _safe_next(str(form.get("next", "")), HOME_BY_ROLE.get(user.role, "/"))
         cookie = Cookie(
             key=SESSION_COOKIE,

@@ -19,7 +19,6 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator

@@ -6,6 +6,7 @@ from litestar import Request, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contest.web.pages import render
 from contest.events import service
 from contest.web.guards import CHIEF_JUDGES, EVERYONE, FINANCE_DESK, JUDGES
 
@@ -18,7 +19,7 @@ async def judge_desk(request: Request, db: AsyncSession) -> Template:
     for assignment in assignments:
         entries = await service.item_entries(db, assignment.item_id)
         stations[assignment.item_id] = [e.station_no for e in entries if e.station_no is not None]
-    return Template("desks/judge.html", context={"assignments": assignments, "stations": stations})
+    return render("desks/judge.html", assignments=assignments, stations=stations)
 
 
 @get("/chief", opt=CHIEF_JUDGES)
@@ -30,19 +31,19 @@ async def chief_desk(request: Request, db: AsyncSession) -> Template:
         matrix = await service.conflict_matrix(db, assignment.item_id)
         entries = {e.id: e for e in await service.item_entries(db, assignment.item_id)}
         panels[assignment.item_id] = {"judges": judges, "conflicts": matrix, "entries": entries}
-    return Template("desks/chief.html", context={"assignments": assignments, "panels": panels})
+    return render("desks/chief.html", assignments=assignments, panels=panels)
 
 
 @get("/finance", opt=FINANCE_DESK)
 async def finance_desk(db: AsyncSession) -> Template:
-    return Template("desks/finance.html", context={"competitions": await service.list_competitions(db)})
+    return render("desks/finance.html", competitions=await service.list_competitions(db))
 
 
 @get("/public/competitions/{competition_id:int}", opt=EVERYONE)
 async def public_competition(db: AsyncSession, competition_id: int) -> Template:
     competition = await service.get_competition(db, competition_id)
     counts = await service.entry_counts(db, competition_id)
-    return Template("desks/public_competition.html", context={"competition": competition, "counts": counts})
+    return render("desks/public_competition.html", competition=competition, counts=counts)
 
 
 DESK_HANDLERS = [judge_desk, chief_desk, finance_desk, public_competition]

@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contest.web.pages import render
 from contest.audit.service import Actor
 from contest.events.policy_choices import available_policies
 from contest.errors import ContestError
@@ -32,12 +33,12 @@ class CompetitionController(Controller):
             "policies": available_policies(),
             "errors": errors or [],
         }
-        return Template("events/competition.html", context=context, status_code=status)
+        return render("events/competition.html", status, **context)
 
     @get("/")
     async def index(self, db: AsyncSession) -> Template:
         context = {"competitions": await service.list_competitions(db), "policies": available_policies(), "errors": []}
-        return Template("events/competitions.html", context=context)
+        return render("events/competitions.html", **context)
 
     @post("/")
     async def create(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
@@ -45,7 +46,7 @@ class CompetitionController(Controller):
             competition = await service.save_competition(db, actor, forms.competition_form(await request.form()))
         except ContestError as exc:
             context = {"competitions": await service.list_competitions(db), "policies": available_policies(), "errors": _errors(exc)}
-            return Template("events/competitions.html", context=context, status_code=exc.status_code)
+            return render("events/competitions.html", exc.status_code, **context)
         return Redirect(f"/competitions/{competition.id}")
 
     @get("/{competition_id:int}")
@@ -92,7 +93,7 @@ class ItemController(Controller):
             "judge_roles": service.JUDGE_ROLES,
             "blank_rows": range(max(3, 12 - sum(len(c.criteria) for c in item.components))),
         }
-        return Template("events/item.html", context=context, status_code=status)
+        return render("events/item.html", status, **context)
 
     async def _act(self, db: AsyncSession, item_id: int, action: Any) -> Any:
         """Run a write; on a refused input re-render the item page with the messages."""
@@ -109,7 +110,7 @@ class ItemController(Controller):
 
     @get("/criterion-row", opt=ORGANIZERS)
     async def criterion_row(self, item_id: int) -> Template:
-        return Template("events/_criterion_row.html", context={"c": None, "component_kind": "practical"})
+        return render("events/_criterion_row.html", c=None, component_kind="practical")
 
     @post("/")
     async def update(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
@@ -169,7 +170,7 @@ class UnitController(Controller):
 
     @get("/")
     async def index(self, db: AsyncSession) -> Template:
-        return Template("events/units.html", context={"units": await service.list_units(db), "errors": []})
+        return render("events/units.html", units=await service.list_units(db), errors=[])
 
     @post("/")
     async def create(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
@@ -181,7 +182,7 @@ class UnitController(Controller):
         except ContestError as exc:
             await db.rollback()
             context = {"units": await service.list_units(db), "errors": _errors(exc)}
-            return Template("events/units.html", context=context, status_code=exc.status_code)
+            return render("events/units.html", exc.status_code, **context)
         return Redirect("/units")
 
 
@@ -191,7 +192,7 @@ class PeopleController(Controller):
 
     async def _page(self, db: AsyncSession, q: str = "", errors: list[str] | None = None, status: int = 200) -> Template:
         context = {"people": await service.search_people(db, q), "units": await service.list_units(db), "q": q, "errors": errors or []}
-        return Template("events/people.html", context=context, status_code=status)
+        return render("events/people.html", status, **context)
 
     @get("/")
     async def index(self, db: AsyncSession, q: str = "") -> Template:
@@ -212,7 +213,7 @@ class ConflictController(Controller):
     opt = ORGANIZERS
 
     async def _page(self, db: AsyncSession, errors: list[str] | None = None, status: int = 200) -> Template:
-        return Template("events/conflicts.html", context={"conflicts": await service.list_conflicts(db), "errors": errors or []}, status_code=status)
+        return render("events/conflicts.html", status, conflicts=await service.list_conflicts(db), errors=errors or [])
 
     @get("/")
     async def index(self, db: AsyncSession) -> Template:

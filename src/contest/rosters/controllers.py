@@ -1,7 +1,90 @@
-"""Placeholder until the roster import lands (being written now)."""
+"""Organizer pages for importing rosters and judges from .xlsx, and the template downloads."""
 
-from litestar import Controller
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.exceptions import RequestEntityTooLarge
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contest.audit.service import Actor
+from contest.errors import ContestError
+from contest.events.service import get_competition
+from contest.rosters import service
+from contest.rosters.parse import TOO_LARGE, FileRejected, FileTooLarge
+from contest.rosters.sheets import MAX_FILE_BYTES
+from contest.web.guards import ORGANIZERS
+from contest.xlsx.roster_templates import judges_template, roster_template
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The multipart envelope and the CSRF field come on top of the file itself.
+MAX_BODY_BYTES = MAX_FILE_BYTES + 256 * 1024
+KIND_LABELS = {"roster": "参赛名单", "judges": "裁判名单"}
+
+
+def _too_large(request: Request, exc: RequestEntityTooLarge) -> Response:
+    kind = "judges" if request.url.path.rstrip("/").endswith("/judges") else "roster"
+    context = {"competition": None, "competition_id": request.path_params.get("competition_id"), "result": None, "kind": kind, "message": TOO_LARGE}
+    return Template("rosters/result.html", context=context, status_code=413).to_asgi_response(request.app, request)  # type: ignore[return-value]
+
+
+async def _read_upload(request: Request) -> tuple[str, bytes]:
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise FileRejected("请选择要导入的 .xlsx 文件")
+    content = await upload.read(MAX_FILE_BYTES + 1)
+    await upload.close()
+    if len(content) > MAX_FILE_BYTES:
+        raise FileTooLarge(TOO_LARGE)
+    return upload.filename[-200:], content
+
+
+def _download(content: bytes, ascii_name: str, chinese_name: str) -> Response:
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese_name)}"
+    return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
 class RosterController(Controller):
     path = "/competitions/{competition_id:int}/import"
+    opt = ORGANIZERS
+    exception_handlers = {RequestEntityTooLarge: _too_large}  # type: ignore[dict-item]
+
+    @get("/")
+    async def index(self, db: AsyncSession, competition_id: int) -> Template:
+        competition = await get_competition(db, competition_id)
+        return Template("rosters/index.html", context={"competition": competition, "max_mb": MAX_FILE_BYTES // 1024 // 1024})
+
+    async def _import(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int, kind: str) -> Template:
+        competition = await get_competition(db, competition_id)
+        context: dict[str, Any] = {"competition": competition, "competition_id": competition_id, "kind": kind, "result": None, "message": ""}
+        run = service.import_roster if kind == "roster" else service.import_judges
+        try:
+            filename, content = await _read_upload(request)
+            result = await run(db, actor, competition_id, filename, content)
+        except ContestError as exc:
+            await db.rollback()
+            context["message"] = exc.message
+            return Template("rosters/result.html", context=context, status_code=exc.status_code)
+        context["result"] = result
+        return Template("rosters/result.html", context=context, status_code=200 if result.ok else 422)
+
+    @post("/roster", request_max_body_size=MAX_BODY_BYTES)
+    async def import_roster(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Template:
+        return await self._import(request, db, actor, competition_id, "roster")
+
+    @post("/judges", request_max_body_size=MAX_BODY_BYTES)
+    async def import_judges(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Template:
+        return await self._import(request, db, actor, competition_id, "judges")
+
+    @get("/roster-template.xlsx")
+    async def roster_template(self, competition_id: int) -> Response:
+        return _download(roster_template(), "roster-template.xlsx", "参赛名单导入模板.xlsx")
+
+    @get("/judges-template.xlsx")
+    async def judges_template(self, competition_id: int) -> Response:
+        return _download(judges_template(), "judges-template.xlsx", "裁判名单导入模板.xlsx")

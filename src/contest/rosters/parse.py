@@ -40,6 +40,14 @@ class FileRejected(Invalid):
     """The upload is not a workbook we can read; nothing was imported."""
 
 
+class FileTooLarge(FileRejected):
+    status_code = 413
+    code = "too_large"
+
+
+TOO_LARGE = f"文件过大,导入文件不能超过 {MAX_FILE_BYTES // 1024 // 1024} MB"
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     sheet_order: int
@@ -193,7 +201,7 @@ def open_workbook(content: bytes) -> Any:
     if not content:
         raise FileRejected("上传的文件是空的,请选择要导入的 .xlsx 文件")
     if len(content) > MAX_FILE_BYTES:
-        raise FileRejected(f"文件过大({len(content) / 1024 / 1024:.1f} MB),导入文件不能超过 {MAX_FILE_BYTES // 1024 // 1024} MB")
+        raise FileTooLarge(TOO_LARGE)
     if content[:4] == b"\xd0\xcf\x11\xe0":
         raise FileRejected("这是旧版 Excel(.xls)文件:请在 Excel 或 WPS 中“另存为” .xlsx 格式后再上传")
     if content[:2] != b"PK":

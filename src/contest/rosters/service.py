@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -176,6 +176,11 @@ class Context:
         self.people: dict[str, Person] = {}
         self.person_drafts: dict[str, PersonDraft] = {}
         self.items: dict[str, Item] = {}
+        self.listed_codes: set[str] = set()  # every code on the 赛项 sheet, even on a bad row
+        self.failed_scheme_codes: set[str] = set()  # codes with a bad 评分细则 row
+
+    def item_known(self, code: str) -> bool:
+        return code in self.items or code in self.listed_codes
 
     async def load_units(self, names: Iterable[str]) -> None:
         wanted = sorted({n for n in names if n})
@@ -353,6 +358,7 @@ def _read_items(sheet: Sheet, ctx: Context) -> dict[str, ItemDraft]:
     drafts: dict[str, ItemDraft] = {}
     for row in sheet:
         code = row.required(SKILL_CODE)
+        ctx.listed_codes.add(code)
         skill_name = row.required("职业(工种)名称")
         name = row.text("赛项名称") or skill_name
         is_team = row.choice("类型", ITEM_TYPES, required=True)
@@ -380,7 +386,7 @@ def _read_items(sheet: Sheet, ctx: Context) -> dict[str, ItemDraft]:
     return drafts
 
 
-def _read_criteria(sheet: Sheet, ctx: Context, item_codes: set[str]) -> dict[str, list[CriterionRow]]:
+def _read_criteria(sheet: Sheet, ctx: Context) -> dict[str, list[CriterionRow]]:
     by_code: dict[str, list[CriterionRow]] = {}
     for row in sheet:
         code = row.required(SKILL_CODE)
@@ -403,10 +409,11 @@ def _read_criteria(sheet: Sheet, ctx: Context, item_codes: set[str]) -> dict[str
             if crit_kind == "judgement" and not row.text("裁判人数"):
                 row.error("裁判人数", "评价分须填写裁判人数(至少 2)")
             panel = 1
-        if code and code not in item_codes:
+        if code and not ctx.item_known(code):
             row.error(SKILL_CODE, f"未知的职业(工种)代码「{code}」:本赛事没有该赛项,请在赛项表中添加")
         if row.failed or kind is None or crit_kind is None or max_mark is None:
-            by_code.setdefault(code, [])  # the item's scheme is not checked further
+            by_code.setdefault(code, [])
+            ctx.failed_scheme_codes.add(code)  # the item's scheme is not checked further
             continue
         spec = CriterionSpec(
             code=crit_code,
@@ -475,7 +482,7 @@ def _plan_schemes(items: dict[str, ItemDraft], criteria: dict[str, list[Criterio
         draft = items.get(code)
         rows = criteria.get(code, [])
         stored = ctx.items.get(code)
-        if (draft is not None and draft.row.failed) or any(r.row.failed for r in rows) or code not in set(items) | set(ctx.items):
+        if (draft is not None and draft.row.failed) or code in ctx.failed_scheme_codes or code not in set(items) | set(ctx.items):
             continue
         if draft is not None and draft.weights:
             weights = dict(draft.weights)
@@ -533,6 +540,7 @@ class EntryDraft:
     unit_name: str = ""
     team_name: str = ""
     members: list[str] = field(default_factory=list)  # 证件号码, in file order
+    member_rows: list[Row] = field(default_factory=list)  # the row of each member
     coaches: list[tuple[str, int | None, bool]] = field(default_factory=list)  # (证件号码, share, is_lead)
     coach_rows: list[Row] = field(default_factory=list)
 
@@ -549,7 +557,7 @@ def _read_competitors(sheet: Sheet, ctx: Context, items: dict[str, ItemDraft]) -
         unit_name = row.required("选送单位")
         is_employee = row.flag("是否职工")
         ctx.check_unit(row, "选送单位", unit_name)
-        if code and code not in items and code not in ctx.items:
+        if code and not ctx.item_known(code):
             row.error(SKILL_CODE, f"未知的职业(工种)代码「{code}」:本赛事没有该赛项,请在赛项表中添加")
         if number and code:
             first = seen_in_item.get((code, number))
@@ -567,6 +575,7 @@ def _read_competitors(sheet: Sheet, ctx: Context, items: dict[str, ItemDraft]) -
         entry.rows.append(row)
         if number:
             entry.members.append(number)
+            entry.member_rows.append(row)
     return entries
 
 
@@ -607,7 +616,7 @@ def _read_coaches(sheet: Sheet, ctx: Context, entries: dict[tuple[str, str], Ent
         ctx.person(row, name, number, None, unit_name=unit_name or None)
         if not (code and entry_no):
             continue
-        if code not in items and code not in ctx.items:
+        if not ctx.item_known(code):
             row.error(SKILL_CODE, f"未知的职业(工种)代码「{code}」:本赛事没有该赛项")
             continue
         entry = entries.get((code, entry_no))
@@ -670,8 +679,7 @@ def _check_stored_entries(entries: dict[tuple[str, str], EntryDraft], stored: di
         for member in entry.members:
             elsewhere[(code, member.person.id_number)] = entry_no
     for (code, _), entry in entries.items():
-        for row in entry.rows:
-            number = row.text(ID_NUMBER).upper()
+        for number, row in zip(entry.members, entry.member_rows, strict=True):
             other = elsewhere.get((code, number))
             if other is not None:
                 row.error(ID_NUMBER, f"该选手已在本赛项参赛号「{other}」中登记(系统中已有),同一赛项不能重复报名")
@@ -703,7 +711,7 @@ async def import_roster(db: AsyncSession, actor: Actor, competition_id: int, fil
 
     _read_units(sheets[UNITS.name], ctx)
     items = _read_items(sheets[ITEMS.name], ctx)
-    criteria = _read_criteria(sheets[CRITERIA.name], ctx, set(items) | set(ctx.items))
+    criteria = _read_criteria(sheets[CRITERIA.name], ctx)
     schemes = _plan_schemes(items, criteria, ctx)
     entries = _read_competitors(sheets[COMPETITORS.name], ctx, items)
     _check_entries(entries, ctx, items)
@@ -739,8 +747,7 @@ async def import_roster(db: AsyncSession, actor: Actor, competition_id: int, fil
     counts = result.counts
     for label in ("单位", "赛项", "评分方案", "人员", "参赛单元"):
         counts[label] = Count()
-    competition_codes = set(ctx.items) | set(items)
-    result.kept_entries = sum(1 for key in stored_entries if key not in entries and key[0] in competition_codes)
+    result.kept_entries = sum(1 for key in stored_entries if key not in entries)
 
     nothing_to_do = (
         not _planned_unit_changes(ctx)
@@ -1024,8 +1031,3 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
     await record(db, actor, "judges.import", "competition", competition_id, detail)
     await db.commit()
     return result
-
-
-async def count_entries(db: AsyncSession, competition_id: int) -> int:
-    statement = select(func.count()).select_from(Entry).join(Item, Item.id == Entry.item_id).where(Item.competition_id == competition_id)
-    return int((await db.execute(statement)).scalar_one())

@@ -8,9 +8,10 @@ from urllib.parse import quote
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.exceptions import ValidationException
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from contest.web.pages import render
 from contest.errors import ContestError
 
 log = logging.getLogger("contest")
@@ -26,11 +27,7 @@ def _respond(request: Request, status: int, code: str, message: str, details: li
     if _wants_json(request):
         body = {"error": {"code": code, "message": message, "details": details or []}}
         return Response(body, status_code=status, media_type=MediaType.JSON)
-    return Template(
-        "error.html",
-        context={"status": status, "code": code, "message": message, "details": details or []},
-        status_code=status,
-    )
+    return render("error.html", status, status=status, code=code, message=message, details=details or [])
 
 
 def contest_error(request: Request, exc: ContestError) -> Response:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from contest.domain.awards.model import (
+    BATCH_SUBJECT,
     Achievement,
     AwardResult,
     BatchSettings,
@@ -33,6 +34,7 @@ from contest.domain.awards.model import (
     LedgerEntry,
     PayoutLine,
     Person,
+    ledger_skill,
 )
 from contest.domain.awards.policy import (
     LEVEL_LABELS,
@@ -260,8 +262,8 @@ class _Engine:
                           achievement, tier, entitled)
             return
         amount = entitled
-        skill = "" if subject_id.startswith("batch:") else achievement.skill_code
-        earlier = self.prior.get((person_id, role, skill, subject_id))
+        earlier = self.prior.get((person_id, role, ledger_skill(subject_id, achievement.skill_code),
+                                  subject_id))
         if earlier:
             paid = Money.from_fen(sum(e.amount.fen for e in earlier))
             history = ";".join(
@@ -516,7 +518,7 @@ class _Engine:
                     continue
                 done[unit] = (achievement, tier)
                 self._pay("unit", unit, unit, unit, achievement, tier, amount,
-                          f"batch:{self.settings.batch_id}", "unit", ["单位补助每单位每批次一次"])
+                          f"{BATCH_SUBJECT}{self.settings.batch_id}", "unit", ["单位补助每单位每批次一次"])
         else:
             for unit, achievement, tier, ids in claims:
                 self._pay("unit", unit, unit, unit, achievement, tier,

@@ -236,6 +236,12 @@ class HonourLine:
 
 
 _ROLE_ORDER = {"competitor": 0, "coach": 1, "unit": 2}
+BATCH_SUBJECT = "batch:"  # subject of a once-per-unit-per-batch subsidy: not tied to a skill
+
+
+def ledger_skill(subject_id: str, skill_code: str) -> str:
+    """The skill part of a ledger key: empty for once-per-batch unit subsidies."""
+    return "" if subject_id.startswith(BATCH_SUBJECT) else skill_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +284,7 @@ class AwardResult:
         """What this batch pays, in the form the next batch reads as its ledger."""
         return [LedgerEntry(policy_id=self.policy_id, batch_id=self.batch_id,
                             paid_on=self.batch_date, recipient_id=line.recipient_id,
-                            role=line.role, skill_code=line.skill_code,
+                            role=line.role, skill_code=ledger_skill(line.subject_id, line.skill_code),
                             subject_id=line.subject_id, amount=line.amount,
                             tier_id=line.tier_id, achievement_id=line.achievement_id)
                 for line in self.lines]

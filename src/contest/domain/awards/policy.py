@@ -333,9 +333,13 @@ def _amount_rule(check: _Checker, data: Any, key: str) -> AmountRule | None:
     if any(v is None for v in values.values()):
         return None
     rule = AmountRule(floor=values.get("floor"), cap=values.get("cap"), default=values.get("default"))
-    if rule.floor is not None and rule.cap is not None and rule.floor > rule.cap:
-        check.add(key, f"floor {rule.floor.format()} 大于 cap {rule.cap.format()}")
-        return None
+    if rule.floor is not None and rule.cap is not None:
+        if rule.floor > rule.cap:
+            check.add(key, f"floor {rule.floor.format()} 大于 cap {rule.cap.format()}")
+            return None
+        if rule.default is None:  # 最高 defaults to the cap, 不低于 to the floor; a range must say
+            check.add(_join(key, "default"), "同时写了 floor 和 cap 时须写 default(批次未设定时的金额)")
+            return None
     if rule.default is not None and (problem := rule.check(rule.default)):
         check.add(_join(key, "default"), problem)
         return None

@@ -1,0 +1,84 @@
+"""The demo competition (seeds/demo): created through the same services an organizer uses.
+
+competition.toml describes the competition and the desk logins; roster.xlsx and judges.xlsx go
+through the roster import, exactly as an organizer's files would; then every item is drawn.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contest.accounts.service import create_user, set_password
+from contest.audit.service import Actor
+from contest.db.models import Competition, User
+from contest.domain.roles import ROLES
+from contest.errors import ContestError
+from contest.events import service
+from contest.events.service import CompetitionForm
+from contest.rosters.service import import_judges, import_roster
+from contest.settings import Settings
+
+DEMO_PASSWORD = "demo-2026"
+ACTOR = Actor.system("demo")
+
+
+def _config(settings: Settings | None = None) -> dict:
+    path = (settings or Settings.from_env()).seeds_dir / "demo" / "competition.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def demo_logins(settings: Settings | None = None) -> list[tuple[str, str]]:
+    """(username, role) of every demo login: the desk users and the judges of judges.xlsx."""
+    from openpyxl import load_workbook
+
+    settings = settings or Settings.from_env()
+    logins = [(u["username"], ROLES[u["role"]]) for u in _config(settings)["users"]]
+    sheet = load_workbook(settings.seeds_dir / "demo" / "judges.xlsx", read_only=True)["裁判"]
+    rows = sheet.iter_rows(values_only=True)
+    header = list(next(rows))
+    for row in rows:
+        record = dict(zip(header, row, strict=False))
+        if record.get("登录账号"):
+            logins.append((str(record["登录账号"]), str(record["角色"])))
+    return logins
+
+
+async def load_demo(db: AsyncSession, settings: Settings, only_if_empty: bool = True) -> bool:
+    """Load the demo; returns False (and does nothing) when competitions exist and only_if_empty."""
+    if only_if_empty and (await db.execute(select(func.count()).select_from(Competition))).scalar_one():
+        return False
+    config = _config(settings)
+    meta = config["competition"]
+    form = CompetitionForm(
+        name=meta["name"],
+        year=meta["year"],
+        level=meta["level"],
+        category=meta["category"],
+        policy_id=meta.get("policy_id", ""),
+        organizer=meta.get("organizer", ""),
+        start_date=date.fromisoformat(meta["start_date"]) if meta.get("start_date") else None,
+        end_date=date.fromisoformat(meta["end_date"]) if meta.get("end_date") else None,
+    )
+    competition = await service.save_competition(db, ACTOR, form)
+    folder = settings.seeds_dir / "demo"
+    for importer, filename in ((import_roster, "roster.xlsx"), (import_judges, "judges.xlsx")):
+        result = await importer(db, ACTOR, competition.id, filename, (folder / filename).read_bytes())
+        if not result.ok:
+            problems = "; ".join(f"{p.sheet} 第{p.row}行 {p.column}: {p.message}" for p in result.problems[:10])
+            raise ContestError(f"演示数据 {filename} 导入失败:{problems}")
+    for user in config["users"]:
+        if not (await db.execute(select(User.id).where(User.username == user["username"]))).first():
+            await create_user(db, ACTOR, user["username"], DEMO_PASSWORD, user["role"], user.get("name", ""))
+    await db.commit()
+    # Judges' accounts come from judges.xlsx without a password; the demo gives them one.
+    for username, _role in demo_logins(settings):
+        await set_password(db, ACTOR, username, DEMO_PASSWORD)
+    await db.commit()
+    competition = await service.get_competition(db, competition.id)
+    for item in competition.items:
+        await service.run_draw(db, ACTOR, item.id, seed=f"demo-{item.skill_code}")
+    return True
