@@ -51,16 +51,12 @@ def test_organizer_creates_a_competition_an_item_and_a_scheme(page) -> None:  # 
     page.click("text=添加评分项")
     page.wait_for_function(f"document.querySelectorAll('#criteria tr').length === {before + 1}")
 
+    # What the organizer typed survives the refusal: fixing the one weight is enough.
+    assert page.locator("input[name=crit_name]").first.input_value() == "理论考试"
     page.fill("input[name=weight_practical]", "80")
-    page.locator("#criteria tr").nth(0).locator("select[name=crit_component]").select_option("theory")
-    page.locator("#criteria tr").nth(0).locator("input[name=crit_code]").fill("T1")
-    page.locator("#criteria tr").nth(0).locator("input[name=crit_name]").fill("理论考试")
-    page.locator("#criteria tr").nth(0).locator("input[name=crit_max]").fill("100")
-    page.locator("#criteria tr").nth(1).locator("input[name=crit_code]").fill("P1")
-    page.locator("#criteria tr").nth(1).locator("input[name=crit_name]").fill("实操考核")
-    page.locator("#criteria tr").nth(1).locator("input[name=crit_max]").fill("100")
-    page.click("#scheme button.primary")
-    page.wait_for_url("**/items/1")
+    with page.expect_navigation():
+        page.click("#scheme button.primary")
+    assert page.url.endswith("/items/1")
     assert page.locator(".flash").count() == 0
     assert page.locator("input[name=weight_practical]").input_value() == "80"
     assert page.locator("input[name=crit_code]").first.input_value() == "T1"

@@ -76,8 +76,12 @@ class ItemController(Controller):
     path = "/items/{item_id:int}"
     opt = ORGANIZERS
 
-    async def _page(self, db: AsyncSession, item_id: int, errors: list[str] | None = None, status: int = 200, notice: str = "") -> Template:
+    async def _page(
+        self, db: AsyncSession, item_id: int, errors: list[str] | None = None, status: int = 200, posted: Any = None
+    ) -> Template:
         item = await service.get_item(db, item_id)
+        # After a refused scheme the organizer sees what they typed, not the stored scheme.
+        weights, rows = forms.scheme_rows(posted) if posted is not None else forms.scheme_rows_of(item)
         entries = await service.item_entries(db, item_id)
         judges = await service.item_judges(db, item_id)
         matrix = await service.conflict_matrix(db, item_id)
@@ -89,19 +93,20 @@ class ItemController(Controller):
             "entry_by_id": {e.id: e for e in entries},
             "draw": await service.latest_draw(db, item_id),
             "errors": errors or [],
-            "notice": notice,
             "judge_roles": service.JUDGE_ROLES,
-            "blank_rows": range(max(3, 12 - sum(len(c.criteria) for c in item.components))),
+            "weights": weights,
+            "rows": rows,
+            "blank_rows": range(max(3, 12 - len(rows))),
         }
         return render("events/item.html", status, **context)
 
-    async def _act(self, db: AsyncSession, item_id: int, action: Any) -> Any:
+    async def _act(self, db: AsyncSession, item_id: int, action: Any, posted_scheme: Any = None) -> Any:
         """Run a write; on a refused input re-render the item page with the messages."""
         try:
             await action()
         except ContestError as exc:
             await db.rollback()
-            return await self._page(db, item_id, _errors(exc), exc.status_code)
+            return await self._page(db, item_id, _errors(exc), exc.status_code, posted_scheme)
         return Redirect(f"/items/{item_id}")
 
     @get("/")
@@ -110,7 +115,7 @@ class ItemController(Controller):
 
     @get("/criterion-row", opt=ORGANIZERS)
     async def criterion_row(self, item_id: int) -> Template:
-        return render("events/_criterion_row.html", c=None, component_kind="practical")
+        return render("events/_criterion_row.html", row=None)
 
     @post("/")
     async def update(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
@@ -129,7 +134,7 @@ class ItemController(Controller):
         async def action() -> None:
             await service.save_scheme(db, actor, item_id, forms.scheme_form(form))
 
-        return await self._act(db, item_id, action)
+        return await self._act(db, item_id, action, posted_scheme=form)
 
     @post("/judges")
     async def assign_judge(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:

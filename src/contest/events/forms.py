@@ -102,6 +102,45 @@ def person_form(form: Any) -> PersonForm:
 CRITERION_FIELDS = ("crit_component", "crit_code", "crit_name", "crit_max", "crit_step", "crit_kind", "crit_panel", "crit_agg")
 
 
+def _columns(form: Any) -> dict[str, list[str]]:
+    return {name: [str(v) for v in (form.getall(name) if hasattr(form, "getall") else form.get(name, []))] for name in CRITERION_FIELDS}
+
+
+def scheme_rows(form: Any) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The scheme table as the organizer typed it: weights per kind and the non-blank rows."""
+    weights = {kind: _text(form, f"weight_{kind}") for kind in ("theory", "practical", "oral")}
+    columns = _columns(form)
+    rows = [
+        {name.removeprefix("crit_"): values[i] if i < len(values) else "" for name, values in columns.items()}
+        for i in range(len(columns["crit_code"]))
+    ]
+    return weights, [row for row in rows if row["code"].strip() or row["name"].strip()]
+
+
+def scheme_rows_of(item: Any) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The stored scheme in the same shape as scheme_rows()."""
+    weights = {c.kind: _plain(c.weight) for c in item.components}
+    rows = [
+        {
+            "component": c.kind,
+            "code": k.code,
+            "name": k.name,
+            "max": _plain(k.max_mark),
+            "step": _plain(k.step),
+            "kind": k.kind,
+            "panel": str(k.panel_size),
+            "agg": k.aggregation,
+        }
+        for c in item.components
+        for k in c.criteria
+    ]
+    return weights, rows
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
 def scheme_form(form: Any) -> list[ComponentSpec]:
     """Weights per component kind plus one row per criterion; blank rows are ignored."""
     errors: list[str] = []
@@ -113,7 +152,7 @@ def scheme_form(form: Any) -> list[ComponentSpec]:
                 components[kind] = ComponentSpec(kind=kind, weight=parse_decimal(raw, "权重"))
             except ValueError as exc:
                 errors.append(str(exc))
-    columns = {name: form.getall(name) if hasattr(form, "getall") else form.get(name, []) for name in CRITERION_FIELDS}
+    columns = _columns(form)
     rows = len(columns["crit_code"])
     if any(len(values) != rows for values in columns.values()):
         raise Invalid("评分项表格不完整,请刷新页面后重试")

@@ -61,7 +61,12 @@ async def list_competitions(db: AsyncSession) -> list[Competition]:
 
 async def get_competition(db: AsyncSession, competition_id: int) -> Competition:
     competition = (
-        await db.execute(select(Competition).where(Competition.id == competition_id).options(selectinload(Competition.items)))
+        await db.execute(
+            select(Competition)
+            .where(Competition.id == competition_id)
+            .options(selectinload(Competition.items))
+            .execution_options(populate_existing=True)  # a session that just created items must see them
+        )
     ).scalar_one_or_none()
     if competition is None:
         raise NotFound(f"赛事 {competition_id} 不存在")
@@ -114,6 +119,7 @@ async def get_item(db: AsyncSession, item_id: int) -> Item:
                 selectinload(Item.competition),
                 selectinload(Item.components).selectinload(Component.criteria),
             )
+            .execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()
     if item is None:

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.exceptions import RequestEntityTooLarge
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,18 +18,18 @@ from contest.rosters import service
 from contest.rosters.parse import TOO_LARGE, FileRejected, FileTooLarge
 from contest.rosters.sheets import MAX_FILE_BYTES
 from contest.web.guards import ORGANIZERS
+from contest.web.pages import render
 from contest.xlsx.roster_templates import judges_template, roster_template
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The multipart envelope and the CSRF field come on top of the file itself.
 MAX_BODY_BYTES = MAX_FILE_BYTES + 256 * 1024
-KIND_LABELS = {"roster": "参赛名单", "judges": "裁判名单"}
 
 
-def _too_large(request: Request, exc: RequestEntityTooLarge) -> Response:
+def _too_large(request: Request, exc: RequestEntityTooLarge) -> Template:
     kind = "judges" if request.url.path.rstrip("/").endswith("/judges") else "roster"
     context = {"competition": None, "competition_id": request.path_params.get("competition_id"), "result": None, "kind": kind, "message": TOO_LARGE}
-    return Template("rosters/result.html", context=context, status_code=413).to_asgi_response(request.app, request)  # type: ignore[return-value]
+    return render("rosters/result.html", 413, **context)
 
 
 async def _read_upload(request: Request) -> tuple[str, bytes]:
@@ -57,11 +57,13 @@ class RosterController(Controller):
     @get("/")
     async def index(self, db: AsyncSession, competition_id: int) -> Template:
         competition = await get_competition(db, competition_id)
-        return Template("rosters/index.html", context={"competition": competition, "max_mb": MAX_FILE_BYTES // 1024 // 1024})
+        return render("rosters/index.html", competition=competition, max_mb=MAX_FILE_BYTES // 1024 // 1024)
 
     async def _import(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int, kind: str) -> Template:
         competition = await get_competition(db, competition_id)
-        context: dict[str, Any] = {"competition": competition, "competition_id": competition_id, "kind": kind, "result": None, "message": ""}
+        # Plain values: a rollback below expires ORM objects, and templates must not lazy-load.
+        shown = {"id": competition.id, "name": competition.name}
+        context: dict[str, Any] = {"competition": shown, "competition_id": competition_id, "kind": kind, "result": None, "message": ""}
         run = service.import_roster if kind == "roster" else service.import_judges
         try:
             filename, content = await _read_upload(request)
@@ -69,9 +71,9 @@ class RosterController(Controller):
         except ContestError as exc:
             await db.rollback()
             context["message"] = exc.message
-            return Template("rosters/result.html", context=context, status_code=exc.status_code)
+            return render("rosters/result.html", exc.status_code, **context)
         context["result"] = result
-        return Template("rosters/result.html", context=context, status_code=200 if result.ok else 422)
+        return render("rosters/result.html", 200 if result.ok else 422, **context)
 
     @post("/roster", request_max_body_size=MAX_BODY_BYTES)
     async def import_roster(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Template:

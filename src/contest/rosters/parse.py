@@ -240,6 +240,8 @@ def read_sheets(content: bytes, specs: tuple[SheetSpec, ...], problems: Problems
 def _read_sheet(worksheet: Any, sheet: Sheet, problems: Problems) -> None:
     spec = sheet.spec
     known = {normalise_header(h): h for h in spec.headers}
+    # Some generators write a wrong <dimension>; read-only mode would then cut rows or columns.
+    worksheet.reset_dimensions()
     rows = worksheet.iter_rows(values_only=True)
     header_row_no = 0
     columns: list[tuple[int, str]] = []

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -32,6 +33,7 @@ from contest.db.models import (
     Unit,
     User,
 )
+from contest.domain import idcard
 from contest.domain.competition import ITEM_STATUSES, validate_item
 from contest.domain.roles import CHIEF_JUDGE, JUDGE, ROLES
 from contest.domain.scheme import (
@@ -43,6 +45,7 @@ from contest.domain.scheme import (
     default_aggregation,
     validate_scheme,
 )
+from contest.errors import Conflict
 from contest.events.service import apply_scheme, get_competition, scheme_of
 from contest.rosters.parse import Problem, Problems, Row, Sheet, read_sheets
 from contest.rosters.sheets import (
@@ -72,6 +75,7 @@ ALL_WEIGHTS = "、".join(WEIGHT_COLUMNS.values())
 ITEM_LIST_SPLIT = re.compile(r"[、,,;;\s]+")
 USERNAME = re.compile(r"^\S{1,64}$")
 CHUNK = 500
+CONCURRENT = "导入时系统中的数据被同时修改(可能有人在同时导入),未导入任何数据,请重新上传"
 
 
 def _aggregation_options() -> dict[str, str]:
@@ -545,7 +549,7 @@ class EntryDraft:
     coach_rows: list[Row] = field(default_factory=list)
 
 
-def _read_competitors(sheet: Sheet, ctx: Context, items: dict[str, ItemDraft]) -> dict[tuple[str, str], EntryDraft]:
+def _read_competitors(sheet: Sheet, ctx: Context) -> dict[tuple[str, str], EntryDraft]:
     entries: dict[tuple[str, str], EntryDraft] = {}
     seen_in_item: dict[tuple[str, str], Row] = {}
     for row in sheet:
@@ -603,7 +607,7 @@ def _check_entries(entries: dict[tuple[str, str], EntryDraft], ctx: Context, ite
             first.error(ENTRY_NO, f"团队赛项「{item_name}」每队应为 {size} 人,参赛号「{entry_no}」有 {len(entry.rows)} 人")
 
 
-def _read_coaches(sheet: Sheet, ctx: Context, entries: dict[tuple[str, str], EntryDraft], items: dict[str, ItemDraft]) -> None:
+def _read_coaches(sheet: Sheet, ctx: Context, entries: dict[tuple[str, str], EntryDraft]) -> None:
     for row in sheet:
         code = row.required(SKILL_CODE)
         entry_no = row.required(ENTRY_NO)
@@ -696,6 +700,11 @@ def _digest(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+def _safe_filename(filename: str) -> str:
+    """The file name for the audit log, with anything that looks like a 证件号码 masked."""
+    return re.sub(r"\d{6,}[\dXx]?", lambda m: idcard.mask(m.group()), filename)[:200]
+
+
 async def import_roster(db: AsyncSession, actor: Actor, competition_id: int, filename: str, content: bytes) -> ImportResult:
     """Check the roster workbook; when it is clean, write it in one transaction. Never half-writes."""
     await get_competition(db, competition_id)
@@ -713,10 +722,10 @@ async def import_roster(db: AsyncSession, actor: Actor, competition_id: int, fil
     items = _read_items(sheets[ITEMS.name], ctx)
     criteria = _read_criteria(sheets[CRITERIA.name], ctx)
     schemes = _plan_schemes(items, criteria, ctx)
-    entries = _read_competitors(sheets[COMPETITORS.name], ctx, items)
+    entries = _read_competitors(sheets[COMPETITORS.name], ctx)
     _check_entries(entries, ctx, items)
     coaches_given = sheets[COACHES.name].present
-    _read_coaches(sheets[COACHES.name], ctx, entries, items)
+    _read_coaches(sheets[COACHES.name], ctx, entries)
     await ctx.load_people()
     ctx.check_people_against_db()
     stored_entries = await _load_entries(ctx)
@@ -765,11 +774,15 @@ async def import_roster(db: AsyncSession, actor: Actor, competition_id: int, fil
         counts["参赛单元"].unchanged = len(entries)
         return result
 
-    await _write_units(ctx, counts["单位"])
-    await _write_items(ctx, items, item_changes, schemes, scheme_changes, counts)
-    await _write_people(ctx, counts["人员"])
-    await _write_entries(ctx, entries, stored_entries, coaches_given, counts["参赛单元"])
-    detail = {"file": filename, "sha256": _digest(content), "counts": result.summary(), "kept_entries": result.kept_entries}
+    try:
+        await _write_units(ctx, counts["单位"])
+        await _write_items(ctx, items, item_changes, schemes, scheme_changes, counts)
+        await _write_people(ctx, counts["人员"])
+        await _write_entries(ctx, entries, stored_entries, coaches_given, counts["参赛单元"])
+    except IntegrityError:
+        await db.rollback()
+        raise Conflict(CONCURRENT) from None
+    detail = {"file": _safe_filename(filename), "sha256": _digest(content), "counts": result.summary(), "kept_entries": result.kept_entries}
     await record(db, actor, "roster.import", "competition", competition_id, detail)
     await db.commit()
     return result
@@ -812,7 +825,7 @@ async def _write_items(
         item = ctx.items[code]
         had_scheme = bool(item.components)
         if had_scheme:
-            # The unit of work inserts before it deletes: clear first, or (item, kind) would clash.
+            # Clear and flush first, so the (item, kind) unique constraint never sees old and new rows at once.
             item.components.clear()
             await ctx.db.flush()
         apply_scheme(item, scheme_changes[code])
@@ -869,6 +882,11 @@ class JudgeDraft:
     codes: list[str]
     username: str
     row: Row
+
+
+def _account_role(user: User, judge: JudgeDraft) -> str:
+    """Accounts are global: a chief judge elsewhere stays chief judge; a judge is promoted, never demoted."""
+    return CHIEF_JUDGE if CHIEF_JUDGE in (user.role, judge.role) else JUDGE
 
 
 async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, filename: str, content: bytes) -> ImportResult:
@@ -986,7 +1004,7 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
         not _planned_unit_changes(ctx)
         and not _planned_person_changes(ctx)
         and all(existing is not None and existing.role == judge.role for judge, _, existing in assignment_plan())
-        and all(user is not None and user.role == judge.role for judge, user in account_plan)
+        and all(user is not None and _account_role(user, judge) == user.role for judge, user in account_plan)
     )
     if nothing_to_do:
         counts["单位"].unchanged = len(ctx.unit_drafts)
@@ -995,8 +1013,12 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
         counts["登录账号"].unchanged = len(account_plan)
         return result
 
-    await _write_units(ctx, counts["单位"])
-    await _write_people(ctx, counts["人员"])
+    try:
+        await _write_units(ctx, counts["单位"])
+        await _write_people(ctx, counts["人员"])
+    except IntegrityError:
+        await db.rollback()
+        raise Conflict(CONCURRENT) from None
     for judge, code, existing in assignment_plan():
         item = ctx.items[code]
         if existing is None:
@@ -1010,7 +1032,11 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
             counts["裁判分配"].updated += 1
         else:
             counts["裁判分配"].unchanged += 1
-    await db.flush()
+    try:
+        await db.flush()
+    except IntegrityError:
+        await db.rollback()
+        raise Conflict(CONCURRENT) from None
     for judge, user in account_plan:
         person = ctx.people[judge.id_number]
         if user is None:
@@ -1022,12 +1048,12 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
                 result.problems, result.counts = problems.sorted(), {}
                 return result
             counts["登录账号"].added += 1
-        elif user.role != judge.role:
-            user.role = judge.role
+        elif _account_role(user, judge) != user.role:
+            user.role = _account_role(user, judge)
             counts["登录账号"].updated += 1
         else:
             counts["登录账号"].unchanged += 1
-    detail = {"file": filename, "sha256": _digest(content), "counts": result.summary()}
+    detail = {"file": _safe_filename(filename), "sha256": _digest(content), "counts": result.summary()}
     await record(db, actor, "judges.import", "competition", competition_id, detail)
     await db.commit()
     return result

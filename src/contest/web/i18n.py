@@ -131,6 +131,19 @@ EN: dict[str, str] = {
     "联系人": "Contact",
     "竞赛项目与成绩将在这里公布。": "Items and results are published here.",
     "计分与颁奖的功能将在后续版本提供。": "Scoring and awards arrive in later releases.",
+    # roster import (templates/rosters)
+    "导入前系统会检查整个文件:只要有一处错误,就不会导入任何数据。同一文件可以重复导入,已导入的内容不会重复。": "The whole file is checked before anything is imported: if any row is wrong, nothing is imported. The same file can be imported again; nothing is duplicated.",
+    "工作表:单位、赛项、评分细则、选手、教练。只有“选手”表必须有;系统中已有的单位和赛项可以不列。": "Sheets: units, items, scoring criteria, competitors, coaches. Only the competitors sheet is required; units and items already in the system need not be listed.",
+    "不超过": "at most",
+    "裁判名单": "Judges",
+    "工作表:裁判(单位表可选)。执裁赛项填写本赛事赛项的职业(工种)代码;填写登录账号时为裁判创建账号(不设密码)。": "Sheet: judges (a units sheet is optional). List the items to judge by skill code; a login name creates an account for the judge (without a password).",
+    "错误数": "Errors",
+    "请修改文件后重新上传。": "Please correct the file and upload it again.",
+    "只显示前 1000 处错误。": "Only the first 1000 errors are shown.",
+    "文件内容与系统中的数据一致,没有任何改动。": "The file matches the data in the system; nothing was changed.",
+    "内容": "Kind",
+    "系统中有、文件中没有的参赛单元(保持不变):": "Entries in the system but not in the file (left unchanged): ",
+    "登录账号": "Login accounts",
 }
 
 

@@ -79,3 +79,25 @@ def test_honours_sheet_and_control_characters() -> None:
     honours = list(book["非现金奖励"].iter_rows(values_only=True))
     assert len(honours) == 1 + 3 and honours[1][1] == "李四"
     assert any("晋升" in row[7] for row in honours[1:])
+
+
+def test_fast_and_ordinary_openpyxl_paths_write_the_same_workbook() -> None:
+    team = [person(FORMULA, unit=" 前后有空格 "), person("乙")]
+    result = compute_awards(longjiang(), [
+        achievement(PROVINCIAL_1, "第1名", members=team, coaches=[person("#REF!")]),
+        achievement(PROVINCIAL_1, "第9名", members=[person("丙")])])
+    books = []
+    for fast in (True, False):
+        stream = io.BytesIO()
+        write_finance_workbook(result, stream, fast=fast)
+        stream.seek(0)
+        books.append(load_workbook(stream))
+    fast_book, slow_book = books
+    assert fast_book.sheetnames == slow_book.sheetnames
+    for name in fast_book.sheetnames:
+        fast_cells = [(c.coordinate, c.value, c.data_type, c.number_format, bool(c.font.b))
+                      for row in fast_book[name].iter_rows() for c in row if c.value is not None]
+        slow_cells = [(c.coordinate, c.value, c.data_type, c.number_format, bool(c.font.b))
+                      for row in slow_book[name].iter_rows() for c in row if c.value is not None]
+        assert fast_cells == slow_cells, name
+    assert any(c.value == " 前后有空格 " for row in fast_book.worksheets[1].iter_rows() for c in row)

@@ -178,24 +178,55 @@ class PayoutLine:
 
 @dataclass(slots=True)
 class ExcludedLine:
-    """A would-be recipient who is not paid, and why."""
+    """A would-be recipient who is not paid, and why.
 
-    status: str  # ineligible / superseded / already_paid / not_covered / out_of_force
+    Holds references to the person and the achievement rather than copies of their fields:
+    a big batch has hundreds of thousands of these, so they stay small and quick to make.
+    For a sending unit, ``person`` is the unit (id and name are the unit's name).
+    """
+
+    status: str  # ineligible / superseded / already_paid / not_covered / out_of_force / ...
     reason: str
     role: str
-    recipient_id: str
-    recipient_name: str
-    recipient_unit: str
-    achievement_id: str
-    competition: str
-    item: str
-    skill_code: str
-    result: str
+    person: Person
+    achievement: Achievement
     tier_id: str = ""
     amount: Money | None = None  # what it would have been, when a tier applied
 
+    @property
+    def recipient_id(self) -> str:
+        return self.person.id_number
+
+    @property
+    def recipient_name(self) -> str:
+        return self.person.name
+
+    @property
+    def recipient_unit(self) -> str:
+        return self.person.unit
+
+    @property
+    def achievement_id(self) -> str:
+        return self.achievement.id
+
+    @property
+    def competition(self) -> str:
+        return self.achievement.competition.name
+
+    @property
+    def item(self) -> str:
+        return self.achievement.item
+
+    @property
+    def skill_code(self) -> str:
+        return self.achievement.skill_code
+
+    @property
+    def result(self) -> str:
+        return self.achievement.result.label
+
     def sort_key(self) -> tuple[Any, ...]:
-        return (self.achievement_id, _ROLE_ORDER[self.role], self.recipient_id, self.status)
+        return (self.achievement.id, _ROLE_ORDER[self.role], self.person.id_number, self.status)
 
     def to_json(self) -> dict[str, Any]:
         return {
