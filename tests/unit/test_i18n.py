@@ -26,3 +26,14 @@ def test_language_choice() -> None:
     assert pick_language("fr", None) == "zh"
     assert translate("赛事", "en") == "Competitions"
     assert translate("赛事", "zh") == "赛事"
+
+
+def test_every_vocabulary_label_has_english() -> None:
+    from contest.domain.competition import CATEGORIES, ITEM_STATUSES, LEVELS
+    from contest.domain.roles import ROLES
+    from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, CRITERION_KINDS
+    from contest.events.service import JUDGE_ROLES
+
+    labels = [*LEVELS.values(), *CATEGORIES.values(), *ITEM_STATUSES.values(), *ROLES.values(), *JUDGE_ROLES.values()]
+    labels += [*COMPONENT_KINDS.values(), *CRITERION_KINDS.values(), *AGGREGATIONS.values()]
+    assert [label for label in labels if label not in EN] == []

@@ -17,7 +17,7 @@ EN: dict[str, str] = {
     "单位": "Units",
     "人员": "People",
     "回避": "Conflicts",
-    "裁判": "Judges",
+    "裁判": "Judge",
     "裁判长": "Chief judge",
     "我的执裁": "My judging",
     "财务": "Finance",
@@ -145,6 +145,36 @@ EN: dict[str, str] = {
     "系统中有、文件中没有的参赛单元(保持不变):": "Entries in the system but not in the file (left unchanged): ",
     "登录账号": "Login accounts",
 }
+
+# Labels of the domain vocabularies (levels, statuses, scheme kinds, roles), shown via _(label).
+EN.update(
+    {
+        "世界": "World",
+        "国家": "National",
+        "省": "Provincial",
+        "市": "Municipal",
+        "一类": " class 1",
+        "二类": " class 2",
+        "筹备": "Setup",
+        "评分中": "Scoring",
+        "已提交": "Submitted",
+        "已锁定": "Locked",
+        "已解密": "Revealed",
+        "已公示": "Published",
+        "已确认": "Final",
+        "理论": "Theory",
+        "实操": "Practical",
+        "答辩": "Oral defence",
+        "测量分": "Measurement",
+        "评价分": "Judgement",
+        "单人评分": "Single judge",
+        "平均分": "Mean",
+        "去掉最高最低分后平均": "Trimmed mean",
+        "中位数": "Median",
+        "世赛评价分(0-3分)": "WorldSkills judgement (0-3)",
+        "组织方": "Organizer",
+    }
+)
 
 
 def translate(text: str, language: str) -> str:
