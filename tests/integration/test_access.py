@@ -53,6 +53,20 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/competitions/{competition_id:int}/import/roster-template.xlsx"): {ORG},
     ("GET", "/competitions/{competition_id:int}/import/judges-template.xlsx"): {ORG},
     ("GET", "/judge"): {JUDGE, CHIEF},
+    ("GET", "/tablet"): {JUDGE, CHIEF},
+    ("GET", "/chief/items/{item_id:int}"): {CHIEF, ORG},
+    ("GET", "/chief/items/{item_id:int}/matrix"): {CHIEF, ORG},
+    ("POST", "/chief/items/{item_id:int}/open"): {CHIEF, ORG},
+    ("POST", "/chief/items/{item_id:int}/lock"): {CHIEF, ORG},
+    ("POST", "/chief/items/{item_id:int}/reveal"): {CHIEF, ORG},
+    ("POST", "/chief/items/{item_id:int}/reopen"): {CHIEF, ORG},
+    ("POST", "/chief/items/{item_id:int}/override"): {CHIEF, ORG},
+    ("POST", "/chief/items/{item_id:int}/time"): {CHIEF, ORG},
+    ("POST", "/items/{item_id:int}/publish"): {ORG},
+    ("POST", "/items/{item_id:int}/tie"): {ORG},
+    ("GET", "/board/{competition_id:int}"): ALL,
+    ("POST", "/competitions/{competition_id:int}/judge-links"): {ORG},
+    ("GET", "/j/{token:str}"): ALL,
     ("GET", "/chief"): {CHIEF},
     ("GET", "/finance"): {FIN, ORG},
     ("GET", "/public/competitions/{competition_id:int}"): ALL,
@@ -80,7 +94,7 @@ def test_every_route_is_in_the_matrix(app) -> None:  # type: ignore[no-untyped-d
 
 
 def _concrete(path: str, ids: dict[str, int]) -> str:
-    path = path.replace("{code:str}", "en").replace("{file_path:path}", "css/app.css").replace("{path:str}", "openapi.json")
+    path = path.replace("{code:str}", "en").replace("{token:str}", "no-such-token").replace("{file_path:path}", "css/app.css").replace("{path:str}", "openapi.json")
     return re.sub(r"\{(\w+):int\}", lambda m: str(ids[m.group(1)]), path)
 
 
@@ -93,7 +107,8 @@ def _refused(response) -> bool:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("role", sorted(ALL))
 def test_access_matrix(app, role_users, migrated, role: str) -> None:  # type: ignore[no-untyped-def]
-    ids = seed(migrated.database_url)
+    # The chief judge account is the seeded item's chief: a chief of another item is refused (below).
+    ids = seed(migrated.database_url, judge_username=role_users["judge"], chief_username=role_users["chief_judge"])
     with TestClient(app=app) as client:
         if role != ANON:
             login(client, role_users[role], PASSWORD)
@@ -112,3 +127,11 @@ def test_access_matrix(app, role_users, migrated, role: str) -> None:  # type: i
             if role not in allowed and role != ANON and response.status_code != 403:
                 problems.append(f"{method} {path}: {role} should get 403, got {response.status_code}")
         assert problems == []
+
+
+def test_a_chief_judge_of_another_item_is_refused_the_console(app, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+    ids = seed(migrated.database_url)  # the chief account is not linked to this item's panel
+    with TestClient(app=app) as client:
+        login(client, role_users["chief_judge"], PASSWORD)
+        assert client.get(f"/chief/items/{ids['item_id']}", follow_redirects=False).status_code == 403
+        assert post_form(client, f"/chief/items/{ids['item_id']}/open", {}).status_code == 403

@@ -48,8 +48,8 @@ def test_login_with_wrong_password_is_refused_in_chinese(client, role_users) -> 
 def test_login_redirects_to_the_role_home_and_opens_pages(client, role_users) -> None:  # type: ignore[no-untyped-def]
     token = csrf_token(client)
     response = client.post("/login", data={"username": "judge1", "password": PASSWORD, "_csrf_token": token}, follow_redirects=False)
-    assert response.status_code == 302 and response.headers["location"] == "/judge"
-    assert client.get("/judge").status_code == 200
+    assert response.status_code == 302 and response.headers["location"] == "/tablet"
+    assert client.get("/tablet").status_code == 200
 
 
 def test_login_next_must_be_a_local_path(client, role_users) -> None:  # type: ignore[no-untyped-def]

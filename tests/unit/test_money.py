@@ -66,7 +66,7 @@ def test_split_remainder_goes_to_first_share() -> None:
     assert split(Money("100"), 3) == [Money("33.34"), Money("33.33"), Money("33.33")]
     assert split(Money("0.05"), 3) == [Money("0.03"), Money("0.01"), Money("0.01")]
     assert split(Money("100000"), ["60", "40"]) == [Money("60000"), Money("40000")]
-    assert split(Money("10"), [Decimal("1"), Decimal("2")]) == [Money("3.34"), Money("6.66")]
+    assert split(Money("10"), [Decimal(1), Decimal(2)]) == [Money("3.34"), Money("6.66")]
     assert split(Money("10"), [0, 1]) == [Money("0"), Money("10")]
 
 

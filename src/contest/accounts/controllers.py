@@ -14,11 +14,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contest.web.pages import render
 from contest.accounts.service import AccountError, Throttle, login, logout
 from contest.domain.roles import CHIEF_JUDGE, FINANCE, JUDGE, ORGANIZER
+from contest.settings import Settings
 from contest.web.auth import SESSION_COOKIE
 from contest.web.guards import EVERYONE, SIGNED_IN
 from contest.web.i18n import LANGUAGES
 
-HOME_BY_ROLE = {ORGANIZER: "/competitions", CHIEF_JUDGE: "/chief", JUDGE: "/judge", FINANCE: "/finance"}
+HOME_BY_ROLE = {ORGANIZER: "/competitions", CHIEF_JUDGE: "/chief", JUDGE: "/tablet", FINANCE: "/finance"}
+
+
+def session_cookie(settings: Settings, token: str) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=settings.session_days * 86400,
+        path="/",
+    )
 
 
 def _safe_next(target: str | None, fallback: str) -> str:
@@ -47,16 +60,7 @@ class AccountController(Controller):
             context = {"next": str(form.get("next", "")), "error": exc.message, "username": username}
             return render("accounts/login.html", 400, **context)
         target = _safe_next(str(form.get("next", "")), HOME_BY_ROLE.get(user.role, "/"))
-        cookie = Cookie(
-            key=SESSION_COOKIE,
-            value=token,
-            httponly=True,
-            samesite="lax",
-            secure=settings.secure_cookies,
-            max_age=settings.session_days * 86400,
-            path="/",
-        )
-        return Redirect(target, cookies=[cookie])
+        return Redirect(target, cookies=[session_cookie(settings, token)])
 
     @post("/logout", opt=SIGNED_IN)
     async def logout_submit(self, request: Request, db: AsyncSession) -> Redirect:

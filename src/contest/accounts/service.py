@@ -106,11 +106,20 @@ async def login(
     if not ok or user is None:
         await session.commit()
         raise AccountError("用户名或密码错误")
+    await session.commit()
+    return await open_session(session, user.id, user_agent, session_days)
+
+
+async def open_session(session: AsyncSession, user_id: int, user_agent: str, session_days: int, via: str = "password") -> tuple[CurrentUser, str]:
+    """A new server-side session for the user; returns the user and the cookie token. Commits."""
+    user = await session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise AccountError("账号不存在或已停用")
     token = new_token()
     session.add(
         UserSession(token_hash=token_hash(token), user_id=user.id, expires_at=utcnow() + timedelta(days=session_days), user_agent=user_agent[:300])
     )
-    await record(session, Actor(user.id, user.username, user_agent[:200]), "user.login", "user", user.id)
+    await record(session, Actor(user.id, user.username, user_agent[:200]), "user.login", "user", user.id, {"via": via})
     await session.commit()
     return _current(user), token
 

@@ -7,7 +7,12 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
-from contest.domain.awards.inputs import InputError, InputErrors, ledger_from_json, settings_from_dict
+from contest.domain.awards.inputs import (
+    InputError,
+    InputErrors,
+    ledger_from_json,
+    settings_from_dict,
+)
 from contest.domain.awards.model import AwardResult, BatchSettings, LedgerEntry
 
 

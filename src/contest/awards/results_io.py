@@ -139,7 +139,7 @@ def _where(sheet: str, row: int, column: Column | None, index: int | None = None
 def read_results_xlsx(path: str | Path) -> list[Achievement]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
         raise InputErrors([InputError(f"无法打开 Excel 文件:{exc}", str(path))]) from None
     try:
         sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
@@ -194,7 +194,7 @@ def _group(sheet: str, rows: list[tuple[int, dict[str, Any]]],
         groups.setdefault(key, []).append((row_number, values))
     achievements = []
     for achievement_id, members in groups.items():
-        first_row, first = members[0]
+        first_row = members[0][0]
         shared: dict[str, Any] = {}
         for column in COLUMNS:
             if not column.group or column.key not in positions:
@@ -209,8 +209,8 @@ def _group(sheet: str, rows: list[tuple[int, dict[str, Any]]],
                 elif current != value:
                     errors.append(InputError(f"与成绩编号 {achievement_id} 的第 {first_row} 行不一致",
                                              _where(sheet, row_number, column, positions[column.key][1])))
-            if value is None and column.required and not column.may_be_blank:
-                if all(values.get(column.key) is not _BAD for _, values in members):
+            if (value is None and column.required and not column.may_be_blank
+                    and all(values.get(column.key) is not _BAD for _, values in members)):
                     errors.append(InputError(f"{column.header}不能为空",
                                              _where(sheet, first_row, column, positions[column.key][1])))
             shared[column.key] = value

@@ -194,6 +194,13 @@ class Item(Base):
     status: Mapped[str] = mapped_column(String(20), default="setup")
     draw_seed: Mapped[str | None] = mapped_column(String(64), nullable=True)
     drawn_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
+    # Monotonic per-item change counter: every stored mark or state change takes the next number,
+    # so a reconnecting tablet or board knows whether it missed anything.
+    seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
+    locked_by: Mapped[str] = mapped_column(String(100), default="", server_default="")  # the chief judge's sign-off
+    revealed_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
 
     competition: Mapped[Competition] = relationship(back_populates="items", lazy="raise")
     components: Mapped[list[Component]] = relationship(
@@ -255,6 +262,7 @@ class Entry(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
     team_name: Mapped[str] = mapped_column(String(200), default="")
     station_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    practical_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 实操用时: breaks ties
 
     unit: Mapped[Unit] = relationship(lazy="raise")
     members: Mapped[list[EntryMember]] = relationship(
@@ -338,3 +346,77 @@ class Draw(Base):
     mapping: Mapped[dict] = mapped_column(JSON)  # entry_no -> station_no
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+# ---------------------------------------------------------------- live scoring
+
+
+class Mark(Base):
+    """The current mark of one judge on one criterion of one entry. History is in the audit log."""
+
+    __tablename__ = "marks"
+    __table_args__ = (UniqueConstraint("entry_id", "criterion_id", "judge_person_id", name="uq_marks_entry_criterion_judge"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id", ondelete="CASCADE"), index=True)
+    judge_person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
+    value: Mapped[Decimal] = mapped_column(Numeric(7, 2))
+    seq: Mapped[int] = mapped_column(Integer)
+    client_id: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+
+class MarkSubmission(Base):
+    """Every client_id ever accepted, with what was acknowledged: a retry is answered from here."""
+
+    __tablename__ = "mark_submissions"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mark_id: Mapped[int] = mapped_column(ForeignKey("marks.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(Integer, index=True)
+    judge_person_id: Mapped[int] = mapped_column(Integer)
+    value: Mapped[Decimal] = mapped_column(Numeric(7, 2))
+    seq: Mapped[int] = mapped_column(Integer)
+    stored_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+
+class ConflictOverride(Base):
+    """The chief judge lets a conflicted judge score an entry (a panel fell short), with a reason."""
+
+    __tablename__ = "conflict_overrides"
+    __table_args__ = (UniqueConstraint("item_id", "judge_person_id", "entry_id", name="uq_conflict_overrides_triple"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    judge_person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+
+class TieDecision(Base):
+    """排名不并列: the organizer's order inside a tie the chain could not break, with the reason."""
+
+    __tablename__ = "tie_decisions"
+    __table_args__ = (UniqueConstraint("item_id", "entry_id", name="uq_tie_decisions_item_entry"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class LoginLink(Base):
+    """A per-judge sign-in link (printed as a QR code): only the token's hash is kept."""
+
+    __tablename__ = "login_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(TZDateTime())

@@ -153,8 +153,7 @@ def _parse_fen(value: object) -> int:
         return _decimal_to_fen(value, repr(value))
     if isinstance(value, str):
         text = value.strip().replace("¥", "").replace("￥", "").replace(" ", "")
-        if text.endswith("元"):
-            text = text[:-1]
+        text = text.removesuffix("元")
         if not _AMOUNT_TEXT.match(text):
             raise MoneyError(f"金额格式不正确:{value!r}(应为如 100000 或 2000.50,最多两位小数)")
         return _decimal_to_fen(Decimal(text.replace(",", "")), repr(value))
@@ -201,7 +200,7 @@ def split(total: Money, shares: Sequence[int | Decimal | str] | int) -> list[Mon
 
 
 def _weight(share: int | Decimal | str) -> Decimal:
-    if isinstance(share, bool) or isinstance(share, float):
+    if isinstance(share, (bool, float)):
         raise MoneyError(f"份额不能是 {type(share).__name__}:{share!r}")
     try:
         weight = Decimal(str(share)) if not isinstance(share, Decimal) else share

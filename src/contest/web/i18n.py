@@ -176,6 +176,50 @@ EN.update(
     }
 )
 
+# Live judging.
+EN.update(
+    {
+        "评分": "Score",
+        "大屏": "Big screen",
+        "裁判登录二维码": "Judge sign-in QR codes",
+        "开始评分": "Open scoring",
+        "裁判长签名": "Chief judge's signature",
+        "锁定并签字": "Lock and sign",
+        "解密": "Reveal names",
+        "公示": "Publish",
+        "重新开放理由": "Reason to reopen",
+        "重新开放评分": "Reopen scoring",
+        "回避豁免": "Conflict override",
+        "实操用时": "Practical time",
+        "用时": "Time",
+        "确定并列名次": "Break a tie",
+        "工位号(按名次先后)": "Stations (in finishing order)",
+        "打印后交给裁判:扫码即登录评分平板。重新生成后旧二维码失效。": "Print and hand to judges: scanning signs the tablet in. Generating again invalidates old codes.",
+        "天内有效": "days valid",
+        "未连接": "Offline",
+        "待确认": "Pending",
+        "已连接": "Connected",
+        "重新连接中": "Reconnecting",
+        "已保存": "Saved",
+        "提交": "Submit",
+        "未评": "Not scored",
+        "该赛项当前不接受评分": "This item is not open for scoring",
+        "分值超出范围": "Mark out of range",
+        "分值不符合步长": "Mark not on the step",
+        "分值不是有效数字": "Not a number",
+        "已完成": "Done",
+        "已录入": "Entered",
+        "分歧待重评": "Disagreements to re-score",
+        "名次": "Place",
+        "总分": "Total",
+        "奖项": "Award",
+        "一等奖": "1st prize",
+        "二等奖": "2nd prize",
+        "三等奖": "3rd prize",
+        "优胜奖": "Excellence award",
+    }
+)
+
 
 def translate(text: str, language: str) -> str:
     if language == "en":

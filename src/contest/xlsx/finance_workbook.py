@@ -58,7 +58,7 @@ _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 class _Styled:
     """A value written with one of the sheet's named styles (bold header, amount, bold total)."""
 
-    __slots__ = ("value", "style")
+    __slots__ = ("style", "value")
 
     def __init__(self, value: Any, style: str) -> None:
         self.value = value

@@ -11,7 +11,15 @@ from contest.domain.awards import compute_awards
 from contest.domain.money import Money, to_chinese_capital
 from contest.xlsx.finance_workbook import PAYER_COLUMNS, write_finance_workbook
 
-from .builders import MUNICIPAL_1, PROVINCIAL_1, SELECTION, achievement, longjiang, person, weihai
+from .builders import (
+    MUNICIPAL_1,
+    PROVINCIAL_1,
+    SELECTION,
+    achievement,
+    longjiang,
+    person,
+    weihai,
+)
 
 FORMULA = '=HYPERLINK("http://x","y")'
 

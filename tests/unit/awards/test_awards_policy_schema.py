@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from contest.awards.policies import load_policy, load_policy_file, policies_dir, seeds_dir
+from contest.awards.policies import (
+    load_policy,
+    load_policy_file,
+    policies_dir,
+    seeds_dir,
+)
 from contest.domain.awards import PolicyError, validate_policy
 
 from .builders import LONGJIANG, THIRD, WEIHAI

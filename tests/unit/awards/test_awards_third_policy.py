@@ -11,7 +11,7 @@ from contest.domain.money import Money
 
 from .builders import achievement, competition, person, third
 
-CITY = dict(region="某省某市甲区")
+CITY = {"region": "某省某市甲区"}
 MUNICIPAL = competition("municipal", 1, year=2024, when=date(2024, 5, 20))
 PROVINCIAL = competition("provincial", 1, year=2024, when=date(2024, 6, 1))
 

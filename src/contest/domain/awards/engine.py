@@ -20,9 +20,12 @@ same input gives byte-identical JSON. The rules applied, in order:
 from __future__ import annotations
 
 import gc
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
+from typing import Any
 
 from contest.domain.awards.model import (
     BATCH_SUBJECT,
@@ -287,11 +290,11 @@ class _Engine:
                 return
             if self.ledger_mode == "top_up":
                 amount = entitled - paid
-                notes = notes + [f"本次应发 {entitled.format()} 元,此前已发 {paid.format()} 元"
-                                 f"({history}),补发差额 {amount.format()} 元"]
+                notes = [*notes, (f"本次应发 {entitled.format()} 元,此前已发 {paid.format()} 元"
+                                  f"({history}),补发差额 {amount.format()} 元")]
             else:
-                notes = notes + [f"此前已发放较低奖励 {paid.format()} 元({history});"
-                                 "skip 模式不抵扣,按本次标准全额发放"]
+                notes = [*notes, (f"此前已发放较低奖励 {paid.format()} 元({history});"
+                                  "skip 模式不抵扣,按本次标准全额发放")]
         payer, payer_note = self._payer(tier, comp)
         if payer_note:
             notes = notes + [payer_note]
@@ -314,13 +317,14 @@ class _Engine:
 
         # (person, skill) -> its one candidate, or a list once a second one turns up
         candidates_by_key: dict[tuple[str, str], _Candidate | list[_Candidate]] = {}
-        per_achievement: list[tuple[Achievement, Tier, tuple[_Candidate | str, ...]]] = []
-        for achievement in achievements:
-            entry = self._claims(achievement)
-            if entry is None:
-                continue
-            tier, claims = entry
+        per_achievement: list[tuple[Achievement, Tier | None, tuple[Any, ...]]] = []
+        # in id order, so excluded lines come out sorted without one big sort (whose key list
+        # alone was the largest allocation of a 100,000-achievement run)
+        for achievement in sorted(achievements, key=_achievement_id):
+            tier, claims = self._claims(achievement)
             per_achievement.append((achievement, tier, claims))
+            if tier is None:
+                continue
             for claim in claims:
                 if type(claim) is _Candidate:
                     key = (achievement.members[claim.member_index].person.id_number, achievement.skill_code)
@@ -345,34 +349,47 @@ class _Engine:
                     other.kept = False
         del candidates_by_key
 
+        excluded = self.excluded
         for achievement, tier, claims in per_achievement:
-            self._emit(achievement, tier, claims, winners)
+            start = len(excluded)
+            if tier is None:
+                status, reason = claims
+                for member in achievement.members:
+                    excluded.append(ExcludedLine(status, reason, "competitor", member.person, achievement))
+                for coach in achievement.coaches:
+                    excluded.append(ExcludedLine(status, reason, "coach", coach.person, achievement))
+            else:
+                self._emit(achievement, tier, claims, winners)
+            if len(excluded) - start > 1:
+                excluded[start:] = sorted(excluded[start:], key=ExcludedLine.sort_key)
+        del per_achievement
+        start = len(excluded)
         self._emit_units()
+        if len(excluded) > start:  # unit lines decided last: merge them into place
+            late = sorted(excluded[start:], key=ExcludedLine.sort_key)
+            del excluded[start:]
+            self.excluded = list(heapq.merge(excluded, late, key=ExcludedLine.sort_key))
 
         self.lines.sort(key=PayoutLine.sort_key)
-        self.excluded.sort(key=ExcludedLine.sort_key)
         self.honours.sort(key=HonourLine.sort_key)
         return AwardResult(policy_id=self.policy.id, policy_name=self.policy.name,
                            batch_id=self.settings.batch_id, batch_date=self.settings.batch_date,
                            ledger_mode=self.ledger_mode, unit_subsidy_mode=self.unit_mode,
                            lines=self.lines, excluded=self.excluded, honours=self.honours)
 
-    def _claims(self, achievement: Achievement) -> tuple[Tier, tuple[_Candidate | str, ...]] | None:
-        """The tier and each member's claim: a candidate, or the reason the member is ineligible."""
+    def _claims(self, achievement: Achievement
+                ) -> tuple[Tier, tuple[_Candidate | str, ...]] | tuple[None, tuple[str, str]]:
+        """The tier and each member's claim: a candidate, or the reason the member is ineligible.
+        No tier: None and (status, reason) for everyone on the achievement."""
         comp = achievement.competition
         out_of_force = self._in_force(comp)
         tier = None if out_of_force else self._match(achievement)
         if tier is None:
             status = "out_of_force" if out_of_force else "not_covered"
             reason = out_of_force or self._not_covered_reason(comp, achievement.result.label)
-            excluded = self.excluded
-            for member in achievement.members:
-                excluded.append(ExcludedLine(status, reason, "competitor", member.person, achievement))
-            for coach in achievement.coaches:
-                excluded.append(ExcludedLine(status, reason, "coach", coach.person, achievement))
             if achievement.id in self.settings.achievement_amounts:
                 self.problems.append(f"批次设置 achievement_amounts.{achievement.id}: 该成绩不在奖励范围,不能设定金额")
-            return None
+            return None, (status, reason)
 
         amount = self.tier_amounts[(tier.id, "competitor")]
         override = self.settings.achievement_amounts.get(achievement.id)
@@ -537,6 +554,9 @@ class _Engine:
             for unit, achievement, tier, ids in claims:
                 self._pay("unit", _unit(unit), achievement, tier,
                           self.tier_amounts[(tier.id, "unit")], ids, "unit", [])
+
+
+_achievement_id = attrgetter("id")
 
 
 def _unit(name: str) -> Person:

@@ -147,9 +147,7 @@ class Tier:
             return False
         if self.classes and klass not in self.classes:
             return False
-        if self.kinds and not kinds.intersection(self.kinds):
-            return False
-        return True
+        return not (self.kinds and not kinds.intersection(self.kinds))
 
     def rule_for(self, role: str) -> AmountRule | None:
         if role == "competitor":

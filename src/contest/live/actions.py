@@ -1,0 +1,147 @@
+"""The chief judge's and organizer's actions on an item: open, override, time, lock, reveal, publish, reopen.
+
+Each takes the item's next sequence number (so boards and consoles refresh), is audited, and
+commits; each returns the competition id to notify.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contest.audit.service import Actor, record
+from contest.db.models import ConflictOverride, Entry, Item, JudgeAssignment, TieDecision, utcnow
+from contest.domain.lifecycle import LifecycleError, next_status
+from contest.domain.scheme import validate_scheme
+from contest.errors import Conflict, Invalid, NotFound
+from contest.events.service import get_item, item_judges, scheme_of
+from contest.live.scores import item_results
+from contest.live.service import next_seq
+
+
+async def is_chief_of(db: AsyncSession, item_id: int, person_id: int | None) -> bool:
+    if person_id is None:
+        return False
+    row = await db.execute(
+        select(JudgeAssignment.id).where(
+            JudgeAssignment.item_id == item_id, JudgeAssignment.person_id == person_id, JudgeAssignment.role == "chief_judge"
+        )
+    )
+    return row.first() is not None
+
+
+async def _transition(db: AsyncSession, actor: Actor, item: Item, transition: str, detail: dict) -> int:
+    try:
+        item.status = next_status(transition, item.status)
+    except LifecycleError as exc:
+        raise Conflict(exc.message, code=exc.code) from None
+    seq = await next_seq(db, item.id)
+    await record(db, actor, f"item.{transition}", "item", item.id, {**detail, "status": item.status, "seq": seq})
+    await db.commit()
+    return item.competition_id
+
+
+async def open_scoring(db: AsyncSession, actor: Actor, item_id: int) -> int:
+    item = await get_item(db, item_id)
+    problems = validate_scheme(scheme_of(item))
+    entries = (await db.execute(select(Entry.station_no).where(Entry.item_id == item_id))).scalars().all()
+    if not entries:
+        problems.append("该赛项还没有参赛单元")
+    elif any(station is None for station in entries):
+        problems.append("还有参赛单元没有工位号:请先抽签")
+    if not any(j.role == "judge" for j in await item_judges(db, item_id)):
+        problems.append("还没有分配裁判")
+    if problems:
+        raise Invalid("赛项还不能开始评分", details=problems)
+    return await _transition(db, actor, item, "open", {})
+
+
+async def lock(db: AsyncSession, actor: Actor, item_id: int, signer: str) -> int:
+    if not signer.strip():
+        raise Invalid("锁定需要裁判长签名(填写姓名)")
+    results = await item_results(db, item_id)
+    if not results.complete:
+        missing = sum(r.score.missing for r in results.rows)
+        raise Conflict(f"还有 {missing} 个分数未录入,不能锁定", code="incomplete")
+    if results.flagged:
+        stations = "、".join(f"工位 {r.entry.station_no} 评分项 {flag}" for r, flag in results.flagged)
+        raise Conflict(f"评价分分歧超过 1 分,须在裁判长主持下重新评分:{stations}", code="spread")
+    if results.needs_decision:
+        raise Conflict("排名不并列的赛项存在并列,须由组织方确定名次后才能锁定", code="tie_undecided")
+    item = results.item
+    item.locked_at, item.locked_by = utcnow(), signer.strip()
+    return await _transition(db, actor, item, "lock", {"signed_by": signer.strip()})
+
+
+async def reveal(db: AsyncSession, actor: Actor, item_id: int) -> int:
+    item = await get_item(db, item_id)
+    item.revealed_at = utcnow()
+    return await _transition(db, actor, item, "reveal", {})
+
+
+async def publish(db: AsyncSession, actor: Actor, item_id: int) -> int:
+    item = await get_item(db, item_id)
+    item.published_at = utcnow()
+    return await _transition(db, actor, item, "publish", {})
+
+
+async def reopen(db: AsyncSession, actor: Actor, item_id: int, reason: str) -> int:
+    if not reason.strip():
+        raise Invalid("重新开放评分必须填写书面理由")
+    item = await get_item(db, item_id)
+    item.locked_at, item.locked_by, item.revealed_at, item.published_at = None, "", None, None
+    return await _transition(db, actor, item, "reopen", {"reason": reason.strip()})
+
+
+async def _entry_by_station(db: AsyncSession, item_id: int, station: int) -> Entry:
+    entry = (await db.execute(select(Entry).where(Entry.item_id == item_id, Entry.station_no == station))).scalar_one_or_none()
+    if entry is None:
+        raise NotFound(f"工位号 {station} 不存在")
+    return entry
+
+
+async def override_conflict(db: AsyncSession, actor: Actor, item_id: int, seat: int, station: int, reason: str) -> int:
+    """Let the judge in ``seat`` score ``station`` despite a conflict (the panel fell short)."""
+    if not reason.strip():
+        raise Invalid("回避豁免必须填写书面理由")
+    item = await get_item(db, item_id)
+    judge = (await db.execute(select(JudgeAssignment).where(JudgeAssignment.item_id == item_id, JudgeAssignment.seat == seat))).scalar_one_or_none()
+    if judge is None:
+        raise NotFound(f"席位 {seat} 没有裁判")
+    entry = await _entry_by_station(db, item_id, station)
+    db.add(ConflictOverride(item_id=item_id, judge_person_id=judge.person_id, entry_id=entry.id, reason=reason.strip(), created_by=actor.username))
+    seq = await next_seq(db, item_id)
+    await record(db, actor, "conflict.override", "item", item_id, {"seat": seat, "station": station, "reason": reason.strip(), "seq": seq})
+    await db.commit()
+    return item.competition_id
+
+
+async def set_practical_time(db: AsyncSession, actor: Actor, item_id: int, station: int, seconds: int | None) -> int:
+    item = await get_item(db, item_id)
+    if item.status not in ("setup", "scoring"):
+        raise Conflict("赛项已锁定,用时不能再修改;如需更正请重新开放评分")
+    if seconds is not None and not 0 <= seconds <= 24 * 3600:
+        raise Invalid("用时应在 0 到 24 小时之间")
+    entry = await _entry_by_station(db, item_id, station)
+    old, entry.practical_seconds = entry.practical_seconds, seconds
+    seq = await next_seq(db, item_id)
+    await record(db, actor, "entry.time", "entry", entry.id, {"station": station, "old": old, "new": seconds, "seq": seq})
+    await db.commit()
+    return item.competition_id
+
+
+async def decide_tie(db: AsyncSession, actor: Actor, item_id: int, stations_in_order: list[int], reason: str) -> int:
+    """排名不并列: the organizer orders a tied group (by 工位号), with the reason recorded."""
+    if not reason.strip():
+        raise Invalid("确定并列名次必须填写理由")
+    if len(stations_in_order) < 2 or len(set(stations_in_order)) != len(stations_in_order):
+        raise Invalid("请按名次先后填写至少两个不重复的工位号")
+    item = await get_item(db, item_id)
+    entries = [await _entry_by_station(db, item_id, s) for s in stations_in_order]
+    await db.execute(delete(TieDecision).where(TieDecision.item_id == item_id, TieDecision.entry_id.in_([e.id for e in entries])))
+    for position, entry in enumerate(entries, start=1):
+        db.add(TieDecision(item_id=item_id, entry_id=entry.id, position=position, reason=reason.strip(), created_by=actor.username))
+    seq = await next_seq(db, item_id)
+    await record(db, actor, "item.tie_decision", "item", item_id, {"stations": stations_in_order, "reason": reason.strip(), "seq": seq})
+    await db.commit()
+    return item.competition_id

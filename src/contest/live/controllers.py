@@ -1,0 +1,229 @@
+"""Live pages: the judge's tablet, the chief judge's console, the big-screen board, judge links."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import segno
+from litestar import Controller, Request, get, post
+from litestar.exceptions import PermissionDeniedException
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contest.accounts.controllers import session_cookie
+from contest.audit.service import Actor
+from contest.db.models import ConflictOverride, Entry
+from contest.domain.lifecycle import NAMES_VISIBLE
+from contest.domain.roles import ORGANIZER
+from contest.errors import ContestError, Invalid
+from contest.events import service as events
+from contest.live import actions, links
+from contest.live.board import AWARD_LABELS
+from contest.live.scores import item_results
+from contest.web.guards import EVERYONE, JUDGES, ORGANIZERS, access
+from contest.web.pages import render
+
+CONSOLE = access(ORGANIZER, "chief_judge")
+
+
+@get("/tablet", opt=JUDGES)
+async def tablet(request: Request, db: AsyncSession) -> Template:
+    """Stations and criteria only: a judge never sees names or units (blind scoring)."""
+    person_id = request.user.person_id
+    items = []
+    for assignment in await events.judge_items(db, person_id, roles=("judge", "chief_judge")):
+        item = await events.get_item(db, assignment.item_id)
+        matrix = await events.conflict_matrix(db, item.id)
+        overrides = set(
+            (await db.execute(select(ConflictOverride.entry_id).where(ConflictOverride.item_id == item.id, ConflictOverride.judge_person_id == person_id))).scalars()
+        )
+        blocked = {entry_id for entry_id in matrix.get(assignment.id, {}) if entry_id not in overrides}
+        entries = (await db.execute(select(Entry.id, Entry.station_no).where(Entry.item_id == item.id).order_by(Entry.station_no))).all()
+        items.append(
+            {
+                "id": item.id,
+                "name": item.name,
+                "competition": item.competition.name,
+                "status": item.status,
+                "seat": assignment.seat,
+                "stations": [{"no": no, "blocked": entry_id in blocked} for entry_id, no in entries if no is not None],
+                "criteria": [
+                    {
+                        "id": k.id,
+                        "code": k.code,
+                        "name": k.name,
+                        "component": c.name,
+                        "max": format(k.max_mark.normalize(), "f"),
+                        "step": format(k.step.normalize(), "f"),
+                        "kind": k.kind,
+                        "worldskills": k.aggregation == "worldskills",
+                    }
+                    for c in item.components
+                    for k in c.criteria
+                ],
+            }
+        )
+    config = json.dumps({"judge": request.user.username, "items": items}, ensure_ascii=False)
+    return render("live/tablet.html", items=items, config=config)
+
+
+class ConsoleController(Controller):
+    """The chief judge's console for one item (the organizer may watch it too)."""
+
+    path = "/chief/items/{item_id:int}"
+    opt = CONSOLE
+
+    async def _check(self, request: Request, db: AsyncSession, item_id: int) -> None:
+        user = request.user
+        if user.role != ORGANIZER and not await actions.is_chief_of(db, item_id, user.person_id):
+            raise PermissionDeniedException("您不是该赛项的裁判长")
+
+    async def _context(self, db: AsyncSession, item_id: int, errors: list[str] | None = None) -> dict[str, Any]:
+        results = await item_results(db, item_id)
+        return {
+            "results": results,
+            "item": results.item,
+            "criteria": [k for c in results.rules for k in c.criteria],
+            "names_visible": results.item.status in NAMES_VISIBLE,
+            "awards": AWARD_LABELS,
+            "errors": errors or [],
+        }
+
+    async def _act(self, request: Request, db: AsyncSession, item_id: int, action: Any) -> Any:
+        await self._check(request, db, item_id)
+        try:
+            competition_id = await action()
+        except ContestError as exc:
+            await db.rollback()
+            context = await self._context(db, item_id, [exc.message, *exc.details])
+            return render("live/console.html", exc.status_code, **context)
+        item = await events.get_item(db, item_id)
+        request.app.state.hub.notify(competition_id, item_id, item.seq)
+        return Redirect(f"/chief/items/{item_id}")
+
+    @get("/")
+    async def show(self, request: Request, db: AsyncSession, item_id: int) -> Template:
+        await self._check(request, db, item_id)
+        return render("live/console.html", **await self._context(db, item_id))
+
+    @get("/matrix")
+    async def matrix(self, request: Request, db: AsyncSession, item_id: int) -> Template:
+        await self._check(request, db, item_id)
+        return render("live/_matrix.html", **await self._context(db, item_id))
+
+    @post("/open")
+    async def open(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
+        return await self._act(request, db, item_id, lambda: actions.open_scoring(db, actor, item_id))
+
+    @post("/lock")
+    async def lock(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
+        form = await request.form()
+        return await self._act(request, db, item_id, lambda: actions.lock(db, actor, item_id, str(form.get("signer", ""))))
+
+    @post("/reveal")
+    async def reveal(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
+        return await self._act(request, db, item_id, lambda: actions.reveal(db, actor, item_id))
+
+    @post("/reopen")
+    async def reopen(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
+        form = await request.form()
+        return await self._act(request, db, item_id, lambda: actions.reopen(db, actor, item_id, str(form.get("reason", ""))))
+
+    @post("/override")
+    async def override(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
+        form = await request.form()
+
+        async def action() -> int:
+            seat, station = _ints(form, "seat", "station")
+            return await actions.override_conflict(db, actor, item_id, seat, station, str(form.get("reason", "")))
+
+        return await self._act(request, db, item_id, action)
+
+    @post("/time")
+    async def time(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
+        form = await request.form()
+
+        async def action() -> int:
+            (station,) = _ints(form, "station")
+            return await actions.set_practical_time(db, actor, item_id, station, _seconds(str(form.get("time", ""))))
+
+        return await self._act(request, db, item_id, action)
+
+
+def _ints(form: Any, *names: str) -> list[int]:
+    try:
+        return [int(str(form.get(name, "")).strip()) for name in names]
+    except ValueError:
+        raise Invalid("席位号和工位号应为整数") from None
+
+
+def _seconds(text: str) -> int | None:
+    """'1:23:45', '83:20' or '5000' (seconds); blank clears the time."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        parts = [int(p) for p in text.split(":")]
+    except ValueError:
+        raise Invalid(f"用时「{text}」格式不正确,应为 时:分:秒、分:秒 或 秒数") from None
+    if len(parts) > 3 or any(p < 0 for p in parts) or any(p >= 60 for p in parts[1:]):
+        raise Invalid(f"用时「{text}」格式不正确,应为 时:分:秒、分:秒 或 秒数")
+    seconds = 0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
+
+
+class ItemResultsController(Controller):
+    """The organizer's part of the lifecycle: publish, and break ties on no-ties items."""
+
+    path = "/items/{item_id:int}"
+    opt = ORGANIZERS
+
+    @post("/publish")
+    async def publish(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Redirect:
+        competition_id = await actions.publish(db, actor, item_id)
+        item = await events.get_item(db, item_id)
+        request.app.state.hub.notify(competition_id, item_id, item.seq)
+        return Redirect(f"/chief/items/{item_id}")
+
+    @post("/tie")
+    async def tie(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Redirect:
+        form = await request.form()
+        try:
+            stations = [int(s) for s in str(form.get("stations", "")).replace(",", " ").replace("、", " ").split()]
+        except ValueError:
+            raise Invalid("请按名次先后填写工位号,用空格分隔") from None
+        competition_id = await actions.decide_tie(db, actor, item_id, stations, str(form.get("reason", "")))
+        item = await events.get_item(db, item_id)
+        request.app.state.hub.notify(competition_id, item_id, item.seq)
+        return Redirect(f"/chief/items/{item_id}")
+
+
+@get("/board/{competition_id:int}", opt=EVERYONE)
+async def board(db: AsyncSession, competition_id: int) -> Template:
+    competition = await events.get_competition(db, competition_id)
+    return render("live/board.html", competition=competition)
+
+
+@post("/competitions/{competition_id:int}/judge-links", opt=ORGANIZERS)
+async def judge_links(request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Template:
+    competition = await events.get_competition(db, competition_id)
+    base = str(request.base_url).rstrip("/")
+    issued = [
+        {"person": person, "user": user, "url": f"{base}/j/{token}", "qr": segno.make(f"{base}/j/{token}").svg_inline(scale=4)}
+        for person, user, token in await links.issue_links(db, actor, competition_id)
+    ]
+    return render("live/judge_links.html", competition=competition, links=issued, days=links.LINK_DAYS)
+
+
+@get("/j/{token:str}", opt=EVERYONE)
+async def link_sign_in(request: Request, db: AsyncSession, token: str) -> Redirect:
+    settings = request.app.state.settings
+    _, session_token = await links.sign_in_with_link(db, token, request.headers.get("user-agent", ""), settings.session_days)
+    return Redirect("/tablet", cookies=[session_cookie(settings, session_token)])
+
+
+LIVE_HANDLERS = [tablet, ConsoleController, ItemResultsController, board, judge_links, link_sign_in]

@@ -1,0 +1,139 @@
+"""Fan-out of live changes to boards and consoles, coalesced.
+
+A stored mark publishes one small message {competition, item, seq} on the "changes" channel
+(memory in one process, Redis across processes). Every process's hub collects them and, every
+FLUSH_INTERVAL seconds, rebuilds each changed item's board fragment once and sends the same
+text to all of its viewers: thousands of phones cost one query set per change burst, not one
+per viewer per mark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from typing import Any
+
+from litestar import WebSocket
+from litestar.channels import ChannelsPlugin
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contest.live.board import competition_items, item_fragment
+
+log = logging.getLogger("contest.live")
+
+CHANNEL = "changes"
+FLUSH_INTERVAL = 0.25
+SEND_TIMEOUT = 5.0
+
+
+class LiveHub:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], channels: ChannelsPlugin) -> None:
+        self.session_factory = session_factory
+        self.channels = channels
+        self.boards: dict[int, set[WebSocket]] = defaultdict(set)  # competition id -> viewers
+        self.consoles: dict[int, set[WebSocket]] = defaultdict(set)  # item id -> chief consoles
+        self.dirty: dict[int, set[int]] = defaultdict(set)  # competition id -> changed items
+        self.fragments: dict[int, dict] = {}  # item id -> last built fragment (with its seq)
+        self._tasks: list[asyncio.Task] = []
+
+    # ------------------------------------------------------------ lifecycle
+
+    def ensure_started(self) -> None:
+        """Start listening lazily: by the first connection or publish the channels plugin is up."""
+        if not self._tasks:
+            self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._flush_loop())]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+
+    # ------------------------------------------------------------ in
+
+    def notify(self, competition_id: int, item_id: int, seq: int) -> None:
+        """Tell every process that an item changed (never raises: a lost notice only delays a board)."""
+        self.ensure_started()
+        try:
+            self.channels.publish({"c": competition_id, "i": item_id, "s": seq}, CHANNEL)
+        except Exception:  # noqa: BLE001 - the publish path must never fail a judge's stored mark
+            log.exception("publishing a live change failed")
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async with self.channels.start_subscription([CHANNEL]) as subscriber:
+                    async for event in subscriber.iter_events():
+                        change = json.loads(event)
+                        self.dirty[int(change["c"])].add(int(change["i"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep listening whatever one message or the backend did
+                log.exception("live change subscription failed; resubscribing")
+                await asyncio.sleep(1)
+
+    # ------------------------------------------------------------ out
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL)
+            if not self.dirty:
+                continue
+            dirty, self.dirty = self.dirty, defaultdict(set)
+            for competition_id, item_ids in dirty.items():
+                try:
+                    await self._flush(competition_id, item_ids)
+                except Exception:  # noqa: BLE001 - one bad item must not stop every board
+                    log.exception("flushing live changes of competition %s failed", competition_id)
+
+    async def _flush(self, competition_id: int, item_ids: set[int]) -> None:
+        for item_id in item_ids:
+            if self.consoles.get(item_id):
+                await self._broadcast(self.consoles[item_id], json.dumps({"type": "changed", "item_id": item_id}))
+        viewers = self.boards.get(competition_id)
+        if not viewers:
+            for item_id in item_ids:
+                self.fragments.pop(item_id, None)
+            return
+        async with self.session_factory() as db:
+            competition, _ = await competition_items(db, competition_id)
+            show = bool(competition and competition.show_provisional)
+            fragments = [await self._fragment(db, item_id, show, force=True) for item_id in sorted(item_ids)]
+        message = json.dumps({"type": "update", "competition_id": competition_id, "items": fragments}, ensure_ascii=False)
+        await self._broadcast(viewers, message)
+
+    async def _fragment(self, db: AsyncSession, item_id: int, show_provisional: bool, force: bool = False, seq: int | None = None) -> dict:
+        cached = self.fragments.get(item_id)
+        if not force and cached is not None and cached["seq"] == seq and cached.get("_show") == show_provisional:
+            return {k: v for k, v in cached.items() if k != "_show"}
+        fragment = await item_fragment(db, item_id, show_provisional)
+        self.fragments[item_id] = {**fragment, "_show": show_provisional}
+        return fragment
+
+    async def snapshot(self, competition_id: int, known: dict[int, int] | None = None) -> dict[str, Any]:
+        """The board for a (re)connecting viewer: every item whose seq differs from what it knows."""
+        known = known or {}
+        async with self.session_factory() as db:
+            competition, seqs = await competition_items(db, competition_id)
+            if competition is None:
+                return {"type": "error", "code": "unknown_competition", "message": "赛事不存在"}
+            items = [
+                await self._fragment(db, item_id, competition.show_provisional, seq=seq)
+                for item_id, seq in seqs.items()
+                if known.get(item_id) != seq
+            ]
+        return {"type": "snapshot", "competition_id": competition_id, "name": competition.name, "items": items}
+
+    async def _broadcast(self, sockets: set[WebSocket], text: str) -> None:
+        async def send(socket: WebSocket) -> None:
+            try:
+                await asyncio.wait_for(socket.send_text(text), SEND_TIMEOUT)
+            except Exception:  # noqa: BLE001 - a gone or stuck viewer is dropped, the rest carry on
+                sockets.discard(socket)
+
+        await asyncio.gather(*(send(s) for s in list(sockets)))

@@ -1,0 +1,75 @@
+// The live board: a snapshot on (re)connect, then coalesced updates; each item carries its
+// sequence number, so a reconnecting board asks only for the items it has not seen change.
+(function () {
+  "use strict";
+  const root = document.getElementById("board");
+  const competition = root.dataset.competition;
+  const items = {}; // item_id -> latest fragment
+  const conn = document.getElementById("conn");
+
+  function connect() {
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/board/" + competition);
+    ws.onopen = () => {
+      conn.dataset.state = "live";
+      const seqs = {};
+      for (const [id, item] of Object.entries(items)) seqs[id] = item.seq;
+      ws.send(JSON.stringify({ type: "hello", seqs: seqs }));
+    };
+    ws.onmessage = (event) => {
+      const message = JSON.parse(event.data);
+      if (message.type !== "snapshot" && message.type !== "update") return;
+      for (const item of message.items) {
+        if (!items[item.item_id] || items[item.item_id].seq <= item.seq) items[item.item_id] = item;
+      }
+      render();
+    };
+    ws.onclose = () => { conn.dataset.state = "offline"; setTimeout(connect, 2000); };
+  }
+
+  function cell(tag, text, cls) {
+    const node = document.createElement(tag);
+    node.textContent = text === null || text === undefined ? "" : text;
+    if (cls) node.className = cls;
+    return node;
+  }
+
+  function render() {
+    const cards = Object.values(items).sort((a, b) => a.item_id - b.item_id).map((item) => {
+      const card = document.createElement("section");
+      card.className = "item";
+      card.dataset.item = item.item_id;
+      card.dataset.seq = item.seq;
+      const title = cell("h2", item.name);
+      title.appendChild(cell("span", item.status_label, "status"));
+      card.appendChild(title);
+      const bar = document.createElement("div");
+      bar.className = "bar";
+      const fill = document.createElement("div");
+      fill.style.width = (item.expected ? (100 * item.stored) / item.expected : 0) + "%";
+      bar.appendChild(fill);
+      card.appendChild(bar);
+      card.appendChild(cell("div", item.stored + " / " + item.expected, "progress"));
+      if (item.ranking) {
+        const table = document.createElement("table");
+        const head = document.createElement("tr");
+        for (const h of ["名次", "工位号"].concat(item.revealed ? ["姓名", "单位"] : []).concat(["总分", ""])) head.appendChild(cell("th", h));
+        table.appendChild(head);
+        for (const line of item.ranking) {
+          const row = document.createElement("tr");
+          row.dataset.station = line.station;
+          row.appendChild(cell("td", line.place || "—"));
+          row.appendChild(cell("td", line.station));
+          if (item.revealed) { row.appendChild(cell("td", line.name, "name")); row.appendChild(cell("td", line.unit)); }
+          row.appendChild(cell("td", line.total || "—", "total"));
+          row.appendChild(cell("td", line.award, "award"));
+          table.appendChild(row);
+        }
+        card.appendChild(table);
+      }
+      return card;
+    });
+    root.replaceChildren(...cards);
+  }
+
+  connect();
+})();
