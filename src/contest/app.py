@@ -58,7 +58,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     state = State({"settings": settings, "engine": engine, "session_factory": session_factory, "hub": hub})
 
     async def shutdown() -> None:
-        await hub.stop()
         await engine.dispose()
 
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
@@ -80,7 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[REPO_ROOT / "static"], opt=EVERYONE),
         ],
         state=state,
-        plugins=[channels],
+        plugins=[channels, hub],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor, sync_to_thread=False)},
         guards=[access_guard],
         middleware=[DefineMiddleware(SessionAuthMiddleware, exclude=["^/static/", "^/healthz"])],

@@ -9,13 +9,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contest.db.models import Competition, Item
 from contest.domain.competition import ITEM_STATUSES
 from contest.domain.lifecycle import NAMES_VISIBLE
+from contest.errors import Invalid
 from contest.live.scores import item_results
 
 AWARD_LABELS = {"first": "一等奖", "second": "二等奖", "third": "三等奖", "excellence": "优胜奖"}
 
 
 async def item_fragment(db: AsyncSession, item_id: int, show_provisional: bool) -> dict:
-    results = await item_results(db, item_id)
+    try:
+        results = await item_results(db, item_id)
+    except Invalid:  # an item still being set up: listed, with nothing to show yet
+        item = await db.get(Item, item_id)
+        assert item is not None
+        return {**_header(item), "stored": 0, "expected": 0, "revealed": False, "ranking": None}
     item = results.item
     names = item.status in NAMES_VISIBLE
     ranking = None
@@ -32,16 +38,16 @@ async def item_fragment(db: AsyncSession, item_id: int, show_provisional: bool) 
                 line["name"] = row.entry.team_name or "、".join(m.person.name for m in row.entry.members)
                 line["unit"] = row.entry.unit.name
             ranking.append(line)
+    return {**_header(item), "stored": results.stored, "expected": results.expected, "revealed": names, "ranking": ranking}
+
+
+def _header(item: Item) -> dict:
     return {
         "item_id": item.id,
         "name": item.name,
         "status": item.status,
         "status_label": ITEM_STATUSES.get(item.status, item.status),
         "seq": item.seq,
-        "stored": results.stored,
-        "expected": results.expected,
-        "revealed": names,
-        "ranking": ranking,
     }
 
 

@@ -16,8 +16,12 @@ import logging
 from collections import defaultdict
 from typing import Any
 
+from collections.abc import AsyncIterator
+
 from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
+from litestar.config.app import AppConfig
+from litestar.plugins import InitPluginProtocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contest.live.board import competition_items, item_fragment
@@ -29,7 +33,10 @@ FLUSH_INTERVAL = 0.25
 SEND_TIMEOUT = 5.0
 
 
-class LiveHub:
+class LiveHub(InitPluginProtocol):
+    """Also a plugin, listed after the ChannelsPlugin: its lifespan then closes first, so our
+    subscription is gone before the channels backend shuts down (else shutdown waits forever)."""
+
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], channels: ChannelsPlugin) -> None:
         self.session_factory = session_factory
         self.channels = channels
@@ -40,6 +47,17 @@ class LiveHub:
         self._tasks: list[asyncio.Task] = []
 
     # ------------------------------------------------------------ lifecycle
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.lifespan.append(self.lifespan)
+        return app_config
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Any) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await self.stop()
 
     def ensure_started(self) -> None:
         """Start listening lazily: by the first connection or publish the channels plugin is up."""

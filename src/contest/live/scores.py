@@ -14,7 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contest.db.models import Entry, Item, JudgeAssignment, Mark, TieDecision
 from contest.domain.aggregation import ComponentRule, CriterionRule, EntryScore, score_entry
 from contest.domain.ranking import RankInput, Ranked, rank
-from contest.events.service import get_item, item_entries
+from contest.domain.scheme import validate_scheme
+from contest.errors import Invalid
+from contest.events.service import get_item, item_entries, scheme_of
+
+DEFAULT_TIE_BREAK = ("practical_score", "practical_time")
 
 
 @dataclass
@@ -68,7 +72,11 @@ def rules_of(item: Item) -> list[ComponentRule]:
 
 
 async def item_results(db: AsyncSession, item_id: int) -> ItemResults:
+    """Raises Invalid while the item's scheme is not valid (an item still being set up)."""
     item = await get_item(db, item_id)
+    problems = validate_scheme(scheme_of(item))
+    if problems:
+        raise Invalid("评分方案无效,暂无成绩", details=problems)
     entries = await item_entries(db, item_id)
     judges = list(
         (await db.execute(select(JudgeAssignment).where(JudgeAssignment.item_id == item_id).order_by(JudgeAssignment.seat))).scalars()
@@ -87,7 +95,7 @@ async def item_results(db: AsyncSession, item_id: int) -> ItemResults:
         no_ties=item.no_ties,
         decisions=decisions,
         excellence_fraction=item.excellence_fraction,
-        tie_break=tuple(item.tie_break or ()),
+        tie_break=tuple(item.tie_break if item.tie_break is not None else DEFAULT_TIE_BREAK),
     )
     by_id = {e.id: e for e in entries}
     rows = [EntryResult(by_id[r.entry_id], scores[r.entry_id], r) for r in ranking]

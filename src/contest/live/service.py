@@ -170,10 +170,11 @@ async def submit_mark(db: AsyncSession, judge: Judge, mark: MarkIn) -> tuple[Ack
         raise MarkRefused("unknown_item")
     earlier = await db.get(MarkSubmission, mark.client_id)
     if earlier is not None:
+        owner, stored_value, stored_seq = earlier.judge_person_id, earlier.value, earlier.seq
         await db.rollback()  # give the sequence number back: nothing changes
-        if earlier.judge_person_id != judge.person_id:
+        if owner != judge.person_id:
             raise MarkRefused("client_id_reused")
-        return Ack(mark.client_id, "duplicate", mark.item_id, mark.station, mark.criterion_id, _plain(earlier.value), earlier.seq), None
+        return Ack(mark.client_id, "duplicate", mark.item_id, mark.station, mark.criterion_id, _plain(stored_value), stored_seq), None
 
     item = await db.get(Item, mark.item_id)
     assert item is not None

@@ -1,0 +1,125 @@
+"""From marks to the board: live updates, lock (refused while incomplete), reveal, reopen with a reason."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.conftest import login, post_form
+from tests.integration.live_seed import Live, _item_status, seed_live
+from tests.integration.test_live_protocol import judge_client, mark, send  # noqa: F401 - judge_client is a fixture
+
+
+@pytest.fixture
+def live(migrated) -> Live:  # type: ignore[no-untyped-def]
+    return seed_live(migrated.database_url)
+
+
+# Every mark the seeded item needs, by judge: ja enters the measurements; ja, jb, jc judge P2.
+P2 = {"ja": [30, 35, 20, 36], "jb": [32, 34, 22, 36], "jc": [31, 36, 21, 36]}
+T1 = [80, 90, 70, 60]
+P1 = [50, 55, 40, 55]
+ORDER = ["甲1", "甲2", "乙1", "乙2"]
+
+
+def score_everything(judge_client, live: Live) -> None:  # type: ignore[no-untyped-def]
+    for judge in ("ja", "jb", "jc"):
+        client = judge_client(judge)
+        with client.websocket_connect("/ws/judge") as socket:
+            for i, station in enumerate(ORDER):
+                assert send(socket, mark(live, station, "P2", P2[judge][i]))["status"] == "stored"
+                if judge == "ja":
+                    assert send(socket, mark(live, station, "T1", T1[i]))["status"] == "stored"
+                    assert send(socket, mark(live, station, "P1", P1[i]))["status"] == "stored"
+
+
+def test_board_gets_a_snapshot_then_coalesced_updates(judge_client, live) -> None:  # type: ignore[no-untyped-def]
+    judge = judge_client("ja")
+    with judge.websocket_connect(f"/ws/board/{live.competition_id}") as board:
+        board.send_json({"type": "hello", "seqs": {}})
+        snapshot = board.receive_json()
+        assert snapshot["type"] == "snapshot"
+        item = next(i for i in snapshot["items"] if i["item_id"] == live.item_id)
+        assert item["stored"] == 0 and item["expected"] == 4 * 5
+        assert all("name" not in line for line in item["ranking"])  # provisional: stations only
+        with judge.websocket_connect("/ws/judge") as socket:
+            ack = send(socket, mark(live, "乙1", "T1", "88"))
+            send(socket, mark(live, "乙2", "T1", "77"))
+        update = board.receive_json()
+        assert update["type"] == "update"
+        fragment = next(i for i in update["items"] if i["item_id"] == live.item_id)
+        assert fragment["seq"] >= ack["seq"] and fragment["stored"] in (1, 2)
+        if fragment["stored"] == 1:  # the two marks may land in one flush or two
+            fragment = next(i for i in board.receive_json()["items"] if i["item_id"] == live.item_id)
+        assert fragment["stored"] == 2
+        # a board that reconnects knowing the current seq gets nothing for that item
+        board.send_json({"type": "hello", "seqs": {str(live.item_id): fragment["seq"]}})
+        resumed = board.receive_json()
+        assert resumed["type"] == "snapshot" and live.item_id not in [i["item_id"] for i in resumed["items"]]
+
+
+def test_lock_reveal_publish_and_reopen(judge_client, live, migrated, role_users) -> None:  # type: ignore[no-untyped-def]
+    chief = judge_client("cj")
+    console = f"/chief/items/{live.item_id}"
+    refused = post_form(chief, f"{console}/lock", {"signer": "裁判长丙"})
+    assert refused.status_code == 409 and "个分数未录入" in refused.text
+
+    score_everything(judge_client, live)
+    page = chief.get(console).text
+    assert "已提交" in page and "选手" not in page  # complete, still blind
+
+    assert post_form(chief, f"{console}/lock", {"signer": ""}).status_code == 422
+    assert post_form(chief, f"{console}/lock", {"signer": "裁判长丙"}).status_code == 302
+    assert asyncio.run(_item_status(migrated.database_url, live.item_id)) == "locked"
+
+    judge = judge_client("ja")
+    with judge.websocket_connect("/ws/judge") as socket:
+        assert send(socket, mark(live, "乙1", "T1", "10"))["code"] == "item_closed"
+
+    assert post_form(chief, f"{console}/reveal").status_code == 302
+    page = chief.get(console).text
+    assert "选手乙2" in page
+
+    with chief.websocket_connect(f"/ws/board/{live.competition_id}") as board:
+        board.send_json({"type": "hello", "seqs": {}})
+        item = next(i for i in board.receive_json()["items"] if i["item_id"] == live.item_id)
+    ranking = item["ranking"]
+    # totals: 0.2*T1 + 0.8*(P1 + mean P2): 甲1 16+0.8*81=80.80, 甲2 18+0.8*90=90.00, 乙1 14+0.8*61=62.80, 乙2 12+0.8*91=84.80
+    assert [(line["name"], line["total"], line["place"]) for line in ranking] == [
+        ("选手甲2", "90.00", 1),
+        ("选手乙2", "84.80", 2),
+        ("选手甲1", "80.80", 3),
+        ("选手乙1", "62.80", 4),
+    ]
+    assert [line["award"] for line in ranking] == ["一等奖", "二等奖", "三等奖", ""]
+
+    organizer = judge_client(role_users["organizer"])
+    assert post_form(organizer, f"/items/{live.item_id}/publish").status_code == 302
+    assert asyncio.run(_item_status(migrated.database_url, live.item_id)) == "published"
+
+    assert post_form(chief, f"{console}/reopen", {"reason": ""}).status_code == 422
+    assert post_form(chief, f"{console}/reopen", {"reason": "申诉成立,复核 T1"}).status_code == 302
+    with judge.websocket_connect("/ws/judge") as socket:
+        assert send(socket, mark(live, "乙1", "T1", "75", reason="复核"))["status"] == "stored"
+
+
+def test_conflict_override_lets_the_judge_score(judge_client, live) -> None:  # type: ignore[no-untyped-def]
+    judge = judge_client("jx")
+    with judge.websocket_connect("/ws/judge") as socket:
+        assert send(socket, mark(live, "甲1", "P2", "30"))["code"] == "conflict"
+    chief = judge_client("cj")
+    assert post_form(chief, f"/chief/items/{live.item_id}/override", {"seat": "4", "station": str(live.stations["甲1"]), "reason": ""}).status_code == 422
+    response = post_form(chief, f"/chief/items/{live.item_id}/override", {"seat": "4", "station": str(live.stations["甲1"]), "reason": "裁判人数不足"})
+    assert response.status_code == 302
+    with judge.websocket_connect("/ws/judge") as socket:
+        assert send(socket, mark(live, "甲1", "P2", "30"))["status"] == "stored"
+
+
+def test_practical_time_is_parsed_and_bad_input_refused(judge_client, live) -> None:  # type: ignore[no-untyped-def]
+    chief = judge_client("cj")
+    station = str(live.stations["甲1"])
+    assert post_form(chief, f"/chief/items/{live.item_id}/time", {"station": station, "time": "1:5:00"}).status_code == 302
+    assert "1:05:00" in chief.get(f"/chief/items/{live.item_id}").text
+    bad = post_form(chief, f"/chief/items/{live.item_id}/time", {"station": station, "time": "1:75"})
+    assert bad.status_code == 422 and "格式不正确" in bad.text

@@ -1,0 +1,193 @@
+"""The judges' websocket protocol (docs/live.md): acknowledgements, idempotent retries, every error code."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import func, select
+
+from contest.db.engine import make_engine, make_session_factory
+from contest.db.models import AuditRecord, Mark, MarkSubmission
+from tests.conftest import login
+from tests.integration.live_seed import Live, seed_live
+
+
+@pytest.fixture
+def live(migrated) -> Live:  # type: ignore[no-untyped-def]
+    return seed_live(migrated.database_url)
+
+
+@pytest.fixture
+def judge_client(app):  # type: ignore[no-untyped-def]
+    """judge_client(username) -> a signed-in TestClient; all are closed after the test.
+
+    One app runs one lifespan per client, so tests that watch a board open it on a client
+    they already have (the board needs no login)."""
+    opened: list[TestClient] = []
+
+    def open_client(username: str) -> TestClient:
+        client = TestClient(app=app)
+        client.__enter__()
+        opened.append(client)
+        login(client, username)
+        return client
+
+    yield open_client
+    for client in reversed(opened):
+        client.__exit__(None, None, None)
+
+
+def mark(live: Live, station: str, code: str, value: object, client_id: str | None = None, **extra) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "type": "mark",
+        "client_id": client_id or str(uuid.uuid4()),
+        "item_id": live.item_id,
+        "station": live.stations[station],
+        "criterion_id": live.criteria[code],
+        "value": value,
+        **extra,
+    }
+
+
+def send(socket, message: dict) -> dict:  # type: ignore[no-untyped-def]
+    socket.send_json(message)
+    return socket.receive_json()
+
+
+def _counts(url: str) -> dict[str, int]:
+    async def run() -> dict[str, int]:
+        engine = make_engine(url)
+        async with make_session_factory(engine)() as db:
+            result = {
+                "marks": (await db.execute(select(func.count()).select_from(Mark))).scalar_one(),
+                "submissions": (await db.execute(select(func.count()).select_from(MarkSubmission))).scalar_one(),
+                "audit_marks": (await db.execute(select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "mark.set"))).scalar_one(),
+            }
+        await engine.dispose()
+        return result
+
+    return asyncio.run(run())
+
+
+def test_a_mark_is_stored_once_and_a_retry_is_acknowledged_again(judge_client, app, live, migrated) -> None:  # type: ignore[no-untyped-def]
+    client = judge_client("ja")
+    with client.websocket_connect("/ws/judge") as socket:
+        message = mark(live, "乙1", "P1", "55.5")
+        first = send(socket, message)
+        assert first["type"] == "ack" and first["status"] == "stored"
+        assert first["client_id"] == message["client_id"] and first["value"] == "55.5" and first["seq"] >= 1
+        retry = send(socket, message)
+        assert retry["status"] == "duplicate" and retry["seq"] == first["seq"] and retry["value"] == "55.5"
+    # a retry after a reconnect (the tablet's outbox) is still a duplicate
+    with client.websocket_connect("/ws/judge") as socket:
+        welcome = send(socket, {"type": "hello", "device": "tablet-7"})
+        assert welcome["type"] == "welcome"
+        assert {"item_id": live.item_id, "station": live.stations["乙1"], "criterion_id": live.criteria["P1"], "value": "55.5", "seq": first["seq"]} in welcome["marks"]
+        assert send(socket, message)["status"] == "duplicate"
+    assert _counts(migrated.database_url) == {"marks": 1, "submissions": 1, "audit_marks": 1}
+
+
+def test_changing_a_mark_keeps_the_history_in_the_audit_log(judge_client, app, live, migrated) -> None:  # type: ignore[no-untyped-def]
+    client = judge_client("ja")
+    with client.websocket_connect("/ws/judge") as socket:
+        first = send(socket, mark(live, "乙1", "P2", "30"))
+        second = send(socket, mark(live, "乙1", "P2", "32", reason="看错了工位"))
+        assert second["status"] == "stored" and second["seq"] > first["seq"]
+
+    async def audit() -> list[dict]:
+        engine = make_engine(migrated.database_url)
+        async with make_session_factory(engine)() as db:
+            rows = (await db.execute(select(AuditRecord).where(AuditRecord.action == "mark.set").order_by(AuditRecord.id))).scalars().all()
+            details = [{**r.detail, "actor": r.actor, "device": r.device} for r in rows]
+        await engine.dispose()
+        return details
+
+    history = asyncio.run(audit())
+    assert [(h["old"], h["new"], h["reason"], h["actor"]) for h in history] == [(None, "30", "", "ja"), ("30", "32", "看错了工位", "ja")]
+    assert all(h["device"] for h in history)
+    assert _counts(migrated.database_url)["marks"] == 1
+
+
+ERROR_CASES = [
+    # (judge, message factory, expected code)
+    ("ja", lambda live: {"type": "mark", "client_id": str(uuid.uuid4())}, "bad_message"),
+    ("ja", lambda live: mark(live, "乙1", "P1", "5", client_id="short"), "bad_message"),
+    ("ja", lambda live: mark(live, "乙1", "P1", "abc"), "not_a_number"),
+    ("ja", lambda live: mark(live, "乙1", "P1", "NaN"), "not_a_number"),
+    ("ja", lambda live: {**mark(live, "乙1", "P1", "5"), "item_id": 999}, "unknown_item"),
+    ("ja", lambda live: {**mark(live, "乙1", "P1", "5"), "station": 99}, "unknown_station"),
+    ("ja", lambda live: {**mark(live, "乙1", "P1", "5"), "criterion_id": 9999}, "unknown_criterion"),
+    ("ja", lambda live: mark(live, "乙1", "P1", "60.5"), "out_of_range"),
+    ("ja", lambda live: mark(live, "乙1", "P1", "-1"), "out_of_range"),
+    ("ja", lambda live: mark(live, "乙1", "P1", "10.25"), "off_step"),
+    ("jx", lambda live: mark(live, "甲1", "P1", "10"), "conflict"),
+    ("jo", lambda live: mark(live, "乙1", "P1", "10"), "not_assigned"),
+    ("jo", lambda live: {**mark(live, "乙1", "P1", "10"), "item_id": live.other_item_id, "station": 1}, "item_closed"),
+]
+
+
+@pytest.mark.parametrize(("username", "factory", "code"), ERROR_CASES)
+def test_refusals_carry_a_code_and_a_chinese_message(judge_client, app, live, migrated, username, factory, code) -> None:  # type: ignore[no-untyped-def]
+    client = judge_client(username)
+    with client.websocket_connect("/ws/judge") as socket:
+        message = factory(live)
+        reply = send(socket, message)
+    assert reply["type"] == "error" and reply["code"] == code
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in reply["message"])
+    assert _counts(migrated.database_url)["marks"] == 0
+
+
+def test_measurement_taken_panel_full_and_reused_client_id(judge_client, app, live, migrated) -> None:  # type: ignore[no-untyped-def]
+    clients = {name: judge_client(name) for name in ("ja", "jb", "jc", "cj")}
+    sockets = {name: c.websocket_connect("/ws/judge").__enter__() for name, c in clients.items()}
+    assert send(sockets["ja"], mark(live, "乙1", "P1", "40"))["status"] == "stored"
+    assert send(sockets["jb"], mark(live, "乙1", "P1", "41"))["code"] == "taken"
+    for name in ("ja", "jb", "jc"):
+        assert send(sockets[name], mark(live, "乙1", "P2", "30"))["status"] == "stored"
+    assert send(sockets["cj"], mark(live, "乙1", "P2", "30"))["code"] == "panel_full"
+    reused = mark(live, "乙2", "T1", "80")
+    assert send(sockets["ja"], reused)["status"] == "stored"
+    assert send(sockets["jb"], reused)["code"] == "client_id_reused"
+    for socket in sockets.values():
+        socket.__exit__(None, None, None)
+    assert _counts(migrated.database_url)["marks"] == 5
+
+
+def test_non_json_and_unknown_messages(judge_client, app, live) -> None:  # type: ignore[no-untyped-def]
+    client = judge_client("ja")
+    with client.websocket_connect("/ws/judge") as socket:
+        socket.send_text("not json")
+        assert socket.receive_json()["code"] == "bad_message"
+        assert send(socket, {"type": "dance"})["code"] == "bad_message"
+        assert send(socket, {"type": "ping"}) == {"type": "pong"}
+
+
+def test_anonymous_and_non_judges_cannot_open_the_judge_socket(judge_client, app, live, role_users) -> None:  # type: ignore[no-untyped-def]
+    from litestar.exceptions import WebSocketDisconnect
+
+    with TestClient(app=app) as anonymous, pytest.raises(WebSocketDisconnect):
+        with anonymous.websocket_connect("/ws/judge") as socket:
+            socket.receive_json()
+    organizer = judge_client(role_users["organizer"])
+    with pytest.raises(WebSocketDisconnect):
+        with organizer.websocket_connect("/ws/judge") as socket:
+            socket.receive_json()
+
+
+def test_a_judge_account_without_a_person_is_told_so(judge_client, app, live, role_users) -> None:  # type: ignore[no-untyped-def]
+    client = judge_client(role_users["judge"])  # "judge1" has no linked person
+    with client.websocket_connect("/ws/judge") as socket:
+        reply = socket.receive_json()
+    assert reply["code"] == "not_a_judge"
+
+
+def test_a_foreign_origin_is_refused(judge_client, app, live) -> None:  # type: ignore[no-untyped-def]
+    from litestar.exceptions import WebSocketDisconnect
+
+    client = judge_client("ja")
+    with pytest.raises(WebSocketDisconnect):
+        with client.websocket_connect("/ws/judge", headers={"origin": "http://evil.example"}) as socket:
+            socket.receive_json()
