@@ -119,3 +119,24 @@ def pg_url() -> Iterator[str]:
         yield url
     finally:
         pg.drop_database(name)
+
+
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """Redis on 127.0.0.1:6379, on its own DB number (CONTEST_TEST_REDIS_DB, default 9) so
+    test keys stay apart from a developer's data. Pub/sub channels are server-wide whatever the
+    DB number: tests must tolerate foreign messages on them (they only cause extra refreshes)."""
+    import redis
+
+    db = int(os.environ.get("CONTEST_TEST_REDIS_DB", "9"))
+    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=db, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except Exception:  # noqa: BLE001 - any failure means the lane cannot run here
+        require_or_skip("CONTEST_REQUIRE_SERVICES", f"Redis not reachable at {REDIS_HOST}:{REDIS_PORT}")
+    finally:
+        client.close()
+    return f"redis://{REDIS_HOST}:{REDIS_PORT}/{db}"

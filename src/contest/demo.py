@@ -81,4 +81,69 @@ async def load_demo(db: AsyncSession, settings: Settings, only_if_empty: bool = 
     competition = await service.get_competition(db, competition.id)
     for item in competition.items:
         await service.run_draw(db, ACTOR, item.id, seed=f"demo-{item.skill_code}")
+    await open_demo_items(db, competition.id)
     return True
+
+
+async def open_demo_items(db: AsyncSession, competition_id: int) -> None:
+    """Open every demo item for scoring, so judges can start at once."""
+    from contest.live.actions import open_scoring
+
+    competition = await service.get_competition(db, competition_id)
+    for item in competition.items:
+        if item.status == "setup":
+            await open_scoring(db, ACTOR, item.id)
+
+
+async def score_demo(db: AsyncSession, seed: int = 2026) -> int:
+    """Enter plausible marks for every open item through the judges' own mark service.
+
+    Measurement criteria go to the first panel judge without a conflict; judgement criteria
+    to as many conflict-free judges as the panel needs (WorldSkills marks within 1 of each
+    other). Entries short of conflict-free judges are left for the chief judge to resolve.
+    Returns the number of marks stored.
+    """
+    import random
+    import uuid
+    from decimal import Decimal
+
+    from contest.db.models import Item, JudgeAssignment
+    from contest.live.service import Judge, MarkIn, MarkRefused, submit_mark
+
+    rng = random.Random(seed)
+    stored = 0
+    items = list((await db.execute(select(Item).where(Item.status == "scoring").order_by(Item.id))).scalars())
+    for item in items:
+        full = await service.get_item(db, item.id)
+        judges = list(
+            (
+                await db.execute(
+                    select(JudgeAssignment, User)
+                    .join(User, User.person_id == JudgeAssignment.person_id)
+                    .where(JudgeAssignment.item_id == item.id, JudgeAssignment.role == "judge")
+                    .order_by(JudgeAssignment.seat)
+                )
+            ).all()
+        )
+        conflicts = await service.conflict_matrix(db, item.id)
+        for entry in await service.item_entries(db, item.id):
+            skill = rng.uniform(0.55, 0.95)
+            free = [(a, u) for a, u in judges if entry.id not in conflicts.get(a.id, {})]
+            for component in full.components:
+                for criterion in component.criteria:
+                    panel = free[:1] if criterion.kind == "measurement" else free[: criterion.panel_size]
+                    base = rng.randint(1, 3) if criterion.aggregation == "worldskills" else None
+                    for _assignment, user in panel:
+                        if base is not None:
+                            value = Decimal(max(0, min(3, base + rng.choice((0, 0, -1 if base > 1 else 0)))))
+                        else:
+                            steps = int(criterion.max_mark / criterion.step)
+                            value = criterion.step * round(steps * min(1.0, skill + rng.uniform(-0.08, 0.08)))
+                        judge = Judge(user.id, user.username, user.person_id, "demo")
+                        mark = MarkIn(str(uuid.uuid4()), item.id, entry.station_no, criterion.id, str(value))
+                        try:
+                            await submit_mark(db, judge, mark)
+                            stored += 1
+                        except MarkRefused:
+                            await db.rollback()
+    return stored

@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import login, post_form
 from tests.integration.live_seed import Live, _item_status, seed_live
+from tests.integration.seed import make_id
 from tests.integration.test_live_protocol import judge_client, mark, send  # noqa: F401 - judge_client is a fixture
 
 
@@ -95,8 +96,13 @@ def test_lock_reveal_publish_and_reopen(judge_client, live, migrated, role_users
     assert [line["award"] for line in ranking] == ["一等奖", "二等奖", "三等奖", ""]
 
     organizer = judge_client(role_users["organizer"])
+    public_page = f"/public/competitions/{live.competition_id}"
+    assert "选手甲2" not in organizer.get(public_page).text  # revealed is not yet published
     assert post_form(organizer, f"/items/{live.item_id}/publish").status_code == 302
     assert asyncio.run(_item_status(migrated.database_url, live.item_id)) == "published"
+    page = organizer.get(public_page).text
+    assert "选手甲2" in page and "90.00" in page and "一等奖" in page
+    assert not any(make_id(100 + i) in page for i in range(4))
 
     assert post_form(chief, f"{console}/reopen", {"reason": ""}).status_code == 422
     assert post_form(chief, f"{console}/reopen", {"reason": "申诉成立,复核 T1"}).status_code == 302

@@ -7,7 +7,10 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.web.pages import render
+from contest.domain.lifecycle import PUBLIC_RESULTS
 from contest.events import service
+from contest.live.board import AWARD_LABELS
+from contest.live.scores import item_results
 from contest.web.guards import CHIEF_JUDGES, EVERYONE, FINANCE_DESK, JUDGES
 
 
@@ -41,9 +44,11 @@ async def finance_desk(db: AsyncSession) -> Template:
 
 @get("/public/competitions/{competition_id:int}", opt=EVERYONE)
 async def public_competition(db: AsyncSession, competition_id: int) -> Template:
+    """Public: published results only (公示), with names and units; never ID numbers."""
     competition = await service.get_competition(db, competition_id)
     counts = await service.entry_counts(db, competition_id)
-    return render("desks/public_competition.html", competition=competition, counts=counts)
+    published = {item.id: await item_results(db, item.id) for item in competition.items if item.status in PUBLIC_RESULTS}
+    return render("desks/public_competition.html", competition=competition, counts=counts, published=published, awards=AWARD_LABELS)
 
 
 DESK_HANDLERS = [judge_desk, chief_desk, finance_desk, public_competition]

@@ -217,6 +217,7 @@ EN.update(
         "二等奖": "2nd prize",
         "三等奖": "3rd prize",
         "优胜奖": "Excellence award",
+        "成绩公示": "Published results",
     }
 )
 
