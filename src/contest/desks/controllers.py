@@ -46,9 +46,11 @@ async def finance_desk(db: AsyncSession) -> Template:
 async def public_competition(db: AsyncSession, competition_id: int) -> Template:
     """Public: published results only (公示), with names and units; never ID numbers."""
     competition = await service.get_competition(db, competition_id)
+    items = list(competition.items)  # item_results reloads the competition without its items
     counts = await service.entry_counts(db, competition_id)
-    published = {item.id: await item_results(db, item.id) for item in competition.items if item.status in PUBLIC_RESULTS}
-    return render("desks/public_competition.html", competition=competition, counts=counts, published=published, awards=AWARD_LABELS)
+    published = {item.id: await item_results(db, item.id) for item in items if item.status in PUBLIC_RESULTS}
+    context = {"competition": competition, "items": items, "counts": counts, "published": published, "awards": AWARD_LABELS}
+    return render("desks/public_competition.html", **context)
 
 
 DESK_HANDLERS = [judge_desk, chief_desk, finance_desk, public_competition]

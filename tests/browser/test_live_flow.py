@@ -1,0 +1,351 @@
+"""Competition day in real Chromium: a judge's tablet loses the network and loses nothing.
+
+A judge scores two entries, the network is cut, the judge scores a third (pending), the network
+returns and all three are acknowledged and stored once; the big-screen board shows them; the
+rest of the marks come in over the same websocket protocol; the chief judge locks and reveals in
+the console; the board shows the names. Plus: the outbox survives a reload, and the tablet is
+usable in portrait (large targets, no sideways scrolling, a bad value refused in the page).
+
+Set CONTEST_SHOTS=/some/dir to keep screenshots of the tablet and the board.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from contest.db.engine import make_engine, make_session_factory
+from contest.db.models import Entry, Mark, MarkSubmission, User
+from tests.conftest import PASSWORD
+from tests.integration.live_seed import Live, seed_live
+
+pytestmark = pytest.mark.browser
+
+TABLET = {"width": 1024, "height": 768}
+PORTRAIT = {"width": 768, "height": 1024}
+BIG_SCREEN = {"width": 1920, "height": 1080}
+
+# The full mark set of the seeded item (as tests/integration/test_live_flow.py::score_everything):
+# ja enters the measurements T1 and P1; ja, jb and jc each judge P2.
+ORDER = ["甲1", "甲2", "乙1", "乙2"]
+T1 = dict(zip(ORDER, ["80", "90", "70", "60"]))
+P1 = dict(zip(ORDER, ["50", "55", "40", "55"]))
+P2 = {"ja": [30, 35, 20, 36], "jb": [32, 34, 22, 36], "jc": [31, 36, 21, 36]}
+
+
+@pytest.fixture
+def live(migrated) -> Live:  # type: ignore[no-untyped-def]
+    """Seeded before the server and the browser start (Playwright runs its own event loop)."""
+    return seed_live(migrated.database_url)
+
+
+def in_thread(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    """Run a coroutine to completion off the test's thread: Playwright's loop owns this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
+def stored_marks(database_url: str, username: str, item_id: int) -> list[tuple[int, int, str, str | None]]:
+    """(station, criterion id, value, client_id) of every mark the judge has stored on the item."""
+
+    async def query() -> list[tuple[int, int, str, str | None]]:
+        engine = make_engine(database_url)
+        async with make_session_factory(engine)() as db:
+            person_id = (await db.execute(select(User.person_id).where(User.username == username))).scalar_one()
+            rows = await db.execute(
+                select(Entry.station_no, Mark.criterion_id, Mark.value, Mark.client_id)
+                .join(Entry, Entry.id == Mark.entry_id)
+                .where(Mark.judge_person_id == person_id, Mark.item_id == item_id)
+                .order_by(Entry.station_no, Mark.criterion_id)
+            )
+            result = [(station, criterion, format(value.normalize(), "f"), client_id) for station, criterion, value, client_id in rows.all()]
+        await engine.dispose()
+        return result
+
+    return in_thread(query)
+
+
+def submissions(database_url: str, item_id: int) -> int:
+    async def query() -> int:
+        engine = make_engine(database_url)
+        async with make_session_factory(engine)() as db:
+            count = len((await db.execute(select(MarkSubmission.client_id).where(MarkSubmission.item_id == item_id))).all())
+        await engine.dispose()
+        return count
+
+    return in_thread(query)
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    target = os.environ.get("CONTEST_SHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(target) / f"{name}.png"), full_page=True)
+
+
+def new_tab(browser, base_url: str, viewport: dict, **options):  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=base_url, locale="zh-CN", viewport=viewport, **options)
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    return context, tab
+
+
+def sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def open_tablet(page, username: str) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, username)
+    page.wait_for_url("**/tablet")
+    wait_connected(page)
+
+
+def wait_connected(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector("#conn[data-state=connected]")
+
+
+def wait_pending(page, count: int) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_function(f"document.getElementById('pending').textContent.trim() === '{count}'")
+
+
+def criterion_row(page, live: Live, code: str):  # type: ignore[no-untyped-def]
+    return page.locator(f"#criteria .criterion[data-criterion='{live.criteria[code]}']")
+
+
+def enter_mark(page, live: Live, station: str, code: str, value: str):  # type: ignore[no-untyped-def]
+    """Tap the station, type the value into the criterion's field, tap 提交; returns the row."""
+    page.click(f".station[data-station='{live.stations[station]}']")
+    page.wait_for_selector(f"#station-no:text-is('{live.stations[station]}')")
+    row = criterion_row(page, live, code)
+    row.locator("input.mark-input").fill(value)
+    row.locator("button", has_text="提交").click()
+    return row
+
+
+def row_state(page, live: Live, station: str, code: str) -> str:  # type: ignore[no-untyped-def]
+    page.click(f".station[data-station='{live.stations[station]}']")
+    return criterion_row(page, live, code).locator(".mark-state").get_attribute("data-state")
+
+
+def outbox(page, username: str) -> dict:  # type: ignore[no-untyped-def]
+    return page.evaluate(f"JSON.parse(localStorage.getItem('contest.outbox.{username}') || '{{}}')")
+
+
+SEND_MARKS = """async (marks) => {
+  // The judges' protocol, straight from a signed-in page: one mark, one acknowledgement.
+  const socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/judge");
+  await new Promise((ok, fail) => { socket.onopen = ok; socket.onerror = fail; });
+  const replies = [];
+  for (const mark of marks) {
+    const reply = new Promise((ok) => { socket.onmessage = (event) => ok(JSON.parse(event.data)); });
+    socket.send(JSON.stringify(Object.assign({ type: "mark", client_id: crypto.randomUUID() }, mark)));
+    replies.push(await reply);
+  }
+  socket.close();
+  return replies;
+}"""
+
+
+def send_marks(page, live: Live, marks: list[tuple[str, str, object]]) -> None:  # type: ignore[no-untyped-def]
+    payload = [{"item_id": live.item_id, "station": live.stations[s], "criterion_id": live.criteria[c], "value": str(v)} for s, c, v in marks]
+    replies = page.evaluate(SEND_MARKS, payload)
+    assert [(r["type"], r.get("status")) for r in replies] == [("ack", "stored")] * len(marks), replies
+
+
+def progress(board) -> str:  # type: ignore[no-untyped-def]
+    return board.locator("section.item[data-item] .progress").first.inner_text()
+
+
+def board_item(board, live: Live):  # type: ignore[no-untyped-def]
+    return board.locator(f"section.item[data-item='{live.item_id}']")
+
+
+def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+    context, tablet = new_tab(browser, live_server, TABLET, has_touch=True)
+    board_context, board = new_tab(browser, live_server, BIG_SCREEN)
+    try:
+        board.goto(f"/board/{live.competition_id}")
+        item = board_item(board, live)
+        item.locator(".progress").wait_for()
+        assert item.locator(".progress").inner_text() == "0 / 20"
+
+        # Two entries scored online: both acknowledged.
+        open_tablet(tablet, "ja")
+        shot(tablet, "tablet-1024-start")
+        enter_mark(tablet, live, "甲1", "T1", T1["甲1"])
+        enter_mark(tablet, live, "甲2", "T1", T1["甲2"])
+        wait_pending(tablet, 0)
+        tablet.wait_for_selector(f"#criteria .criterion[data-criterion='{live.criteria['T1']}'] .mark-state[data-state=saved]")
+        assert row_state(tablet, live, "甲1", "T1") == "saved"
+        assert row_state(tablet, live, "甲2", "T1") == "saved"
+
+        # A reload while online: the page rebuilds what is stored from the server's welcome.
+        tablet.reload()
+        wait_connected(tablet)
+        assert row_state(tablet, live, "甲1", "T1") == "saved"
+        assert criterion_row(tablet, live, "T1").locator("input.mark-input").input_value() == T1["甲1"]
+        shot(tablet, "tablet-1024-saved")
+
+        # The hall's Wi-Fi drops: the third mark waits in the outbox, on screen as pending.
+        context.set_offline(True)
+        tablet.wait_for_selector("#conn[data-state=offline]")
+        row = enter_mark(tablet, live, "乙1", "T1", T1["乙1"])
+        wait_pending(tablet, 1)
+        assert row.locator(".mark-state").get_attribute("data-state") == "pending"
+        assert tablet.locator(f".station[data-station='{live.stations['乙1']}']").get_attribute("class").split().count("pending") == 1
+        assert [m["value"] for m in outbox(tablet, "ja").values()] == [T1["乙1"]]
+        shot(tablet, "tablet-1024-offline")
+        # Without a service worker a reload cannot load the page offline at all; the outbox
+        # surviving a reload is checked in test_the_outbox_survives_a_reload_while_offline.
+
+        # The network returns: the tablet reconnects by itself and resends; nothing is stored twice.
+        context.set_offline(False)
+        wait_connected(tablet)
+        wait_pending(tablet, 0)
+        assert row_state(tablet, live, "乙1", "T1") == "saved"
+        assert outbox(tablet, "ja") == {}
+        marks = stored_marks(migrated.database_url, "ja", live.item_id)
+        assert [(station, criterion, value) for station, criterion, value, _ in marks] == sorted(
+            (live.stations[s], live.criteria["T1"], T1[s]) for s in ("甲1", "甲2", "乙1")
+        )
+        assert len({client_id for *_, client_id in marks}) == 3
+        assert submissions(migrated.database_url, live.item_id) == 3
+
+        # The big screen shows them (pushed, no reload).
+        board.wait_for_function(
+            f"document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").textContent === '3 / 20'"
+        )
+        assert item.locator("tr[data-station]").count() == 4  # provisional ranking by 工位号
+        assert item.locator(".name").count() == 0
+        shot(board, "board-1920-progress")
+
+        # The rest of the marks, over the same protocol: ja from the tablet's page, jb and jc too.
+        send_marks(tablet, live, [("乙2", "T1", T1["乙2"])] + [(s, "P1", P1[s]) for s in ORDER] + [(s, "P2", P2["ja"][i]) for i, s in enumerate(ORDER)])
+        for judge in ("jb", "jc"):
+            other_context, other = new_tab(browser, live_server, TABLET)
+            try:
+                open_tablet(other, judge)
+                send_marks(other, live, [(s, "P2", P2[judge][i]) for i, s in enumerate(ORDER)])
+            finally:
+                other_context.close()
+        board.wait_for_function(
+            f"document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").textContent === '20 / 20'"
+        )
+        tablet.reload()
+        wait_connected(tablet)
+        assert tablet.locator(".station.done").count() == 4
+
+        # The chief judge locks (signing) and reveals in the console.
+        chief_context, console = new_tab(browser, live_server, TABLET)
+        try:
+            sign_in(console, "cj")
+            console.wait_for_url("**/tablet")
+            console.goto(f"/chief/items/{live.item_id}")
+            console.fill("input[name=signer]", "裁判长丙")
+            with console.expect_navigation():
+                console.click("form[action$='/lock'] button.primary")
+            assert console.locator("#item-status").inner_text() == "已锁定"
+            board.wait_for_function(
+                f"document.querySelector(\"section.item[data-item='{live.item_id}'] .status\").textContent === '已锁定'"
+            )
+            assert item.locator(".name").count() == 0  # locked is still blind
+            with console.expect_navigation():
+                console.click("form[action$='/reveal'] button.primary")
+            assert "选手甲2" in console.content()
+        finally:
+            chief_context.close()
+
+        # The board reveals the names, in ranking order.
+        board.wait_for_function(f"document.querySelectorAll(\"section.item[data-item='{live.item_id}'] td.name\").length === 4")
+        names = item.locator("td.name").all_inner_texts()
+        assert names == ["选手甲2", "选手乙2", "选手甲1", "选手乙1"]
+        assert item.locator("td.total").all_inner_texts() == ["90.00", "84.80", "80.80", "62.80"]
+        shot(board, "board-1920-revealed")
+
+        # A locked item: the tablet still on the judge's screen learns it on its next mark.
+        tablet.reload()
+        wait_connected(tablet)
+        enter_mark(tablet, live, "甲1", "P1", "10")
+        tablet.wait_for_selector(f"#criteria .criterion[data-criterion='{live.criteria['P1']}'] .error")
+        wait_pending(tablet, 0)
+        assert re.search("锁定|不接受评分", criterion_row(tablet, live, "P1").locator(".error").inner_text())
+    finally:
+        board_context.close()
+        context.close()
+
+
+def test_the_outbox_survives_a_reload_while_offline(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+    context, tablet = new_tab(browser, live_server, TABLET)
+    try:
+        open_tablet(tablet, "ja")
+        context.set_offline(True)
+        tablet.wait_for_selector("#conn[data-state=offline]")
+        enter_mark(tablet, live, "乙2", "P1", "45.5")
+        wait_pending(tablet, 1)
+        (client_id,) = outbox(tablet, "ja")
+
+        # The judge reloads while offline: the browser cannot even load the page ...
+        with pytest.raises(Exception, match="ERR_INTERNET_DISCONNECTED"):
+            tablet.reload()
+        # ... and comes back online on a freshly loaded tablet: the outbox was kept and is sent.
+        context.set_offline(False)
+        tablet.goto("/tablet")
+        wait_connected(tablet)
+        wait_pending(tablet, 0)
+        assert row_state(tablet, live, "乙2", "P1") == "saved"
+        assert stored_marks(migrated.database_url, "ja", live.item_id) == [(live.stations["乙2"], live.criteria["P1"], "45.5", client_id)]
+    finally:
+        context.close()
+
+
+def test_the_tablet_is_usable_in_portrait(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+    context, tablet = new_tab(browser, live_server, PORTRAIT, has_touch=True, is_mobile=True)
+    try:
+        open_tablet(tablet, "ja")
+        tablet.click(f".station[data-station='{live.stations['甲1']}']")
+        shot(tablet, "tablet-768-start")
+
+        # Nothing needs sideways scrolling; every target is at least 44 px high and on screen.
+        assert tablet.evaluate("document.documentElement.scrollWidth") <= PORTRAIT["width"]
+        targets = tablet.locator(".station").all() + tablet.locator("#criteria .criterion button").all() + tablet.locator("input.mark-input").all()
+        assert len(targets) >= 4 + 3
+        for target in targets:
+            box = target.bounding_box()
+            assert box is not None and box["height"] >= 44, (target.evaluate("e => e.outerHTML"), box)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PORTRAIT["width"], (target.evaluate("e => e.outerHTML"), box)
+
+        # A value the criterion cannot take is refused in the page, in Chinese, and never sent.
+        row = enter_mark(tablet, live, "甲1", "T1", "999")
+        error = row.locator(".error")
+        assert "分值超出范围" in error.inner_text() and "0-100" in error.inner_text()
+        assert row.locator("input.mark-input").input_value() == "999"  # kept, for the judge to fix
+        assert row.locator(".mark-state").get_attribute("data-state") == "missing"
+        assert tablet.locator("#pending").inner_text() == "0"
+        assert outbox(tablet, "ja") == {}
+        shot(tablet, "tablet-768-refused")
+
+        row = enter_mark(tablet, live, "甲1", "T1", "80.3")  # off the 0.5 step
+        assert "步长" in row.locator(".error").inner_text()
+        assert tablet.locator("#pending").inner_text() == "0"
+
+        row = enter_mark(tablet, live, "甲1", "T1", "80.5")
+        wait_pending(tablet, 0)
+        tablet.wait_for_selector(f"#criteria .criterion[data-criterion='{live.criteria['T1']}'] .mark-state[data-state=saved]")
+        assert row.locator(".error").count() == 0
+        assert stored_marks(migrated.database_url, "ja", live.item_id) == [
+            (live.stations["甲1"], live.criteria["T1"], "80.5", next(iter(stored_marks(migrated.database_url, "ja", live.item_id)))[3])
+        ]
+        shot(tablet, "tablet-768-saved")
+    finally:
+        context.close()
