@@ -2,12 +2,16 @@
 
 Litestar 2.x's publish worker dies silently on one backend exception (litestar#5008); these
 subclasses log and swallow instead, so one Redis hiccup cannot stop every later broadcast.
+Its subscribe worker dies the same way when the Redis connection drops (a Redis restart left
+every process deaf until it was restarted): the Redis backend's event stream reconnects instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncGenerator, Iterable
+from typing import Any
 
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
@@ -16,6 +20,8 @@ from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from contest.settings import Settings
 
 log = logging.getLogger("contest.live")
+
+RECONNECT_DELAY = 1.0  # seconds between attempts to read from a lost Redis subscription
 
 
 class GuardedMemoryBackend(MemoryChannelsBackend):
@@ -32,6 +38,26 @@ class GuardedRedisBackend(RedisChannelsPubSubBackend):
             await super().publish(data, channels)
         except Exception:  # noqa: BLE001 - see module docstring
             log.exception("channels publish to Redis failed")
+
+    async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
+        """Never ends on a lost connection: wait and read again; redis-py then reconnects and
+        re-subscribes (PubSub.on_connect). Changes published during the outage are lost (pub/sub
+        keeps no history); boards catch up with the next change or their next hello."""
+        failures = 0
+        while True:
+            try:
+                async for event in super().stream_events():
+                    failures = 0
+                    yield event
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - see module docstring
+                if failures == 0:
+                    log.exception("channels subscription to Redis lost; reconnecting")
+                else:
+                    log.warning("channels subscription to Redis still down (%s); retrying", exc)
+                failures += 1
+                await asyncio.sleep(RECONNECT_DELAY)
 
 
 def make_channels(settings: Settings) -> ChannelsPlugin:
