@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -155,14 +155,7 @@ def demo_score(seed: int) -> None:
     click.echo(f"{stored} marks stored")
 
 
-def _register_optional(group: Any) -> None:
-    main.add_command(group)
+from contest.awards.cli import awards_group, policies_group  # noqa: E402 - registered after the core groups
 
-
-try:  # the award engine's commands (policies check, awards compute)
-    from contest.awards.cli import awards_group, policies_group
-
-    _register_optional(policies_group)
-    _register_optional(awards_group)
-except ImportError:  # pragma: no cover - only while the award engine is not installed
-    pass
+main.add_command(policies_group)
+main.add_command(awards_group)

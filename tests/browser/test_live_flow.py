@@ -250,7 +250,7 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
         chief_context, console = new_tab(browser, live_server, TABLET)
         try:
             sign_in(console, "cj")
-            console.wait_for_url("**/tablet")
+            console.wait_for_url(lambda url: "/login" not in url)
             console.goto(f"/chief/items/{live.item_id}")
             console.fill("input[name=signer]", "裁判长丙")
             with console.expect_navigation():

@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from tests.conftest import login, post_form
+from tests.conftest import post_form
 from tests.integration.live_seed import Live, _item_status, seed_live
 from tests.integration.seed import make_id
-from tests.integration.test_live_protocol import judge_client, mark, send  # noqa: F401 - judge_client is a fixture
+from tests.integration.test_live_protocol import mark, send
 
 
 @pytest.fixture

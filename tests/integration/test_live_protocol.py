@@ -11,33 +11,12 @@ from sqlalchemy import func, select
 
 from contest.db.engine import make_engine, make_session_factory
 from contest.db.models import AuditRecord, Mark, MarkSubmission
-from tests.conftest import login
 from tests.integration.live_seed import Live, seed_live
 
 
 @pytest.fixture
 def live(migrated) -> Live:  # type: ignore[no-untyped-def]
     return seed_live(migrated.database_url)
-
-
-@pytest.fixture
-def judge_client(app):  # type: ignore[no-untyped-def]
-    """judge_client(username) -> a signed-in TestClient; all are closed after the test.
-
-    One app runs one lifespan per client, so tests that watch a board open it on a client
-    they already have (the board needs no login)."""
-    opened: list[TestClient] = []
-
-    def open_client(username: str) -> TestClient:
-        client = TestClient(app=app)
-        client.__enter__()
-        opened.append(client)
-        login(client, username)
-        return client
-
-    yield open_client
-    for client in reversed(opened):
-        client.__exit__(None, None, None)
 
 
 def mark(live: Live, station: str, code: str, value: object, client_id: str | None = None, **extra) -> dict:  # type: ignore[no-untyped-def]

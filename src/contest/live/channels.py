@@ -51,7 +51,7 @@ class GuardedRedisBackend(RedisChannelsPubSubBackend):
                     yield event
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - see module docstring
+            except Exception as exc:  # see module docstring
                 if failures == 0:
                     log.exception("channels subscription to Redis lost; reconnecting")
                 else:
