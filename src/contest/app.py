@@ -26,6 +26,7 @@ from contest.live.channels import make_channels
 from contest.live.controllers import LIVE_HANDLERS
 from contest.live.hub import LiveHub
 from contest.live.sockets import SOCKET_HANDLERS
+from contest.results.controllers import ResultsController
 from contest.rosters.controllers import RosterController
 from contest.settings import REPO_ROOT, Settings
 from contest.web import templating
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ConflictController,
             *DESK_HANDLERS,
             *LIVE_HANDLERS,
+            ResultsController,
             *SOCKET_HANDLERS,
             RosterController,
             create_static_files_router(path="/static", directories=[REPO_ROOT / "static"], opt=EVERYONE),

@@ -67,6 +67,10 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/board/{competition_id:int}"): ALL,
     ("POST", "/competitions/{competition_id:int}/judge-links"): {ORG},
     ("GET", "/j/{token:str}"): ALL,
+    ("GET", "/items/{item_id:int}/results"): {ORG},
+    ("POST", "/items/{item_id:int}/results/appeals"): {ORG},
+    ("POST", "/items/{item_id:int}/results/appeals/{appeal_id:int}"): {ORG},
+    ("POST", "/items/{item_id:int}/results/finalize"): {ORG},
     ("GET", "/chief"): {CHIEF},
     ("GET", "/finance"): {FIN, ORG},
     ("GET", "/public/competitions/{competition_id:int}"): ALL,
@@ -109,6 +113,7 @@ def _refused(response) -> bool:  # type: ignore[no-untyped-def]
 def test_access_matrix(app, role_users, migrated, role: str) -> None:  # type: ignore[no-untyped-def]
     # The chief judge account is the seeded item's chief: a chief of another item is refused (below).
     ids = seed(migrated.database_url, judge_username=role_users["judge"], chief_username=role_users["chief_judge"])
+    ids["appeal_id"] = 1  # none exists: allowed roles get 404, which is not a refusal
     with TestClient(app=app) as client:
         if role != ANON:
             login(client, role_users[role], PASSWORD)

@@ -170,6 +170,8 @@ class Competition(Base):
     start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     show_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 申诉: an appeal is accepted up to this many hours after an item's results are published.
+    appeal_hours: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
 
     items: Mapped[list[Item]] = relationship(back_populates="competition", lazy="raise", order_by="Item.id")
@@ -420,3 +422,7 @@ class LoginLink(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(TZDateTime())
+
+
+from contest.db import results_models  # noqa: E402,F401 - registers the result version and appeal tables
+from contest.db import payout_models  # noqa: E402,F401 - registers the payout tables

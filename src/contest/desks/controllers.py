@@ -9,8 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contest.web.pages import render
 from contest.domain.lifecycle import PUBLIC_RESULTS
 from contest.events import service
-from contest.live.board import AWARD_LABELS
-from contest.live.scores import item_results
+from contest.results.service import versions
 from contest.web.guards import CHIEF_JUDGES, EVERYONE, FINANCE_DESK, JUDGES
 
 
@@ -43,14 +42,28 @@ async def finance_desk(db: AsyncSession) -> Template:
 
 
 @get("/public/competitions/{competition_id:int}", opt=EVERYONE)
-async def public_competition(db: AsyncSession, competition_id: int) -> Template:
-    """Public: published results only (公示), with names and units; never ID numbers."""
+async def public_competition(db: AsyncSession, competition_id: int, q: str = "") -> Template:
+    """Public: the published version (公示) of each item's results, searchable by name or 工位号.
+
+    Rows hold names, units, places and awards only: never ID numbers.
+    """
     competition = await service.get_competition(db, competition_id)
-    items = list(competition.items)  # item_results reloads the competition without its items
     counts = await service.entry_counts(db, competition_id)
-    published = {item.id: await item_results(db, item.id) for item in items if item.status in PUBLIC_RESULTS}
-    context = {"competition": competition, "items": items, "counts": counts, "published": published, "awards": AWARD_LABELS}
+    published = {}
+    for item in competition.items:
+        if item.status in PUBLIC_RESULTS:
+            history = await versions(db, item.id)
+            if history:
+                rows = [row for row in history[-1].rows if _matches(row, q.strip())]
+                published[item.id] = {"version": history[-1], "rows": rows}
+    context = {"competition": competition, "counts": counts, "published": published, "q": q}
     return render("desks/public_competition.html", **context)
+
+
+def _matches(row: dict, query: str) -> bool:
+    if not query:
+        return True
+    return query in (row.get("names") or "") or query == str(row.get("station"))
 
 
 DESK_HANDLERS = [judge_desk, chief_desk, finance_desk, public_competition]

@@ -1,5 +1,7 @@
 """The item lifecycle: setup -> scoring -> (submitted) -> locked -> revealed -> published -> final.
 
+"final" comes when the appeal window has closed with no appeal pending (DOMAIN.md §3).
+
 "submitted" (all marks in, no open disagreement) is derived from the marks, not stored: the
 chief judge may lock exactly when it holds. Any change after the lock is a reopen with a reason.
 """
@@ -19,6 +21,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "reveal": (frozenset({"locked"}), "revealed"),
     "publish": (frozenset({"revealed"}), "published"),
     "reopen": (frozenset({"locked", "revealed", "published"}), "scoring"),
+    "finalize": (frozenset({"published"}), "final"),
 }
 
 _REFUSALS = {
@@ -27,6 +30,7 @@ _REFUSALS = {
     "reveal": "赛项锁定后才能解密",
     "publish": "赛项解密后才能公示",
     "reopen": "只有已锁定、已解密或已公示的赛项可以重新开放评分",
+    "finalize": "只有已公示的赛项可以确认最终成绩",
 }
 
 

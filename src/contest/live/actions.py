@@ -6,17 +6,21 @@ commits; each returns the competition id to notify.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor, record
 from contest.db.models import ConflictOverride, Entry, Item, JudgeAssignment, TieDecision, utcnow
 from contest.domain.lifecycle import LifecycleError, next_status
+from contest.domain.results import appeal_deadline, appeal_window_open
 from contest.domain.scheme import validate_scheme
 from contest.errors import Conflict, Invalid, NotFound
 from contest.events.service import get_item, item_judges, scheme_of
 from contest.live.scores import item_results
 from contest.live.service import next_seq
+from contest.results.service import add_version, pending_appeals
 
 
 async def is_chief_of(db: AsyncSession, item_id: int, person_id: int | None) -> bool:
@@ -80,9 +84,23 @@ async def reveal(db: AsyncSession, actor: Actor, item_id: int) -> int:
 
 
 async def publish(db: AsyncSession, actor: Actor, item_id: int) -> int:
+    """公示: the results become public as the next version (v1, v2 after a revision)."""
     item = await get_item(db, item_id)
     item.published_at = utcnow()
-    return await _transition(db, actor, item, "publish", {})
+    version = await add_version(db, actor, item)
+    return await _transition(db, actor, item, "publish", {"version": version.version})
+
+
+async def finalize(db: AsyncSession, actor: Actor, item_id: int, now: datetime | None = None) -> int:
+    """The results become final once the appeal window has closed with no appeal pending."""
+    item = await get_item(db, item_id)
+    hours = item.competition.appeal_hours
+    if item.published_at is not None and appeal_window_open(now or utcnow(), item.published_at, hours):
+        deadline = appeal_deadline(item.published_at, hours).astimezone().strftime("%Y-%m-%d %H:%M")
+        raise Conflict(f"申诉期至 {deadline} 结束,之后才能确认最终成绩", code="appeal_window_open")
+    if await pending_appeals(db, item_id):
+        raise Conflict("还有申诉未作出仲裁结论,不能确认最终成绩", code="appeal_pending")
+    return await _transition(db, actor, item, "finalize", {})
 
 
 async def reopen(db: AsyncSession, actor: Actor, item_id: int, reason: str) -> int:

@@ -221,6 +221,31 @@ EN.update(
     }
 )
 
+# Results, versions and appeals.
+EN.update(
+    {
+        "已修订": "Revised",
+        "修订原因": "Reason for revision",
+        "成绩与申诉": "Results and appeals",
+        "申诉截止": "Appeals close",
+        "确认最终成绩": "Make results final",
+        "申诉": "Appeals",
+        "仲裁结论": "Arbitration decision",
+        "仲裁意见": "Arbitration opinion",
+        "登记申诉": "Record an appeal",
+        "申诉人": "Appellant",
+        "申诉内容": "Appeal (in writing)",
+        "公示版本": "Published versions",
+        "项目": "Field",
+        "原": "Was",
+        "新": "Now",
+        "与上一版相比没有变化": "No change from the previous version",
+        "申诉成立": "Upheld",
+        "申诉不成立": "Rejected",
+        "待仲裁": "Pending",
+    }
+)
+
 
 def translate(text: str, language: str) -> str:
     if language == "en":

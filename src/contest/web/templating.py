@@ -53,6 +53,7 @@ def configure(engine: JinjaTemplateEngine) -> None:
         COMPONENT_KINDS=COMPONENT_KINDS,
         CRITERION_KINDS=CRITERION_KINDS,
         AGGREGATIONS=AGGREGATIONS,
+        FIELD_LABELS={"total": "总分", "place": "名次", "award": "奖项", "entry": "参赛单元"},
     )
     env.filters["id_number"] = _id_number
     env.filters["mask_id"] = idcard.mask

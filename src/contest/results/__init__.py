@@ -1,0 +1,1 @@
+"""Published results: versions (v1, v2, ...), appeals and the final state."""

@@ -1,0 +1,78 @@
+"""Results desk (organizer and arbitration group): versions, appeals, finalisation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contest.audit.service import Actor
+from contest.domain.results import appeal_deadline
+from contest.errors import ContestError, Invalid
+from contest.events.service import get_item
+from contest.live import actions
+from contest.results import service
+from contest.web.guards import ORGANIZERS
+from contest.web.pages import render
+
+
+class ResultsController(Controller):
+    path = "/items/{item_id:int}/results"
+    opt = ORGANIZERS
+
+    async def _page(self, db: AsyncSession, item_id: int, errors: list[str] | None = None, status: int = 200) -> Template:
+        item = await get_item(db, item_id)
+        deadline = appeal_deadline(item.published_at, item.competition.appeal_hours) if item.published_at else None
+        context = {
+            "item": item,
+            "versions": list(reversed(await service.versions(db, item_id))),
+            "appeals": await service.appeals_of(db, item_id),
+            "decisions": service.APPEAL_DECISIONS,
+            "deadline": deadline,
+            "errors": errors or [],
+        }
+        return render("results/item.html", status, **context)
+
+    async def _act(self, request: Request, db: AsyncSession, item_id: int, action: Any) -> Any:
+        try:
+            competition_id = await action()
+        except ContestError as exc:
+            await db.rollback()
+            return await self._page(db, item_id, [exc.message, *exc.details], exc.status_code)
+        if isinstance(competition_id, int):
+            item = await get_item(db, item_id)
+            request.app.state.hub.notify(competition_id, item_id, item.seq)
+        return Redirect(f"/items/{item_id}/results")
+
+    @get("/")
+    async def show(self, db: AsyncSession, item_id: int) -> Template:
+        return await self._page(db, item_id)
+
+    @post("/appeals")
+    async def record_appeal(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
+        form = await request.form()
+
+        async def action() -> None:
+            raw = str(form.get("station", "")).strip()
+            if raw and not raw.isdigit():
+                raise Invalid("工位号应为整数")
+            await service.record_appeal(
+                db, actor, item_id, int(raw) if raw else None, str(form.get("appellant", "")), str(form.get("content", ""))
+            )
+
+        return await self._act(request, db, item_id, action)
+
+    @post("/appeals/{appeal_id:int}")
+    async def decide(self, request: Request, db: AsyncSession, actor: Actor, item_id: int, appeal_id: int) -> Any:
+        form = await request.form()
+
+        async def action() -> None:
+            await service.decide_appeal(db, actor, appeal_id, str(form.get("status", "")), str(form.get("decision", "")))
+
+        return await self._act(request, db, item_id, action)
+
+    @post("/finalize")
+    async def finalize(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
+        return await self._act(request, db, item_id, lambda: actions.finalize(db, actor, item_id))

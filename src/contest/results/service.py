@@ -1,0 +1,131 @@
+"""Result versions, appeals and finalisation. Each write is audited in its transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contest.audit.service import Actor, record
+from contest.db.models import AuditRecord, Competition, Item, utcnow
+from contest.db.results_models import Appeal, ResultVersion
+from contest.domain.results import appeal_deadline, appeal_window_open, diff_rows
+from contest.errors import Conflict, Invalid, NotFound
+from contest.live.board import AWARD_LABELS
+from contest.live.scores import item_results
+
+APPEAL_DECISIONS = {"upheld": "申诉成立", "rejected": "申诉不成立"}
+
+
+async def result_rows(db: AsyncSession, item_id: int) -> list[dict]:
+    """The published shape of an item's results: no ID numbers, names and units only."""
+    results = await item_results(db, item_id)
+    return [
+        {
+            "station": row.entry.station_no,
+            "entry_no": row.entry.entry_no,
+            "names": row.entry.team_name or "、".join(m.person.name for m in row.entry.members),
+            "unit": row.entry.unit.name,
+            "total": None if row.score.total is None else f"{row.score.total:.2f}",
+            "place": row.ranked.place,
+            "award": AWARD_LABELS.get(row.ranked.award or "", ""),
+        }
+        for row in results.rows
+    ]
+
+
+async def versions(db: AsyncSession, item_id: int) -> list[ResultVersion]:
+    return list((await db.execute(select(ResultVersion).where(ResultVersion.item_id == item_id).order_by(ResultVersion.version))).scalars())
+
+
+async def add_version(db: AsyncSession, actor: Actor, item: Item) -> ResultVersion:
+    """Record this publication as the next version, with what changed since the last one.
+
+    Called inside the publish transaction; the caller commits.
+    """
+    earlier = await versions(db, item.id)
+    rows = await result_rows(db, item.id)
+    previous = earlier[-1] if earlier else None
+    reason = ""
+    if previous is not None:
+        reopen = await db.execute(
+            select(AuditRecord.detail)
+            .where(AuditRecord.entity == "item", AuditRecord.entity_id == str(item.id), AuditRecord.action == "item.reopen")
+            .order_by(AuditRecord.id.desc())
+            .limit(1)
+        )
+        reason = (reopen.scalar() or {}).get("reason", "")
+    version = ResultVersion(
+        item_id=item.id,
+        version=len(earlier) + 1,
+        published_by=actor.username,
+        reason=reason,
+        rows=rows,
+        changes=diff_rows(previous.rows, rows) if previous else [],
+    )
+    db.add(version)
+    await db.flush()
+    await record(db, actor, "results.version", "item", item.id, {"version": version.version, "changes": len(version.changes)})
+    return version
+
+
+async def _item_and_competition(db: AsyncSession, item_id: int) -> tuple[Item, Competition]:
+    item = await db.get(Item, item_id)
+    if item is None:
+        raise NotFound(f"赛项 {item_id} 不存在")
+    competition = await db.get(Competition, item.competition_id)
+    assert competition is not None
+    return item, competition
+
+
+async def record_appeal(
+    db: AsyncSession, actor: Actor, item_id: int, station: int | None, appellant: str, content: str, now: datetime | None = None
+) -> Appeal:
+    """Record a written appeal; refused outside the window (after publication, for appeal_hours)."""
+    item, competition = await _item_and_competition(db, item_id)
+    now = now or utcnow()
+    errors = []
+    if not appellant.strip():
+        errors.append("请填写申诉人")
+    if not content.strip():
+        errors.append("申诉须以书面形式提出:请填写申诉内容")
+    if errors:
+        raise Invalid("申诉信息不完整", details=errors)
+    if item.status not in ("published",) or not appeal_window_open(now, item.published_at, competition.appeal_hours):
+        if item.published_at is None or item.status not in ("published", "final"):
+            raise Conflict("成绩公示后才能受理申诉", code="not_published")
+        deadline = appeal_deadline(item.published_at, competition.appeal_hours)
+        raise Conflict(f"申诉期已过:应在 {deadline.astimezone().strftime('%Y-%m-%d %H:%M')} 前提出", code="appeal_window_closed")
+    appeal = Appeal(item_id=item.id, station_no=station, appellant=appellant.strip(), content=content.strip(), recorded_by=actor.username, received_at=now)
+    db.add(appeal)
+    await db.flush()
+    await record(db, actor, "appeal.record", "item", item.id, {"appeal_id": appeal.id, "station": station, "appellant": appeal.appellant})
+    await db.commit()
+    return appeal
+
+
+async def decide_appeal(db: AsyncSession, actor: Actor, appeal_id: int, status: str, decision: str) -> Appeal:
+    """仲裁组: the decision is final; an upheld appeal is followed by a reopen of the item."""
+    appeal = await db.get(Appeal, appeal_id)
+    if appeal is None:
+        raise NotFound("申诉不存在")
+    if appeal.status != "pending":
+        raise Conflict("该申诉已有仲裁结论,仲裁结论为最终结论")
+    if status not in APPEAL_DECISIONS:
+        raise Invalid("仲裁结论应为 申诉成立 或 申诉不成立")
+    if not decision.strip():
+        raise Invalid("请填写仲裁意见")
+    appeal.status, appeal.decision, appeal.decided_by, appeal.decided_at = status, decision.strip(), actor.username, utcnow()
+    await record(db, actor, "appeal.decide", "item", appeal.item_id, {"appeal_id": appeal.id, "status": status})
+    await db.commit()
+    return appeal
+
+
+async def appeals_of(db: AsyncSession, item_id: int) -> list[Appeal]:
+    return list((await db.execute(select(Appeal).where(Appeal.item_id == item_id).order_by(Appeal.id))).scalars())
+
+
+async def pending_appeals(db: AsyncSession, item_id: int) -> int:
+    query = select(func.count()).select_from(Appeal).where(Appeal.item_id == item_id, Appeal.status == "pending")
+    return (await db.execute(query)).scalar_one()
