@@ -11,6 +11,7 @@
     const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/board/" + competition);
     ws.onopen = () => {
       conn.dataset.state = "live";
+      conn.title = "实时";
       const seqs = {};
       for (const [id, item] of Object.entries(items)) seqs[id] = item.seq;
       ws.send(JSON.stringify({ type: "hello", seqs: seqs }));
@@ -23,7 +24,7 @@
       }
       render();
     };
-    ws.onclose = () => { conn.dataset.state = "offline"; setTimeout(connect, 2000); };
+    ws.onclose = () => { conn.dataset.state = "offline"; conn.title = "连接中断,正在重连"; setTimeout(connect, 2000); };
   }
 
   function cell(tag, text, cls) {
@@ -40,7 +41,9 @@
       card.dataset.item = item.item_id;
       card.dataset.seq = item.seq;
       const title = cell("h2", item.name);
-      title.appendChild(cell("span", item.status_label, "status"));
+      const status = cell("span", item.status_label, "status");
+      status.dataset.status = item.status;
+      title.appendChild(status);
       card.appendChild(title);
       const bar = document.createElement("div");
       bar.className = "bar";
@@ -52,13 +55,17 @@
       if (item.ranking) {
         const table = document.createElement("table");
         const head = document.createElement("tr");
-        for (const h of ["名次", "工位号"].concat(item.revealed ? ["姓名", "单位"] : []).concat(["总分", ""])) head.appendChild(cell("th", h));
+        head.appendChild(cell("th", "名次", "place"));
+        head.appendChild(cell("th", "工位号", "station"));
+        if (item.revealed) { head.appendChild(cell("th", "姓名")); head.appendChild(cell("th", "单位")); }
+        head.appendChild(cell("th", "总分", "total"));
+        head.appendChild(cell("th", "", "award"));
         table.appendChild(head);
         for (const line of item.ranking) {
           const row = document.createElement("tr");
           row.dataset.station = line.station;
-          row.appendChild(cell("td", line.place || "—"));
-          row.appendChild(cell("td", line.station));
+          row.appendChild(cell("td", line.place || "—", "place"));
+          row.appendChild(cell("td", line.station, "station"));
           if (item.revealed) { row.appendChild(cell("td", line.name, "name")); row.appendChild(cell("td", line.unit)); }
           row.appendChild(cell("td", line.total || "—", "total"));
           row.appendChild(cell("td", line.award, "award"));

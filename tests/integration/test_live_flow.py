@@ -129,3 +129,12 @@ def test_practical_time_is_parsed_and_bad_input_refused(judge_client, live) -> N
     assert "1:05:00" in chief.get(f"/chief/items/{live.item_id}").text
     bad = post_form(chief, f"/chief/items/{live.item_id}/time", {"station": station, "time": "1:75"})
     assert bad.status_code == 422 and "格式不正确" in bad.text
+
+
+def test_a_malformed_board_hello_still_gets_a_full_snapshot(judge_client, live) -> None:  # type: ignore[no-untyped-def]
+    client = judge_client("ja")
+    with client.websocket_connect(f"/ws/board/{live.competition_id}") as board:
+        board.send_json({"type": "hello", "seqs": {str(live.item_id): "not-a-number", "x": 1}})
+        snapshot = board.receive_json()
+    assert snapshot["type"] == "snapshot"
+    assert live.item_id in [i["item_id"] for i in snapshot["items"]]

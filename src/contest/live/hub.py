@@ -153,5 +153,8 @@ class LiveHub(InitPluginProtocol):
                 await asyncio.wait_for(socket.send_text(text), SEND_TIMEOUT)
             except Exception:  # noqa: BLE001 - a gone or stuck viewer is dropped, the rest carry on
                 sockets.discard(socket)
+                # Close it too: the page then reconnects and catches up from its seqs.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(socket.close(code=1011), 1)
 
         await asyncio.gather(*(send(s) for s in list(sockets)))
