@@ -53,6 +53,7 @@ def competition_form(form: Any) -> CompetitionForm:
         start_date=_date(form, "start_date", "开始日期", errors),
         end_date=_date(form, "end_date", "结束日期", errors),
         show_provisional=_flag(form, "show_provisional"),
+        appeal_hours=_int(form, "appeal_hours", "申诉时限", errors, default=2),
     )
     if errors:
         raise Invalid("赛事信息有误", details=errors)
@@ -103,7 +104,7 @@ CRITERION_FIELDS = ("crit_component", "crit_code", "crit_name", "crit_max", "cri
 
 
 def _columns(form: Any) -> dict[str, list[str]]:
-    return {name: [str(v) for v in (form.getall(name) if hasattr(form, "getall") else form.get(name, []))] for name in CRITERION_FIELDS}
+    return {name: [str(v) for v in (form.getall(name, []) if hasattr(form, "getall") else form.get(name, []))] for name in CRITERION_FIELDS}
 
 
 def scheme_rows(form: Any) -> tuple[dict[str, str], list[dict[str, str]]]:

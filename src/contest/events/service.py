@@ -47,9 +47,12 @@ class CompetitionForm:
     start_date: date | None = None
     end_date: date | None = None
     show_provisional: bool = False
+    appeal_hours: int = 2
 
     def errors(self) -> list[str]:
         errors = validate_competition(self.name, self.year, self.level, self.category)
+        if not 0 <= self.appeal_hours <= 720:
+            errors.append("申诉时限应在 0 到 720 小时之间")
         if self.start_date and self.end_date and self.end_date < self.start_date:
             errors.append("结束日期不能早于开始日期")
         return errors

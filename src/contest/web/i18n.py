@@ -225,6 +225,8 @@ EN.update(
 EN.update(
     {
         "已修订": "Revised",
+        "申诉时限(小时)": "Appeal window (hours)",
+        "大屏显示实时排名(按工位号)": "Show a live provisional ranking (by station) on boards",
         "修订原因": "Reason for revision",
         "成绩与申诉": "Results and appeals",
         "申诉截止": "Appeals close",
