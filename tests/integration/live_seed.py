@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import select
 
 from contest.accounts.service import create_user
 from contest.db.engine import make_engine, make_session_factory
 from contest.db.models import Entry, EntryMember, Item
-from contest.domain.scheme import ComponentSpec, CriterionSpec
 from contest.events import service
 from contest.events.service import CompetitionForm, ItemForm, PersonForm
 from contest.live import actions
 from tests.conftest import PASSWORD
-from tests.integration.seed import ACTOR, make_id
+from tests.integration.seed import ACTOR, make_id, simple_scheme
 
 
 @dataclass
@@ -34,20 +32,6 @@ class Live:
     stations: dict[str, int]  # unit name -> stations of its entries, as "甲1", "甲2", "乙1", "乙2"
 
 
-def scheme() -> list[ComponentSpec]:
-    return [
-        ComponentSpec("theory", Decimal(20), criteria=[CriterionSpec("T1", "理论", Decimal(100), Decimal("0.5"))]),
-        ComponentSpec(
-            "practical",
-            Decimal(80),
-            criteria=[
-                CriterionSpec("P1", "外观", Decimal(60), Decimal("0.5")),
-                CriterionSpec("P2", "工艺", Decimal(40), Decimal(1), "judgement", 3, "mean"),
-            ],
-        ),
-    ]
-
-
 async def _seed(url: str) -> Live:
     engine = make_engine(url)
     async with make_session_factory(engine)() as db:
@@ -55,7 +39,7 @@ async def _seed(url: str) -> Live:
         item = await service.save_item(db, ACTOR, comp.id, ItemForm("焊工", "6-18-02-04", "焊工"))
         other = await service.save_item(db, ACTOR, comp.id, ItemForm("电工", "6-31-01-03", "电工"))
         for target in (item, other):
-            await service.save_scheme(db, ACTOR, target.id, scheme())
+            await service.save_scheme(db, ACTOR, target.id, simple_scheme())
         units = {name: await service.save_unit(db, ACTOR, name) for name in ("甲单位", "乙单位", "丙单位")}
         labels = {}
         for i, (label, unit) in enumerate((("甲1", "甲单位"), ("甲2", "甲单位"), ("乙1", "乙单位"), ("乙2", "乙单位"))):
