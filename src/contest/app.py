@@ -26,6 +26,7 @@ from contest.live.channels import make_channels
 from contest.live.controllers import LIVE_HANDLERS
 from contest.live.hub import LiveHub
 from contest.live.sockets import SOCKET_HANDLERS
+from contest.payouts.controllers import PayoutController
 from contest.results.controllers import ResultsController
 from contest.rosters.controllers import RosterController
 from contest.settings import REPO_ROOT, Settings
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ResultsController,
             *SOCKET_HANDLERS,
             RosterController,
+            PayoutController,
             create_static_files_router(path="/static", directories=[REPO_ROOT / "static"], opt=EVERYONE),
         ],
         state=state,

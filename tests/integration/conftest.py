@@ -5,19 +5,23 @@ from __future__ import annotations
 import pytest
 from litestar.testing import TestClient
 
+from contest.app import create_app
 from tests.conftest import login
 
 
 @pytest.fixture
-def judge_client(app):  # type: ignore[no-untyped-def]
+def judge_client(migrated):  # type: ignore[no-untyped-def]
     """judge_client(username) -> a signed-in TestClient; all are closed after the test.
 
-    One app runs one lifespan per client, so tests that watch a board open it on a client
-    they already have (the board needs no login)."""
+    Each client gets its own app instance (one lifespan each, like one server process each):
+    two test clients sharing one app would start its channels plugin twice. Sessions and data
+    are shared through the database, as between processes; live fan-out is per instance, so a
+    test that watches a board opens it on the same client that makes the change.
+    """
     opened: list[TestClient] = []
 
     def open_client(username: str) -> TestClient:
-        client = TestClient(app=app)
+        client = TestClient(app=create_app(migrated))
         client.__enter__()
         opened.append(client)
         login(client, username)

@@ -73,6 +73,20 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/items/{item_id:int}/results/finalize"): {ORG},
     ("GET", "/chief"): {CHIEF},
     ("GET", "/finance"): {FIN, ORG},
+    # payouts: finance writes, organizers may view (docs/payouts.md)
+    ("POST", "/finance/batches"): {FIN},
+    ("GET", "/finance/batches/{batch_id:int}"): {FIN, ORG},
+    ("POST", "/finance/batches/{batch_id:int}/compute"): {FIN},
+    ("POST", "/finance/batches/{batch_id:int}/settings"): {FIN},
+    ("POST", "/finance/batches/{batch_id:int}/external"): {FIN},
+    ("POST", "/finance/batches/{batch_id:int}/submit"): {FIN},
+    ("POST", "/finance/batches/{batch_id:int}/approve"): {FIN},
+    ("POST", "/finance/batches/{batch_id:int}/return"): {FIN},
+    ("POST", "/finance/batches/{batch_id:int}/paid"): {FIN},
+    ("POST", "/finance/batches/{batch_id:int}/correction"): {FIN},
+    ("GET", "/finance/batches/{batch_id:int}/workbook.xlsx"): {FIN, ORG},
+    ("GET", "/finance/ledger"): {FIN, ORG},
+    ("GET", "/finance/results-template.xlsx"): {FIN, ORG},
     ("GET", "/public/competitions/{competition_id:int}"): ALL,
     ("GET", "/static/{file_path:path}"): ALL,
     ("GET", "/schema"): ALL,
@@ -114,6 +128,7 @@ def test_access_matrix(app, role_users, migrated, role: str) -> None:  # type: i
     # The chief judge account is the seeded item's chief: a chief of another item is refused (below).
     ids = seed(migrated.database_url, judge_username=role_users["judge"], chief_username=role_users["chief_judge"])
     ids["appeal_id"] = 1  # none exists: allowed roles get 404, which is not a refusal
+    ids["batch_id"] = 1  # no payout batch exists either: 404 for the allowed roles
     with TestClient(app=app) as client:
         if role != ANON:
             login(client, role_users[role], PASSWORD)

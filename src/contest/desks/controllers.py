@@ -10,7 +10,7 @@ from contest.web.pages import render
 from contest.domain.lifecycle import PUBLIC_RESULTS
 from contest.events import service
 from contest.results.service import versions
-from contest.web.guards import CHIEF_JUDGES, EVERYONE, FINANCE_DESK, JUDGES
+from contest.web.guards import CHIEF_JUDGES, EVERYONE, JUDGES
 
 
 @get("/judge", opt=JUDGES)
@@ -34,11 +34,6 @@ async def chief_desk(request: Request, db: AsyncSession) -> Template:
         entries = {e.id: e for e in await service.item_entries(db, assignment.item_id)}
         panels[assignment.item_id] = {"judges": judges, "conflicts": matrix, "entries": entries}
     return render("desks/chief.html", assignments=assignments, panels=panels)
-
-
-@get("/finance", opt=FINANCE_DESK)
-async def finance_desk(db: AsyncSession) -> Template:
-    return render("desks/finance.html", competitions=await service.list_competitions(db))
 
 
 @get("/public/competitions/{competition_id:int}", opt=EVERYONE)
@@ -66,4 +61,4 @@ def _matches(row: dict, query: str) -> bool:
     return query in (row.get("names") or "") or query == str(row.get("station"))
 
 
-DESK_HANDLERS = [judge_desk, chief_desk, finance_desk, public_competition]
+DESK_HANDLERS = [judge_desk, chief_desk, public_competition]  # /finance: contest.payouts.controllers

@@ -59,6 +59,11 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     return _respond(request, exc.status_code, "http_error", str(exc.detail))
 
 
+def overflow_error(request: Request, exc: OverflowError) -> Response:
+    """A number too large for the database (an id or a value beyond 64 bits): the request's fault."""
+    return _respond(request, 400, "bad_request", "请求参数无效:数值超出范围")
+
+
 def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _respond(request, HTTP_500_INTERNAL_SERVER_ERROR, "server_error", "服务器内部错误,请稍后重试")
@@ -71,5 +76,6 @@ EXCEPTION_HANDLERS = {
     NotFoundException: not_found,
     ValidationException: validation_error,
     HTTPException: http_error,
+    OverflowError: overflow_error,
     HTTP_500_INTERNAL_SERVER_ERROR: server_error,
 }

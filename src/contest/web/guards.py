@@ -27,6 +27,7 @@ ORGANIZERS = access(ORGANIZER)
 JUDGES = access(JUDGE, CHIEF_JUDGE)
 CHIEF_JUDGES = access(CHIEF_JUDGE)
 FINANCE_DESK = access(FINANCE, ORGANIZER)
+FINANCE_ONLY = access(FINANCE)  # payout writes: organizers may only view
 EVERYONE = access(PUBLIC)
 SIGNED_IN = access(ANY_USER)
 

@@ -1,0 +1,1 @@
+"""Payout batches: from published results to approved payout lists and the ledger (docs/payouts.md)."""

@@ -1,0 +1,168 @@
+"""Where a payout batch's achievements come from.
+
+(a) Our own competitions under the batch's policy whose end date (or, without one, year) falls
+in the batch's period: every item whose results are published or final. Places 1-3 become
+place results, 优胜奖 becomes excellence; entries without an award are not achievements.
+(b) External results imported from the award engine's Excel template, kept in the engine's JSON
+form on the batch and read again at every computation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contest.db.models import Competition as CompetitionRow
+from contest.db.models import Entry, Item
+from contest.domain.awards.inputs import achievements_from_json
+from contest.domain.awards.model import Achievement, Coach, Competition, Member, Person, Result
+from contest.domain.lifecycle import PUBLIC_RESULTS
+from contest.live.scores import item_results
+
+PLACE_AWARDS = ("first", "second", "third")
+PROVISIONAL_NOTE = "该赛项成绩已公示但尚未最终确认(申诉期内),申诉处理后可能变动"
+ITEM_STATUS_LABELS = {
+    "setup": "筹备中", "scoring": "评分中", "locked": "已锁定", "revealed": "已解密",
+    "published": "已公示", "final": "最终成绩",
+}
+
+
+@dataclass
+class SourceItem:
+    competition_id: int
+    competition: str
+    item_id: int
+    item: str
+    status: str
+    included: bool
+    achievements: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"competition_id": self.competition_id, "competition": self.competition, "item_id": self.item_id,
+                "item": self.item, "status": self.status, "included": self.included, "achievements": self.achievements}
+
+
+@dataclass
+class Collected:
+    achievements: list[Achievement] = field(default_factory=list)
+    source_of: dict[str, str] = field(default_factory=dict)  # achievement id -> "item:<id>" / "external"
+    provisional: set[str] = field(default_factory=set)  # achievement ids from items not yet final
+    items: list[SourceItem] = field(default_factory=list)
+
+
+def _employee_status(is_employee: bool) -> str:
+    return "职工" if is_employee else "非职工"
+
+
+def _share(value: int | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def entry_achievement(achievement_id: str, competition: Competition, item: Item, entry: Entry, result: Result) -> Achievement:
+    unit = entry.unit.name if entry.unit is not None else ""
+    members = tuple(
+        Member(Person(id_number=m.person.id_number, name=m.person.name, unit=unit,
+                      employment_region=m.person.employment_region,
+                      employee_status=_employee_status(m.person.is_employee)))
+        for m in entry.members
+    )
+    coaches_rows = sorted(entry.coaches, key=lambda c: (not c.is_lead, c.position, c.id))  # the lead first
+    shares = [c.share for c in coaches_rows]
+    use_shares = bool(shares) and all(s is not None and s > 0 for s in shares)  # shares all given, or equal split
+    coaches = tuple(
+        Coach(Person(id_number=c.person.id_number, name=c.person.name, unit=unit,
+                     employment_region=c.person.employment_region,
+                     employee_status=_employee_status(c.person.is_employee)),
+              share=_share(c.share) if use_shares else None, lead=c.is_lead)
+        for c in coaches_rows
+    )
+    return Achievement(id=achievement_id, competition=competition, item=item.name, skill_code=item.skill_code,
+                       result=result, members=members, coaches=coaches)
+
+
+async def collect_ours(db: AsyncSession, policy_id: str, period_from: date, period_to: date) -> Collected:
+    collected = Collected()
+    in_period = or_(
+        and_(CompetitionRow.end_date.is_not(None), CompetitionRow.end_date >= period_from, CompetitionRow.end_date <= period_to),
+        and_(CompetitionRow.end_date.is_(None), CompetitionRow.year >= period_from.year, CompetitionRow.year <= period_to.year),
+    )
+    competitions = list(
+        (await db.execute(select(CompetitionRow).where(CompetitionRow.policy_id == policy_id, in_period).order_by(CompetitionRow.id))).scalars()
+    )
+    for row in competitions:
+        items = list((await db.execute(select(Item).where(Item.competition_id == row.id).order_by(Item.id))).scalars())
+        competition = Competition(name=row.name, level=row.level, year=row.year, competition_class=row.category,
+                                  organizer=row.organizer, date=row.end_date)
+        for item in items:
+            status = item.status
+            source = SourceItem(row.id, row.name, item.id, item.name, status, status in PUBLIC_RESULTS)
+            collected.items.append(source)
+            if not source.included:
+                continue
+            results = await item_results(db, item.id)
+            for line in results.rows:
+                award = line.ranked.award
+                if award in PLACE_AWARDS and line.ranked.place is not None:
+                    result = Result(place=line.ranked.place)
+                elif award == "excellence":
+                    result = Result(excellence=True)
+                else:
+                    continue
+                achievement_id = f"C{row.id}-I{item.id}-{line.entry.entry_no}"
+                achievement = entry_achievement(achievement_id, competition, results.item, line.entry, result)
+                collected.achievements.append(achievement)
+                collected.source_of[achievement.id] = f"item:{item.id}"
+                if status != "final":
+                    collected.provisional.add(achievement.id)
+                source.achievements += 1
+    return collected
+
+
+# ---------------------------------------------------------------- external results (engine JSON form)
+
+
+def _person_json(person: Person) -> dict[str, Any]:
+    return {"id_number": person.id_number, "name": person.name, "unit": person.unit,
+            "employment_region": person.employment_region, "employee_status": person.employee_status,
+            "birth_date": person.birth_date.isoformat() if person.birth_date else None}
+
+
+def _result_json(result: Result) -> dict[str, Any]:
+    if result.medal:
+        return {"medal": result.medal, "place": result.place}
+    if result.place is not None:
+        return {"place": result.place}
+    if result.excellence:
+        return {"excellence": True}
+    return {"squad": result.squad}
+
+
+def achievement_to_json(achievement: Achievement) -> dict[str, Any]:
+    comp = achievement.competition
+    return {
+        "id": achievement.id,
+        "competition": {"name": comp.name, "level": comp.level, "year": comp.year,
+                        "class": comp.competition_class, "kinds": sorted(comp.kinds),
+                        "organizer": comp.organizer, "date": comp.date.isoformat() if comp.date else None},
+        "item": achievement.item,
+        "skill_code": achievement.skill_code,
+        "result": _result_json(achievement.result),
+        "members": [{**_person_json(m.person), "share": None if m.share is None else str(m.share)} for m in achievement.members],
+        "coaches": [{**_person_json(c.person), "share": None if c.share is None else str(c.share), "lead": c.lead}
+                    for c in achievement.coaches],
+    }
+
+
+def external_to_json(achievements: list[Achievement]) -> dict[str, Any]:
+    return {"achievements": [achievement_to_json(a) for a in achievements]}
+
+
+def external_from_json(data: dict[str, Any]) -> list[Achievement]:
+    if not data or not data.get("achievements"):
+        return []
+    return achievements_from_json(data)
