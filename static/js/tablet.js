@@ -55,9 +55,12 @@
     socket = ws;
     lastHeard = Date.now();
     setConn("reconnecting");
+    let opened = false;
     ws.onopen = () => {
       if (socket !== ws) return;
+      opened = true;
       retry = 0;
+      showSignIn(false);
       lastHeard = Date.now();
       setConn("connected");
       ws.send(JSON.stringify({ type: "hello", device: localStorage.getItem(deviceKey) }));
@@ -70,9 +73,23 @@
     ws.onclose = () => {
       if (socket !== ws) return;
       socket = null;
+      if (!opened && retry >= 2 && navigator.onLine) checkSession();
       setConn(navigator.onLine ? "reconnecting" : "offline");
       if (navigator.onLine) retryTimer = setTimeout(connect, Math.min(5000, 500 * 2 ** retry++));
     };
+  }
+
+  // A socket refused again and again while the network is up usually means the sign-in expired:
+  // ask the server, and if so offer the sign-in page (the outbox stays and is resent after it).
+  function checkSession() {
+    fetch("/tablet", { redirect: "manual", cache: "no-store" })
+      .then((response) => showSignIn(response.type === "opaqueredirect" || response.status === 401 || response.status === 403))
+      .catch(() => {});
+  }
+
+  function showSignIn(expired) {
+    const box = document.getElementById("signin");
+    if (box) box.hidden = !expired;
   }
 
   function drop() {

@@ -361,3 +361,34 @@ def test_the_tablet_is_usable_in_portrait(live, live_server, browser, migrated) 
         shot(tablet, "tablet-768-saved")
     finally:
         context.close()
+
+
+def test_an_expired_sign_in_is_offered_a_new_one_and_keeps_the_outbox(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+    from contest.db.models import UserSession
+
+    context, page = new_tab(browser, live_server, TABLET)
+    open_tablet(page, "ja")
+    assert page.locator("#signin").is_hidden()
+
+    async def expire_sessions() -> None:
+        engine = make_engine(migrated.database_url)
+        async with make_session_factory(engine)() as db:
+            await db.execute(UserSession.__table__.delete())
+            await db.commit()
+        await engine.dispose()
+
+    in_thread(expire_sessions)
+    context.set_offline(True)  # the socket drops; reconnecting now needs the (gone) session
+    enter_mark(page, live, "乙1", "T1", "66")
+    wait_pending(page, 1)
+    context.set_offline(False)
+    page.wait_for_selector("#signin:not([hidden])", timeout=20_000)
+    assert "重新登录" in page.locator("#signin").inner_text()
+    page.locator("#signin a").click()
+    page.fill("input[name=username]", "ja")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/tablet")
+    wait_pending(page, 0)
+    assert [value for _, _, value, _ in stored_marks(migrated.database_url, "ja", live.item_id)] == ["66"]
+    context.close()

@@ -225,6 +225,8 @@ EN.update(
 EN.update(
     {
         "已修订": "Revised",
+        "登录已失效:未确认的分数保存在本机,重新登录后自动发送。": "Your sign-in has expired: unconfirmed marks are kept on this tablet and sent after you sign in again.",
+        "重新登录": "Sign in again",
         "申诉时限(小时)": "Appeal window (hours)",
         "大屏显示实时排名(按工位号)": "Show a live provisional ranking (by station) on boards",
         "修订原因": "Reason for revision",
