@@ -49,7 +49,18 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
     if workers > 1 and settings.is_sqlite:
         raise click.UsageError("多进程部署需要 PostgreSQL(CONTEST_DATABASE_URL)和 Redis(CONTEST_REDIS_URL)")
     click.echo(f"contest: serving on http://{host}:{port} ({'SQLite' if settings.is_sqlite else 'PostgreSQL'})")
-    uvicorn.run("contest.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload, proxy_headers=True)
+    # No per-message deflate: board updates are small, and compressing the same update once per
+    # viewer was the largest cost of the fan-out to thousands of boards (bench/results/live.md).
+    uvicorn.run(
+        "contest.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        ws_per_message_deflate=False,
+    )
 
 
 @main.group(help="Database schema.")

@@ -138,3 +138,28 @@ def test_a_malformed_board_hello_still_gets_a_full_snapshot(judge_client, live) 
         snapshot = board.receive_json()
     assert snapshot["type"] == "snapshot"
     assert live.item_id in [i["item_id"] for i in snapshot["items"]]
+
+
+def test_progress_only_fragments_match_the_full_computation(judge_client, live, migrated) -> None:  # type: ignore[no-untyped-def]
+    """Without a provisional ranking the board counts marks with grouped queries; same numbers."""
+    from contest.db.engine import make_engine, make_session_factory
+    from contest.live.board import fragments_for, item_fragment
+
+    with judge_client("ja").websocket_connect("/ws/judge") as socket:
+        for station in ("甲2", "乙1", "乙2"):
+            assert send(socket, mark(live, station, "T1", "60"))["status"] == "stored"
+        assert send(socket, mark(live, "乙1", "P2", "30"))["status"] == "stored"
+
+    async def both():  # type: ignore[no-untyped-def]
+        engine = make_engine(migrated.database_url)
+        async with make_session_factory(engine)() as db:
+            fast = await fragments_for(db, [live.item_id], show_provisional=False)
+            full = await item_fragment(db, live.item_id, show_provisional=False)
+            ranked = await fragments_for(db, [live.item_id], show_provisional=True)
+        await engine.dispose()
+        return fast, full, ranked
+
+    fast, full, ranked = asyncio.run(both())
+    assert fast == [full]
+    assert (fast[0]["stored"], fast[0]["expected"], fast[0]["ranking"]) == (4, 20, None)
+    assert len(ranked[0]["ranking"]) == 4

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -24,13 +25,14 @@ from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contest.live.board import competition_items, item_fragment
+from contest.live.board import competition_items, fragments_for
 
 log = logging.getLogger("contest.live")
 
 CHANNEL = "changes"
 FLUSH_INTERVAL = 0.25
 SEND_TIMEOUT = 5.0
+SNAPSHOT_TTL = 2.0  # seconds a snapshot is reused for other viewers while no change arrives
 
 
 class LiveHub(InitPluginProtocol):
@@ -43,8 +45,13 @@ class LiveHub(InitPluginProtocol):
         self.boards: dict[int, set[WebSocket]] = defaultdict(set)  # competition id -> viewers
         self.consoles: dict[int, set[WebSocket]] = defaultdict(set)  # item id -> chief consoles
         self.dirty: dict[int, set[int]] = defaultdict(set)  # competition id -> changed items
-        self.fragments: dict[int, dict] = {}  # item id -> last built fragment (with its seq)
         self._tasks: list[asyncio.Task] = []
+        # Snapshots for a reconnect storm (thousands of phones after a Wi-Fi blip): one database read
+        # per competition at a time, reused while no change has arrived (and for at most SNAPSHOT_TTL),
+        # instead of one session per hello, which exhausted the connection pool at 5,000 boards.
+        self.changes = 0  # changes received; a cached snapshot is valid only while this is unchanged
+        self._snapshots: dict[int, tuple[int, float, tuple[str, list[dict]] | None]] = {}
+        self._snapshot_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -89,6 +96,7 @@ class LiveHub(InitPluginProtocol):
                     async for event in subscriber.iter_events():
                         change = json.loads(event)
                         self.dirty[int(change["c"])].add(int(change["i"]))
+                        self.changes += 1
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - keep listening whatever one message or the backend did
@@ -115,37 +123,38 @@ class LiveHub(InitPluginProtocol):
                 await self._broadcast(self.consoles[item_id], json.dumps({"type": "changed", "item_id": item_id}))
         viewers = self.boards.get(competition_id)
         if not viewers:
-            for item_id in item_ids:
-                self.fragments.pop(item_id, None)
             return
         async with self.session_factory() as db:
             competition, _ = await competition_items(db, competition_id)
             show = bool(competition and competition.show_provisional)
-            fragments = [await self._fragment(db, item_id, show, force=True) for item_id in sorted(item_ids)]
+            fragments = await fragments_for(db, sorted(item_ids), show)
         message = json.dumps({"type": "update", "competition_id": competition_id, "items": fragments}, ensure_ascii=False)
         await self._broadcast(viewers, message)
-
-    async def _fragment(self, db: AsyncSession, item_id: int, show_provisional: bool, force: bool = False, seq: int | None = None) -> dict:
-        cached = self.fragments.get(item_id)
-        if not force and cached is not None and cached["seq"] == seq and cached.get("_show") == show_provisional:
-            return {k: v for k, v in cached.items() if k != "_show"}
-        fragment = await item_fragment(db, item_id, show_provisional)
-        self.fragments[item_id] = {**fragment, "_show": show_provisional}
-        return fragment
 
     async def snapshot(self, competition_id: int, known: dict[int, int] | None = None) -> dict[str, Any]:
         """The board for a (re)connecting viewer: every item whose seq differs from what it knows."""
         known = known or {}
-        async with self.session_factory() as db:
-            competition, seqs = await competition_items(db, competition_id)
-            if competition is None:
-                return {"type": "error", "code": "unknown_competition", "message": "赛事不存在"}
-            items = [
-                await self._fragment(db, item_id, competition.show_provisional, seq=seq)
-                for item_id, seq in seqs.items()
-                if known.get(item_id) != seq
-            ]
-        return {"type": "snapshot", "competition_id": competition_id, "name": competition.name, "items": items}
+        base = await self._snapshot_base(competition_id)
+        if base is None:
+            return {"type": "error", "code": "unknown_competition", "message": "赛事不存在"}
+        name, fragments = base
+        items = [f for f in fragments if known.get(f["item_id"]) != f["seq"]]
+        return {"type": "snapshot", "competition_id": competition_id, "name": name, "items": items}
+
+    async def _snapshot_base(self, competition_id: int) -> tuple[str, list[dict]] | None:
+        async with self._snapshot_locks[competition_id]:
+            cached = self._snapshots.get(competition_id)
+            if cached is not None and cached[0] == self.changes and time.monotonic() - cached[1] < SNAPSHOT_TTL:
+                return cached[2]
+            changes, read_at = self.changes, time.monotonic()
+            async with self.session_factory() as db:
+                competition, seqs = await competition_items(db, competition_id)
+                base = None
+                if competition is not None:
+                    fragments = await fragments_for(db, list(seqs), competition.show_provisional)
+                    base = (competition.name, fragments)
+            self._snapshots[competition_id] = (changes, read_at, base)
+            return base
 
     async def _broadcast(self, sockets: set[WebSocket], text: str) -> None:
         async def send(socket: WebSocket) -> None:

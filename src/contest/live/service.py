@@ -7,6 +7,7 @@ again and stores nothing. So a tablet may resend its outbox as often as the Wi-F
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
@@ -153,33 +154,31 @@ async def _is_conflicted(db: AsyncSession, item_id: int, judge_person_id: int, e
     return bool(conflict_reasons(JudgeFacts(judge_person_id, judge_unit, frozenset(declared)), facts))
 
 
-async def submit_mark(db: AsyncSession, judge: Judge, mark: MarkIn) -> tuple[Ack, int | None]:
+async def submit_mark(
+    db: AsyncSession, judge: Judge, mark: MarkIn, write_lock: contextlib.AbstractAsyncContextManager | None = None
+) -> tuple[Ack, int | None]:
     """Check and store one mark. Returns the acknowledgement and the competition id to notify
     (None for a retry: nothing changed). Raises MarkRefused with a protocol error code.
 
-    The item's sequence number is taken first: that write locks the item row (PostgreSQL) or the
-    database (SQLite) until commit, so the checks below see every mark stored before this one and
-    two retries of one client_id can never both store.
+    The checks that no other mark can change (the item, the assignment, the station, the criterion,
+    the value, conflicts) are read first, outside any write lock. Then the item's sequence number is
+    taken: that write locks the item row (PostgreSQL) or the database (SQLite) until commit, so the
+    checks that depend on other marks (a retry, "taken", "panel_full") and the item's status are
+    made again under it, and two retries of one client_id can never both store. ``write_lock``
+    (the websocket passes one per process on SQLite) queues writers in the event loop instead of in
+    SQLite's busy handler; holding it only for the write part keeps the queue short.
     """
     try:
         value = Decimal(mark.value)
     except InvalidOperation:
         raise MarkRefused("not_a_number") from None
-    seq = await next_seq(db, mark.item_id)
-    if seq is None:
-        raise MarkRefused("unknown_item")
-    earlier = await db.get(MarkSubmission, mark.client_id)
-    if earlier is not None:
-        owner, stored_value, stored_seq = earlier.judge_person_id, earlier.value, earlier.seq
-        await db.rollback()  # give the sequence number back: nothing changes
-        if owner != judge.person_id:
-            raise MarkRefused("client_id_reused")
-        return Ack(mark.client_id, "duplicate", mark.item_id, mark.station, mark.criterion_id, _plain(stored_value), stored_seq), None
-
     item = await db.get(Item, mark.item_id)
-    assert item is not None
-    if item.status not in ACCEPTS_MARKS:
-        raise MarkRefused("item_closed", "该赛项已锁定,不再接受评分" if item.status != "setup" else "该赛项尚未开始评分")
+    if item is None:
+        raise MarkRefused("unknown_item")
+    retry = await _retry(db, judge, mark)
+    if retry is not None:
+        return retry, None
+    _check_open(item)
     assigned = await db.execute(
         select(JudgeAssignment.id).where(JudgeAssignment.item_id == item.id, JudgeAssignment.person_id == judge.person_id)
     )
@@ -198,7 +197,37 @@ async def submit_mark(db: AsyncSession, judge: Judge, mark: MarkIn) -> tuple[Ack
         raise MarkRefused(*problem)
     if await _is_conflicted(db, item.id, judge.person_id, entry):
         raise MarkRefused("conflict")
+    await db.commit()  # end the read transaction (nothing written): SQLite cannot turn a stale read into a write
+    async with write_lock or contextlib.nullcontext():
+        return await _store_mark(db, judge, mark, value, item, entry, criterion)
 
+
+async def _retry(db: AsyncSession, judge: Judge, mark: MarkIn) -> Ack | None:
+    """The acknowledgement again if this client_id is already stored (MarkRefused if by someone else)."""
+    earlier = await db.get(MarkSubmission, mark.client_id)
+    if earlier is None:
+        return None
+    owner, stored_value, stored_seq = earlier.judge_person_id, earlier.value, earlier.seq
+    await db.rollback()  # nothing changes (and a taken sequence number is given back)
+    if owner != judge.person_id:
+        raise MarkRefused("client_id_reused")
+    return Ack(mark.client_id, "duplicate", mark.item_id, mark.station, mark.criterion_id, _plain(stored_value), stored_seq)
+
+
+def _check_open(item: Item, status: str | None = None) -> None:
+    status = status or item.status
+    if status not in ACCEPTS_MARKS:
+        raise MarkRefused("item_closed", "该赛项已锁定,不再接受评分" if status != "setup" else "该赛项尚未开始评分")
+
+
+async def _store_mark(db: AsyncSession, judge: Judge, mark: MarkIn, value: Decimal, item: Item, entry: Entry, criterion: Criterion) -> tuple[Ack, int | None]:
+    seq = await next_seq(db, item.id)
+    if seq is None:
+        raise MarkRefused("unknown_item")
+    retry = await _retry(db, judge, mark)  # a retry of this client_id may have been stored since the first look
+    if retry is not None:
+        return retry, None
+    _check_open(item, (await db.execute(select(Item.status).where(Item.id == item.id))).scalar_one())
     existing = list((await db.execute(select(Mark).where(Mark.entry_id == entry.id, Mark.criterion_id == criterion.id))).scalars())
     own = next((m for m in existing if m.judge_person_id == judge.person_id), None)
     if own is None and criterion.kind == "measurement" and existing:

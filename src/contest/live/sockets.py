@@ -89,9 +89,9 @@ async def judge_socket(socket: WebSocket) -> None:
 
 async def _store(state, judge: Judge, payload: dict) -> dict:  # type: ignore[no-untyped-def]
     client_id = str(payload.get("client_id", ""))[:64] or None
-    async with _write_lock(state), state.session_factory() as db:
+    async with state.session_factory() as db:
         try:
-            ack, competition_id = await submit_mark(db, judge, parse_mark(payload))
+            ack, competition_id = await submit_mark(db, judge, parse_mark(payload), _write_lock(state))
         except MarkRefused as refused:
             await db.rollback()
             return _error(refused.code, refused.message, client_id)

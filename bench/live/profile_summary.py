@@ -1,0 +1,48 @@
+"""Summarise a `py-spy record --format raw` profile of our server by where the time goes.
+
+    .venv/bin/python -m bench.live.profile_summary var/bench-live/profile-quick-1.raw
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+# first matching rule wins; checked against the whole stack (outermost first)
+CATEGORIES = [
+    ("mark: audit record", ("audit/service.py",)),
+    ("mark: conflict check", ("_is_conflicted",)),
+    ("mark: next_seq/duplicate check", ("next_seq", "submit_mark (contest/live/service.py:17")),
+    ("mark: other checks + writes", ("submit_mark",)),
+    ("mark: session/commit/socket", ("_store",)),
+    ("board: rebuild fragments (item_results)", ("item_fragment", "_fragment")),
+    ("board: snapshot on hello", ("snapshot",)),
+    ("board: send to viewers", ("_broadcast",)),
+    ("auth on connect", ("authenticate_request", "user_for_token")),
+    ("websocket protocol (uvicorn/websockets)", ("websockets", "uvicorn/protocols")),
+    ("aiosqlite worker threads (SQLite itself)", ("_connection_worker_thread",)),
+]
+
+
+def main(path: str) -> None:
+    total = 0
+    by = Counter()
+    with open(path, encoding="utf-8") as f:
+        lines = f.readlines()
+    for line in lines:
+        stack, _, n = line.rstrip("\n").rpartition(" ")
+        count = int(n)
+        total += count
+        for label, needles in CATEGORIES:
+            if any(needle in stack for needle in needles):
+                by[label] += count
+                break
+        else:
+            by["other (event loop, asyncio, litestar)"] += count
+    print(f"{total} samples")
+    for label, count in by.most_common():
+        print(f"{100 * count / total:5.1f}%  {label}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

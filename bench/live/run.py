@@ -1,0 +1,411 @@
+"""Live scoring under load: our server against a bare `websockets` baseline, plus kill -9.
+
+    .venv/bin/python -m bench.live.run --mode quick          # ~3 min: 100 judges, 500 boards
+    .venv/bin/python -m bench.live.run --mode full           # the issue's targets: 1,000 judges,
+                                                             # 5,000 boards, 200 marks/s, 60 s
+    .venv/bin/python -m bench.live.run --mode quick --only fault
+
+Every size is a parameter (see --help); the modes only set defaults. Each part seeds a fresh
+SQLite database under --work (default var/bench-live), starts the server it measures as a child
+process on 127.0.0.1 (uvicorn, as `contest serve` does, one process), and stops it at the end.
+
+Parts:
+  target     one phase at --rate for --duration against ours, then the same against the baseline;
+  saturate   the rate stepped up (--steps, --step-seconds each) until ack p99 >= 100 ms, on both;
+  fault      marks at --rate for --fault-duration; at half time the server is killed with
+             SIGKILL and restarted; tablets resend their outboxes; the database is then
+             compared with what the clients submitted (marks + mark_submissions).
+
+Everything talks to 127.0.0.1 only, every loop is bounded in count and time, and the whole run
+has a wall-clock budget (--budget) after which clients stop and servers are terminated.
+Results go to <work>/results-<mode>.json and a Markdown summary is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+from bench.live.load import Phase, drive, raise_nofile
+from bench.live.seed import make_plan
+
+REPO = Path(__file__).resolve().parents[2]
+PY = sys.executable
+
+MODES = {
+    "quick": {"items": 20, "judges_per_item": 5, "boards": 500, "rate": 50, "duration": 20, "steps": "20,30,40,60,80,120,200,400,800,1200,1600,2400",
+              "step_seconds": 8, "fault_duration": 20, "workers": 1},
+    "full": {"items": 100, "judges_per_item": 10, "boards": 5000, "rate": 200, "duration": 60, "steps": "10,20,40,60,100,200,400",
+             "step_seconds": 10, "fault_duration": 30, "fault_rate": 20, "workers": 2},
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A server child process (ours or the baseline), restartable, always stopped at exit."""
+
+    def __init__(self, kind: str, port: int, work: Path, db_path: Path | None, plan_path: Path, compression: bool) -> None:
+        self.kind, self.port, self.work, self.db_path, self.plan_path, self.compression = kind, port, work, db_path, plan_path, compression
+        self.proc: subprocess.Popen | None = None
+        self.without_write_lock = False
+        self.instrument = False
+        self.log = open(work / f"server-{kind}.log", "ab")  # noqa: SIM115 - closed in stop()
+
+    def command(self) -> list[str]:
+        if self.kind == "ours":
+            cmd = [PY, "-m", "bench.live.serve", "--port", str(self.port)]
+            if self.compression:
+                cmd += ["--ws-deflate"]
+            if self.instrument:
+                cmd += ["--instrument", str(self.work / f"instrument-{self.port}.json")]
+            return cmd + (["--without-write-lock"] if self.without_write_lock else [])
+        cmd = [PY, "-m", "bench.live.baseline", "--port", str(self.port), "--plan", str(self.plan_path)]
+        return cmd + ([] if self.compression else ["--no-compression"])
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = f"{REPO}{os.pathsep}{REPO / 'src'}"
+        if self.db_path is not None:
+            env["CONTEST_DATABASE_URL"] = f"sqlite+aiosqlite:///{self.db_path}"
+        env["CONTEST_VAR_DIR"] = str(self.work / "var")
+        env["CONTEST_SECRET_KEY"] = "bench-live-secret-key-not-for-production"
+        return env
+
+    def start(self, timeout: float = 30.0) -> None:
+        raise_nofile()  # the child inherits the raised RLIMIT_NOFILE
+        self.proc = subprocess.Popen(self.command(), cwd=REPO, env=self.env(), stdout=self.log, stderr=self.log)
+        until = time.monotonic() + timeout
+        while time.monotonic() < until:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} server exited with {self.proc.returncode}; see {self.log.name}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    if self.kind == "ours":
+                        urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2).read()
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.kind} server did not start within {timeout} s")
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc and self.proc.poll() is None else None
+
+    def kill9(self) -> None:
+        if self.proc is not None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.log.close()
+
+
+class Sampler:
+    """CPU and RSS of the server process (follows a restart) and of this client, every second."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.samples: list[tuple[float, float, float, float, float]] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self.samples = []
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        proc, pid = None, None
+        me = psutil.Process()
+        children = {}
+        me.cpu_percent(None)
+        for _ in range(7200):  # bounded: two hours of samples at most
+            if self._stop.wait(1.0):
+                return
+            try:
+                if self.server.pid != pid:
+                    pid = self.server.pid
+                    proc = psutil.Process(pid) if pid else None
+                    if proc:
+                        proc.cpu_percent(None)
+                    continue
+                if proc is None:
+                    continue
+                client = me.cpu_percent(None)
+                for child in me.children():
+                    if child.pid != pid and child.pid not in children:
+                        children[child.pid] = child
+                        child.cpu_percent(None)
+                for child in list(children.values()):
+                    try:
+                        client += child.cpu_percent(None)
+                    except psutil.Error:
+                        children.pop(child.pid, None)
+                self.samples.append((time.time(), proc.cpu_percent(None), proc.memory_info().rss / 2**20, client, os.getloadavg()[0]))
+            except psutil.Error:
+                proc, pid = None, None
+
+    def stop(self) -> dict:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+        if not self.samples:
+            return {}
+        cpu = [s[1] for s in self.samples]
+        return {
+            "cpu_mean_pct": round(sum(cpu) / len(cpu)), "cpu_max_pct": round(max(cpu)),
+            "rss_max_mb": round(max(s[2] for s in self.samples)), "rss_end_mb": round(self.samples[-1][2]),
+            "client_cpu_mean_pct": round(sum(s[3] for s in self.samples) / len(self.samples)),
+            "load1_mean": round(sum(s[4] for s in self.samples) / len(self.samples), 2),
+        }
+
+
+def seed(work: Path, name: str, args: argparse.Namespace) -> tuple[Path, Path, dict]:
+    db_path = work / f"{name}.db"
+    plan = make_plan(db_path, args.items, args.entries, args.judges_per_item, args.criteria, args.show_provisional)
+    plan_path = work / f"{name}-plan.json"
+    plan_path.write_text(json.dumps(plan))
+    return db_path, plan_path, plan
+
+
+def run_part(kind: str, work: Path, db_path: Path | None, plan_path: Path, plan: dict, phases: list[Phase], args: argparse.Namespace,
+             stop_after: float | None = None, fault_at: float | None = None, drain: float = 15.0) -> dict:
+    server = Server(kind, free_port(), work, db_path, plan_path, not args.no_compression)
+    server.without_write_lock = args.without_write_lock
+    server.instrument = args.instrument and kind == "ours" and fault_at is None
+    server.start()
+    sampler = Sampler(server)
+    spy = None
+    if kind == "ours" and args.profile and fault_at is None:
+        svg = work / f"profile-{args.mode}{'-' + args.label if args.label else ''}-{len(phases)}.{args.profile_format}"
+        spy = subprocess.Popen([str(Path(PY).parent / "py-spy"), "record", "--pid", str(server.pid), "--rate", "50", "--format",
+                                args.profile_format, "--output", str(svg), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    fault = None
+    if fault_at is not None:
+        async def fault() -> None:  # type: ignore[no-redef]
+            await asyncio.sleep(fault_at)
+            server.kill9()
+            await asyncio.sleep(args.down_seconds)
+            await asyncio.get_running_loop().run_in_executor(None, server.start)
+
+    try:
+        result = asyncio.run(drive(f"ws://127.0.0.1:{server.port}", plan, args.boards, phases, workers=args.workers,
+                                   compression=not args.no_compression, sampler=sampler, fault=fault,
+                                   stop_after_p99_ms=stop_after, budget_seconds=args.budget, drain_seconds=drain))
+    finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            try:
+                spy.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                spy.kill()
+        server.stop()
+    result["server_kind"] = kind
+    timings = work / f"instrument-{server.port}.json"
+    if timings.exists():
+        result["instrument"] = json.loads(timings.read_text())
+        timings.unlink()
+        print(json.dumps(result["instrument"], ensure_ascii=False, indent=1), flush=True)
+    return result
+
+
+def check_database(db_path: Path, marks: dict) -> dict:
+    """What the clients submitted against what the database holds."""
+    with sqlite3.connect(db_path) as db:
+        in_db = [r[0] for r in db.execute("SELECT client_id FROM mark_submissions")]
+        mark_rows = db.execute("SELECT count(*) FROM marks").fetchone()[0]
+        dup_cells = db.execute("SELECT count(*) FROM (SELECT 1 FROM marks GROUP BY entry_id, criterion_id, judge_person_id HAVING count(*) > 1)").fetchone()[0]
+        mark_cids = [r[0] for r in db.execute("SELECT client_id FROM marks")]
+    submitted = set(marks)
+    refused = {cid for cid, (_, _, error, _) in marks.items() if error}
+    expected = submitted - refused
+    db_set = set(in_db)
+    acked = {cid for cid, (_, status, _, _) in marks.items() if status}
+    return {
+        "acked": len(acked), "acked_not_in_db (lost)": len(acked - db_set), "unacked_in_db": len((expected - acked) & db_set),
+        "unacked_not_in_db (still in outboxes)": len((expected - acked) - db_set),
+        "submitted": len(submitted), "refused": len(refused), "expected_stored": len(expected),
+        "mark_submissions": len(in_db), "mark_submissions_distinct": len(db_set), "marks_rows": mark_rows,
+        "missing": len(expected - db_set), "extra": len(db_set - submitted), "duplicate_cells": dup_cells,
+        "marks_not_submitted": len(set(mark_cids) - submitted),
+        "acked_duplicate": sum(1 for _, status, _, _ in marks.values() if status == "duplicate"),
+        "resent": sum(1 for *_, sends in marks.values() if sends > 1),
+        "equal": expected == db_set and len(in_db) == len(db_set) == mark_rows and dup_cells == 0,
+    }
+
+
+def fmt(x) -> str:  # type: ignore[no-untyped-def]
+    return "–" if x is None else (f"{x:g}" if isinstance(x, float) else str(x))
+
+
+def ratio(a, b) -> str:  # type: ignore[no-untyped-def]
+    return "–" if a is None or not b else f"{a / b:.1f}x"
+
+
+def summary(report: dict) -> str:
+    lines = []
+    a = report["args"]
+    lines.append(f"mode {a['mode']}: {a['items']} items x {a['judges_per_item']} judges = {a['items'] * a['judges_per_item']} judges, "
+                 f"{a['boards']} boards, compression {'on' if not a['no_compression'] else 'off'}; {report['machine']}")
+    if "target" in report and "baseline" not in report["target"]:
+        p = report["target"]["ours"]["phases"][0]
+        lines.append(f"ours only: ack {p['ack_ms']}, board {p['board_ms']}, throughput {p['throughput']}, unacked {p['unacked']}, "
+                     f"server {report['target']['ours']['server']}")
+    elif "target" in report:
+        lines.append("")
+        lines.append("| figure | ours | baseline | ratio |")
+        lines.append("|---|---|---|---|")
+        o, b = report["target"]["ours"], report["target"]["baseline"]
+        po, pb = o["phases"][0], b["phases"][0]
+        for label, key in (("ack", "ack_ms"), ("board", "board_ms")):
+            for q in ("p50", "p95", "p99", "max"):
+                lines.append(f"| {label} {q} (ms) | {fmt(po[key][q])} | {fmt(pb[key][q])} | {ratio(po[key][q], pb[key][q])} |")
+        for label, key in (("marks sent", "sent"), ("acked", "acked"), ("unacked", "unacked"), ("refused", "refused"), ("throughput (acks/s)", "throughput")):
+            lines.append(f"| {label} | {fmt(po[key])} | {fmt(pb[key])} | |")
+        lines.append(f"| board (mark, viewer) pairs measured / missing | {po['board_ms']['n']} / {po['board_ms']['missing']} | {pb['board_ms']['n']} / {pb['board_ms']['missing']} | |")
+        lines.append(f"| judges / boards connected | {o['judges_connected']} / {o['boards_connected']} | {b['judges_connected']} / {b['boards_connected']} | |")
+        lines.append(f"| connect time (s) | {o['connect_seconds']} | {b['connect_seconds']} | |")
+        for label, key in (("server CPU mean %", "cpu_mean_pct"), ("server CPU max %", "cpu_max_pct"), ("server RSS max (MB)", "rss_max_mb"),
+                           ("client CPU mean % (all procs)", "client_cpu_mean_pct"), ("load avg (1 min) during", "load1_mean")):
+            lines.append(f"| {label} | {fmt(o['server'].get(key))} | {fmt(b['server'].get(key))} | |")
+        lines.append(f"| errors (ours) | {json.dumps({k: v for k, v in o['stats'].items() if 'error' in k or 'Error' in k or 'failed' in k}, ensure_ascii=False)} | | |")
+    if "saturate" in report:
+        lines.append("")
+        lines.append("| rate (marks/s) | ours ack p99 | ours board p99 | ours acks/s | ours CPU% | baseline ack p99 | baseline board p99 | baseline acks/s |")
+        lines.append("|---|---|---|---|---|---|---|---|")
+        o, b = report["saturate"]["ours"]["phases"], report["saturate"]["baseline"]["phases"]
+        for k in range(max(len(o), len(b))):
+            po = o[k] if k < len(o) else None
+            pb = b[k] if k < len(b) else None
+            rate = (po or pb)["rate"]
+            lines.append(f"| {fmt(rate)} | {fmt(po and po['ack_ms']['p99'])} | {fmt(po and po['board_ms']['p99'])} | {fmt(po and po['throughput'])} | "
+                         f" | {fmt(pb and pb['ack_ms']['p99'])} | {fmt(pb and pb['board_ms']['p99'])} | {fmt(pb and pb['throughput'])} |")
+        lines.append(f"\nsaturation (highest rate with ack p99 < 100 ms): ours {fmt(report['saturate']['ours_point'])}, "
+                     f"baseline {fmt(report['saturate']['baseline_point'])}")
+    if "fault" in report:
+        f = report["fault"]
+        lines.append("")
+        lines.append(f"fault: {json.dumps(f['check'], ensure_ascii=False)}")
+        lines.append(f"fault run: ack {f['phases'][0]['ack_ms']}, stats {json.dumps(f['stats'], ensure_ascii=False)}")
+    return "\n".join(lines)
+
+
+def saturation_point(phases: list[dict]) -> float | None:
+    point = None
+    for p in phases:
+        if p["ack_ms"]["p99"] is not None and p["ack_ms"]["p99"] < 100 and not p["unacked"]:
+            point = p["rate"]
+        else:
+            break
+    return point
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mode", choices=sorted(MODES), default="quick")
+    parser.add_argument("--only", default="target,saturate,fault", help="comma-separated parts: target, saturate, fault")
+    parser.add_argument("--items", type=int)
+    parser.add_argument("--judges-per-item", type=int)
+    parser.add_argument("--entries", type=int, default=20)
+    parser.add_argument("--criteria", type=int, default=5)
+    parser.add_argument("--show-provisional", action="store_true", help="boards show a provisional ranking (bigger updates)")
+    parser.add_argument("--boards", type=int)
+    parser.add_argument("--rate", type=float)
+    parser.add_argument("--duration", type=float)
+    parser.add_argument("--steps", help="saturation rates, comma-separated")
+    parser.add_argument("--step-seconds", type=float)
+    parser.add_argument("--fault-duration", type=float)
+    parser.add_argument("--fault-rate", type=float, help="marks/s during the fault run (default: --rate; keep it below saturation so outboxes drain)")
+    parser.add_argument("--fault-boards", type=int, help="board viewers during the fault run (default: --boards)")
+    parser.add_argument("--fault-drain", type=float, default=60.0, help="seconds to let outboxes drain after the restart")
+    parser.add_argument("--down-seconds", type=float, default=1.0, help="how long the server stays dead")
+    parser.add_argument("--workers", type=int, help="board client processes")
+    parser.add_argument("--no-compression", action="store_true", help="no permessage-deflate (browsers ask for it)")
+    parser.add_argument("--budget", type=float, default=900.0, help="wall-clock limit of each part's client (s)")
+    parser.add_argument("--work", type=Path, default=REPO / "var" / "bench-live")
+    parser.add_argument("--label", default="")
+    parser.add_argument("--instrument", action="store_true", help="time the mark path and the board flush inside our server")
+    parser.add_argument("--skip-baseline", action="store_true", help="target part: measure ours only (A/B runs of our server)")
+    parser.add_argument("--without-write-lock", action="store_true", help="our server as before the write-lock fix")
+    parser.add_argument("--profile", action="store_true", help="py-spy record our server during its parts")
+    parser.add_argument("--profile-format", default="speedscope", choices=["speedscope", "flamegraph", "raw"])
+    args = parser.parse_args()
+    for key, value in MODES[args.mode].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    raise_nofile()
+    args.work.mkdir(parents=True, exist_ok=True)
+    parts = set(args.only.split(","))
+    report: dict = {
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, {round(psutil.virtual_memory().total / 2**30)} GiB, "
+                   f"Python {platform.python_version()}, nofile {raise_nofile()}",
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "load_before": os.getloadavg(),
+    }
+    if parts & {"target", "saturate"}:
+        db_path, plan_path, plan = seed(args.work, "load", args)
+        print(f"seeded {len(plan['items'])} items, {len(plan['judges'])} judges in {plan['seed_seconds']} s", flush=True)
+        if "target" in parts:
+            report["target"] = {}
+            for kind in ("ours",) if args.skip_baseline else ("ours", "baseline"):
+                report["target"][kind] = run_part(kind, args.work, db_path if kind == "ours" else None, plan_path, plan,
+                                                  [Phase(args.rate, args.duration)], args)
+                report["target"][kind].pop("marks")
+                print(kind, json.dumps(report["target"][kind]["phases"], ensure_ascii=False), flush=True)
+        if "saturate" in parts:
+            steps = [Phase(float(r), args.step_seconds) for r in args.steps.split(",")]
+            report["saturate"] = {}
+            for kind in ("ours", "baseline"):
+                report["saturate"][kind] = run_part(kind, args.work, db_path if kind == "ours" else None, plan_path, plan, steps, args,
+                                                    stop_after=100.0)
+                report["saturate"][kind].pop("marks")
+                report["saturate"][f"{kind}_point"] = saturation_point(report["saturate"][kind]["phases"])
+                print(kind, "saturation", report["saturate"][f"{kind}_point"], flush=True)
+    if "fault" in parts:
+        db_path, plan_path, plan = seed(args.work, "fault", args)
+        args_fault = argparse.Namespace(**{**vars(args), "boards": args.fault_boards if args.fault_boards is not None else args.boards})
+        result = run_part("ours", args.work, db_path, plan_path, plan, [Phase(args.fault_rate or args.rate, args.fault_duration)], args_fault,
+                          fault_at=args.fault_duration / 2, drain=args.fault_drain)
+        result["check"] = check_database(db_path, result.pop("marks"))
+        report["fault"] = result
+        print("fault", json.dumps(result["check"]), flush=True)
+    report["load_after"] = os.getloadavg()
+    out = args.work / f"results-{args.mode}{'-' + args.label if args.label else ''}.json"
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str))
+    print(summary(report))
+    print(f"\nraw results: {out}")
+    shutil.rmtree(args.work / "var", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

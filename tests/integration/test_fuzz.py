@@ -1,0 +1,87 @@
+"""API fuzz: every operation of our OpenAPI schema, fuzzed with schemathesis, answers without a 5xx.
+
+In-process (litestar's TestClient), signed in as an organizer on a database holding a competition
+open for scoring (tests/integration/live_seed.py), so small generated ids hit real rows. Unsafe
+methods carry the CSRF header, as the htmx pages do, so requests reach the handlers instead of
+stopping at the CSRF check. Our form endpoints read urlencoded forms through request.form() and
+the schema does not describe those bodies: for a POST without a described body we also send a
+generated urlencoded form with field names the pages use. Bounded: FUZZ_EXAMPLES examples per
+operation (CONTEST_FUZZ_EXAMPLES overrides it), no shrinking, no example database.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from litestar.testing import TestClient
+
+from tests.conftest import login
+from tests.integration.live_seed import seed_live
+
+import schemathesis  # noqa: E402 - in the test extras, so a missing install fails instead of skipping
+
+FUZZ_EXAMPLES = int(os.environ.get("CONTEST_FUZZ_EXAMPLES", "4"))
+BUDGET_SECONDS = 90  # a hard stop for the whole fuzz; the normal run takes well under a minute
+SKIP_PATHS = ("/logout",)  # would sign the fuzzer out and turn the rest into 401s
+FIELDS = [
+    "name", "year", "level", "category", "policy_id", "organizer", "start_date", "end_date", "show_provisional", "skill_code",
+    "skill_name", "is_team", "team_size", "id_number", "unit_id", "person_id", "role", "reason", "station", "seconds", "signer",
+    "seed", "value", "q", "stations", "criteria", "weight", "max_mark", "step", "kind", "panel_size", "aggregation", "amount",
+    "policy", "username", "password", "code", "region", "contact", "entry_id", "decision", "note", "days",
+]
+FORM = st.dictionaries(
+    st.sampled_from(FIELDS) | st.text(min_size=1, max_size=8),
+    st.text(max_size=24) | st.integers(-(2**40), 2**40).map(str) | st.sampled_from(["", "0", "-1", "1e309", "NaN", "2026-02-30", "on"]),
+    max_size=6,
+)
+
+
+def _send(client: TestClient, case, form: dict | None, csrf: str) -> int:  # type: ignore[no-untyped-def]
+    kwargs = case.as_transport_kwargs(base_url="http://testserver.local")
+    headers = {k: v for k, v in (kwargs.get("headers") or {}).items() if k.lower() not in ("content-length", "host", "cookie")}
+    if kwargs["method"].upper() not in ("GET", "HEAD", "OPTIONS"):
+        headers["x-csrftoken"] = csrf
+    request = {"params": kwargs.get("params"), "headers": headers}
+    if kwargs.get("json") is not None:
+        request["json"] = kwargs["json"]
+    elif kwargs.get("data") is not None:
+        request["data" if isinstance(kwargs["data"], dict) else "content"] = kwargs["data"]
+    elif form is not None:
+        request["data"] = form
+    response = client.request(kwargs["method"], kwargs["url"], follow_redirects=False, **request)
+    return response.status_code
+
+
+def test_openapi_fuzz_finds_no_5xx(app, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+    seed_live(migrated.database_url)
+    started = time.monotonic()
+    failures: list[str] = []
+    exercised = 0
+    with TestClient(app=app) as client:
+        login(client, role_users["organizer"])
+        spec = client.get("/schema/openapi.json")
+        assert spec.status_code == 200
+        schema = schemathesis.openapi.from_dict(spec.json())
+        csrf = client.cookies.get("csrftoken") or ""
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            if operation.path in SKIP_PATHS or time.monotonic() - started > BUDGET_SECONDS:
+                continue
+            wants_form = operation.method.upper() == "POST" and len(operation.body) == 0
+
+            @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
+                      suppress_health_check=list(HealthCheck))
+            @given(case=operation.as_strategy(), form=FORM if wants_form else st.none())
+            def fuzz(case, form) -> None:  # type: ignore[no-untyped-def]
+                status = _send(client, case, form, csrf)
+                if status >= 500:
+                    failures.append(f"{case.method} {case.formatted_path} params={case.query} form={form!r} -> {status}")
+
+            fuzz()
+            exercised += 1
+    assert exercised >= 20, f"only {exercised} operations fuzzed"
+    assert not failures, "5xx responses:\n" + "\n".join(failures[:40])
