@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import time
 
-import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient

@@ -43,6 +43,19 @@ def available_policies() -> list[Path]:
     return sorted(directory.glob("*.toml")) if directory.is_dir() else []
 
 
+def policy_choices() -> list[tuple[str, str]]:
+    """(policy id, name) of every valid policy file, for menus; a broken file is left out here
+    (``contest policies check`` reports it)."""
+    choices = []
+    for path in available_policies():
+        try:
+            policy = load_policy_file(path)
+        except PolicyError:
+            continue
+        choices.append((policy.id, policy.name))
+    return choices
+
+
 def load_policy(reference: str | Path) -> Policy:
     """``reference`` is a file path, or a policy id such as "jinengxingwei-weihai-2021"."""
     path = Path(reference)

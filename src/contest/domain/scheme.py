@@ -75,7 +75,7 @@ def validate_scheme(components: list[ComponentSpec]) -> list[str]:
         errors.extend(_criteria_errors(component))
     total_weight = sum((c.weight for c in components), Decimal(0))
     if total_weight != HUNDRED:
-        errors.append(f"各组成部分权重之和为 {_plain(total_weight)},应为 100")
+        errors.append(f"各组成部分权重之和为 {plain(total_weight)},应为 100")
     return errors
 
 
@@ -97,7 +97,7 @@ def _criteria_errors(component: ComponentSpec) -> list[str]:
         if criterion.step <= 0:
             errors.append(f"{where}的步长应大于 0")
         elif criterion.max_mark > 0 and criterion.max_mark % criterion.step != 0:
-            errors.append(f"{where}的满分 {_plain(criterion.max_mark)} 不是步长 {_plain(criterion.step)} 的整数倍")
+            errors.append(f"{where}的满分 {plain(criterion.max_mark)} 不是步长 {plain(criterion.step)} 的整数倍")
         if criterion.kind not in CRITERION_KINDS:
             errors.append(f"{where}的类型「{criterion.kind}」无效,应为 测量分/评价分")
             continue
@@ -107,7 +107,7 @@ def _criteria_errors(component: ComponentSpec) -> list[str]:
         errors.extend(_panel_errors(criterion, where))
     total = sum((c.max_mark for c in component.criteria), Decimal(0))
     if total != HUNDRED:
-        errors.append(f"组成部分「{label}」各评分项满分之和为 {_plain(total)},应为 100")
+        errors.append(f"组成部分「{label}」各评分项满分之和为 {plain(total)},应为 100")
     return errors
 
 
@@ -127,9 +127,9 @@ def _panel_errors(criterion: CriterionSpec, where: str) -> list[str]:
     return []
 
 
-def _plain(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text
+def plain(value: Decimal) -> str:
+    """A decimal as people write it: 8.50 -> "8.5", 1E+1 -> "10"."""
+    return format(value.normalize(), "f")
 
 
 def default_aggregation(kind: str, panel_size: int) -> str:

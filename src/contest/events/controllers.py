@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.web.pages import render
 from contest.audit.service import Actor
-from contest.events.policy_choices import available_policies
+from contest.awards.policies import policy_choices
 from contest.errors import ContestError
 from contest.events import forms, service
 from contest.web.guards import ORGANIZERS
@@ -30,14 +30,14 @@ class CompetitionController(Controller):
         context = {
             "competition": competition,
             "counts": await service.entry_counts(db, competition_id),
-            "policies": available_policies(),
+            "policies": policy_choices(),
             "errors": errors or [],
         }
         return render("events/competition.html", status, **context)
 
     @get("/")
     async def index(self, db: AsyncSession) -> Template:
-        context = {"competitions": await service.list_competitions(db), "policies": available_policies(), "errors": []}
+        context = {"competitions": await service.list_competitions(db), "policies": policy_choices(), "errors": []}
         return render("events/competitions.html", **context)
 
     @post("/")
@@ -45,7 +45,7 @@ class CompetitionController(Controller):
         try:
             competition = await service.save_competition(db, actor, forms.competition_form(await request.form()))
         except ContestError as exc:
-            context = {"competitions": await service.list_competitions(db), "policies": available_policies(), "errors": _errors(exc)}
+            context = {"competitions": await service.list_competitions(db), "policies": policy_choices(), "errors": _errors(exc)}
             return render("events/competitions.html", exc.status_code, **context)
         return Redirect(f"/competitions/{competition.id}")
 

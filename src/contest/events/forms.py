@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from contest.domain.scheme import ComponentSpec, CriterionSpec, default_aggregation, parse_decimal
+from contest.domain.scheme import ComponentSpec, CriterionSpec, default_aggregation, parse_decimal, plain
 from contest.errors import Invalid
 from contest.events.service import CompetitionForm, ItemForm, PersonForm
 
@@ -120,14 +120,14 @@ def scheme_rows(form: Any) -> tuple[dict[str, str], list[dict[str, str]]]:
 
 def scheme_rows_of(item: Any) -> tuple[dict[str, str], list[dict[str, str]]]:
     """The stored scheme in the same shape as scheme_rows()."""
-    weights = {c.kind: _plain(c.weight) for c in item.components}
+    weights = {c.kind: plain(c.weight) for c in item.components}
     rows = [
         {
             "component": c.kind,
             "code": k.code,
             "name": k.name,
-            "max": _plain(k.max_mark),
-            "step": _plain(k.step),
+            "max": plain(k.max_mark),
+            "step": plain(k.step),
             "kind": k.kind,
             "panel": str(k.panel_size),
             "agg": k.aggregation,
@@ -136,10 +136,6 @@ def scheme_rows_of(item: Any) -> tuple[dict[str, str], list[dict[str, str]]]:
         for k in c.criteria
     ]
     return weights, rows
-
-
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 def scheme_form(form: Any) -> list[ComponentSpec]:

@@ -17,6 +17,7 @@ from contest.audit.service import Actor
 from contest.db.models import ConflictOverride, Entry
 from contest.domain.lifecycle import NAMES_VISIBLE
 from contest.domain.roles import ORGANIZER
+from contest.domain.scheme import plain
 from contest.errors import ContestError, Invalid
 from contest.events import service as events
 from contest.live import actions, links
@@ -55,8 +56,8 @@ async def tablet(request: Request, db: AsyncSession) -> Template:
                         "code": k.code,
                         "name": k.name,
                         "component": c.name,
-                        "max": format(k.max_mark.normalize(), "f"),
-                        "step": format(k.step.normalize(), "f"),
+                        "max": plain(k.max_mark),
+                        "step": plain(k.step),
                         "kind": k.kind,
                         "worldskills": k.aggregation == "worldskills",
                     }

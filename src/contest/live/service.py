@@ -34,6 +34,7 @@ from contest.db.models import (
 from contest.domain.aggregation import CriterionRule, check_mark
 from contest.domain.conflicts import EntryFacts, JudgeFacts, conflict_reasons
 from contest.domain.lifecycle import ACCEPTS_MARKS
+from contest.domain.scheme import plain
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
@@ -211,7 +212,7 @@ async def _retry(db: AsyncSession, judge: Judge, mark: MarkIn) -> Ack | None:
     await db.rollback()  # nothing changes (and a taken sequence number is given back)
     if owner != judge.person_id:
         raise MarkRefused("client_id_reused")
-    return Ack(mark.client_id, "duplicate", mark.item_id, mark.station, mark.criterion_id, _plain(stored_value), stored_seq)
+    return Ack(mark.client_id, "duplicate", mark.item_id, mark.station, mark.criterion_id, plain(stored_value), stored_seq)
 
 
 def _check_open(item: Item, status: str | None = None) -> None:
@@ -235,7 +236,7 @@ async def _store_mark(db: AsyncSession, judge: Judge, mark: MarkIn, value: Decim
     if own is None and len(existing) >= criterion.panel_size:
         raise MarkRefused("panel_full")
 
-    old_value = _plain(own.value) if own is not None else None
+    old_value = plain(own.value) if own is not None else None
     if own is None:
         own = Mark(item_id=item.id, entry_id=entry.id, criterion_id=criterion.id, judge_person_id=judge.person_id)
         db.add(own)
@@ -249,18 +250,14 @@ async def _store_mark(db: AsyncSession, judge: Judge, mark: MarkIn, value: Decim
         "criterion_id": criterion.id,
         "judge_person_id": judge.person_id,
         "old": old_value,
-        "new": _plain(value),
+        "new": plain(value),
         "reason": mark.reason,
         "client_id": mark.client_id,
         "seq": seq,
     }
     await record(db, Actor(judge.user_id, judge.username, judge.device), "mark.set", "mark", own.id, detail)
     await db.commit()
-    return Ack(mark.client_id, "stored", item.id, mark.station, criterion.id, _plain(value), seq), item.competition_id
-
-
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+    return Ack(mark.client_id, "stored", item.id, mark.station, criterion.id, plain(value), seq), item.competition_id
 
 
 async def judge_marks(db: AsyncSession, person_id: int, item_ids: list[int]) -> list[dict]:
@@ -271,7 +268,7 @@ async def judge_marks(db: AsyncSession, person_id: int, item_ids: list[int]) -> 
         .where(Mark.judge_person_id == person_id, Mark.item_id.in_(item_ids))
     )
     return [
-        {"item_id": item_id, "station": station, "criterion_id": criterion_id, "value": _plain(value), "seq": seq}
+        {"item_id": item_id, "station": station, "criterion_id": criterion_id, "value": plain(value), "seq": seq}
         for item_id, station, criterion_id, value, seq in rows.all()
     ]
 

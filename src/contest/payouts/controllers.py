@@ -14,8 +14,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor
-from contest.awards.policies import available_policies, load_policy_file
-from contest.domain.awards.policy import LEDGER_MODES, ROLE_LABELS, UNIT_MODES, PolicyError
+from contest.awards.policies import policy_choices
+from contest.domain.awards.policy import LEDGER_MODES, ROLE_LABELS, UNIT_MODES
 from contest.domain.money import Money, to_chinese_capital
 from contest.errors import ContestError, Invalid
 from contest.payouts import service
@@ -36,17 +36,6 @@ def _date(value: Any) -> date | None:
         return date.fromisoformat(str(value or "").strip())
     except ValueError:
         return None
-
-
-def _policies() -> list[tuple[str, str]]:
-    found = []
-    for path in available_policies():
-        try:
-            policy = load_policy_file(path)
-        except PolicyError:
-            continue
-        found.append((policy.id, policy.name))
-    return found
 
 
 def _money(fen: int | None) -> str:
@@ -71,7 +60,7 @@ class PayoutController(Controller):
         today = date.today()
         context = {
             "batches": await service.list_batches(db),
-            "policies": _policies(),
+            "policies": policy_choices(),
             "errors": errors or [],
             "form": form or {"name": "", "policy_id": "", "period_from": f"{today.year}-01-01", "period_to": f"{today.year}-12-31"},
             **COMMON,
@@ -205,7 +194,7 @@ class PayoutController(Controller):
     @get("/ledger", opt=FINANCE_DESK)
     async def ledger(self, db: AsyncSession, policy: str = "") -> Template:
         entries = await service.ledger(db, policy or None)
-        return render("payouts/ledger.html", entries=entries, policy=policy, policies=_policies(), **COMMON)
+        return render("payouts/ledger.html", entries=entries, policy=policy, policies=policy_choices(), **COMMON)
 
     @get("/results-template.xlsx", opt=FINANCE_DESK)
     async def results_template(self) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from jinja2 import pass_context
@@ -10,7 +11,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from contest.domain import idcard
 from contest.domain.competition import CATEGORIES, ITEM_STATUSES, LEVELS
 from contest.domain.roles import ROLES, SEES_PERSONAL_DATA
-from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, CRITERION_KINDS
+from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, CRITERION_KINDS, plain
 from contest.web.i18n import LANGUAGES, pick_language, translate
 
 def _language(ctx: Any) -> str:
@@ -57,4 +58,4 @@ def configure(engine: JinjaTemplateEngine) -> None:
     )
     env.filters["id_number"] = _id_number
     env.filters["mask_id"] = idcard.mask
-    env.filters["plain"] = lambda d: "" if d is None else format(d.normalize(), "f") if hasattr(d, "normalize") else str(d)
+    env.filters["plain"] = lambda d: "" if d is None else plain(d) if isinstance(d, Decimal) else str(d)
