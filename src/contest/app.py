@@ -25,6 +25,7 @@ from contest.events.controllers import CompetitionController, ConflictController
 from contest.live.channels import make_channels
 from contest.live.controllers import LIVE_HANDLERS
 from contest.live.hub import LiveHub
+from contest.live.writer import MarkWriter
 from contest.live.sockets import SOCKET_HANDLERS
 from contest.payouts.controllers import PayoutController
 from contest.results.controllers import ResultsController
@@ -57,9 +58,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     session_factory = make_session_factory(engine)
     channels = make_channels(settings)
     hub = LiveHub(session_factory, channels)
-    state = State({"settings": settings, "engine": engine, "session_factory": session_factory, "hub": hub})
+    writer = MarkWriter(session_factory)
+    state = State({"settings": settings, "engine": engine, "session_factory": session_factory, "hub": hub, "mark_writer": writer})
 
     async def shutdown() -> None:
+        await writer.stop()
         await engine.dispose()
 
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
@@ -88,9 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         guards=[access_guard],
         middleware=[DefineMiddleware(SessionAuthMiddleware, exclude=["^/static/", "^/healthz"])],
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax"),
-        template_config=TemplateConfig(
-            directory=REPO_ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure
-        ),
+        template_config=TemplateConfig(directory=REPO_ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(
             title="contest",

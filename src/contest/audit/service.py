@@ -60,6 +60,17 @@ def _normalise(detail: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(detail, ensure_ascii=False, default=str))
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One record to append: who did what to which entity, with what detail."""
+
+    actor: Actor
+    action: str
+    entity: str
+    entity_id: object = ""
+    detail: dict[str, Any] | None = None
+
+
 async def record(
     session: AsyncSession,
     actor: Actor,
@@ -69,29 +80,44 @@ async def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditRecord:
     """Append one record. Call inside the transaction of the change it describes."""
+    (entry,) = await record_many(session, [AuditEntry(actor, action, entity, entity_id, detail)])
+    return entry
+
+
+async def record_many(session: AsyncSession, entries: list[AuditEntry]) -> list[AuditRecord]:
+    """Append records in order, chained to the last one (read once). Call inside the transaction of
+    the changes they describe."""
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
     else:
         # SQLite: flushing our pending writes first takes the database's write lock, so no other
         # writer can append between our read of the last hash and our insert.
         await session.flush()
-    prev_hash = (await session.execute(select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1))).scalar()
-    at = utcnow()
-    clean = _normalise(detail or {})
-    entry = AuditRecord(
-        at=at,
-        actor_id=actor.user_id,
-        actor=actor.username,
-        device=actor.device[:200],
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id),
-        detail=clean,
-        prev_hash=prev_hash or "",
-        hash=_digest(prev_hash or "", at, actor, action, entity, str(entity_id), clean),
-    )
-    session.add(entry)
-    return entry
+    prev_hash = (await session.execute(select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1))).scalar() or ""
+    records = []
+    for entry in entries:
+        at = utcnow()
+        actor = Actor(entry.actor.user_id, entry.actor.username, entry.actor.device[:200])  # hashed as stored
+        clean = _normalise(entry.detail or {})
+        entity_id = str(entry.entity_id)
+        digest = _digest(prev_hash, at, actor, entry.action, entry.entity, entity_id, clean)
+        records.append(
+            AuditRecord(
+                at=at,
+                actor_id=actor.user_id,
+                actor=actor.username,
+                device=actor.device,
+                action=entry.action,
+                entity=entry.entity,
+                entity_id=entity_id,
+                detail=clean,
+                prev_hash=prev_hash,
+                hash=digest,
+            )
+        )
+        prev_hash = digest
+    session.add_all(records)
+    return records
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Storing a judge's mark: checked, stored once, audited and sequenced in one short transaction.
+"""Storing judges' marks: checked, stored once, audited and sequenced, a batch per short transaction.
 
 A mark carries a client-made ``client_id``. The first time it is seen the mark is stored and the
 acknowledgement recorded in mark_submissions; a retry of the same id gets that acknowledgement
@@ -7,15 +7,16 @@ again and stores nothing. So a tablet may resend its outbox as often as the Wi-F
 
 from __future__ import annotations
 
-import contextlib
 import re
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contest.audit.service import Actor, record
+from contest.audit.service import Actor, AuditEntry, record_many
 from contest.db.models import (
     Component,
     ConflictOverride,
@@ -134,130 +135,293 @@ async def next_seq(db: AsyncSession, item_id: int) -> int | None:
     return result.scalar_one_or_none()
 
 
-async def _is_conflicted(db: AsyncSession, item_id: int, judge_person_id: int, entry: Entry) -> bool:
-    overridden = await db.execute(
-        select(ConflictOverride.id).where(
-            ConflictOverride.item_id == item_id, ConflictOverride.judge_person_id == judge_person_id, ConflictOverride.entry_id == entry.id
-        )
-    )
-    if overridden.first():
-        return False
-    judge_unit = (await db.execute(select(Person.unit_id).where(Person.id == judge_person_id))).scalar_one()
-    members = (await db.execute(select(EntryMember.person_id, Person.unit_id).join(Person).where(EntryMember.entry_id == entry.id))).all()
-    coaches = (await db.execute(select(EntryCoach.person_id).where(EntryCoach.entry_id == entry.id))).scalars().all()
-    declared = (await db.execute(select(DeclaredConflict.other_person_id).where(DeclaredConflict.judge_person_id == judge_person_id))).scalars()
-    facts = EntryFacts(
-        unit_id=entry.unit_id,
-        member_person_ids=frozenset(p for p, _ in members),
-        member_unit_ids=frozenset(u for _, u in members if u),
-        coach_person_ids=frozenset(coaches),
-    )
-    return bool(conflict_reasons(JudgeFacts(judge_person_id, judge_unit, frozenset(declared)), facts))
+Outcome = tuple[Ack, int | None] | MarkRefused  # the ack and the competition to notify (None: nothing changed)
 
 
-async def submit_mark(
-    db: AsyncSession, judge: Judge, mark: MarkIn, write_lock: contextlib.AbstractAsyncContextManager | None = None
-) -> tuple[Ack, int | None]:
-    """Check and store one mark. Returns the acknowledgement and the competition id to notify
-    (None for a retry: nothing changed). Raises MarkRefused with a protocol error code.
+async def submit_mark(db: AsyncSession, judge: Judge, mark: MarkIn) -> tuple[Ack, int | None]:
+    """Check and store one mark (a batch of one). Returns the acknowledgement and the competition id to
+    notify (None for a retry: nothing changed). Raises MarkRefused with a protocol error code."""
+    (outcome,) = await store_marks(db, [(judge, mark)])
+    if isinstance(outcome, MarkRefused):
+        raise outcome
+    return outcome
 
-    The checks that no other mark can change (the item, the assignment, the station, the criterion,
-    the value, conflicts) are read first, outside any write lock. Then the item's sequence number is
-    taken: that write locks the item row (PostgreSQL) or the database (SQLite) until commit, so the
-    checks that depend on other marks (a retry, "taken", "panel_full") and the item's status are
-    made again under it, and two retries of one client_id can never both store. ``write_lock``
-    (the websocket passes one per process on SQLite) queues writers in the event loop instead of in
-    SQLite's busy handler; holding it only for the write part keeps the queue short.
+
+async def store_marks(db: AsyncSession, batch: Sequence[tuple[Judge, MarkIn]]) -> list[Outcome]:
+    """Check and store a batch of marks in one transaction, in order; one outcome per mark. Commits.
+
+    The batch's items are locked first (their rows on PostgreSQL, the database on SQLite), so what
+    is read after (earlier client_ids, the items' status, the marks already in a cell) stays current
+    until the commit: two copies of one client_id never both store, in one batch or in two
+    processes. Every mark is checked against facts read once for the whole batch (a dozen grouped
+    queries, instead of a dozen per mark), and each item's sequence number grows by the number of
+    marks it stored. A refused or duplicate mark changes nothing and takes no sequence number.
     """
-    try:
-        value = Decimal(mark.value)
-    except InvalidOperation:
-        raise MarkRefused("not_a_number") from None
-    item = await db.get(Item, mark.item_id)
-    if item is None:
-        raise MarkRefused("unknown_item")
-    retry = await _retry(db, judge, mark)
-    if retry is not None:
-        return retry, None
-    _check_open(item)
-    assigned = await db.execute(
-        select(JudgeAssignment.id).where(JudgeAssignment.item_id == item.id, JudgeAssignment.person_id == judge.person_id)
-    )
-    if assigned.first() is None:
-        raise MarkRefused("not_assigned")
-    entry = (await db.execute(select(Entry).where(Entry.item_id == item.id, Entry.station_no == mark.station))).scalar_one_or_none()
-    if entry is None:
-        raise MarkRefused("unknown_station", f"工位号 {mark.station} 不存在")
-    criterion = (
-        await db.execute(select(Criterion).join(Component).where(Criterion.id == mark.criterion_id, Component.item_id == item.id))
-    ).scalar_one_or_none()
-    if criterion is None:
-        raise MarkRefused("unknown_criterion")
-    problem = check_mark(_rule(criterion), value)
-    if problem is not None:
-        raise MarkRefused(*problem)
-    if await _is_conflicted(db, item.id, judge.person_id, entry):
-        raise MarkRefused("conflict")
-    await db.commit()  # end the read transaction (nothing written): SQLite cannot turn a stale read into a write
-    async with write_lock or contextlib.nullcontext():
-        return await _store_mark(db, judge, mark, value, item, entry, criterion)
-
-
-async def _retry(db: AsyncSession, judge: Judge, mark: MarkIn) -> Ack | None:
-    """The acknowledgement again if this client_id is already stored (MarkRefused if by someone else)."""
-    earlier = await db.get(MarkSubmission, mark.client_id)
-    if earlier is None:
-        return None
-    owner, stored_value, stored_seq = earlier.judge_person_id, earlier.value, earlier.seq
-    await db.rollback()  # nothing changes (and a taken sequence number is given back)
-    if owner != judge.person_id:
-        raise MarkRefused("client_id_reused")
-    return Ack(mark.client_id, "duplicate", mark.item_id, mark.station, mark.criterion_id, plain(stored_value), stored_seq)
-
-
-def _check_open(item: Item, status: str | None = None) -> None:
-    status = status or item.status
-    if status not in ACCEPTS_MARKS:
-        raise MarkRefused("item_closed", "该赛项已锁定,不再接受评分" if status != "setup" else "该赛项尚未开始评分")
-
-
-async def _store_mark(db: AsyncSession, judge: Judge, mark: MarkIn, value: Decimal, item: Item, entry: Entry, criterion: Criterion) -> tuple[Ack, int | None]:
-    seq = await next_seq(db, item.id)
-    if seq is None:
-        raise MarkRefused("unknown_item")
-    retry = await _retry(db, judge, mark)  # a retry of this client_id may have been stored since the first look
-    if retry is not None:
-        return retry, None
-    _check_open(item, (await db.execute(select(Item.status).where(Item.id == item.id))).scalar_one())
-    existing = list((await db.execute(select(Mark).where(Mark.entry_id == entry.id, Mark.criterion_id == criterion.id))).scalars())
-    own = next((m for m in existing if m.judge_person_id == judge.person_id), None)
-    if own is None and criterion.kind == "measurement" and existing:
-        raise MarkRefused("taken")
-    if own is None and len(existing) >= criterion.panel_size:
-        raise MarkRefused("panel_full")
-
-    old_value = plain(own.value) if own is not None else None
-    if own is None:
-        own = Mark(item_id=item.id, entry_id=entry.id, criterion_id=criterion.id, judge_person_id=judge.person_id)
-        db.add(own)
-    own.value, own.seq, own.client_id, own.updated_at = value, seq, mark.client_id, utcnow()
-    await db.flush()
-    db.add(MarkSubmission(client_id=mark.client_id, mark_id=own.id, item_id=item.id, judge_person_id=judge.person_id, value=value, seq=seq))
-    detail = {
-        "item_id": item.id,
-        "station": mark.station,
-        "criterion": criterion.code,
-        "criterion_id": criterion.id,
-        "judge_person_id": judge.person_id,
-        "old": old_value,
-        "new": plain(value),
-        "reason": mark.reason,
-        "client_id": mark.client_id,
-        "seq": seq,
-    }
-    await record(db, Actor(judge.user_id, judge.username, judge.device), "mark.set", "mark", own.id, detail)
+    if not batch:
+        return []
+    items = await _lock_items(db, sorted({mark.item_id for _, mark in batch}))
+    checks = await _BatchChecks.load(db, batch, items)
+    pending = [checks.apply(judge, mark) for judge, mark in batch]
+    stored = [p for p in pending if isinstance(p, _Stored)]
+    if stored:
+        await _write(db, stored)
     await db.commit()
-    return Ack(mark.client_id, "stored", item.id, mark.station, criterion.id, plain(value), seq), item.competition_id
+    return [p.outcome() if isinstance(p, _Stored | _SameAs) else p for p in pending]
+
+
+@dataclass
+class _Stored:
+    """A mark accepted in this batch; its seq is known once the batch is written."""
+
+    judge: Judge
+    mark: MarkIn
+    value: Decimal
+    row: Mark
+    old_value: str | None
+    competition_id: int
+    criterion_code: str
+    seq: int = 0
+
+    def outcome(self) -> Outcome:
+        mark = self.mark
+        return Ack(
+            mark.client_id, "stored", mark.item_id, mark.station, mark.criterion_id, plain(self.value), self.seq
+        ), self.competition_id
+
+
+@dataclass(frozen=True)
+class _SameAs:
+    """A copy of a client_id stored earlier in this same batch: a duplicate of it."""
+
+    first: _Stored
+    mark: MarkIn
+
+    def outcome(self) -> Outcome:
+        ack = self.first.outcome()[0]  # type: ignore[index]
+        return Ack(ack.client_id, "duplicate", self.mark.item_id, self.mark.station, self.mark.criterion_id, ack.value, ack.seq), None
+
+
+async def _lock_items(db: AsyncSession, item_ids: list[int]) -> dict[int, tuple[str, int]]:
+    """Lock the items (in id order, so two processes cannot deadlock); returns {id: (status, competition id)}."""
+    if db.bind.dialect.name == "postgresql":
+        rows = await db.execute(
+            select(Item.id, Item.status, Item.competition_id).where(Item.id.in_(item_ids)).order_by(Item.id).with_for_update()
+        )
+    else:  # SQLite: any write takes the database's one write lock until commit
+        rows = await db.execute(
+            update(Item).where(Item.id.in_(item_ids)).values(seq=Item.seq).returning(Item.id, Item.status, Item.competition_id)
+        )
+    return {item_id: (status, competition_id) for item_id, status, competition_id in rows.all()}
+
+
+class _BatchChecks:
+    """The facts one batch's checks need, read under the items' lock with grouped queries, and the
+    cells as this batch changes them (a second mark on a cell sees the first)."""
+
+    def __init__(self) -> None:
+        self.items: dict[int, tuple[str, int]] = {}
+        self.submissions: dict[str, tuple[int, Decimal, int]] = {}  # client_id -> (judge, value, seq)
+        self.in_batch: dict[str, _Stored] = {}
+        self.assigned: set[tuple[int, int]] = set()  # (item, judge person)
+        self.entries: dict[tuple[int, int], tuple[int, int]] = {}  # (item, station) -> (entry, unit)
+        self.criteria: dict[int, tuple[int, Criterion]] = {}  # criterion -> (item, criterion)
+        self.overridden: set[tuple[int, int, int]] = set()  # (item, judge person, entry)
+        self.judge_units: dict[int, int | None] = {}
+        self.declared: dict[int, set[int]] = defaultdict(set)
+        self.members: dict[int, list[tuple[int, int | None]]] = defaultdict(list)  # entry -> [(person, unit)]
+        self.coaches: dict[int, set[int]] = defaultdict(set)
+        self.cells: dict[tuple[int, int], list[Mark]] = defaultdict(list)  # (entry, criterion) -> marks
+
+    @classmethod
+    async def load(cls, db: AsyncSession, batch: Sequence[tuple[Judge, MarkIn]], items: dict[int, tuple[str, int]]) -> _BatchChecks:
+        checks = cls()
+        checks.items = items
+        marks = [mark for _, mark in batch]
+        judges = {judge.person_id for judge, _ in batch}
+        rows = await db.execute(
+            select(MarkSubmission.client_id, MarkSubmission.judge_person_id, MarkSubmission.value, MarkSubmission.seq).where(
+                MarkSubmission.client_id.in_({m.client_id for m in marks})
+            )
+        )
+        checks.submissions = {client_id: (judge, value, seq) for client_id, judge, value, seq in rows.all()}
+        pairs = {(m.item_id, judge.person_id) for judge, m in batch if m.item_id in items}
+        if not pairs:
+            return checks
+        rows = await db.execute(
+            select(JudgeAssignment.item_id, JudgeAssignment.person_id).where(
+                tuple_(JudgeAssignment.item_id, JudgeAssignment.person_id).in_(pairs)
+            )
+        )
+        checks.assigned = {(item_id, person_id) for item_id, person_id in rows.all()}
+        rows = await db.execute(
+            select(Entry.item_id, Entry.station_no, Entry.id, Entry.unit_id).where(
+                tuple_(Entry.item_id, Entry.station_no).in_({(m.item_id, m.station) for m in marks if m.item_id in items})
+            )
+        )
+        checks.entries = {(item_id, station): (entry_id, unit_id) for item_id, station, entry_id, unit_id in rows.all()}
+        rows = await db.execute(
+            select(Component.item_id, Criterion).join(Component).where(Criterion.id.in_({m.criterion_id for m in marks}))
+        )
+        checks.criteria = {criterion.id: (item_id, criterion) for item_id, criterion in rows.all()}
+        entry_ids = {entry_id for entry_id, _ in checks.entries.values()}
+        if not entry_ids:
+            return checks
+        rows = await db.execute(
+            select(ConflictOverride.item_id, ConflictOverride.judge_person_id, ConflictOverride.entry_id).where(
+                ConflictOverride.entry_id.in_(entry_ids), ConflictOverride.judge_person_id.in_(judges)
+            )
+        )
+        checks.overridden = {(i, j, e) for i, j, e in rows.all()}
+        checks.judge_units = {p: u for p, u in (await db.execute(select(Person.id, Person.unit_id).where(Person.id.in_(judges)))).all()}
+        rows = await db.execute(
+            select(DeclaredConflict.judge_person_id, DeclaredConflict.other_person_id).where(DeclaredConflict.judge_person_id.in_(judges))
+        )
+        for judge_id, other_id in rows.all():
+            checks.declared[judge_id].add(other_id)
+        rows = await db.execute(
+            select(EntryMember.entry_id, EntryMember.person_id, Person.unit_id).join(Person).where(EntryMember.entry_id.in_(entry_ids))
+        )
+        for entry_id, person_id, unit_id in rows.all():
+            checks.members[entry_id].append((person_id, unit_id))
+        rows = await db.execute(select(EntryCoach.entry_id, EntryCoach.person_id).where(EntryCoach.entry_id.in_(entry_ids)))
+        for entry_id, person_id in rows.all():
+            checks.coaches[entry_id].add(person_id)
+        cells = {
+            (entry_id, m.criterion_id) for m in marks for (entry_id, _) in [checks.entries.get((m.item_id, m.station), (0, 0))] if entry_id
+        }
+        for mark in (await db.execute(select(Mark).where(tuple_(Mark.entry_id, Mark.criterion_id).in_(cells)))).scalars():
+            checks.cells[(mark.entry_id, mark.criterion_id)].append(mark)
+        return checks
+
+    def apply(self, judge: Judge, mark: MarkIn) -> _Stored | _SameAs | Outcome:
+        """Check one mark in batch order; if it is accepted, apply it to the cells (not yet written)."""
+        try:
+            return self._apply(judge, mark)
+        except MarkRefused as refused:
+            return refused
+
+    def _apply(self, judge: Judge, mark: MarkIn) -> _Stored | _SameAs | Outcome:
+        try:
+            value = Decimal(mark.value)
+        except InvalidOperation:
+            raise MarkRefused("not_a_number") from None
+        if mark.item_id not in self.items:
+            raise MarkRefused("unknown_item")
+        retry = self._retry(judge, mark)
+        if retry is not None:
+            return retry
+        status, competition_id = self.items[mark.item_id]
+        if status not in ACCEPTS_MARKS:
+            raise MarkRefused("item_closed", "该赛项已锁定,不再接受评分" if status != "setup" else "该赛项尚未开始评分")
+        if (mark.item_id, judge.person_id) not in self.assigned:
+            raise MarkRefused("not_assigned")
+        entry = self.entries.get((mark.item_id, mark.station))
+        if entry is None:
+            raise MarkRefused("unknown_station", f"工位号 {mark.station} 不存在")
+        entry_id, entry_unit = entry
+        item_id, criterion = self.criteria.get(mark.criterion_id, (None, None))
+        if criterion is None or item_id != mark.item_id:
+            raise MarkRefused("unknown_criterion")
+        problem = check_mark(_rule(criterion), value)
+        if problem is not None:
+            raise MarkRefused(*problem)
+        if self._conflicted(mark.item_id, judge.person_id, entry_id, entry_unit):
+            raise MarkRefused("conflict")
+        cell = self.cells[(entry_id, criterion.id)]
+        own = next((m for m in cell if m.judge_person_id == judge.person_id), None)
+        if own is None and criterion.kind == "measurement" and cell:
+            raise MarkRefused("taken")
+        if own is None and len(cell) >= criterion.panel_size:
+            raise MarkRefused("panel_full")
+        old_value = plain(own.value) if own is not None else None
+        if own is None:
+            own = Mark(item_id=mark.item_id, entry_id=entry_id, criterion_id=criterion.id, judge_person_id=judge.person_id)
+            cell.append(own)
+        own.value, own.client_id, own.updated_at = value, mark.client_id, utcnow()
+        stored = _Stored(judge, mark, value, own, old_value, competition_id, criterion.code)
+        self.in_batch[mark.client_id] = stored
+        return stored
+
+    def _retry(self, judge: Judge, mark: MarkIn) -> _SameAs | Outcome | None:
+        """The acknowledgement again if this client_id is already stored (MarkRefused if by someone else)."""
+        first = self.in_batch.get(mark.client_id)
+        if first is not None:
+            if first.judge.person_id != judge.person_id:
+                raise MarkRefused("client_id_reused")
+            return _SameAs(first, mark)
+        earlier = self.submissions.get(mark.client_id)
+        if earlier is None:
+            return None
+        owner, stored_value, stored_seq = earlier
+        if owner != judge.person_id:
+            raise MarkRefused("client_id_reused")
+        return Ack(mark.client_id, "duplicate", mark.item_id, mark.station, mark.criterion_id, plain(stored_value), stored_seq), None
+
+    def _conflicted(self, item_id: int, judge_person_id: int, entry_id: int, entry_unit: int) -> bool:
+        if (item_id, judge_person_id, entry_id) in self.overridden:
+            return False
+        members = self.members[entry_id]
+        facts = EntryFacts(
+            unit_id=entry_unit,
+            member_person_ids=frozenset(p for p, _ in members),
+            member_unit_ids=frozenset(u for _, u in members if u),
+            coach_person_ids=frozenset(self.coaches[entry_id]),
+        )
+        judge = JudgeFacts(judge_person_id, self.judge_units.get(judge_person_id), frozenset(self.declared[judge_person_id]))
+        return bool(conflict_reasons(judge, facts))
+
+
+async def _write(db: AsyncSession, stored: list[_Stored]) -> None:
+    """Take each item's sequence numbers (one per stored mark, in batch order), write the marks, their
+    client_ids and their audit records."""
+    per_item: dict[int, list[_Stored]] = defaultdict(list)
+    for one in stored:
+        per_item[one.mark.item_id].append(one)
+    for item_id in sorted(per_item):
+        marks = per_item[item_id]
+        last = (await db.execute(update(Item).where(Item.id == item_id).values(seq=Item.seq + len(marks)).returning(Item.seq))).scalar_one()
+        for offset, one in enumerate(marks):
+            one.seq = last - len(marks) + 1 + offset
+            one.row.seq = one.seq  # a cell changed twice in the batch keeps the later seq
+    db.add_all([one.row for one in stored])
+    await db.flush()
+    db.add_all(
+        [
+            MarkSubmission(
+                client_id=one.mark.client_id,
+                mark_id=one.row.id,
+                item_id=one.mark.item_id,
+                judge_person_id=one.judge.person_id,
+                value=one.value,
+                seq=one.seq,
+            )
+            for one in stored
+        ]
+    )
+    await record_many(
+        db,
+        [
+            AuditEntry(
+                Actor(one.judge.user_id, one.judge.username, one.judge.device),
+                "mark.set",
+                "mark",
+                one.row.id,
+                {
+                    "item_id": one.mark.item_id,
+                    "station": one.mark.station,
+                    "criterion": one.criterion_code,
+                    "criterion_id": one.mark.criterion_id,
+                    "judge_person_id": one.judge.person_id,
+                    "old": one.old_value,
+                    "new": plain(one.value),
+                    "reason": one.mark.reason,
+                    "client_id": one.mark.client_id,
+                    "seq": one.seq,
+                },
+            )
+            for one in stored
+        ],
+    )
 
 
 async def judge_marks(db: AsyncSession, person_id: int, item_ids: list[int]) -> list[dict]:

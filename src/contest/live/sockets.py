@@ -6,8 +6,6 @@ opens its own short session. CSRF does not cover websockets, so the Origin is ch
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 from urllib.parse import urlparse
@@ -17,7 +15,7 @@ from litestar.exceptions import WebSocketDisconnect
 from sqlalchemy import select
 
 from contest.db.models import JudgeAssignment
-from contest.live.service import ERRORS, Judge, MarkRefused, judge_marks, parse_mark, submit_mark
+from contest.live.service import ERRORS, Judge, MarkRefused, judge_marks, parse_mark
 from contest.domain.roles import CHIEF_JUDGE, ORGANIZER
 from contest.web.guards import EVERYONE, JUDGES, access
 
@@ -89,30 +87,18 @@ async def judge_socket(socket: WebSocket) -> None:
 
 async def _store(state, judge: Judge, payload: dict) -> dict:  # type: ignore[no-untyped-def]
     client_id = str(payload.get("client_id", ""))[:64] or None
-    async with state.session_factory() as db:
-        try:
-            ack, competition_id = await submit_mark(db, judge, parse_mark(payload), _write_lock(state))
-        except MarkRefused as refused:
-            await db.rollback()
-            return _error(refused.code, refused.message, client_id)
-        except Exception:
-            log.exception("storing a mark failed")
-            await db.rollback()
-            return _error("server_error", "服务器暂时无法保存,标记将自动重发", client_id)
+    try:
+        outcome = await state.mark_writer.submit(judge, parse_mark(payload))
+    except MarkRefused as refused:  # a malformed message, refused before it is queued
+        return _error(refused.code, refused.message, client_id)
+    except Exception:  # noqa: BLE001 - logged by the writer; the tablet keeps the mark and resends it
+        return _error("server_error", "服务器暂时无法保存,标记将自动重发", client_id)
+    if isinstance(outcome, MarkRefused):
+        return _error(outcome.code, outcome.message, client_id)
+    ack, competition_id = outcome
     if competition_id is not None:
         state.hub.notify(competition_id, ack.item_id, ack.seq)
     return ack.message()
-
-
-def _write_lock(state) -> contextlib.AbstractAsyncContextManager:  # type: ignore[no-untyped-def]
-    """SQLite has one writer: marks queue here, in order, instead of in SQLite's busy handler, which
-    polls with sleeps of up to 100 ms (bench/results/live.md: ack p99 went from seconds to ms)."""
-    if not state.settings.is_sqlite:
-        return contextlib.nullcontext()
-    lock = state.get("mark_write_lock")
-    if lock is None:
-        lock = state.mark_write_lock = asyncio.Lock()
-    return lock
 
 
 async def _welcome(state, judge: Judge) -> dict:  # type: ignore[no-untyped-def]

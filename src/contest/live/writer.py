@@ -1,0 +1,79 @@
+"""One writer per process: judges' marks queue here and are stored in batches, one transaction each.
+
+Under load, marks arrive faster than one transaction per mark can take them (SQLite has a single
+writer; every statement is a thread round trip). The writer takes whatever has queued while the
+previous batch was being written and stores it in one transaction with a dozen grouped queries
+(`service.store_marks`): the busier the hall, the bigger the batches, and the cost per mark falls.
+A mark is acknowledged only after its batch has committed. A quiet hall gets batches of one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contest.live.service import Judge, MarkIn, Outcome, store_marks
+
+log = logging.getLogger("contest.live")
+
+MAX_BATCH = 200  # bounds one transaction; at 200 marks/s batches stay far below it
+
+
+class MarkWriter:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self.session_factory = session_factory
+        self._queue: asyncio.Queue[tuple[Judge, MarkIn, asyncio.Future[Outcome]]] = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+        self.transactions = 0  # batches written (or tried): marks / transactions is the batching gained
+
+    async def submit(self, judge: Judge, mark: MarkIn) -> Outcome:
+        """Store one mark with whatever else is queued; raises if its batch could not be written."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+        outcome: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((judge, mark, outcome))
+        return await outcome
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await self._store(batch)
+
+    async def _store(self, batch: list[tuple[Judge, MarkIn, asyncio.Future[Outcome]]]) -> None:
+        self.transactions += 1
+        try:
+            async with self.session_factory() as db:
+                outcomes = await store_marks(db, [(judge, mark) for judge, mark, _ in batch])
+        except Exception as exc:  # noqa: BLE001 - nothing of the batch was stored (rolled back)
+            if len(batch) > 1:
+                # One mark's failure (say a unique key raced by another process) must not fail the
+                # others: store them one by one, so only that mark gets the error.
+                for one in batch:
+                    await self._store([one])
+                return
+            log.exception("storing a mark failed")
+            _settle(batch[0][2], exception=exc)
+            return
+        for (_, _, future), outcome in zip(batch, outcomes, strict=True):
+            _settle(future, result=outcome)
+
+
+def _settle(future: asyncio.Future[Outcome], result: Outcome | None = None, exception: Exception | None = None) -> None:
+    if future.done():  # the judge's socket went away while the batch was written: its ack is not needed
+        return
+    if exception is not None:
+        future.set_exception(exception)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]
