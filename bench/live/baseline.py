@@ -114,11 +114,11 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--plan", required=True)
-    parser.add_argument("--no-compression", action="store_true", help="refuse permessage-deflate (uvicorn offers it by default)")
+    parser.add_argument("--compression", action="store_true", help="offer permessage-deflate (as uvicorn does by default)")
     args = parser.parse_args()
     with open(args.plan) as f:
         plan = json.load(f)
-    asyncio.run(main_async(args.host, args.port, plan, not args.no_compression))
+    asyncio.run(main_async(args.host, args.port, plan, args.compression))
 
 
 if __name__ == "__main__":

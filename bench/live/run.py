@@ -68,8 +68,8 @@ class Server:
     def __init__(self, kind: str, port: int, work: Path, db_path: Path | None, plan_path: Path, compression: bool) -> None:
         self.kind, self.port, self.work, self.db_path, self.plan_path, self.compression = kind, port, work, db_path, plan_path, compression
         self.proc: subprocess.Popen | None = None
-        self.without_write_lock = False
         self.instrument = False
+        self.extra_args: list[str] = []
         self.log = open(work / f"server-{kind}.log", "ab")  # noqa: SIM115 - closed in stop()
 
     def command(self) -> list[str]:
@@ -79,9 +79,9 @@ class Server:
                 cmd += ["--ws-deflate"]
             if self.instrument:
                 cmd += ["--instrument", str(self.work / f"instrument-{self.port}.json")]
-            return cmd + (["--without-write-lock"] if self.without_write_lock else [])
+            return cmd + self.extra_args
         cmd = [PY, "-m", "bench.live.baseline", "--port", str(self.port), "--plan", str(self.plan_path)]
-        return cmd + ([] if self.compression else ["--no-compression"])
+        return cmd + (["--compression"] if self.compression else [])
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -199,9 +199,9 @@ def seed(work: Path, name: str, args: argparse.Namespace) -> tuple[Path, Path, d
 
 def run_part(kind: str, work: Path, db_path: Path | None, plan_path: Path, plan: dict, phases: list[Phase], args: argparse.Namespace,
              stop_after: float | None = None, fault_at: float | None = None, drain: float = 15.0) -> dict:
-    server = Server(kind, free_port(), work, db_path, plan_path, not args.no_compression)
-    server.without_write_lock = args.without_write_lock
+    server = Server(kind, free_port(), work, db_path, plan_path, args.compression)
     server.instrument = args.instrument and kind == "ours" and fault_at is None
+    server.extra_args = args.server_args.split()
     server.start()
     sampler = Sampler(server)
     spy = None
@@ -219,7 +219,7 @@ def run_part(kind: str, work: Path, db_path: Path | None, plan_path: Path, plan:
 
     try:
         result = asyncio.run(drive(f"ws://127.0.0.1:{server.port}", plan, args.boards, phases, workers=args.workers,
-                                   compression=not args.no_compression, sampler=sampler, fault=fault,
+                                   compression=args.compression, sampler=sampler, fault=fault,
                                    stop_after_p99_ms=stop_after, budget_seconds=args.budget, drain_seconds=drain))
     finally:
         if spy is not None:
@@ -275,7 +275,7 @@ def summary(report: dict) -> str:
     lines = []
     a = report["args"]
     lines.append(f"mode {a['mode']}: {a['items']} items x {a['judges_per_item']} judges = {a['items'] * a['judges_per_item']} judges, "
-                 f"{a['boards']} boards, compression {'on' if not a['no_compression'] else 'off'}; {report['machine']}")
+                 f"{a['boards']} boards, compression {'on' if a['compression'] else 'off'}; {report['machine']}")
     if "target" in report and "baseline" not in report["target"]:
         p = report["target"]["ours"]["phases"][0]
         lines.append(f"ours only: ack {p['ack_ms']}, board {p['board_ms']}, throughput {p['throughput']}, unacked {p['unacked']}, "
@@ -349,13 +349,14 @@ def main() -> None:
     parser.add_argument("--fault-drain", type=float, default=60.0, help="seconds to let outboxes drain after the restart")
     parser.add_argument("--down-seconds", type=float, default=1.0, help="how long the server stays dead")
     parser.add_argument("--workers", type=int, help="board client processes")
-    parser.add_argument("--no-compression", action="store_true", help="no permessage-deflate (browsers ask for it)")
+    parser.add_argument("--compression", action="store_true",
+                        help="permessage-deflate on both servers (browsers ask for it; `contest serve` declines it)")
     parser.add_argument("--budget", type=float, default=900.0, help="wall-clock limit of each part's client (s)")
     parser.add_argument("--work", type=Path, default=REPO / "var" / "bench-live")
     parser.add_argument("--label", default="")
     parser.add_argument("--instrument", action="store_true", help="time the mark path and the board flush inside our server")
     parser.add_argument("--skip-baseline", action="store_true", help="target part: measure ours only (A/B runs of our server)")
-    parser.add_argument("--without-write-lock", action="store_true", help="our server as before the write-lock fix")
+    parser.add_argument("--server-args", default="", help="extra arguments for our server (bench.live.serve), e.g. '--switch-interval 0.001'")
     parser.add_argument("--profile", action="store_true", help="py-spy record our server during its parts")
     parser.add_argument("--profile-format", default="speedscope", choices=["speedscope", "flamegraph", "raw"])
     args = parser.parse_args()

@@ -1,22 +1,18 @@
-"""Our app served as `contest serve` does (uvicorn, one process), with bench-only variants.
+"""Our app served as `contest serve` does (uvicorn, one process, `cli.SERVE_OPTIONS`), with bench-only variants.
 
-    .venv/bin/python -m bench.live.serve --port 8000 [--without-write-lock] [--ws-deflate]
-
---without-write-lock puts back the behaviour before the fix in live/sockets.py (marks then wait
-for SQLite's write lock in its busy handler), so one checkout can measure before and after.
+    .venv/bin/python -m bench.live.serve --port 8000 [--ws-deflate] [--instrument FILE]
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-
 import uvicorn
 
 
 def instrument(path: str) -> None:
-    """Bench-only timers around the mark path (sockets._store), the board flush (LiveHub._flush, one
-    item_fragment per changed item) and the hello snapshot, plus SQL statements per mark/flush."""
+    """Bench-only timers around the mark path (sockets._store: queueing + its batch), each batch
+    (MarkWriter._write), the board flush and its fan-out, the hello
+    snapshot, plus SQL statements per call and the marks per batch."""
     import atexit
     import json
     import os
@@ -27,7 +23,7 @@ def instrument(path: str) -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    from contest.live import hub, sockets
+    from contest.live import hub, sockets, writer
 
     stats: dict = defaultdict(lambda: [0, 0.0, 0])  # name -> [calls, seconds, statements]
     statements = [0]
@@ -48,11 +44,17 @@ def instrument(path: str) -> None:
                 s[2] += statements[0] - q  # includes statements of concurrent tasks: an upper bound
         return wrapper
 
-    sockets._store = timed("mark (_store, incl. waiting for the write lock)", sockets._store)
-    original_submit = sockets.submit_mark
-    sockets.submit_mark = timed("mark (submit_mark, inside the lock)", original_submit)
-    hub.LiveHub._flush = timed("board flush (per competition)", hub.LiveHub._flush)
-    hub.item_fragment = timed("board fragment (item_results, per item)", hub.item_fragment)
+    sockets._store = timed("mark (_store: queued + its batch)", sockets._store)
+    write = writer.MarkWriter._write
+    marks_per_batch = [0, 0]
+
+    async def counted(self, marks):  # type: ignore[no-untyped-def]
+        marks_per_batch[0] += 1
+        marks_per_batch[1] += len(marks)
+        return await write(self, marks)
+
+    writer.MarkWriter._write = timed("batch (MarkWriter._write: one transaction, in its thread on SQLite)", counted)
+    hub.LiveHub._flush = timed("board flush (per competition, incl. fan-out)", hub.LiveHub._flush)
     hub.LiveHub.snapshot = timed("board snapshot (hello)", hub.LiveHub.snapshot)
     hub.LiveHub._broadcast = timed("board send to all viewers", hub.LiveHub._broadcast)
     started = time.perf_counter()
@@ -61,6 +63,8 @@ def instrument(path: str) -> None:
         wall = time.perf_counter() - started
         out = {name: {"calls": c, "ms_per_call": round(1000 * sec / c, 2) if c else None, "share_of_wall": round(sec / wall, 3),
                       "statements_per_call": round(q / c, 1) if c else None} for name, (c, sec, q) in stats.items()}
+        batches, marks = marks_per_batch
+        out["marks per batch"] = {"batches": batches, "mean": round(marks / batches, 1) if batches else None}
         with open(f"{path}.tmp", "w") as f:
             json.dump({"wall_seconds": round(wall, 1), "timers": out}, f, indent=1, ensure_ascii=False)
         os.replace(f"{path}.tmp", path)  # atomic: the bench may read it while we are killed
@@ -78,19 +82,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--without-write-lock", action="store_true")
     parser.add_argument("--ws-deflate", action="store_true", help="per-message deflate on (contest serve has it off)")
     parser.add_argument("--instrument", help="write wall-time and query counts of the mark path and the board flush to this JSON file at exit")
+    parser.add_argument("--switch-interval", type=float, help="the interpreter's thread switch interval (s), default 0.005")
     args = parser.parse_args()
     if args.instrument:
         instrument(args.instrument)
-    if args.without_write_lock:
-        from contest.live import sockets
+    from contest.cli import SERVE_OPTIONS
 
-        if hasattr(sockets, "_write_lock"):
-            sockets._write_lock = lambda state: contextlib.nullcontext()
-    uvicorn.run("contest.app:create_app", factory=True, host=args.host, port=args.port, proxy_headers=True,
-                log_level="warning", access_log=False, ws_per_message_deflate=args.ws_deflate)
+    if args.switch_interval:
+        import sys
+
+        sys.setswitchinterval(args.switch_interval)
+
+    options = {**SERVE_OPTIONS, "ws_per_message_deflate": args.ws_deflate}
+    uvicorn.run("contest.app:create_app", factory=True, host=args.host, port=args.port, log_level="warning", access_log=False, **options)
 
 
 if __name__ == "__main__":

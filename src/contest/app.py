@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     session_factory = make_session_factory(engine)
     channels = make_channels(settings)
     hub = LiveHub(session_factory, channels)
-    writer = MarkWriter(session_factory)
+    writer = MarkWriter(session_factory, settings.database_url)
     state = State({"settings": settings, "engine": engine, "session_factory": session_factory, "hub": hub, "mark_writer": writer})
 
     async def shutdown() -> None:

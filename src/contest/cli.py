@@ -37,6 +37,13 @@ def main() -> None:
     pass
 
 
+# How uvicorn serves the app (`contest serve` and the live bench). The sans-io websockets protocol:
+# a send frames into the socket's buffer and never waits, which the hub's fan-out relies on. No
+# per-message deflate: board updates are small, and compressing the same update once per viewer was
+# the largest cost of the fan-out to thousands of boards (bench/results/live.md).
+SERVE_OPTIONS = {"proxy_headers": True, "ws": "websockets-sansio", "ws_per_message_deflate": False}
+
+
 @main.command(help="Serve the web app (uvicorn). Several workers need PostgreSQL + Redis.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -49,18 +56,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
     if workers > 1 and settings.is_sqlite:
         raise click.UsageError("多进程部署需要 PostgreSQL(CONTEST_DATABASE_URL)和 Redis(CONTEST_REDIS_URL)")
     click.echo(f"contest: serving on http://{host}:{port} ({'SQLite' if settings.is_sqlite else 'PostgreSQL'})")
-    # No per-message deflate: board updates are small, and compressing the same update once per
-    # viewer was the largest cost of the fan-out to thousands of boards (bench/results/live.md).
-    uvicorn.run(
-        "contest.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        proxy_headers=True,
-        ws_per_message_deflate=False,
-    )
+    uvicorn.run("contest.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload, **SERVE_OPTIONS)
 
 
 @main.group(help="Database schema.")

@@ -151,7 +151,7 @@ def test_the_writer_batches_what_queued_and_a_failing_mark_fails_alone(live, mig
         factory = make_session_factory(engine)
         async with factory() as db:
             j = await _judges(db)
-        writer = MarkWriter(factory)
+        writer = MarkWriter(factory, migrated.database_url)
         stations, codes = ["甲1", "甲2", "乙1", "乙2"], ["T1", "P1", "P2"]
         marks = [(j[judge], _mark(live, f"batch-{judge}-{s}-{c}", s, c, "20")) for judge in ("ja", "jb") for s in stations for c in codes]
         outcomes = await asyncio.gather(*(writer.submit(judge, mark) for judge, mark in marks))

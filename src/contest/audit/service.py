@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from contest.db.models import AuditRecord, utcnow
 
@@ -85,15 +86,20 @@ async def record(
 
 
 async def record_many(session: AsyncSession, entries: list[AuditEntry]) -> list[AuditRecord]:
+    """`append_records` on an async session."""
+    return await session.run_sync(append_records, entries)
+
+
+def append_records(session: Session, entries: list[AuditEntry]) -> list[AuditRecord]:
     """Append records in order, chained to the last one (read once). Call inside the transaction of
     the changes they describe."""
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
     else:
         # SQLite: flushing our pending writes first takes the database's write lock, so no other
         # writer can append between our read of the last hash and our insert.
-        await session.flush()
-    prev_hash = (await session.execute(select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1))).scalar() or ""
+        session.flush()
+    prev_hash = session.execute(select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)).scalar() or ""
     records = []
     for entry in entries:
         at = utcnow()

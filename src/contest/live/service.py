@@ -15,8 +15,9 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from contest.audit.service import Actor, AuditEntry, record_many
+from contest.audit.service import Actor, AuditEntry, append_records
 from contest.db.models import (
     Component,
     ConflictOverride,
@@ -148,6 +149,11 @@ async def submit_mark(db: AsyncSession, judge: Judge, mark: MarkIn) -> tuple[Ack
 
 
 async def store_marks(db: AsyncSession, batch: Sequence[tuple[Judge, MarkIn]]) -> list[Outcome]:
+    """`store_marks_in` on an async session. Commits."""
+    return await db.run_sync(store_marks_in, batch)
+
+
+def store_marks_in(db: Session, batch: Sequence[tuple[Judge, MarkIn]]) -> list[Outcome]:
     """Check and store a batch of marks in one transaction, in order; one outcome per mark. Commits.
 
     The batch's items are locked first (their rows on PostgreSQL, the database on SQLite), so what
@@ -156,16 +162,17 @@ async def store_marks(db: AsyncSession, batch: Sequence[tuple[Judge, MarkIn]]) -
     processes. Every mark is checked against facts read once for the whole batch (a dozen grouped
     queries, instead of a dozen per mark), and each item's sequence number grows by the number of
     marks it stored. A refused or duplicate mark changes nothing and takes no sequence number.
+    Synchronous, so that the writer can run a whole batch in its own thread (live/writer.py).
     """
     if not batch:
         return []
-    items = await _lock_items(db, sorted({mark.item_id for _, mark in batch}))
-    checks = await _BatchChecks.load(db, batch, items)
+    items = _lock_items(db, sorted({mark.item_id for _, mark in batch}))
+    checks = _BatchChecks.load(db, batch, items)
     pending = [checks.apply(judge, mark) for judge, mark in batch]
     stored = [p for p in pending if isinstance(p, _Stored)]
     if stored:
-        await _write(db, stored)
-    await db.commit()
+        _write(db, stored)
+    db.commit()
     return [p.outcome() if isinstance(p, _Stored | _SameAs) else p for p in pending]
 
 
@@ -201,14 +208,14 @@ class _SameAs:
         return Ack(ack.client_id, "duplicate", self.mark.item_id, self.mark.station, self.mark.criterion_id, ack.value, ack.seq), None
 
 
-async def _lock_items(db: AsyncSession, item_ids: list[int]) -> dict[int, tuple[str, int]]:
+def _lock_items(db: Session, item_ids: list[int]) -> dict[int, tuple[str, int]]:
     """Lock the items (in id order, so two processes cannot deadlock); returns {id: (status, competition id)}."""
     if db.bind.dialect.name == "postgresql":
-        rows = await db.execute(
+        rows = db.execute(
             select(Item.id, Item.status, Item.competition_id).where(Item.id.in_(item_ids)).order_by(Item.id).with_for_update()
         )
     else:  # SQLite: any write takes the database's one write lock until commit
-        rows = await db.execute(
+        rows = db.execute(
             update(Item).where(Item.id.in_(item_ids)).values(seq=Item.seq).returning(Item.id, Item.status, Item.competition_id)
         )
     return {item_id: (status, competition_id) for item_id, status, competition_id in rows.all()}
@@ -233,12 +240,12 @@ class _BatchChecks:
         self.cells: dict[tuple[int, int], list[Mark]] = defaultdict(list)  # (entry, criterion) -> marks
 
     @classmethod
-    async def load(cls, db: AsyncSession, batch: Sequence[tuple[Judge, MarkIn]], items: dict[int, tuple[str, int]]) -> _BatchChecks:
+    def load(cls, db: Session, batch: Sequence[tuple[Judge, MarkIn]], items: dict[int, tuple[str, int]]) -> _BatchChecks:
         checks = cls()
         checks.items = items
         marks = [mark for _, mark in batch]
         judges = {judge.person_id for judge, _ in batch}
-        rows = await db.execute(
+        rows = db.execute(
             select(MarkSubmission.client_id, MarkSubmission.judge_person_id, MarkSubmission.value, MarkSubmission.seq).where(
                 MarkSubmission.client_id.in_({m.client_id for m in marks})
             )
@@ -247,49 +254,49 @@ class _BatchChecks:
         pairs = {(m.item_id, judge.person_id) for judge, m in batch if m.item_id in items}
         if not pairs:
             return checks
-        rows = await db.execute(
+        rows = db.execute(
             select(JudgeAssignment.item_id, JudgeAssignment.person_id).where(
                 tuple_(JudgeAssignment.item_id, JudgeAssignment.person_id).in_(pairs)
             )
         )
         checks.assigned = {(item_id, person_id) for item_id, person_id in rows.all()}
-        rows = await db.execute(
+        rows = db.execute(
             select(Entry.item_id, Entry.station_no, Entry.id, Entry.unit_id).where(
                 tuple_(Entry.item_id, Entry.station_no).in_({(m.item_id, m.station) for m in marks if m.item_id in items})
             )
         )
         checks.entries = {(item_id, station): (entry_id, unit_id) for item_id, station, entry_id, unit_id in rows.all()}
-        rows = await db.execute(
+        rows = db.execute(
             select(Component.item_id, Criterion).join(Component).where(Criterion.id.in_({m.criterion_id for m in marks}))
         )
         checks.criteria = {criterion.id: (item_id, criterion) for item_id, criterion in rows.all()}
         entry_ids = {entry_id for entry_id, _ in checks.entries.values()}
         if not entry_ids:
             return checks
-        rows = await db.execute(
+        rows = db.execute(
             select(ConflictOverride.item_id, ConflictOverride.judge_person_id, ConflictOverride.entry_id).where(
                 ConflictOverride.entry_id.in_(entry_ids), ConflictOverride.judge_person_id.in_(judges)
             )
         )
         checks.overridden = {(i, j, e) for i, j, e in rows.all()}
-        checks.judge_units = {p: u for p, u in (await db.execute(select(Person.id, Person.unit_id).where(Person.id.in_(judges)))).all()}
-        rows = await db.execute(
+        checks.judge_units = {p: u for p, u in (db.execute(select(Person.id, Person.unit_id).where(Person.id.in_(judges)))).all()}
+        rows = db.execute(
             select(DeclaredConflict.judge_person_id, DeclaredConflict.other_person_id).where(DeclaredConflict.judge_person_id.in_(judges))
         )
         for judge_id, other_id in rows.all():
             checks.declared[judge_id].add(other_id)
-        rows = await db.execute(
+        rows = db.execute(
             select(EntryMember.entry_id, EntryMember.person_id, Person.unit_id).join(Person).where(EntryMember.entry_id.in_(entry_ids))
         )
         for entry_id, person_id, unit_id in rows.all():
             checks.members[entry_id].append((person_id, unit_id))
-        rows = await db.execute(select(EntryCoach.entry_id, EntryCoach.person_id).where(EntryCoach.entry_id.in_(entry_ids)))
+        rows = db.execute(select(EntryCoach.entry_id, EntryCoach.person_id).where(EntryCoach.entry_id.in_(entry_ids)))
         for entry_id, person_id in rows.all():
             checks.coaches[entry_id].add(person_id)
         cells = {
             (entry_id, m.criterion_id) for m in marks for (entry_id, _) in [checks.entries.get((m.item_id, m.station), (0, 0))] if entry_id
         }
-        for mark in (await db.execute(select(Mark).where(tuple_(Mark.entry_id, Mark.criterion_id).in_(cells)))).scalars():
+        for mark in (db.execute(select(Mark).where(tuple_(Mark.entry_id, Mark.criterion_id).in_(cells)))).scalars():
             checks.cells[(mark.entry_id, mark.criterion_id)].append(mark)
         return checks
 
@@ -371,7 +378,7 @@ class _BatchChecks:
         return bool(conflict_reasons(judge, facts))
 
 
-async def _write(db: AsyncSession, stored: list[_Stored]) -> None:
+def _write(db: Session, stored: list[_Stored]) -> None:
     """Take each item's sequence numbers (one per stored mark, in batch order), write the marks, their
     client_ids and their audit records."""
     per_item: dict[int, list[_Stored]] = defaultdict(list)
@@ -379,12 +386,12 @@ async def _write(db: AsyncSession, stored: list[_Stored]) -> None:
         per_item[one.mark.item_id].append(one)
     for item_id in sorted(per_item):
         marks = per_item[item_id]
-        last = (await db.execute(update(Item).where(Item.id == item_id).values(seq=Item.seq + len(marks)).returning(Item.seq))).scalar_one()
+        last = (db.execute(update(Item).where(Item.id == item_id).values(seq=Item.seq + len(marks)).returning(Item.seq))).scalar_one()
         for offset, one in enumerate(marks):
             one.seq = last - len(marks) + 1 + offset
             one.row.seq = one.seq  # a cell changed twice in the batch keeps the later seq
     db.add_all([one.row for one in stored])
-    await db.flush()
+    db.flush()
     db.add_all(
         [
             MarkSubmission(
@@ -398,7 +405,7 @@ async def _write(db: AsyncSession, stored: list[_Stored]) -> None:
             for one in stored
         ]
     )
-    await record_many(
+    append_records(
         db,
         [
             AuditEntry(

@@ -1,10 +1,15 @@
 """One writer per process: judges' marks queue here and are stored in batches, one transaction each.
 
 Under load, marks arrive faster than one transaction per mark can take them (SQLite has a single
-writer; every statement is a thread round trip). The writer takes whatever has queued while the
-previous batch was being written and stores it in one transaction with a dozen grouped queries
-(`service.store_marks`): the busier the hall, the bigger the batches, and the cost per mark falls.
-A mark is acknowledged only after its batch has committed. A quiet hall gets batches of one.
+writer). The writer takes whatever has queued while the previous batch was being written and
+stores it in one transaction with a dozen grouped queries (`service.store_marks_in`): the busier
+the hall, the bigger the batches, and the cost per mark falls. A mark is acknowledged only after
+its batch has committed. A quiet hall gets batches of one.
+
+On SQLite a batch runs in a thread of its own on a plain sqlite3 connection: one hand-off to the
+event loop per batch. Through aiosqlite every statement is a round trip through the event loop,
+and behind a fan-out to thousands of boards each round trip waited its turn (bench/results/live.md).
+On PostgreSQL the batch runs on the app's async engine.
 """
 
 from __future__ import annotations
@@ -12,10 +17,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import sessionmaker
 
-from contest.live.service import Judge, MarkIn, Outcome, store_marks
+from contest.db.engine import make_sync_sqlite_engine
+from contest.live.service import Judge, MarkIn, Outcome, store_marks, store_marks_in
 
 log = logging.getLogger("contest.live")
 
@@ -23,8 +31,12 @@ MAX_BATCH = 200  # bounds one transaction; at 200 marks/s batches stay far below
 
 
 class MarkWriter:
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], database_url: str) -> None:
         self.session_factory = session_factory
+        self._sqlite = database_url.startswith("sqlite")
+        self._sync_engine = make_sync_sqlite_engine(database_url) if self._sqlite else None
+        self._sync_sessions = sessionmaker(self._sync_engine, expire_on_commit=False) if self._sync_engine else None
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="mark-writer") if self._sqlite else None
         self._queue: asyncio.Queue[tuple[Judge, MarkIn, asyncio.Future[Outcome]]] = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self.transactions = 0  # batches written (or tried): marks / transactions is the batching gained
@@ -43,6 +55,10 @@ class MarkWriter:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)  # a batch being written finishes (and commits) first
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
 
     async def _run(self) -> None:
         while True:
@@ -54,8 +70,7 @@ class MarkWriter:
     async def _store(self, batch: list[tuple[Judge, MarkIn, asyncio.Future[Outcome]]]) -> None:
         self.transactions += 1
         try:
-            async with self.session_factory() as db:
-                outcomes = await store_marks(db, [(judge, mark) for judge, mark, _ in batch])
+            outcomes = await self._write([(judge, mark) for judge, mark, _ in batch])
         except Exception as exc:  # noqa: BLE001 - nothing of the batch was stored (rolled back)
             if len(batch) > 1:
                 # One mark's failure (say a unique key raced by another process) must not fail the
@@ -68,6 +83,18 @@ class MarkWriter:
             return
         for (_, _, future), outcome in zip(batch, outcomes, strict=True):
             _settle(future, result=outcome)
+
+
+    async def _write(self, marks: list[tuple[Judge, MarkIn]]) -> list[Outcome]:
+        if self._thread is not None:
+            return await asyncio.get_running_loop().run_in_executor(self._thread, self._write_in_thread, marks)
+        async with self.session_factory() as db:
+            return await store_marks(db, marks)
+
+    def _write_in_thread(self, marks: list[tuple[Judge, MarkIn]]) -> list[Outcome]:
+        assert self._sync_sessions is not None
+        with self._sync_sessions() as db:
+            return store_marks_in(db, marks)
 
 
 def _settle(future: asyncio.Future[Outcome], result: Outcome | None = None, exception: Exception | None = None) -> None:

@@ -1,0 +1,90 @@
+"""The fan-out to boards under a real server (uvicorn, as `contest serve` runs it): a viewer that
+stops reading is closed without holding up the others."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import pytest
+import uvicorn
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from contest.app import create_app
+from contest.cli import SERVE_OPTIONS
+from contest.live import hub as hub_module
+from tests.integration.live_seed import Live, seed_live
+
+
+@pytest.fixture
+def live(migrated) -> Live:  # type: ignore[no-untyped-def]
+    return seed_live(migrated.database_url)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_board_that_stops_reading_is_closed_and_the_others_get_every_update(live, migrated) -> None:  # type: ignore[no-untyped-def]
+    async def run() -> None:
+        app = create_app(migrated)
+        port = _free_port()
+        # Pings every second (20 s in production): a stalled viewer's connection is then ended quickly.
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws_ping_interval=1, ws_ping_timeout=1, **SERVE_OPTIONS)
+        server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.05)
+        url = f"ws://127.0.0.1:{port}/ws/board/{live.competition_id}"
+        hub = app.state.hub
+        try:
+            # max_queue=1: the stalled client stops reading its socket after one unread message, so
+            # the kernel's buffers fill, then the server's, and the server's send has to wait.
+            async with connect(url, max_size=None) as reader, connect(url, max_size=None, max_queue=1) as stalled:
+                for ws in (reader, stalled):
+                    await ws.send(json.dumps({"type": "hello", "seqs": {}}))
+                    assert json.loads(await ws.recv())["type"] == "snapshot"
+                viewers = hub.boards[live.competition_id]
+                assert len(viewers) == 2
+                received: list[int] = []
+
+                async def read() -> None:
+                    async for message in reader:
+                        received.append(len(message))
+
+                reading = asyncio.create_task(read())
+                update = json.dumps({"type": "update", "items": [], "padding": "x" * 2_000_000})
+                loop = asyncio.get_running_loop()
+                started = loop.time()
+                for _ in range(30):
+                    await hub._broadcast(viewers, update)
+                took = loop.time() - started
+                while len(received) < 30 and loop.time() - started < 60:
+                    await asyncio.sleep(0.05)
+                assert received == [len(update)] * 30  # the reading viewer got every update, whole
+                assert len(viewers) == 1  # the stalled one was dropped from the hub ...
+                assert took < 10 * hub_module.STALL_TIMEOUT  # ... after holding the others up about once
+                await hub._broadcast(viewers, json.dumps({"type": "update", "items": []}))
+                while len(received) < 31 and loop.time() - started < 60:
+                    await asyncio.sleep(0.05)
+                assert len(received) == 31  # the one left is the reader
+                # ... and its connection ended by the server (its close frame is stuck behind the
+                # unread updates, so the keepalive ping's timeout ends it): reading again, the stalled
+                # client finds some of the updates, then the end, instead of waiting forever.
+                unread = 0
+                with pytest.raises(ConnectionClosed):
+                    async with asyncio.timeout(30):
+                        while True:
+                            await stalled.recv()
+                            unread += 1
+                assert 0 < unread < 30
+                reading.cancel()
+        finally:
+            server.should_exit = True
+            await serving
+
+    asyncio.run(run())
