@@ -7,6 +7,7 @@ its peak RSS (VmHWM) is honest: the subprocess generates the same
 achievements (seeded), computes, drops the inputs, and then writes the workbook; it reports
 RSS before and after the workbook step and the tracemalloc-free wall time of the write.
 Targets (issue 3): compute < 1 s; workbook < 10 s and < 150 MB peak.
+With --write, a "## History" section already in the target file is kept.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from contest.domain.awards import (
     Result,
     compute_awards,
 )
-from contest.domain.awards.model import BatchSettings
+from contest.domain.awards.model import BatchSettings, InputPool
 from contest.domain.idcard import check_digit
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -78,13 +79,15 @@ def make_achievements(n: int, seed: int = 20240601) -> list[Achievement]:
         Result(excellence=True), Result(squad="national"), Result(squad="provincial"),
         Result(place=1, medal="gold")]
     skills = [f"S{i:03d}" for i in range(300)]
+    # as the JSON and Excel loaders do: one object for equal members, coaches and member lists
+    pool = InputPool()
     out = []
     for i in range(n):
         size = 1 if rnd.random() < 0.85 else rnd.choice((2, 3))
-        members = tuple(Member(p) for p in rnd.sample(people, size))
+        members = pool.members(tuple(pool.member(Member(p)) for p in rnd.sample(people, size)))
         n_coaches = rnd.choice((0, 1, 1, 2, 2, 3))
         shares = rnd.random() < 0.3
-        team_coaches = tuple(Coach(p, Decimal(rnd.randint(1, 5)) if shares else None, lead=(j == 0))
+        team_coaches = tuple(pool.coach(Coach(p, Decimal(rnd.randint(1, 5)) if shares else None, lead=(j == 0)))
                              for j, p in enumerate(rnd.sample(coaches, n_coaches)))
         out.append(Achievement(id=f"R{i:06d}", competition=rnd.choices(competitions, weights)[0],
                                item="赛项", skill_code=rnd.choice(skills), result=rnd.choice(results),
@@ -192,25 +195,34 @@ def main() -> None:
             "",
             "## Reading the figures",
             "",
-            "- Compute and the workbook write are within target.",
-            ("- Peak RSS is over the 150 MB target by 5-15 MB, but not because of the workbook: the write "
-            "streams (write-only mode) and adds under 1 MB (tracemalloc, 100,000 achievements, 龙技赛场: "
-            "retained 102.1 MB before the write, peak 102.7 MB during it). What the process holds at its "
-            "peak, measured with tracemalloc: Python with openpyxl and lxml imported ~34 MB RSS; the "
-            "100,000 generated achievements ~63 MB; the result ~44 MB (excluded lines reference the "
-            "achievements and people instead of copying their text); the engine's working set at the "
-            "end of a run ~17 MB. The CLI path holds the same objects, plus whatever reading the results file needs (not measured)."),
-            ("- Fixed on the way (first run: compute 1.55 s, workbook 27.7 s, peak measured 1.3 GB): "
+            "- Compute, the workbook write and peak RSS are within target.",
+            ("- Peak RSS is reached at the end of compute, when the inputs and the whole result are held; "
+            "the write streams (write-only mode) and adds under 1 MB. What the process holds then "
+            "(tracemalloc, 龙技赛场): Python with openpyxl and lxml imported ~34 MB RSS, ~52 MB when "
+            "numpy is installed (openpyxl imports it if present; the `bench` extras install it); the "
+            "100,000 achievements ~36 MB; the result ~31 MB; the engine's working set at the end of a run "
+            "~1 MB. The CLI path holds the same objects, plus whatever reading the results file needs (not measured)."),
+            ("- Why it is small (issue 3; was 163/155 MB, inputs 63 MB, result 44 MB, working set 17 MB): "
+            "equal people, members, coaches and single-member lists are one object each (`InputPool`, "
+            "used by the JSON and Excel loaders and by this generator); a person's name, unit, region "
+            "and status are interned, declared shares shared; an excluded line keeps (status, reason, "
+            "role, tier) as one shared tuple (64 bytes a line, not 96); result labels and no-tier reasons "
+            "are one string each; the engine drops its per-achievement claims as it emits lines and the "
+            "id set before it starts, and sorts lines and honours per achievement instead of building a "
+            "key tuple per line at the run's peak."),
+            ("- Fixed earlier (first run: compute 1.55 s, workbook 27.7 s, peak measured 1.3 GB): "
             "ru_maxrss survives execve on Linux, so the child reported the parent's size (now VmHWM); the "
             "cyclic GC rescanned the growing heap during compute (paused for the run: 1.2 s -> 0.65 s); "
             "openpyxl's per-cell write path cost ~8 µs a cell (rows are now serialised as one string "
             "each inside openpyxl's write-only sheet writer: 27.7 s -> 5.6 s); excluded lines copied "
             "six strings each and one big sort built a 25 MB key list (now references, and lines are "
             "produced in order)."),
-            ("- To get under 150 MB the next step is a leaner input model (Member/Coach wrappers and "
-            "per-person strings are most of the 63 MB), or writing the workbook from the payout lines "
-            "stored by the payout-batch service (issue 6) without the achievements in memory."),
         ]
+        # a hand-kept "## History" section (before/after figures of earlier changes) survives --write
+        if args.write.exists():
+            old = args.write.read_text(encoding="utf-8")
+            if "\n## History" in old:
+                lines += ["", old[old.index("\n## History") + 1:].rstrip("\n")]
         args.write.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

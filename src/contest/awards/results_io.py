@@ -35,7 +35,7 @@ from contest.domain.awards.inputs import (
     parse_share,
     parse_year,
 )
-from contest.domain.awards.model import Achievement, Coach, Competition, Member, Person
+from contest.domain.awards.model import Achievement, Coach, Competition, InputPool, Member, Person
 from contest.xlsx.cells import cell_text, set_text
 
 SHEET = "成绩"
@@ -193,6 +193,7 @@ def _group(sheet: str, rows: list[tuple[int, dict[str, Any]]],
             continue
         groups.setdefault(key, []).append((row_number, values))
     achievements = []
+    pool = InputPool()  # a big batch names the same people many times: one object each
     for achievement_id, members in groups.items():
         first_row = members[0][0]
         shared: dict[str, Any] = {}
@@ -227,10 +228,10 @@ def _group(sheet: str, rows: list[tuple[int, dict[str, Any]]],
                             employee_status=values.get("employee_status") or "",
                             birth_date=values.get("birth_date"))
             if values["role"] == "competitor":
-                people.append(Member(person=person, share=values.get("share")))
+                people.append(pool.member(Member(person=person, share=values.get("share"))))
             else:
-                coaches.append(Coach(person=person, share=values.get("share"),
-                                     lead=bool(values.get("lead"))))
+                coaches.append(pool.coach(Coach(person=person, share=values.get("share"),
+                                                lead=bool(values.get("lead")))))
         rows_text = "、".join(str(r) for r, _ in members)
         where = f"工作表“{sheet}”成绩编号 {achievement_id}(第 {rows_text} 行)"
         if not broken and not people:
@@ -245,7 +246,7 @@ def _group(sheet: str, rows: list[tuple[int, dict[str, Any]]],
                                   organizer=shared.get("organizer") or "", date=shared.get("date"))
         achievement = Achievement(id=achievement_id, competition=competition, item=shared["item"],
                                   skill_code=shared["skill_code"], result=shared["result"],
-                                  members=tuple(people), coaches=tuple(coaches))
+                                  members=pool.members(tuple(people)), coaches=tuple(coaches))
         try:
             check_achievement(achievement, where)
         except InputErrors as exc:

@@ -23,6 +23,7 @@ from contest.domain.awards.model import (
     Competition,
     ExcludedLine,
     HonourLine,
+    InputPool,
     LedgerEntry,
     Member,
     PayerTotal,
@@ -41,7 +42,7 @@ from contest.domain.awards.policy import (
 
 __all__ = [
     "Achievement", "AmountRule", "AwardError", "AwardResult", "BatchSettings", "Coach",
-    "Competition", "Eligibility", "ExcludedLine", "HonourLine", "InputError", "InputErrors",
+    "Competition", "Eligibility", "ExcludedLine", "HonourLine", "InputError", "InputErrors", "InputPool",
     "LedgerEntry", "Member", "PayerTotal", "PayoutLine", "Person", "Policy", "PolicyError",
     "Result", "Tier", "achievement_from_dict", "achievements_from_json", "birth_date_from_id",
     "compute_awards", "ledger_from_json", "settings_from_dict", "validate_policy",

@@ -38,6 +38,7 @@ from contest.domain.awards.model import (
     LedgerEntry,
     PayoutLine,
     Person,
+    Result,
     ledger_skill,
 )
 from contest.domain.awards.policy import (
@@ -112,7 +113,10 @@ class _Engine:
         self._eligibility_cache: dict[tuple[int, str, str], str | None] = {}
         self._basis: dict[tuple[str, str], str] = {}
         self._unit_claims: list[tuple[str, Achievement, Tier, str]] = []
-        self._reasons: dict[tuple[object, ...], str] = {}
+        self._reasons: dict[tuple[object, ...], tuple[None, _Why, _Why]] = {}
+        self._out_of_force: dict[int, tuple[None, _Why, _Why] | None] = {}
+        self._whys: dict[_Why, _Why] = {}  # one shared (status, reason, role, tier_id) each
+        self._labels: dict[Result, str] = {}
 
     # --- settings --------------------------------------------------------------------
     def _resolve_tier_amounts(self) -> dict[tuple[str, str], Money]:
@@ -260,8 +264,8 @@ class _Engine:
 
     def _exclude(self, status: str, reason: str, role: str, person: Person,
                  achievement: Achievement, tier: Tier | None, amount: Money | None) -> None:
-        self.excluded.append(ExcludedLine(status, reason, role, person, achievement,
-                                          tier.id if tier else "", amount))
+        why = (status, reason, role, tier.id if tier else "")
+        self.excluded.append(ExcludedLine.shared(self._whys.setdefault(why, why), person, achievement, amount))
 
     def _pay(self, role: str, recipient: Person, achievement: Achievement,
              tier: Tier, entitled: Money, subject_id: str, basis_role: str,
@@ -303,10 +307,98 @@ class _Engine:
             recipient_unit=unit, amount=amount, entitled=entitled, tier_id=tier.id,
             basis=self._basis_text(tier, basis_role), achievement_id=achievement.id,
             competition=comp.name, item=achievement.item, skill_code=achievement.skill_code,
-            result=achievement.result.label, subject_id=subject_id, notes=tuple(notes)))
+            result=self._label(achievement.result), subject_id=subject_id, notes=tuple(notes)))
 
     # --- the run ---------------------------------------------------------------------
     def run(self, achievements: Sequence[Achievement]) -> AwardResult:
+        self._check_ids(achievements)
+        # in id order, so excluded lines come out sorted without one big sort (whose key list
+        # alone was the largest allocation of a 100,000-achievement run)
+        ordered = sorted(achievements, key=_achievement_id)
+        # per achievement, in that order: (tier, claim for each member), or a shared (None,
+        # competitor's why, coach's why) when no tier applies (see _not_covered); released one
+        # by one as lines are emitted, so the working set shrinks while the result grows (the
+        # run's peak is at its end)
+        entries: list[tuple[Any, ...] | None] = []
+        # skill -> person -> the one candidate, or a list once a second one turns up (nested
+        # rather than keyed by (person, skill): no key tuple per candidate)
+        candidates: dict[str, dict[str, _Candidate | list[_Candidate]]] = {}
+        for achievement in ordered:
+            entry = self._claims(achievement)
+            entries.append(entry)
+            if entry[0] is None:
+                continue
+            by_person = candidates.get(achievement.skill_code)
+            if by_person is None:
+                by_person = candidates[achievement.skill_code] = {}
+            for claim in entry:
+                if type(claim) is _Candidate:
+                    person_id = achievement.members[claim.member_index].person.id_number
+                    found = by_person.get(person_id)
+                    if found is None:
+                        by_person[person_id] = claim
+                    elif type(found) is list:
+                        found.append(claim)
+                    else:
+                        by_person[person_id] = [found, claim]  # type: ignore[list-item]
+        if self.problems:
+            raise AwardError(self.problems)
+
+        winners: dict[tuple[str, str], _Candidate] = {}
+        if self.policy.rules.dedup != "none":
+            for skill_code, by_person in candidates.items():
+                for person_id, group in by_person.items():
+                    if type(group) is not list:
+                        continue
+                    group.sort(key=_candidate_rank)
+                    winners[(person_id, skill_code)] = group[0]
+                    for other in group[1:]:
+                        other.kept = False
+        del candidates
+
+        excluded, lines = self.excluded, self.lines
+        for index, achievement in enumerate(ordered):
+            entry = entries[index]
+            entries[index] = None  # its candidates are no longer needed once emitted
+            assert entry is not None
+            start, first_line = len(excluded), len(lines)
+            tier = entry[0]
+            if tier is None:
+                _, competitor_why, coach_why = entry
+                for member in achievement.members:
+                    excluded.append(ExcludedLine.shared(competitor_why, member.person, achievement))
+                for coach in achievement.coaches:
+                    excluded.append(ExcludedLine.shared(coach_why, coach.person, achievement))
+            else:
+                self._emit(achievement, tier, entry, winners)
+            if len(excluded) - start > 1:
+                excluded[start:] = sorted(excluded[start:], key=ExcludedLine.sort_key)
+            if len(lines) - first_line > 1:
+                lines[first_line:] = sorted(lines[first_line:], key=PayoutLine.sort_key)
+        del entries, ordered
+        start, first_line = len(excluded), len(lines)
+        self._emit_units()
+        if len(excluded) > start:  # unit lines decided last: merge them into place
+            late = sorted(excluded[start:], key=ExcludedLine.sort_key)
+            del excluded[start:]
+            self.excluded = list(heapq.merge(excluded, late, key=ExcludedLine.sort_key))
+        # Lines are in (achievement, role, recipient) order; sorting by payer alone (stable)
+        # gives the full sort_key order without building a key tuple per line at the run's
+        # peak. Unit lines came last: merged into place.
+        late_lines = sorted(lines[first_line:], key=PayoutLine.sort_key)
+        del lines[first_line:]
+        lines.sort(key=_payer)
+        if late_lines:
+            self.lines = list(heapq.merge(lines, late_lines, key=PayoutLine.sort_key))
+        # honours are already in order: achievements in id order, each one's sorted in _emit
+        return AwardResult(policy_id=self.policy.id, policy_name=self.policy.name,
+                           batch_id=self.settings.batch_id, batch_date=self.settings.batch_date,
+                           ledger_mode=self.ledger_mode, unit_subsidy_mode=self.unit_mode,
+                           lines=self.lines, excluded=self.excluded, honours=self.honours)
+
+    def _check_ids(self, achievements: Sequence[Achievement]) -> None:
+        """Duplicate ids, and per-achievement amounts for ids not in the batch (the set of ids
+        is dropped before the run builds anything)."""
         seen: set[str] = set()
         for achievement in achievements:
             if achievement.id in seen:
@@ -315,81 +407,19 @@ class _Engine:
         for achievement_id in sorted(set(self.settings.achievement_amounts) - seen):
             self.problems.append(f"批次设置 achievement_amounts.{achievement_id}: 没有这个成绩编号")
 
-        # (person, skill) -> its one candidate, or a list once a second one turns up
-        candidates_by_key: dict[tuple[str, str], _Candidate | list[_Candidate]] = {}
-        per_achievement: list[tuple[Achievement, Tier | None, tuple[Any, ...]]] = []
-        # in id order, so excluded lines come out sorted without one big sort (whose key list
-        # alone was the largest allocation of a 100,000-achievement run)
-        for achievement in sorted(achievements, key=_achievement_id):
-            tier, claims = self._claims(achievement)
-            per_achievement.append((achievement, tier, claims))
-            if tier is None:
-                continue
-            for claim in claims:
-                if type(claim) is _Candidate:
-                    key = (achievement.members[claim.member_index].person.id_number, achievement.skill_code)
-                    found = candidates_by_key.get(key)
-                    if found is None:
-                        candidates_by_key[key] = claim
-                    elif type(found) is list:
-                        found.append(claim)
-                    else:
-                        candidates_by_key[key] = [found, claim]  # type: ignore[list-item]
-        if self.problems:
-            raise AwardError(self.problems)
-
-        winners: dict[tuple[str, str], _Candidate] = {}
-        if self.policy.rules.dedup != "none":
-            for key, group in candidates_by_key.items():
-                if type(group) is not list:
-                    continue
-                group.sort(key=_candidate_rank)
-                winners[key] = group[0]
-                for other in group[1:]:
-                    other.kept = False
-        del candidates_by_key
-
-        excluded = self.excluded
-        for achievement, tier, claims in per_achievement:
-            start = len(excluded)
-            if tier is None:
-                status, reason = claims
-                for member in achievement.members:
-                    excluded.append(ExcludedLine(status, reason, "competitor", member.person, achievement))
-                for coach in achievement.coaches:
-                    excluded.append(ExcludedLine(status, reason, "coach", coach.person, achievement))
-            else:
-                self._emit(achievement, tier, claims, winners)
-            if len(excluded) - start > 1:
-                excluded[start:] = sorted(excluded[start:], key=ExcludedLine.sort_key)
-        del per_achievement
-        start = len(excluded)
-        self._emit_units()
-        if len(excluded) > start:  # unit lines decided last: merge them into place
-            late = sorted(excluded[start:], key=ExcludedLine.sort_key)
-            del excluded[start:]
-            self.excluded = list(heapq.merge(excluded, late, key=ExcludedLine.sort_key))
-
-        self.lines.sort(key=PayoutLine.sort_key)
-        self.honours.sort(key=HonourLine.sort_key)
-        return AwardResult(policy_id=self.policy.id, policy_name=self.policy.name,
-                           batch_id=self.settings.batch_id, batch_date=self.settings.batch_date,
-                           ledger_mode=self.ledger_mode, unit_subsidy_mode=self.unit_mode,
-                           lines=self.lines, excluded=self.excluded, honours=self.honours)
-
-    def _claims(self, achievement: Achievement
-                ) -> tuple[Tier, tuple[_Candidate | str, ...]] | tuple[None, tuple[str, str]]:
-        """The tier and each member's claim: a candidate, or the reason the member is ineligible.
-        No tier: None and (status, reason) for everyone on the achievement."""
+    def _claims(self, achievement: Achievement) -> tuple[Any, ...]:
+        """The tier, then each member's claim: a candidate, or the reason the member is
+        ineligible. No tier: a shared (None, competitor's why, coach's why): the (status, reason,
+        role, tier_id) of their excluded lines."""
         comp = achievement.competition
-        out_of_force = self._in_force(comp)
+        out_of_force = self._in_force_cached(comp)
         tier = None if out_of_force else self._match(achievement)
         if tier is None:
-            status = "out_of_force" if out_of_force else "not_covered"
-            reason = out_of_force or self._not_covered_reason(comp, achievement.result.label)
             if achievement.id in self.settings.achievement_amounts:
                 self.problems.append(f"批次设置 achievement_amounts.{achievement.id}: 该成绩不在奖励范围,不能设定金额")
-            return None, (status, reason)
+            if out_of_force:
+                return out_of_force
+            return self._not_covered(comp, achievement.result)
 
         amount = self.tier_amounts[(tier.id, "competitor")]
         override = self.settings.achievement_amounts.get(achievement.id)
@@ -399,18 +429,37 @@ class _Engine:
                 self.problems.append(f"批次设置 achievement_amounts.{achievement.id}: {problem}")
             amount = override
         shares = self._member_amounts(achievement, amount)
-        claims = tuple(self._ineligible(tier, member.person, comp)
-                       or _Candidate(achievement, index, tier, shares[index])
-                       for index, member in enumerate(achievement.members))
-        return tier, claims
+        return (tier, *(self._ineligible(tier, member.person, comp)
+                        or _Candidate(achievement, index, tier, shares[index])
+                        for index, member in enumerate(achievement.members)))
 
-    def _not_covered_reason(self, comp: Competition, label: str) -> str:
-        key = (comp.name, comp.level, comp.competition_class, label)
-        reason = self._reasons.get(key)
-        if reason is None:  # one shared string per distinct reason keeps big batches small
-            reason = f"{comp.name}({_describe_competition(comp)})的“{label}”不在本政策奖励范围"
-            self._reasons[key] = reason
-        return reason
+    def _in_force_cached(self, comp: Competition) -> tuple[None, _Why, _Why] | None:
+        """The no-tier entry for out_of_force, shared by the competition's achievements, or None."""
+        key = id(comp)  # competitions live as long as the run's achievements
+        try:
+            return self._out_of_force[key]
+        except KeyError:
+            pass
+        reason = self._in_force(comp)
+        found = _no_tier("out_of_force", reason) if reason else None
+        self._out_of_force[key] = found
+        return found
+
+    def _not_covered(self, comp: Competition, result: Result) -> tuple[None, _Why, _Why]:
+        key = (comp.name, comp.level, comp.competition_class, result)
+        found = self._reasons.get(key)
+        if found is None:  # one shared reason per distinct case keeps big batches small
+            label = self._label(result)
+            found = _no_tier("not_covered", f"{comp.name}({_describe_competition(comp)})的“{label}”不在本政策奖励范围")
+            self._reasons[key] = found
+        return found
+
+    def _label(self, result: Result) -> str:
+        """``result.label``, one shared string per distinct result (it is on every line)."""
+        label = self._labels.get(result)
+        if label is None:
+            label = self._labels[result] = result.label
+        return label
 
     def _member_amounts(self, achievement: Achievement, amount: Money) -> list[Money]:
         members = achievement.members
@@ -420,14 +469,17 @@ class _Engine:
             return split(amount, [m.share for m in members])  # type: ignore[misc]
         return split(amount, len(members))
 
-    def _emit(self, achievement: Achievement, tier: Tier, claims: tuple[_Candidate | str, ...],
+    def _emit(self, achievement: Achievement, tier: Tier, entry: tuple[Any, ...],
               winners: dict[tuple[str, str], _Candidate]) -> None:
+        """``entry``: the tier, then each member's claim (see _claims)."""
         kept_members: list[int] = []
         first_reason = ""
         team_note = self._team_note(achievement)
+        honours = self.honours
+        first_honour = len(honours)
         for index, member in enumerate(achievement.members):
             person = member.person
-            claim = claims[index]
+            claim = entry[index + 1]
             if type(claim) is str:
                 self._exclude("ineligible", claim, "competitor", person,
                               achievement, tier, self._would_be(achievement, tier, index))
@@ -447,12 +499,14 @@ class _Engine:
                       "competitor", notes)
             for honour in self.policy.honours:
                 if not honour.tiers or tier.id in honour.tiers:
-                    self.honours.append(HonourLine(
+                    honours.append(HonourLine(
                         honour_id=honour.id, title=honour.title, source=honour.source,
                         recipient_id=person.id_number, recipient_name=person.name,
                         recipient_unit=person.unit, achievement_id=achievement.id,
                         competition=achievement.competition.name, item=achievement.item,
-                        result=achievement.result.label, tier_id=tier.id))
+                        result=self._label(achievement.result), tier_id=tier.id))
+        if len(honours) - first_honour > 1:  # achievements come in id order: this keeps all in order
+            honours[first_honour:] = sorted(honours[first_honour:], key=HonourLine.sort_key)
 
         subject = "+".join(sorted(m.person.id_number for m in achievement.members))
         coach_rule = tier.rule_for("coach_team")
@@ -482,7 +536,7 @@ class _Engine:
         win = best.achievement
         rule = self.policy.rules.source
         return (f"同一技能({achievement.skill_code})按最高成绩奖励,不重复奖励:本批次按 "
-                f"{win.competition.name}·{win.item}·{win.result.label}"
+                f"{win.competition.name}·{win.item}·{self._label(win.result)}"
                 f"({best.amount.format()} 元,成绩编号 {win.id})奖励"
                 + (f"(依据:“{rule}”)" if rule else ""))
 
@@ -557,6 +611,12 @@ class _Engine:
 
 
 _achievement_id = attrgetter("id")
+_payer = attrgetter("payer")
+_Why = tuple[str, str, str, str]  # an excluded line's (status, reason, role, tier_id)
+
+
+def _no_tier(status: str, reason: str) -> tuple[None, _Why, _Why]:
+    return (None, (status, reason, "competitor", ""), (status, reason, "coach", ""))
 
 
 def _unit(name: str) -> Person:

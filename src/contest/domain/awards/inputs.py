@@ -21,6 +21,7 @@ from contest.domain.awards.model import (
     BatchSettings,
     Coach,
     Competition,
+    InputPool,
     LedgerEntry,
     Member,
     Person,
@@ -252,8 +253,9 @@ def person_from_dict(data: Mapping[str, Any], where: str, errors: _Collector) ->
                   employee_status=_text(data.get("employee_status")), birth_date=birth)
 
 
-def achievement_from_dict(data: Any, where: str) -> Achievement:
-    """The JSON form of one achievement (see docs/awards.md); raises InputErrors."""
+def achievement_from_dict(data: Any, where: str, pool: InputPool | None = None) -> Achievement:
+    """The JSON form of one achievement (see docs/awards.md); raises InputErrors. With a pool,
+    people, members and coaches equal to earlier ones are the earlier objects."""
     errors = _Collector()
     if not isinstance(data, Mapping):
         raise InputErrors([InputError("应为对象(object)", where)])
@@ -290,7 +292,8 @@ def achievement_from_dict(data: Any, where: str) -> Achievement:
             person = person_from_dict(raw, path, errors)
             share = errors.run(f"{path}.share", parse_share, raw.get("share"))
             if person is not None:
-                members.append(Member(person=person, share=share))
+                member = Member(person=person, share=share)
+                members.append(pool.member(member) if pool else member)
     coaches: list[Coach] = []
     raw_coaches = data.get("coaches", [])
     if not isinstance(raw_coaches, list):
@@ -305,11 +308,13 @@ def achievement_from_dict(data: Any, where: str) -> Achievement:
             share = errors.run(f"{path}.share", parse_share, raw.get("share"))
             lead = errors.run(f"{path}.lead", parse_flag, raw.get("lead"))
             if person is not None:
-                coaches.append(Coach(person=person, share=share, lead=bool(lead)))
+                coach = Coach(person=person, share=share, lead=bool(lead))
+                coaches.append(pool.coach(coach) if pool else coach)
     if errors.errors:
         raise InputErrors(errors.errors)
     achievement = Achievement(id=achievement_id, competition=competition, item=item,
-                              skill_code=skill, result=result, members=tuple(members),
+                              skill_code=skill, result=result,
+                              members=pool.members(tuple(members)) if pool else tuple(members),
                               coaches=tuple(coaches))
     check_achievement(achievement, where)
     return achievement
@@ -341,10 +346,11 @@ def achievements_from_json(data: Any) -> list[Achievement]:
     found: list[Achievement] = []
     errors: list[InputError] = []
     seen: set[str] = set()
+    pool = InputPool()  # a big batch names the same people many times: one object each
     for index, raw in enumerate(items):
         where = f"achievements[{index}]"
         try:
-            achievement = achievement_from_dict(raw, where)
+            achievement = achievement_from_dict(raw, where, pool)
         except InputErrors as exc:
             errors.extend(exc.errors)
             continue
