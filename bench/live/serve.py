@@ -48,10 +48,28 @@ def instrument(path: str) -> None:
     write = writer.MarkWriter._write
     marks_per_batch = [0, 0]
 
+    batch_ms: list[float] = []
+    import gc
+
+    gc_pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    gc_started = [0.0]
+
+    def on_gc(phase, info):  # type: ignore[no-untyped-def]
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            gc_pauses[info["generation"]].append(1000 * (time.perf_counter() - gc_started[0]))
+
+    gc.callbacks.append(on_gc)
+
     async def counted(self, marks):  # type: ignore[no-untyped-def]
         marks_per_batch[0] += 1
         marks_per_batch[1] += len(marks)
-        return await write(self, marks)
+        t = time.perf_counter()
+        try:
+            return await write(self, marks)
+        finally:
+            batch_ms.append(1000 * (time.perf_counter() - t))
 
     writer.MarkWriter._write = timed("batch (MarkWriter._write: one transaction, in its thread on SQLite)", counted)
     hub.LiveHub._flush = timed("board flush (per competition, incl. fan-out)", hub.LiveHub._flush)
@@ -65,13 +83,24 @@ def instrument(path: str) -> None:
                       "statements_per_call": round(q / c, 1) if c else None} for name, (c, sec, q) in stats.items()}
         batches, marks = marks_per_batch
         out["marks per batch"] = {"batches": batches, "mean": round(marks / batches, 1) if batches else None}
+        out["gc tracked objects"] = objects[0]
+        out["gc pauses"] = {f"gen{g}": {"count": len(p), "total_ms": round(sum(p)), "max_ms": round(max(p), 1) if p else None}
+                            for g, p in gc_pauses.items()}
+        if batch_ms:
+            ranked = sorted(batch_ms)
+            out["batch ms"] = {q: round(ranked[min(len(ranked) - 1, int(len(ranked) * f))], 1) for q, f in
+                               (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))}
         with open(f"{path}.tmp", "w") as f:
             json.dump({"wall_seconds": round(wall, 1), "timers": out}, f, indent=1, ensure_ascii=False)
         os.replace(f"{path}.tmp", path)  # atomic: the bench may read it while we are killed
 
+    objects = [0]
+
     def every_second() -> None:  # uvicorn re-raises SIGTERM after its shutdown, so atexit may not run
-        for _ in range(36_000):
+        for n in range(36_000):
             time.sleep(1.0)
+            if n % 15 == 14:
+                objects[0] = len(gc.get_objects())  # under the GIL: a pause of its own, so rarely
             dump()
 
     atexit.register(dump)
@@ -85,11 +114,16 @@ def main() -> None:
     parser.add_argument("--ws-deflate", action="store_true", help="per-message deflate on (contest serve has it off)")
     parser.add_argument("--instrument", help="write wall-time and query counts of the mark path and the board flush to this JSON file at exit")
     parser.add_argument("--switch-interval", type=float, help="the interpreter's thread switch interval (s), default 0.005")
+    parser.add_argument("--gc-threshold", help="gc.set_threshold for the experiment (the app sets contest.app.GC_THRESHOLDS at startup)")
     args = parser.parse_args()
     if args.instrument:
         instrument(args.instrument)
     from contest.cli import SERVE_OPTIONS
 
+    if args.gc_threshold:
+        from contest import app
+
+        app.GC_THRESHOLDS = tuple(int(x) for x in args.gc_threshold.split(","))
     if args.switch_interval:
         import sys
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -254,18 +254,21 @@ class _BatchChecks:
         pairs = {(m.item_id, judge.person_id) for judge, m in batch if m.item_id in items}
         if not pairs:
             return checks
+        # Each pair of columns as two INs (a superset, narrowed here): SQLite scans the whole table for
+        # a row-value IN, but searches an index for a plain one.
         rows = db.execute(
             select(JudgeAssignment.item_id, JudgeAssignment.person_id).where(
-                tuple_(JudgeAssignment.item_id, JudgeAssignment.person_id).in_(pairs)
+                JudgeAssignment.item_id.in_({i for i, _ in pairs}), JudgeAssignment.person_id.in_({p for _, p in pairs})
             )
         )
-        checks.assigned = {(item_id, person_id) for item_id, person_id in rows.all()}
+        checks.assigned = {(item_id, person_id) for item_id, person_id in rows.all() if (item_id, person_id) in pairs}
+        stations = {(m.item_id, m.station) for m in marks if m.item_id in items}
         rows = db.execute(
             select(Entry.item_id, Entry.station_no, Entry.id, Entry.unit_id).where(
-                tuple_(Entry.item_id, Entry.station_no).in_({(m.item_id, m.station) for m in marks if m.item_id in items})
+                Entry.item_id.in_({i for i, _ in stations}), Entry.station_no.in_({s for _, s in stations})
             )
         )
-        checks.entries = {(item_id, station): (entry_id, unit_id) for item_id, station, entry_id, unit_id in rows.all()}
+        checks.entries = {(i, station): (entry_id, unit) for i, station, entry_id, unit in rows.all() if (i, station) in stations}
         rows = db.execute(
             select(Component.item_id, Criterion).join(Component).where(Criterion.id.in_({m.criterion_id for m in marks}))
         )
@@ -296,8 +299,10 @@ class _BatchChecks:
         cells = {
             (entry_id, m.criterion_id) for m in marks for (entry_id, _) in [checks.entries.get((m.item_id, m.station), (0, 0))] if entry_id
         }
-        for mark in (db.execute(select(Mark).where(tuple_(Mark.entry_id, Mark.criterion_id).in_(cells)))).scalars():
-            checks.cells[(mark.entry_id, mark.criterion_id)].append(mark)
+        in_cells = select(Mark).where(Mark.entry_id.in_({e for e, _ in cells}), Mark.criterion_id.in_({c for _, c in cells}))
+        for mark in db.execute(in_cells).scalars():
+            if (mark.entry_id, mark.criterion_id) in cells:
+                checks.cells[(mark.entry_id, mark.criterion_id)].append(mark)
         return checks
 
     def apply(self, judge: Judge, mark: MarkIn) -> _Stored | _SameAs | Outcome:
