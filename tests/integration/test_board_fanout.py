@@ -88,3 +88,15 @@ def test_a_board_that_stops_reading_is_closed_and_the_others_get_every_update(li
             await serving
 
     asyncio.run(run())
+
+
+def test_the_app_sets_its_garbage_collector_thresholds_at_startup(app) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    from litestar.testing import TestClient
+
+    from contest.app import GC_THRESHOLDS
+
+    gc.set_threshold(700, 10, 10)  # the interpreter's defaults
+    with TestClient(app=app):
+        assert gc.get_threshold() == GC_THRESHOLDS
