@@ -33,10 +33,10 @@ MAX_BATCH = 200  # bounds one transaction; at 200 marks/s batches stay far below
 class MarkWriter:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], database_url: str) -> None:
         self.session_factory = session_factory
-        self._sqlite = database_url.startswith("sqlite")
-        self._sync_engine = make_sync_sqlite_engine(database_url) if self._sqlite else None
-        self._sync_sessions = sessionmaker(self._sync_engine, expire_on_commit=False) if self._sync_engine else None
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="mark-writer") if self._sqlite else None
+        sqlite = database_url.startswith("sqlite")
+        self._sync_engine = make_sync_sqlite_engine(database_url) if sqlite else None
+        self._sync_sessions = sessionmaker(self._sync_engine, expire_on_commit=False) if sqlite else None
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="mark-writer") if sqlite else None
         self._queue: asyncio.Queue[tuple[Judge, MarkIn, asyncio.Future[Outcome]]] = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self.transactions = 0  # batches written (or tried): marks / transactions is the batching gained
@@ -65,7 +65,12 @@ class MarkWriter:
             batch = [await self._queue.get()]
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            await self._store(batch)
+            try:
+                await self._store(batch)
+            except Exception as exc:  # noqa: BLE001 - a bug here must not leave judges waiting for ever
+                log.exception("the mark writer failed")
+                for _, _, future in batch:
+                    _settle(future, exception=exc)
 
     async def _store(self, batch: list[tuple[Judge, MarkIn, asyncio.Future[Outcome]]]) -> None:
         self.transactions += 1
@@ -83,7 +88,6 @@ class MarkWriter:
             return
         for (_, _, future), outcome in zip(batch, outcomes, strict=True):
             _settle(future, result=outcome)
-
 
     async def _write(self, marks: list[tuple[Judge, MarkIn]]) -> list[Outcome]:
         if self._thread is not None:
