@@ -1,5 +1,6 @@
 """The fan-out to boards under a real server (uvicorn, as `contest serve` runs it): a viewer that
-stops reading is closed without holding up the others."""
+stops reading is closed without holding up the others; and the garbage-collector thresholds the
+app sets for a server holding thousands of sockets."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def test_a_board_that_stops_reading_is_closed_and_the_others_get_every_update(li
         app = create_app(migrated)
         port = _free_port()
         # Pings every second (20 s in production): a stalled viewer's connection is then ended quickly.
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws_ping_interval=1, ws_ping_timeout=1, **SERVE_OPTIONS)
+        pings = {"ws_ping_interval": 1, "ws_ping_timeout": 1}
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **pings, **SERVE_OPTIONS)
         server = uvicorn.Server(config)
         serving = asyncio.create_task(server.serve())
         while not server.started:

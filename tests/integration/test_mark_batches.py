@@ -41,6 +41,10 @@ def _summary(outcome) -> tuple:  # type: ignore[no-untyped-def]
     return (ack.status, ack.value, ack.seq, competition_id is not None)
 
 
+async def _count(db, model) -> int:  # type: ignore[no-untyped-def]
+    return (await db.execute(select(func.count()).select_from(model))).scalar_one()
+
+
 async def _item_seq(db, item_id: int) -> int:  # type: ignore[no-untyped-def]
     return (await db.execute(select(Item.seq).where(Item.id == item_id))).scalar_one()
 
@@ -51,7 +55,7 @@ def test_a_batch_has_the_outcomes_of_one_by_one(live, migrated) -> None:  # type
         async with make_session_factory(engine)() as db:
             j = await _judges(db)
             before = await _item_seq(db, live.item_id)
-            audit_before = (await db.execute(select(func.count()).select_from(AuditRecord))).scalar_one()
+            audit_before = await _count(db, AuditRecord)
             batch = [
                 (j["ja"], _mark(live, "client-01", "乙1", "P1", "50")),  # stored
                 (j["ja"], _mark(live, "client-01", "乙1", "P1", "50")),  # the same client_id again: a duplicate of it
@@ -121,7 +125,7 @@ def test_a_batch_of_refusals_changes_nothing(live, migrated) -> None:  # type: i
         async with make_session_factory(engine)() as db:
             j = await _judges(db)
             before = await _item_seq(db, live.item_id)
-            audit_before = (await db.execute(select(func.count()).select_from(AuditRecord))).scalar_one()
+            audit_before = await _count(db, AuditRecord)
             batch = [
                 (j["jx"], _mark(live, "client-21", "甲2", "P1", "10")),
                 (j["jo"], _mark(live, "client-22", "乙1", "P1", "10")),  # jo is not on this item's panel
@@ -133,9 +137,9 @@ def test_a_batch_of_refusals_changes_nothing(live, migrated) -> None:  # type: i
             codes = [o.code if isinstance(o, MarkRefused) else o for o in await store_marks(db, batch)]
             assert codes == ["conflict", "not_assigned", "off_step", "unknown_station", "unknown_criterion", "unknown_item"]
             assert await _item_seq(db, live.item_id) == before
-            assert (await db.execute(select(func.count()).select_from(Mark))).scalar_one() == 0
-            assert (await db.execute(select(func.count()).select_from(MarkSubmission))).scalar_one() == 0
-            assert (await db.execute(select(func.count()).select_from(AuditRecord))).scalar_one() == audit_before
+            assert await _count(db, Mark) == 0
+            assert await _count(db, MarkSubmission) == 0
+            assert await _count(db, AuditRecord) == audit_before
         await engine.dispose()
 
     asyncio.run(run())
@@ -211,7 +215,7 @@ def test_postgresql_two_batches_over_the_same_items_in_opposite_orders(pg_url) -
             statuses = sorted(_summary(o)[0] for o in [*one, *two])
             assert statuses in (["duplicate", "duplicate", "stored", "stored"], ["duplicate"] * 4)
         async with factory() as db:
-            count = (await db.execute(select(func.count()).select_from(MarkSubmission))).scalar_one()
+            count = await _count(db, MarkSubmission)
             assert count == 2
         await engine.dispose()
 

@@ -233,10 +233,8 @@ class _BatchChecks:
         self.entries: dict[tuple[int, int], tuple[int, int]] = {}  # (item, station) -> (entry, unit)
         self.criteria: dict[int, tuple[int, Criterion]] = {}  # criterion -> (item, criterion)
         self.overridden: set[tuple[int, int, int]] = set()  # (item, judge person, entry)
-        self.judge_units: dict[int, int | None] = {}
-        self.declared: dict[int, set[int]] = defaultdict(set)
-        self.members: dict[int, list[tuple[int, int | None]]] = defaultdict(list)  # entry -> [(person, unit)]
-        self.coaches: dict[int, set[int]] = defaultdict(set)
+        self.judge_facts: dict[int, JudgeFacts] = {}  # judge person -> unit and declared relations
+        self.entry_facts: dict[int, EntryFacts] = {}  # entry -> unit, members, coaches
         self.cells: dict[tuple[int, int], list[Mark]] = defaultdict(list)  # (entry, criterion) -> marks
 
     @classmethod
@@ -282,23 +280,34 @@ class _BatchChecks:
             )
         )
         checks.overridden = {(i, j, e) for i, j, e in rows.all()}
-        checks.judge_units = {p: u for p, u in (db.execute(select(Person.id, Person.unit_id).where(Person.id.in_(judges)))).all()}
+        declared: dict[int, set[int]] = defaultdict(set)
         rows = db.execute(
             select(DeclaredConflict.judge_person_id, DeclaredConflict.other_person_id).where(DeclaredConflict.judge_person_id.in_(judges))
         )
         for judge_id, other_id in rows.all():
-            checks.declared[judge_id].add(other_id)
+            declared[judge_id].add(other_id)
+        rows = db.execute(select(Person.id, Person.unit_id).where(Person.id.in_(judges)))
+        checks.judge_facts = {p: JudgeFacts(p, unit, frozenset(declared[p])) for p, unit in rows.all()}
+        members: dict[int, list[tuple[int, int | None]]] = defaultdict(list)  # entry -> [(person, unit)]
         rows = db.execute(
             select(EntryMember.entry_id, EntryMember.person_id, Person.unit_id).join(Person).where(EntryMember.entry_id.in_(entry_ids))
         )
         for entry_id, person_id, unit_id in rows.all():
-            checks.members[entry_id].append((person_id, unit_id))
+            members[entry_id].append((person_id, unit_id))
+        coaches: dict[int, set[int]] = defaultdict(set)
         rows = db.execute(select(EntryCoach.entry_id, EntryCoach.person_id).where(EntryCoach.entry_id.in_(entry_ids)))
         for entry_id, person_id in rows.all():
-            checks.coaches[entry_id].add(person_id)
-        cells = {
-            (entry_id, m.criterion_id) for m in marks for (entry_id, _) in [checks.entries.get((m.item_id, m.station), (0, 0))] if entry_id
+            coaches[entry_id].add(person_id)
+        checks.entry_facts = {
+            entry_id: EntryFacts(
+                unit_id=unit_id,
+                member_person_ids=frozenset(p for p, _ in members[entry_id]),
+                member_unit_ids=frozenset(u for _, u in members[entry_id] if u),
+                coach_person_ids=frozenset(coaches[entry_id]),
+            )
+            for entry_id, unit_id in checks.entries.values()
         }
+        cells = {(checks.entries[(m.item_id, m.station)][0], m.criterion_id) for m in marks if (m.item_id, m.station) in checks.entries}
         in_cells = select(Mark).where(Mark.entry_id.in_({e for e, _ in cells}), Mark.criterion_id.in_({c for _, c in cells}))
         for mark in db.execute(in_cells).scalars():
             if (mark.entry_id, mark.criterion_id) in cells:
@@ -330,14 +339,14 @@ class _BatchChecks:
         entry = self.entries.get((mark.item_id, mark.station))
         if entry is None:
             raise MarkRefused("unknown_station", f"工位号 {mark.station} 不存在")
-        entry_id, entry_unit = entry
+        entry_id, _ = entry
         item_id, criterion = self.criteria.get(mark.criterion_id, (None, None))
         if criterion is None or item_id != mark.item_id:
             raise MarkRefused("unknown_criterion")
         problem = check_mark(_rule(criterion), value)
         if problem is not None:
             raise MarkRefused(*problem)
-        if self._conflicted(mark.item_id, judge.person_id, entry_id, entry_unit):
+        if self._conflicted(mark.item_id, judge.person_id, entry_id):
             raise MarkRefused("conflict")
         cell = self.cells[(entry_id, criterion.id)]
         own = next((m for m in cell if m.judge_person_id == judge.person_id), None)
@@ -369,18 +378,10 @@ class _BatchChecks:
             raise MarkRefused("client_id_reused")
         return Ack(mark.client_id, "duplicate", mark.item_id, mark.station, mark.criterion_id, plain(stored_value), stored_seq), None
 
-    def _conflicted(self, item_id: int, judge_person_id: int, entry_id: int, entry_unit: int) -> bool:
+    def _conflicted(self, item_id: int, judge_person_id: int, entry_id: int) -> bool:
         if (item_id, judge_person_id, entry_id) in self.overridden:
             return False
-        members = self.members[entry_id]
-        facts = EntryFacts(
-            unit_id=entry_unit,
-            member_person_ids=frozenset(p for p, _ in members),
-            member_unit_ids=frozenset(u for _, u in members if u),
-            coach_person_ids=frozenset(self.coaches[entry_id]),
-        )
-        judge = JudgeFacts(judge_person_id, self.judge_units.get(judge_person_id), frozenset(self.declared[judge_person_id]))
-        return bool(conflict_reasons(judge, facts))
+        return bool(conflict_reasons(self.judge_facts[judge_person_id], self.entry_facts[entry_id]))
 
 
 def _write(db: Session, stored: list[_Stored]) -> None:

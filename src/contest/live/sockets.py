@@ -1,7 +1,8 @@
 """Websocket endpoints: the judge's tablet, the boards, the chief judge's console.
 
-No request-scoped DB session here (it would live as long as the connection): every message
-opens its own short session. CSRF does not cover websockets, so the Origin is checked on accept.
+No request-scoped DB session here (it would live as long as the connection): a mark goes to the
+process's mark writer (live/writer.py), every other message opens its own short session. CSRF does
+not cover websockets, so the Origin is checked on accept.
 """
 
 from __future__ import annotations
