@@ -1,0 +1,79 @@
+"""One declared maximum length per text field.
+
+The model column (``String(FIELD.max)``), the HTML forms (``maxlength``), the Excel imports and the
+JSON/websocket API all read the same declaration here, so a value that passes one check fits every
+other place: too long is a Chinese error naming the field, never a database error (PostgreSQL
+refuses an over-long VARCHAR; SQLite would silently store megabytes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TextField:
+    label: str  # the field's Chinese name, as errors say it
+    max: int  # characters (not bytes)
+
+    def problem(self, value: str | None) -> str | None:
+        """A Chinese message if ``value`` is too long, else None."""
+        if value is not None and len(value) > self.max:
+            return f"{self.label}过长:最多 {self.max} 个字符,实际 {len(value)} 个"
+        return None
+
+
+class TextTooLong(ValueError):
+    def __init__(self, field: TextField, value: str) -> None:
+        super().__init__(field.problem(value))
+        self.field = field
+
+
+def check(field: TextField, value: str) -> str:
+    """``value`` unchanged, or TextTooLong with the Chinese message."""
+    if field.problem(value):
+        raise TextTooLong(field, value)
+    return value
+
+
+# accounts
+USERNAME = TextField("用户名", 64)
+DISPLAY_NAME = TextField("姓名", 100)
+PASSWORD = TextField("密码", 200)  # argon2 hashes whatever is typed; the cap only bounds the work
+
+# rosters
+UNIT_NAME = TextField("单位名称", 200)
+UNIT_CODE = TextField("单位代码", 50)
+REGION = TextField("地区", 100)
+CONTACT = TextField("联系人", 100)
+ID_NUMBER = TextField("证件号码", 30)
+PERSON_NAME = TextField("姓名", 100)
+GENDER = TextField("性别", 4)
+PHONE = TextField("联系电话", 30)
+ENTRY_NO = TextField("参赛号", 30)
+TEAM_NAME = TextField("团队名称", 200)
+
+# competitions and items
+COMPETITION_NAME = TextField("赛事名称", 200)
+ORGANIZER = TextField("主办单位", 200)
+POLICY_ID = TextField("奖励政策", 100)
+ITEM_NAME = TextField("赛项名称", 200)
+SKILL_CODE = TextField("职业(工种)代码", 50)
+SKILL_NAME = TextField("职业(工种)名称", 200)
+COMPONENT_NAME = TextField("组成部分名称", 50)
+CRITERION_CODE = TextField("评分项编号", 20)
+CRITERION_NAME = TextField("评分项名称", 200)
+
+# live scoring and results
+SIGNATURE = TextField("签字", 100)
+REASON = TextField("理由", 500)
+CONFLICT_REASON = TextField("回避原因", 200)
+CLIENT_ID = TextField("client_id", 64)
+DEVICE = TextField("设备名称", 60)
+APPELLANT = TextField("申诉人", 100)
+APPEAL_TEXT = TextField("申诉内容", 2000)
+DECISION_TEXT = TextField("仲裁结论", 2000)
+
+# payouts
+BATCH_NAME = TextField("批次名称", 200)
+FILENAME = TextField("文件名", 200)
