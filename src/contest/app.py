@@ -36,6 +36,7 @@ from contest.web import templating
 from contest.web.auth import SessionAuthMiddleware
 from contest.web.deps import provide_actor, provide_db
 from contest.web.errors import EXCEPTION_HANDLERS
+from contest.web.headers import add_security_headers
 from contest.web.guards import EVERYONE, access_guard
 
 
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[JsonRenderPlugin()],
             openapi_router=Router(path="/schema", route_handlers=[], opt=EVERYONE),
         ),
+        before_send=[add_security_headers],
         on_startup=[tune_garbage_collector],
         on_shutdown=[shutdown],
         debug=settings.debug,

@@ -118,7 +118,7 @@ def wait_connected(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def wait_pending(page, count: int) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_function(f"document.getElementById('pending').textContent.trim() === '{count}'")
+    page.wait_for_function(f"() => document.getElementById('pending').textContent.trim() === '{count}'")
 
 
 def criterion_row(page, live: Live, code: str):  # type: ignore[no-untyped-def]
@@ -241,7 +241,7 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
         assert submissions(migrated.database_url, live.item_id) == 3
 
         # The big screen shows them (pushed, no reload).
-        board.wait_for_function(f"document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").textContent === '3 / 20'")
+        board.wait_for_function(f"() => document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").textContent === '3 / 20'")
         assert item.locator("tr[data-station]").count() == 4  # provisional ranking by 工位号
         assert item.locator(".name").count() == 0
         shot(board, "board-1920-progress")
@@ -259,7 +259,7 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
                 send_marks(other, live, [(s, "P2", P2[judge][i]) for i, s in enumerate(ORDER)])
             finally:
                 other_context.close()
-        board.wait_for_function(f"document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").textContent === '20 / 20'")
+        board.wait_for_function(f"() => document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").textContent === '20 / 20'")
         tablet.reload()
         wait_connected(tablet)
         assert tablet.locator(".station.done").count() == 4
@@ -275,7 +275,7 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
                 console.click("form[action$='/lock'] button.primary")
             assert console.locator("#item-status").inner_text() == "已锁定"
             board.wait_for_function(
-                f"document.querySelector(\"section.item[data-item='{live.item_id}'] .status\").textContent === '已锁定'"
+                f"() => document.querySelector(\"section.item[data-item='{live.item_id}'] .status\").textContent === '已锁定'"
             )
             assert item.locator(".name").count() == 0  # locked is still blind
             with console.expect_navigation():
@@ -285,7 +285,7 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
             chief_context.close()
 
         # The board reveals the names, in ranking order.
-        board.wait_for_function(f"document.querySelectorAll(\"section.item[data-item='{live.item_id}'] td.name\").length === 4")
+        board.wait_for_function(f"() => document.querySelectorAll(\"section.item[data-item='{live.item_id}'] td.name\").length === 4")
         names = item.locator("td.name").all_inner_texts()
         assert names == ["选手甲2", "选手乙2", "选手甲1", "选手乙1"]
         assert item.locator("td.total").all_inner_texts() == ["90.00", "84.80", "80.80", "62.80"]

@@ -49,7 +49,7 @@ def test_organizer_creates_a_competition_an_item_and_a_scheme(page) -> None:  # 
     # htmx adds a criterion row without a page load.
     before = page.locator("#criteria tr").count()
     page.click("text=添加评分项")
-    page.wait_for_function(f"document.querySelectorAll('#criteria tr').length === {before + 1}")
+    page.wait_for_function(f"() => document.querySelectorAll('#criteria tr').length === {before + 1}")
 
     # What the organizer typed survives the refusal: fixing the one weight is enough.
     assert page.locator("input[name=crit_name]").first.input_value() == "理论考试"

@@ -10,7 +10,7 @@ bad row yields no achievements at all: a half-imported payout list is worse than
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from contest.domain.awards.inputs import (
 )
 from contest.domain.awards.model import Achievement, Coach, Competition, InputPool, Member, Person
 from contest.xlsx.cells import cell_text, set_text
+from contest.xlsx.upload import open_xlsx, sheet_rows
 
 SHEET = "成绩"
 HELP_SHEET = "填写说明"
@@ -137,44 +138,64 @@ def _where(sheet: str, row: int, column: Column | None, index: int | None = None
 
 
 def read_results_xlsx(path: str | Path) -> list[Achievement]:
+    """A results workbook on disk, named by the operator on the command line."""
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
         raise InputErrors([InputError(f"无法打开 Excel 文件:{exc}", str(path))]) from None
     try:
-        sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        name = sheet.title
-        errors: list[InputError] = []
-        positions: dict[str, tuple[Column, int]] = {}
-        for index, value in enumerate(header or (), 1):
-            text = cell_text(value).lstrip("*").strip()
-            if text in _BY_HEADER:
-                positions[_BY_HEADER[text].key] = (_BY_HEADER[text], index)
-        for column in COLUMNS:
-            if column.required and column.key not in positions:
-                errors.append(InputError(f"缺少“{column.header}”列(表头须在第 1 行)", _where(name, 1, None)))
-        if errors:
-            raise InputErrors(errors)
-        parsed_rows: list[tuple[int, dict[str, Any]]] = []
-        for row_number, row in enumerate(rows, 2):
-            if row is None or all(cell_text(v) == "" for v in row):
-                continue
-            values: dict[str, Any] = {}
-            for key, (column, index) in positions.items():
-                raw = row[index - 1] if index - 1 < len(row) else None
-                if column.group and column.key != "id" and cell_text(raw) == "":
-                    values[key] = None  # blank: inherits the achievement's first row
-                    continue
-                try:
-                    values[key] = column.parse(raw)
-                except InputError as exc:
-                    errors.append(InputError(exc.message, _where(name, row_number, column, index)))
-                    values[key] = _BAD
-            parsed_rows.append((row_number, values))
+        sheet = _results_sheet(book)
+        return _read_results(sheet.title, enumerate(sheet.iter_rows(values_only=True), 1))
     finally:
         book.close()
+
+
+def read_results_upload(content: bytes) -> list[Achievement]:
+    """An uploaded results workbook, through the guarded reader (size, zip bomb and row caps).
+    Blocking: call it through ``contest.xlsx.upload.parse_off_loop``."""
+    book = open_xlsx(content)
+    try:
+        sheet = _results_sheet(book)
+        return _read_results(sheet.title, sheet_rows(sheet))
+    finally:
+        book.close()
+
+
+def _results_sheet(book: Any) -> Any:
+    return book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
+
+
+def _read_results(name: str, numbered_rows: Iterator[tuple[int, tuple[Any, ...]]]) -> list[Achievement]:
+    """Achievements from (row number, values) pairs, the header in row 1; every problem listed."""
+    first = next(numbered_rows, None)
+    header = first[1] if first else None
+    errors: list[InputError] = []
+    positions: dict[str, tuple[Column, int]] = {}
+    for index, value in enumerate(header or (), 1):
+        text = cell_text(value).lstrip("*").strip()
+        if text in _BY_HEADER:
+            positions[_BY_HEADER[text].key] = (_BY_HEADER[text], index)
+    for column in COLUMNS:
+        if column.required and column.key not in positions:
+            errors.append(InputError(f"缺少“{column.header}”列(表头须在第 1 行)", _where(name, 1, None)))
+    if errors:
+        raise InputErrors(errors)
+    parsed_rows: list[tuple[int, dict[str, Any]]] = []
+    for row_number, row in numbered_rows:
+        if row is None or all(cell_text(v) == "" for v in row):
+            continue
+        values: dict[str, Any] = {}
+        for key, (column, index) in positions.items():
+            raw = row[index - 1] if index - 1 < len(row) else None
+            if column.group and column.key != "id" and cell_text(raw) == "":
+                values[key] = None  # blank: inherits the achievement's first row
+                continue
+            try:
+                values[key] = column.parse(raw)
+            except InputError as exc:
+                errors.append(InputError(exc.message, _where(name, row_number, column, index)))
+                values[key] = _BAD
+        parsed_rows.append((row_number, values))
     achievements = _group(name, parsed_rows, positions, errors)
     if errors:
         raise InputErrors(errors)

@@ -24,6 +24,12 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from contest.domain.limits import (
+    AUDIT_DEVICE, CLIENT_ID, COMPETITION_NAME, COMPONENT_NAME, CONFLICT_REASON, CONTACT, CRITERION_CODE, CRITERION_NAME, DISPLAY_NAME, DRAW_SEED,
+    ENTRY_NO, GENDER, ID_NUMBER, ITEM_NAME, ORGANIZER, PERSON_NAME, PHONE, POLICY_ID, REASON, REGION, SIGNATURE, SKILL_CODE, SKILL_NAME,
+    TEAM_NAME, UNIT_CODE, UNIT_NAME, USERNAME,
+)
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -65,8 +71,8 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    display_name: Mapped[str] = mapped_column(String(100), default="")
+    username: Mapped[str] = mapped_column(String(USERNAME.max), unique=True)
+    display_name: Mapped[str] = mapped_column(String(DISPLAY_NAME.max), default="")
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True)
@@ -110,7 +116,7 @@ class AuditRecord(Base):
     at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     actor: Mapped[str] = mapped_column(String(64), default="")
-    device: Mapped[str] = mapped_column(String(200), default="")
+    device: Mapped[str] = mapped_column(String(AUDIT_DEVICE.max), default="")
     action: Mapped[str] = mapped_column(String(64))
     entity: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[str] = mapped_column(String(64), default="")
@@ -128,10 +134,10 @@ class Unit(Base):
     __tablename__ = "units"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    code: Mapped[str] = mapped_column(String(50), default="")
-    region: Mapped[str] = mapped_column(String(100), default="")
-    contact: Mapped[str] = mapped_column(String(100), default="")
+    name: Mapped[str] = mapped_column(String(UNIT_NAME.max), unique=True)
+    code: Mapped[str] = mapped_column(String(UNIT_CODE.max), default="")
+    region: Mapped[str] = mapped_column(String(REGION.max), default="")
+    contact: Mapped[str] = mapped_column(String(CONTACT.max), default="")
 
 
 class Person(Base):
@@ -140,12 +146,12 @@ class Person(Base):
     __tablename__ = "people"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    id_number: Mapped[str] = mapped_column(String(30), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
-    gender: Mapped[str] = mapped_column(String(4), default="")
-    phone: Mapped[str] = mapped_column(String(30), default="")
+    id_number: Mapped[str] = mapped_column(String(ID_NUMBER.max), unique=True)
+    name: Mapped[str] = mapped_column(String(PERSON_NAME.max))
+    gender: Mapped[str] = mapped_column(String(GENDER.max), default="")
+    phone: Mapped[str] = mapped_column(String(PHONE.max), default="")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), nullable=True, index=True)
-    employment_region: Mapped[str] = mapped_column(String(100), default="")
+    employment_region: Mapped[str] = mapped_column(String(REGION.max), default="")
     is_employee: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -161,12 +167,12 @@ class Competition(Base):
     __tablename__ = "competitions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(COMPETITION_NAME.max))
     year: Mapped[int] = mapped_column(Integer)
     level: Mapped[str] = mapped_column(String(20))  # world / national / provincial / municipal
     category: Mapped[int] = mapped_column(Integer, default=1)  # 一类 = 1, 二类 = 2
-    policy_id: Mapped[str] = mapped_column(String(100), default="")
-    organizer: Mapped[str] = mapped_column(String(200), default="")
+    policy_id: Mapped[str] = mapped_column(String(POLICY_ID.max), default="")
+    organizer: Mapped[str] = mapped_column(String(ORGANIZER.max), default="")
     start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     show_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -185,22 +191,22 @@ class Item(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    skill_code: Mapped[str] = mapped_column(String(50))
-    skill_name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(ITEM_NAME.max))
+    skill_code: Mapped[str] = mapped_column(String(SKILL_CODE.max))
+    skill_name: Mapped[str] = mapped_column(String(SKILL_NAME.max))
     is_team: Mapped[bool] = mapped_column(Boolean, default=False)
     team_size: Mapped[int] = mapped_column(Integer, default=1)
     no_ties: Mapped[bool] = mapped_column(Boolean, default=False)
     excellence_fraction: Mapped[Decimal] = mapped_column(Numeric(4, 3), default=Decimal("0.5"))
     tie_break: Mapped[list] = mapped_column(JSON, default=lambda: ["practical_score", "practical_time"])
     status: Mapped[str] = mapped_column(String(20), default="setup")
-    draw_seed: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    draw_seed: Mapped[str | None] = mapped_column(String(DRAW_SEED.max), nullable=True)
     drawn_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
     # Monotonic per-item change counter: every stored mark or state change takes the next number,
     # so a reconnecting tablet or board knows whether it missed anything.
     seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
-    locked_by: Mapped[str] = mapped_column(String(100), default="", server_default="")  # the chief judge's sign-off
+    locked_by: Mapped[str] = mapped_column(String(SIGNATURE.max), default="", server_default="")  # the chief judge's sign-off
     revealed_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
 
@@ -219,7 +225,7 @@ class Component(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # theory / practical / oral
-    name: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(COMPONENT_NAME.max))
     weight: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -237,8 +243,8 @@ class Criterion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     component_id: Mapped[int] = mapped_column(ForeignKey("components.id", ondelete="CASCADE"), index=True)
-    code: Mapped[str] = mapped_column(String(20))
-    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(CRITERION_CODE.max))
+    name: Mapped[str] = mapped_column(String(CRITERION_NAME.max))
     max_mark: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     step: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0.5"))
     kind: Mapped[str] = mapped_column(String(20))  # measurement / judgement
@@ -260,9 +266,9 @@ class Entry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
-    entry_no: Mapped[str] = mapped_column(String(30))
+    entry_no: Mapped[str] = mapped_column(String(ENTRY_NO.max))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
-    team_name: Mapped[str] = mapped_column(String(200), default="")
+    team_name: Mapped[str] = mapped_column(String(TEAM_NAME.max), default="")
     station_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
     practical_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 实操用时: breaks ties
 
@@ -330,7 +336,7 @@ class DeclaredConflict(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     judge_person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     other_person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    reason: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(String(CONFLICT_REASON.max), default="")
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
 
     judge: Mapped[Person] = relationship(foreign_keys=[judge_person_id], lazy="raise")
@@ -344,7 +350,7 @@ class Draw(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
-    seed: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[str] = mapped_column(String(DRAW_SEED.max))
     mapping: Mapped[dict] = mapped_column(JSON)  # entry_no -> station_no
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(64), default="")
@@ -366,7 +372,7 @@ class Mark(Base):
     judge_person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
     value: Mapped[Decimal] = mapped_column(Numeric(7, 2))
     seq: Mapped[int] = mapped_column(Integer)
-    client_id: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[str] = mapped_column(String(CLIENT_ID.max))
     updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
 
 
@@ -375,7 +381,7 @@ class MarkSubmission(Base):
 
     __tablename__ = "mark_submissions"
 
-    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(CLIENT_ID.max), primary_key=True)
     mark_id: Mapped[int] = mapped_column(ForeignKey("marks.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[int] = mapped_column(Integer, index=True)
     judge_person_id: Mapped[int] = mapped_column(Integer)
@@ -394,7 +400,7 @@ class ConflictOverride(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     judge_person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
-    reason: Mapped[str] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(String(REASON.max))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
 
@@ -409,7 +415,7 @@ class TieDecision(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
-    reason: Mapped[str] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(String(REASON.max))
     created_by: Mapped[str] = mapped_column(String(64))
 
 

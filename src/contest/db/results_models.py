@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contest.db.models import Base, TZDateTime, utcnow
+from contest.domain.limits import APPEAL_TEXT, APPELLANT, DECISION_TEXT, REASON
 
 
 class ResultVersion(Base):
@@ -21,7 +22,7 @@ class ResultVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     published_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     published_by: Mapped[str] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(String(500), default="")  # why it was revised (the reopen reason)
+    reason: Mapped[str] = mapped_column(String(REASON.max), default="")  # why it was revised (the reopen reason)
     rows: Mapped[list] = mapped_column(JSON)  # [{station, entry_no, names, unit, total, place, award}]
     changes: Mapped[list] = mapped_column(JSON, default=list)  # [{station, field, old, new}] against the previous version
 
@@ -34,11 +35,11 @@ class Appeal(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     station_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    appellant: Mapped[str] = mapped_column(String(100))
-    content: Mapped[str] = mapped_column(Text)
+    appellant: Mapped[str] = mapped_column(String(APPELLANT.max))
+    content: Mapped[str] = mapped_column(String(APPEAL_TEXT.max))
     received_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     recorded_by: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending / upheld / rejected
-    decision: Mapped[str] = mapped_column(Text, default="")
+    decision: Mapped[str] = mapped_column(String(DECISION_TEXT.max), default="")
     decided_by: Mapped[str] = mapped_column(String(64), default="")
     decided_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)

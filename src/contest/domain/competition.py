@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 LEVELS = {"world": "世界", "national": "国家", "provincial": "省", "municipal": "市"}
 CATEGORIES = {1: "一类", 2: "二类"}
 ITEM_STATUSES = {
@@ -40,3 +42,11 @@ def validate_item(name: str, skill_code: str, skill_name: str, is_team: bool, te
     if is_team and (team_size is None or not 2 <= team_size <= MAX_TEAM_SIZE):
         errors.append(f"团队赛项的团队人数应为 2 到 {MAX_TEAM_SIZE} 人")
     return errors
+
+
+def excellence_fraction_problem(fraction: Decimal) -> str | None:
+    """优胜奖比例: a share of the field in [0, 1], stored with three decimals."""
+    exponent = fraction.normalize().as_tuple().exponent
+    if not Decimal(0) <= fraction <= Decimal(1) or (isinstance(exponent, int) and exponent < -3):
+        return "优胜奖比例应在 0 到 1 之间、最多三位小数(如 0.5 或 50%,表示前一半)"
+    return None

@@ -16,10 +16,10 @@ class TextField:
     label: str  # the field's Chinese name, as errors say it
     max: int  # characters (not bytes)
 
-    def problem(self, value: str | None) -> str | None:
-        """A Chinese message if ``value`` is too long, else None."""
+    def problem(self, value: str | None, label: str | None = None) -> str | None:
+        """A Chinese message naming the field (or ``label``) if ``value`` is too long, else None."""
         if value is not None and len(value) > self.max:
-            return f"{self.label}过长:最多 {self.max} 个字符,实际 {len(value)} 个"
+            return f"{label or self.label}过长:最多 {self.max} 个字符,实际 {len(value)} 个"
         return None
 
 
@@ -29,12 +29,25 @@ class TextTooLong(ValueError):
         self.field = field
 
 
+def shown(value: str, at_most: int = 40) -> str:
+    """``value`` as an error message may quote it: an over-long value is cut with an ellipsis."""
+    return value if len(value) <= at_most else value[: at_most - 1] + "…"
+
+
+def too_long(*fields: tuple[TextField, str | None]) -> list[str]:
+    """The Chinese messages for every (field, value) pair whose value is too long."""
+    return [message for field, value in fields if (message := field.problem(value))]
+
+
 def check(field: TextField, value: str) -> str:
     """``value`` unchanged, or TextTooLong with the Chinese message."""
     if field.problem(value):
         raise TextTooLong(field, value)
     return value
 
+
+# An Excel cell that is not stored as text of its own (a choice, a number, a list of codes).
+CELL = TextField("单元格内容", 200)
 
 # accounts
 USERNAME = TextField("用户名", 64)
@@ -51,6 +64,7 @@ PERSON_NAME = TextField("姓名", 100)
 GENDER = TextField("性别", 4)
 PHONE = TextField("联系电话", 30)
 ENTRY_NO = TextField("参赛号", 30)
+CODE_LIST = TextField("职业(工种)代码列表", 1000)
 TEAM_NAME = TextField("团队名称", 200)
 
 # competitions and items
@@ -63,12 +77,14 @@ SKILL_NAME = TextField("职业(工种)名称", 200)
 COMPONENT_NAME = TextField("组成部分名称", 50)
 CRITERION_CODE = TextField("评分项编号", 20)
 CRITERION_NAME = TextField("评分项名称", 200)
+DRAW_SEED = TextField("抽签种子", 64)
 
 # live scoring and results
 SIGNATURE = TextField("签字", 100)
 REASON = TextField("理由", 500)
 CONFLICT_REASON = TextField("回避原因", 200)
 CLIENT_ID = TextField("client_id", 64)
+AUDIT_DEVICE = TextField("设备", 200)  # the device name and the browser, as the audit log keeps them
 DEVICE = TextField("设备名称", 60)
 APPELLANT = TextField("申诉人", 100)
 APPEAL_TEXT = TextField("申诉内容", 2000)

@@ -6,8 +6,11 @@ All numbers are Decimal; every message is Chinese and names the component or cri
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+
+from contest.domain.limits import CRITERION_CODE, CRITERION_NAME, shown, too_long
 
 COMPONENT_KINDS: dict[str, str] = {"theory": "理论", "practical": "实操", "oral": "答辩"}
 CRITERION_KINDS: dict[str, str] = {"measurement": "测量分", "judgement": "评价分"}
@@ -44,17 +47,35 @@ class ComponentSpec:
         return self.name or COMPONENT_KINDS.get(self.kind, self.kind)
 
 
+# Plain decimal notation in ASCII digits: no exponents ("1e999999" would make every later
+# computation huge), no "NaN", no digits of other scripts that Decimal() would also accept.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,12}(?:\.[0-9]{0,6})?|\.[0-9]{1,6})")
+
+
 def parse_decimal(raw: object, what: str) -> Decimal:
     """Decimal from a form or cell value, with a Chinese error naming the field."""
+    if isinstance(raw, bool):
+        raise ValueError(f"{what}「{raw}」不是有效数字")
     if isinstance(raw, float):
         raw = repr(raw)  # Excel numbers arrive as floats; repr keeps 0.1 as "0.1"
-    try:
-        value = Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
-        raise ValueError(f"{what}「{raw}」不是有效数字") from None
-    if not value.is_finite():
-        raise ValueError(f"{what}「{raw}」不是有效数字")
-    return value
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise ValueError(f"{what}「{raw}」不是有效数字") from None
+        if not value.is_finite() or abs(value) >= Decimal(10) ** 12:
+            raise ValueError(f"{what}「{raw}」不是有效数字")
+        return value
+    text = str(raw).strip()
+    if not _DECIMAL.fullmatch(text):
+        shown_text = text if len(text) <= 20 else text[:19] + "…"
+        raise ValueError(f"{what}「{shown_text}」不是有效数字(请用阿拉伯数字书写,如 8.5)")
+    return Decimal(text)
+
+
+def decimals(value: Decimal) -> int:
+    """How many digits a decimal has after the point (8.50 -> 1)."""
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def validate_scheme(components: list[ComponentSpec]) -> list[str]:
@@ -70,8 +91,8 @@ def validate_scheme(components: list[ComponentSpec]) -> list[str]:
         if component.kind in seen_kinds:
             errors.append(f"组成部分「{label}」重复")
         seen_kinds.add(component.kind)
-        if component.weight <= 0 or component.weight > HUNDRED:
-            errors.append(f"组成部分「{label}」的权重 {component.weight} 应在 0 到 100 之间")
+        if component.weight <= 0 or component.weight > HUNDRED or decimals(component.weight) > 2:
+            errors.append(f"组成部分「{label}」的权重 {plain(component.weight)} 应在 0 到 100 之间,最多两位小数")
         errors.extend(_criteria_errors(component))
     total_weight = sum((c.weight for c in components), Decimal(0))
     if total_weight != HUNDRED:
@@ -86,14 +107,19 @@ def _criteria_errors(component: ComponentSpec) -> list[str]:
     errors: list[str] = []
     codes: set[str] = set()
     for criterion in component.criteria:
-        where = f"「{label}」评分项「{criterion.code} {criterion.name}」"
+        where = f"「{label}」评分项「{shown(criterion.code)} {shown(criterion.name)}」"
         if not criterion.code:
             errors.append(f"「{label}」有评分项缺少编号")
+        errors += [f"「{label}」{problem}" for problem in too_long((CRITERION_CODE, criterion.code), (CRITERION_NAME, criterion.name))]
         if criterion.code in codes:
             errors.append(f"{where}编号重复")
         codes.add(criterion.code)
-        if criterion.max_mark <= 0:
-            errors.append(f"{where}的满分应大于 0")
+        if criterion.max_mark <= 0 or criterion.max_mark > HUNDRED:
+            errors.append(f"{where}的满分应大于 0、不超过 100")
+            continue
+        if decimals(criterion.max_mark) > 2 or decimals(criterion.step) > 2:
+            errors.append(f"{where}的满分和步长最多两位小数")
+            continue
         if criterion.step <= 0:
             errors.append(f"{where}的步长应大于 0")
         elif criterion.max_mark > 0 and criterion.max_mark % criterion.step != 0:

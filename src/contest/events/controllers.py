@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -11,10 +13,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contest.web.pages import render
 from contest.audit.service import Actor
 from contest.awards.policies import policy_choices
+from contest.domain import limits
+from contest.domain.competition import CATEGORIES, LEVELS
+from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, CRITERION_KINDS
 from contest.errors import ContestError
 from contest.events import forms, service
 from contest.web.guards import ORGANIZERS
+from contest.web.openapi import form_body
 from contest.xlsx.draw_export import draw_workbook
+
+
+COMPETITION_FORM = form_body(
+    name=limits.COMPETITION_NAME, year=int, level=list(LEVELS), category=[str(c) for c in CATEGORIES], policy_id=limits.POLICY_ID,
+    organizer=limits.ORGANIZER, start_date=date, end_date=date, show_provisional=bool, appeal_hours=int,
+)
+ITEM_FORM = form_body(
+    name=limits.ITEM_NAME, skill_code=limits.SKILL_CODE, skill_name=limits.SKILL_NAME, is_team=bool, team_size=int, no_ties=bool,
+    excellence_fraction=Decimal,
+)
 
 
 def _errors(exc: ContestError) -> list[str]:
@@ -40,7 +56,7 @@ class CompetitionController(Controller):
         context = {"competitions": await service.list_competitions(db), "policies": policy_choices(), "errors": []}
         return render("events/competitions.html", **context)
 
-    @post("/")
+    @post("/", **COMPETITION_FORM)
     async def create(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
         try:
             competition = await service.save_competition(db, actor, forms.competition_form(await request.form()))
@@ -53,7 +69,7 @@ class CompetitionController(Controller):
     async def show(self, db: AsyncSession, competition_id: int) -> Template:
         return await self._page(db, competition_id)
 
-    @post("/{competition_id:int}")
+    @post("/{competition_id:int}", **COMPETITION_FORM)
     async def update(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Any:
         try:
             await service.save_competition(db, actor, forms.competition_form(await request.form()), competition_id)
@@ -62,7 +78,7 @@ class CompetitionController(Controller):
             return await self._page(db, competition_id, _errors(exc), exc.status_code)
         return Redirect(f"/competitions/{competition_id}")
 
-    @post("/{competition_id:int}/items")
+    @post("/{competition_id:int}/items", **ITEM_FORM)
     async def create_item(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Any:
         try:
             item = await service.save_item(db, actor, competition_id, forms.item_form(await request.form()))
@@ -117,7 +133,7 @@ class ItemController(Controller):
     async def criterion_row(self, item_id: int) -> Template:
         return render("events/_criterion_row.html", row=None)
 
-    @post("/")
+    @post("/", **ITEM_FORM)
     async def update(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         form = await request.form()
 
@@ -127,7 +143,11 @@ class ItemController(Controller):
 
         return await self._act(db, item_id, action)
 
-    @post("/scheme")
+    @post("/scheme", **form_body(
+        weight_theory=Decimal, weight_practical=Decimal, weight_oral=Decimal, crit_component=list(COMPONENT_KINDS),
+        crit_code=limits.CRITERION_CODE, crit_name=limits.CRITERION_NAME, crit_max=Decimal, crit_step=Decimal,
+        crit_kind=list(CRITERION_KINDS), crit_panel=int, crit_agg=list(AGGREGATIONS),
+    ))
     async def save_scheme(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         form = await request.form()
 
@@ -136,7 +156,7 @@ class ItemController(Controller):
 
         return await self._act(db, item_id, action, posted_scheme=form)
 
-    @post("/judges")
+    @post("/judges", **form_body(id_number=limits.ID_NUMBER, role=["judge", "chief_judge"]))
     async def assign_judge(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         form = await request.form()
 
@@ -150,7 +170,7 @@ class ItemController(Controller):
     async def remove_judge(self, db: AsyncSession, actor: Actor, item_id: int, assignment_id: int) -> Any:
         return await self._act(db, item_id, lambda: service.unassign_judge(db, actor, item_id, assignment_id))
 
-    @post("/draw")
+    @post("/draw", **form_body(seed=limits.DRAW_SEED))
     async def draw(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         form = await request.form()
         return await self._act(db, item_id, lambda: service.run_draw(db, actor, item_id, str(form.get("seed", ""))))
@@ -177,7 +197,7 @@ class UnitController(Controller):
     async def index(self, db: AsyncSession) -> Template:
         return render("events/units.html", units=await service.list_units(db), errors=[])
 
-    @post("/")
+    @post("/", **form_body(name=limits.UNIT_NAME, code=limits.UNIT_CODE, region=limits.REGION, contact=limits.CONTACT))
     async def create(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
         form = await request.form()
         try:
@@ -203,7 +223,10 @@ class PeopleController(Controller):
     async def index(self, db: AsyncSession, q: str = "") -> Template:
         return await self._page(db, q)
 
-    @post("/")
+    @post("/", **form_body(
+        id_number=limits.ID_NUMBER, name=limits.PERSON_NAME, unit_id=int, gender=["", "男", "女"], phone=limits.PHONE,
+        employment_region=limits.REGION, is_employee=bool,
+    ))
     async def save(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
         try:
             await service.save_person(db, actor, forms.person_form(await request.form()))
@@ -224,7 +247,7 @@ class ConflictController(Controller):
     async def index(self, db: AsyncSession) -> Template:
         return await self._page(db)
 
-    @post("/")
+    @post("/", **form_body(judge_id_number=limits.ID_NUMBER, other_id_number=limits.ID_NUMBER, reason=limits.CONFLICT_REASON))
     async def declare(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
         form = await request.form()
         try:

@@ -2,58 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from contest.domain.scheme import ComponentSpec, CriterionSpec, default_aggregation, parse_decimal, plain
 from contest.errors import Invalid
 from contest.events.service import CompetitionForm, ItemForm, PersonForm
+from contest.web import fields
 
 
 def _text(form: Any, key: str) -> str:
-    return str(form.get(key, "") or "").strip()
-
-
-def _int(form: Any, key: str, label: str, errors: list[str], default: int | None = None) -> int | None:
-    raw = _text(form, key)
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        errors.append(f"{label}「{raw}」不是整数")
-        return default
-
-
-def _date(form: Any, key: str, label: str, errors: list[str]) -> date | None:
-    raw = _text(form, key)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors.append(f"{label}「{raw}」不是有效日期(格式 YYYY-MM-DD)")
-        return None
-
-
-def _flag(form: Any, key: str) -> bool:
-    return _text(form, key) in ("1", "on", "true", "yes")
+    return fields.raw(form, key)
 
 
 def competition_form(form: Any) -> CompetitionForm:
     errors: list[str] = []
     parsed = CompetitionForm(
         name=_text(form, "name"),
-        year=_int(form, "year", "年度", errors),
+        year=fields.integer(form, "year", "年度", errors),
         level=_text(form, "level"),
-        category=_int(form, "category", "类别", errors),
+        category=fields.integer(form, "category", "类别", errors),
         policy_id=_text(form, "policy_id"),
         organizer=_text(form, "organizer"),
-        start_date=_date(form, "start_date", "开始日期", errors),
-        end_date=_date(form, "end_date", "结束日期", errors),
-        show_provisional=_flag(form, "show_provisional"),
-        appeal_hours=_int(form, "appeal_hours", "申诉时限", errors, default=2),
+        start_date=fields.day(form, "start_date", "开始日期", errors),
+        end_date=fields.day(form, "end_date", "结束日期", errors),
+        show_provisional=fields.flag(form, "show_provisional"),
+        appeal_hours=fields.integer(form, "appeal_hours", "申诉时限", errors, default=2),
     )
     if errors:
         raise Invalid("赛事信息有误", details=errors)
@@ -75,8 +49,8 @@ def item_form(form: Any) -> ItemForm:
         skill_code=_text(form, "skill_code"),
         skill_name=_text(form, "skill_name"),
         is_team=is_team,
-        team_size=_int(form, "team_size", "团队人数", errors, default=2 if is_team else 1),
-        no_ties=_flag(form, "no_ties"),
+        team_size=fields.integer(form, "team_size", "团队人数", errors, default=2 if is_team else 1),
+        no_ties=fields.flag(form, "no_ties"),
         excellence_fraction=fraction,
     )
     if errors:
@@ -89,11 +63,11 @@ def person_form(form: Any) -> PersonForm:
     parsed = PersonForm(
         id_number=_text(form, "id_number"),
         name=_text(form, "name"),
-        unit_id=_int(form, "unit_id", "单位", errors),
+        unit_id=fields.integer(form, "unit_id", "单位", errors),
         gender=_text(form, "gender"),
         phone=_text(form, "phone"),
         employment_region=_text(form, "employment_region"),
-        is_employee=_flag(form, "is_employee"),
+        is_employee=fields.flag(form, "is_employee"),
     )
     if errors:
         raise Invalid("人员信息有误", details=errors)
@@ -166,9 +140,9 @@ def scheme_form(form: Any) -> list[ComponentSpec]:
         try:
             max_mark = parse_decimal(columns["crit_max"][i], f"{row}满分")
             step = parse_decimal(columns["crit_step"][i] or "0.5", f"{row}步长")
-            panel = int(str(columns["crit_panel"][i] or "1"))
+            panel = fields.parse_int(str(columns["crit_panel"][i] or "1"), f"{row}裁判人数", 1, 99)
         except ValueError as exc:
-            errors.append(str(exc) if "有效数字" in str(exc) else f"{row}裁判人数不是整数")
+            errors.append(str(exc))
             continue
         criterion_kind = str(columns["crit_kind"][i]) or "measurement"
         aggregation = str(columns["crit_agg"][i]) or default_aggregation(criterion_kind, panel)

@@ -26,10 +26,11 @@ from contest.db.models import (
     Unit,
     utcnow,
 )
-from contest.domain import idcard
-from contest.domain.competition import validate_competition, validate_item
+from contest.domain import idcard, limits
+from contest.domain.competition import excellence_fraction_problem, validate_competition, validate_item
 from contest.domain.conflicts import EntryFacts, JudgeFacts, conflict_reasons
 from contest.domain.draw import draw_stations, new_seed
+from contest.domain.limits import too_long
 from contest.domain.scheme import ComponentSpec, CriterionSpec, validate_scheme
 from contest.errors import Conflict, Invalid, NotFound
 
@@ -51,6 +52,7 @@ class CompetitionForm:
 
     def errors(self) -> list[str]:
         errors = validate_competition(self.name, self.year, self.level, self.category)
+        errors += too_long((limits.COMPETITION_NAME, self.name), (limits.ORGANIZER, self.organizer), (limits.POLICY_ID, self.policy_id))
         if not 0 <= self.appeal_hours <= 720:
             errors.append("申诉时限应在 0 到 720 小时之间")
         if self.start_date and self.end_date and self.end_date < self.start_date:
@@ -108,8 +110,9 @@ class ItemForm:
 
     def errors(self) -> list[str]:
         errors = validate_item(self.name, self.skill_code, self.skill_name, self.is_team, self.team_size)
-        if not Decimal(0) <= self.excellence_fraction <= Decimal(1):
-            errors.append("优胜奖比例应在 0 到 1 之间(例如 0.5 表示前一半)")
+        errors += too_long((limits.ITEM_NAME, self.name), (limits.SKILL_CODE, self.skill_code), (limits.SKILL_NAME, self.skill_name))
+        if problem := excellence_fraction_problem(self.excellence_fraction):
+            errors.append(problem)
         return errors
 
 
@@ -226,6 +229,9 @@ async def save_unit(db: AsyncSession, actor: Actor, name: str, code: str = "", r
     name = name.strip()
     if not name:
         raise Invalid("单位名称不能为空")
+    errors = too_long((limits.UNIT_NAME, name), (limits.UNIT_CODE, code.strip()), (limits.REGION, region.strip()), (limits.CONTACT, contact.strip()))
+    if errors:
+        raise Invalid("单位信息有误", details=errors)
     clash = await db.execute(select(Unit.id).where(Unit.name == name, Unit.id != (unit_id or 0)))
     if clash.first():
         raise Conflict(f"单位「{name}」已存在")
@@ -269,6 +275,8 @@ async def save_person(db: AsyncSession, actor: Actor, form: PersonForm) -> Perso
         number = ""
     if not form.name.strip():
         errors.append("姓名不能为空")
+    errors += too_long((limits.PERSON_NAME, form.name.strip()), (limits.PHONE, form.phone.strip()),
+                       (limits.REGION, form.employment_region.strip()))
     if form.gender not in ("", "男", "女"):
         errors.append("性别应为 男 或 女")
     if form.unit_id is not None and await db.get(Unit, form.unit_id) is None:
@@ -380,6 +388,8 @@ async def declare_conflict(db: AsyncSession, actor: Actor, judge: Person, other:
         raise Invalid("不能申报与本人回避")
     if not reason.strip():
         raise Invalid("请填写回避原因(如:亲属关系、师徒关系)")
+    if problem := limits.CONFLICT_REASON.problem(reason.strip()):
+        raise Invalid(problem)
     existing = (
         await db.execute(
             select(DeclaredConflict).where(DeclaredConflict.judge_person_id == judge.id, DeclaredConflict.other_person_id == other.id)
@@ -450,8 +460,8 @@ async def run_draw(db: AsyncSession, actor: Actor, item_id: int, seed: str | Non
     if not entries:
         raise Invalid("该赛项还没有参赛单元,无法抽签")
     seed = (seed or "").strip() or new_seed()
-    if len(seed) > 64:
-        raise Invalid("抽签种子不能超过 64 个字符")
+    if problem := limits.DRAW_SEED.problem(seed):
+        raise Invalid(problem)
     mapping = draw_stations([e.entry_no for e in entries], seed)
     # Clear first: the unique (item, station) constraint would trip over a half-applied swap.
     for entry in entries:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import segno
@@ -66,7 +65,7 @@ async def tablet(request: Request, db: AsyncSession) -> Template:
                 ],
             }
         )
-    config = json.dumps({"judge": request.user.username, "items": items}, ensure_ascii=False)
+    config = {"judge": request.user.username, "items": items}
     return render("live/tablet.html", items=items, config=config)
 
 
@@ -214,7 +213,7 @@ async def judge_links(request: Request, db: AsyncSession, actor: Actor, competit
     competition = await events.get_competition(db, competition_id)
     base = str(request.base_url).rstrip("/")
     issued = [
-        {"person": person, "user": user, "url": f"{base}/j/{token}", "qr": segno.make(f"{base}/j/{token}").svg_inline(scale=4)}
+        {"person": person, "user": user, "url": f"{base}/j/{token}", "qr": segno.make(f"{base}/j/{token}").svg_data_uri(scale=4)}
         for person, user, token in await links.issue_links(db, actor, competition_id)
     ]
     return render("live/judge_links.html", competition=competition, links=issued, days=links.LINK_DAYS)

@@ -22,6 +22,7 @@ from contest.payouts import service
 from contest.payouts.service import BatchForm
 from contest.web.guards import FINANCE_DESK, FINANCE_ONLY
 from contest.web.pages import render
+from contest.web.uploads import MAX_BODY_BYTES, receive_file
 from contest.xlsx.finance_workbook import STATUS_LABELS as EXCLUDED_LABELS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -136,15 +137,11 @@ class PayoutController(Controller):
         return await self._act(db, batch_id, lambda: service.save_settings(
             db, actor, batch_id, amounts, str(form.get("unit_subsidy_mode", "")), str(form.get("ledger_mode", ""))))
 
-    @post("/batches/{batch_id:int}/external", opt=FINANCE_ONLY)
+    @post("/batches/{batch_id:int}/external", opt=FINANCE_ONLY, request_max_body_size=MAX_BODY_BYTES)
     async def external(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
-        form = await request.form()
-        upload = form.get("file")
-
         async def action() -> None:
-            if upload is None or isinstance(upload, str):
-                raise Invalid("请选择要导入的成绩文件(.xlsx)")
-            await service.import_external(db, actor, batch_id, upload.filename or "", await upload.read())
+            filename, content = await receive_file(request, "请选择要导入的成绩文件(.xlsx)")
+            await service.import_external(db, actor, batch_id, filename, content)
 
         return await self._act(db, batch_id, action)
 

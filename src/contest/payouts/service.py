@@ -40,6 +40,7 @@ from contest.domain.awards.model import (
 from contest.domain.awards.policy import LEDGER_MODES, UNIT_MODES, Policy, PolicyError
 from contest.domain.money import Money, MoneyError
 from contest.errors import Conflict, Invalid, NotFound
+from contest.xlsx.upload import parse_off_loop
 from contest.payouts.sources import PROVISIONAL_NOTE, Collected, collect_ours, external_from_json, external_to_json
 
 STATUS_LABELS = {"draft": "草稿", "computed": "已计算", "submitted": "待审批", "approved": "已审批", "paid": "已发放"}
@@ -431,9 +432,7 @@ async def save_settings(db: AsyncSession, actor: Actor, batch_id: int, raw_amoun
 async def import_external(db: AsyncSession, actor: Actor, batch_id: int, filename: str, content: bytes) -> int:
     """Replace the batch's external results with those of an award-engine template workbook,
     and recompute. Any bad row: every problem listed, nothing imported."""
-    import io
-
-    from contest.awards.results_io import read_results_xlsx
+    from contest.awards.results_io import read_results_upload
 
     batch = await get_batch(db, batch_id)
     _check_editable(batch)
@@ -444,7 +443,7 @@ async def import_external(db: AsyncSession, actor: Actor, batch_id: int, filenam
     if not filename.lower().endswith((".xlsx", ".xlsm")):
         raise Invalid("成绩文件须为 Excel 工作簿(.xlsx),使用“外部成绩模板”填写")
     try:
-        achievements = read_results_xlsx(io.BytesIO(content))
+        achievements = await parse_off_loop(read_results_upload, content)
     except InputErrors as exc:
         raise Invalid(f"外部成绩文件有 {len(exc.errors)} 处错误,未导入任何成绩",
                       details=[f"{e.where}: {e.message}" if e.where else e.message for e in exc.errors]) from None

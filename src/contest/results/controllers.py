@@ -15,6 +15,9 @@ from contest.events.service import get_item
 from contest.live import actions
 from contest.results import service
 from contest.web.guards import ORGANIZERS
+from contest.domain import limits
+from contest.web import fields
+from contest.web.openapi import form_body
 from contest.web.pages import render
 
 
@@ -50,26 +53,25 @@ class ResultsController(Controller):
     async def show(self, db: AsyncSession, item_id: int) -> Template:
         return await self._page(db, item_id)
 
-    @post("/appeals")
+    @post("/appeals", **form_body(station=int, appellant=limits.APPELLANT, content=limits.APPEAL_TEXT))
     async def record_appeal(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         form = await request.form()
 
         async def action() -> None:
-            raw = str(form.get("station", "")).strip()
-            if raw and not raw.isdigit():
-                raise Invalid("工位号应为整数")
-            await service.record_appeal(
-                db, actor, item_id, int(raw) if raw else None, str(form.get("appellant", "")), str(form.get("content", ""))
-            )
+            errors: list[str] = []
+            station = fields.integer(form, "station", "工位号", errors, minimum=1)
+            if errors:
+                raise Invalid("申诉信息有误", details=errors)
+            await service.record_appeal(db, actor, item_id, station, fields.raw(form, "appellant"), fields.raw(form, "content"))
 
         return await self._act(request, db, item_id, action)
 
-    @post("/appeals/{appeal_id:int}")
+    @post("/appeals/{appeal_id:int}", **form_body(status=list(service.APPEAL_DECISIONS), decision=limits.DECISION_TEXT))
     async def decide(self, request: Request, db: AsyncSession, actor: Actor, item_id: int, appeal_id: int) -> Any:
         form = await request.form()
 
         async def action() -> None:
-            await service.decide_appeal(db, actor, appeal_id, str(form.get("status", "")), str(form.get("decision", "")))
+            await service.decide_appeal(db, actor, item_id, appeal_id, fields.raw(form, "status"), fields.raw(form, "decision"))
 
         return await self._act(request, db, item_id, action)
 

@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor, record
-from contest.db.models import AuditRecord, Competition, Item, utcnow
+from contest.db.models import AuditRecord, Competition, Entry, Item, utcnow
 from contest.db.results_models import Appeal, ResultVersion
+from contest.domain.limits import APPEAL_TEXT, APPELLANT, DECISION_TEXT, too_long
 from contest.domain.results import appeal_deadline, appeal_window_open, diff_rows
 from contest.errors import Conflict, Invalid, NotFound
 from contest.live.board import AWARD_LABELS
@@ -90,8 +91,11 @@ async def record_appeal(
         errors.append("请填写申诉人")
     if not content.strip():
         errors.append("申诉须以书面形式提出:请填写申诉内容")
+    errors += too_long((APPELLANT, appellant.strip()), (APPEAL_TEXT, content.strip()))
+    if station is not None and station not in await _stations(db, item.id):
+        errors.append(f"工位号 {station} 在本赛项中不存在")
     if errors:
-        raise Invalid("申诉信息不完整", details=errors)
+        raise Invalid("申诉信息有误", details=errors)
     if item.status not in ("published",) or not appeal_window_open(now, item.published_at, competition.appeal_hours):
         if item.published_at is None or item.status not in ("published", "final"):
             raise Conflict("成绩公示后才能受理申诉", code="not_published")
@@ -105,10 +109,14 @@ async def record_appeal(
     return appeal
 
 
-async def decide_appeal(db: AsyncSession, actor: Actor, appeal_id: int, status: str, decision: str) -> Appeal:
+async def _stations(db: AsyncSession, item_id: int) -> set[int]:
+    return set((await db.execute(select(Entry.station_no).where(Entry.item_id == item_id, Entry.station_no.is_not(None)))).scalars())
+
+
+async def decide_appeal(db: AsyncSession, actor: Actor, item_id: int, appeal_id: int, status: str, decision: str) -> Appeal:
     """仲裁组: the decision is final; an upheld appeal is followed by a reopen of the item."""
     appeal = await db.get(Appeal, appeal_id)
-    if appeal is None:
+    if appeal is None or appeal.item_id != item_id:
         raise NotFound("申诉不存在")
     if appeal.status != "pending":
         raise Conflict("该申诉已有仲裁结论,仲裁结论为最终结论")
@@ -116,6 +124,8 @@ async def decide_appeal(db: AsyncSession, actor: Actor, appeal_id: int, status: 
         raise Invalid("仲裁结论应为 申诉成立 或 申诉不成立")
     if not decision.strip():
         raise Invalid("请填写仲裁意见")
+    if problem := DECISION_TEXT.problem(decision.strip()):
+        raise Invalid(problem)
     appeal.status, appeal.decision, appeal.decided_by, appeal.decided_at = status, decision.strip(), actor.username, utcnow()
     await record(db, actor, "appeal.decide", "item", appeal.item_id, {"appeal_id": appeal.id, "status": status})
     await db.commit()

@@ -6,7 +6,6 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,33 +14,20 @@ from contest.audit.service import Actor
 from contest.errors import ContestError
 from contest.events.service import get_competition
 from contest.rosters import service
-from contest.rosters.parse import TOO_LARGE, FileRejected, FileTooLarge
-from contest.rosters.sheets import MAX_FILE_BYTES
 from contest.web.guards import ORGANIZERS
+from contest.web.openapi import FILE, form_body
 from contest.web.pages import render
+from contest.web.uploads import MAX_BODY_BYTES, receive_file
 from contest.xlsx.roster_templates import judges_template, roster_template
+from contest.xlsx.upload import MAX_FILE_BYTES, TOO_LARGE
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# The multipart envelope and the CSRF field come on top of the file itself.
-MAX_BODY_BYTES = MAX_FILE_BYTES + 256 * 1024
 
 
 def _too_large(request: Request, exc: RequestEntityTooLarge) -> Template:
     kind = "judges" if request.url.path.rstrip("/").endswith("/judges") else "roster"
     context = {"competition": None, "competition_id": request.path_params.get("competition_id"), "result": None, "kind": kind, "message": TOO_LARGE}
     return render("rosters/result.html", 413, **context)
-
-
-async def _read_upload(request: Request) -> tuple[str, bytes]:
-    form = await request.form()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        raise FileRejected("请选择要导入的 .xlsx 文件")
-    content = await upload.read(MAX_FILE_BYTES + 1)
-    await upload.close()
-    if len(content) > MAX_FILE_BYTES:
-        raise FileTooLarge(TOO_LARGE)
-    return upload.filename[-200:], content
 
 
 def _download(content: bytes, ascii_name: str, chinese_name: str) -> Response:
@@ -66,7 +52,7 @@ class RosterController(Controller):
         context: dict[str, Any] = {"competition": shown, "competition_id": competition_id, "kind": kind, "result": None, "message": ""}
         run = service.import_roster if kind == "roster" else service.import_judges
         try:
-            filename, content = await _read_upload(request)
+            filename, content = await receive_file(request)
             result = await run(db, actor, competition_id, filename, content)
         except ContestError as exc:
             await db.rollback()
@@ -75,11 +61,11 @@ class RosterController(Controller):
         context["result"] = result
         return render("rosters/result.html", 200 if result.ok else 422, **context)
 
-    @post("/roster", request_max_body_size=MAX_BODY_BYTES)
+    @post("/roster", request_max_body_size=MAX_BODY_BYTES, **form_body(file=FILE))
     async def import_roster(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Template:
         return await self._import(request, db, actor, competition_id, "roster")
 
-    @post("/judges", request_max_body_size=MAX_BODY_BYTES)
+    @post("/judges", request_max_body_size=MAX_BODY_BYTES, **form_body(file=FILE))
     async def import_judges(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Template:
         return await self._import(request, db, actor, competition_id, "judges")
 

@@ -6,46 +6,22 @@ Every problem names the sheet, the row number as Excel shows it, and the column 
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from openpyxl import load_workbook
-
 from contest.domain import idcard
 from contest.domain.scheme import parse_decimal
-from contest.errors import Invalid
-from contest.rosters.sheets import (
-    EXAMPLE_PREFIX,
-    ID_NUMBER,
-    MAX_FILE_BYTES,
-    MAX_ROWS_PER_SHEET,
-    SheetSpec,
-)
+from contest.rosters.sheets import EXAMPLE_PREFIX, ID_NUMBER, SheetSpec
 from contest.xlsx.cells import cell_text
+from contest.xlsx.upload import MAX_DATA_ROWS, open_xlsx, sheet_rows
 
 T = TypeVar("T")
 
-# A 10 MB .xlsx can unpack to far more; refuse archives that would blow up in memory.
-MAX_UNPACKED_BYTES = 300 * 1024 * 1024
 HEADER_SEARCH_ROWS = 5
 YES_NO = {"是": True, "否": False}
-
-
-class FileRejected(Invalid):
-    """The upload is not a workbook we can read; nothing was imported."""
-
-
-class FileTooLarge(FileRejected):
-    status_code = 413
-    code = "too_large"
-
-
-TOO_LARGE = f"文件过大,导入文件不能超过 {MAX_FILE_BYTES // 1024 // 1024} MB"
 
 
 @dataclass(frozen=True, order=True)
@@ -196,30 +172,9 @@ class Sheet:
         return iter(self.rows)
 
 
-def open_workbook(content: bytes) -> Any:
-    """Open an upload as a read-only workbook, or raise FileRejected with a Chinese message."""
-    if not content:
-        raise FileRejected("上传的文件是空的,请选择要导入的 .xlsx 文件")
-    if len(content) > MAX_FILE_BYTES:
-        raise FileTooLarge(TOO_LARGE)
-    if content[:4] == b"\xd0\xcf\x11\xe0":
-        raise FileRejected("这是旧版 Excel(.xls)文件:请在 Excel 或 WPS 中“另存为” .xlsx 格式后再上传")
-    if content[:2] != b"PK":
-        raise FileRejected("文件不是 .xlsx 格式:请使用下载的模板,在 Excel 或 WPS 中填写并保存为 .xlsx")
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-                raise FileRejected("文件解压后过大,无法导入:请删除多余的工作表或空行后重试")
-        return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except FileRejected:
-        raise
-    except Exception:  # openpyxl raises many kinds for damaged or foreign files
-        raise FileRejected("文件已损坏或不是有效的 .xlsx 文件,无法读取:请在 Excel 或 WPS 中重新保存后再上传") from None
-
-
 def read_sheets(content: bytes, specs: tuple[SheetSpec, ...], problems: Problems) -> dict[str, Sheet]:
     """Every spec'd sheet, with its data rows (blank rows and 示例 rows skipped)."""
-    workbook = open_workbook(content)
+    workbook = open_xlsx(content)
     try:
         names = {str(name).strip(): name for name in workbook.sheetnames}
         sheets: dict[str, Sheet] = {}
@@ -240,13 +195,11 @@ def read_sheets(content: bytes, specs: tuple[SheetSpec, ...], problems: Problems
 def _read_sheet(worksheet: Any, sheet: Sheet, problems: Problems) -> None:
     spec = sheet.spec
     known = {normalise_header(h): h for h in spec.headers}
-    # Some generators write a wrong <dimension>; read-only mode would then cut rows or columns.
-    worksheet.reset_dimensions()
-    rows = worksheet.iter_rows(values_only=True)
+    rows = sheet_rows(worksheet, spec.name)
     header_row_no = 0
     columns: list[tuple[int, str]] = []
     anything = False
-    for number, values in enumerate(rows, start=1):
+    for number, values in rows:
         columns = [(i, known[normalise_header(v)]) for i, v in enumerate(values) if normalise_header(v) in known]
         if columns:
             header_row_no = number
@@ -272,7 +225,8 @@ def _read_sheet(worksheet: Any, sheet: Sheet, problems: Problems) -> None:
     if missing:
         return
     count = 0
-    for number, values in enumerate(rows, start=header_row_no + 1):
+    limits = {c.header: c.limit for c in spec.columns}
+    for number, values in rows:
         cells = {header: (values[i] if i < len(values) else None) for header, i in seen.items()}
         texts = [cell_text(v) for v in values]
         if not any(texts):
@@ -281,7 +235,12 @@ def _read_sheet(worksheet: Any, sheet: Sheet, problems: Problems) -> None:
         if first.startswith(EXAMPLE_PREFIX):
             continue
         count += 1
-        if count > MAX_ROWS_PER_SHEET:
-            problems.add(spec.name, number, "", f"工作表「{spec.name}」超过 {MAX_ROWS_PER_SHEET} 行,请分成多个文件导入")
+        if count > MAX_DATA_ROWS:
+            problems.add(spec.name, number, "", f"工作表「{spec.name}」超过 {MAX_DATA_ROWS} 行,请分成多个文件导入")
             return
-        sheet.rows.append(Row(spec.name, number, cells, problems))
+        row = Row(spec.name, number, cells, problems)
+        for header in cells:
+            too_long = limits[header].problem(row.text(header), header)
+            if too_long:
+                row.error(header, too_long)
+        sheet.rows.append(row)

@@ -34,7 +34,7 @@ from contest.db.models import (
     User,
 )
 from contest.domain import idcard
-from contest.domain.competition import ITEM_STATUSES, validate_item
+from contest.domain.competition import ITEM_STATUSES, excellence_fraction_problem, validate_item
 from contest.domain.roles import CHIEF_JUDGE, JUDGE, ROLES
 from contest.domain.scheme import (
     AGGREGATIONS,
@@ -48,6 +48,7 @@ from contest.domain.scheme import (
 from contest.errors import Conflict
 from contest.events.service import apply_scheme, get_competition, scheme_of
 from contest.rosters.parse import Problem, Problems, Row, Sheet, read_sheets
+from contest.xlsx.upload import parse_off_loop
 from contest.rosters.sheets import (
     COACHES,
     COMPETITORS,
@@ -374,8 +375,8 @@ def _read_items(sheet: Sheet, ctx: Context) -> dict[str, ItemDraft]:
                 weights[kind] = weight
         no_ties = row.flag("排名不并列")
         fraction = row.decimal("优胜奖比例", percent=True)
-        if fraction is not None and not Decimal(0) <= fraction <= Decimal(1):
-            row.error("优胜奖比例", "优胜奖比例应在 0 到 1 之间(如 0.5 或 50%,表示前一半)")
+        if fraction is not None and (problem := excellence_fraction_problem(fraction)):
+            row.error("优胜奖比例", problem)
         if is_team is False and size not in (None, 1):
             row.error("团队人数", "个人赛项的团队人数应留空")
         if is_team is not None:
@@ -709,7 +710,7 @@ async def import_roster(db: AsyncSession, actor: Actor, competition_id: int, fil
     """Check the roster workbook; when it is clean, write it in one transaction. Never half-writes."""
     await get_competition(db, competition_id)
     problems = Problems(_sheet_order(ROSTER_SHEETS))
-    sheets = read_sheets(content, ROSTER_SHEETS, problems)
+    sheets = await parse_off_loop(read_sheets, content, ROSTER_SHEETS, problems)
     result = ImportResult("roster", filename)
     ctx = Context(db, competition_id, problems)
     await ctx.load_items()
@@ -893,7 +894,7 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
     """Judges: people by 证件号码, an assignment per listed item, and optional login accounts."""
     await get_competition(db, competition_id)
     problems = Problems(_sheet_order(JUDGE_SHEETS))
-    sheets = read_sheets(content, JUDGE_SHEETS, problems)
+    sheets = await parse_off_loop(read_sheets, content, JUDGE_SHEETS, problems)
     result = ImportResult("judges", filename)
     ctx = Context(db, competition_id, problems)
     await ctx.load_items()

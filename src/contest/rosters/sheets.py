@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contest.domain import limits
+from contest.domain.limits import TextField
+
 
 @dataclass(frozen=True)
 class Column:
     header: str
     required: bool = False
     note: str = ""
+    limit: TextField = limits.CELL  # the declared maximum of the field the column fills
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,10 @@ PHONE = "手机"
 UNITS = SheetSpec(
     "单位",
     (
-        Column("单位名称", True, "选送单位或工作单位的全称;已在系统中的单位按名称更新"),
-        Column("单位代码", note="可选"),
-        Column("所在地区", note="可选,如:威海市环翠区"),
-        Column("联系人", note="可选"),
+        Column("单位名称", True, "选送单位或工作单位的全称;已在系统中的单位按名称更新", limits.UNIT_NAME),
+        Column("单位代码", note="可选", limit=limits.UNIT_CODE),
+        Column("所在地区", note="可选,如:威海市环翠区", limit=limits.REGION),
+        Column("联系人", note="可选", limit=limits.CONTACT),
     ),
     "本赛事用到、但系统中还没有的单位。系统中已有的单位可以不列。",
 )
@@ -51,9 +55,9 @@ UNITS = SheetSpec(
 ITEMS = SheetSpec(
     "赛项",
     (
-        Column(SKILL_CODE, True, "国家职业分类大典的职业(工种)代码;同一赛事内不能重复,是认定“同一项目”的依据"),
-        Column("职业(工种)名称", True, "如:焊工"),
-        Column("赛项名称", note="留空则与职业(工种)名称相同"),
+        Column(SKILL_CODE, True, "国家职业分类大典的职业(工种)代码;同一赛事内不能重复,是认定“同一项目”的依据", limits.SKILL_CODE),
+        Column("职业(工种)名称", True, "如:焊工", limits.SKILL_NAME),
+        Column("赛项名称", note="留空则与职业(工种)名称相同", limit=limits.ITEM_NAME),
         Column("类型", True, "个人 或 团队"),
         Column("团队人数", note="团队赛项必填,2 或 3;个人赛项留空"),
         Column("理论权重", note="各权重之和应为 100;不设理论考试则留空"),
@@ -69,10 +73,10 @@ ITEMS = SheetSpec(
 CRITERIA = SheetSpec(
     "评分细则",
     (
-        Column(SKILL_CODE, True, "所属赛项"),
+        Column(SKILL_CODE, True, "所属赛项", limits.SKILL_CODE),
         Column("组成部分", True, "理论、实操 或 答辩"),
-        Column("评分项编号", True, "同一组成部分内不重复,如 A1"),
-        Column("评分项名称", True),
+        Column("评分项编号", True, "同一组成部分内不重复,如 A1", limits.CRITERION_CODE),
+        Column("评分项名称", True, limit=limits.CRITERION_NAME),
         Column("满分", True, "同一组成部分的各评分项满分之和应为 100"),
         Column("步长", note="评分的最小单位,留空为 0.5"),
         Column("类型", True, "测量分 或 评价分"),
@@ -85,16 +89,16 @@ CRITERIA = SheetSpec(
 COMPETITORS = SheetSpec(
     "选手",
     (
-        Column(SKILL_CODE, True, "所参加的赛项"),
-        Column(ENTRY_NO, True, "同一赛项内唯一;团队的每名成员填写同一个参赛号"),
-        Column("团队名称", note="团队赛项可填"),
-        Column(NAME, True),
-        Column(ID_NUMBER, True, "18 位居民身份证号码须通过校验;请将本列设为文本格式"),
-        Column(GENDER, note="男 或 女"),
-        Column("选送单位", True, "须在单位表或系统中存在;同一团队的成员选送单位须相同"),
-        Column("就业地区", note="如:黑龙江省哈尔滨市(部分奖励政策要求在省内就业)"),
+        Column(SKILL_CODE, True, "所参加的赛项", limits.SKILL_CODE),
+        Column(ENTRY_NO, True, "同一赛项内唯一;团队的每名成员填写同一个参赛号", limits.ENTRY_NO),
+        Column("团队名称", note="团队赛项可填", limit=limits.TEAM_NAME),
+        Column(NAME, True, limit=limits.PERSON_NAME),
+        Column(ID_NUMBER, True, "18 位居民身份证号码须通过校验;请将本列设为文本格式", limits.ID_NUMBER),
+        Column(GENDER, note="男 或 女", limit=limits.GENDER),
+        Column("选送单位", True, "须在单位表或系统中存在;同一团队的成员选送单位须相同", limits.UNIT_NAME),
+        Column("就业地区", note="如:黑龙江省哈尔滨市(部分奖励政策要求在省内就业)", limit=limits.REGION),
         Column("是否职工", note="是 或 否"),
-        Column(PHONE, note="可选"),
+        Column(PHONE, note="可选", limit=limits.PHONE),
     ),
     "每行一名选手。参赛单元按(赛项,参赛号)更新,其成员替换为本表所列的人;系统中有、本表中没有的参赛单元保持不变。",
     required=True,
@@ -103,11 +107,11 @@ COMPETITORS = SheetSpec(
 COACHES = SheetSpec(
     "教练",
     (
-        Column(SKILL_CODE, True),
-        Column(ENTRY_NO, True, "须是选手表中的参赛号"),
-        Column(NAME, True),
-        Column(ID_NUMBER, True),
-        Column("所在单位", note="可选;填写时须在单位表或系统中存在"),
+        Column(SKILL_CODE, True, limit=limits.SKILL_CODE),
+        Column(ENTRY_NO, True, "须是选手表中的参赛号", limits.ENTRY_NO),
+        Column(NAME, True, limit=limits.PERSON_NAME),
+        Column(ID_NUMBER, True, limit=limits.ID_NUMBER),
+        Column("所在单位", note="可选;填写时须在单位表或系统中存在", limit=limits.UNIT_NAME),
         Column("份额", note="奖金分配份额,正整数(如 6 和 4 按 6:4 分配);同一参赛单元要么都填、要么都不填(平均分配)"),
         Column("是否主教练", note="是 或 否;每个参赛单元至多一名主教练"),
     ),
@@ -118,14 +122,14 @@ COACHES = SheetSpec(
 JUDGES = SheetSpec(
     "裁判",
     (
-        Column(NAME, True),
-        Column(ID_NUMBER, True),
-        Column(GENDER, note="男 或 女"),
-        Column("所在单位", note="用于回避:裁判不给本单位的选手评分;须在系统中(或本文件单位表中)存在"),
-        Column(PHONE, note="可选"),
+        Column(NAME, True, limit=limits.PERSON_NAME),
+        Column(ID_NUMBER, True, limit=limits.ID_NUMBER),
+        Column(GENDER, note="男 或 女", limit=limits.GENDER),
+        Column("所在单位", note="用于回避:裁判不给本单位的选手评分;须在系统中(或本文件单位表中)存在", limit=limits.UNIT_NAME),
+        Column(PHONE, note="可选", limit=limits.PHONE),
         Column("角色", True, "裁判 或 裁判长"),
-        Column("执裁赛项", note="职业(工种)代码,多个用 、 或 , 分隔"),
-        Column("登录账号", note="可选;填写时为该裁判创建登录账号(不设密码,之后通过登录链接登录)"),
+        Column("执裁赛项", note="职业(工种)代码,多个用 、 或 , 分隔", limit=limits.CODE_LIST),
+        Column("登录账号", note="可选;填写时为该裁判创建登录账号(不设密码,之后通过登录链接登录)", limit=limits.USERNAME),
     ),
     "每行一名裁判。人员按证件号码更新;已分配的裁判保留原席位号,新分配的裁判按本表顺序编席位号。",
     required=True,
@@ -136,5 +140,3 @@ JUDGE_SHEETS: tuple[SheetSpec, ...] = (UNITS, JUDGES)
 
 INSTRUCTIONS_SHEET = "说明"
 EXAMPLE_PREFIX = "示例"
-MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_ROWS_PER_SHEET = 20_000

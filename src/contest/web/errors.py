@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from contest.web.pages import render
 from contest.errors import ContestError
+from contest.xlsx.upload import MAX_FILE_BYTES
 
 log = logging.getLogger("contest")
 
@@ -55,8 +56,19 @@ def validation_error(request: Request, exc: ValidationException) -> Response:
     return _respond(request, 400, "bad_request", "请求参数无效", details)
 
 
+# Litestar's own refusals carry English details ("Request Entity Too Large"): people get Chinese.
+HTTP_MESSAGES = {
+    400: ("bad_request", "请求无效:请检查填写的内容后重试"),
+    405: ("method_not_allowed", "不支持该请求方式"),
+    413: ("too_large", f"提交的内容过大:上传文件不能超过 {MAX_FILE_BYTES // 1024 // 1024} MB"),
+    415: ("unsupported_media_type", "不支持的提交格式"),
+    429: ("too_many_requests", "请求过于频繁,请稍后再试"),
+}
+
+
 def http_error(request: Request, exc: HTTPException) -> Response:
-    return _respond(request, exc.status_code, "http_error", str(exc.detail))
+    code, message = HTTP_MESSAGES.get(exc.status_code, ("http_error", "请求无法完成"))
+    return _respond(request, exc.status_code, code, message)
 
 
 def overflow_error(request: Request, exc: OverflowError) -> Response:

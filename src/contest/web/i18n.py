@@ -354,6 +354,13 @@ EN.update(
     }
 )
 
+# Safety on competition day (issue 10): uploads, lengths, error pages.
+EN.update(
+    {
+        "返回首页": "Back to the home page",
+    }
+)
+
 
 def translate(text: str, language: str) -> str:
     if language == "en":

@@ -25,12 +25,12 @@ from contest.rosters.sheets import (
     ITEMS,
     JUDGE_SHEETS,
     JUDGES,
-    MAX_FILE_BYTES,
     ROSTER_SHEETS,
     UNITS,
     SheetSpec,
 )
 from contest.xlsx.cells import set_text
+from contest.xlsx.upload import MAX_FILE_BYTES
 
 TEXT_COLUMNS = {"职业(工种)代码", "参赛号", "证件号码", "手机", "评分项编号", "单位代码", "登录账号", "执裁赛项"}
 PREPARED_ROWS = 500

@@ -3,10 +3,12 @@
 In-process (litestar's TestClient), signed in as an organizer on a database holding a competition
 open for scoring (tests/integration/live_seed.py), so small generated ids hit real rows. Unsafe
 methods carry the CSRF header, as the htmx pages do, so requests reach the handlers instead of
-stopping at the CSRF check. Our form endpoints read urlencoded forms through request.form() and
-the schema does not describe those bodies: for a POST without a described body we also send a
-generated urlencoded form with field names the pages use. Bounded: FUZZ_EXAMPLES examples per
-operation (CONTEST_FUZZ_EXAMPLES overrides it), no shrinking, no example database.
+stopping at the CSRF check. The form bodies our pages post are described in the schema
+(contest.web.openapi.form_body): schemathesis generates them both as described (positive) and
+breaking the description (negative: over-long text, wrong types, missing fields). A POST whose
+form is not described gets a generated urlencoded form with field names the pages use. Bounded:
+FUZZ_EXAMPLES examples per operation and mode (CONTEST_FUZZ_EXAMPLES overrides it), no
+shrinking, no example database.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
@@ -22,8 +25,9 @@ from tests.conftest import login
 from tests.integration.live_seed import seed_live
 
 import schemathesis  # noqa: E402 - in the test extras, so a missing install fails instead of skipping
+from schemathesis import GenerationMode  # noqa: E402
 
-FUZZ_EXAMPLES = int(os.environ.get("CONTEST_FUZZ_EXAMPLES", "4"))
+FUZZ_EXAMPLES = int(os.environ.get("CONTEST_FUZZ_EXAMPLES", "12"))
 BUDGET_SECONDS = 90  # a hard stop for the whole fuzz; the normal run takes well under a minute
 SKIP_PATHS = ("/logout",)  # would sign the fuzzer out and turn the rest into 401s
 FIELDS = [
@@ -55,13 +59,27 @@ def _send(client: TestClient, case, form: dict | None, csrf: str) -> int:  # typ
     return response.status_code
 
 
-def test_openapi_fuzz_finds_no_5xx(app, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def _strategies(operation):  # type: ignore[no-untyped-def]
+    """Cases as described (positive) and breaking the description (negative), plus positive cases
+    whose ids are those of real rows (1 and 2), so the handlers behind the 404s are reached too."""
+    cases = operation.as_strategy(GenerationMode.POSITIVE)
+    ids = [p.name for p in operation.path_parameters]
+    if ids:
+        for real in (1, 2):
+            cases = cases | operation.as_strategy(GenerationMode.POSITIVE, path_parameters={name: real for name in ids})
+    if len(operation.body) or ids or operation.query:
+        cases = cases | operation.as_strategy(GenerationMode.NEGATIVE)
+    return cases
+
+
+@pytest.mark.parametrize("role", ["organizer", "finance"])
+def test_openapi_fuzz_finds_no_5xx(app, role_users, migrated, role: str) -> None:  # type: ignore[no-untyped-def]
     seed_live(migrated.database_url)
     started = time.monotonic()
     failures: list[str] = []
-    exercised = 0
+    exercised = described = 0
     with TestClient(app=app) as client:
-        login(client, role_users["organizer"])
+        login(client, role_users[role])
         spec = client.get("/schema/openapi.json")
         assert spec.status_code == 200
         schema = schemathesis.openapi.from_dict(spec.json())
@@ -71,16 +89,19 @@ def test_openapi_fuzz_finds_no_5xx(app, role_users, migrated) -> None:  # type: 
             if operation.path in SKIP_PATHS or time.monotonic() - started > BUDGET_SECONDS:
                 continue
             wants_form = operation.method.upper() == "POST" and len(operation.body) == 0
+            described += not wants_form and operation.method.upper() == "POST"
 
             @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
                       suppress_health_check=list(HealthCheck))
-            @given(case=operation.as_strategy(), form=FORM if wants_form else st.none())
+            @given(case=_strategies(operation), form=FORM if wants_form else st.none())
             def fuzz(case, form) -> None:  # type: ignore[no-untyped-def]
                 status = _send(client, case, form, csrf)
                 if status >= 500:
-                    failures.append(f"{case.method} {case.formatted_path} params={case.query} form={form!r} -> {status}")
+                    body = case.body if not isinstance(case.body, bytes) else case.body[:200]
+                    failures.append(f"{case.method} {case.formatted_path} params={case.query} body={body!r} form={form!r} -> {status}")
 
             fuzz()
             exercised += 1
     assert exercised >= 20, f"only {exercised} operations fuzzed"
+    assert described >= 14, f"only {described} form bodies described in the schema"
     assert not failures, "5xx responses:\n" + "\n".join(failures[:40])

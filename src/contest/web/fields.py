@@ -1,0 +1,78 @@
+"""Read fields of a submitted form strictly, with a Chinese message naming the field.
+
+One rule for every page: integers are ASCII digits within the column's range (no "²", "٣", "３",
+"1_000" or "1e3" that Python's int() would take or choke on), dates are YYYY-MM-DD, text is
+trimmed and within its declared maximum. A problem is appended to ``errors`` so a form can report
+every field at once; callers raise ``Invalid`` when ``errors`` is not empty.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from contest.domain.limits import TextField
+
+INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+# Ids and counts are stored in 32-bit INTEGER columns on PostgreSQL.
+MAX_INT = 2**31 - 1
+
+
+def raw(form: Any, key: str) -> str:
+    value = form.get(key, "") if form is not None else ""
+    return "" if value is None or not isinstance(value, str) else value.strip()
+
+
+def text(form: Any, key: str, field: TextField, errors: list[str]) -> str:
+    """The trimmed text, or "" with a message if it is over the field's maximum."""
+    value = raw(form, key)
+    if problem := field.problem(value):
+        errors.append(problem)
+        return ""
+    return value
+
+
+def parse_int(value: str, label: str, minimum: int = -MAX_INT, maximum: int = MAX_INT) -> int:
+    """A strict integer, or ValueError with a Chinese message naming ``label``."""
+    value = value.strip()
+    if not INTEGER.fullmatch(value):
+        raise ValueError(f"{label}「{_quoted(value)}」不是整数")
+    number = int(value)
+    if not minimum <= number <= maximum:
+        raise ValueError(f"{label} {number} 超出范围,应在 {minimum} 到 {maximum} 之间")
+    return number
+
+
+def integer(
+    form: Any, key: str, label: str, errors: list[str], default: int | None = None, minimum: int = -MAX_INT, maximum: int = MAX_INT
+) -> int | None:
+    value = raw(form, key)
+    if not value:
+        return default
+    try:
+        return parse_int(value, label, minimum, maximum)
+    except ValueError as exc:
+        errors.append(str(exc))
+        return default
+
+
+def day(form: Any, key: str, label: str, errors: list[str]) -> date | None:
+    value = raw(form, key)
+    if not value:
+        return None
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.append(f"{label}「{_quoted(value)}」不是有效日期(格式 YYYY-MM-DD)")
+        return None
+
+
+def flag(form: Any, key: str) -> bool:
+    return raw(form, key) in ("1", "on", "true", "yes")
+
+
+def _quoted(value: str) -> str:
+    return value if len(value) <= 20 else value[:19] + "…"
