@@ -31,7 +31,8 @@ from contest.live.sockets import SOCKET_HANDLERS
 from contest.payouts.controllers import PayoutController
 from contest.results.controllers import ResultsController
 from contest.rosters.controllers import RosterController
-from contest.settings import REPO_ROOT, Settings
+from contest.resources import static_dir, templates_dir
+from contest.settings import Settings
 from contest.web import templating
 from contest.web.auth import SessionAuthMiddleware
 from contest.web.deps import provide_actor, provide_db
@@ -96,7 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *SOCKET_HANDLERS,
             RosterController,
             PayoutController,
-            create_static_files_router(path="/static", directories=[REPO_ROOT / "static"], opt=EVERYONE),
+            create_static_files_router(path="/static", directories=[static_dir()], opt=EVERYONE),
         ],
         state=state,
         plugins=[channels, hub],
@@ -104,7 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         guards=[access_guard],
         middleware=[DefineMiddleware(SessionAuthMiddleware, exclude=["^/static/", "^/healthz"])],
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax"),
-        template_config=TemplateConfig(directory=REPO_ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=templating.configure),
+        template_config=TemplateConfig(directory=templates_dir(), engine=JinjaTemplateEngine, engine_callback=templating.configure),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(
             title="contest",

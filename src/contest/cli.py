@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contest import __version__
 from contest.settings import Settings
 
 T = TypeVar("T")
@@ -33,6 +35,7 @@ def run_with_session(work: Callable[[AsyncSession], Awaitable[T]], settings: Set
 
 
 @click.group(help="技能竞赛管理 contest: competition management and scoring.")
+@click.version_option(__version__, prog_name="contest")
 def main() -> None:
     pass
 
@@ -133,6 +136,76 @@ def audit_verify() -> None:
         click.echo(f"audit log: {count} records, {len(problems)} problems", err=True)
         sys.exit(1)
     click.echo(f"audit log: {count} records, chain intact")
+
+
+def _audit_check(database_url: str) -> tuple[int, list]:
+    """(audit records, problems) of the database at ``database_url``."""
+    from contest.audit.service import verify_chain
+
+    return run_with_session(verify_chain, Settings.from_env().with_database(database_url))
+
+
+def _report(report, audit_records: int) -> None:  # type: ignore[no-untyped-def]
+    click.echo(f"  file: {report.path} ({report.bytes / 1024 / 1024:.1f} MB)")
+    if report.schema:
+        click.echo(f"  schema: {report.schema}")
+    for table in ("competitions", "items", "entries", "marks", "result_versions", "appeals", "payout_batches"):
+        if table in report.rows:
+            click.echo(f"  {table}: {report.rows[table]}")
+    click.echo(f"  audit log: {audit_records} records, chain intact")
+
+
+@main.command(help="Back up the database, audit chain included, while the server runs; the copy is checked.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Default: ./var/backups/contest-<time>.db (or .pgdump).")
+def backup(out: Path | None) -> None:
+    from contest.db import backup as backups
+
+    settings = Settings.from_env()
+    out = out or backups.default_backup_path(settings.var_dir, settings.database_url)
+    try:
+        if settings.is_sqlite:
+            report = backups.backup_sqlite(settings.database_url, out)
+            audited, problems = _audit_check(f"sqlite+aiosqlite:///{report.path}")
+        else:
+            report = backups.backup_postgresql(settings.database_url, out)
+            audited, problems = _audit_check(settings.database_url)
+    except backups.BackupError as exc:
+        raise click.ClickException(exc.message) from None
+    if problems:
+        raise click.ClickException(f"备份已写入 {out},但审计链校验未通过:{problems[0].problem}")
+    click.echo("backup written and checked:")
+    _report(report, audited)
+
+
+@main.command(help="Restore a backup made by `contest backup`; refuses to overwrite data without --force.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite a database that holds data (stop the server first).")
+def restore(file: Path, force: bool) -> None:
+    from contest.db import backup as backups
+
+    settings = Settings.from_env()
+    try:
+        if settings.is_sqlite:
+            report = backups.restore_sqlite(file, settings.database_url, force)
+        else:
+            has_data = run_with_session(_has_schema, settings)
+            report = backups.restore_postgresql(file, settings.database_url, force, has_data)
+    except backups.BackupError as exc:
+        raise click.ClickException(exc.message) from None
+    audited, problems = _audit_check(settings.database_url)
+    for problem in problems:
+        click.echo(problem.problem, err=True)
+    if problems:
+        raise click.ClickException("已恢复,但审计链校验未通过:见上")
+    click.echo("restored and checked:")
+    _report(report, audited)
+
+
+async def _has_schema(session: AsyncSession) -> bool:
+    from sqlalchemy import inspect
+
+    connection = await session.connection()
+    return await connection.run_sync(lambda sync: inspect(sync).has_table("alembic_version"))
 
 
 @main.group(help="Demo data (seeds/demo).")

@@ -1,16 +1,19 @@
 """One settings object, read from CONTEST_* environment variables.
 
-The embedded default is SQLite under ./var, so a fresh clone runs with nothing else installed.
+The embedded default is SQLite under ./var (of the directory the command runs in), so a fresh
+clone or a fresh install runs with nothing else installed.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from contest import resources
+
+REPO_ROOT = resources.CHECKOUT_DIR  # the source checkout (tests and benchmarks use it)
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -38,8 +41,8 @@ class Settings:
     database_url: str
     secret_key: str
     redis_url: str | None = None
-    var_dir: Path = REPO_ROOT / "var"
-    seeds_dir: Path = REPO_ROOT / "seeds"
+    var_dir: Path = field(default_factory=lambda: Path.cwd() / "var")
+    seeds_dir: Path = field(default_factory=resources.seeds_dir)
     debug: bool = False
     session_days: int = 7
     # Failed logins per account (or per address) within the window before refusing.
@@ -50,7 +53,7 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        var_dir = Path(_env("VAR_DIR", str(REPO_ROOT / "var")))  # type: ignore[arg-type]
+        var_dir = Path(_env("VAR_DIR", str(Path.cwd() / "var"))).resolve()  # type: ignore[arg-type]
         database_url = _env("DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir / 'contest.db'}"
         origins = tuple(o.strip() for o in (_env("ALLOWED_ORIGINS", "") or "").split(",") if o.strip())
         return cls(
@@ -58,7 +61,7 @@ class Settings:
             secret_key=_secret_key(var_dir),
             redis_url=_env("REDIS_URL"),
             var_dir=var_dir,
-            seeds_dir=Path(_env("SEEDS_DIR", str(REPO_ROOT / "seeds"))),  # type: ignore[arg-type]
+            seeds_dir=Path(_env("SEEDS_DIR") or resources.seeds_dir()),
             debug=_env("DEBUG", "0") == "1",
             session_days=int(_env("SESSION_DAYS", "7")),  # type: ignore[arg-type]
             login_max_failures=int(_env("LOGIN_MAX_FAILURES", "5")),  # type: ignore[arg-type]
@@ -66,6 +69,9 @@ class Settings:
             secure_cookies=_env("SECURE_COOKIES", "0") == "1",
             allowed_origins=origins,
         )
+
+    def with_database(self, database_url: str) -> Settings:
+        return replace(self, database_url=database_url)
 
     @property
     def is_sqlite(self) -> bool:

@@ -6,15 +6,16 @@ import os
 import tomllib
 from pathlib import Path
 
+from contest import resources
 from contest.domain.awards.policy import Policy, PolicyError, validate_policy
 
 
 def seeds_dir() -> Path:
-    """The repository's ``seeds/`` directory, or ``$CONTEST_SEEDS_DIR`` when set."""
+    """The ``seeds/`` folder (contest.resources), or ``$CONTEST_SEEDS_DIR`` when set."""
     override = os.environ.get("CONTEST_SEEDS_DIR")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[3] / "seeds"
+    return resources.seeds_dir()
 
 
 def policies_dir() -> Path:
