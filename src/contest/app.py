@@ -38,12 +38,8 @@ from contest.web.auth import SessionAuthMiddleware
 from contest.web.deps import provide_actor, provide_db
 from contest.web.errors import EXCEPTION_HANDLERS
 from contest.web.headers import add_security_headers
+from contest.web.health import HEALTH_HANDLERS
 from contest.web.guards import EVERYONE, access_guard
-
-
-@get("/healthz", opt=EVERYONE, include_in_schema=False)
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
 
 
 @get("/", opt=EVERYONE)
@@ -84,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             home,
-            healthz,
+            *HEALTH_HANDLERS,
             AccountController,
             CompetitionController,
             ItemController,
@@ -103,7 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[channels, hub],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor, sync_to_thread=False)},
         guards=[access_guard],
-        middleware=[DefineMiddleware(SessionAuthMiddleware, exclude=["^/static/", "^/healthz"])],
+        middleware=[DefineMiddleware(SessionAuthMiddleware, exclude=["^/static/", "^/healthz", "^/readyz"])],
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax"),
         template_config=TemplateConfig(directory=templates_dir(), engine=JinjaTemplateEngine, engine_callback=templating.configure),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -6,13 +6,15 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest import __version__
 from contest.settings import Settings
+
+if TYPE_CHECKING:  # the command line starts fast: SQLAlchemy and the web stack load only for commands that use them
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
 
@@ -208,6 +210,42 @@ async def _has_schema(session: AsyncSession) -> bool:
     return await connection.run_sync(lambda sync: inspect(sync).has_table("alembic_version"))
 
 
+@main.command("export", help="Everything about one competition, for the archive: FILE.json (importable) or FILE.xlsx.")
+@click.argument("competition_id", type=int)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="…/存档.json or …/存档.xlsx")
+def export_competition(competition_id: int, out: Path) -> None:
+    from contest.archive import service as archives
+    from contest.errors import ContestError
+
+    if out.suffix.lower() not in (".json", ".xlsx"):
+        raise click.UsageError("--out 须为 .json(可导回系统)或 .xlsx(供人阅读)文件")
+    try:
+        archive = run_with_session(lambda session: archives.collect(session, competition_id))
+    except ContestError as exc:
+        raise click.ClickException(exc.message) from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(archives.to_json(archive) if out.suffix.lower() == ".json" else archives.write_xlsx(archive))
+    out.chmod(0o600)  # names and ID numbers: for the operator only
+    click.echo(f"exported competition {competition_id} ({archive['competition']['name']}) to {out}")
+    for table, count in archives.summary(archive).items():
+        click.echo(f"  {table}: {count}")
+
+
+@main.command("import", help="Import a competition archive (FILE.json from `contest export`) with new ids.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_competition(file: Path) -> None:
+    from contest.archive import service as archives
+    from contest.audit.service import Actor
+    from contest.errors import ContestError
+
+    try:
+        archive = archives.parse(file.read_bytes())
+        new_id = run_with_session(lambda session: archives.load(session, Actor.system("cli import"), archive))
+    except ContestError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"imported {archive['competition']['name']} as competition {new_id}")
+
+
 @main.group(help="Demo data (seeds/demo).")
 def demo() -> None:
     pass
@@ -216,10 +254,12 @@ def demo() -> None:
 @demo.command("load", help="Load the demo competition, its rosters, judges and demo logins.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (but print the logins) if the database already has a competition.")
 def demo_load(if_empty: bool) -> None:
-    from contest.demo import DEMO_PASSWORD, demo_logins, load_demo
+    from contest.demo import DEMO_PASSWORD, DEMO_STEPS, demo_logins, load_demo
 
     settings = Settings.from_env()
-    loaded = run_with_session(lambda session: load_demo(session, settings, only_if_empty=if_empty), settings)
+    with click.progressbar(length=len(DEMO_STEPS), label="loading the demo", item_show_func=lambda step: step, file=sys.stderr) as bar:
+        loaded = run_with_session(lambda session: load_demo(session, settings, only_if_empty=if_empty,
+                                                            done=lambda step: bar.update(1, step)), settings)
     click.echo("demo data loaded" if loaded else "database already has data; demo not loaded again")
     click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
     for username, role_label in demo_logins():

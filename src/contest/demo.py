@@ -7,6 +7,7 @@ through the roster import, exactly as an organizer's files would; then every ite
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import func, select
@@ -47,8 +48,14 @@ def demo_logins(settings: Settings | None = None) -> list[tuple[str, str]]:
     return logins
 
 
-async def load_demo(db: AsyncSession, settings: Settings, only_if_empty: bool = True) -> bool:
-    """Load the demo; returns False (and does nothing) when competitions exist and only_if_empty."""
+# What load_demo reports as it goes (the command line shows a progress bar).
+DEMO_STEPS = ("赛事", "参赛名单 roster.xlsx", "裁判名单 judges.xlsx", "账号", "抽签", "开始评分")
+
+
+async def load_demo(db: AsyncSession, settings: Settings, only_if_empty: bool = True, done: Callable[[str], None] | None = None) -> bool:
+    """Load the demo; returns False (and does nothing) when competitions exist and only_if_empty.
+    ``done(step)`` is called after each of DEMO_STEPS."""
+    done = done or (lambda step: None)
     if only_if_empty and (await db.execute(select(func.count()).select_from(Competition))).scalar_one():
         return False
     config = _config(settings)
@@ -64,12 +71,14 @@ async def load_demo(db: AsyncSession, settings: Settings, only_if_empty: bool = 
         end_date=date.fromisoformat(meta["end_date"]) if meta.get("end_date") else None,
     )
     competition = await service.save_competition(db, ACTOR, form)
+    done(DEMO_STEPS[0])
     folder = settings.seeds_dir / "demo"
-    for importer, filename in ((import_roster, "roster.xlsx"), (import_judges, "judges.xlsx")):
+    for importer, filename, step in ((import_roster, "roster.xlsx", DEMO_STEPS[1]), (import_judges, "judges.xlsx", DEMO_STEPS[2])):
         result = await importer(db, ACTOR, competition.id, filename, (folder / filename).read_bytes())
         if not result.ok:
             problems = "; ".join(f"{p.sheet} 第{p.row}行 {p.column}: {p.message}" for p in result.problems[:10])
             raise ContestError(f"演示数据 {filename} 导入失败:{problems}")
+        done(step)
     for user in config["users"]:
         if not (await db.execute(select(User.id).where(User.username == user["username"]))).first():
             await create_user(db, ACTOR, user["username"], DEMO_PASSWORD, user["role"], user.get("name", ""))
@@ -78,10 +87,13 @@ async def load_demo(db: AsyncSession, settings: Settings, only_if_empty: bool = 
     for username, _role in demo_logins(settings):
         await set_password(db, ACTOR, username, DEMO_PASSWORD)
     await db.commit()
+    done(DEMO_STEPS[3])
     competition = await service.get_competition(db, competition.id)
     for item in competition.items:
         await service.run_draw(db, ACTOR, item.id, seed=f"demo-{item.skill_code}")
+    done(DEMO_STEPS[4])
     await open_demo_items(db, competition.id)
+    done(DEMO_STEPS[5])
     return True
 
 

@@ -23,6 +23,7 @@ SIGNED_IN = ALL - {ANON}
 EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/"): ALL,
     ("GET", "/healthz"): ALL,
+    ("GET", "/readyz"): ALL,
     ("GET", "/login"): ALL,
     ("POST", "/login"): ALL,
     ("POST", "/logout"): SIGNED_IN,

@@ -39,6 +39,7 @@ class MarkWriter:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="mark-writer") if sqlite else None
         self._queue: asyncio.Queue[tuple[Judge, MarkIn, asyncio.Future[Outcome]]] = asyncio.Queue()
         self._task: asyncio.Task | None = None
+        self._stopped = False
         self.transactions = 0  # batches written (or tried): marks / transactions is the batching gained
 
     async def submit(self, judge: Judge, mark: MarkIn) -> Outcome:
@@ -49,7 +50,13 @@ class MarkWriter:
         self._queue.put_nowait((judge, mark, outcome))
         return await outcome
 
+    @property
+    def accepting(self) -> bool:
+        """Marks can be stored: not stopped (a crashed batch loop restarts on the next mark)."""
+        return not self._stopped
+
     async def stop(self) -> None:
+        self._stopped = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -8,6 +8,7 @@ from typing import Any
 from jinja2 import pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
 
+from contest import __version__
 from contest.domain import idcard, limits
 from contest.domain.competition import CATEGORIES, ITEM_STATUSES, LEVELS
 from contest.domain.roles import ROLES, SEES_PERSONAL_DATA
@@ -54,7 +55,8 @@ def configure(engine: JinjaTemplateEngine) -> None:
         COMPONENT_KINDS=COMPONENT_KINDS,
         CRITERION_KINDS=CRITERION_KINDS,
         AGGREGATIONS=AGGREGATIONS,
-        LIMITS=limits,  # maxlength="{{ LIMITS.UNIT_NAME.max }}": forms say the same maximum as the column
+        LIMITS=limits,
+        VERSION=__version__,  # maxlength="{{ LIMITS.UNIT_NAME.max }}": forms say the same maximum as the column
         FIELD_LABELS={"total": "总分", "place": "名次", "award": "奖项", "entry": "参赛单元"},
     )
     env.filters["id_number"] = _id_number

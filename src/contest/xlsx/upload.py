@@ -22,14 +22,15 @@ import asyncio
 import io
 import zipfile
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from weakref import WeakKeyDictionary
 
-import anyio
-from anyio import CapacityLimiter
 from openpyxl import load_workbook
 
 from contest.errors import Invalid
+
+if TYPE_CHECKING:
+    from anyio import CapacityLimiter
 
 T = TypeVar("T")
 
@@ -119,6 +120,8 @@ _PARSER_SLOTS: WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = W
 
 
 def _slots() -> CapacityLimiter:
+    from anyio import CapacityLimiter
+
     loop = asyncio.get_running_loop()
     if loop not in _PARSER_SLOTS:
         _PARSER_SLOTS[loop] = CapacityLimiter(1)
@@ -129,4 +132,6 @@ async def parse_off_loop(parse: Callable[..., T], *args: Any) -> T:
     """``parse(*args)`` in a worker thread; the event loop keeps serving meanwhile.
 
     ``parse`` must not touch the database session or anything else owned by the loop."""
+    import anyio.to_thread
+
     return await anyio.to_thread.run_sync(parse, *args, limiter=_slots())

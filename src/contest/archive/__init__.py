@@ -1,0 +1,1 @@
+"""A competition's archive: export everything about it, import it into another database."""

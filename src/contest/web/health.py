@@ -1,0 +1,73 @@
+"""/healthz (the process answers) and /readyz (it can do its work: database, mark writer, Redis).
+
+A load balancer sends traffic to a process only while /readyz answers 200; /healthz is for
+"restart it if this fails". Neither needs a sign-in nor says anything about the data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import lru_cache
+
+from litestar import Response, get
+from litestar.datastructures import State
+from sqlalchemy import text
+
+from contest.web.guards import EVERYONE
+
+CHECK_TIMEOUT = 2.0  # seconds per check: a hung database must not hang the probe
+
+
+@lru_cache(maxsize=1)
+def schema_head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from contest.db.migrate import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head() or ""
+
+
+@get("/healthz", opt=EVERYONE, include_in_schema=False)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _database(state: State) -> str:
+    """Reachable and migrated to this code's schema (an old schema would fail on the first write)."""
+    async with state.session_factory() as db:
+        found = (await db.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
+    expected = schema_head()
+    return "ok" if found == expected else f"failed: schema {found}, expected {expected} (contest db upgrade)"
+
+
+async def _redis(state: State) -> str:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(state.settings.redis_url, socket_connect_timeout=CHECK_TIMEOUT, socket_timeout=CHECK_TIMEOUT)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+    return "ok"
+
+
+async def _writer(state: State) -> str:
+    return "ok" if state.mark_writer.accepting else "stopped"
+
+
+@get("/readyz", opt=EVERYONE, include_in_schema=False)
+async def readyz(state: State) -> Response:
+    checks = {"database": _database, "mark_writer": _writer}
+    if state.settings.redis_url:
+        checks["redis"] = _redis
+    results: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            results[name] = await asyncio.wait_for(check(state), CHECK_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready; say which
+            results[name] = f"failed: {type(exc).__name__}"
+    ready = all(value == "ok" for value in results.values())
+    return Response({"status": "ok" if ready else "unavailable", "checks": results}, status_code=200 if ready else 503)
+
+
+HEALTH_HANDLERS = [healthz, readyz]

@@ -1,0 +1,147 @@
+"""`contest export` / `contest import`: a published competition with an appeal and a paid payout
+batch goes into an archive and back into a fresh database with everything that matters equal
+(marks, rankings, result versions, appeals, payouts and the ledger), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from contest.audit.service import Actor
+from contest.cli import main
+from contest.db.engine import make_engine, make_session_factory
+from contest.db.migrate import upgrade
+from contest.db.models import Competition, Criterion, Entry, Item, Mark, Person
+from contest.db.payout_models import PayoutBatch, PayoutLedgerEntry
+from contest.db.results_models import Appeal, ResultVersion
+from contest.live.scores import item_results
+from contest.payouts import service as payouts
+from contest.results import service as results
+from tests.integration.payout_seed import published_competition
+
+FIN = Actor(user_id=1001, username="fin", device="tests")
+FIN2 = Actor(user_id=1002, username="fin2", device="tests")
+
+
+def _run(url: str, work: Any) -> Any:
+    async def runner() -> Any:
+        engine = make_engine(url)
+        try:
+            async with make_session_factory(engine)() as db:
+                return await work(db)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(runner())
+
+
+async def _history(db: Any, competition_id: int) -> None:
+    """An appeal and a paid payout batch for the published competition."""
+    item = (await db.execute(select(Item).where(Item.competition_id == competition_id).order_by(Item.id))).scalars().first()
+    station = (await db.execute(select(Entry.station_no).where(Entry.item_id == item.id).order_by(Entry.station_no))).scalars().first()
+    await results.record_appeal(db, FIN, item.id, station, "张三", "理论成绩复核")
+    batch = await payouts.create_batch(db, FIN, payouts.BatchForm("2026年第一批", "jinengxingwei-weihai-2021", date(2026, 1, 1), date(2026, 12, 31)))
+    await payouts.compute(db, FIN, batch.id)
+    await payouts.submit(db, FIN, batch.id)
+    await payouts.approve(db, FIN2, batch.id)
+    await payouts.mark_paid(db, FIN, batch.id, date(2026, 12, 1))
+
+
+async def _picture(db: Any, competition_id: int) -> dict[str, Any]:
+    """What an archive must keep, in terms that do not depend on row ids."""
+    competition = (await db.execute(select(Competition).where(Competition.id == competition_id))).scalar_one()
+    items = list((await db.execute(select(Item).where(Item.competition_id == competition_id).order_by(Item.skill_code))).scalars())
+    picture: dict[str, Any] = {"competition": (competition.name, competition.year, competition.level, competition.policy_id)}
+    item_ids = [i.id for i in items]
+    for item in items:
+        ranked = await item_results(db, item.id)
+        picture[f"ranking {item.skill_code}"] = [
+            (r.entry.station_no, r.entry.entry_no, str(r.score.total), r.ranked.place, r.ranked.award) for r in ranked.rows
+        ]
+        picture[f"status {item.skill_code}"] = (item.status, item.seq, item.locked_by, item.draw_seed)
+    marks = await db.execute(
+        select(Entry.entry_no, Criterion.code, Person.id_number, Mark.value, Mark.client_id, Mark.seq)
+        .join(Entry, Entry.id == Mark.entry_id).join(Criterion, Criterion.id == Mark.criterion_id)
+        .join(Person, Person.id == Mark.judge_person_id).where(Mark.item_id.in_(item_ids))
+    )
+    picture["marks"] = sorted((a, b, c, str(d), e, f) for a, b, c, d, e, f in marks.all())
+    versions = await db.execute(select(ResultVersion).where(ResultVersion.item_id.in_(item_ids)).order_by(ResultVersion.version))
+    picture["versions"] = [(v.version, v.rows, v.changes, v.reason) for v in versions.scalars()]
+    appeals = await db.execute(select(Appeal).where(Appeal.item_id.in_(item_ids)))
+    picture["appeals"] = [(a.station_no, a.appellant, a.content, a.status) for a in appeals.scalars()]
+    batches = await db.execute(select(PayoutBatch).options(selectinload(PayoutBatch.lines)))
+    picture["payouts"] = [
+        (b.name, b.status, b.total_fen, sorted((line.recipient_id, line.role, line.amount_fen, line.basis) for line in b.lines))
+        for b in batches.scalars()
+    ]
+    ledger = await db.execute(select(PayoutLedgerEntry))
+    picture["ledger"] = sorted((e.recipient_id, e.amount_fen, e.paid_on) for e in ledger.scalars())
+    return picture
+
+
+def _contest(args: list[str], url: str, tmp_path: Path) -> str:
+    result = CliRunner().invoke(main, args, env={"CONTEST_DATABASE_URL": url, "CONTEST_VAR_DIR": str(tmp_path)}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _round_trip(source: str, target: str, tmp_path: Path) -> None:
+    live = published_competition(source)
+    _run(source, lambda db: _history(db, live.competition_id))
+    archive = tmp_path / "存档.json"
+    _contest(["export", str(live.competition_id), "--out", str(archive)], source, tmp_path)
+    output = _contest(["import", str(archive)], target, tmp_path)
+    new_id = int(output.rsplit(" ", 1)[1])
+    before = _run(source, lambda db: _picture(db, live.competition_id))
+    after = _run(target, lambda db: _picture(db, new_id))
+    assert before["marks"] and before["versions"] and before["appeals"] and before["ledger"]
+    assert after == before
+    assert "chain intact" in _contest(["audit", "verify"], target, tmp_path)
+    # Importing the same archive again is refused, and leaves the database as it was.
+    again = CliRunner().invoke(main, ["import", str(archive)], env={"CONTEST_DATABASE_URL": target, "CONTEST_VAR_DIR": str(tmp_path)})
+    assert again.exit_code != 0 and "已经导入过" in again.output
+    assert _run(target, lambda db: _picture(db, new_id)) == before
+
+
+def test_archive_round_trip_on_sqlite(migrated, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    target = f"sqlite+aiosqlite:///{tmp_path / 'archive-target.db'}"
+    upgrade(target)
+    _round_trip(migrated.database_url, target, tmp_path)
+
+
+@pytest.mark.services
+def test_archive_round_trip_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    from tests.services import pg
+
+    upgrade(pg_url)
+    name, target = pg.create_database()
+    try:
+        upgrade(target)
+        _round_trip(pg_url, target, tmp_path)
+    finally:
+        pg.drop_database(name)
+
+
+def test_the_xlsx_archive_is_readable_and_a_foreign_file_is_refused(migrated, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    live = published_competition(migrated.database_url)
+    book_path = tmp_path / "存档.xlsx"
+    _contest(["export", str(live.competition_id), "--out", str(book_path)], migrated.database_url, tmp_path)
+    book = load_workbook(book_path, read_only=True)
+    assert {"说明", "competitions", "items", "marks", "result_versions", "people"} <= set(book.sheetnames)
+    names = [row[0] for row in book["competitions"].iter_rows(min_row=1, max_row=2, max_col=20, values_only=True)]
+    assert names  # header and the competition
+    book.close()
+
+    foreign = tmp_path / "other.json"
+    foreign.write_text(json.dumps({"hello": "world"}))
+    result = CliRunner().invoke(main, ["import", str(foreign)], env={"CONTEST_DATABASE_URL": migrated.database_url})
+    assert result.exit_code != 0 and "不是本系统导出的赛事存档" in result.output

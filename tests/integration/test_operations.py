@@ -1,0 +1,82 @@
+"""Operating the server: readiness says what is wrong, the command line starts fast, the
+version is one number everywhere."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import replace
+
+import pytest
+from click.testing import CliRunner
+from litestar.testing import TestClient
+
+from contest import __version__
+from contest.app import create_app
+from contest.cli import main
+from tests.conftest import require_or_skip
+
+
+def test_ready_when_the_database_and_the_writer_are(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "mark_writer": "ok"}}
+
+
+@pytest.mark.services
+def test_not_ready_names_the_part_that_fails(migrated, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A Redis of our own, stopped while the server runs: /readyz says it is Redis."""
+    server = shutil.which("redis-server")
+    if server is None:
+        require_or_skip("CONTEST_REQUIRE_SERVICES", "redis-server not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    redis = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                             stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() != "PONG":
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+        with TestClient(app=create_app(replace(migrated, redis_url=f"redis://127.0.0.1:{port}/0"))) as client:
+            assert client.get("/readyz").json()["checks"]["redis"] == "ok"
+            redis.terminate()
+            redis.wait(timeout=10)
+            response = client.get("/readyz")
+            assert response.status_code == 503
+            body = response.json()
+            assert body["status"] == "unavailable" and body["checks"]["database"] == "ok"
+            assert body["checks"]["redis"].startswith("failed")
+    finally:
+        redis.kill()
+
+
+def test_not_ready_without_the_database(migrated, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    missing = replace(migrated, database_url=f"sqlite+aiosqlite:///{tmp_path / 'no-such-dir' / 'x.db'}")
+    with TestClient(app=create_app(missing)) as client:
+        response = client.get("/readyz")
+        assert response.status_code == 503 and response.json()["checks"]["database"].startswith("failed")
+        assert client.get("/healthz").status_code == 200  # alive, just not ready
+
+
+@pytest.mark.services
+def test_ready_with_redis(migrated, redis_url: str) -> None:  # type: ignore[no-untyped-def]
+    with TestClient(app=create_app(replace(migrated, redis_url=redis_url))) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 200 and response.json()["checks"]["redis"] == "ok"
+
+
+def test_one_version_everywhere(client) -> None:  # type: ignore[no-untyped-def]
+    assert CliRunner().invoke(main, ["--version"]).output.strip() == f"contest, version {__version__}"
+    assert f"contest {__version__}" in client.get("/").text
+
+
+def test_pure_commands_do_not_load_the_database_or_web_stack() -> None:
+    """`contest awards ...` and `contest policies ...` need neither SQLAlchemy nor Litestar."""
+    code = "import sys, contest.cli; print(sorted(m for m in ('sqlalchemy', 'litestar', 'uvicorn') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
