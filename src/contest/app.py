@@ -67,7 +67,7 @@ def tune_garbage_collector() -> None:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url)
-    session_factory = make_session_factory(engine)
+    session_factory = make_session_factory(engine, settings.audit_key)
     channels = make_channels(settings)
     hub = LiveHub(session_factory, channels)
     writer = MarkWriter(session_factory, settings.database_url)

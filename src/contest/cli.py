@@ -24,7 +24,7 @@ def run_with_session(work: Callable[[AsyncSession], Awaitable[T]], settings: Set
     async def runner() -> T:
         engine = make_engine(settings.database_url)
         try:
-            async with make_session_factory(engine)() as session:
+            async with make_session_factory(engine, settings.audit_key)() as session:
                 return await work(session)
         finally:
             await engine.dispose()
@@ -70,7 +70,7 @@ def db_upgrade(revision: str) -> None:
     from contest.db.migrate import upgrade
 
     settings = Settings.from_env()
-    upgrade(settings.database_url, revision)
+    upgrade(settings.database_url, revision, settings.audit_key)
     click.echo(f"database at {revision}")
 
 
@@ -122,17 +122,53 @@ def audit() -> None:
     pass
 
 
-@audit.command("verify", help="Check the audit log's hash chain; exit 1 on any tampered or missing record.")
-def audit_verify() -> None:
+MAX_PROBLEMS_SHOWN = 100  # a wrong key fails every record: the first ones say enough
+
+
+def _report_problems(count: int, problems: list) -> None:  # type: ignore[type-arg]
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
+        click.echo(problem.problem, err=True)
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        click.echo(f"… and {len(problems) - MAX_PROBLEMS_SHOWN} more", err=True)
+    click.echo(f"audit log: {count} records, {len(problems)} problems", err=True)
+
+
+@audit.command("verify", help="Check every audit record's MAC and link (and the chain against a checkpoint); exit 1 on tampering.")
+@click.option("--checkpoint", "checkpoint_file", type=click.File("r", encoding="utf-8"), help="A checkpoint made by `contest audit checkpoint`.")
+def audit_verify(checkpoint_file) -> None:  # type: ignore[no-untyped-def]
+    from contest.audit.chain import Checkpoint, CheckpointError
     from contest.audit.service import verify_chain
 
-    count, problems = run_with_session(verify_chain)
-    for problem in problems:
-        click.echo(problem.problem, err=True)
+    checkpoint = None
+    if checkpoint_file is not None:
+        try:
+            checkpoint = Checkpoint.from_json(checkpoint_file.read())
+        except CheckpointError as exc:
+            raise click.BadParameter(str(exc), param_hint="--checkpoint") from None
+    count, problems = run_with_session(lambda session: verify_chain(session, checkpoint))
     if problems:
-        click.echo(f"audit log: {count} records, {len(problems)} problems", err=True)
+        _report_problems(count, problems)
         sys.exit(1)
-    click.echo(f"audit log: {count} records, chain intact")
+    against = f"; matches the checkpoint of {checkpoint.at} ({checkpoint.records} records)" if checkpoint else ""
+    click.echo(f"audit log: {count} records, chain intact{against}")
+
+
+@audit.command("checkpoint", help="Print the chain's head (records, last MAC, time) as JSON, after verifying the chain; keep it outside the database.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), help="Write the checkpoint to this file instead of printing it.")
+def audit_checkpoint(out: str | None) -> None:
+    from contest.audit.service import verified_checkpoint
+
+    count, problems, checkpoint = run_with_session(verified_checkpoint)
+    if checkpoint is None:
+        _report_problems(count, problems)
+        click.echo("no checkpoint made: the chain has problems", err=True)
+        sys.exit(1)
+    if out:
+        with open(out, "w", encoding="utf-8") as file:
+            file.write(checkpoint.to_json())
+        click.echo(f"checkpoint of {checkpoint.records} records written to {out}", err=True)
+    else:
+        click.echo(checkpoint.to_json(), nl=False)
 
 
 @main.group(help="Demo data (seeds/demo).")

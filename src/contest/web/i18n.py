@@ -247,6 +247,8 @@ EN.update(
         "申诉成立": "Upheld",
         "申诉不成立": "Rejected",
         "待仲裁": "Pending",
+        "审计链校验点": "Audit chain checkpoint",
+        "条记录": "records",
     }
 )
 
