@@ -19,7 +19,7 @@ from litestar.template.config import TemplateConfig
 
 from contest import __version__
 from contest.web.pages import render
-from contest.accounts.controllers import AccountController
+from contest.accounts.controllers import AccountController, LoginLockController
 from contest.db.engine import make_engine, make_session_factory
 from contest.desks.controllers import DESK_HANDLERS
 from contest.events.controllers import CompetitionController, ConflictController, ItemController, PeopleController, UnitController
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             home,
             healthz,
             AccountController,
+            LoginLockController,
             CompetitionController,
             ItemController,
             UnitController,

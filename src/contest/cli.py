@@ -40,8 +40,9 @@ def main() -> None:
 # How uvicorn serves the app (`contest serve` and the live bench). The sans-io websockets protocol:
 # a send frames into the socket's buffer and never waits, which the hub's fan-out relies on. No
 # per-message deflate: board updates are small, and compressing the same update once per viewer was
-# the largest cost of the fan-out to thousands of boards (bench/results/live.md).
-SERVE_OPTIONS = {"proxy_headers": True, "ws": "websockets-sansio", "ws_per_message_deflate": False}
+# the largest cost of the fan-out to thousands of boards (bench/results/live.md). Proxy headers are
+# believed only from CONTEST_TRUSTED_PROXIES (`serve` turns them on for those).
+SERVE_OPTIONS = {"proxy_headers": False, "ws": "websockets-sansio", "ws_per_message_deflate": False}
 
 
 @main.command(help="Serve the web app (uvicorn). Several workers need PostgreSQL + Redis.")
@@ -56,7 +57,11 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
     if workers > 1 and settings.is_sqlite:
         raise click.UsageError("多进程部署需要 PostgreSQL(CONTEST_DATABASE_URL)和 Redis(CONTEST_REDIS_URL)")
     click.echo(f"contest: serving on http://{host}:{port} ({'SQLite' if settings.is_sqlite else 'PostgreSQL'})")
-    uvicorn.run("contest.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload, **SERVE_OPTIONS)
+    # uvicorn believes X-Forwarded-For from exactly the proxies the app does (its access log then
+    # shows the client's address); none configured, none believed (not even 127.0.0.1).
+    proxies = {"proxy_headers": bool(settings.trusted_proxies), "forwarded_allow_ips": [str(n) for n in settings.trusted_proxies]}
+    options = {**SERVE_OPTIONS, **proxies}
+    uvicorn.run("contest.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload, **options)
 
 
 @main.group(help="Database schema.")

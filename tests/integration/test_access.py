@@ -27,6 +27,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/login"): ALL,
     ("POST", "/logout"): SIGNED_IN,
     ("GET", "/lang/{code:str}"): ALL,
+    ("GET", "/accounts/locks"): {ORG},
+    ("POST", "/accounts/locks/clear"): {ORG},
     ("GET", "/competitions"): {ORG},
     ("POST", "/competitions"): {ORG},
     ("GET", "/competitions/{competition_id:int}"): {ORG},

@@ -75,6 +75,12 @@ def validate(raw: object) -> str:
     return name
 
 
+def latinised(name: str) -> str | None:
+    """The Latin username a name with other-script look-alikes reads as (`оrg` -> `org`), or None."""
+    folded = "".join(_LOOKS_LATIN.get(char, char) for char in normalise(name))
+    return folded if folded != normalise(name) and _SAFE.match(folded) else None
+
+
 def skeleton(name: str) -> str:
     """What a (normalised) username looks like: two usernames with one skeleton read alike."""
     folded = normalise(name)
