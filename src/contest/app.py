@@ -37,6 +37,7 @@ from contest.web.auth import SessionAuthMiddleware
 from contest.web.deps import provide_actor, provide_db
 from contest.web.errors import EXCEPTION_HANDLERS
 from contest.web.guards import EVERYONE, access_guard
+from contest.web.log_masking import mask_id_numbers_in_logs
 
 
 @get("/healthz", opt=EVERYONE, include_in_schema=False)
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    mask_id_numbers_in_logs()
     return Litestar(
         route_handlers=[
             home,

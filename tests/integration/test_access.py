@@ -46,6 +46,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/units"): {ORG},
     ("GET", "/people"): {ORG},
     ("POST", "/people"): {ORG},
+    ("POST", "/people/search"): {ORG},
     ("GET", "/conflicts"): {ORG},
     ("POST", "/conflicts"): {ORG},
     ("POST", "/conflicts/{conflict_id:int}/delete"): {ORG},
