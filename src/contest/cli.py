@@ -84,7 +84,7 @@ def users() -> None:
     pass
 
 
-@users.command("create", help="Create a user: ROLE is organizer, chief_judge, judge or finance.")
+@users.command("create", help="Create a user: ROLE is organizer, chief_judge, judge or finance. USERNAME: 2-32 of a-z 0-9 . _ - (stored lower-case).")
 @click.argument("username")
 @click.argument("role")
 @click.option("--name", "display_name", default="", help="Display name (姓名).")
@@ -93,15 +93,16 @@ def users_create(username: str, role: str, display_name: str, password: str) -> 
     from contest.accounts.service import AccountError, create_user
     from contest.audit.service import Actor
 
-    async def work(session: AsyncSession) -> None:
-        await create_user(session, Actor.system("cli"), username, password, role, display_name)
+    async def work(session: AsyncSession) -> str:
+        user = await create_user(session, Actor.system("cli"), username, password, role, display_name)
         await session.commit()
+        return user.username
 
     try:
-        run_with_session(work)
+        stored = run_with_session(work)
     except AccountError as exc:
         raise click.ClickException(exc.message) from None
-    click.echo(f"created {role} {username}")
+    click.echo(f"created {role} {stored}")
 
 
 @users.command("password", help="Set a user's password (signs the user out everywhere).")

@@ -248,6 +248,11 @@ def test_cli_refuses_an_unreadable_checkpoint(cli_env, tmp_path: Path, content: 
 # ---------------------------------------------------------------- upgrading an unkeyed chain
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
+def fresh_url(request, settings) -> str:  # type: ignore[no-untyped-def]
+    return settings.database_url if request.param == "sqlite" else request.getfixturevalue("pg_url")
+
+
 def _legacy_chain(url: str, n: int) -> None:
     """Records as the code before the keyed chain wrote them (plain SHA-256), at revision 0004."""
     prev = ""
@@ -256,7 +261,7 @@ def _legacy_chain(url: str, n: int) -> None:
         at = datetime(2026, 5, 1, 8, 0, i, 1000 * i, tzinfo=timezone.utc)
         detail = {"n": i, "名称": "旧记录"}
         digest = legacy_digest(payload(prev, at, None, "legacy", "cli", "test.old", "thing", str(i), detail))
-        stored_at = at.replace(tzinfo=None).isoformat(sep=" ")
+        stored_at = at.replace(tzinfo=None).isoformat(sep=" ") + ("" if url.startswith("sqlite") else "+00")
         detail_json = json.dumps(detail).replace("'", "''")
         statements.append(
             "INSERT INTO audit_log (at, actor_id, actor, device, action, entity, entity_id, detail, prev_hash, hash) "
@@ -266,8 +271,8 @@ def _legacy_chain(url: str, n: int) -> None:
     _sql(url, *statements)
 
 
-def test_upgrade_seals_an_unkeyed_chain_and_keeps_its_records(settings) -> None:  # type: ignore[no-untyped-def]
-    url = settings.database_url
+def test_upgrade_seals_an_unkeyed_chain_and_keeps_its_records(fresh_url: str) -> None:
+    url = fresh_url
     upgrade(url, "0004")
     _legacy_chain(url, 4)
     upgrade(url, audit_key=TEST_AUDIT_KEY)
@@ -280,8 +285,8 @@ def test_upgrade_seals_an_unkeyed_chain_and_keeps_its_records(settings) -> None:
     assert upgrade(url) is None and len([r for r in _records(url) if r.action == SEAL_ACTION]) == 1
 
 
-def test_after_the_seal_old_records_are_as_safe_as_new_ones(settings) -> None:  # type: ignore[no-untyped-def]
-    url = settings.database_url
+def test_after_the_seal_old_records_are_as_safe_as_new_ones(fresh_url: str) -> None:
+    url = fresh_url
     upgrade(url, "0004")
     _legacy_chain(url, 4)
     upgrade(url)

@@ -45,7 +45,8 @@ def _audit_key() -> str:
     return Settings.from_env().audit_key
 
 
-def _normalise_usernames(bind: sa.Connection) -> None:
+def _normalised_usernames(bind: sa.Connection) -> list[tuple[int, str]]:
+    """(id, normalised name) of every user; refuses, before anything is changed, if two collide."""
     rows = bind.execute(sa.select(users.c.id, users.c.username).order_by(users.c.id)).all()
     taken: dict[str, str] = {}
     for _, username in rows:
@@ -56,9 +57,7 @@ def _normalise_usernames(bind: sa.Connection) -> None:
                 f"UPDATE users SET username = '{name}-2' WHERE username = '{username}'),再升级"
             )
         taken[name] = username
-    for user_id, username in rows:
-        name = usernames.normalise(username)
-        bind.execute(users.update().where(users.c.id == user_id).values(username=name, username_skeleton=usernames.skeleton(name)))
+    return [(user_id, usernames.normalise(username)) for user_id, username in rows]
 
 
 def _seal_audit_chain(bind: sa.Connection) -> None:
@@ -81,11 +80,13 @@ def _seal_audit_chain(bind: sa.Connection) -> None:
 
 
 def upgrade() -> None:
+    bind = op.get_bind()
+    names = _normalised_usernames(bind)  # first: a collision stops the upgrade with nothing changed
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('username_skeleton', sa.String(length=64), nullable=False, server_default=''))
         batch_op.create_index(batch_op.f('ix_users_username_skeleton'), ['username_skeleton'], unique=False)
-    bind = op.get_bind()
-    _normalise_usernames(bind)
+    for user_id, name in names:
+        bind.execute(users.update().where(users.c.id == user_id).values(username=name, username_skeleton=usernames.skeleton(name)))
     _seal_audit_chain(bind)
 
 
