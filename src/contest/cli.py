@@ -84,7 +84,7 @@ def users() -> None:
     pass
 
 
-@users.command("create", help="Create a user: ROLE is organizer, chief_judge, judge or finance. USERNAME: 2-32 of a-z 0-9 . _ - (stored lower-case).")
+@users.command("create", help="Create a user: ROLE is organizer, chief_judge, judge or finance; USERNAME is 2-32 of a-z 0-9 . _ -")
 @click.argument("username")
 @click.argument("role")
 @click.option("--name", "display_name", default="", help="Display name (姓名).")
@@ -159,7 +159,7 @@ def audit_verify(checkpoint_file) -> None:  # type: ignore[no-untyped-def]
     click.echo(f"audit log: {count} records, chain intact{against}")
 
 
-@audit.command("checkpoint", help="Print the chain's head (records, last MAC, time) as JSON, after verifying the chain; keep it outside the database.")
+@audit.command("checkpoint", help="Verify the chain, then print its head (records, last MAC, time) as JSON: keep it outside the database.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), help="Write the checkpoint to this file instead of printing it.")
 def audit_checkpoint(out: str | None) -> None:
     from contest.audit.service import verified_checkpoint

@@ -59,7 +59,8 @@ class AccountController(Controller):
         settings = request.app.state.settings
         ip = client_address(request, settings.trusted_proxies)
         try:
-            user, token = await login(db, username, password, ip, request.headers.get("user-agent", ""), throttle_of(settings), settings.session_days)
+            user_agent = request.headers.get("user-agent", "")
+            user, token = await login(db, username, password, ip, user_agent, throttle_of(settings), settings.session_days)
         except AccountError as exc:
             context = {"next": str(form.get("next", "")), "error": exc.message, "username": username}
             return render("accounts/login.html", 400, **context)

@@ -10,8 +10,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.accounts.security import hash_password, new_token, token_hash, verify_password
@@ -54,12 +55,20 @@ async def lookalikes(session: AsyncSession, names: Iterable[str]) -> dict[str, s
     found: dict[str, str] = {}
     skeletons = list(by_skeleton)
     for start in range(0, len(skeletons), 500):
-        rows = await session.execute(select(User.username, User.username_skeleton).where(User.username_skeleton.in_(skeletons[start : start + 500])))
+        chunk = skeletons[start : start + 500]
+        rows = await session.execute(select(User.username, User.username_skeleton).where(User.username_skeleton.in_(chunk)))
         for existing, skeleton in rows:
             for name in by_skeleton[skeleton]:
                 if name != existing:
                     found.setdefault(name, existing)
     return found
+
+
+async def _reads_like(session: AsyncSession, name: str) -> str | None:
+    """The username of an existing account that is `name` or reads like it, if any."""
+    rows = await session.execute(select(User.username).where(or_(User.username == name, User.username_skeleton == usernames.skeleton(name))))
+    found = list(rows.scalars())
+    return name if name in found else (found[0] if found else None)
 
 
 async def check_new_username(session: AsyncSession, raw: str) -> str:
@@ -69,14 +78,14 @@ async def check_new_username(session: AsyncSession, raw: str) -> str:
         name = usernames.validate(raw)
     except usernames.UsernameError as exc:
         latin = usernames.latinised(str(raw))
-        twin = (await lookalikes(session, [latin])).get(latin) if latin else None
-        existing = twin or (latin if latin and (await session.execute(select(User.id).where(User.username == latin))).first() else None)
-        raise AccountError(f"{exc};与已有账号「{existing}」形似" if existing else str(exc)) from None
-    if (await session.execute(select(User.id).where(User.username == name))).first():
-        same = "" if name == str(raw).strip() else f"(用户名不区分大小写和全角/半角,「{str(raw).strip()}」即「{name}」)"
+        twin = await _reads_like(session, latin) if latin else None
+        raise AccountError(f"{exc};与已有账号「{twin}」形似" if twin else str(exc)) from None
+    twin = await _reads_like(session, name)
+    if twin == name:
+        typed = str(raw).strip()
+        same = "" if typed == name else f"(用户名不区分大小写和全角/半角,「{typed}」即「{name}」)"
         raise AccountError(f"用户名「{name}」已存在{same}")
-    twin = (await lookalikes(session, [name])).get(name)
-    if twin:
+    if twin is not None:
         raise AccountError(f"用户名「{name}」与已有账号「{twin}」形似,容易认错,请换一个")
     return name
 
@@ -140,7 +149,7 @@ class Throttle:
         return self.max_failures * self.address_factor
 
 
-async def _free_at(session: AsyncSession, since: datetime, limit: int, window: timedelta, *where) -> datetime | None:  # type: ignore[no-untyped-def]
+async def _free_at(session: AsyncSession, since: datetime, limit: int, window: timedelta, *where: Any) -> datetime | None:
     """When fewer than `limit` failures matching `where` will be left in the window (the limit-th
     most recent one leaves it then), or None if there are fewer already."""
     nth = (

@@ -18,7 +18,9 @@ SEAL_ACTION = "audit.seal"  # the keyed record that closes the unkeyed records o
 CHECKPOINT_FORMAT = "contest-audit-checkpoint/1"
 
 
-def payload(prev: str, at: datetime, actor_id: int | None, actor: str, device: str, action: str, entity: str, entity_id: str, detail: dict) -> bytes:
+def payload(
+    prev: str, at: datetime, actor_id: int | None, actor: str, device: str, action: str, entity: str, entity_id: str, detail: dict
+) -> bytes:
     """The bytes a record's MAC covers: sorted-key JSON, no spaces, UTF-8 (docs/security.md)."""
     return json.dumps(
         {

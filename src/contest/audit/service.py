@@ -156,7 +156,8 @@ class ChainHead:
 async def chain_head(session: AsyncSession) -> ChainHead:
     """The current head of the audit chain (records 0, mac "" for an empty chain)."""
     records = (await session.execute(select(func.count()).select_from(AuditRecord))).scalar_one()
-    last = (await session.execute(select(AuditRecord.id, AuditRecord.hash, AuditRecord.at).order_by(AuditRecord.id.desc()).limit(1))).first()
+    newest = select(AuditRecord.id, AuditRecord.hash, AuditRecord.at).order_by(AuditRecord.id.desc()).limit(1)
+    last = (await session.execute(newest)).first()
     return ChainHead(records, last.id, last.hash, last.at) if last else ChainHead(0, 0, "", None)
 
 

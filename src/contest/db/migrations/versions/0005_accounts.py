@@ -74,7 +74,8 @@ def _seal_audit_chain(bind: sa.Connection) -> None:
     mac = Mac(_audit_key())(payload(head, at, None, "upgrade", "cli", SEAL_ACTION, "audit", "", detail))
     bind.execute(
         audit_log.insert().values(
-            at=at, actor_id=None, actor="upgrade", device="cli", action=SEAL_ACTION, entity="audit", entity_id="", detail=detail, prev_hash=head, hash=mac
+            at=at, actor_id=None, actor="upgrade", device="cli", action=SEAL_ACTION, entity="audit", entity_id="", detail=detail,
+            prev_hash=head, hash=mac,
         )
     )
 
