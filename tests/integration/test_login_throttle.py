@@ -7,8 +7,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from litestar.testing import TestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 
 from contest.accounts.service import AccountError, Throttle, current_locks, login
 from contest.db.engine import make_engine, make_session_factory
@@ -147,3 +146,19 @@ def test_the_organizer_sees_and_clears_a_lock(client, role_users, migrated) -> N
 async def _unlock_details(db) -> list[dict]:  # type: ignore[no-untyped-def]
     rows = await db.execute(select(AuditRecord.detail).where(AuditRecord.action == "login.unlock").order_by(AuditRecord.id))
     return list(rows.scalars())
+
+
+@pytest.mark.services
+def test_throttling_and_its_listing_on_postgresql(pg_url: str) -> None:
+    from contest.db.migrate import upgrade
+
+    upgrade(pg_url)
+    _failed_before(pg_url, "judge1", ATTACKER, 5)
+    for name in ("a1", "a2", "a3", "a4"):
+        _failed_before(pg_url, name, OTHER, 5)
+    locks = _run(pg_url, lambda db: current_locks(db, THROTTLE))
+    assert {(lock.username, lock.ip, lock.failures) for lock in locks} == {
+        ("judge1", ATTACKER, 5), ("a1", OTHER, 5), ("a2", OTHER, 5), ("a3", OTHER, 5), ("a4", OTHER, 5), (None, OTHER, 20)
+    }
+    assert "登录失败次数过多" in _try(pg_url, "judge1", PASSWORD, ATTACKER)
+    assert _try(pg_url, "judge1", PASSWORD, JUDGES_TABLET) == "用户名或密码错误"  # not throttled there (no such user here)
