@@ -25,6 +25,11 @@ from contest.db.engine import make_engine, make_session_factory
 from contest.db.migrate import upgrade
 from contest.settings import REPO_ROOT, Settings
 
+# One audit key for the whole run and the servers it starts, as a deployment has one
+# (settings made here and sessions made without settings agree on it).
+TEST_AUDIT_KEY = "test-audit-key-not-the-csrf-secret-0123456789"
+os.environ["CONTEST_AUDIT_KEY"] = TEST_AUDIT_KEY
+
 PASSWORD = "correct-horse-9"
 ROLE_USERS = {"organizer": "org", "chief_judge": "chief", "judge": "judge1", "finance": "fin"}
 

@@ -19,7 +19,7 @@ from litestar.template.config import TemplateConfig
 
 from contest import __version__
 from contest.web.pages import render
-from contest.accounts.controllers import AccountController
+from contest.accounts.controllers import AccountController, LoginLockController
 from contest.db.engine import make_engine, make_session_factory
 from contest.desks.controllers import DESK_HANDLERS
 from contest.events.controllers import CompetitionController, ConflictController, ItemController, PeopleController, UnitController
@@ -40,6 +40,7 @@ from contest.web.errors import EXCEPTION_HANDLERS
 from contest.web.headers import add_security_headers
 from contest.web.health import HEALTH_HANDLERS
 from contest.web.guards import EVERYONE, access_guard
+from contest.web.log_masking import mask_id_numbers_in_logs
 
 
 @get("/", opt=EVERYONE)
@@ -65,7 +66,7 @@ def tune_garbage_collector() -> None:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url)
-    session_factory = make_session_factory(engine)
+    session_factory = make_session_factory(engine, settings.audit_key)
     channels = make_channels(settings)
     hub = LiveHub(session_factory, channels)
     writer = MarkWriter(session_factory, settings.database_url)
@@ -77,11 +78,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    mask_id_numbers_in_logs()
     return Litestar(
         route_handlers=[
             home,
             *HEALTH_HANDLERS,
             AccountController,
+            LoginLockController,
             CompetitionController,
             ItemController,
             UnitController,

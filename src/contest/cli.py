@@ -28,7 +28,7 @@ def run_with_session(work: Callable[[AsyncSession], Awaitable[T]], settings: Set
     async def runner() -> T:
         engine = make_engine(settings.database_url)
         try:
-            async with make_session_factory(engine)() as session:
+            async with make_session_factory(engine, settings.audit_key)() as session:
                 return await work(session)
         finally:
             await engine.dispose()
@@ -45,8 +45,9 @@ def main() -> None:
 # How uvicorn serves the app (`contest serve` and the live bench). The sans-io websockets protocol:
 # a send frames into the socket's buffer and never waits, which the hub's fan-out relies on. No
 # per-message deflate: board updates are small, and compressing the same update once per viewer was
-# the largest cost of the fan-out to thousands of boards (bench/results/live.md).
-SERVE_OPTIONS = {"proxy_headers": True, "ws": "websockets-sansio", "ws_per_message_deflate": False}
+# the largest cost of the fan-out to thousands of boards (bench/results/live.md). Proxy headers are
+# believed only from CONTEST_TRUSTED_PROXIES (`serve` turns them on for those).
+SERVE_OPTIONS = {"proxy_headers": False, "ws": "websockets-sansio", "ws_per_message_deflate": False}
 
 
 @main.command(help="Serve the web app (uvicorn). Several workers need PostgreSQL + Redis.")
@@ -61,7 +62,11 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
     if workers > 1 and settings.is_sqlite:
         raise click.UsageError("多进程部署需要 PostgreSQL(CONTEST_DATABASE_URL)和 Redis(CONTEST_REDIS_URL)")
     click.echo(f"contest: serving on http://{host}:{port} ({'SQLite' if settings.is_sqlite else 'PostgreSQL'})")
-    uvicorn.run("contest.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload, **SERVE_OPTIONS)
+    # uvicorn believes X-Forwarded-For from exactly the proxies the app does (its access log then
+    # shows the client's address); none configured, none believed (not even 127.0.0.1).
+    proxies = {"proxy_headers": bool(settings.trusted_proxies), "forwarded_allow_ips": [str(n) for n in settings.trusted_proxies]}
+    options = {**SERVE_OPTIONS, **proxies}
+    uvicorn.run("contest.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload, **options)
 
 
 @main.group(help="Database schema.")
@@ -75,7 +80,7 @@ def db_upgrade(revision: str) -> None:
     from contest.db.migrate import upgrade
 
     settings = Settings.from_env()
-    upgrade(settings.database_url, revision)
+    upgrade(settings.database_url, revision, settings.audit_key)
     click.echo(f"database at {revision}")
 
 
@@ -84,7 +89,7 @@ def users() -> None:
     pass
 
 
-@users.command("create", help="Create a user: ROLE is organizer, chief_judge, judge or finance.")
+@users.command("create", help="Create a user: ROLE is organizer, chief_judge, judge or finance; USERNAME is 2-32 of a-z 0-9 . _ -")
 @click.argument("username")
 @click.argument("role")
 @click.option("--name", "display_name", default="", help="Display name (姓名).")
@@ -93,15 +98,16 @@ def users_create(username: str, role: str, display_name: str, password: str) -> 
     from contest.accounts.service import AccountError, create_user
     from contest.audit.service import Actor
 
-    async def work(session: AsyncSession) -> None:
-        await create_user(session, Actor.system("cli"), username, password, role, display_name)
+    async def work(session: AsyncSession) -> str:
+        user = await create_user(session, Actor.system("cli"), username, password, role, display_name)
         await session.commit()
+        return user.username
 
     try:
-        run_with_session(work)
+        stored = run_with_session(work)
     except AccountError as exc:
         raise click.ClickException(exc.message) from None
-    click.echo(f"created {role} {username}")
+    click.echo(f"created {role} {stored}")
 
 
 @users.command("password", help="Set a user's password (signs the user out everywhere).")
@@ -127,17 +133,53 @@ def audit() -> None:
     pass
 
 
-@audit.command("verify", help="Check the audit log's hash chain; exit 1 on any tampered or missing record.")
-def audit_verify() -> None:
+MAX_PROBLEMS_SHOWN = 100  # a wrong key fails every record: the first ones say enough
+
+
+def _report_problems(count: int, problems: list) -> None:  # type: ignore[type-arg]
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
+        click.echo(problem.problem, err=True)
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        click.echo(f"… and {len(problems) - MAX_PROBLEMS_SHOWN} more", err=True)
+    click.echo(f"audit log: {count} records, {len(problems)} problems", err=True)
+
+
+@audit.command("verify", help="Check every audit record's MAC and link (and the chain against a checkpoint); exit 1 on tampering.")
+@click.option("--checkpoint", "checkpoint_file", type=click.File("r", encoding="utf-8"), help="A checkpoint made by `contest audit checkpoint`.")
+def audit_verify(checkpoint_file) -> None:  # type: ignore[no-untyped-def]
+    from contest.audit.chain import Checkpoint, CheckpointError
     from contest.audit.service import verify_chain
 
-    count, problems = run_with_session(verify_chain)
-    for problem in problems:
-        click.echo(problem.problem, err=True)
+    checkpoint = None
+    if checkpoint_file is not None:
+        try:
+            checkpoint = Checkpoint.from_json(checkpoint_file.read())
+        except CheckpointError as exc:
+            raise click.BadParameter(str(exc), param_hint="--checkpoint") from None
+    count, problems = run_with_session(lambda session: verify_chain(session, checkpoint))
     if problems:
-        click.echo(f"audit log: {count} records, {len(problems)} problems", err=True)
+        _report_problems(count, problems)
         sys.exit(1)
-    click.echo(f"audit log: {count} records, chain intact")
+    against = f"; matches the checkpoint of {checkpoint.at} ({checkpoint.records} records)" if checkpoint else ""
+    click.echo(f"audit log: {count} records, chain intact{against}")
+
+
+@audit.command("checkpoint", help="Verify the chain, then print its head (records, last MAC, time) as JSON: keep it outside the database.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), help="Write the checkpoint to this file instead of printing it.")
+def audit_checkpoint(out: str | None) -> None:
+    from contest.audit.service import verified_checkpoint
+
+    count, problems, checkpoint = run_with_session(verified_checkpoint)
+    if checkpoint is None:
+        _report_problems(count, problems)
+        click.echo("no checkpoint made: the chain has problems", err=True)
+        sys.exit(1)
+    if out:
+        with open(out, "w", encoding="utf-8") as file:
+            file.write(checkpoint.to_json())
+        click.echo(f"checkpoint of {checkpoint.records} records written to {out}", err=True)
+    else:
+        click.echo(checkpoint.to_json(), nl=False)
 
 
 def _audit_check(database_url: str) -> tuple[int, list]:

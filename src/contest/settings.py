@@ -6,6 +6,7 @@ clone or a fresh install runs with nothing else installed.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -36,6 +37,62 @@ def _secret_key(var_dir: Path) -> str:
     return key
 
 
+AUDIT_KEY_FILE = "audit_key"
+MIN_AUDIT_KEY_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """A setting that cannot work; the message names the variable."""
+
+
+def _audit_key(var_dir: Path, secret_key: str) -> str:
+    """The key of the audit chain's MACs: kept outside the database, so a database writer cannot
+    recompute them. From CONTEST_AUDIT_KEY, else generated once into <var dir>/audit_key (owner-only).
+    Never the CSRF secret: that one signs tokens every browser sees."""
+    key = _env("AUDIT_KEY")
+    if key is None:
+        path = var_dir / AUDIT_KEY_FILE
+        if not path.exists():
+            var_dir.mkdir(parents=True, exist_ok=True)
+            # Written aside, then linked into place: two processes starting at once agree on one key.
+            staged = var_dir / f".{AUDIT_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+            fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+            try:
+                os.link(staged, path)
+            except FileExistsError:
+                pass
+            finally:
+                staged.unlink()
+        key = path.read_text().strip()
+        where = str(path)
+    else:
+        key, where = key.strip(), "CONTEST_AUDIT_KEY"
+    return _checked_audit_key(key, where, secret_key)
+
+
+def _checked_audit_key(key: str, where: str, secret_key: str) -> str:
+    if len(key) < MIN_AUDIT_KEY_LENGTH:
+        raise SettingsError(f"审计密钥({where})至少需要 {MIN_AUDIT_KEY_LENGTH} 个字符")
+    if key == secret_key:
+        raise SettingsError(f"审计密钥({where})不能与 CONTEST_SECRET_KEY 相同:请另设 CONTEST_AUDIT_KEY")
+    return key
+
+
+def _trusted_proxies(raw: str | None) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """CONTEST_TRUSTED_PROXIES: addresses or networks (comma-separated) whose X-Forwarded-For /
+    X-Real-IP headers are believed. Default none: the peer's own address is the client's."""
+    networks = []
+    for part in (raw or "").split(","):
+        if part.strip():
+            try:
+                networks.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise SettingsError(f"CONTEST_TRUSTED_PROXIES 中的「{part.strip()}」不是 IP 地址或网段") from None
+    return tuple(networks)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -50,6 +107,15 @@ class Settings:
     login_window_minutes: int = 15
     secure_cookies: bool = False
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    # Empty: resolved from CONTEST_AUDIT_KEY or <var_dir>/audit_key when the settings are made.
+    audit_key: str = field(default="", repr=False)
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if not self.audit_key:
+            object.__setattr__(self, "audit_key", _audit_key(self.var_dir, self.secret_key))
+        else:
+            _checked_audit_key(self.audit_key, "audit_key", self.secret_key)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -68,6 +134,7 @@ class Settings:
             login_window_minutes=int(_env("LOGIN_WINDOW_MINUTES", "15")),  # type: ignore[arg-type]
             secure_cookies=_env("SECURE_COOKIES", "0") == "1",
             allowed_origins=origins,
+            trusted_proxies=_trusted_proxies(_env("TRUSTED_PROXIES")),
         )
 
     def with_database(self, database_url: str) -> Settings:

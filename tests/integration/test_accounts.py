@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+from click.testing import CliRunner
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from contest.app import create_app
+from contest.cli import main
 from contest.db.engine import make_engine, make_session_factory
-from contest.db.models import Competition, User, UserSession
+from contest.db.models import AuditRecord, Competition, User, UserSession
 from tests.conftest import PASSWORD, csrf_token, login, post_form
 
 
@@ -115,3 +118,53 @@ def test_api_style_errors_are_machine_readable(client, role_users) -> None:  # t
     response = client.get("/competitions", headers={"accept": "application/json"}, follow_redirects=False)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "not_signed_in"
+
+
+# ---------------------------------------------------------------- usernames
+
+
+@pytest.mark.parametrize("spelling", ["ORG", "Org", "ｏｒｇ", " org "])
+def test_sign_in_finds_the_account_however_the_name_is_typed(client, role_users, spelling: str) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/login", data={"username": spelling, "password": PASSWORD, "_csrf_token": csrf_token(client)}, follow_redirects=False)
+    assert response.status_code == 302 and response.headers["location"] == "/competitions"
+
+
+def _users_create(migrated, monkeypatch, name: str):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CONTEST_DATABASE_URL", migrated.database_url)
+    monkeypatch.setenv("CONTEST_VAR_DIR", str(migrated.var_dir))
+    return CliRunner().invoke(main, ["users", "create", name, "judge", "--password", "long-enough-1"])
+
+
+REFUSED_NAMES = [
+    ("ORG", "用户名「org」已存在(用户名不区分大小写和全角/半角,「ORG」即「org」)"),
+    ("ｏｒｇ", "用户名「org」已存在"),
+    ("0rg", "用户名「0rg」与已有账号「org」形似"),
+    ("judgel", "与已有账号「judge1」形似"),
+    ("оrg", "「о」是西里尔字母,与英文字母「o」形似,不能使用;用户名只能由英文字母、数字和「.」「_」「-」组成;与已有账号「org」形似"),
+    ("<script>", "用户名不能包含「<」"),
+    ("x", "用户名应为 2-32 个字符"),
+]
+
+
+def test_users_create_refuses_unsafe_names_and_look_alikes(role_users, migrated, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    users_before, audit_before = _count(migrated.database_url, User), _count(migrated.database_url, AuditRecord)
+    for name, message in REFUSED_NAMES:
+        result = _users_create(migrated, monkeypatch, name)
+        assert result.exit_code == 1 and message in result.output, (name, result.output)
+    assert (_count(migrated.database_url, User), _count(migrated.database_url, AuditRecord)) == (users_before, audit_before)
+
+
+def test_users_create_stores_the_normalised_name(role_users, migrated, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    result = _users_create(migrated, monkeypatch, "Li.Wei")
+    assert result.exit_code == 0 and "li.wei" in result.output
+
+    async def stored() -> tuple[str, str]:
+        engine = make_engine(migrated.database_url)
+        async with make_session_factory(engine)() as db:
+            user = (await db.execute(select(User).where(User.username == "li.wei"))).scalar_one()
+        await engine.dispose()
+        return user.username, user.username_skeleton
+
+    assert asyncio.run(stored()) == ("li.wei", "ll-wel")
+    password = CliRunner().invoke(main, ["users", "password", "LI.WEI", "--password", "another-pass-2"])
+    assert password.exit_code == 0

@@ -40,7 +40,36 @@ def test_any_body_with_its_check_digit_validates(body: str) -> None:
     assert validate(body + check_digit(body)) == body + check_digit(body)
 
 
-def test_mask_keeps_four_and_four() -> None:
-    assert mask("37100219900101001X") == "3710**********001X"
-    assert mask("E1234567") == "E*******"
-    assert mask("") == ""
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("37100219900101001X", "3710**********001X"),  # 居民身份证: first 4, last 4
+        ("6222021234567890123", "6222***********0123"),  # a bank account the same way
+        ("E12345678", "E1*****78"),  # passport: 4 of 9 show, not 8
+        ("H1234567", "H1****67"),
+        ("1234", "1**4"),
+        ("123", "1**"),
+        ("12", "1*"),
+        ("1", "*"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_mask_hides_most_of_any_number(number, masked) -> None:  # type: ignore[no-untyped-def]
+    assert mask(number) == masked
+
+
+@given(st.text(min_size=1, max_size=60))
+def test_mask_never_shows_more_than_half_and_always_hides_something(number: str) -> None:
+    masked = mask(number)
+    assert len(masked) == len(number)
+    shown = [i for i, ch in enumerate(masked) if ch != "*"]
+    assert len(shown) <= len(number) // 2 and len(shown) <= 8
+    assert "*" in masked
+    assert all(masked[i] == number[i] for i in shown)  # what shows is the number's own characters
+    assert all(i < 4 or i >= len(number) - 4 for i in shown)  # only from the two ends
+
+
+@given(st.text(max_size=60))
+def test_mask_of_a_mask_is_the_mask(number: str) -> None:
+    assert mask(mask(number)) == mask(number)

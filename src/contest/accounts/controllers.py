@@ -1,4 +1,4 @@
-"""Sign in, sign out, language switch."""
+"""Sign in, sign out, language switch; the organizer's view of throttled sign-ins."""
 
 from __future__ import annotations
 
@@ -11,12 +11,16 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contest.domain import limits
+from contest.web import fields
+from contest.web.openapi import form_body
 from contest.web.pages import render
-from contest.accounts.service import AccountError, Throttle, login, logout
+from contest.accounts.service import AccountError, Throttle, clear_lock, current_locks, login, logout
+from contest.audit.service import Actor
 from contest.domain.roles import CHIEF_JUDGE, FINANCE, JUDGE, ORGANIZER
 from contest.settings import Settings
-from contest.web.auth import SESSION_COOKIE
-from contest.web.guards import EVERYONE, SIGNED_IN
+from contest.web.auth import SESSION_COOKIE, client_address
+from contest.web.guards import EVERYONE, ORGANIZERS, SIGNED_IN
 from contest.web.i18n import LANGUAGES
 
 HOME_BY_ROLE = {ORGANIZER: "/competitions", CHIEF_JUDGE: "/chief", JUDGE: "/tablet", FINANCE: "/finance"}
@@ -34,6 +38,10 @@ def session_cookie(settings: Settings, token: str) -> Cookie:
     )
 
 
+def throttle_of(settings: Settings) -> Throttle:
+    return Throttle(settings.login_max_failures, timedelta(minutes=settings.login_window_minutes))
+
+
 def _safe_next(target: str | None, fallback: str) -> str:
     # Only local paths: an open redirect would let a phishing link bounce through our login.
     if target and target.startswith("/") and not target.startswith("//") and not urlparse(target).netloc:
@@ -46,16 +54,16 @@ class AccountController(Controller):
     async def login_form(self, next: str | None = None) -> Template:
         return render("accounts/login.html", next=next or "", error=None, username="")
 
-    @post("/login", opt=EVERYONE)
+    @post("/login", opt=EVERYONE, **form_body(username=limits.USERNAME, password=limits.PASSWORD, next=limits.NEXT_URL))
     async def login_submit(self, request: Request, db: AsyncSession) -> Any:
         form = await request.form()
         username = str(form.get("username", ""))
         password = str(form.get("password", ""))
         settings = request.app.state.settings
-        throttle = Throttle(settings.login_max_failures, timedelta(minutes=settings.login_window_minutes))
-        ip = request.client.host if request.client else ""
+        ip = client_address(request, settings.trusted_proxies)
         try:
-            user, token = await login(db, username, password, ip, request.headers.get("user-agent", ""), throttle, settings.session_days)
+            user_agent = request.headers.get("user-agent", "")
+            user, token = await login(db, username, password, ip, user_agent, throttle_of(settings), settings.session_days)
         except AccountError as exc:
             context = {"next": str(form.get("next", "")), "error": exc.message, "username": username}
             return render("accounts/login.html", 400, **context)
@@ -78,3 +86,30 @@ class AccountController(Controller):
         response = Redirect(_safe_next(next or referer, "/"))
         response.set_cookie("lang", language, max_age=365 * 86400, path="/", samesite="lax")
         return response
+
+
+class LoginLockController(Controller):
+    """Sign-ins being throttled (an account at one address, or a whole address), and clearing them."""
+
+    path = "/accounts/locks"
+    opt = ORGANIZERS
+
+    async def _page(self, request: Request, db: AsyncSession, errors: list[str] | None = None, status: int = 200) -> Template:
+        throttle = throttle_of(request.app.state.settings)
+        context = {"locks": await current_locks(db, throttle), "throttle": throttle, "errors": errors or []}
+        return render("accounts/locks.html", status, **context)
+
+    @get("/")
+    async def index(self, request: Request, db: AsyncSession) -> Template:
+        return await self._page(request, db)
+
+    @post("/clear", **form_body(ip=limits.CLIENT_ADDRESS, username=limits.USERNAME))
+    async def clear(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
+        form = await request.form()
+        ip = fields.raw(form, "ip")[: limits.CLIENT_ADDRESS.max]
+        username = fields.raw(form, "username")[: limits.USERNAME.max] or None
+        try:
+            await clear_lock(db, actor, ip, username, throttle_of(request.app.state.settings))
+        except AccountError as exc:
+            return await self._page(request, db, [exc.message], status=exc.status_code)
+        return Redirect("/accounts/locks")

@@ -1,16 +1,24 @@
-"""Users, logins and sessions. Throttling is counted in the database so every process agrees."""
+"""Users, logins and sessions. Throttling is counted in the database so every process agrees.
+
+Usernames are stored normalised (contest.domain.usernames): sign-in, look-ups and new accounts all
+go through `normalise`, and a new account that reads like an existing one is refused.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.accounts.security import hash_password, new_token, token_hash, verify_password
 from contest.audit.service import Actor, record
 from contest.db.models import LoginAttempt, User, UserSession, utcnow
+from contest.domain import limits, usernames
 from contest.domain.roles import ROLES
 from contest.errors import ContestError
 
@@ -38,6 +46,50 @@ def _current(user: User) -> CurrentUser:
     return CurrentUser(user.id, user.username, user.display_name or user.username, user.role, user.person_id)
 
 
+async def lookalikes(session: AsyncSession, names: Iterable[str]) -> dict[str, str]:
+    """For each (normalised) name that reads like an existing account with another name: that
+    account's username. One query for any number of names (the judges' import checks a file)."""
+    by_skeleton: dict[str, list[str]] = {}
+    for name in names:
+        by_skeleton.setdefault(usernames.skeleton(name), []).append(name)
+    found: dict[str, str] = {}
+    skeletons = list(by_skeleton)
+    for start in range(0, len(skeletons), 500):
+        chunk = skeletons[start : start + 500]
+        rows = await session.execute(select(User.username, User.username_skeleton).where(User.username_skeleton.in_(chunk)))
+        for existing, skeleton in rows:
+            for name in by_skeleton[skeleton]:
+                if name != existing:
+                    found.setdefault(name, existing)
+    return found
+
+
+async def _reads_like(session: AsyncSession, name: str) -> str | None:
+    """The username of an existing account that is `name` or reads like it, if any."""
+    rows = await session.execute(select(User.username).where(or_(User.username == name, User.username_skeleton == usernames.skeleton(name))))
+    found = list(rows.scalars())
+    return name if name in found else (found[0] if found else None)
+
+
+async def check_new_username(session: AsyncSession, raw: str) -> str:
+    """The normalised username for a new account, or AccountError (Chinese) if it is unsafe, taken,
+    or reads like an existing account (case, full-width, look-alike letters)."""
+    try:
+        name = usernames.validate(raw)
+    except usernames.UsernameError as exc:
+        latin = usernames.latinised(str(raw))
+        twin = await _reads_like(session, latin) if latin else None
+        raise AccountError(f"{exc};与已有账号「{twin}」形似" if twin else str(exc)) from None
+    twin = await _reads_like(session, name)
+    if twin == name:
+        typed = str(raw).strip()
+        same = "" if typed == name else f"(用户名不区分大小写和全角/半角,「{typed}」即「{name}」)"
+        raise AccountError(f"用户名「{name}」已存在{same}")
+    if twin is not None:
+        raise AccountError(f"用户名「{name}」与已有账号「{twin}」形似,容易认错,请换一个")
+    return name
+
+
 async def create_user(
     session: AsyncSession,
     actor: Actor,
@@ -47,18 +99,22 @@ async def create_user(
     display_name: str = "",
     person_id: int | None = None,
 ) -> User:
-    username = username.strip()
-    if not username or len(username) > 64:
-        raise AccountError("用户名不能为空,且不超过 64 个字符")
+    """The one way accounts are made (CLI, demo, judges' import): the username is checked here."""
+    username = await check_new_username(session, username)
     if role not in ROLES:
         raise AccountError(f"角色「{role}」无效,应为:{'、'.join(ROLES)}")
-    if (await session.execute(select(User.id).where(User.username == username))).first():
-        raise AccountError(f"用户名「{username}」已存在")
     try:
         password_hash = hash_password(password) if password else None
     except ValueError as exc:
         raise AccountError(str(exc)) from None
-    user = User(username=username, password_hash=password_hash, role=role, display_name=display_name or username, person_id=person_id)
+    user = User(
+        username=username,
+        username_skeleton=usernames.skeleton(username),
+        password_hash=password_hash,
+        role=role,
+        display_name=display_name or username,
+        person_id=person_id,
+    )
     session.add(user)
     await session.flush()
     await record(session, actor, "user.create", "user", user.id, {"username": username, "role": role})
@@ -66,6 +122,7 @@ async def create_user(
 
 
 async def set_password(session: AsyncSession, actor: Actor, username: str, password: str) -> None:
+    username = usernames.normalise(username)
     user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
     if user is None:
         raise AccountError(f"用户「{username}」不存在")
@@ -79,35 +136,121 @@ async def set_password(session: AsyncSession, actor: Actor, username: str, passw
 
 @dataclass(frozen=True)
 class Throttle:
+    """Failed sign-ins allowed within the window: per account from one address, and per address
+    across accounts (a few times more). Never per account alone: then anyone in the hall could
+    lock a judge out by typing wrong passwords for the judge's name."""
+
     max_failures: int
     window: timedelta
+    address_factor: int = 4
+
+    @property
+    def address_max(self) -> int:
+        return self.max_failures * self.address_factor
 
 
-async def is_throttled(session: AsyncSession, username: str, ip: str, throttle: Throttle) -> bool:
+async def _free_at(session: AsyncSession, since: datetime, limit: int, window: timedelta, *where: Any) -> datetime | None:
+    """When fewer than `limit` failures matching `where` will be left in the window (the limit-th
+    most recent one leaves it then), or None if there are fewer already."""
+    nth = (
+        select(LoginAttempt.at)
+        .where(LoginAttempt.at >= since, LoginAttempt.success.is_(False), *where)
+        .order_by(LoginAttempt.at.desc())
+        .offset(limit - 1)
+        .limit(1)
+    )
+    at = (await session.execute(nth)).scalar()
+    return at + window if at is not None else None
+
+
+async def _account_at_address_until(session: AsyncSession, username: str, ip: str, since: datetime, throttle: Throttle) -> datetime | None:
+    pair = LoginAttempt.username == username, LoginAttempt.ip == ip
+    # A success from the address ends the account's run of failures there (a judge's typos).
+    last_success = (await session.execute(select(func.max(LoginAttempt.at)).where(*pair, LoginAttempt.success.is_(True)))).scalar()
+    return await _free_at(session, max(since, last_success) if last_success else since, throttle.max_failures, throttle.window, *pair)
+
+
+async def _address_until(session: AsyncSession, ip: str, since: datetime, throttle: Throttle) -> datetime | None:
+    return await _free_at(session, since, throttle.address_max, throttle.window, LoginAttempt.ip == ip) if ip else None
+
+
+async def throttled_until(session: AsyncSession, username: str, ip: str, throttle: Throttle) -> datetime | None:
+    """When this account may be tried again from this address, or None if it may be now."""
     since = utcnow() - throttle.window
-    failures = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at >= since, LoginAttempt.success.is_(False))
-    by_user = (await session.execute(failures.where(LoginAttempt.username == username))).scalar_one()
-    # An address may try several accounts; allow it a few times the per-account budget.
-    by_ip = (await session.execute(failures.where(LoginAttempt.ip == ip))).scalar_one() if ip else 0
-    return by_user >= throttle.max_failures or by_ip >= throttle.max_failures * 4
+    until = [await _account_at_address_until(session, username, ip, since, throttle), await _address_until(session, ip, since, throttle)]
+    return max((u for u in until if u is not None), default=None)
 
 
 async def login(
     session: AsyncSession, username: str, password: str, ip: str, user_agent: str, throttle: Throttle, session_days: int
 ) -> tuple[CurrentUser, str]:
-    """Check the credentials and open a session; returns the user and the cookie token. Commits."""
-    username = username.strip()
-    if await is_throttled(session, username, ip, throttle):
-        minutes = int(throttle.window.total_seconds() // 60)
-        raise AccountError(f"登录失败次数过多,请 {minutes} 分钟后再试")
+    """Check the credentials and open a session; returns the user and the cookie token. Commits.
+    `username` may be typed in any case or full-width: it is normalised before the look-up."""
+    if len(username) > limits.USERNAME.max * 4 or len(password) > limits.PASSWORD.max:
+        raise AccountError("用户名或密码过长")  # refused before normalising or hashing megabytes
+    username, ip = usernames.normalise(username)[:limits.USERNAME.max], ip[:64]
+    until = await throttled_until(session, username, ip, throttle)
+    if until is not None:
+        minutes = max(1, math.ceil((until - utcnow()).total_seconds() / 60))
+        raise AccountError(f"登录失败次数过多,请 {minutes} 分钟后再试(或请组织方解除)")
     user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
     ok = verify_password(user.password_hash if user else None, password) and user is not None and user.is_active
-    session.add(LoginAttempt(username=username[:64], ip=ip[:64], success=ok))
+    session.add(LoginAttempt(username=username, ip=ip, success=ok))
     if not ok or user is None:
         await session.commit()
         raise AccountError("用户名或密码错误")
     await session.commit()
     return await open_session(session, user.id, user_agent, session_days)
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A throttled account at one address (username set), or a throttled address (username None)."""
+
+    ip: str
+    username: str | None
+    failures: int
+    until: datetime
+
+
+async def current_locks(session: AsyncSession, throttle: Throttle) -> list[Lock]:
+    """Every account/address pair and every address that is throttled now, for the organizer."""
+    since = utcnow() - throttle.window
+    failed = select(LoginAttempt.ip, func.count()).where(LoginAttempt.at >= since, LoginAttempt.success.is_(False))
+    locks = []
+    pairs = await session.execute(
+        failed.add_columns(LoginAttempt.username)
+        .group_by(LoginAttempt.username, LoginAttempt.ip)
+        .having(func.count() >= throttle.max_failures)
+        .order_by(LoginAttempt.username, LoginAttempt.ip)
+    )
+    for ip, count, username in pairs.all():
+        until = await _account_at_address_until(session, username, ip, since, throttle)
+        if until is not None:
+            locks.append(Lock(ip, username, count, until))
+    addresses = await session.execute(failed.group_by(LoginAttempt.ip).having(func.count() >= throttle.address_max).order_by(LoginAttempt.ip))
+    for ip, count in addresses.all():
+        until = await _address_until(session, ip, since, throttle)
+        if until is not None:
+            locks.append(Lock(ip, None, count, until))
+    return locks
+
+
+async def clear_lock(session: AsyncSession, actor: Actor, ip: str, username: str | None, throttle: Throttle) -> int:
+    """Forget the recent failures of an account at an address (or of a whole address), so it may
+    sign in again at once. Recorded in the audit log. Returns how many failures were cleared. Commits."""
+    since = utcnow() - throttle.window
+    statement = delete(LoginAttempt).where(LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.at >= since)
+    if username is not None:
+        statement = statement.where(LoginAttempt.username == username)
+    cleared = (await session.execute(statement)).rowcount or 0
+    if not cleared:
+        await session.rollback()
+        raise AccountError(f"地址 {ip}{f' 上的账号「{username}」' if username else ''}没有被限制的登录(可能已自动解除)")
+    detail = {"ip": ip, "username": username, "failures": cleared}
+    await record(session, actor, "login.unlock", "login", username or ip, detail)
+    await session.commit()
+    return cleared
 
 
 async def open_session(session: AsyncSession, user_id: int, user_agent: str, session_days: int, via: str = "password") -> tuple[CurrentUser, str]:

@@ -35,5 +35,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: AsyncEngine, audit_key: str | None = None) -> async_sessionmaker[AsyncSession]:
+    """Sessions of the engine; `audit_key` is the key their audit records are signed with
+    (contest.audit.service; without it, the environment's settings' key)."""
+    return async_sessionmaker(engine, expire_on_commit=False, info={"audit_key": audit_key} if audit_key else None)

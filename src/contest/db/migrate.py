@@ -17,8 +17,13 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", audit_key: str | None = None) -> None:
+    """Migrate; `audit_key` signs the record that seals an unkeyed audit chain (default: the
+    environment's settings, CONTEST_AUDIT_KEY or <var dir>/audit_key)."""
+    config = alembic_config(database_url)
+    if audit_key:
+        config.attributes["audit_key"] = audit_key
+    command.upgrade(config, revision)
 
 
 def downgrade(database_url: str, revision: str) -> None:

@@ -71,7 +71,9 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(USERNAME.max), unique=True)
+    username: Mapped[str] = mapped_column(String(USERNAME.max), unique=True)  # normalised: contest.domain.usernames
+    # usernames.skeleton(username): accounts that read alike share it (new look-alikes are refused).
+    username_skeleton: Mapped[str] = mapped_column(String(USERNAME.max), default="", index=True)
     display_name: Mapped[str] = mapped_column(String(DISPLAY_NAME.max), default="")
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)

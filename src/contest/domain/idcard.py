@@ -57,9 +57,13 @@ def is_valid(raw: object) -> bool:
 
 
 def mask(number: str | None) -> str:
-    """3710**********1234: keep the first 4 and last 4 characters, hide the rest."""
+    """Hide most of a number whatever its length and document type (ID numbers, passports, permits,
+    bank accounts): 3710**********1234. At most the first 4 and the last 4 characters show, and
+    never more than half of them, so a 9-character passport number shows 4 (E1*****78) and a short
+    one fewer. Which positions show depends on the length only, so masking a mask changes nothing."""
     if not number:
         return ""
-    if len(number) <= 8:
-        return number[:1] + "*" * (len(number) - 1)
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+    shown = min(8, len(number) // 2)  # characters that may show, at most half
+    head = (shown + 1) // 2
+    tail = shown - head
+    return number[:head] + "*" * (len(number) - shown) + (number[len(number) - tail :] if tail else "")

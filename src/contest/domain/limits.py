@@ -53,6 +53,9 @@ CELL = TextField("单元格内容", 200)
 USERNAME = TextField("用户名", 64)
 DISPLAY_NAME = TextField("姓名", 100)
 PASSWORD = TextField("密码", 200)  # argon2 hashes whatever is typed; the cap only bounds the work
+CLIENT_ADDRESS = TextField("地址", 64)
+NEXT_URL = TextField("跳转地址", 500)
+SEARCH = TextField("搜索", 100)
 
 # rosters
 UNIT_NAME = TextField("单位名称", 200)

@@ -18,6 +18,7 @@ from contest.domain.competition import CATEGORIES, LEVELS
 from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, CRITERION_KINDS
 from contest.errors import ContestError
 from contest.events import forms, service
+from contest.web import fields
 from contest.web.guards import ORGANIZERS
 from contest.web.openapi import form_body
 from contest.xlsx.draw_export import draw_workbook
@@ -220,8 +221,14 @@ class PeopleController(Controller):
         return render("events/people.html", status, **context)
 
     @get("/")
-    async def index(self, db: AsyncSession, q: str = "") -> Template:
-        return await self._page(db, q)
+    async def index(self, db: AsyncSession) -> Template:
+        return await self._page(db)
+
+    @post("/search", **form_body(q=limits.SEARCH))
+    async def search(self, request: Request, db: AsyncSession) -> Template:
+        # By POST: a 证件号码 typed here must not land in the URL, and so in access logs and history.
+        form = await request.form()
+        return await self._page(db, fields.raw(form, "q")[: limits.SEARCH.max])
 
     @post("/", **form_body(
         id_number=limits.ID_NUMBER, name=limits.PERSON_NAME, unit_id=int, gender=["", "男", "女"], phone=limits.PHONE,

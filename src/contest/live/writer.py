@@ -35,7 +35,9 @@ class MarkWriter:
         self.session_factory = session_factory
         sqlite = database_url.startswith("sqlite")
         self._sync_engine = make_sync_sqlite_engine(database_url) if sqlite else None
-        self._sync_sessions = sessionmaker(self._sync_engine, expire_on_commit=False) if sqlite else None
+        # The app's session info too: the audit key travels in it.
+        info = session_factory.kw.get("info")
+        self._sync_sessions = sessionmaker(self._sync_engine, expire_on_commit=False, info=info) if sqlite else None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="mark-writer") if sqlite else None
         self._queue: asyncio.Queue[tuple[Judge, MarkIn, asyncio.Future[Outcome]]] = asyncio.Queue()
         self._task: asyncio.Task | None = None

@@ -8,7 +8,7 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contest.audit.service import Actor
+from contest.audit.service import Actor, chain_head
 from contest.domain.results import appeal_deadline
 from contest.errors import ContestError, Invalid
 from contest.events.service import get_item
@@ -34,6 +34,7 @@ class ResultsController(Controller):
             "appeals": await service.appeals_of(db, item_id),
             "decisions": service.APPEAL_DECISIONS,
             "deadline": deadline,
+            "audit_head": await chain_head(db),  # a checkpoint anyone can copy down (docs/security.md)
             "errors": errors or [],
         }
         return render("results/item.html", status, **context)

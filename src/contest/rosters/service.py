@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from contest.accounts.service import AccountError, create_user
+from contest.accounts.service import AccountError, create_user, lookalikes
 from contest.audit.service import Actor, record
 from contest.db.models import (
     Component,
@@ -34,6 +34,7 @@ from contest.db.models import (
     User,
 )
 from contest.domain import idcard
+from contest.domain import usernames as username_rules
 from contest.domain.competition import ITEM_STATUSES, excellence_fraction_problem, validate_item
 from contest.domain.roles import CHIEF_JUDGE, JUDGE, ROLES
 from contest.domain.scheme import (
@@ -74,7 +75,6 @@ JUDGE_ROLE_BY_LABEL = {"裁判": JUDGE, "裁判长": CHIEF_JUDGE}
 WEIGHT_COLUMNS = {kind: f"{label}权重" for kind, label in COMPONENT_KINDS.items()}
 ALL_WEIGHTS = "、".join(WEIGHT_COLUMNS.values())
 ITEM_LIST_SPLIT = re.compile(r"[、,,;;\s]+")
-USERNAME = re.compile(r"^\S{1,64}$")
 CHUNK = 500
 CONCURRENT = "导入时系统中的数据被同时修改(可能有人在同时导入),未导入任何数据,请重新上传"
 
@@ -904,6 +904,7 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
     judges: list[JudgeDraft] = []
     seen: dict[str, Row] = {}
     usernames: dict[str, Row] = {}
+    username_skeletons: dict[str, str] = {}  # look-alikes within the file
     for row in sheets[JUDGES.name]:
         name = row.required(NAME)
         number = row.id_number()
@@ -920,12 +921,17 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
                 row.error("执裁赛项", f"未知的职业(工种)代码「{code}」:本赛事没有该赛项")
             codes.append(code)
         if username:
-            if not USERNAME.match(username):
-                row.error("登录账号", "登录账号不能含空格,且不超过 64 个字符")
-            elif username in usernames:
-                row.error("登录账号", f"登录账号「{username}」在第 {usernames[username].number} 行已使用")
+            try:
+                username = username_rules.validate(username)  # normalised: `ORG` is `org`
+            except username_rules.UsernameError as exc:
+                row.error("登录账号", str(exc))
             else:
-                usernames[username] = row
+                twin = username_skeletons.setdefault(username_rules.skeleton(username), username)
+                if twin in usernames:
+                    where = f"第 {usernames[twin].number} 行"
+                    row.error("登录账号", f"登录账号「{username}」在{where}已使用" if twin == username else f"登录账号「{username}」与{where}的「{twin}」形似")
+                else:
+                    usernames[username] = row
         if number is None:
             continue
         if number in seen:
@@ -940,6 +946,7 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
     ctx.check_people_against_db()
     person_ids = [p.id for p in ctx.people.values()]
     users_by_name: dict[str, User] = {}
+    lookalike_of = await lookalikes(db, usernames)  # an existing account another name reads like
     for chunk in _chunks(sorted(usernames)):
         for user in (await db.execute(select(User).where(User.username.in_(chunk)))).scalars():
             users_by_name[user.username] = user
@@ -973,7 +980,9 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
             continue
         user = users_by_name.get(judge.username)
         own = users_by_person.get(person.id, []) if person else []
-        if user is not None and (person is None or user.person_id != person.id):
+        if user is None and judge.username in lookalike_of:
+            judge.row.error("登录账号", f"登录账号「{judge.username}」与已有账号「{lookalike_of[judge.username]}」形似,容易认错,请换一个")
+        elif user is not None and (person is None or user.person_id != person.id):
             judge.row.error("登录账号", f"登录账号「{judge.username}」已被其他人员使用")
         elif user is not None and user.role not in (JUDGE, CHIEF_JUDGE):
             judge.row.error("登录账号", f"登录账号「{judge.username}」是{ROLES.get(user.role, user.role)}账号,不能用作裁判账号")

@@ -247,6 +247,8 @@ EN.update(
         "申诉成立": "Upheld",
         "申诉不成立": "Rejected",
         "待仲裁": "Pending",
+        "审计链校验点": "Audit chain checkpoint",
+        "条记录": "records",
     }
 )
 
@@ -358,6 +360,26 @@ EN.update(
 EN.update(
     {
         "返回首页": "Back to the home page",
+    }
+)
+
+
+# accounts: throttled sign-ins
+EN.update(
+    {
+        "登录限制": "Sign-in limits",
+        "在同一设备(地址)上对同一账号多次输错密码,或同一地址输错过多,会暂时限制该设备登录;账号在其他设备上照常登录。": "Repeated wrong passwords for one account from one device (address), or too many from one address, pause sign-ins from that device for a while; the account still signs in from other devices.",
+        "同一账号在同一地址": "One account at one address",
+        "同一地址": "One address",
+        "次": "failures",
+        "时间窗口": "Window",
+        "分钟": "minutes",
+        "地址": "Address",
+        "失败次数": "Failures",
+        "自动解除": "Lifts at",
+        "该地址的所有账号": "Every account at this address",
+        "解除": "Clear",
+        "当前没有被限制的登录": "No sign-ins are limited now",
     }
 )
 
