@@ -1,3 +1,3 @@
 """contest: competition management and scoring for vocational skills competitions."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
