@@ -41,6 +41,7 @@ from contest.web.headers import add_security_headers
 from contest.web.health import HEALTH_HANDLERS
 from contest.web.guards import EVERYONE, access_guard
 from contest.web.log_masking import mask_id_numbers_in_logs
+from contest.web.request_log import configure_logging, with_request_ids
 
 
 @get("/", opt=EVERYONE)
@@ -76,10 +77,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await writer.stop()
         await engine.dispose()
 
-    logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(logging.DEBUG if settings.debug else logging.INFO, settings.log_json)
     mask_id_numbers_in_logs()
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             home,
             *HEALTH_HANDLERS,
@@ -113,7 +113,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             openapi_router=Router(path="/schema", route_handlers=[], opt=EVERYONE),
         ),
         before_send=[add_security_headers],
+        logging_config=None,  # configure_logging above: one format, the request id on every line
         on_startup=[tune_garbage_collector],
         on_shutdown=[shutdown],
         debug=settings.debug,
     )
+    # Around everything Litestar does, 404s from the router included: a request id on every log line.
+    app.asgi_handler = with_request_ids(app.asgi_handler)
+    return app

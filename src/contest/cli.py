@@ -47,7 +47,8 @@ def main() -> None:
 # per-message deflate: board updates are small, and compressing the same update once per viewer was
 # the largest cost of the fan-out to thousands of boards (bench/results/live.md). Proxy headers are
 # believed only from CONTEST_TRUSTED_PROXIES (`serve` turns them on for those).
-SERVE_OPTIONS = {"proxy_headers": False, "ws": "websockets-sansio", "ws_per_message_deflate": False}
+# uvicorn's access log is off: the app writes its own, with the request id (web/request_log.py).
+SERVE_OPTIONS = {"proxy_headers": False, "ws": "websockets-sansio", "ws_per_message_deflate": False, "access_log": False}
 
 
 @main.command(help="Serve the web app (uvicorn). Several workers need PostgreSQL + Redis.")

@@ -110,6 +110,7 @@ class Settings:
     # Empty: resolved from CONTEST_AUDIT_KEY or <var_dir>/audit_key when the settings are made.
     audit_key: str = field(default="", repr=False)
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(default_factory=tuple)
+    log_json: bool = False  # CONTEST_LOG_FORMAT=json: one JSON object per log line
 
     def __post_init__(self) -> None:
         if not self.audit_key:
@@ -129,6 +130,7 @@ class Settings:
             var_dir=var_dir,
             seeds_dir=Path(_env("SEEDS_DIR") or resources.seeds_dir()),
             debug=_env("DEBUG", "0") == "1",
+            log_json=(_env("LOG_FORMAT", "text") or "text").lower() == "json",
             session_days=int(_env("SESSION_DAYS", "7")),  # type: ignore[arg-type]
             login_max_failures=int(_env("LOGIN_MAX_FAILURES", "5")),  # type: ignore[arg-type]
             login_window_minutes=int(_env("LOGIN_WINDOW_MINUTES", "15")),  # type: ignore[arg-type]
