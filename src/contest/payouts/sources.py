@@ -136,7 +136,7 @@ def _result_json(result: Result) -> dict[str, Any]:
     if result.medal:
         return {"medal": result.medal, "place": result.place}
     if result.place is not None:
-        return {"place": result.place}
+        return {"place": result.place, "excellence": True} if result.excellence else {"place": result.place}
     if result.excellence:
         return {"excellence": True}
     return {"squad": result.squad}
@@ -155,6 +155,8 @@ def achievement_to_json(achievement: Achievement) -> dict[str, Any]:
         "members": [{**_person_json(m.person), "share": None if m.share is None else str(m.share)} for m in achievement.members],
         "coaches": [{**_person_json(c.person), "share": None if c.share is None else str(c.share), "lead": c.lead}
                     for c in achievement.coaches],
+        "group": achievement.group, "entry_size": achievement.entry_size, "field_size": achievement.field_size,
+        "occupation": achievement.occupation,
     }
 
 
