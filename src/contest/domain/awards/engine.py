@@ -266,8 +266,8 @@ class _Engine:
             assert rule is not None
             who = {"competitor": "选手", "coach_team": "教练团队", "unit": "选送单位"}[role]
             same = "(与获奖选手同等标准)" if role == "coach_team" and tier.coach_same_as_competitor else ""
-            text = (f"{self.policy.document}:{tier.title},{who}{rule.describe()}{same}。"
-                    f"原文:“{tier.source}”")
+            text = (f"{self.policy.document}:{tier.title},{who}{rule.describe()}{same}"
+                    f"{_QUOTE_MARK}{tier.source}”")
             self._basis[key] = text
         return text
 
@@ -744,6 +744,18 @@ def birth_date_from_id(id_number: str) -> date | None:
         return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
     except ValueError:
         return None
+
+
+_QUOTE_MARK = "。原文:“"
+
+
+def basis_parts(basis: str, document: str = "") -> tuple[str, str]:
+    """A line's basis (see _Engine._basis_text) as (the tier and its amount rule, the quoted
+    clause), without the policy document that printed forms show once in their title."""
+    if document and basis.startswith(f"{document}:"):
+        basis = basis[len(document) + 1:]
+    rule, mark, quote = basis.partition(_QUOTE_MARK)
+    return rule, quote[:-1] if mark and quote.endswith("”") else quote
 
 
 def check_amount(rule: AmountRule, amount: Money) -> str | None:

@@ -438,6 +438,11 @@ class HonourLine:
 
 
 _ROLE_ORDER = {"competitor": 0, "coach": 1, "unit": 2}
+EXCLUDED_LABELS = {
+    "ineligible": "不符合条件", "superseded": "已被更高成绩取代", "already_paid": "此前已发放",
+    "not_covered": "不在奖励范围", "out_of_force": "不在有效期", "zero_amount": "金额为零",
+    "follows_competitor": "随选手不发放",
+}
 BATCH_SUBJECT = "batch:"  # subject of a once-per-unit-per-batch subsidy: not tied to a skill
 
 
