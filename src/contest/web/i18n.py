@@ -357,6 +357,7 @@ EN.update(
 # payouts: payees, withholding, approval waiting for final results (issue 12)
 EN.update(
     {
+        "未确认最终成绩": "Not confirmed final",
         "下载待补充的收款信息表": "Download the payee sheet to complete",
         "不重复发放": "Never pay twice",
         "补差": "Top up the difference",
