@@ -76,10 +76,10 @@ PROTECTION_NOTE = ("本批次已审批,各工作表已设保护以防误改(无�
 WITHHOLDING_NOTE = ("代扣个税:按政策各档规定的税率,对每名个人的每一行应发金额计算,四舍五入到分"
                     "(ROUND_HALF_UP);单位补助不代扣。税率由财务部门决定:省级人民政府、国务院部委颁发的"
                     "技术等方面的奖金通常免征个人所得税,市级及以下颁发的通常按“偶然所得”计税。")
-_COLUMN_WIDTHS = {"序号": 5, "姓名": 9, "证件号码": 19.5, "选送单位": 13, "赛事": 14, "赛项": 9, "成绩": 8,
+_COLUMN_WIDTHS = {"序号": 5, "姓名": 9, "证件号码": 22.5, "选送单位": 13, "赛事": 14, "赛项": 9, "成绩": 8,
                   "奖励对象": 6, "金额": 12, "应发金额": 12, "代扣个税": 10, "实发金额": 12, "开户行": 13,
-                  "银行账号": 20, "联系电话": 12.5, "说明": 26, "签字": 11}
-_WRAP_MIN_ROW = 30.0  # points: room to sign
+                  "银行账号": 23.5, "联系电话": 14, "说明": 26, "签字": 11}
+_WRAP_MIN_ROW = 34.0  # points: room to sign (about 1 cm at the usual fit-to-width scale)
 _LINE_HEIGHT = 13.0  # points per line of 10-point text
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _MAX_TEXT = 32767  # Excel's limit for one cell
@@ -178,12 +178,14 @@ _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP = Alignment(wrap_text=True, vertical="center")
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-_BODY = Font(size=10)
+_SONG, _HEI = "宋体", "黑体"  # what Chinese finance forms print in (LibreOffice substitutes Noto CJK)
+_BODY = Font(name=_SONG, size=10)
+_BOLD = Font(name=_SONG, size=10, bold=True)
 _STYLES: dict[str, dict[str, Any]] = {
-    "title": {"font": Font(size=16, bold=True), "alignment": Alignment(horizontal="center", vertical="center")},
-    "subtitle": {"font": Font(size=10), "alignment": Alignment(vertical="center", wrap_text=True)},
-    "unit": {"font": Font(size=10), "alignment": Alignment(horizontal="right", vertical="center")},
-    "header": {"font": Font(size=10, bold=True), "alignment": _CENTER, "border": _BOX,
+    "title": {"font": Font(name=_HEI, size=16, bold=True), "alignment": Alignment(horizontal="center", vertical="center")},
+    "subtitle": {"font": _BODY, "alignment": Alignment(vertical="center", wrap_text=True)},
+    "unit": {"font": _BODY, "alignment": Alignment(horizontal="right", vertical="center")},
+    "header": {"font": Font(name=_HEI, size=10), "alignment": _CENTER, "border": _BOX,
                "fill": PatternFill("solid", fgColor="F2F2F2")},
     "text": {"font": _BODY, "alignment": _WRAP, "border": _BOX},
     "center": {"font": _BODY, "alignment": _CENTER, "border": _BOX},
@@ -192,12 +194,12 @@ _STYLES: dict[str, dict[str, Any]] = {
                "alignment": Alignment(vertical="center")},
     "bank_amount": {"font": _BODY, "number_format": BANK_AMOUNT_FORMAT, "border": _BOX,
                     "alignment": Alignment(vertical="center")},
-    "total": {"font": Font(size=10, bold=True), "number_format": AMOUNT_FORMAT, "border": _BOX,
+    "total": {"font": _BOLD, "number_format": AMOUNT_FORMAT, "border": _BOX,
               "alignment": Alignment(vertical="center")},
-    "total_text": {"font": Font(size=10, bold=True), "alignment": _WRAP, "border": _BOX},
-    "bold": {"font": Font(size=10, bold=True), "alignment": Alignment(vertical="center")},
-    "note": {"font": Font(size=9), "alignment": Alignment(vertical="top", wrap_text=True)},
-    "sign": {"font": Font(size=10), "alignment": Alignment(vertical="top", wrap_text=True)},
+    "total_text": {"font": _BOLD, "alignment": _WRAP, "border": _BOX},
+    "bold": {"font": _BOLD, "alignment": Alignment(vertical="center")},
+    "note": {"font": Font(name=_SONG, size=9), "alignment": Alignment(vertical="top", wrap_text=True)},
+    "sign": {"font": _BODY, "alignment": Alignment(vertical="top", wrap_text=True)},
     "plain": {"font": _BODY, "alignment": Alignment(vertical="center")},
 }
 
@@ -296,14 +298,17 @@ class _FastWorksheetWriter(WorksheetWriter):  # type: ignore[misc]
             super().write_row(xf, row, row_idx)
 
 
-def text_width(text: str) -> int:
-    """Display width in Excel column units, roughly: a CJK character 2, ASCII 1 (GB18030 bytes)."""
-    return len(text.encode("gb18030", "replace"))
+def text_pixels(text: str) -> float:
+    """How wide ``text`` prints at 10 points, in pixels (96 dpi), a little generously: a CJK
+    character 13.5, anything else 6.8 (宋体 is half an em wide for digits and Latin letters; GB18030
+    takes 2 bytes for the one, 1 for the other)."""
+    wide = len(text.encode("gb18030", "replace")) - len(text)
+    return wide * 13.5 + (len(text) - wide) * 6.8
 
 
 def _lines(text: str, width: float) -> int:
-    usable = max(1, int(width) - 1)
-    return sum(max(1, -(-text_width(part) // usable)) for part in text.split("\n"))
+    usable = max(7.0, width * 7 + 5 - 6)  # the column in pixels, less the cell's padding
+    return sum(max(1, -int(-text_pixels(part) // usable)) for part in text.split("\n"))
 
 
 def _column_points(width: float) -> float:
@@ -459,7 +464,7 @@ class _Sheet:
         heights = self.heights
         widths = sum(_column_points(w) for w in self.layout.widths)
         scale = min(1.0, (_PAGE_WIDTH - 72 * (_MARGINS.left + _MARGINS.right)) / widths)
-        capacity = (_PAGE_HEIGHT - 72 * (_MARGINS.top + _MARGINS.bottom)) / scale * 0.95
+        capacity = (_PAGE_HEIGHT - 72 * (_MARGINS.top + _MARGINS.bottom)) / scale * 0.98
         header_row = self.layout.header_row
         header = heights[header_row - 1] if header_row else 0.0
         keep_from = self.keep_from or len(heights) + 1
@@ -563,7 +568,7 @@ class _Writer:
         halves = _spans(sheet.width, 2)
         seal[halves[0][0] - 1] = _Styled("支付单位(盖章):", "sign")
         seal[halves[1][0] - 1] = _Styled("财务部门(盖章):", "sign")
-        sheet.append(seal, 70)
+        sheet.append(seal, 56)
         for first, last in halves:
             sheet.merge(first, last)
 
@@ -763,7 +768,7 @@ class _Writer:
             elif amount.fen > 0:
                 purpose = "技能人才培养补助" if key[0] == "unit" else self.info.purpose
                 rows.append((payee, amount, purpose))
-        widths = (6, 18, 26, 30, 14, 24)
+        widths = (6, 18, 28, 30, 14, 24)
         sheet = _Sheet(self.book, self._layout(_sheet_title(payer, self.taken, "代发-"), widths, 5,
                                                f"代发明细  {payer}", 2), self.fast)
         sheet.line("批量代发明细", "title", 28)
@@ -791,7 +796,7 @@ class _Writer:
         sheet.place_page_breaks()
 
     def _excluded_sheet(self) -> None:
-        widths = (5, 10, 9, 19.5, 13, 14, 9, 8, 6, 11, 44)
+        widths = (5, 10, 9, 22.5, 13, 14, 9, 8, 6, 11, 44)
         sheet = _Sheet(self.book, self._layout(EXCLUDED_SHEET, widths, 2, f"未发放  {self.info.batch_name}"), self.fast)
         sheet.line(f"{self.info.title}:未发放名单", "title", 28)
         sheet.table_header(EXCLUDED_COLUMNS)
@@ -807,7 +812,7 @@ class _Writer:
         sheet.place_page_breaks()
 
     def _honours_sheet(self) -> None:
-        widths = (5, 9, 19.5, 13, 14, 9, 8, 6, 24, 40)
+        widths = (5, 9, 22.5, 13, 14, 9, 8, 6, 24, 40)
         sheet = _Sheet(self.book, self._layout(HONOURS_SHEET, widths, 2, f"非现金奖励  {self.info.batch_name}"), self.fast)
         sheet.line(f"{self.info.title}:非现金奖励名单", "title", 28)
         sheet.table_header(HONOUR_COLUMNS)
