@@ -34,7 +34,7 @@ from contest.domain.awards.policy import (
     tier_scope,
 )
 from contest.domain.money import to_chinese_capital
-from contest.xlsx.finance_workbook import STATUS_LABELS, write_finance_workbook
+from contest.xlsx.finance_workbook import STATUS_LABELS, WorkbookInfo, write_finance_workbook
 
 
 class _Failed(click.ClickException):
@@ -118,7 +118,7 @@ def compute(policy_ref: str, results: Path, ledger: tuple[Path, ...], settings: 
         result = compute_awards(policy, achievements, batch, earlier)
     except (PolicyError, InputErrors, AwardError) as exc:
         raise _Failed(str(exc)) from None
-    write_finance_workbook(result, out)
+    write_finance_workbook(result, out, info=WorkbookInfo.for_result(result, policy))
     if json_out is not None:
         json_out.write_text(result.to_json(), encoding="utf-8")
     if ledger_out is not None:
