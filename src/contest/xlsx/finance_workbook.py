@@ -28,6 +28,7 @@ of lines fit in little memory and time. User text is always text (a name such as
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -79,6 +80,8 @@ WITHHOLDING_NOTE = ("代扣个税:按政策各档规定的税率,对每名个人
 _COLUMN_WIDTHS = {"序号": 5, "姓名": 9, "证件号码": 22.5, "选送单位": 13, "赛事": 14, "赛项": 9, "成绩": 8,
                   "奖励对象": 6, "金额": 12, "应发金额": 12, "代扣个税": 10, "实发金额": 12, "开户行": 13,
                   "银行账号": 23.5, "联系电话": 14, "说明": 26, "签字": 11}
+_PAYER_STYLES = {"序号": "center", "证件号码": "id", "奖励对象": "center", "金额": "amount", "应发金额": "amount",
+                 "代扣个税": "amount", "实发金额": "amount", "银行账号": "id", "联系电话": "id"}
 _WRAP_MIN_ROW = 34.0  # points: room to sign (about 1 cm at the usual fit-to-width scale)
 _LINE_HEIGHT = 13.0  # points per line of 10-point text
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -210,37 +213,71 @@ def _clean(text: str) -> str:
     return text[:_MAX_TEXT]
 
 
+_TEXT_CACHE: dict[str, str] = {}  # a text as it goes into <t ...>: escaped, illegal characters removed
+_CACHE_LIMIT = 20_000  # competitions, units, items, results and reasons repeat on 100,000s of rows
+
+
+def _text_body(text: str) -> str:
+    """'>text' or ' xml:space="preserve">text', escaped: what follows <t in an inline string."""
+    body = _TEXT_CACHE.get(text)
+    if body is None:
+        clean = _clean(text)
+        space = ' xml:space="preserve"' if clean != clean.strip() or "\n" in clean else ""
+        body = f"{space}>{xml_escape(clean)}"
+        if len(_TEXT_CACHE) < _CACHE_LIMIT:
+            _TEXT_CACHE[text] = body
+    return body
+
+
 class _Rows(tuple):  # type: ignore[type-arg]
     """A row for the fast path (a tuple, so WriteOnlyWorksheet.append accepts it)."""
 
     style_ids: dict[str, int]
     height: float | None = None
+    styles: tuple[str, ...] | None = None  # one style per column, for rows of plain values
 
     def xml(self, row_idx: int) -> str:
         number = str(row_idx)
         height = f' ht="{self.height:g}" customHeight="1"' if self.height else ""
         parts = [f'<row r="{number}"{height}>']
+        attrs = _style_attrs(self.style_ids)
+        styles = self.styles
         for index, value in enumerate(self):
-            style = ""
             if type(value) is _Styled:
-                style = f' s="{self.style_ids[value.style]}"'
+                style = attrs[value.style]
                 value = value.value
+            elif styles is not None:
+                style = attrs[styles[index]]
+            elif value is None:
+                continue
+            else:
+                style = ""
             ref = _LETTERS[index] + number
+            kind = type(value)
             if value is None or value == "":
                 if style:
                     parts.append(f'<c r="{ref}"{style}/>')
-                continue
-            if type(value) is str:
-                text = _clean(value)
-                space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-                parts.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{xml_escape(text)}</t></is></c>')
-            elif type(value) is Money:
-                style = style or f' s="{self.style_ids["amount"]}"'
-                parts.append(f'<c r="{ref}"{style} t="n"><v>{value.plain()}</v></c>')
+            elif kind is str:
+                parts.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{_text_body(value)}</t></is></c>')
+            elif kind is Money:
+                parts.append(f'<c r="{ref}"{style or attrs["amount"]} t="n"><v>{value.plain()}</v></c>')
             else:
                 parts.append(f'<c r="{ref}"{style} t="n"><v>{int(value)}</v></c>')
         parts.append("</row>")
         return "".join(parts)
+
+
+_ATTRS: dict[int, dict[str, str]] = {}
+
+
+def _style_attrs(style_ids: dict[str, int]) -> dict[str, str]:
+    key = id(style_ids)
+    found = _ATTRS.get(key)
+    if found is None or found.get("__ids__") is not style_ids:  # type: ignore[comparison-overlap]
+        found = {name: f' s="{number}"' for name, number in style_ids.items()}
+        found["__ids__"] = style_ids  # type: ignore[assignment]
+        _ATTRS[key] = found
+    return found
 
 
 _LETTERS = [get_column_letter(i) for i in range(1, 64)]
@@ -306,9 +343,19 @@ def text_pixels(text: str) -> float:
     return wide * 13.5 + (len(text) - wide) * 6.8
 
 
+_LINES_CACHE: dict[tuple[str, float], int] = {}
+
+
 def _lines(text: str, width: float) -> int:
-    usable = max(7.0, width * 7 + 5 - 6)  # the column in pixels, less the cell's padding
-    return sum(max(1, -int(-text_pixels(part) // usable)) for part in text.split("\n"))
+    """How many lines ``text`` wraps to in a column ``width`` wide (cached: texts repeat)."""
+    key = (text, width)
+    found = _LINES_CACHE.get(key)
+    if found is None:
+        usable = max(7.0, width * 7 + 5 - 6)  # the column in pixels, less the cell's padding
+        found = sum(max(1, -int(-text_pixels(part) // usable)) for part in text.split("\n"))
+        if len(_LINES_CACHE) < _CACHE_LIMIT:
+            _LINES_CACHE[key] = found
+    return found
 
 
 def _column_points(width: float) -> float:
@@ -343,7 +390,7 @@ class _Sheet:
         self.layout = layout
         self.sheet = sheet = book.create_sheet(layout.title)
         self.row = 0
-        self.heights: list[float] = []  # every row's height, for the page breaks
+        self.heights = array("d")  # every row's height, for the page breaks (8 bytes a row, not 32)
         self.keep_from: int | None = None  # rows from here (the total, the sign-off) stay together
         self.keep_until: int = 0
         for index, width in enumerate(layout.widths):
@@ -402,19 +449,21 @@ class _Sheet:
     def width(self) -> int:
         return len(self.layout.widths)
 
-    def append(self, values: Sequence[Any], height: float | None = None) -> None:
+    def append(self, values: Sequence[Any], height: float | None = None, styles: tuple[str, ...] | None = None) -> None:
+        """One row; ``styles`` (one per column) styles plain values without a _Styled each."""
         self.row += 1
         self.heights.append(height or 15.0)
         if self.fast:
             row = _Rows(values)
             row.height = height
+            row.styles = styles
             self.sheet.append(row)
             return
         if height:
             self.sheet.row_dimensions[self.row].height = height
         cells: list[Any] = []
-        for value in values:  # the ordinary openpyxl path
-            style = None
+        for index, value in enumerate(values):  # the ordinary openpyxl path
+            style = styles[index] if styles is not None else None
             if type(value) is _Styled:
                 style, value = value.style, value.value
             if type(value) is Money:
@@ -511,7 +560,12 @@ def _sheet_title(name: str, taken: set[str], prefix: str = "") -> str:
 
 
 def _row_height(cells: Iterable[tuple[str, float]], minimum: float = 18.0, line: float = _LINE_HEIGHT) -> float:
-    lines = max((_lines(text, width) for text, width in cells if text), default=1)
+    lines = 1
+    for text, width in cells:
+        if text:
+            count = _lines(text, width)
+            if count > lines:
+                lines = count
     return max(minimum, line * lines + 4)
 
 
@@ -694,6 +748,7 @@ class _Writer:
                        self.fast)
         self._title_block(sheet, f"{info.title}奖金发放表", [f"支付单位:{payer}"])
         sheet.table_header(columns)
+        styles = tuple(_PAYER_STYLES.get(name, "text") for name in columns)
         note_width, unit_width = widths[position["说明"]], widths[position["选送单位"]]
         event_width, bank_width = widths[position["赛事"]], widths[position["开户行"]]
         name_width, item_width = widths[position["姓名"]], widths[position["赛项"]]
@@ -710,19 +765,16 @@ class _Writer:
             account = self._account(payee.account_number)
             if not payee.complete(kind):
                 bank = bank or "(缺收款信息)"
-            row: list[Any] = [_Styled(number, "center"), _Styled(name, "text"), _Styled(document, "id"),
-                              _Styled(line.recipient_unit, "text"), _Styled(line.competition, "text"),
-                              _Styled(line.item, "text"), _Styled(line.result, "text"),
-                              _Styled(ROLE_LABELS[line.role], "center")]
+            row: list[Any] = [number, name, document, line.recipient_unit, line.competition, line.item, line.result,
+                              ROLE_LABELS[line.role]]
             if self.withholds:
-                row += [_Styled(line.amount, "amount"), _Styled(line.withheld, "amount"), _Styled(line.net, "amount")]
+                row += [line.amount, line.withheld, line.net]
             else:
-                row.append(_Styled(line.amount, "amount"))
-            row += [_Styled(bank, "text"), _Styled(account, "id"), _Styled(phone, "id"),
-                    _Styled(explain, "text"), _Styled(None, "text")]
+                row.append(line.amount)
+            row += [bank, account, phone, explain, None]
             height = _row_height([(explain, note_width), (line.recipient_unit, unit_width), (line.competition, event_width),
                                   (bank, bank_width), (name, name_width), (line.item, item_width)], _WRAP_MIN_ROW)
-            sheet.append(row, height)
+            sheet.append(row, height, styles)
         sheet.keep_together_from_here()
         self._payer_total(sheet, lines, position)
         self._sign_off(sheet)
@@ -800,15 +852,14 @@ class _Writer:
         sheet = _Sheet(self.book, self._layout(EXCLUDED_SHEET, widths, 2, f"未发放  {self.info.batch_name}"), self.fast)
         sheet.line(f"{self.info.title}:未发放名单", "title", 28)
         sheet.table_header(EXCLUDED_COLUMNS)
+        styles = ("center", "text", "text", "id", "text", "text", "text", "text", "center", "amount", "text")
         for number, ex in enumerate(self.result.excluded, 1):
             status = EXCLUDED_LABELS.get(ex.status, ex.status)
-            sheet.append([_Styled(number, "center"), _Styled(status, "text"), _Styled(ex.recipient_name, "text"),
-                          _Styled(None if ex.role == "unit" else ex.recipient_id, "id"),
-                          _Styled(ex.recipient_unit, "text"), _Styled(ex.competition, "text"), _Styled(ex.item, "text"),
-                          _Styled(ex.result, "text"), _Styled(ROLE_LABELS[ex.role], "center"),
-                          _Styled(ex.amount, "amount"), _Styled(ex.reason, "text")],
+            sheet.append([number, status, ex.recipient_name, None if ex.role == "unit" else ex.recipient_id,
+                          ex.recipient_unit, ex.competition, ex.item, ex.result, ROLE_LABELS[ex.role], ex.amount,
+                          ex.reason],
                          _row_height([(ex.reason, widths[10]), (ex.competition, widths[5]), (status, widths[1]),
-                                      (ex.recipient_unit, widths[4])], 18))
+                                      (ex.recipient_unit, widths[4])], 18), styles)
         sheet.place_page_breaks()
 
     def _honours_sheet(self) -> None:
@@ -816,14 +867,13 @@ class _Writer:
         sheet = _Sheet(self.book, self._layout(HONOURS_SHEET, widths, 2, f"非现金奖励  {self.info.batch_name}"), self.fast)
         sheet.line(f"{self.info.title}:非现金奖励名单", "title", 28)
         sheet.table_header(HONOUR_COLUMNS)
+        styles = ("center", "text", "id", "text", "text", "text", "text", "center", "text", "text")
         for number, honour in enumerate(self.result.honours, 1):
-            sheet.append([_Styled(number, "center"), _Styled(honour.recipient_name, "text"),
-                          _Styled(honour.recipient_id, "id"), _Styled(honour.recipient_unit, "text"),
-                          _Styled(honour.competition, "text"), _Styled(honour.item, "text"),
-                          _Styled(honour.result, "text"), _Styled(ROLE_LABELS.get(honour.role, honour.role), "center"),
-                          _Styled(honour.title, "text"), _Styled(honour.source, "text")],
+            sheet.append([number, honour.recipient_name, honour.recipient_id, honour.recipient_unit, honour.competition,
+                          honour.item, honour.result, ROLE_LABELS.get(honour.role, honour.role), honour.title,
+                          honour.source],
                          _row_height([(honour.source, widths[9]), (honour.title, widths[8]),
-                                      (honour.competition, widths[4])], 18))
+                                      (honour.competition, widths[4])], 18), styles)
         sheet.place_page_breaks()
 
 
