@@ -38,14 +38,7 @@ from contest.domain.awards.model import (
     ledger_skill,
 )
 from contest.domain import limits
-from contest.domain.awards.policy import (
-    LEDGER_MODE_LABELS,
-    LEDGER_MODES,
-    UNIT_MODE_LABELS,
-    UNIT_MODES,
-    Policy,
-    PolicyError,
-)
+from contest.domain.awards.policy import LEDGER_MODES, UNIT_MODES, Policy, PolicyError
 from contest.domain.money import Money, MoneyError
 from contest.errors import Conflict, Invalid, NotFound
 from contest.payouts import payees
@@ -58,7 +51,6 @@ from contest.payouts.sources import (
     external_from_json,
     external_to_json,
 )
-
 from contest.xlsx.finance_workbook import PayeeDetails, WorkbookInfo, payee_key, write_finance_workbook
 
 STATUS_LABELS = {"draft": "草稿", "computed": "已计算", "submitted": "待审批", "approved": "已审批", "paid": "已发放"}
@@ -198,8 +190,10 @@ async def default_batch_name(db: AsyncSession, policy: Policy, period_from: date
     """e.g. "技能兴威行动:重要赛事奖励 2026年度第2批(2026-11-27)": the policy, the period, which
     batch of the policy it is, and the day it was made."""
     years = str(period_from.year) if period_from.year == period_to.year else f"{period_from.year}-{period_to.year}"
+    same_year = (PayoutBatch.period_from >= date(period_from.year, 1, 1),
+                 PayoutBatch.period_from <= date(period_from.year, 12, 31))
     count = (await db.execute(select(func.count()).select_from(PayoutBatch)
-                              .where(PayoutBatch.policy_id == policy.id, PayoutBatch.kind == "regular"))).scalar_one()
+                              .where(PayoutBatch.policy_id == policy.id, PayoutBatch.kind == "regular", *same_year))).scalar_one()
     return f"{policy.name} {years}年度第{count + 1}批({date.today().isoformat()})"[:limits.BATCH_NAME.max]
 
 
@@ -830,7 +824,8 @@ async def workbook_info(db: AsyncSession, batch: PayoutBatch, result: AwardResul
     info.batch_name, info.batch_number = batch.name, f"#{batch.id}"
     info.status = STATUS_LABELS[batch.status] + ("(更正批次)" if batch.kind == "correction" else "")
     info.final = batch.status in FROZEN
-    info.made_on = (batch.computed_at or batch.created_at).astimezone().date() if (batch.computed_at or batch.created_at) else None
+    made = batch.computed_at or batch.created_at  # 制表日期: when the lines were made
+    info.made_on = made.astimezone().date() if made else None
     info.prepared_by = names.get(batch.created_by_id or -1, batch.created_by)
     info.approved_by = names.get(batch.approved_by_id or -1, batch.approved_by) if batch.approved_by else ""
     if batch.results_override_reason:
