@@ -1,5 +1,6 @@
-"""Finance in real Chromium: published results -> a payout batch -> amounts -> submit -> the creator
-is refused approval -> a second finance account approves -> the workbook is downloaded and checked."""
+"""Finance in real Chromium: published results -> a payout batch -> amounts (a refused amount keeps
+what was typed) -> submit -> the creator is refused approval -> a second finance account approves ->
+the workbook is downloaded and checked as a finance office would print it -> paid -> the ledger."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.browser.test_setup_flow import sign_in
-from tests.integration.payout_seed import ORGANIZER, published_competition
+from tests.integration.payout_seed import ORGANIZER, close_appeal_window, published_competition
 from tests.integration.seed import make_id
 
 pytestmark = pytest.mark.browser
@@ -15,15 +16,18 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def published(migrated, role_users):  # type: ignore[no-untyped-def]
-    """Marks entered through the judges' service, locked, revealed, published; fin2 exists."""
-    return published_competition(migrated.database_url)
+    """Marks entered through the judges' service, locked, revealed, published, the appeal window
+    passed; fin2 exists."""
+    live = published_competition(migrated.database_url)
+    close_appeal_window(migrated.database_url, live)
+    return live
 
 
 def test_finance_flow_down_to_the_downloaded_workbook(published, page, browser, live_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
     sign_in(page, "fin")
     page.wait_for_load_state()
     page.goto("/finance")
-    page.fill("input[name=name]", "2026年市赛奖励")
+    # the name is left blank: the batch is named by policy, year and date
     page.select_option("select[name=policy_id]", "jinengxingwei-weihai-2021")
     page.fill("input[name=period_from]", "2026-01-01")
     page.fill("input[name=period_to]", "2026-12-31")
@@ -40,11 +44,14 @@ def test_finance_flow_down_to_the_downloaded_workbook(published, page, browser, 
     assert "选手甲2" in lines and make_id(101) in lines  # finance sees the full 证件号码
     assert "肆仟伍佰元整" in lines  # 2,000 + 1,500 + 1,000 (the floors)
 
-    # an amount under its floor is refused, in Chinese, and nothing changes
+    assert "技能兴威行动:重要赛事奖励 2026年度第1批" in page.locator("h1").inner_text()
+    # an amount under its floor is refused, in Chinese, naming the field and keeping what was typed
     page.fill("input[name='amount:municipal-class1-1st']", "1999")
     with page.expect_navigation():
         page.click("form[action$='/settings'] button.primary")
     assert "低于下限(不低于 2,000.00 元)" in page.locator(".flash").inner_text()
+    refused = page.locator("input[name='amount:municipal-class1-1st']")
+    assert refused.input_value() == "1999" and refused.get_attribute("aria-invalid") == "true"
     page.goto(batch_url)
     assert "肆仟伍佰元整" in page.locator("#lines").inner_text()
     page.fill("input[name='amount:municipal-class1-1st']", "2500")
@@ -74,26 +81,35 @@ def test_finance_flow_down_to_the_downloaded_workbook(published, page, browser, 
         approver.close()
 
     page.goto(batch_url)
+    assert "缺少收款信息" in page.locator("#missing-payees").inner_text()
+    page.screenshot(path=str(tmp_path / "batch.png"), full_page=True)
     with page.expect_download() as info:
         page.click("#download-workbook")
     target = tmp_path / info.value.suggested_filename
     info.value.save_as(target)
     book = load_workbook(target)
-    summary = [tuple(row) for row in book["汇总"].iter_rows(values_only=True)]
-    assert any(row[0] == ORGANIZER and row[1] == 3 and row[2] == 5000 and row[3] == "伍仟元整" for row in summary)
-    assert any(row[0] == "合计" and row[3] == "伍仟元整" for row in summary)
-    payer_sheets = [name for name in book.sheetnames if name not in ("汇总", "未发放", "非现金奖励")]
-    assert len(payer_sheets) == 1
-    rows = [tuple(row) for row in book[payer_sheets[0]].iter_rows(values_only=True)]
-    assert rows[1] == ("序号", "姓名", "证件号码", "选送单位", "赛事", "赛项", "成绩", "奖励对象", "金额", "说明", "签字")
-    paid = {(row[1], row[2], row[7], row[8]) for row in rows[2:-1]}
+    assert book.sheetnames == ["汇总", ORGANIZER, f"代发-{ORGANIZER}"]  # nothing excluded, no honours: no empty sheets
+    sheet = book[ORGANIZER]
+    assert (sheet.page_setup.orientation, sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == ("landscape", 1, 0)
+    assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页" and sheet.protection.sheet  # approved: protected
+    rows = [tuple(row) for row in sheet.iter_rows(values_only=True)]
+    header = next(i for i, row in enumerate(rows) if row[0] == "序号")
+    assert sheet.print_title_rows == f"${header + 1}:${header + 1}"
+    assert rows[header][:9] == ("序号", "姓名", "证件号码", "选送单位", "赛事", "赛项", "成绩", "奖励对象", "金额")
+    paid = {(row[1], row[2], row[7], row[8]) for row in rows[header + 1:] if isinstance(row[0], int)}
     assert paid == {("选手甲2", make_id(101), "选手", 2500), ("选手乙2", make_id(103), "选手", 1500),
                     ("选手甲1", make_id(100), "选手", 1000)}
-    assert rows[-1][8] == 5000 and rows[-1][9] == "伍仟元整"
-    assert all("威人社字〔2021〕16号" in row[9] for row in rows[2:-1])  # every line carries its basis
+    total = next(row for row in rows if row[0] == "合计")
+    assert total[8] == 5000 and "伍仟元整" in total[2]
+    texts = [c for row in rows for c in row if isinstance(c, str)]
+    assert "批准人:财务审批人" in texts and any(t.startswith("制表人:") for t in texts)  # names for the sign-off
+    summary = [tuple(row) for row in book["汇总"].iter_rows(values_only=True)]
+    assert any(row[1] == ORGANIZER and row[2] == 3 and row[3] == 5000 and row[4] == "伍仟元整" for row in summary)
 
     with page.expect_navigation():
         page.click("form[action$='/paid'] button.primary")
     assert page.locator("#batch-status").inner_text() == "已发放"
     page.goto("/finance/ledger")
-    assert page.locator("table tbody tr").count() == 3
+    ledger = page.locator("#ledger tbody")
+    assert ledger.locator("tr").count() == 3 and "选手甲2" in ledger.inner_text()
+    assert "市级一类职业技能竞赛项目第1名" in ledger.inner_text()

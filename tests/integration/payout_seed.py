@@ -98,6 +98,23 @@ def published_competition(url: str) -> Live:
     return live
 
 
+def close_appeal_window(url: str, live: Live, confirm: bool = False) -> None:
+    """The appeal window passes with no appeal (published_at moves back beyond it); with
+    ``confirm`` the item is then confirmed final (最终成绩) through the real lifecycle action."""
+    from datetime import timedelta
+
+    from contest.db.models import Item
+
+    async def work(db: Any) -> None:
+        item = await db.get(Item, live.item_id)
+        item.published_at = item.published_at - timedelta(hours=3)
+        await db.commit()
+        if confirm:
+            await actions.finalize(db, ACTOR, live.item_id)
+
+    run(url, work)
+
+
 def republish_with_marks(url: str, live: Live, changes: dict[str, int]) -> None:
     """The chief judge reopens (with a reason), "ja" re-enters T1 for the given entries, and the
     item is locked, revealed and published again (v2)."""

@@ -91,6 +91,13 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/finance/batches/{batch_id:int}/workbook.xlsx"): {FIN, ORG},
     ("GET", "/finance/ledger"): {FIN, ORG},
     ("GET", "/finance/results-template.xlsx"): {FIN, ORG},
+    # an organizer may let a batch be approved before its results are final (with a reason)
+    ("POST", "/finance/batches/{batch_id:int}/override"): {ORG},
+    # payees: bank details are for finance only
+    ("GET", "/finance/payees"): {FIN},
+    ("POST", "/finance/payees"): {FIN},
+    ("POST", "/finance/payees/import"): {FIN},
+    ("GET", "/finance/payees/template.xlsx"): {FIN},
     ("GET", "/public/competitions/{competition_id:int}"): ALL,
     ("GET", "/static/{file_path:path}"): ALL,
     ("GET", "/schema"): ALL,

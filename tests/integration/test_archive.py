@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +45,13 @@ def _run(url: str, work: Any) -> Any:
 
 
 async def _history(db: Any, competition_id: int) -> None:
-    """An appeal and a paid payout batch for the published competition."""
+    """An appeal (rejected by the arbitration group), the appeal window over, and a paid payout batch."""
     item = (await db.execute(select(Item).where(Item.competition_id == competition_id).order_by(Item.id))).scalars().first()
     station = (await db.execute(select(Entry.station_no).where(Entry.item_id == item.id).order_by(Entry.station_no))).scalars().first()
-    await results.record_appeal(db, FIN, item.id, station, "张三", "理论成绩复核")
+    appeal = await results.record_appeal(db, FIN, item.id, station, "张三", "理论成绩复核")
+    await results.decide_appeal(db, FIN, item.id, appeal.id, "rejected", "经复核,成绩无误")
+    item.published_at = item.published_at - timedelta(hours=3)  # the appeal window has passed
+    await db.commit()
     batch = await payouts.create_batch(db, FIN, payouts.BatchForm("2026年第一批", "jinengxingwei-weihai-2021", date(2026, 1, 1), date(2026, 12, 31)))
     await payouts.compute(db, FIN, batch.id)
     await payouts.submit(db, FIN, batch.id)

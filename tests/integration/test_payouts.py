@@ -24,6 +24,7 @@ from tests.conftest import post_form
 from tests.integration.payout_seed import (
     ORGANIZER,
     Live,
+    close_appeal_window,
     published_competition,
     republish_with_marks,
     run,
@@ -38,6 +39,15 @@ V1 = {"甲2": 200000, "乙2": 150000, "甲1": 100000}
 
 @pytest.fixture
 def live(migrated) -> Live:  # type: ignore[no-untyped-def]
+    """Published, and its appeal window has passed with no appeal (approval waits for that)."""
+    live = published_competition(migrated.database_url)
+    close_appeal_window(migrated.database_url, live)
+    return live
+
+
+@pytest.fixture
+def in_appeal(migrated) -> Live:  # type: ignore[no-untyped-def]
+    """Published a moment ago: still in its 2-hour appeal window."""
     return published_competition(migrated.database_url)
 
 
@@ -47,7 +57,9 @@ def fin(judge_client, role_users):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def fin2(judge_client, live):  # type: ignore[no-untyped-def]
+def fin2(judge_client):  # type: ignore[no-untyped-def]
+    """The second finance account (the approver); payout_seed creates it: ask for ``live`` or
+    ``in_appeal`` before this fixture."""
     return judge_client("fin2")
 
 
@@ -94,7 +106,8 @@ def approve_and_pay(fin, fin2, batch_id: int, paid_on: str) -> None:  # type: ig
     ok(post_form(fin, f"/finance/batches/{batch_id}/paid", {"paid_on": paid_on}))
 
 
-def test_published_results_flow_into_a_batch_with_basis_and_notes(live, fin, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_published_results_flow_into_a_batch_with_basis_and_notes(in_appeal, fin, migrated) -> None:  # type: ignore[no-untyped-def]
+    live = in_appeal
     batch_id = computed_batch(fin)
     status, amounts, _ = batch_state(migrated.database_url, batch_id)
     assert status == "computed"
@@ -175,6 +188,9 @@ def test_recompute_after_republish_shows_the_difference_before_approval(live, fi
     assert "与上次计算的差异" in page and "金额变化" in page
     assert post_form(fin2, f"/finance/batches/{batch_id}/approve").status_code == 409  # not before resubmission
     ok(post_form(fin, f"/finance/batches/{batch_id}/submit"))
+    waiting = post_form(fin2, f"/finance/batches/{batch_id}/approve")  # v2 is in its appeal window again
+    assert waiting.status_code == 409 and "成绩尚未最终确认" in waiting.text
+    close_appeal_window(migrated.database_url, live)
     ok(post_form(fin2, f"/finance/batches/{batch_id}/approve"))
 
     # a recompute with nothing changed says so and leaves a submitted batch submitted
@@ -263,6 +279,7 @@ def test_a_paid_line_is_corrected_by_reversal_and_a_new_line(live, fin, fin2, mi
     paid_before = [(line.id, line.amount_fen, line.recipient_id) for line in lines_of(migrated.database_url, first)]
 
     republish_with_marks(migrated.database_url, live, {"甲2": 0})  # 乙2 1st, 甲1 2nd, 甲2 3rd
+    close_appeal_window(migrated.database_url, live)
     assert post_form(fin, f"/finance/batches/{first}/compute").status_code == 409  # a paid batch never changes
     response = post_form(fin, f"/finance/batches/{first}/correction")
     ok(response)
@@ -306,14 +323,16 @@ def test_workbook_and_honours_download(live, fin, judge_client, role_users, migr
     response = organizer.get(f"/finance/batches/{batch_id}/workbook.xlsx")  # organizers may view and download
     assert response.status_code == 200
     sheets = workbook_sheets(response.content)
-    assert set(sheets) >= {"汇总", "未发放", "非现金奖励"}
+    assert set(sheets) == {"汇总", ORGANIZER}  # nothing excluded, no honours: no empty sheets; no 代发 for organizers
     summary = sheets["汇总"]
-    assert any(row[0] == ORGANIZER and row[2] == 4500 and row[3] == "肆仟伍佰元整" for row in summary)
-    payer = next(rows for title, rows in sheets.items() if title not in ("汇总", "未发放", "非现金奖励"))
-    assert payer[1][:4] == ("序号", "姓名", "证件号码", "选送单位")
-    assert {(row[1], row[2], row[8]) for row in payer[2:-1]} == {
+    assert any(row[1] == ORGANIZER and row[3] == 4500 and row[4] == "肆仟伍佰元整" for row in summary)
+    payer = sheets[ORGANIZER]
+    header = next(i for i, row in enumerate(payer) if row[0] == "序号")
+    assert payer[header][:4] == ("序号", "姓名", "证件号码", "选送单位")
+    lines = [row for row in payer[header + 1:] if isinstance(row[0], int)]
+    assert {(row[1], row[2], row[8]) for row in lines} == {
         ("选手甲2", ID["甲2"], 2000), ("选手乙2", ID["乙2"], 1500), ("选手甲1", ID["甲1"], 1000)}
-    assert "草稿" in str(summary) or "已计算" in str(summary)  # an unapproved batch says so on the workbook
+    assert "已计算" in str(summary) and "不能据此付款" in str(summary)  # an unapproved batch says so on the workbook
 
 
 def test_access_judges_and_the_public_are_refused(live, judge_client, role_users) -> None:  # type: ignore[no-untyped-def]
@@ -355,10 +374,317 @@ def test_honours_are_listed_beside_the_payouts(migrated) -> None:  # type: ignor
         await _store(db, batch, _Computation(result, Collected(), 0))
         await db.commit()
         batch = await service.get_batch(db, batch.id)
-        return len(batch.honours), service.workbook_bytes(batch)
+        return len(batch.honours), await service.workbook_bytes(db, batch)
 
     count, content = run(migrated.database_url, work)
     assert count == 3
     honours = workbook_sheets(content)["非现金奖励"]
-    assert {row[1:3] for row in honours[1:]} == {("选手黑", make_id(501))}
-    assert "按规定晋升相应职业技能等级" in {row[7] for row in honours[1:]}
+    body = [row for row in honours if isinstance(row[0], int)]
+    assert {row[1:3] for row in body} == {("选手黑", make_id(501))}
+    assert "按规定晋升相应职业技能等级" in {row[8] for row in body}
+
+
+# ---------------------------------------------------------------- issue 12: finality, payees, labels, forms, concurrency
+
+
+def set_display_name(url: str, username: str, name: str) -> None:
+    from sqlalchemy import update
+
+    from contest.db.models import User
+
+    async def work(db):  # type: ignore[no-untyped-def]
+        await db.execute(update(User).where(User.username == username).values(display_name=name))
+        await db.commit()
+
+    run(url, work)
+
+
+def test_approval_waits_for_the_appeal_window_and_an_organizer_may_vouch(in_appeal, fin, fin2, judge_client, role_users,
+                                                                         migrated) -> None:  # type: ignore[no-untyped-def]
+    set_display_name(migrated.database_url, "fin", "王会计")
+    set_display_name(migrated.database_url, role_users["organizer"], "赵主任")
+    batch_id = computed_batch(fin)
+    ok(post_form(fin, f"/finance/batches/{batch_id}/submit"))
+    refused = post_form(fin2, f"/finance/batches/{batch_id}/approve")
+    assert refused.status_code == 409
+    assert "成绩尚未最终确认" in refused.text and "焊工" in refused.text and "申诉期内" in refused.text
+    assert batch_state(migrated.database_url, batch_id)[0] == "submitted"
+    # finance may not vouch; an organizer may, with a reason
+    assert post_form(fin2, f"/finance/batches/{batch_id}/override", {"reason": "x"}).status_code == 403
+    organizer = judge_client(role_users["organizer"])
+    assert "override-form" in organizer.get(f"/finance/batches/{batch_id}").text
+    blank = post_form(organizer, f"/finance/batches/{batch_id}/override", {"reason": "   "})
+    assert blank.status_code == 422 and "请填写理由" in blank.text and 'aria-invalid="true"' in blank.text
+    ok(post_form(organizer, f"/finance/batches/{batch_id}/override", {"reason": "本赛项无人申诉,申诉不涉及获奖名次"}))
+    ok(post_form(fin2, f"/finance/batches/{batch_id}/approve"))
+    page = fin.get(f"/finance/batches/{batch_id}").text
+    assert "本赛项无人申诉" in page and "赵主任" in page and "王会计" in page and "财务审批人" in page
+    sheets = workbook_sheets(fin.get(f"/finance/batches/{batch_id}/workbook.xlsx").content)
+    summary = " ".join(str(c) for row in sheets["汇总"] for c in row if c)
+    assert "成绩未最终确认即审批" in summary and "赵主任" in summary and "本赛项无人申诉" in summary
+    assert "制表人:王会计" in summary and "批准人:财务审批人" in summary  # names, not fin / fin2
+
+    async def audit(db):  # type: ignore[no-untyped-def]
+        rows = (await db.execute(select(AuditRecord).where(AuditRecord.action == "payout.results_override"))).scalars().all()
+        return [r.detail for r in rows]
+
+    assert run(migrated.database_url, audit)[0]["reason"] == "本赛项无人申诉,申诉不涉及获奖名次"
+
+
+def test_an_undecided_appeal_blocks_approval_after_the_window(in_appeal, fin, fin2, judge_client, role_users,
+                                                              migrated) -> None:  # type: ignore[no-untyped-def]
+    from contest.audit.service import Actor
+    from contest.results.service import record_appeal
+
+    async def appeal(db):  # type: ignore[no-untyped-def]
+        await record_appeal(db, Actor.system("tests"), in_appeal.item_id, in_appeal.stations["甲2"], "甲单位领队",
+                            "对第2名的理论成绩有异议")
+
+    run(migrated.database_url, appeal)
+    close_appeal_window(migrated.database_url, in_appeal)
+    batch_id = computed_batch(fin)
+    ok(post_form(fin, f"/finance/batches/{batch_id}/submit"))
+    refused = post_form(fin2, f"/finance/batches/{batch_id}/approve")
+    assert refused.status_code == 409 and "有 1 件申诉尚未处理" in refused.text
+    assert "焊工:有 1 件申诉尚未处理" in refused.text and "申诉期内(至" not in refused.text
+    # results reopened after the computation: the lines are stale, nobody can vouch for them
+    republish_with_marks(migrated.database_url, in_appeal, {"甲2": 0})
+    organizer = judge_client(role_users["organizer"])
+    stale = post_form(organizer, f"/finance/batches/{batch_id}/override", {"reason": "急需发放"})
+    assert stale.status_code == 409 and "须先重新计算" in stale.text
+
+
+def payee_workbook(rows: list[dict[str, object]]) -> bytes:
+    from contest.payouts.payees import SHEET, write_template
+
+    stream = io.BytesIO()
+    write_template(stream)
+    book = load_workbook(io.BytesIO(stream.getvalue()))
+    sheet = book[SHEET]
+    headers = {cell.value: cell.column for cell in sheet[1]}
+    for offset, row in enumerate(rows):
+        for header, value in row.items():
+            sheet.cell(row=2 + offset, column=headers[header]).value = value
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+ACCOUNTS = {"甲2": "6222020200112233445", "乙2": "6217000011112222333", "甲1": "6228480012345678901"}
+
+
+def payee_rows() -> list[dict[str, object]]:
+    return [{"类型": "个人", "姓名或单位名称": f"选手{k}", "证件号码": ID[k], "开户行": "中国工商银行威海分行",
+             "银行账号": v, "联系电话": "13800000000"} for k, v in ACCOUNTS.items()]
+
+
+def test_payees_import_and_the_workbook_pays_from_them(live, fin, fin2, judge_client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+    batch_id = computed_batch(fin)
+    page = fin.get(f"/finance/batches/{batch_id}").text
+    assert "缺少收款信息(3)" in page
+    template = fin.get(f"/finance/payees/template.xlsx?batch={batch_id}")  # the recipients still to fill in
+    listed = load_workbook(io.BytesIO(template.content))["收款信息"]
+    assert {listed.cell(row=r, column=3).value for r in (2, 3, 4)} == set(ID[k] for k in ACCOUNTS)
+
+    bad = payee_rows()
+    bad[1] = {**bad[1], "银行账号": "6217-0000-1111"}  # 12 digits: fine
+    bad[2] = {**bad[2], "银行账号": 6228480012345678901}  # a number cell loses digits
+    bad.append({"类型": "单位", "姓名或单位名称": "甲单位", "证件号码": "", "统一社会信用代码": "91350100M000100Y44",
+                "开户行": "中国银行", "银行账号": "237012345678"})
+    refused = post_form(fin, "/finance/payees/import", files={"file": ("收款.xlsx", payee_workbook(bad))})
+    assert refused.status_code == 422 and "未导入任何收款信息" in refused.text
+    assert "第 4 行“银行账号”列(G)" in refused.text and "文本格式" in refused.text
+    assert "第 5 行“统一社会信用代码”列(D)" in refused.text and "校验位错误(应为 3)" in refused.text
+    xls = post_form(fin, "/finance/payees/import", files={"file": ("收款.xls", b"\xd0\xcf\x11\xe0")})
+    assert xls.status_code == 422 and "旧版 Excel(.xls)" in xls.text
+    assert "6222020200112233445" not in fin.get("/finance/payees").text  # nothing was imported
+
+    ok_response = post_form(fin, "/finance/payees/import", files={"file": ("收款.xlsx", payee_workbook(payee_rows()))})
+    assert ok_response.status_code == 200 and "新增 3 条" in ok_response.text
+    page = fin.get(f"/finance/batches/{batch_id}").text
+    assert "缺少收款信息" not in page and ACCOUNTS["甲2"] in page  # finance sees the full number
+    organizer = judge_client(role_users["organizer"])
+    seen = organizer.get(f"/finance/batches/{batch_id}").text
+    assert ACCOUNTS["甲2"] not in seen and "6222***********3445" in seen  # masked for organizers
+    assert organizer.get("/finance/payees").status_code == 403
+
+    ok(post_form(fin, f"/finance/batches/{batch_id}/submit"))
+    ok(post_form(fin2, f"/finance/batches/{batch_id}/approve"))
+    sheets = workbook_sheets(fin.get(f"/finance/batches/{batch_id}/workbook.xlsx").content)
+    bank = sheets[f"代发-{ORGANIZER}"]
+    assert next(row for row in bank if row[0] == "总笔数")[1:4] == (3, "总金额(元)", 4500)
+    assert {(row[1], row[2], row[4]) for row in bank if isinstance(row[0], int)} == {
+        ("选手甲2", ACCOUNTS["甲2"], 2000), ("选手乙2", ACCOUNTS["乙2"], 1500), ("选手甲1", ACCOUNTS["甲1"], 1000)}
+    masked = workbook_sheets(organizer.get(f"/finance/batches/{batch_id}/workbook.xlsx").content)
+    assert not [name for name in masked if name.startswith("代发")] and ACCOUNTS["甲2"] not in str(masked)
+
+    async def audit(db):  # type: ignore[no-untyped-def]
+        return [r.detail for r in (await db.execute(select(AuditRecord))).scalars()]
+
+    details = str(run(migrated.database_url, audit))
+    assert not any(number in details for number in ACCOUNTS.values())  # never an account number in the audit log
+
+
+def test_one_payee_edited_on_the_page_keeps_what_was_typed_on_an_error(live, fin, migrated) -> None:  # type: ignore[no-untyped-def]
+    form = {"kind": "unit", "name": "甲单位", "key": "", "account_name": "甲单位", "bank_name": "中国银行威海分行",
+            "account_number": "2370 1234 5678", "credit_code": "91350100M000100Y44", "phone": "", "note": ""}
+    refused = post_form(fin, "/finance/payees", form)
+    assert refused.status_code == 422 and "校验位错误" in refused.text
+    assert 'value="2370 1234 5678"' in refused.text and 'value="中国银行威海分行"' in refused.text
+    assert 'name="credit_code" maxlength="18" value="91350100M000100Y44" class="invalid" aria-invalid="true"' in refused.text
+    saved = post_form(fin, "/finance/payees", {**form, "credit_code": "91350100M000100Y43"})
+    assert saved.status_code == 200 and "已保存 甲单位 的收款信息" in saved.text and "237012345678" in saved.text
+
+
+def test_forms_keep_what_was_typed_and_name_the_field(live, fin, migrated) -> None:  # type: ignore[no-untyped-def]
+    batch_id = computed_batch(fin)
+    refused = post_form(fin, f"/finance/batches/{batch_id}/settings",
+                        {"amount:municipal-class1-1st": "2500", "amount:municipal-class1-2nd": "1499", "ledger_mode": "skip"})
+    assert refused.status_code == 422
+    assert 'value="2500"' in refused.text and 'value="1499"' in refused.text  # typed values stay
+    assert "市级一类职业技能竞赛项目第2名·选手:金额 1,499.00 元低于下限" in refused.text
+    assert 'name="amount:municipal-class1-2nd" value="1499" inputmode="decimal" class="invalid"' in refused.text
+    assert '<option value="skip" selected>' in refused.text
+    assert batch_state(migrated.database_url, batch_id)[2] == {}  # nothing saved
+    created = post_form(fin, "/finance/batches", {"name": "", "policy_id": "jinengxingwei-weihai-2021",
+                                                  "period_from": "2026-01-01", "period_to": "2025-12-31"})
+    assert created.status_code == 422 and "期间的结束日期不能早于开始日期" in created.text
+    assert 'value="2025-12-31" required class="invalid"' in created.text
+
+
+def visible(html: str) -> str:
+    """The page's text as a reader sees it (no tags, attributes or form values)."""
+    import re
+
+    return re.sub(r"<[^>]*>", " ", html)
+
+
+def test_a_blank_batch_name_gets_a_meaningful_one_and_pages_show_labels(live, fin, fin2, migrated) -> None:  # type: ignore[no-untyped-def]
+    batch_id = create_batch(fin, "")
+    ok(post_form(fin, f"/finance/batches/{batch_id}/compute"))
+
+    async def name(db):  # type: ignore[no-untyped-def]
+        return (await service.get_batch(db, batch_id)).name
+
+    assert run(migrated.database_url, name) == f"技能兴威行动:重要赛事奖励 2026年度第1批({date.today().isoformat()})"
+    page = visible(fin.get(f"/finance/batches/{batch_id}").text)
+    assert "jinengxingwei-weihai-2021" not in page and "top_up" not in page and "per_winner" not in page, page
+    assert "补差" in page and "技能兴威行动:重要赛事奖励" in page
+    english = fin.get(f"/finance/batches/{batch_id}", headers={"Accept-Language": "en"}).text
+    assert "Skills for Weihai: awards for major competitions" in english
+    assert "Municipal class-1 competition: 1st place" in english
+    approve_and_pay(fin, fin2, batch_id, "2026-12-01")
+    ledger = visible(fin.get("/finance/ledger").text)
+    assert "选手甲2" in ledger and "市级一类职业技能竞赛项目第1名" in ledger and "municipal-class1-1st" not in ledger
+
+
+# ---------------------------------------------------------------- marking paid twice at once (issue 10)
+
+
+def _serve(settings):  # type: ignore[no-untyped-def]
+    """The app under uvicorn on 127.0.0.1 in a thread, as in production: concurrent requests."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from contest.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+def _signed_in(base: str, username: str):  # type: ignore[no-untyped-def]
+    import re
+
+    import httpx
+
+    from tests.conftest import PASSWORD
+
+    client = httpx.Client(base_url=base, follow_redirects=False, timeout=60)
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    assert client.post("/login", data={"username": username, "password": PASSWORD, "_csrf_token": token}).status_code in (302, 303)
+    return client, token
+
+
+def _double_clicks(settings, batch_id: int, times: int = 7) -> list[int]:  # type: ignore[no-untyped-def]
+    """``times`` concurrent 登记为已发放 requests for one batch, from one signed-in browser."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    server, thread, base = _serve(settings)
+    try:
+        client, token = _signed_in(base, "fin")
+        client.get("/finance")
+        csrf = client.cookies.get("csrftoken") or token
+        with ThreadPoolExecutor(times) as pool:
+            responses = list(pool.map(lambda _: client.post(f"/finance/batches/{batch_id}/paid",
+                                                            data={"paid_on": "2026-12-01", "_csrf_token": csrf}),
+                                      range(times)))
+        client.close()
+        return [r.status_code for r in responses]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _ledger_rows(url: str, batch_id: int) -> int:
+    async def work(db):  # type: ignore[no-untyped-def]
+        return (await db.execute(select(func.count()).select_from(PayoutLedgerEntry)
+                                 .where(PayoutLedgerEntry.batch_id == batch_id))).scalar_one()
+
+    return run(url, work)
+
+
+def test_marking_paid_seven_times_at_once_pays_once_and_never_fails(live, fin, fin2, migrated) -> None:  # type: ignore[no-untyped-def]
+    batch_id = computed_batch(fin)
+    ok(post_form(fin, f"/finance/batches/{batch_id}/submit"))
+    ok(post_form(fin2, f"/finance/batches/{batch_id}/approve"))
+    statuses = _double_clicks(migrated, batch_id)
+    assert statuses == [303] * 7 or set(statuses) <= {302, 303}, statuses  # the same result for every click
+    assert batch_state(migrated.database_url, batch_id)[0] == "paid"
+    assert _ledger_rows(migrated.database_url, batch_id) == 3  # one ledger entry per line, once
+
+    async def audits(db):  # type: ignore[no-untyped-def]
+        return (await db.execute(select(func.count()).select_from(AuditRecord)
+                                 .where(AuditRecord.action == "payout.batch_paid"))).scalar_one()
+
+    assert run(migrated.database_url, audits) == 1
+
+
+@pytest.mark.services
+def test_marking_paid_at_once_on_postgresql(pg_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from contest.db.migrate import upgrade
+    from contest.settings import REPO_ROOT, Settings
+    from tests.conftest import _create_role_users, login
+
+    settings = Settings(database_url=pg_url, secret_key="test-secret-key-0123456789abcdef", var_dir=tmp_path,
+                        seeds_dir=REPO_ROOT / "seeds")
+    upgrade(pg_url)
+    asyncio.run(_create_role_users(pg_url))
+    live = published_competition(pg_url)
+    close_appeal_window(pg_url, live)
+    from litestar.testing import TestClient
+
+    from contest.app import create_app
+
+    with TestClient(app=create_app(settings)) as first, TestClient(app=create_app(settings)) as second:
+        login(first, "fin")
+        login(second, "fin2")
+        batch_id = computed_batch(first)
+        ok(post_form(first, f"/finance/batches/{batch_id}/submit"))
+        ok(post_form(second, f"/finance/batches/{batch_id}/approve"))
+    statuses = _double_clicks(settings, batch_id)
+    assert set(statuses) <= {302, 303}, statuses
+    assert _ledger_rows(pg_url, batch_id) == 3

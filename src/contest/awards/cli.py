@@ -13,6 +13,8 @@ Chinese and the command exits with status 1.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import click
@@ -22,9 +24,17 @@ from contest.awards.policies import load_policy, load_policy_file
 from contest.awards.results_io import read_results, write_template
 from contest.domain.awards.engine import AwardError, compute_awards
 from contest.domain.awards.inputs import InputErrors
-from contest.domain.awards.policy import LEVEL_LABELS, PolicyError
+from contest.domain.awards.policy import (
+    DEDUP_LABELS,
+    HONOUR_TO_LABELS,
+    LEDGER_MODE_LABELS,
+    SPLIT_LABELS,
+    UNIT_MODE_LABELS,
+    PolicyError,
+    tier_scope,
+)
 from contest.domain.money import to_chinese_capital
-from contest.xlsx.finance_workbook import STATUS_LABELS, write_finance_workbook
+from contest.xlsx.finance_workbook import STATUS_LABELS, WorkbookInfo, write_finance_workbook
 
 
 class _Failed(click.ClickException):
@@ -49,22 +59,30 @@ def check_policy(file: Path) -> None:
     click.echo(f"  依据:{policy.document}")
     since = policy.in_force_from.isoformat() if policy.in_force_from else "不限"
     until = policy.in_force_until.isoformat() if policy.in_force_until else "不限"
-    click.echo(f"  有效期:{since} 至 {until};不重复奖励:{policy.rules.dedup};台账模式:{policy.rules.ledger_mode}")
-    click.echo(f"  团体分配:{policy.rules.team_split};教练分配:{policy.rules.coach_split};"
-               f"单位补助:{policy.rules.unit_subsidy_mode}")
+    rules = policy.rules
+    click.echo(f"  有效期:{since} 至 {until};不重复奖励:{DEDUP_LABELS[rules.dedup]};"
+               f"台账模式:{LEDGER_MODE_LABELS[rules.ledger_mode]}" + (";排名不并列" if rules.no_ties else ""))
+    click.echo(f"  团体分配:{SPLIT_LABELS[rules.team_split]};教练分配:{SPLIT_LABELS[rules.coach_split]};"
+               f"单位补助:{UNIT_MODE_LABELS[rules.unit_subsidy_mode]}")
+    if policy.withholding.rate:
+        click.echo(f"  代扣个税:{policy.withholding.describe()}")
     for tier in policy.tiers:
-        parts = [f"选手 {tier.competitor.describe()}"]
-        coach = tier.rule_for("coach_team")
-        if coach is not None:
-            parts.append("教练团队 " + ("同选手" if tier.coach_same_as_competitor else coach.describe()))
-        if tier.unit is not None:
-            parts.append(f"单位 {tier.unit.describe()}")
-        scope = "/".join([LEVEL_LABELS[level] for level in tier.levels]
-                         + [{1: "一类", 2: "二类"}[c] for c in tier.classes] + list(tier.kinds)) or "任意赛事"
-        click.echo(f"  - {tier.id}: {tier.title} [{scope}] {';'.join(parts)};"
+        if tier.competitor is None:
+            parts = ["只授予荣誉,不发奖金"]
+        else:
+            parts = [f"选手 {tier.competitor.describe()}"]
+            coach = tier.rule_for("coach_team")
+            if coach is not None:
+                parts.append("教练团队 " + ("同选手" if tier.coach_same_as_competitor else coach.describe()))
+            if tier.unit is not None:
+                parts.append(f"单位 {tier.unit.describe()}")
+            if tier.withholding is not None:
+                parts.append(tier.withholding.describe() if tier.withholding.rate else "不代扣个税")
+        click.echo(f"  - {tier.id}: {tier.title} [{tier_scope(tier)}] {';'.join(parts)};"
                    f"支付方 {policy.payers[tier.payer].name}")
     for honour in policy.honours:
-        click.echo(f"  * 非现金:{honour.title}")
+        to = "" if honour.to == "competitor" else f"(授予{HONOUR_TO_LABELS[honour.to]})"
+        click.echo(f"  * 非现金:{honour.title}{to}")
 
 
 @click.group(name="awards")
@@ -93,16 +111,19 @@ def compute(policy_ref: str, results: Path, ledger: tuple[Path, ...], settings: 
         policy = load_policy(policy_ref)
         achievements = read_results(results)
         batch = read_settings(settings)
+        if not batch.batch_id:  # a name and a date the workbook can show, never "(未命名)"
+            today = batch.batch_date or date.today()
+            batch = replace(batch, batch_id=f"{policy.name} {today.isoformat()}", batch_date=today)
         earlier = read_ledger(ledger)
         result = compute_awards(policy, achievements, batch, earlier)
     except (PolicyError, InputErrors, AwardError) as exc:
         raise _Failed(str(exc)) from None
-    write_finance_workbook(result, out)
+    write_finance_workbook(result, out, info=WorkbookInfo.for_result(result, policy))
     if json_out is not None:
         json_out.write_text(result.to_json(), encoding="utf-8")
     if ledger_out is not None:
         write_ledger(result, ledger_out, earlier)
-    click.echo(f"政策:{policy.id};成绩 {len(achievements)} 条;批次 {batch.batch_id or '(未命名)'}")
+    click.echo(f"政策:{policy.name};成绩 {len(achievements)} 条;批次 {batch.batch_id}")
     for total in result.payer_totals():
         click.echo(f"  {total.payer}: {total.lines} 笔,{total.total.format()} 元({to_chinese_capital(total.total)})")
     click.echo(f"合计:{len(result.lines)} 笔,{result.total.format()} 元({to_chinese_capital(result.total)})")

@@ -21,11 +21,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from contest.domain.awards.inputs import (
+    KIND_ALIASES,
     InputError,
     InputErrors,
     achievements_from_json,
     check_achievement,
     parse_class,
+    parse_count,
     parse_date,
     parse_flag,
     parse_id_number,
@@ -110,7 +112,17 @@ COLUMNS: tuple[Column, ...] = (
            "可选;留空则从身份证号推算"),
     Column("share", "份额", parse_share, False, False, 8,
            "可选:团队或教练团队按份额分配时填写(如 60、40);留空即平均分配"),
-    Column("lead", "牵头教练", parse_flag, False, False, 10, "是 / 否;余数(分)归牵头教练,未填则为第一名教练"),
+    Column("lead", "牵头教练", parse_flag, False, False, 10,
+           "是 / 否;牵头教练即主要指导教师:余数(分)归他,“优秀指导教师”等授予他;未填则为第一名教练"),
+    # added later, so the earlier columns keep their letters in old files and in error messages
+    Column("group", "组别", _optional, False, True, 10,
+           "可选:职工组 / 学生组 / 教师组 / 院校组 / 非院校组等;政策按组别奖励时必填"),
+    Column("occupation", "职业(工种)名称", _optional, False, True, 14,
+           "可选:如 焊工;称号写明职业(工种)时使用(如“焊工技术标兵”),留空则用赛项名称"),
+    Column("entry_size", "参赛人数", lambda v: parse_count(v, "参赛人数"), False, True, 8,
+           "可选:本参赛单元(选手或团队)的人数;留空按“选手”行数计算。政策区分个人/双人/团体时须准确"),
+    Column("field_size", "参赛规模", lambda v: parse_count(v, "参赛规模"), False, True, 8,
+           "可选:该赛项(组别)参加排名的参赛单元总数;政策按“排名在参赛人数1/2以内”等比例奖励时必填"),
 )
 _BY_HEADER = {c.header: c for c in COLUMNS}
 
@@ -267,7 +279,9 @@ def _group(sheet: str, rows: list[tuple[int, dict[str, Any]]],
                                   organizer=shared.get("organizer") or "", date=shared.get("date"))
         achievement = Achievement(id=achievement_id, competition=competition, item=shared["item"],
                                   skill_code=shared["skill_code"], result=shared["result"],
-                                  members=pool.members(tuple(people)), coaches=tuple(coaches))
+                                  members=pool.members(tuple(people)), coaches=tuple(coaches),
+                                  group=shared.get("group") or "", entry_size=shared.get("entry_size"),
+                                  field_size=shared.get("field_size"), occupation=shared.get("occupation") or "")
         try:
             check_achievement(achievement, where)
         except InputErrors as exc:
@@ -277,9 +291,74 @@ def _group(sheet: str, rows: list[tuple[int, dict[str, Any]]],
     return achievements
 
 
+TEMPLATE_ROWS = 2000  # rows 2..2001: text format and every validation cover the same rows
+TEXT_COLUMNS = ("id", "skill_code", "id_number")  # long digit strings: text, or Excel drops digits
+RESULT_CHOICES = [f"第{n}名" for n in range(1, 31)] + ["金牌", "银牌", "铜牌", "优胜奖", "国家集训队", "省集训队"]
+_LISTS = {  # closed columns: a drop-down; (values, error style: stop refuses, warning allows after a prompt)
+    "level": (["世界", "国家", "省级", "市级"], "stop"),
+    "class": (["一类", "二类"], "stop"),
+    "kinds": (sorted(set(KIND_ALIASES) - {"世赛", "世赛选拔赛", "国家级一类竞赛"}), "warning"),
+    "result": (RESULT_CHOICES, "warning"),
+    "role": (["选手", "教练"], "stop"),
+    "employee_status": (["职工", "学生", "其他"], "stop"),
+    "lead": (["是", "否"], "stop"),
+}
+_EXAMPLE = {  # one complete row, shown on the instructions sheet
+    "id": "2024-SD-001", "competition": "2024年山东省职业技能大赛", "level": "省级", "class": "一类",
+    "kinds": "", "year": "2024", "date": "2024-09-15", "organizer": "山东省人力资源和社会保障厅",
+    "item": "焊接", "skill_code": "6-18-02-04", "result": "第1名", "role": "选手", "name": "张伟",
+    "id_number": "370102199603140014", "unit": "威海技师学院", "employment_region": "山东省威海市",
+    "employee_status": "职工", "birth_date": "", "share": "", "lead": "", "group": "职工组",
+    "occupation": "焊工", "entry_size": "1", "field_size": "32",
+}
+
+
+def _validation(column: Column, letter: str) -> DataValidation | None:
+    """The drop-down or number check for a column, with its error alert on."""
+    last = TEMPLATE_ROWS + 1
+    if column.key in _LISTS:
+        values, style = _LISTS[column.key]
+        validation = DataValidation(type="list", formula1=f'"{",".join(values)}"', allow_blank=True,
+                                    errorStyle=style)
+        message = f"请从下拉列表中选择:{'、'.join(values[:8])}{'……' if len(values) > 8 else ''}"
+        if column.key == "result":
+            message = "请从下拉列表中选择;第30名以后可直接输入“第N名”(确认后保留)"
+        if column.key == "kinds":
+            message = "请从下拉列表中选择;多个标签用逗号分隔(确认后保留)"
+    elif column.key in ("year",):
+        validation = DataValidation(type="whole", operator="between", formula1="1990", formula2="2100",
+                                    allow_blank=True)
+        message = "年份应为四位数字,如 2024"
+    elif column.key in ("entry_size", "field_size"):
+        validation = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="1", allow_blank=True)
+        message = f"{column.header}应为正整数"
+    elif column.key == "share":
+        validation = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+        message = "份额应为不小于 0 的数字,如 60 或 0.5"
+    elif column.key in ("date", "birth_date"):
+        validation = DataValidation(type="date", operator="between", formula1="DATE(1900,1,1)",
+                                    formula2="DATE(2100,12,31)", allow_blank=True)
+        message = "请输入日期,如 2024-09-15"
+    elif column.key == "id_number":
+        validation = DataValidation(type="textLength", operator="between", formula1="5", formula2="30",
+                                    allow_blank=True)
+        message = "证件号码须为文本:18 位身份证号(半角数字和 X),或其他证件号码"
+    else:
+        return None
+    validation.showErrorMessage = True
+    validation.errorTitle = f"“{column.header}”填写有误"
+    validation.error = message
+    validation.showInputMessage = True
+    validation.promptTitle = column.header
+    validation.prompt = (column.help or message)[:255]
+    validation.add(f"{letter}2:{letter}{last}")
+    return validation
+
+
 def write_template(path: str | Path) -> None:
-    """The blank results template: Chinese headers, text-formatted ID column, drop-down lists,
-    and a 填写说明 sheet describing every column."""
+    """The blank results template: Chinese headers; text format and validations (drop-downs with
+    their error alerts on) over the same rows; a 填写说明 sheet describing every column, with one
+    complete example row."""
     book = Workbook()
     sheet = book.active
     sheet.title = SHEET
@@ -293,18 +372,13 @@ def write_template(path: str | Path) -> None:
             cell.fill = required_fill
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = column.width
-        if column.key in ("id_number", "skill_code", "id"):
-            for row in range(2, 1002):  # text format, so 18-digit IDs keep every digit
+        if column.key in TEXT_COLUMNS:  # text format, so 18-digit IDs keep every digit
+            for row in range(2, TEMPLATE_ROWS + 2):
                 sheet.cell(row=row, column=index).number_format = "@"
-    sheet.freeze_panes = "A2"
-    lists = {"level": "世界,国家,省级,市级", "class": "一类,二类", "role": "选手,教练",
-             "employee_status": "职工,学生,其他", "lead": "是,否"}
-    for index, column in enumerate(COLUMNS, 1):
-        if column.key in lists:
-            validation = DataValidation(type="list", formula1=f'"{lists[column.key]}"', allow_blank=True)
-            letter = get_column_letter(index)
-            validation.add(f"{letter}2:{letter}5000")
+        validation = _validation(column, letter)
+        if validation is not None:
             sheet.add_data_validation(validation)
+    sheet.freeze_panes = "A2"
 
     help_sheet = book.create_sheet(HELP_SHEET)
     for index, (a, b, c) in enumerate([("列", "是否必填", "说明")] + [
@@ -314,15 +388,25 @@ def write_template(path: str | Path) -> None:
         if index == 1:
             for position in (1, 2, 3):
                 help_sheet.cell(row=1, column=position).font = bold
-    help_sheet.column_dimensions["A"].width = 12
+    help_sheet.column_dimensions["A"].width = 14
     help_sheet.column_dimensions["B"].width = 10
     help_sheet.column_dimensions["C"].width = 90
     notes = [
         "一行一人。同一成绩编号的多行构成一个参赛单元:“选手”行是团队成员(第一行为队长),“教练”行是教练团队。",
         "赛事名称至技能代码、成绩等列在同一成绩编号的后续行可留空;如填写,须与第一行一致。",
         "文件中任何一行有错,整个文件都不会导入;错误信息会写明工作表、行号和列名。",
+        "证件号码、技能代码、成绩编号已设为文本格式;请用半角(英文)输入法输入数字和 X,全角数字(如“１”)会被拒绝。",
+        f"下拉列表和格式检查覆盖第 2 至 {TEMPLATE_ROWS + 1} 行;更多行请另建文件分批导入。",
     ]
     start = len(COLUMNS) + 3
     for offset, note in enumerate(notes):
         set_text(help_sheet.cell(row=start + offset, column=1), note)
+    example_at = start + len(notes) + 1
+    set_text(help_sheet.cell(row=example_at, column=1), "示例(一行,复制到“成绩”表时请按列对应):")
+    help_sheet.cell(row=example_at, column=1).font = bold
+    for index, column in enumerate(COLUMNS, 1):
+        head = help_sheet.cell(row=example_at + 1, column=index)
+        set_text(head, column.header)
+        head.font = bold
+        set_text(help_sheet.cell(row=example_at + 2, column=index), _EXAMPLE.get(column.key, ""))
     book.save(path)

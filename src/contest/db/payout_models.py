@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contest.db.models import Base, TZDateTime, utcnow
+from contest.domain import limits
 
 
 class PayoutBatch(Base):
@@ -55,6 +56,13 @@ class PayoutBatch(Base):
     paid_by: Mapped[str] = mapped_column(String(64), default="")
     paid_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
     paid_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # 成绩未最终确认时提前审批: an organizer vouches for the listed source items (still in their
+    # appeal window, or with an undecided appeal) with a reason; shown on the workbook
+    results_override_reason: Mapped[str] = mapped_column(String(limits.REASON.max), default="", server_default="")
+    results_override_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    results_override_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    results_override_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
+    results_override_items: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # [{"item_id", "competition", "item", "why"}]
 
     lines: Mapped[list[PayoutLineRow]] = relationship(
         back_populates="batch", lazy="raise", order_by="PayoutLineRow.number", cascade="all, delete-orphan"
@@ -96,6 +104,8 @@ class PayoutLineRow(Base):
     result: Mapped[str] = mapped_column(String(50), default="")
     subject_id: Mapped[str] = mapped_column(String(400), default="")
     source: Mapped[str] = mapped_column(String(100), default="")  # "item:<id>" or "external"
+    withheld_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # 代扣个税
+    withholding: Mapped[str] = mapped_column(String(limits.WITHHOLDING.max), default="", server_default="")
 
     batch: Mapped[PayoutBatch] = relationship(back_populates="lines", lazy="raise")
 
@@ -142,6 +152,7 @@ class PayoutHonourRow(Base):
     item: Mapped[str] = mapped_column(String(200), default="")
     result: Mapped[str] = mapped_column(String(50), default="")
     tier_id: Mapped[str] = mapped_column(String(100), default="")
+    role: Mapped[str] = mapped_column(String(20), default="competitor", server_default="competitor")  # or coach
 
 
 class PayoutLedgerEntry(Base):
@@ -163,3 +174,29 @@ class PayoutLedgerEntry(Base):
     tier_id: Mapped[str] = mapped_column(String(100), default="")
     achievement_id: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+
+class Payee(Base):
+    """收款信息: where a person's or a unit's award is paid (finance only; masked everywhere else).
+
+    Keyed as payout lines name their recipient: a person by 证件号码 (which also covers people
+    of external results who are not in our rosters), a unit by its name. Imported by finance from
+    the payee workbook or edited on the finance pages; never through the organizers' rosters.
+    Bank account numbers are personal data: never logged, never in the audit detail.
+    """
+
+    __tablename__ = "payees"
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_payees_kind_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # person / unit
+    key: Mapped[str] = mapped_column(String(limits.PAYEE_KEY.max))  # 证件号码, or the unit's name
+    name: Mapped[str] = mapped_column(String(limits.PAYEE_KEY.max))  # 姓名 or 单位名称 as imported
+    account_name: Mapped[str] = mapped_column(String(limits.ACCOUNT_NAME.max), default="")  # 户名
+    bank_name: Mapped[str] = mapped_column(String(limits.BANK_NAME.max), default="")  # 开户行
+    account_number: Mapped[str] = mapped_column(String(limits.ACCOUNT_NUMBER.max), default="")  # 银行账号
+    credit_code: Mapped[str] = mapped_column(String(limits.CREDIT_CODE.max), default="")  # units: 统一社会信用代码
+    phone: Mapped[str] = mapped_column(String(limits.PHONE.max), default="")  # people: 联系电话
+    note: Mapped[str] = mapped_column(String(limits.PAYEE_NOTE.max), default="")
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, onupdate=utcnow)

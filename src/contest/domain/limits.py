@@ -96,3 +96,12 @@ DECISION_TEXT = TextField("仲裁结论", 2000)
 # payouts
 BATCH_NAME = TextField("批次名称", 200)
 FILENAME = TextField("文件名", 200)
+
+# payees (finance only: where a payout line's money goes; docs/payouts.md)
+ACCOUNT_NAME = TextField("户名", 200)
+BANK_NAME = TextField("开户行", 200)
+ACCOUNT_NUMBER = TextField("银行账号", 40)
+CREDIT_CODE = TextField("统一社会信用代码", 18)
+PAYEE_KEY = TextField("收款人", 200)  # the 证件号码 of a person, or the name of a unit
+PAYEE_NOTE = TextField("备注", 200)
+WITHHOLDING = TextField("代扣依据", 300)

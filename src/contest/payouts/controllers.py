@@ -1,6 +1,8 @@
-"""Finance pages: payout batches, their review and approval, the workbook and the ledger.
+"""Finance pages: payout batches, their review and approval, payees, the workbook and the ledger.
 
-Thin: parse the form, call the service, render. Finance writes; organizers may view.
+Thin: parse the form, call the service, render. Finance writes; organizers may view, and may let
+a batch be approved before its results are final (with a reason). A refused form is shown again
+with what was typed and the field named.
 """
 
 from __future__ import annotations
@@ -15,21 +17,40 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor
 from contest.awards.policies import policy_choices
-from contest.domain.awards.policy import LEDGER_MODES, ROLE_LABELS, UNIT_MODES
+from contest.domain.awards.model import EXCLUDED_LABELS
+from contest.domain.awards.payees import KIND_LABELS as PAYEE_KINDS
+from contest.domain.awards.policy import (
+    LEDGER_MODE_LABELS,
+    LEDGER_MODES,
+    ROLE_LABELS,
+    UNIT_MODE_LABELS,
+    UNIT_MODES,
+    Policy,
+    PolicyError,
+)
+from contest.domain.idcard import mask
 from contest.domain.money import Money, to_chinese_capital
+from contest.domain.roles import FINANCE
 from contest.errors import ContestError, Invalid
-from contest.payouts import service
+from contest.payouts import payees, service
 from contest.payouts.service import BatchForm
-from contest.web.guards import FINANCE_DESK, FINANCE_ONLY
+from contest.payouts.sources import ITEM_STATUS_LABELS
+from contest.web.guards import FINANCE_DESK, FINANCE_ONLY, ORGANIZERS
 from contest.web.pages import render
+from contest.web.openapi import FILE, form_body
 from contest.web.uploads import MAX_BODY_BYTES, receive_file
-from contest.xlsx.finance_workbook import STATUS_LABELS as EXCLUDED_LABELS
+from contest.xlsx.upload import parse_off_loop
+from contest.xlsx.finance_workbook import payee_key
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _errors(exc: ContestError) -> list[str]:
     return [exc.message, *exc.details]
+
+
+def _fields(exc: ContestError) -> dict[str, str]:
+    return dict(getattr(exc, "fields", {}) or {})
 
 
 def _date(value: Any) -> date | None:
@@ -47,43 +68,91 @@ def _capital(fen: int) -> str:
     return to_chinese_capital(Money.from_fen(fen))
 
 
+class PolicyNames:
+    """Policy and tier names for pages (English names where the policy file gives them)."""
+
+    def __init__(self) -> None:
+        self._policies: dict[str, Policy | None] = {}
+
+    def policy(self, policy_id: str) -> Policy | None:
+        if policy_id not in self._policies:
+            try:
+                self._policies[policy_id] = service.load_policy(policy_id)
+            except PolicyError:
+                self._policies[policy_id] = None
+        return self._policies[policy_id]
+
+    def name(self, policy_id: str, lang: str = "zh") -> str:
+        policy = self.policy(policy_id)
+        if policy is None:
+            return policy_id
+        return policy.name_en if lang == "en" and policy.name_en else policy.name
+
+    def tier(self, policy_id: str, tier_id: str, lang: str = "zh") -> str:
+        policy = self.policy(policy_id)
+        if policy is None:
+            return tier_id
+        try:
+            tier = policy.tier(tier_id)
+        except KeyError:
+            return tier_id
+        return tier.title_en if lang == "en" and tier.title_en else tier.title
+
+
 COMMON = {
     "money": _money, "capital": _capital, "STATUS": service.STATUS_LABELS, "KIND": service.KIND_LABELS,
-    "ROLE": ROLE_LABELS, "EXCLUDED": EXCLUDED_LABELS, "LEDGER_MODES": service.LEDGER_MODE_LABELS,
-    "UNIT_MODES": service.UNIT_MODE_LABELS,
+    "ROLE": ROLE_LABELS, "EXCLUDED": EXCLUDED_LABELS, "LEDGER_MODES": LEDGER_MODE_LABELS,
+    "UNIT_MODES": UNIT_MODE_LABELS, "ITEM_STATUS_LABELS": ITEM_STATUS_LABELS, "PAYEE_KINDS": PAYEE_KINDS,
+    "mask": mask,
 }
+
+
+def _is_finance(request: Request) -> bool:
+    user = request.scope.get("user")
+    return user is not None and user.role == FINANCE
 
 
 class PayoutController(Controller):
     path = "/finance"
 
-    async def _index(self, db: AsyncSession, errors: list[str] | None = None, status: int = 200, form: dict | None = None) -> Template:
+    async def _index(self, db: AsyncSession, errors: list[str] | None = None, status: int = 200, form: dict | None = None,
+                     fields: dict[str, str] | None = None) -> Template:
         today = date.today()
         context = {
             "batches": await service.list_batches(db),
             "policies": policy_choices(),
+            "names": PolicyNames(),
             "errors": errors or [],
+            "fields": fields or {},
             "form": form or {"name": "", "policy_id": "", "period_from": f"{today.year}-01-01", "period_to": f"{today.year}-12-31"},
             **COMMON,
         }
         return render("payouts/index.html", status, **context)
 
-    async def _page(self, db: AsyncSession, batch_id: int, errors: list[str] | None = None, status: int = 200,
+    async def _page(self, request: Request, db: AsyncSession, batch_id: int, errors: list[str] | None = None,
+                    status: int = 200, typed: dict[str, str] | None = None, fields: dict[str, str] | None = None,
                     notice: str = "") -> Template:
         batch = await service.get_batch(db, batch_id)
         try:
             policy = service.policy_of(batch.policy_id)
-            fields = service.amount_fields(policy, batch.settings or {})
-            policy_name, rules = policy.name, policy.rules
+            amount_fields = service.amount_fields(policy, batch.settings or {})
+            rules = policy.rules
         except ContestError as exc:
-            fields, policy_name, rules = [], batch.policy_id, None
+            amount_fields, rules = [], None
             errors = [*(errors or []), *_errors(exc)]
         original = await service.get_batch(db, batch.corrects_batch_id) if batch.corrects_batch_id else None
+        finance = _is_finance(request)
+        details = await payees.details_for(db, {payee_key(line) for line in batch.lines})
+        found = await service.blockers(db, batch) if batch.status in service.EDITABLE else None
+        missing = [line for line in batch.lines if line.amount_fen > 0
+                   and not details.get(payee_key(line), payees.PayeeDetails()).complete(payee_key(line)[0])]
         context = {
             "batch": batch,
             "groups": service.payer_groups(batch),
-            "fields": fields,
-            "policy_name": policy_name,
+            "fields": amount_fields,
+            "names": PolicyNames(),
+            "people": await service.user_names(db, [batch.created_by_id, batch.submitted_by_id, batch.approved_by_id,
+                                                     batch.results_override_by_id]),
             "policy_ledger_mode": rules.ledger_mode if rules else "",
             "policy_unit_mode": rules.unit_subsidy_mode if rules else "",
             "ledger_modes": LEDGER_MODES,
@@ -92,17 +161,26 @@ class PayoutController(Controller):
             "corrections": await service.corrections_of(db, batch.id),
             "editable": batch.status in service.EDITABLE,
             "errors": errors or [],
+            "typed": typed or {},
+            "field_errors": fields or {},
             "notice": notice,
+            "details": details,
+            "payee_key": payee_key,
+            "missing": missing,
+            "blockers": found,
+            "show_accounts": finance,
+            "withholds": any(line.withheld_fen for line in batch.lines),
             **COMMON,
         }
         return render("payouts/batch.html", status, **context)
 
-    async def _act(self, db: AsyncSession, batch_id: int, action: Any) -> Any:
+    async def _act(self, request: Request, db: AsyncSession, batch_id: int, action: Any,
+                   typed: dict[str, str] | None = None) -> Any:
         try:
             await action()
         except ContestError as exc:
             await db.rollback()
-            return await self._page(db, batch_id, _errors(exc), exc.status_code)
+            return await self._page(request, db, batch_id, _errors(exc), exc.status_code, typed=typed, fields=_fields(exc))
         return Redirect(f"/finance/batches/{batch_id}")
 
     @get("/", opt=FINANCE_DESK)
@@ -119,23 +197,24 @@ class PayoutController(Controller):
             )
         except ContestError as exc:
             await db.rollback()
-            return await self._index(db, _errors(exc), exc.status_code, posted)
+            return await self._index(db, _errors(exc), exc.status_code, posted, _fields(exc))
         return Redirect(f"/finance/batches/{batch.id}")
 
     @get("/batches/{batch_id:int}", opt=FINANCE_DESK)
-    async def show(self, db: AsyncSession, batch_id: int) -> Template:
-        return await self._page(db, batch_id)
+    async def show(self, request: Request, db: AsyncSession, batch_id: int) -> Template:
+        return await self._page(request, db, batch_id)
 
     @post("/batches/{batch_id:int}/compute", opt=FINANCE_ONLY)
-    async def compute(self, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
-        return await self._act(db, batch_id, lambda: service.compute(db, actor, batch_id))
+    async def compute(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
+        return await self._act(request, db, batch_id, lambda: service.compute(db, actor, batch_id))
 
     @post("/batches/{batch_id:int}/settings", opt=FINANCE_ONLY)
     async def settings(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
         form = await request.form()
-        amounts = {key[len("amount:"):]: str(value) for key, value in form.items() if key.startswith("amount:")}
-        return await self._act(db, batch_id, lambda: service.save_settings(
-            db, actor, batch_id, amounts, str(form.get("unit_subsidy_mode", "")), str(form.get("ledger_mode", ""))))
+        typed = {key: str(value) for key, value in form.items() if key != "_csrf_token"}
+        amounts = {key[len("amount:"):]: value for key, value in typed.items() if key.startswith("amount:")}
+        return await self._act(request, db, batch_id, lambda: service.save_settings(
+            db, actor, batch_id, amounts, typed.get("unit_subsidy_mode", ""), typed.get("ledger_mode", "")), typed)
 
     @post("/batches/{batch_id:int}/external", opt=FINANCE_ONLY, request_max_body_size=MAX_BODY_BYTES)
     async def external(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
@@ -143,20 +222,29 @@ class PayoutController(Controller):
             filename, content = await receive_file(request, "请选择要导入的成绩文件(.xlsx)")
             await service.import_external(db, actor, batch_id, filename, content)
 
-        return await self._act(db, batch_id, action)
+        return await self._act(request, db, batch_id, action)
 
     @post("/batches/{batch_id:int}/submit", opt=FINANCE_ONLY)
-    async def submit(self, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
-        return await self._act(db, batch_id, lambda: service.submit(db, actor, batch_id))
+    async def submit(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
+        return await self._act(request, db, batch_id, lambda: service.submit(db, actor, batch_id))
 
     @post("/batches/{batch_id:int}/approve", opt=FINANCE_ONLY)
-    async def approve(self, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
-        return await self._act(db, batch_id, lambda: service.approve(db, actor, batch_id))
+    async def approve(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
+        return await self._act(request, db, batch_id, lambda: service.approve(db, actor, batch_id))
+
+    @post("/batches/{batch_id:int}/override", opt=ORGANIZERS)
+    async def override(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
+        form = await request.form()
+        typed = {"override_reason": str(form.get("reason", ""))}
+        return await self._act(request, db, batch_id,
+                               lambda: service.override_results(db, actor, batch_id, typed["override_reason"]), typed)
 
     @post("/batches/{batch_id:int}/return", opt=FINANCE_ONLY)
     async def send_back(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
         form = await request.form()
-        return await self._act(db, batch_id, lambda: service.return_batch(db, actor, batch_id, str(form.get("reason", ""))))
+        typed = {"return_reason": str(form.get("reason", ""))}
+        return await self._act(request, db, batch_id,
+                               lambda: service.return_batch(db, actor, batch_id, typed["return_reason"]), typed)
 
     @post("/batches/{batch_id:int}/paid", opt=FINANCE_ONLY)
     async def paid(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
@@ -166,24 +254,24 @@ class PayoutController(Controller):
         async def action() -> None:
             paid_on = _date(raw)
             if raw and paid_on is None:
-                raise Invalid("发放日期应为 YYYY-MM-DD")
+                raise service.FormInvalid("发放日期有误,未登记", {"paid_on": f"发放日期 {raw!r} 无效:应为 YYYY-MM-DD"})
             await service.mark_paid(db, actor, batch_id, paid_on)
 
-        return await self._act(db, batch_id, action)
+        return await self._act(request, db, batch_id, action, {"paid_on": raw})
 
     @post("/batches/{batch_id:int}/correction", opt=FINANCE_ONLY)
-    async def correction(self, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
+    async def correction(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
         try:
             batch = await service.create_correction(db, actor, batch_id)
         except ContestError as exc:
             await db.rollback()
-            return await self._page(db, batch_id, _errors(exc), exc.status_code)
+            return await self._page(request, db, batch_id, _errors(exc), exc.status_code)
         return Redirect(f"/finance/batches/{batch.id}")
 
     @get("/batches/{batch_id:int}/workbook.xlsx", opt=FINANCE_DESK)
-    async def workbook(self, db: AsyncSession, batch_id: int) -> Response:
+    async def workbook(self, request: Request, db: AsyncSession, batch_id: int) -> Response:
         batch = await service.get_batch(db, batch_id)
-        content = service.workbook_bytes(batch)
+        content = await service.workbook_bytes(db, batch, for_finance=_is_finance(request))
         status = "" if batch.status == "paid" else f"-{batch.status}"
         filename = f"payout-batch-{batch.id}{status}.xlsx"
         return Response(content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -191,7 +279,8 @@ class PayoutController(Controller):
     @get("/ledger", opt=FINANCE_DESK)
     async def ledger(self, db: AsyncSession, policy: str = "") -> Template:
         entries = await service.ledger(db, policy or None)
-        return render("payouts/ledger.html", entries=entries, policy=policy, policies=policy_choices(), **COMMON)
+        return render("payouts/ledger.html", entries=entries, policy=policy, policies=policy_choices(),
+                      names=PolicyNames(), **COMMON)
 
     @get("/results-template.xlsx", opt=FINANCE_DESK)
     async def results_template(self) -> Response:
@@ -201,3 +290,65 @@ class PayoutController(Controller):
         write_template(stream)
         return Response(stream.getvalue(), media_type=XLSX,
                         headers={"Content-Disposition": 'attachment; filename="external-results-template.xlsx"'})
+
+    # ------------------------------------------------------------ payees (finance only)
+
+    async def _payees(self, db: AsyncSession, query: str = "", errors: list[str] | None = None, status: int = 200,
+                      form: dict[str, str] | None = None, fields: dict[str, str] | None = None,
+                      notice: str = "") -> Template:
+        return render("payouts/payees.html", status, payees=await payees.list_payees(db, query), query=query,
+                      errors=errors or [], form=form or {}, field_errors=fields or {}, notice=notice,
+                      columns=payees.COLUMNS, **COMMON)
+
+    @get("/payees", opt=FINANCE_ONLY)
+    async def payee_list(self, db: AsyncSession, q: str = "", kind: str = "", key: str = "", name: str = "") -> Template:
+        form = {"kind": kind, "key": key, "name": name}
+        if kind in PAYEE_KINDS and (key or name):  # "补充收款信息" from a batch: the form starts with who it is
+            existing = (await payees.details_for(db, [(kind, key if kind == "person" else name)]))
+            found = next(iter(existing.values()), None)
+            if found is not None:
+                form.update(account_name=found.account_name, bank_name=found.bank_name,
+                            account_number=found.account_number, credit_code=found.credit_code, phone=found.phone)
+        return await self._payees(db, q, form=form)
+
+    @post("/payees", opt=FINANCE_ONLY)
+    async def payee_save(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
+        data = await request.form()
+        typed = {k: str(data.get(k, "")) for k in ("kind", "key", "name", *payees.FIELDS)}
+        form = payees.PayeeForm(typed["kind"], typed["key"], typed["name"], {k: typed[k] for k in payees.FIELDS})
+        try:
+            payee = await payees.save_payee(db, actor, form)
+        except ContestError as exc:
+            await db.rollback()
+            return await self._payees(db, errors=_errors(exc), status=exc.status_code, form=typed, fields=_fields(exc))
+        return await self._payees(db, notice=f"已保存 {payee.name} 的收款信息")
+
+    @post("/payees/import", opt=FINANCE_ONLY, request_max_body_size=MAX_BODY_BYTES, **form_body(file=FILE))
+    async def payee_import(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
+        try:
+            filename, content = await receive_file(request, "请选择要导入的收款信息文件(.xlsx)")
+            rows = await parse_off_loop(payees.read_payee_upload, content)
+            created, updated = await payees.import_payees(db, actor, filename, rows)
+        except ContestError as exc:
+            await db.rollback()
+            return await self._payees(db, errors=_errors(exc), status=exc.status_code)
+        return await self._payees(db, notice=f"已导入收款信息:新增 {created} 条,更新 {updated} 条")
+
+    @get("/payees/template.xlsx", opt=FINANCE_ONLY)
+    async def payee_template(self, db: AsyncSession, batch: int | None = None) -> Response:
+        """The blank payee workbook, or (?batch=N) one listing that batch's recipients without details."""
+        recipients: list[tuple[str, str, str]] = []
+        filename = "payees-template.xlsx"
+        if batch is not None:
+            found = await service.get_batch(db, batch)
+            seen: set[tuple[str, str]] = set()
+            for line in await service.missing_payees(db, found):
+                key = payee_key(line)
+                if key not in seen:
+                    seen.add(key)
+                    recipients.append((key[0], key[1], line.recipient_name))
+            filename = f"payees-batch-{found.id}.xlsx"
+        stream = io.BytesIO()
+        payees.write_template(stream, recipients)
+        return Response(stream.getvalue(), media_type=XLSX,
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})

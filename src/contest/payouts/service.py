@@ -10,16 +10,16 @@ a correction batch reverses it (a negative line referencing it) and pays the rig
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from contest.audit.service import Actor, record
 from contest.awards.policies import load_policy
-from contest.db.models import utcnow
+from contest.db.models import User, utcnow
 from contest.db.payout_models import (
     PayoutBatch,
     PayoutExcludedRow,
@@ -37,19 +37,29 @@ from contest.domain.awards.model import (
     PayoutLine,
     ledger_skill,
 )
+from contest.domain import limits
 from contest.domain.awards.policy import LEDGER_MODES, UNIT_MODES, Policy, PolicyError
 from contest.domain.money import Money, MoneyError
 from contest.errors import Conflict, Invalid, NotFound
+from contest.payouts import payees
+from contest.payouts.sources import (
+    PROVISIONAL_NOTE,
+    Collected,
+    SourceCheck,
+    check_sources,
+    collect_ours,
+    external_from_json,
+    external_to_json,
+)
+from contest.xlsx.finance_workbook import PayeeDetails, WorkbookInfo, payee_key, write_finance_workbook
 from contest.xlsx.upload import parse_off_loop
-from contest.payouts.sources import PROVISIONAL_NOTE, Collected, collect_ours, external_from_json, external_to_json
 
 STATUS_LABELS = {"draft": "草稿", "computed": "已计算", "submitted": "待审批", "approved": "已审批", "paid": "已发放"}
 KIND_LABELS = {"regular": "常规批次", "correction": "更正批次"}
 FROZEN = frozenset({"approved", "paid"})
 EDITABLE = frozenset({"draft", "computed", "submitted"})
-LEDGER_MODE_LABELS = {"top_up": "补差(top_up)", "skip": "不重复发放(skip)"}
-UNIT_MODE_LABELS = {"per_winner": "每名获奖选手一次", "once_per_unit": "每单位每批次一次"}
 ROLE_NAMES = {"competitor": "选手", "coach_team": "教练团队", "unit": "选送单位"}
+BUSY = "本批次刚被他人修改(可能是重复提交),请刷新页面查看最新状态后再操作"
 
 
 # ---------------------------------------------------------------- reading
@@ -78,11 +88,22 @@ async def corrections_of(db: AsyncSession, batch_id: int) -> list[PayoutBatch]:
     return list((await db.execute(statement)).scalars())
 
 
-async def ledger(db: AsyncSession, policy_id: str | None = None) -> list[PayoutLedgerEntry]:
-    statement = select(PayoutLedgerEntry).order_by(PayoutLedgerEntry.id)
+async def ledger(db: AsyncSession, policy_id: str | None = None) -> list[tuple[PayoutLedgerEntry, PayoutLineRow]]:
+    """Ledger entries with the line each one records (for the recipient's name, item and result)."""
+    statement = (select(PayoutLedgerEntry, PayoutLineRow).join(PayoutLineRow, PayoutLineRow.id == PayoutLedgerEntry.line_id)
+                 .order_by(PayoutLedgerEntry.id))
     if policy_id:
         statement = statement.where(PayoutLedgerEntry.policy_id == policy_id)
-    return list((await db.execute(statement)).scalars())
+    return [(entry, line) for entry, line in (await db.execute(statement)).all()]
+
+
+async def user_names(db: AsyncSession, user_ids: list[int | None]) -> dict[int, str]:
+    """Account id -> the person's name (display name; the username when none is set)."""
+    wanted = {i for i in user_ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await db.execute(select(User.id, User.display_name, User.username).where(User.id.in_(wanted)))
+    return {uid: display or username for uid, display, username in rows.all()}
 
 
 def policy_of(policy_id: str) -> Policy:
@@ -102,6 +123,10 @@ class AmountField:
     bounds: str
     default: Money
     value: Money
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_NAMES[self.role]
 
     @property
     def label(self) -> str:
@@ -135,28 +160,52 @@ class BatchForm:
     period_from: date | None
     period_to: date | None
 
-    def errors(self) -> list[str]:
-        errors = []
-        if not self.name.strip():
-            errors.append("请填写批次名称")
-        if len(self.name.strip()) > 200:
-            errors.append("批次名称不能超过 200 字")
+    def field_errors(self) -> dict[str, str]:
+        """A message per form field (named as the form names it)."""
+        errors: dict[str, str] = {}
+        if (problem := limits.BATCH_NAME.problem(self.name.strip())):
+            errors["name"] = problem
         if not self.policy_id:
-            errors.append("请选择奖励政策")
-        if self.period_from is None or self.period_to is None:
-            errors.append("请填写期间的起止日期(YYYY-MM-DD)")
-        elif self.period_to < self.period_from:
-            errors.append("期间的结束日期不能早于开始日期")
+            errors["policy_id"] = "请选择奖励政策"
+        if self.period_from is None:
+            errors["period_from"] = "请填写期间开始日期(YYYY-MM-DD)"
+        if self.period_to is None:
+            errors["period_to"] = "请填写期间结束日期(YYYY-MM-DD)"
+        elif self.period_from is not None and self.period_to < self.period_from:
+            errors["period_to"] = "期间的结束日期不能早于开始日期"
         return errors
+
+    def errors(self) -> list[str]:
+        return list(self.field_errors().values())
+
+
+class FormInvalid(Invalid):
+    """Bad form input: ``fields`` maps each form field's name to its message (the page marks it)."""
+
+    def __init__(self, message: str, fields: dict[str, str]) -> None:
+        super().__init__(message, details=list(fields.values()))
+        self.fields = fields
+
+
+async def default_batch_name(db: AsyncSession, policy: Policy, period_from: date, period_to: date) -> str:
+    """e.g. "技能兴威行动:重要赛事奖励 2026年度第2批(2026-11-27)": the policy, the period, which
+    batch of the policy it is, and the day it was made."""
+    years = str(period_from.year) if period_from.year == period_to.year else f"{period_from.year}-{period_to.year}"
+    same_year = (PayoutBatch.period_from >= date(period_from.year, 1, 1),
+                 PayoutBatch.period_from <= date(period_from.year, 12, 31))
+    count = (await db.execute(select(func.count()).select_from(PayoutBatch)
+                              .where(PayoutBatch.policy_id == policy.id, PayoutBatch.kind == "regular", *same_year))).scalar_one()
+    return f"{policy.name} {years}年度第{count + 1}批({date.today().isoformat()})"[:limits.BATCH_NAME.max]
 
 
 async def create_batch(db: AsyncSession, actor: Actor, form: BatchForm) -> PayoutBatch:
-    errors = form.errors()
+    errors = form.field_errors()
     if errors:
-        raise Invalid("发放批次信息有误", details=errors)
+        raise FormInvalid("发放批次信息有误,未创建", errors)
     policy = policy_of(form.policy_id)
     assert form.period_from is not None and form.period_to is not None
-    batch = PayoutBatch(name=form.name.strip(), policy_id=policy.id, period_from=form.period_from, period_to=form.period_to,
+    name = form.name.strip() or await default_batch_name(db, policy, form.period_from, form.period_to)
+    batch = PayoutBatch(name=name, policy_id=policy.id, period_from=form.period_from, period_to=form.period_to,
                         status="draft", kind="regular", settings={}, external={}, sources=[], diff={},
                         created_by_id=actor.user_id, created_by=actor.username)
     db.add(batch)
@@ -171,29 +220,38 @@ async def create_batch(db: AsyncSession, actor: Actor, form: BatchForm) -> Payou
 
 
 def _parse_settings(policy: Policy, raw_amounts: dict[str, str], unit_mode: str, ledger_mode: str) -> dict[str, Any]:
-    """The settings to store: amounts as plain strings. Bad text is refused here (Chinese);
-    out-of-bounds amounts are refused by the engine, naming the tier and the bound."""
-    problems = []
-    labels = {f.key: f.label for f in amount_fields(policy, {})}
+    """The settings to store: amounts as plain strings. Bad text and amounts outside a tier's
+    cap or floor are refused here, each naming its field (the tier and recipient, in words)."""
+    problems: dict[str, str] = {}
+    fields = {f.key: f for f in amount_fields(policy, {})}
     amounts: dict[str, str] = {}
     for key, text in raw_amounts.items():
         text = text.strip()
-        if key not in labels:
-            problems.append(f"金额项 {key} 不属于政策 {policy.id} 的可设定金额")
+        field = fields.get(key)
+        name = f"amount:{key}"
+        if field is None:
+            problems[name] = f"金额项 {key} 不属于政策“{policy.name}”的可设定金额"
             continue
         if not text:
-            problems.append(f"{labels[key]}:请填写金额")
+            problems[name] = f"{field.label}:请填写金额"
             continue
         try:
-            amounts[key] = Money(text).plain()
+            amount = Money(text)
         except MoneyError as exc:
-            problems.append(f"{labels[key]}:{exc}")
+            problems[name] = f"{field.label}:{exc}"
+            continue
+        tier_id, _, role = key.partition(".")
+        rule = policy.tier(tier_id).rule_for(role or "competitor")
+        if rule is not None and (problem := rule.check(amount)):
+            problems[name] = f"{field.label}:{problem}"
+            continue
+        amounts[key] = amount.plain()
     if unit_mode and unit_mode not in UNIT_MODES:
-        problems.append(f"单位补助方式 {unit_mode!r} 无效")
+        problems["unit_subsidy_mode"] = f"单位补助方式 {unit_mode!r} 无效"
     if ledger_mode and ledger_mode not in LEDGER_MODES:
-        problems.append(f"台账模式 {ledger_mode!r} 无效")
+        problems["ledger_mode"] = f"台账模式 {ledger_mode!r} 无效"
     if problems:
-        raise Invalid("批次设置有误,未保存", details=problems)
+        raise FormInvalid("批次设置有误,未保存", problems)
     return {"amounts": amounts, "unit_subsidy_mode": unit_mode or None, "ledger_mode": ledger_mode or None}
 
 
@@ -235,7 +293,7 @@ class _Computation:
 
 async def _compute(db: AsyncSession, batch: PayoutBatch, settings: dict[str, Any], external: dict[str, Any]) -> _Computation:
     policy = policy_of(batch.policy_id)
-    collected = await collect_ours(db, policy.id, batch.period_from, batch.period_to)
+    collected = await collect_ours(db, policy, batch.period_from, batch.period_to)
     try:
         outside = external_from_json(external)
     except InputErrors as exc:  # pragma: no cover - stored only after it parsed
@@ -290,6 +348,7 @@ def _line_row(line: PayoutLine, source: str, kind: str = "payment", amount_fen: 
         tier_id=line.tier_id, basis=line.basis, notes=list(line.notes if notes is None else notes),
         achievement_id=line.achievement_id, competition=line.competition, item=line.item, skill_code=line.skill_code,
         result=line.result, subject_id=line.subject_id, source=source,
+        withheld_fen=line.withheld.fen, withholding=line.withholding[:limits.WITHHOLDING.max],
     )
 
 
@@ -302,11 +361,13 @@ async def _correction_lines(db: AsyncSession, batch: PayoutBatch, computation: _
         if other.id != batch.id and other.status == "paid":
             paid.extend((await get_batch(db, other.id)).lines)
     net: dict[tuple[str, str, str], int] = {}
+    withheld: dict[tuple[str, str, str], int] = {}
     latest: dict[tuple[str, str, str], PayoutLineRow] = {}
     payer_of: dict[tuple[str, str, str], str] = {}
     for line in sorted(paid, key=lambda row: row.id):
         key = (line.achievement_id, line.role, line.recipient_id)
         net[key] = net.get(key, 0) + line.amount_fen
+        withheld[key] = withheld.get(key, 0) + line.withheld_fen
         if line.kind == "payment":
             latest[key] = line
             payer_of[key] = line.payer
@@ -327,7 +388,8 @@ async def _correction_lines(db: AsyncSession, batch: PayoutBatch, computation: _
                 recipient_name=ref.recipient_name, recipient_unit=ref.recipient_unit, amount_fen=-was, entitled_fen=0,
                 tier_id=ref.tier_id, basis=ref.basis, notes=[note], achievement_id=ref.achievement_id,
                 competition=ref.competition, item=ref.item, skill_code=ref.skill_code, result=ref.result,
-                subject_id=ref.subject_id, source=ref.source,
+                subject_id=ref.subject_id, source=ref.source, withheld_fen=-withheld.get(key, 0),
+                withholding=ref.withholding,
             )
             rows.append(reversal)
         if right is not None and right.amount.fen != 0:
@@ -366,7 +428,7 @@ async def _store(db: AsyncSession, batch: PayoutBatch, computation: _Computation
     batch.honours.extend(
         PayoutHonourRow(number=n, honour_id=h.honour_id, title=h.title, source=h.source, recipient_id=h.recipient_id,
                         recipient_name=h.recipient_name, recipient_unit=h.recipient_unit, achievement_id=h.achievement_id,
-                        competition=h.competition, item=h.item, result=h.result, tier_id=h.tier_id)
+                        competition=h.competition, item=h.item, result=h.result, tier_id=h.tier_id, role=h.role)
         for n, h in enumerate(result.honours, 1)
     )
     batch.sources = [s.to_json() for s in computation.collected.items] + (
@@ -383,13 +445,39 @@ async def _store(db: AsyncSession, batch: PayoutBatch, computation: _Computation
     elif batch.status == "submitted" and changed:
         batch.status = "computed"  # approve only what was submitted: submit again after reviewing the difference
         batch.submitted_by_id, batch.submitted_by, batch.submitted_at = None, "", None
+    if changed and batch.results_override_reason:  # the organizer vouched for other lines: ask again
+        _clear_override(batch)
     return diff
+
+
+def _clear_override(batch: PayoutBatch) -> None:
+    batch.results_override_reason, batch.results_override_by, batch.results_override_by_id = "", "", None
+    batch.results_override_at, batch.results_override_items = None, []
 
 
 def _check_editable(batch: PayoutBatch) -> None:
     if batch.status in FROZEN:
         raise Conflict(f"批次已{STATUS_LABELS[batch.status]},发放行已冻结,不能重新计算或修改金额;如需更正请建立更正批次",
                        code="frozen")
+
+
+async def _take(db: AsyncSession, batch: PayoutBatch, statuses: frozenset[str] | set[str], **values: Any) -> bool:
+    """Compare-and-set on the batch row: apply ``values`` only if the batch is still in one of
+    ``statuses`` and nobody recomputed it since it was read. Holds the row's write lock until the
+    transaction ends, so a second concurrent request waits, then finds it changed (never a 500)."""
+    statement = (update(PayoutBatch)
+                 .where(PayoutBatch.id == batch.id, PayoutBatch.status.in_(statuses),
+                        PayoutBatch.computations == batch.computations)
+                 .values(**(values or {"computations": PayoutBatch.computations}))
+                 .execution_options(synchronize_session=False))
+    return (await db.execute(statement)).rowcount == 1
+
+
+async def _lock_editable(db: AsyncSession, batch: PayoutBatch) -> None:
+    _check_editable(batch)
+    if not await _take(db, batch, EDITABLE):
+        await db.rollback()
+        raise Conflict(BUSY, code="busy")
 
 
 def _audit_summary(batch: PayoutBatch, diff: dict[str, Any]) -> dict[str, Any]:
@@ -401,7 +489,7 @@ def _audit_summary(batch: PayoutBatch, diff: dict[str, Any]) -> dict[str, Any]:
 async def compute(db: AsyncSession, actor: Actor, batch_id: int) -> dict[str, Any]:
     """(Re)compute with the stored settings and the sources as they are now."""
     batch = await get_batch(db, batch_id)
-    _check_editable(batch)
+    await _lock_editable(db, batch)
     computation = await _compute(db, batch, batch.settings or {}, batch.external or {})
     diff = await _store(db, batch, computation)
     await record(db, actor, "payout.batch_compute", "payout_batch", batch.id, _audit_summary(batch, diff))
@@ -417,6 +505,7 @@ async def save_settings(db: AsyncSession, actor: Actor, batch_id: int, raw_amoun
     _check_editable(batch)
     policy = policy_of(batch.policy_id)
     settings = _parse_settings(policy, raw_amounts, unit_mode, ledger_mode)
+    await _lock_editable(db, batch)
     computation = await _compute(db, batch, settings, batch.external or {})  # refuses bad amounts before any write
     before = batch.settings or {}
     batch.settings = settings
@@ -450,6 +539,7 @@ async def import_external(db: AsyncSession, actor: Actor, batch_id: int, filenam
     if not achievements:
         raise Invalid("外部成绩文件中没有成绩行")
     external = external_to_json(achievements)
+    await _lock_editable(db, batch)
     computation = await _compute(db, batch, batch.settings or {}, external)
     batch.external, batch.external_filename = external, filename[:200]
     diff = await _store(db, batch, computation)
@@ -464,30 +554,110 @@ async def import_external(db: AsyncSession, actor: Actor, batch_id: int, filenam
 
 async def submit(db: AsyncSession, actor: Actor, batch_id: int) -> None:
     batch = await get_batch(db, batch_id)
+    if batch.status == "submitted" and batch.submitted_by_id == actor.user_id:
+        return  # the same request again (a double click): the same result
     if batch.status != "computed":
         raise Conflict("只有已计算的批次可以提交审批" if batch.status == "draft" or batch.status in FROZEN
                        else "该批次已提交审批")
     if not batch.lines:
         raise Conflict("批次没有发放行,无需审批")
-    batch.status = "submitted"
-    batch.submitted_by_id, batch.submitted_by, batch.submitted_at = actor.user_id, actor.username, utcnow()
-    batch.returned_reason = ""
+    if not await _take(db, batch, {"computed"}, status="submitted", submitted_by_id=actor.user_id,
+                       submitted_by=actor.username, submitted_at=utcnow(), returned_reason=""):
+        await db.rollback()
+        return await _same_or_busy(db, batch_id, "submitted", actor)
     await record(db, actor, "payout.batch_submit", "payout_batch", batch.id,
                  {"computation": batch.computations, "lines": len(batch.lines), "total": Money.from_fen(batch.total_fen).plain()})
     await db.commit()
 
 
-async def approve(db: AsyncSession, actor: Actor, batch_id: int) -> None:
+async def _same_or_busy(db: AsyncSession, batch_id: int, status: str, actor: Actor) -> None:
+    """After a lost compare-and-set: the same result if a concurrent twin of this request made it."""
     batch = await get_batch(db, batch_id)
+    if batch.status == status:
+        return
+    raise Conflict(BUSY, code="busy")
+
+
+@dataclass
+class Blockers:
+    """Why a batch cannot be approved yet (results not final), and whether an organizer may vouch."""
+
+    checks: list[SourceCheck]
+
+    @property
+    def hard(self) -> list[SourceCheck]:  # the lines are stale: recompute, nobody can vouch for them
+        return [c for c in self.checks if c.stale]
+
+    @property
+    def open(self) -> list[SourceCheck]:  # appeal window open or appeal undecided: an organizer may vouch
+        return [c for c in self.checks if not c.stale and not c.final]
+
+    def uncovered(self, batch: PayoutBatch) -> list[SourceCheck]:
+        vouched = {entry.get("item_id") for entry in batch.results_override_items or []} if batch.results_override_reason else set()
+        return [c for c in self.open if c.item_id not in vouched]
+
+
+async def blockers(db: AsyncSession, batch: PayoutBatch, now: datetime | None = None) -> Blockers:
+    """The source items of the batch as they stand now (docs/payouts.md, 成绩最终确认)."""
+    return Blockers(await check_sources(db, batch.sources or [], batch.computed_at, now or utcnow()))
+
+
+def _describe(checks: list[SourceCheck]) -> list[str]:
+    return [f"{c.competition}·{c.item}:{c.why}" for c in checks]
+
+
+async def approve(db: AsyncSession, actor: Actor, batch_id: int) -> None:
+    """Approval by a second finance account, and only once the results are final (or an organizer
+    vouched for the unfinished ones with a recorded reason)."""
+    batch = await get_batch(db, batch_id)
+    if batch.status == "approved" and batch.approved_by_id == actor.user_id:
+        return  # a double click: the same result
     if batch.status != "submitted":
         raise Conflict("只有待审批的批次可以审批")
     if actor.user_id is not None and actor.user_id in (batch.created_by_id, batch.submitted_by_id):
         who = "创建人" if actor.user_id == batch.created_by_id else "提交人"
         raise Conflict(f"审批人不能是本批次的{who}:须由另一名财务人员审批", code="same_person")
-    batch.status = "approved"
-    batch.approved_by_id, batch.approved_by, batch.approved_at = actor.user_id, actor.username, utcnow()
+    found = await blockers(db, batch)
+    if found.hard:
+        raise Conflict("成绩在本批次计算后有变动,须重新计算后再提交审批", code="results_changed",
+                       details=_describe(found.hard))
+    if (waiting := found.uncovered(batch)):
+        raise Conflict("成绩尚未最终确认,暂不能审批:须等申诉期结束且申诉处理完毕,或由组织方填写理由准许提前审批",
+                       code="results_not_final", details=_describe(waiting))
+    if not await _take(db, batch, {"submitted"}, status="approved", approved_by_id=actor.user_id,
+                       approved_by=actor.username, approved_at=utcnow()):
+        await db.rollback()
+        return await _same_or_busy(db, batch_id, "approved", actor)
     await record(db, actor, "payout.batch_approve", "payout_batch", batch.id,
-                 {"computation": batch.computations, "lines": len(batch.lines), "total": Money.from_fen(batch.total_fen).plain()})
+                 {"computation": batch.computations, "lines": len(batch.lines), "total": Money.from_fen(batch.total_fen).plain(),
+                  "results_override": bool(batch.results_override_reason)})
+    await db.commit()
+
+
+async def override_results(db: AsyncSession, actor: Actor, batch_id: int, reason: str) -> None:
+    """An organizer lets a batch be approved before its results are final, with a reason; it
+    covers the source items unfinished now, and lapses when a recompute changes the lines."""
+    batch = await get_batch(db, batch_id)
+    reason = reason.strip()
+    if batch.status not in ("computed", "submitted"):
+        raise Conflict("只有已计算或待审批的批次可以准许提前审批")
+    if not reason:
+        raise FormInvalid("准许提前审批须填写理由", {"reason": "请填写理由(如:申诉不涉及获奖名次)"})
+    if (problem := limits.REASON.problem(reason)):
+        raise FormInvalid("理由过长,未保存", {"reason": problem})
+    found = await blockers(db, batch)
+    if found.hard:
+        raise Conflict("成绩在本批次计算后有变动,须先重新计算", code="results_changed", details=_describe(found.hard))
+    if not found.open:
+        raise Conflict("本批次的成绩均已最终确认,无需准许提前审批")
+    items = [{"item_id": c.item_id, "competition": c.competition, "item": c.item, "why": c.why} for c in found.open]
+    if not await _take(db, batch, {"computed", "submitted"}, results_override_reason=reason,
+                       results_override_by=actor.username, results_override_by_id=actor.user_id,
+                       results_override_at=utcnow(), results_override_items=items):
+        await db.rollback()
+        raise Conflict(BUSY, code="busy")
+    await record(db, actor, "payout.results_override", "payout_batch", batch.id,
+                 {"reason": reason, "items": [c.item_id for c in found.open]})
     await db.commit()
 
 
@@ -496,23 +666,34 @@ async def return_batch(db: AsyncSession, actor: Actor, batch_id: int, reason: st
     batch = await get_batch(db, batch_id)
     if batch.status != "submitted":
         raise Conflict("只有待审批的批次可以退回")
-    if not reason.strip():
-        raise Invalid("退回须填写理由")
-    batch.status = "computed"
-    batch.submitted_by_id, batch.submitted_by, batch.submitted_at = None, "", None
-    batch.returned_reason = reason.strip()[:500]
-    await record(db, actor, "payout.batch_return", "payout_batch", batch.id, {"reason": reason.strip()[:500]})
+    reason = reason.strip()
+    if not reason:
+        raise FormInvalid("退回须填写理由", {"reason": "请填写退回理由"})
+    if (problem := limits.REASON.problem(reason)):
+        raise FormInvalid("退回理由过长", {"reason": problem})
+    if not await _take(db, batch, {"submitted"}, status="computed", submitted_by_id=None, submitted_by="",
+                       submitted_at=None, returned_reason=reason):
+        await db.rollback()
+        raise Conflict(BUSY, code="busy")
+    await record(db, actor, "payout.batch_return", "payout_batch", batch.id, {"reason": reason})
     await db.commit()
 
 
-async def mark_paid(db: AsyncSession, actor: Actor, batch_id: int, paid_on: date | None) -> None:
-    """Record that the approved batch was paid: its lines go into the policy's ledger."""
+async def mark_paid(db: AsyncSession, actor: Actor, batch_id: int, paid_on: date | None) -> bool:
+    """Record that the approved batch was paid: its lines go into the policy's ledger, once.
+    Idempotent and safe under concurrency: the batch row is claimed (approved -> paid) before any
+    ledger entry is written, so a second request (a double click) finds it paid and gets the
+    same result; returns False then."""
     batch = await get_batch(db, batch_id)
+    if batch.status == "paid":
+        return False
     if batch.status != "approved":
         raise Conflict("只有已审批的批次可以登记为已发放")
     when = paid_on or date.today()
-    batch.status = "paid"
-    batch.paid_by, batch.paid_at, batch.paid_on = actor.username, utcnow(), when
+    if not await _take(db, batch, {"approved"}, status="paid", paid_by=actor.username, paid_at=utcnow(), paid_on=when):
+        await db.rollback()
+        await _same_or_busy(db, batch_id, "paid", actor)
+        return False
     for line in batch.lines:
         db.add(PayoutLedgerEntry(policy_id=batch.policy_id, batch_id=batch.id, line_id=line.id, paid_on=when,
                                  recipient_id=line.recipient_id, role=line.role,
@@ -521,6 +702,7 @@ async def mark_paid(db: AsyncSession, actor: Actor, batch_id: int, paid_on: date
     await record(db, actor, "payout.batch_paid", "payout_batch", batch.id,
                  {"paid_on": when.isoformat(), "ledger_entries": len(batch.lines), "total": Money.from_fen(batch.total_fen).plain()})
     await db.commit()
+    return True
 
 
 async def create_correction(db: AsyncSession, actor: Actor, batch_id: int) -> PayoutBatch:
@@ -603,7 +785,7 @@ def award_result(batch: PayoutBatch) -> AwardResult:
                    recipient_unit=r.recipient_unit, amount=Money.from_fen(r.amount_fen), entitled=Money.from_fen(r.entitled_fen),
                    tier_id=r.tier_id, basis=r.basis, achievement_id=r.achievement_id, competition=r.competition, item=r.item,
                    skill_code=r.skill_code, result=r.result, subject_id=r.subject_id,
-                   notes=tuple(r.notes or ()))
+                   notes=tuple(r.notes or ()), withheld=Money.from_fen(r.withheld_fen or 0), withholding=r.withholding or "")
         for r in batch.lines
     ]
     lines.sort(key=lambda line: line.payer)  # grouped by payer, in the batch's order within each
@@ -615,22 +797,60 @@ def award_result(batch: PayoutBatch) -> AwardResult:
     honours = [
         HonourLine(honour_id=h.honour_id, title=h.title, source=h.source, recipient_id=h.recipient_id,
                    recipient_name=h.recipient_name, recipient_unit=h.recipient_unit, achievement_id=h.achievement_id,
-                   competition=h.competition, item=h.item, result=h.result, tier_id=h.tier_id)
+                   competition=h.competition, item=h.item, result=h.result, tier_id=h.tier_id, role=h.role or "competitor")
         for h in batch.honours
     ]
     return AwardResult(
-        policy_id=batch.policy_id, policy_name=policy_name, batch_id=batch_label(batch), batch_date=batch.paid_on,
+        policy_id=batch.policy_id, policy_name=policy_name, batch_id=batch.name, batch_date=batch.paid_on,
         ledger_mode=settings.get("ledger_mode") or (rules.ledger_mode if rules else ""),
         unit_subsidy_mode=settings.get("unit_subsidy_mode") or (rules.unit_subsidy_mode if rules else ""),
         lines=lines, excluded=excluded, honours=honours,  # type: ignore[arg-type]
     )
 
 
-def workbook_bytes(batch: PayoutBatch) -> bytes:
+def _day(moment: datetime | None) -> str:
+    return moment.astimezone().date().isoformat() if moment else ""
+
+
+async def workbook_info(db: AsyncSession, batch: PayoutBatch, result: AwardResult, *, for_finance: bool) -> Any:
+    """The title block, names for the sign-off, payment details (masked unless for finance)."""
+    try:
+        policy: Policy | None = load_policy(batch.policy_id)
+    except PolicyError:
+        policy = None
+    info = WorkbookInfo.for_result(result, policy)
+    names = await user_names(db, [batch.created_by_id, batch.approved_by_id, batch.results_override_by_id])
+    info.batch_name, info.batch_number = batch.name, f"#{batch.id}"
+    info.status = STATUS_LABELS[batch.status] + ("(更正批次)" if batch.kind == "correction" else "")
+    info.final = batch.status in FROZEN
+    made = batch.computed_at or batch.created_at  # 制表日期: when the lines were made
+    info.made_on = made.astimezone().date() if made else None
+    info.prepared_by = names.get(batch.created_by_id or -1, batch.created_by)
+    info.approved_by = names.get(batch.approved_by_id or -1, batch.approved_by) if batch.approved_by else ""
+    if batch.results_override_reason:
+        who = names.get(batch.results_override_by_id or -1, batch.results_override_by)
+        items = "、".join(f"{i['competition']}·{i['item']}({i['why']})" for i in batch.results_override_items or [])
+        info.override = f"组织方 {who} 于 {_day(batch.results_override_at)} 准许提前审批,理由:{batch.results_override_reason}(涉及:{items})"
+    if batch.status == "paid" and batch.paid_on:
+        info.notes = (*info.notes, f"已于 {batch.paid_on.isoformat()} 发放,记入发放台账。")
+    info.payees = await payees.details_for(db, {payee_key(line) for line in result.lines})
+    info.phones = await payees.roster_phones(db, [line.recipient_id for line in result.lines if line.role != "unit"])
+    info.mask_accounts = not for_finance
+    return info
+
+
+async def workbook_bytes(db: AsyncSession, batch: PayoutBatch, *, for_finance: bool = True) -> bytes:
     import io
 
-    from contest.xlsx.finance_workbook import write_finance_workbook
-
+    result = award_result(batch)
+    info = await workbook_info(db, batch, result, for_finance=for_finance)
     stream = io.BytesIO()
-    write_finance_workbook(award_result(batch), stream)
+    write_finance_workbook(result, stream, info=info)
     return stream.getvalue()
+
+
+async def missing_payees(db: AsyncSession, batch: PayoutBatch) -> list[PayoutLineRow]:
+    """Lines whose recipient has no (or incomplete) payment details: flagged before approval."""
+    found = await payees.details_for(db, {payee_key(line) for line in batch.lines})
+    return [line for line in batch.lines
+            if line.amount_fen > 0 and not found.get(payee_key(line), PayeeDetails()).complete(payee_key(line)[0])]

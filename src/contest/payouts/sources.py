@@ -1,8 +1,11 @@
 """Where a payout batch's achievements come from.
 
 (a) Our own competitions under the batch's policy whose end date (or, without one, year) falls
-in the batch's period: every item whose results are published or final. Places 1-3 become
-place results, 优胜奖 becomes excellence; entries without an award are not achievements.
+in the batch's period: every item whose results are published or final. An entry with an award
+(1st-3rd, 优胜奖) is an achievement with its place (and 优胜奖 when it has it); an entry ranked
+further down is one only when a tier of the policy pays its place (e.g. 第4至10名, or a share of
+the field), so the 未发放 list is not filled with everyone who took part. Each achievement knows
+its entry's members (the entry size), the item's field (entries ranked) and the occupation.
 (b) External results imported from the award engine's Excel template, kept in the engine's JSON
 form on the batch and read again at every computation.
 """
@@ -14,13 +17,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.db.models import Competition as CompetitionRow
 from contest.db.models import Entry, Item
+from contest.db.results_models import Appeal
+from contest.domain.results import appeal_deadline, appeal_window_open
 from contest.domain.awards.inputs import achievements_from_json
 from contest.domain.awards.model import Achievement, Coach, Competition, Member, Person, Result
+from contest.domain.awards.policy import Policy
 from contest.domain.lifecycle import PUBLIC_RESULTS
 from contest.live.scores import item_results
 
@@ -63,7 +71,8 @@ def _share(value: int | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def entry_achievement(achievement_id: str, competition: Competition, item: Item, entry: Entry, result: Result) -> Achievement:
+def entry_achievement(achievement_id: str, competition: Competition, item: Item, entry: Entry, result: Result,
+                      field_size: int | None = None) -> Achievement:
     unit = entry.unit.name if entry.unit is not None else ""
     members = tuple(
         Member(Person(id_number=m.person.id_number, name=m.person.name, unit=unit,
@@ -82,11 +91,13 @@ def entry_achievement(achievement_id: str, competition: Competition, item: Item,
         for c in coaches_rows
     )
     return Achievement(id=achievement_id, competition=competition, item=item.name, skill_code=item.skill_code,
-                       result=result, members=members, coaches=coaches)
+                       result=result, members=members, coaches=coaches, field_size=field_size,
+                       occupation=item.skill_name or "")
 
 
-async def collect_ours(db: AsyncSession, policy_id: str, period_from: date, period_to: date) -> Collected:
+async def collect_ours(db: AsyncSession, policy: Policy, period_from: date, period_to: date) -> Collected:
     collected = Collected()
+    policy_id = policy.id
     in_period = or_(
         and_(CompetitionRow.end_date.is_not(None), CompetitionRow.end_date >= period_from, CompetitionRow.end_date <= period_to),
         and_(CompetitionRow.end_date.is_(None), CompetitionRow.year >= period_from.year, CompetitionRow.year <= period_to.year),
@@ -105,16 +116,16 @@ async def collect_ours(db: AsyncSession, policy_id: str, period_from: date, peri
             if not source.included:
                 continue
             results = await item_results(db, item.id)
+            field_size = sum(1 for line in results.rows if line.ranked.place is not None)
             for line in results.rows:
-                award = line.ranked.award
-                if award in PLACE_AWARDS and line.ranked.place is not None:
-                    result = Result(place=line.ranked.place)
-                elif award == "excellence":
-                    result = Result(excellence=True)
-                else:
+                award, place = line.ranked.award, line.ranked.place
+                if place is None:
                     continue
+                result = Result(place=place, excellence=award == "excellence")
                 achievement_id = f"C{row.id}-I{item.id}-{line.entry.entry_no}"
-                achievement = entry_achievement(achievement_id, competition, results.item, line.entry, result)
+                achievement = entry_achievement(achievement_id, competition, results.item, line.entry, result, field_size)
+                if award not in PLACE_AWARDS and award != "excellence" and policy.find_tier(achievement) is None:
+                    continue  # ranked, no award, and no tier pays the place: not a candidate
                 collected.achievements.append(achievement)
                 collected.source_of[achievement.id] = f"item:{item.id}"
                 if status != "final":
@@ -136,7 +147,7 @@ def _result_json(result: Result) -> dict[str, Any]:
     if result.medal:
         return {"medal": result.medal, "place": result.place}
     if result.place is not None:
-        return {"place": result.place}
+        return {"place": result.place, "excellence": True} if result.excellence else {"place": result.place}
     if result.excellence:
         return {"excellence": True}
     return {"squad": result.squad}
@@ -155,6 +166,8 @@ def achievement_to_json(achievement: Achievement) -> dict[str, Any]:
         "members": [{**_person_json(m.person), "share": None if m.share is None else str(m.share)} for m in achievement.members],
         "coaches": [{**_person_json(c.person), "share": None if c.share is None else str(c.share), "lead": c.lead}
                     for c in achievement.coaches],
+        "group": achievement.group, "entry_size": achievement.entry_size, "field_size": achievement.field_size,
+        "occupation": achievement.occupation,
     }
 
 
@@ -166,3 +179,52 @@ def external_from_json(data: dict[str, Any]) -> list[Achievement]:
     if not data or not data.get("achievements"):
         return []
     return achievements_from_json(data)
+
+
+# ---------------------------------------------------------------- are the results final? (approval waits)
+
+
+@dataclass
+class SourceCheck:
+    """A source item that keeps a batch from being approved, and why."""
+
+    item_id: int
+    competition: str
+    item: str
+    why: str
+    stale: bool = False  # the lines no longer match the results: recompute (nobody can vouch)
+    final: bool = False
+
+
+async def check_sources(db: AsyncSession, sources: list[dict[str, Any]], computed_at: datetime | None,
+                        now: datetime) -> list[SourceCheck]:
+    """Our items the batch read, as they stand now: each one still in its appeal window, with an
+    undecided appeal, reopened, or republished since the batch was computed. Items whose window
+    has closed with every appeal decided count as final, confirmed (最终成绩) or not."""
+    ids = [s["item_id"] for s in sources if not s.get("external") and s.get("included")]
+    if not ids:
+        return []
+    rows = (await db.execute(select(Item, CompetitionRow).join(CompetitionRow, CompetitionRow.id == Item.competition_id)
+                             .where(Item.id.in_(ids)).order_by(Item.id))).all()
+    pending = dict((await db.execute(select(Appeal.item_id, func.count()).where(Appeal.item_id.in_(ids),
+                                                                                 Appeal.status == "pending")
+                                     .group_by(Appeal.item_id))).all())
+    checks = []
+    for item, competition in rows:
+        label = ITEM_STATUS_LABELS.get(item.status, item.status)
+        base = {"item_id": item.id, "competition": competition.name, "item": item.name}
+        if item.status not in PUBLIC_RESULTS:
+            checks.append(SourceCheck(**base, why=f"成绩已撤回({label}),须重新计算", stale=True))
+            continue
+        if computed_at is not None and item.published_at is not None and item.published_at > computed_at:
+            checks.append(SourceCheck(**base, why="成绩在本批次计算后重新公示,须重新计算", stale=True))
+            continue
+        reasons = []
+        if item.status == "published" and appeal_window_open(now, item.published_at, competition.appeal_hours):
+            deadline = appeal_deadline(item.published_at, competition.appeal_hours)  # type: ignore[arg-type]
+            reasons.append(f"申诉期内(至 {deadline.astimezone().strftime('%Y-%m-%d %H:%M')})")
+        if pending.get(item.id):
+            reasons.append(f"有 {pending[item.id]} 件申诉尚未处理")
+        if reasons:
+            checks.append(SourceCheck(**base, why=";".join(reasons)))
+    return checks

@@ -384,6 +384,55 @@ EN.update(
 )
 
 
+# payouts: payees, withholding, approval waiting for final results (issue 12)
+EN.update(
+    {
+        "未确认最终成绩": "Not confirmed final",
+        "下载待补充的收款信息表": "Download the payee sheet to complete",
+        "不重复发放": "Never pay twice",
+        "补差": "Top up the difference",
+        "代扣个税": "Income tax withheld",
+        "应发金额": "Gross amount",
+        "实发金额": "Net amount",
+        "以下赛项仍在申诉期内、有未处理的申诉,或在计算后有变动。审批须等申诉期结束且申诉处理完毕;组织方可填写理由准许提前审批。": "These items are still in their appeal window, have an undecided appeal, or changed after the computation. Approval waits until the window has closed and every appeal is decided; an organizer may allow an early approval with a reason.",
+        "使用收款信息模板,一行一个收款人;留空的单元格保留已有信息。文件有任何错误则不导入。": "Use the payee template, one payee a row; blank cells keep what is on file. A file with any error imports nothing.",
+        "保存收款信息": "Save payment details",
+        "准许提前审批": "Allow early approval",
+        "准许提前审批的理由(将写入财务工作簿)": "Reason for allowing early approval (printed on the finance workbook)",
+        "备注": "Note",
+        "姓名、单位或证件号码": "Name, unit or ID number",
+        "姓名或单位名称": "Name of the person or unit",
+        "导入收款信息": "Import payment details",
+        "开户行": "Bank",
+        "成绩尚未最终确认": "Results not final yet",
+        "户名": "Account holder",
+        "收款信息": "Payment details",
+        "收款信息模板": "Payee template",
+        "教练团队": "Coaching team",
+        "新增或修改一条": "Add or change one",
+        "暂无收款信息": "No payment details yet",
+        "最终成绩": "Final",
+        "查找": "Search",
+        "留空则按政策、年度和日期自动命名": "Leave blank to name it by policy, year and date",
+        "筹备中": "Setting up",
+        "组织方准许在成绩最终确认前审批": "The organizer allowed approval before the results are final",
+        "组织方已准许": "Allowed by the organizer",
+        "统一社会信用代码": "Unified social credit code",
+        "统一社会信用代码(单位)": "Unified social credit code (units)",
+        "缺少收款信息": "Payment details missing",
+        "缺收款信息": "No payment details",
+        "联系电话": "Phone",
+        "获奖对象": "Recipient",
+        "补充": "Complete",
+        "证件号码(个人)": "ID number (people)",
+        "跨批次发放方式": "Across batches",
+        "这些发放行的领取人没有完整的收款信息(户名、开户行、银行账号;单位另需统一社会信用代码),不会列入代发明细。": "The recipients of these lines have no complete payment details (account holder, bank, account number; units also their credit code): they are left out of the bank transfer sheet.",
+        "银行账号": "Account number",
+        "领取人的户名、开户行、银行账号(单位另有统一社会信用代码),供发放表和代发明细使用。仅财务人员可见;银行账号属于个人信息,请勿外传。": "The account holder, bank and account number (units also their credit code), for the payment lists and the bank transfer sheet. Finance only: account numbers are personal data.",
+    }
+)
+
+
 def translate(text: str, language: str) -> str:
     if language == "en":
         return EN.get(text, text)

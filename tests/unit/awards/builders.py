@@ -22,7 +22,7 @@ from contest.domain.idcard import check_digit
 REPO = Path(__file__).resolve().parents[3]
 WEIHAI = REPO / "seeds" / "policies" / "jinengxingwei-weihai-2021.toml"
 LONGJIANG = REPO / "seeds" / "policies" / "longjisaichang-heilongjiang-2022.toml"
-THIRD = REPO / "tests" / "fixtures" / "policies" / "third-city-4to6.toml"
+THIRD = REPO / "seeds" / "policies" / "examples" / "third-city-4to6.toml"
 
 _serials = itertools.count(1)
 

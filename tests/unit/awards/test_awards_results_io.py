@@ -131,3 +131,50 @@ def test_json_form_and_its_errors(tmp_path: Path) -> None:
 def test_sample_xlsx_and_json_describe_the_same_achievements() -> None:
     seeds = REPO / "seeds" / "awards"
     assert read_results(seeds / "sample-results.xlsx") == read_results(seeds / "sample-results.json")
+
+
+def test_template_checks_every_closed_column_over_the_formatted_rows(tmp_path: Path) -> None:
+    from contest.awards.results_io import HELP_SHEET, TEMPLATE_ROWS
+
+    path = tmp_path / "template.xlsx"
+    write_template(path)
+    book = load_workbook(path)
+    sheet = book[SHEET]
+    letter = {c.header: chr(ord("A") + i) for i, c in enumerate(COLUMNS)}
+    checks = {str(v.sqref): v for v in sheet.data_validations.dataValidation}
+    last = TEMPLATE_ROWS + 1
+    for header in ("赛事级别", "赛事类别", "赛事标签", "成绩", "角色", "职工身份", "牵头教练"):
+        check = checks[f"{letter[header]}2:{letter[header]}{last}"]
+        assert check.type == "list" and check.showErrorMessage and check.error, header
+    assert "第1名" in checks[f"{letter['成绩']}2:{letter['成绩']}{last}"].formula1
+    assert checks[f"{letter['赛事级别']}2:{letter['赛事级别']}{last}"].errorStyle == "stop"
+    for header in ("年份", "参赛人数", "参赛规模", "份额", "比赛日期"):
+        assert checks[f"{letter[header]}2:{letter[header]}{last}"].showErrorMessage, header
+    for header in ("证件号码", "技能代码", "成绩编号"):  # text format over exactly the checked rows
+        column = letter[header]
+        assert sheet[f"{column}2"].number_format == "@" and sheet[f"{column}{last}"].number_format == "@"
+        assert sheet[f"{column}{last + 1}"].number_format != "@"
+    help_rows = [[c.value for c in row] for row in book[HELP_SHEET].iter_rows()]
+    example_header = next(i for i, row in enumerate(help_rows) if row[0] == "成绩编号" and row[1] == "赛事名称")
+    example = dict(zip(help_rows[example_header], help_rows[example_header + 1], strict=False))
+    assert example["成绩"] == "第1名" and example["证件号码"] and example["组别"] == "职工组"
+
+
+def test_the_example_row_reads_back_and_full_width_digits_are_explained(tmp_path: Path) -> None:
+    from contest.awards.results_io import _EXAMPLE
+
+    values = {c.header: _EXAMPLE[c.key] for c in COLUMNS if _EXAMPLE.get(c.key)}
+    path = write_rows(tmp_path / "example.xlsx", [values])
+    [achievement] = read_results(path)
+    assert (achievement.group, achievement.occupation, achievement.field_size, achievement.size) == ("职工组", "焊工", 32, 1)
+    wide = write_rows(tmp_path / "wide.xlsx", [row(证件号码="２３０１０３１９９５０６１５００１１")])
+    assert any("全角字符" in e and "半角" in e for e in errors_of(wide))
+
+
+def test_new_columns_are_checked(tmp_path: Path) -> None:
+    path = write_rows(tmp_path / "n.xlsx", [row(参赛人数="0"), row(成绩编号="R2", 参赛规模="三十"),
+                                           row(成绩编号="R3", 成绩="第9名", 参赛规模="8")])
+    found = errors_of(path)
+    assert any("参赛人数" in e and "正整数" in e for e in found)
+    assert any("第 3 行“参赛规模”列" in e for e in found)
+    assert any("名次第9名大于参赛规模 8" in e for e in found)

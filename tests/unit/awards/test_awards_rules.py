@@ -188,17 +188,18 @@ def test_cap_defaults_to_the_cap_and_accepts_a_lower_amount() -> None:
     assert list(paid(compute_awards(weihai(), [ach], one), "competitor").values()) == [Money("0.01")]
 
 
-@pytest.mark.parametrize("settings", [
-    BatchSettings(amounts={"national-class1-top3": Money("100000.01")}),
-    BatchSettings(amounts={"municipal-class1-2nd": Money("1499.99")}),
-    BatchSettings(amounts={"provincial-class1-1st": Money("6000")}),  # fixed amount
-    BatchSettings(amounts={"no-such-tier": Money("1")}),
-    BatchSettings(amounts={"national-class1-top3.unit": Money("50000")}),  # unit subsidy is fixed
+@pytest.mark.parametrize(("settings", "named"), [
+    (BatchSettings(amounts={"national-class1-top3": Money("100000.01")}), "“国家级一类职业技能竞赛项目前3名·选手”"),
+    (BatchSettings(amounts={"municipal-class1-2nd": Money("1499.99")}), "“市级一类职业技能竞赛项目第2名·选手”"),
+    (BatchSettings(amounts={"provincial-class1-1st": Money("6000")}), "固定金额"),  # fixed amount
+    (BatchSettings(amounts={"no-such-tier": Money("1")}), "没有档次 'no-such-tier'"),  # the key the user wrote
+    (BatchSettings(amounts={"national-class1-top3.unit": Money("50000")}), "·选送单位”"),  # unit subsidy is fixed
 ])
-def test_amount_outside_its_bound_is_an_error_not_a_clamp(settings) -> None:
+def test_amount_outside_its_bound_is_an_error_not_a_clamp(settings, named) -> None:
     with pytest.raises(AwardError) as caught:
         compute_awards(weihai(), [achievement(NATIONAL_CLASS1, "第1名")], settings)
-    assert "amounts." in str(caught.value)
+    message = str(caught.value)
+    assert "金额设置" in message and named in message  # the tier by its title, not its id
 
 
 def test_per_achievement_amount_over_cap_is_an_error() -> None:

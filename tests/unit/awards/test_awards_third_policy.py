@@ -1,4 +1,4 @@
-"""A third city's schedule, written as data only (tests/fixtures/policies/third-city-4to6.toml)."""
+"""A third city's schedule, written as data only (seeds/policies/examples/third-city-4to6.toml)."""
 
 from __future__ import annotations
 

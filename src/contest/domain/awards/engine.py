@@ -3,8 +3,10 @@
 Pure and deterministic: no I/O, no clock, no dict-order surprises; output is sorted, so the
 same input gives byte-identical JSON. The rules applied, in order:
 
+0. 排名不并列: under a no-ties policy, tied places are refused (AwardError);
 1. in force: the competition falls within the policy's dates;
-2. tier: the first tier in the file whose level/class/kind/result match (earlier = higher);
+2. tier: the first tier in the file whose level/class/kind/group/entry size/result match
+   (earlier = higher); an honour-only tier gives its honours and no money (no dedup);
 3. amount: fixed, or the batch's choice within 最高 (cap) / 不低于 (floor); out of bounds is
    an AwardError, never a clamp;
 4. team split: each member the full amount (per_person) or the entry amount split (equal /
@@ -14,7 +16,9 @@ same input gives byte-identical JSON. The rules applied, in order:
    paid (highest amount for that person, then the earlier tier, then the higher level);
 7. coaching team and sending unit follow the competitor's kept result;
 8. ledger: top_up pays the difference over what was paid before, skip pays nothing when an
-   equal or higher amount was paid before.
+   equal or higher amount was paid before;
+9. withholding: an individual's line withholds the tier's (or policy's) rate, rounded to the
+   fen half up; units are never withheld from.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from contest.domain.awards.policy import (
     LEVEL_RANK,
     AmountRule,
     Eligibility,
+    Honour,
     Policy,
     Tier,
 )
@@ -61,6 +66,8 @@ class AwardError(ValueError):
 
 
 _ROLES_IN_SETTINGS = ("competitor", "coach_team", "unit")
+_SETTING_ROLES = {"competitor": "选手", "coach_team": "教练团队", "unit": "选送单位"}
+_HONOUR_ONLY = "honour_only"  # an honour-only tier's claim for an eligible member
 
 
 @dataclass(slots=True)
@@ -109,7 +116,8 @@ class _Engine:
         self.lines: list[PayoutLine] = []
         self.excluded: list[ExcludedLine] = []
         self.honours: list[HonourLine] = []
-        self._match_cache: dict[tuple[str, int | None, frozenset[str], str], Tier | None] = {}
+        self._match_cache: dict[tuple[Any, ...], Tier | None] = {}
+        self._withholding: dict[str, tuple[Any, str]] = {}
         self._eligibility_cache: dict[tuple[int, str, str], str | None] = {}
         self._basis: dict[tuple[str, str], str] = {}
         self._unit_claims: list[tuple[str, Achievement, Tier, str]] = []
@@ -130,21 +138,24 @@ class _Engine:
             amount = self.settings.amounts[key]
             tier_id, _, role = key.partition(".")
             role = role or "competitor"
-            where = f"批次设置 amounts.{key}"
             try:
                 tier = self.policy.tier(tier_id)
             except KeyError:
-                self.problems.append(f"{where}: 政策 {self.policy.id} 中没有档次 {tier_id!r}")
+                self.problems.append(f"金额设置 {key}: 政策“{self.policy.name}”中没有档次 {tier_id!r}")
                 continue
             if role not in _ROLES_IN_SETTINGS:
-                self.problems.append(f"{where}: 角色 {role!r} 无效;可用 {tier_id}、{tier_id}.coach_team、{tier_id}.unit")
+                self.problems.append(f"金额设置 {key}: 奖励对象 {role!r} 无效;可用 {tier_id}、{tier_id}.coach_team、{tier_id}.unit")
+                continue
+            where = f"金额设置“{tier.title}·{_SETTING_ROLES[role]}”"
+            if tier.honour_only:
+                self.problems.append(f"{where}: 该档只授予荣誉称号,不发奖金")
                 continue
             if role == "coach_team" and tier.coach_same_as_competitor:
                 self.problems.append(f"{where}: 该档教练团队与选手同等标准,金额随选手,不能单独设定")
                 continue
             rule = tier.rule_for(role)
             if rule is None:
-                self.problems.append(f"{where}: 档次 {tier_id} 不奖励 {role}")
+                self.problems.append(f"{where}: 该档不奖励{_SETTING_ROLES[role]}")
                 continue
             problem = rule.check(amount)
             if problem:
@@ -159,22 +170,18 @@ class _Engine:
             for e in [self.policy.eligibility] + [t.eligibility for t in self.policy.tiers if t.eligibility]
         )
         if needs_batch_date and self.settings.batch_date is None:
-            self.problems.append("批次设置 batch_date: 政策按批次日期计算年龄,须设置批次日期")
+            self.problems.append("批次日期: 政策按批次日期计算年龄,须设置批次日期")
 
     # --- helpers ---------------------------------------------------------------------
     def _match(self, achievement: Achievement) -> Tier | None:
         comp = achievement.competition
-        key = (comp.level, comp.competition_class, comp.kinds, achievement.result.key)
+        key = (comp.level, comp.competition_class, comp.kinds, achievement.result, achievement.group,
+               achievement.size, achievement.field_size)
         try:
             return self._match_cache[key]
         except KeyError:
             pass
-        found = None
-        for tier in self.policy.tiers:
-            if tier.matches(*key):
-                found = tier
-                break
-        self._match_cache[key] = found
+        found = self._match_cache[key] = self.policy.find_tier(achievement)
         return found
 
     def _in_force(self, comp: Competition) -> str | None:
@@ -193,7 +200,9 @@ class _Engine:
         return None
 
     def _ineligible(self, tier: Tier, person: Person, comp: Competition) -> str | None:
-        rule = self.policy.eligibility_for(tier)
+        return self._check_eligibility(self.policy.eligibility_for(tier), person, comp)
+
+    def _check_eligibility(self, rule: Eligibility, person: Person, comp: Competition) -> str | None:
         if rule.is_open:
             return None
         has_age = rule.min_age is not None or rule.max_age is not None
@@ -257,8 +266,8 @@ class _Engine:
             assert rule is not None
             who = {"competitor": "选手", "coach_team": "教练团队", "unit": "选送单位"}[role]
             same = "(与获奖选手同等标准)" if role == "coach_team" and tier.coach_same_as_competitor else ""
-            text = (f"{self.policy.document}:{tier.title},{who}{rule.describe()}{same}。"
-                    f"原文:“{tier.source}”")
+            text = (f"{self.policy.document}:{tier.title},{who}{rule.describe()}{same}"
+                    f"{_QUOTE_MARK}{tier.source}”")
             self._basis[key] = text
         return text
 
@@ -302,16 +311,30 @@ class _Engine:
         payer, payer_note = self._payer(tier, comp)
         if payer_note:
             notes = notes + [payer_note]
-        self.lines.append(PayoutLine(
+        line = PayoutLine(
             payer=payer, role=role, recipient_id=person_id, recipient_name=name,
             recipient_unit=unit, amount=amount, entitled=entitled, tier_id=tier.id,
             basis=self._basis_text(tier, basis_role), achievement_id=achievement.id,
             competition=comp.name, item=achievement.item, skill_code=achievement.skill_code,
-            result=self._label(achievement.result), subject_id=subject_id, notes=tuple(notes)))
+            result=self._label(achievement.result), subject_id=subject_id, notes=tuple(notes))
+        if role != "unit":  # 个人所得税: withheld from individuals only, never from a sending unit
+            rule, words = self._withholding_of(tier)
+            if rule is not None:
+                line.withheld, line.withholding = rule.of(amount), words
+        self.lines.append(line)
+
+    def _withholding_of(self, tier: Tier) -> tuple[Any, str]:
+        found = self._withholding.get(tier.id)
+        if found is None:
+            rule = self.policy.withholding_for(tier)
+            found = self._withholding[tier.id] = (rule, rule.describe()) if rule.rate > 0 else (None, "")
+        return found
 
     # --- the run ---------------------------------------------------------------------
     def run(self, achievements: Sequence[Achievement]) -> AwardResult:
         self._check_ids(achievements)
+        if self.policy.rules.no_ties:
+            self._check_no_ties(achievements)
         # in id order, so excluded lines come out sorted without one big sort (whose key list
         # alone was the largest allocation of a 100,000-achievement run)
         ordered = sorted(achievements, key=_achievement_id)
@@ -326,7 +349,7 @@ class _Engine:
         for achievement in ordered:
             entry = self._claims(achievement)
             entries.append(entry)
-            if entry[0] is None:
+            if entry[0] is None or entry[0].honour_only:  # honours only: no money, no dedup
                 continue
             by_person = candidates.get(achievement.skill_code)
             if by_person is None:
@@ -396,6 +419,23 @@ class _Engine:
                            ledger_mode=self.ledger_mode, unit_subsidy_mode=self.unit_mode,
                            lines=self.lines, excluded=self.excluded, honours=self.honours)
 
+    def _check_no_ties(self, achievements: Sequence[Achievement]) -> None:
+        """排名不并列: two results with the same place in one item (and group) are refused."""
+        places: dict[tuple[Any, ...], list[str]] = {}
+        for achievement in achievements:
+            place = achievement.result.place
+            if place is not None:
+                comp = achievement.competition
+                key = (comp.name, comp.year, achievement.item, achievement.group, place)
+                places.setdefault(key, []).append(achievement.id)
+        rule = self.policy.rules.source
+        for (name, _year, item, group, place), ids in sorted(places.items(), key=lambda kv: kv[1][0]):
+            if len(ids) > 1:
+                self.problems.append(
+                    f"排名不并列:{name}·{item}{f'({group})' if group else ''}有 {len(ids)} 个第{place}名"
+                    f"(成绩编号 {'、'.join(sorted(ids))});本政策规定排名不并列,请由组织方确定名次后再计算"
+                    + (f"(依据:“{rule}”)" if rule else ""))
+
     def _check_ids(self, achievements: Sequence[Achievement]) -> None:
         """Duplicate ids, and per-achievement amounts for ids not in the batch (the set of ids
         is dropped before the run builds anything)."""
@@ -405,7 +445,7 @@ class _Engine:
                 self.problems.append(f"成绩编号 {achievement.id!r} 重复")
             seen.add(achievement.id)
         for achievement_id in sorted(set(self.settings.achievement_amounts) - seen):
-            self.problems.append(f"批次设置 achievement_amounts.{achievement_id}: 没有这个成绩编号")
+            self.problems.append(f"成绩编号 {achievement_id} 的金额设置: 本批次没有这个成绩编号")
 
     def _claims(self, achievement: Achievement) -> tuple[Any, ...]:
         """The tier, then each member's claim: a candidate, or the reason the member is
@@ -416,17 +456,22 @@ class _Engine:
         tier = None if out_of_force else self._match(achievement)
         if tier is None:
             if achievement.id in self.settings.achievement_amounts:
-                self.problems.append(f"批次设置 achievement_amounts.{achievement.id}: 该成绩不在奖励范围,不能设定金额")
+                self.problems.append(f"成绩编号 {achievement.id} 的金额设置: 该成绩不在奖励范围,不能设定金额")
             if out_of_force:
                 return out_of_force
-            return self._not_covered(comp, achievement.result)
+            return self._not_covered(achievement)
+        if tier.honour_only:
+            if achievement.id in self.settings.achievement_amounts:
+                self.problems.append(f"成绩编号 {achievement.id} 的金额设置: 该成绩只授予荣誉称号,不发奖金")
+            return (tier, *(self._ineligible(tier, member.person, comp) or _HONOUR_ONLY
+                            for member in achievement.members))
 
         amount = self.tier_amounts[(tier.id, "competitor")]
         override = self.settings.achievement_amounts.get(achievement.id)
         if override is not None:
             problem = tier.competitor.check(override)
             if problem:
-                self.problems.append(f"批次设置 achievement_amounts.{achievement.id}: {problem}")
+                self.problems.append(f"成绩编号 {achievement.id} 的金额设置: {problem}")
             amount = override
         shares = self._member_amounts(achievement, amount)
         return (tier, *(self._ineligible(tier, member.person, comp)
@@ -445,12 +490,23 @@ class _Engine:
         self._out_of_force[key] = found
         return found
 
-    def _not_covered(self, comp: Competition, result: Result) -> tuple[None, _Why, _Why]:
-        key = (comp.name, comp.level, comp.competition_class, result)
+    def _not_covered(self, achievement: Achievement) -> tuple[None, _Why, _Why]:
+        comp, result = achievement.competition, achievement.result
+        key = (comp.name, comp.level, comp.competition_class, result, achievement.group, achievement.size,
+               achievement.field_size)
         found = self._reasons.get(key)
         if found is None:  # one shared reason per distinct case keeps big batches small
             label = self._label(result)
-            found = _no_tier("not_covered", f"{comp.name}({_describe_competition(comp)})的“{label}”不在本政策奖励范围")
+            what = _describe_competition(comp)
+            if achievement.group:
+                what += f"·{achievement.group}"
+            if achievement.size > 1:
+                what += f"·{achievement.size}人参赛单元"
+            reason = f"{comp.name}({what})的“{label}”不在本政策奖励范围"
+            if (achievement.field_size is None and result.place is not None
+                    and any(t.needs_field_size() for t in self.policy.tiers)):
+                reason += "(未提供参赛规模,按参赛单元数比例确定的名次无法判断)"
+            found = _no_tier("not_covered", reason)
             self._reasons[key] = found
         return found
 
@@ -463,20 +519,24 @@ class _Engine:
 
     def _member_amounts(self, achievement: Achievement, amount: Money) -> list[Money]:
         members = achievement.members
-        if len(members) == 1 or self.policy.rules.team_split == "per_person":
+        size = max(achievement.size, len(members))
+        if size == 1 or self.policy.rules.team_split == "per_person":
             return [amount] * len(members)
         if self.policy.rules.team_split == "by_shares" and members[0].share is not None:
             return split(amount, [m.share for m in members])  # type: ignore[misc]
-        return split(amount, len(members))
+        # equal parts of the whole entry; members not listed (an external result naming only
+        # ours) keep their parts out of this batch
+        return split(amount, size)[:len(members)]
 
     def _emit(self, achievement: Achievement, tier: Tier, entry: tuple[Any, ...],
               winners: dict[tuple[str, str], _Candidate]) -> None:
         """``entry``: the tier, then each member's claim (see _claims)."""
+        if tier.honour_only:  # a title, no money: honours for the eligible members and coaches
+            self._grant_honours(achievement, tier, [i for i, c in enumerate(entry[1:]) if c is _HONOUR_ONLY])
+            return
         kept_members: list[int] = []
         first_reason = ""
         team_note = self._team_note(achievement)
-        honours = self.honours
-        first_honour = len(honours)
         for index, member in enumerate(achievement.members):
             person = member.person
             claim = entry[index + 1]
@@ -497,16 +557,7 @@ class _Engine:
             notes = [team_note] if team_note else []
             self._pay("competitor", person, achievement, tier, claim.amount, person.id_number,
                       "competitor", notes)
-            for honour in self.policy.honours:
-                if not honour.tiers or tier.id in honour.tiers:
-                    honours.append(HonourLine(
-                        honour_id=honour.id, title=honour.title, source=honour.source,
-                        recipient_id=person.id_number, recipient_name=person.name,
-                        recipient_unit=person.unit, achievement_id=achievement.id,
-                        competition=achievement.competition.name, item=achievement.item,
-                        result=self._label(achievement.result), tier_id=tier.id))
-        if len(honours) - first_honour > 1:  # achievements come in id order: this keeps all in order
-            honours[first_honour:] = sorted(honours[first_honour:], key=HonourLine.sort_key)
+        self._grant_honours(achievement, tier, kept_members)
 
         subject = "+".join(sorted(m.person.id_number for m in achievement.members))
         coach_rule = tier.rule_for("coach_team")
@@ -514,6 +565,40 @@ class _Engine:
             self._emit_coaches(achievement, tier, kept_members, first_reason, subject)
         if tier.unit is not None and kept_members:
             self._collect_units(achievement, tier, kept_members)
+
+    def _grant_honours(self, achievement: Achievement, tier: Tier, kept_members: list[int]) -> None:
+        """The tier's honours for the kept members, or for the coach(es) of a kept result."""
+        if not kept_members or not self.policy.honours:
+            return
+        honours = self.honours
+        first = len(honours)
+        label = self._label(achievement.result)
+        coaches = _lead_first(achievement.coaches)
+        for honour in self.policy.honours:
+            if honour.tiers and tier.id not in honour.tiers:
+                continue
+            if honour.to == "competitor":
+                people = [(achievement.members[i].person, "competitor") for i in kept_members]
+            elif honour.to == "lead_coach":
+                people = [(coaches[0].person, "coach")] if coaches else []
+            else:
+                people = [(c.person, "coach") for c in coaches]
+            title = honour.title_for(achievement)
+            for person, role in people:
+                if honour.eligibility is not None and self._honour_refused(honour, person, achievement):
+                    continue
+                honours.append(HonourLine(
+                    honour_id=honour.id, title=title, source=honour.source,
+                    recipient_id=person.id_number, recipient_name=person.name,
+                    recipient_unit=person.unit, achievement_id=achievement.id,
+                    competition=achievement.competition.name, item=achievement.item,
+                    result=label, tier_id=tier.id, role=role))
+        if len(honours) - first > 1:  # achievements come in id order: this keeps all in order
+            honours[first:] = sorted(honours[first:], key=HonourLine.sort_key)
+
+    def _honour_refused(self, honour: Honour, person: Person, achievement: Achievement) -> bool:
+        assert honour.eligibility is not None
+        return self._check_eligibility(honour.eligibility, person, achievement.competition) is not None
 
     def _would_be(self, achievement: Achievement, tier: Tier, index: int) -> Money:
         amount = self.settings.achievement_amounts.get(achievement.id,
@@ -524,12 +609,15 @@ class _Engine:
         if not achievement.is_team:
             return ""
         split_rule = self.policy.rules.team_split
-        n = len(achievement.members)
+        n = achievement.size
+        listed = len(achievement.members)
         if split_rule == "per_person":
             return f"团体项目({n}人),每名成员按标准全额奖励"
         if split_rule == "by_shares" and achievement.members[0].share is not None:
             ratio = ":".join(_share_text(m.share) for m in achievement.members)
             return f"团体项目({n}人),按份额 {ratio} 分配本参赛单元奖励,余数归队长"
+        if listed < n:
+            return f"团体项目({n}人),本参赛单元奖励平均分为 {n} 份,本批次列出 {listed} 人,各得其份"
         return f"团体项目({n}人),本参赛单元奖励平均分配,余数归队长"
 
     def _superseded_reason(self, achievement: Achievement, best: _Candidate) -> str:
@@ -542,9 +630,7 @@ class _Engine:
 
     def _emit_coaches(self, achievement: Achievement, tier: Tier, kept_members: list[int],
                       member_reason: str, subject: str) -> None:
-        coaches = list(achievement.coaches)
-        lead_index = next((i for i, c in enumerate(coaches) if c.lead), 0)
-        coaches.insert(0, coaches.pop(lead_index))  # the lead takes the fen left over
+        coaches = _lead_first(achievement.coaches)  # the lead takes the fen left over
         if not kept_members:
             reason = f"教练团队随获奖选手奖励,选手本项成绩未予奖励:{member_reason}"
             for coach in coaches:
@@ -615,6 +701,15 @@ _payer = attrgetter("payer")
 _Why = tuple[str, str, str, str]  # an excluded line's (status, reason, role, tier_id)
 
 
+def _lead_first(coaches: Sequence[Any]) -> list[Any]:
+    """The coaches with the lead coach (主要指导教师; default the first listed) first."""
+    ordered = list(coaches)
+    if ordered:
+        lead_index = next((i for i, c in enumerate(ordered) if c.lead), 0)
+        ordered.insert(0, ordered.pop(lead_index))
+    return ordered
+
+
 def _no_tier(status: str, reason: str) -> tuple[None, _Why, _Why]:
     return (None, (status, reason, "competitor", ""), (status, reason, "coach", ""))
 
@@ -649,6 +744,18 @@ def birth_date_from_id(id_number: str) -> date | None:
         return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
     except ValueError:
         return None
+
+
+_QUOTE_MARK = "。原文:“"
+
+
+def basis_parts(basis: str, document: str = "") -> tuple[str, str]:
+    """A line's basis (see _Engine._basis_text) as (the tier and its amount rule, the quoted
+    clause), without the policy document that printed forms show once in their title."""
+    if document and basis.startswith(f"{document}:"):
+        basis = basis[len(document) + 1:]
+    rule, mark, quote = basis.partition(_QUOTE_MARK)
+    return rule, quote[:-1] if mark and quote.endswith("”") else quote
 
 
 def check_amount(rule: AmountRule, amount: Money) -> str | None:

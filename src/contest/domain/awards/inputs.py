@@ -176,7 +176,7 @@ def _result_from_mapping(value: Mapping[str, Any]) -> Result:
     if place is not None:
         if isinstance(place, bool) or not isinstance(place, int) or place < 1:
             raise InputError(f"名次 {place!r} 无效;应为正整数")
-        return Result(place=place)
+        return Result(place=place, excellence=bool(value.get("excellence")))
     if value.get("excellence"):
         return Result(excellence=True)
     if value.get("squad") in ("national", "provincial"):
@@ -208,11 +208,29 @@ def parse_flag(value: Any) -> bool:
     raise InputError(f"{value!r} 无效;填 是 或 否")
 
 
+_FULL_WIDTH = re.compile("[\uff10-\uff19\uff38\uff58\u3000]")  # ０-９ Ｘ ｘ and the ideographic space
+
+
 def parse_id_number(value: Any) -> str:
+    text = "" if value is None else str(value)
+    wide = _FULL_WIDTH.search(text)
+    if wide:  # typed with a Chinese input method: looks right, but is not the digits it shows
+        shown = "全角空格" if wide.group() == "\u3000" else f"“{wide.group()}”"
+        raise InputError(f"证件号码含全角字符({shown}):请切换到半角(英文)输入法重新输入数字和 X")
     try:
         return idcard.validate(value)
     except idcard.IdNumberError as exc:
         raise InputError(str(exc)) from None
+
+
+def parse_count(value: Any, what: str) -> int | None:
+    """A whole number of people or entries (参赛人数, 参赛规模), or None when blank."""
+    text = _text(value)
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise InputError(f"{what} {value!r} 无效;应为正整数")
+    return int(text)
 
 
 def parse_money(value: Any) -> Money:
@@ -279,6 +297,8 @@ def achievement_from_dict(data: Any, where: str, pool: InputPool | None = None) 
     item = errors.run(f"{where}.item", _required, data.get("item"), "赛项")
     skill = errors.run(f"{where}.skill_code", _required, data.get("skill_code"), "技能代码")
     result = errors.run(f"{where}.result", parse_result, data.get("result"))
+    entry_size = errors.run(f"{where}.entry_size", parse_count, data.get("entry_size"), "参赛人数")
+    field_size = errors.run(f"{where}.field_size", parse_count, data.get("field_size"), "参赛规模")
     members: list[Member] = []
     raw_members = data.get("members")
     if not isinstance(raw_members, list) or not raw_members:
@@ -315,7 +335,9 @@ def achievement_from_dict(data: Any, where: str, pool: InputPool | None = None) 
     achievement = Achievement(id=achievement_id, competition=competition, item=item,
                               skill_code=skill, result=result,
                               members=pool.members(tuple(members)) if pool else tuple(members),
-                              coaches=tuple(coaches))
+                              coaches=tuple(coaches), group=_text(data.get("group")),
+                              entry_size=entry_size, field_size=field_size,
+                              occupation=_text(data.get("occupation")))
     check_achievement(achievement, where)
     return achievement
 
@@ -334,6 +356,17 @@ def check_achievement(achievement: Achievement, where: str) -> None:
             problems.append(InputError("同一人重复出现", f"{where}.{label}"))
     if sum(1 for c in achievement.coaches if c.lead) > 1:
         problems.append(InputError("只能有一名牵头教练", f"{where}.coaches"))
+    listed = len(achievement.members)
+    if achievement.entry_size is not None:
+        if achievement.entry_size < listed:
+            problems.append(InputError(f"参赛人数 {achievement.entry_size} 少于列出的选手({listed} 人)", f"{where}.entry_size"))
+        elif achievement.entry_size > listed and achievement.members and achievement.members[0].share is not None:
+            problems.append(InputError("填写了份额时,须列出参赛单元的全部成员(参赛人数与选手行数一致)",
+                                       f"{where}.entry_size"))
+    if (achievement.field_size is not None and achievement.result.place is not None
+            and achievement.result.place > achievement.field_size):
+        problems.append(InputError(f"名次第{achievement.result.place}名大于参赛规模 {achievement.field_size}",
+                                   f"{where}.field_size"))
     if problems:
         raise InputErrors(problems)
 

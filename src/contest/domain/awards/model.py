@@ -135,7 +135,8 @@ class Competition:
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """One of: a place (1..N; a medal is stored with its place), 优胜奖, or a squad selection."""
+    """A place (1..N; a medal is stored with its place), 优胜奖, or a squad selection. A place
+    may also carry 优胜奖 (our items rank every entry: 5th of 20 is 第5名 and 优胜奖)."""
 
     place: int | None = None
     medal: str | None = None
@@ -145,7 +146,7 @@ class Result:
     @property
     def key(self) -> str:
         if self.place is not None:
-            return f"place:{self.place}"
+            return f"place:{self.place}" + (":excellence" if self.excellence else "")
         if self.excellence:
             return "excellence"
         return f"squad:{self.squad}"
@@ -155,7 +156,7 @@ class Result:
         if self.medal:
             return f"{MEDAL_LABELS[self.medal]}(第{self.place}名)"
         if self.place is not None:
-            return f"第{self.place}名"
+            return f"第{self.place}名" + ("(优胜奖)" if self.excellence else "")
         if self.excellence:
             return "优胜奖"
         return SQUAD_LABELS[self.squad or ""]
@@ -170,10 +171,19 @@ class Achievement:
     result: Result
     members: tuple[Member, ...]  # one for an individual item; the first is the team captain
     coaches: tuple[Coach, ...] = ()
+    group: str = ""  # 组别 of the result: 职工组, 学生组, 院校组, 非院校组 ...
+    entry_size: int | None = None  # the entry's members when not all are listed; else len(members)
+    field_size: int | None = None  # 参赛规模: entries ranked in the item (for share:1/2 places)
+    occupation: str = ""  # 职业(工种) name, for honour titles that name it; default the item
+
+    @property
+    def size(self) -> int:
+        """How many members the entry has (参赛单元人数): the declared size, or those listed."""
+        return self.entry_size if self.entry_size is not None else len(self.members)
 
     @property
     def is_team(self) -> bool:
-        return len(self.members) > 1
+        return self.size > 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,12 +250,19 @@ class PayoutLine:
     result: str
     subject_id: str
     notes: tuple[str, ...] = ()
+    withheld: Money = field(default_factory=Money.zero)  # 代扣个税 (ROUND_HALF_UP to the fen)
+    withholding: str = ""  # the rule, in words, when something is withheld
+
+    @property
+    def net(self) -> Money:
+        """实发: what the recipient receives (应发 less 代扣个税)."""
+        return self.amount - self.withheld
 
     def sort_key(self) -> tuple[Any, ...]:
         return (self.payer, self.achievement_id, _ROLE_ORDER[self.role], self.recipient_id)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "payer": self.payer, "role": self.role, "recipient_id": self.recipient_id,
             "recipient_name": self.recipient_name, "recipient_unit": self.recipient_unit,
             "amount": self.amount.plain(), "entitled": self.entitled.plain(),
@@ -253,6 +270,9 @@ class PayoutLine:
             "competition": self.competition, "item": self.item, "skill_code": self.skill_code,
             "result": self.result, "subject_id": self.subject_id, "notes": list(self.notes),
         }
+        if self.withheld:  # only when the policy withholds: other outputs stay as they were
+            out.update(withheld=self.withheld.plain(), net=self.net.plain(), withholding=self.withholding)
+        return out
 
 
 class ExcludedLine:
@@ -402,9 +422,10 @@ class HonourLine:
     item: str
     result: str
     tier_id: str
+    role: str = "competitor"  # competitor, or coach (优秀指导教师 for the winner's main instructor)
 
     def sort_key(self) -> tuple[Any, ...]:
-        return (self.achievement_id, self.recipient_id, self.honour_id)
+        return (self.achievement_id, _ROLE_ORDER[self.role], self.recipient_id, self.honour_id)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -412,11 +433,16 @@ class HonourLine:
             "recipient_id": self.recipient_id, "recipient_name": self.recipient_name,
             "recipient_unit": self.recipient_unit, "achievement_id": self.achievement_id,
             "competition": self.competition, "item": self.item, "result": self.result,
-            "tier_id": self.tier_id,
+            "tier_id": self.tier_id, "role": self.role,
         }
 
 
 _ROLE_ORDER = {"competitor": 0, "coach": 1, "unit": 2}
+EXCLUDED_LABELS = {
+    "ineligible": "不符合条件", "superseded": "已被更高成绩取代", "already_paid": "此前已发放",
+    "not_covered": "不在奖励范围", "out_of_force": "不在有效期", "zero_amount": "金额为零",
+    "follows_competitor": "随选手不发放",
+}
 BATCH_SUBJECT = "batch:"  # subject of a once-per-unit-per-batch subsidy: not tied to a skill
 
 
@@ -447,6 +473,10 @@ class AwardResult:
     lines: list[PayoutLine]
     excluded: list[ExcludedLine]
     honours: list[HonourLine]
+
+    @property
+    def withholds(self) -> bool:
+        return any(line.withheld for line in self.lines)
 
     def payer_totals(self) -> list[PayerTotal]:
         totals: dict[str, list[int]] = {}

@@ -4,8 +4,14 @@ A policy file says, as data, everything DOMAIN.md §4 lists: which results at wh
 classes and kinds of competition are paid (tiers), how much (fixed, a cap 最高 or a floor
 不低于), to whom (competitor, coaching team, sending unit) and how team and coach amounts are
 split, who is eligible, who pays each tier, the no-double-award rule and the ledger mode,
-non-cash honours and the dates in force. The validator turns the parsed TOML dict into
-these dataclasses, or raises PolicyError naming the file, the key path and the problem.
+non-cash honours and the dates in force. It also says what real award notices say (see
+docs/policies.md): a tier may require the entry's size (个人 / 双人 / 团体, or min/max members)
+and the result's group (职工组, 院校组 ...); a place may be a range (place:4-10) or a share of
+the field (share:1/2: within the top half of the entries); a tier may give honours only (no
+money); an honour may go to the coach and name the item or occupation in its title; tied
+places may be refused (排名不并列); a tier or the policy may withhold tax at a rate.
+The validator turns the parsed TOML dict into these dataclasses, or raises PolicyError naming
+the file, the key path and the problem.
 """
 
 from __future__ import annotations
@@ -13,10 +19,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
 from contest.domain.money import Money, MoneyError
+
+if TYPE_CHECKING:
+    from contest.domain.awards.model import Achievement, Result
 
 SCHEMA_VERSION = 1
 
@@ -31,9 +41,19 @@ UNIT_MODES = ("per_winner", "once_per_unit")
 AGE_ON = ("competition_date", "batch_date")
 ROLES = ("competitor", "coach", "unit")
 ROLE_LABELS = {"competitor": "选手", "coach": "教练", "unit": "单位"}
+LEDGER_MODE_LABELS = {"top_up": "补差", "skip": "不重复发放"}
+UNIT_MODE_LABELS = {"per_winner": "每名获奖选手一次", "once_per_unit": "每单位每批次一次"}
+# entry sizes a tier may require: (min members, max members; None = no maximum)
+ENTRY_SIZES = {"individual": (1, 1), "pair": (2, 2), "team": (3, None)}
+ENTRY_LABELS = {"individual": "个人项目", "pair": "双人项目", "team": "团体项目"}
+HONOUR_TO = ("competitor", "lead_coach", "coaches")
+HONOUR_TO_LABELS = {"competitor": "选手", "lead_coach": "主要指导教师(牵头教练)", "coaches": "教练"}
+TITLE_FIELDS = ("item", "occupation", "competition")  # {item} {occupation} {competition} in honour titles
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_RESULT = re.compile(r"^(place:([1-9][0-9]*)|excellence|squad:(national|provincial))$")
+_RESULT = re.compile(r"^(?:place:([1-9][0-9]*)(?:-([1-9][0-9]*))?|excellence|squad:(national|provincial)"
+                     r"|share:([0-9./%]+))$")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 class PolicyError(ValueError):
@@ -101,6 +121,89 @@ class AmountRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Withholding:
+    """代扣个人所得税: a rate on each individual's line (never on a unit's), rounded to the fen
+    half up (ROUND_HALF_UP on the line's amount). The rate is the finance office's decision."""
+
+    rate: Decimal  # 0 <= rate < 1; 0 means nothing is withheld
+    basis: str = ""
+
+    def of(self, amount: Money) -> Money:
+        """The amount withheld from ``amount`` (symmetric for a negative reversal line)."""
+        fen = (Decimal(amount.fen) * self.rate).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        return Money.from_fen(int(fen))
+
+    def describe(self) -> str:
+        percent = (self.rate * 100).normalize()
+        text = f"按 {percent:f}% 代扣个人所得税"
+        return f"{text}({self.basis})" if self.basis else text
+
+
+NO_WITHHOLDING = Withholding(Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRule:
+    """One entry of a tier's ``results``: place:N, place:N-M, excellence, squad:X or share:F."""
+
+    text: str
+    place_from: int = 0
+    place_to: int = 0
+    excellence: bool = False
+    squad: str | None = None
+    share: Fraction | None = None  # share:1/2 -> a place within the top half of the field
+
+    def accepts(self, result: Result, field_size: int | None) -> bool:
+        if self.squad is not None:
+            return result.squad == self.squad
+        if self.excellence:
+            return result.excellence
+        if result.place is None:
+            return False
+        if self.share is not None:  # "排名在参赛人数1/2(含)以上": rounded down
+            return field_size is not None and result.place * self.share.denominator <= field_size * self.share.numerator
+        return self.place_from <= result.place <= self.place_to
+
+    def describe(self) -> str:
+        if self.squad is not None:
+            return {"national": "入选国家集训队", "provincial": "入选省集训队"}[self.squad]
+        if self.excellence:
+            return "优胜奖"
+        if self.share is not None:
+            return f"排名在参赛单元数 {self.share.numerator}/{self.share.denominator}(含)以内"
+        if self.place_from == self.place_to:
+            return f"第{self.place_from}名"
+        return f"第{self.place_from}至{self.place_to}名"
+
+
+def parse_result_rule(text: str) -> ResultRule | str:
+    """The rule, or the problem in Chinese."""
+    match = _RESULT.match(text)
+    if not match:
+        return (f"{text!r} 无效;可用 place:N(第 N 名)、place:N-M(第 N 至 M 名)、excellence(优胜奖)、"
+                "squad:national(国家集训队)、squad:provincial(省集训队)、share:1/2(排名在参赛单元数的 1/2 以内)")
+    low, high, squad, share = match.groups()
+    if squad:
+        return ResultRule(text, squad=squad)
+    if text == "excellence":
+        return ResultRule(text, excellence=True)
+    if share is not None:
+        try:
+            value = (Fraction(Decimal(share[:-1])) / 100 if share.endswith("%")
+                     else Fraction(share) if "/" in share else Fraction(Decimal(share)))
+        except (ValueError, ZeroDivisionError, InvalidOperation):
+            return f"{text!r} 无效:份额应写成 1/2、50% 或 0.5"
+        if not 0 < value <= 1:
+            return f"{text!r} 无效:份额应大于 0 且不超过 1"
+        return ResultRule(text, share=value)
+    first = int(low)
+    last = int(high) if high else first
+    if last < first:
+        return f"{text!r} 无效:名次范围应从小到大,如 place:4-10"
+    return ResultRule(text, place_from=first, place_to=last)
+
+
+@dataclass(frozen=True, slots=True)
 class Eligibility:
     employment_regions: tuple[str, ...] = ()  # prefixes of the person's 就业地区; empty: any
     employee_statuses: tuple[str, ...] = ()  # e.g. ("职工",); empty: any
@@ -130,7 +233,7 @@ class Tier:
     source: str
     payer: str
     results: tuple[str, ...]
-    competitor: AmountRule
+    competitor: AmountRule | None  # None: an honour-only tier (a title, no money)
     levels: tuple[str, ...] = ()
     classes: tuple[int, ...] = ()
     kinds: tuple[str, ...] = ()
@@ -139,15 +242,50 @@ class Tier:
     unit: AmountRule | None = None
     eligibility: Eligibility | None = None  # overrides the policy's, when given
     order: int = 0  # position in the file: earlier tiers are higher results
+    rules: tuple[ResultRule, ...] = ()  # ``results`` parsed
+    groups: tuple[str, ...] = ()  # the result's 组别 must be one of these (empty: any)
+    min_members: int | None = None  # the entry's size (参赛单元人数)
+    max_members: int | None = None
+    withholding: Withholding | None = None  # overrides the policy's, when given
+    title_en: str = ""
 
-    def matches(self, level: str, klass: int | None, kinds: frozenset[str], result: str) -> bool:
-        if result not in self.results:
+    @property
+    def honour_only(self) -> bool:
+        return self.competitor is None
+
+    def matches(self, achievement: Achievement) -> bool:
+        comp = achievement.competition
+        if self.levels and comp.level not in self.levels:
             return False
-        if self.levels and level not in self.levels:
+        if self.classes and comp.competition_class not in self.classes:
             return False
-        if self.classes and klass not in self.classes:
+        if self.kinds and not comp.kinds.intersection(self.kinds):
             return False
-        return not (self.kinds and not kinds.intersection(self.kinds))
+        if self.groups and achievement.group not in self.groups:
+            return False
+        size = achievement.size
+        if self.min_members is not None and size < self.min_members:
+            return False
+        if self.max_members is not None and size > self.max_members:
+            return False
+        return any(rule.accepts(achievement.result, achievement.field_size) for rule in self.rules)
+
+    def needs_field_size(self) -> bool:
+        return any(rule.share is not None for rule in self.rules)
+
+    def describe_entry(self) -> str:
+        """The entry-size condition in words ("" when there is none)."""
+        low, high = self.min_members, self.max_members
+        for key, bounds in ENTRY_SIZES.items():
+            if (low, high) == bounds:
+                return ENTRY_LABELS[key]
+        if low is None and high is None:
+            return ""
+        if low == high:
+            return f"{low}人参赛单元"
+        if high is None:
+            return f"{low}人及以上参赛单元"
+        return f"{low or 1}至{high}人参赛单元"
 
     def rule_for(self, role: str) -> AmountRule | None:
         if role == "competitor":
@@ -162,9 +300,16 @@ class Tier:
 @dataclass(frozen=True, slots=True)
 class Honour:
     id: str
-    title: str
+    title: str  # may name the item or occupation: "{occupation}技术标兵"
     source: str
     tiers: tuple[str, ...] = ()  # empty: every tier
+    to: str = "competitor"  # competitor / lead_coach (主要指导教师) / coaches
+    eligibility: Eligibility | None = None  # a condition of the honour's own (e.g. 职工身份)
+
+    def title_for(self, achievement: Achievement) -> str:
+        values = {"item": achievement.item, "occupation": achievement.occupation or achievement.item,
+                  "competition": achievement.competition.name}
+        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], self.title)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +319,7 @@ class Rules:
     team_split: str = "per_person"
     coach_split: str = "by_shares"
     unit_subsidy_mode: str = "per_winner"
+    no_ties: bool = False  # 排名不并列: tied places in the results are refused
     source: str = ""
 
 
@@ -192,6 +338,8 @@ class Policy:
     issuer: str = ""
     region: str = ""
     file: str = ""
+    withholding: Withholding = NO_WITHHOLDING
+    name_en: str = ""
 
     def tier(self, tier_id: str) -> Tier:
         for tier in self.tiers:
@@ -199,8 +347,48 @@ class Policy:
                 return tier
         raise KeyError(tier_id)
 
+    def tier_title(self, tier_id: str) -> str:
+        """The tier's title, or its id when the policy no longer has it (an old ledger entry)."""
+        try:
+            return self.tier(tier_id).title
+        except KeyError:
+            return tier_id
+
     def eligibility_for(self, tier: Tier) -> Eligibility:
         return tier.eligibility if tier.eligibility is not None else self.eligibility
+
+    def withholding_for(self, tier: Tier) -> Withholding:
+        return tier.withholding if tier.withholding is not None else self.withholding
+
+    def find_tier(self, achievement: Achievement) -> Tier | None:
+        """The first tier in the file that matches (earlier tiers are the higher results)."""
+        for tier in self.tiers:
+            if tier.matches(achievement):
+                return tier
+        return None
+
+    @property
+    def withholds(self) -> bool:
+        return self.withholding.rate > 0 or any(t.withholding is not None and t.withholding.rate > 0 for t in self.tiers)
+
+
+DEDUP_LABELS = {"highest_per_person_skill": "同一人同一技能按最高成绩奖励", "none": "不限"}
+SPLIT_LABELS = {"per_person": "每人全额", "equal": "平均分配", "by_shares": "按份额分配"}
+KIND_LABELS = {"worldskills": "世界技能大赛", "worldskills_china_selection": "世赛中国选拔赛",
+               "national_class1": "国家级一类", "national_vocational_skills_competition": "全国职业技能大赛"}
+
+
+def tier_scope(tier: Tier) -> str:
+    """Which results a tier pays, in words: 省级/一类·院校组·双人项目·第1至3名."""
+    parts = ["/".join([LEVEL_LABELS[level] for level in tier.levels]
+                      + [{1: "一类", 2: "二类"}[c] for c in tier.classes]
+                      + [KIND_LABELS.get(k, k) for k in tier.kinds]) or "任意赛事"]
+    if tier.groups:
+        parts.append("/".join(tier.groups))
+    if entry := tier.describe_entry():
+        parts.append(entry)
+    parts.append("、".join(rule.describe() for rule in tier.rules))
+    return "·".join(parts)
 
 
 # --- validation ------------------------------------------------------------------------
@@ -344,6 +532,29 @@ def _amount_rule(check: _Checker, data: Any, key: str) -> AmountRule | None:
     return rule
 
 
+def _withholding(check: _Checker, data: Any, key: str) -> Withholding | None:
+    """{ rate = "20%" (or "0.2"), basis = "..." }; rate "0" says explicitly: nothing withheld."""
+    table = check.table(data, key)
+    if table is None:
+        return None
+    check.known(table, key, {"rate", "basis"})
+    raw = table.get("rate")
+    path = _join(key, "rate")
+    if not isinstance(raw, (str, int)) or isinstance(raw, bool):
+        check.add(path, f"应为字符串,如 \"20%\" 或 \"0.2\",实际是 {_kind(raw) if raw is not None else '未填写'}")
+        return None
+    text = str(raw).strip()
+    try:
+        rate = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
+    except InvalidOperation:
+        check.add(path, f"税率 {raw!r} 无效;应写成 \"20%\" 或 \"0.2\"")
+        return None
+    if not rate.is_finite() or not 0 <= rate < 1:
+        check.add(path, f"税率 {raw!r} 应不小于 0 且小于 100%")
+        return None
+    return Withholding(rate=rate, basis=check.text(table, key, "basis", required=False))
+
+
 def _eligibility(check: _Checker, data: Any, key: str) -> Eligibility:
     table = check.table(data, key)
     if table is None:
@@ -364,8 +575,9 @@ def _eligibility(check: _Checker, data: Any, key: str) -> Eligibility:
     )
 
 
-_TIER_KEYS = {"id", "title", "source", "payer", "results", "levels", "classes", "kinds",
-              "competitor", "coach_team", "unit", "eligibility"}
+_TIER_KEYS = {"id", "title", "title_en", "source", "payer", "results", "levels", "classes", "kinds",
+              "competitor", "coach_team", "unit", "eligibility", "groups", "entry", "min_members",
+              "max_members", "honour_only", "withholding"}
 
 
 def _tier(check: _Checker, data: Any, key: str, order: int, payers: dict[str, Payer]) -> Tier | None:
@@ -384,12 +596,14 @@ def _tier(check: _Checker, data: Any, key: str, order: int, payers: dict[str, Pa
         check.add(_join(key, "payer"), f"未定义的支付方 {payer!r};已定义:{', '.join(sorted(payers)) or '无'}")
     results = check.text_list(table, key, "results")
     if "results" not in table:
-        check.add(_join(key, "results"), "缺少必填项(如 [\"place:1\"]、\"excellence\"、\"squad:national\")")
+        check.add(_join(key, "results"), "缺少必填项(如 [\"place:1\"]、\"place:4-10\"、\"excellence\"、\"share:1/2\")")
+    rules: list[ResultRule] = []
     for index, result in enumerate(results):
-        if not _RESULT.match(result):
-            check.add(f"{key}.results[{index}]",
-                      f"{result!r} 无效;可用 place:N(第 N 名)、excellence(优胜奖)、"
-                      "squad:national(国家集训队)、squad:provincial(省集训队)")
+        rule = parse_result_rule(result)
+        if isinstance(rule, str):
+            check.add(f"{key}.results[{index}]", rule)
+        else:
+            rules.append(rule)
     levels = check.text_list(table, key, "levels", LEVELS)
     classes: tuple[int, ...] = ()
     if "classes" in table:
@@ -399,14 +613,24 @@ def _tier(check: _Checker, data: Any, key: str, order: int, payers: dict[str, Pa
         else:
             classes = tuple(raw)
     kinds = check.text_list(table, key, "kinds")
+    groups = check.text_list(table, key, "groups")
+    min_members, max_members = _entry_size(check, table, key)
+    honour_only = table.get("honour_only", False)
+    if not isinstance(honour_only, bool):
+        check.add(_join(key, "honour_only"), f"应为 true 或 false,实际是 {honour_only!r}")
+        honour_only = False
     competitor = None
-    if "competitor" not in table:
-        check.add(_join(key, "competitor"), "缺少必填项(选手奖励金额)")
+    if honour_only:
+        for money_key in ("competitor", "coach_team", "unit"):
+            if money_key in table:
+                check.add(_join(key, money_key), "仅授予荣誉的档次(honour_only = true)不发奖金,不能写金额")
+    elif "competitor" not in table:
+        check.add(_join(key, "competitor"), "缺少必填项(选手奖励金额;只授予称号、不发奖金的档次请写 honour_only = true)")
     else:
         competitor = _amount_rule(check, table["competitor"], _join(key, "competitor"))
     coach_team = None
     same = False
-    if "coach_team" in table:
+    if "coach_team" in table and not honour_only:
         raw = table["coach_team"]
         path = _join(key, "coach_team")
         if raw == "same_as_competitor":
@@ -415,19 +639,55 @@ def _tier(check: _Checker, data: Any, key: str, order: int, payers: dict[str, Pa
             coach_team = _amount_rule(check, raw, path)
         else:
             check.add(path, "应为 \"same_as_competitor\" 或金额表,如 { fixed = \"5000\" }")
-    unit = _amount_rule(check, table["unit"], _join(key, "unit")) if "unit" in table else None
+    unit = (_amount_rule(check, table["unit"], _join(key, "unit"))
+            if "unit" in table and not honour_only else None)
     eligibility = (_eligibility(check, table["eligibility"], _join(key, "eligibility"))
                    if "eligibility" in table else None)
-    if len(check.problems) > before or competitor is None:
+    withholding = (_withholding(check, table["withholding"], _join(key, "withholding"))
+                   if "withholding" in table else None)
+    if len(check.problems) > before or (competitor is None and not honour_only):
         return None
     return Tier(id=tier_id, title=title, source=source, payer=payer, results=results,
                 competitor=competitor, levels=levels, classes=classes, kinds=kinds,
                 coach_team=coach_team, coach_same_as_competitor=same, unit=unit,
-                eligibility=eligibility, order=order)
+                eligibility=eligibility, order=order, rules=tuple(rules), groups=groups,
+                min_members=min_members, max_members=max_members, withholding=withholding,
+                title_en=check.text(table, key, "title_en", required=False))
 
 
-_TOP_KEYS = {"schema", "id", "name", "document", "issuer", "region", "in_force", "rules",
-             "eligibility", "payers", "tiers", "honours"}
+def _entry_size(check: _Checker, table: dict[str, Any], key: str) -> tuple[int | None, int | None]:
+    """``entry = "individual" | "pair" | "team"`` or ``min_members`` / ``max_members``."""
+    if "entry" in table:
+        if "min_members" in table or "max_members" in table:
+            check.add(_join(key, "entry"), "entry 与 min_members/max_members 只能写一种")
+            return None, None
+        entry = check.choice(table, key, "entry", tuple(ENTRY_SIZES), "")
+        return ENTRY_SIZES.get(entry, (None, None))
+    low = check.integer(table, key, "min_members", 1, 100)
+    high = check.integer(table, key, "max_members", 1, 100)
+    if low is not None and high is not None and low > high:
+        check.add(_join(key, "min_members"), f"min_members {low} 大于 max_members {high}")
+    return low, high
+
+
+def _honour(check: _Checker, entry: dict[str, Any], path: str, tier_ids: set[str]) -> Honour:
+    check.known(entry, path, {"id", "title", "source", "tiers", "to", "eligibility"})
+    honour_tiers = check.text_list(entry, path, "tiers")
+    for position, tier_id in enumerate(honour_tiers):
+        if tier_id not in tier_ids:
+            check.add(f"{path}.tiers[{position}]", f"未定义的档次 {tier_id!r}")
+    title = check.text(entry, path, "title")
+    for name in _PLACEHOLDER.findall(title):
+        if name not in TITLE_FIELDS:
+            check.add(_join(path, "title"), f"称号中的 {{{name}}} 无效;可用 {{item}}(赛项)、{{occupation}}(职业/工种)、{{competition}}(赛事)")
+    return Honour(id=check.text(entry, path, "id"), title=title, source=check.text(entry, path, "source"),
+                  tiers=honour_tiers, to=check.choice(entry, path, "to", HONOUR_TO, "competitor"),
+                  eligibility=(_eligibility(check, entry["eligibility"], _join(path, "eligibility"))
+                               if "eligibility" in entry else None))
+
+
+_TOP_KEYS = {"schema", "id", "name", "name_en", "document", "issuer", "region", "in_force", "rules",
+             "eligibility", "payers", "tiers", "honours", "withholding"}
 
 
 def validate_policy(data: Any, file: str) -> Policy:
@@ -456,18 +716,24 @@ def validate_policy(data: Any, file: str) -> Policy:
     rules = Rules()
     if "rules" in top and (table := check.table(top["rules"], "rules")) is not None:
         check.known(table, "rules", {"dedup", "ledger_mode", "team_split", "coach_split",
-                                     "unit_subsidy_mode", "source"})
+                                     "unit_subsidy_mode", "no_ties", "source"})
+        no_ties = table.get("no_ties", False)
+        if not isinstance(no_ties, bool):
+            check.add("rules.no_ties", f"应为 true 或 false,实际是 {no_ties!r}")
+            no_ties = False
         rules = Rules(
             dedup=check.choice(table, "rules", "dedup", DEDUP_RULES, "highest_per_person_skill"),
             ledger_mode=check.choice(table, "rules", "ledger_mode", LEDGER_MODES, "top_up"),
             team_split=check.choice(table, "rules", "team_split", SPLITS, "per_person"),
             coach_split=check.choice(table, "rules", "coach_split", SPLITS, "by_shares"),
             unit_subsidy_mode=check.choice(table, "rules", "unit_subsidy_mode", UNIT_MODES, "per_winner"),
+            no_ties=no_ties,
             source=check.text(table, "rules", "source", required=False),
         )
 
     eligibility = (_eligibility(check, top["eligibility"], "eligibility")
                    if "eligibility" in top else Eligibility())
+    withholding = (_withholding(check, top["withholding"], "withholding") if "withholding" in top else None)
 
     payers: dict[str, Payer] = {}
     if "payers" not in top:
@@ -512,15 +778,12 @@ def validate_policy(data: Any, file: str) -> Policy:
         for index, raw in enumerate(raw_honours):
             path = f"honours[{index}]"
             entry = check.table(raw, path)
-            if entry is None:
-                continue
-            check.known(entry, path, {"id", "title", "source", "tiers"})
-            honour_tiers = check.text_list(entry, path, "tiers")
-            for position, tier_id in enumerate(honour_tiers):
-                if tier_id not in tier_ids:
-                    check.add(f"{path}.tiers[{position}]", f"未定义的档次 {tier_id!r}")
-            honours.append(Honour(id=check.text(entry, path, "id"), title=check.text(entry, path, "title"),
-                                  source=check.text(entry, path, "source"), tiers=honour_tiers))
+            if entry is not None:
+                honours.append(_honour(check, entry, path, tier_ids))
+    for tier in tiers:
+        if tier.honour_only and not any(not h.tiers or tier.id in h.tiers for h in honours):
+            check.add(f"tiers[{tier.order}].honour_only",
+                      f"档次 {tier.id} 只授予荣誉,但没有任何 [[honours]] 指向它(在荣誉的 tiers 中写上 {tier.id!r})")
 
     if check.problems:
         raise PolicyError(file, check.problems)
@@ -528,4 +791,6 @@ def validate_policy(data: Any, file: str) -> Policy:
                   rules=rules, eligibility=eligibility, honours=tuple(honours),
                   in_force_from=in_force_from, in_force_until=in_force_until,
                   issuer=check.text(top, "", "issuer", required=False),
-                  region=check.text(top, "", "region", required=False), file=file)
+                  region=check.text(top, "", "region", required=False), file=file,
+                  withholding=withholding or NO_WITHHOLDING,
+                  name_en=check.text(top, "", "name_en", required=False))
