@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +34,24 @@ def _secret_key(var_dir: Path) -> str:
     return key
 
 
+def _decimal_setting(name: str, default: str) -> Decimal:
+    raw = _env(name, default) or default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(f"CONTEST_{name}={raw!r}: not a number") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"CONTEST_{name}={raw!r}: must be a number >= 0")
+    return value
+
+
+def _positive_int(name: str, default: str) -> int:
+    raw = _env(name, default) or default
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"CONTEST_{name}={raw!r}: must be a whole number >= 1")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -47,6 +66,13 @@ class Settings:
     login_window_minutes: int = 15
     secure_cookies: bool = False
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    # Judge agreement on the chief judge's console (domain/agreement.py, docs/live.md): a judge whose
+    # mean deviation from the rest of the panel, on the 0-3 judgement scale, is beyond the threshold
+    # over at least min_cells shared cells is flagged.
+    agreement_threshold: Decimal = Decimal("0.5")
+    agreement_min_cells: int = 3
+    # A tablet whose socket is open but that has not been heard from for this long is "silent".
+    device_silent_seconds: int = 30
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -65,6 +91,9 @@ class Settings:
             login_window_minutes=int(_env("LOGIN_WINDOW_MINUTES", "15")),  # type: ignore[arg-type]
             secure_cookies=_env("SECURE_COOKIES", "0") == "1",
             allowed_origins=origins,
+            agreement_threshold=_decimal_setting("AGREEMENT_THRESHOLD", "0.5"),
+            agreement_min_cells=_positive_int("AGREEMENT_MIN_CELLS", "3"),
+            device_silent_seconds=_positive_int("DEVICE_SILENT_SECONDS", "30"),
         )
 
     @property

@@ -1,0 +1,40 @@
+// The chief judge's console: a change of the item (pushed over /ws/console/{item}) makes htmx
+// re-fetch the live panels; the lock button follows the panel's "lockable"; lock, reveal and
+// reopen ask for a confirmation first. See docs/live.md.
+(function () {
+  "use strict";
+  const root = document.getElementById("console");
+  if (!root) return;
+  const item = root.dataset.item;
+  const FINAL = [4403, 4404]; // not this item's chief judge, no such item: reconnecting cannot help
+  const BASE = 1000, CAP = 30000;
+  let failures = 0;
+
+  // One timer, exponential back-off with full jitter, capped: a restart does not bring every
+  // console back at the same instant.
+  function connect() {
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/console/" + item);
+    let opened = false;
+    ws.onopen = () => { opened = true; failures = 0; };
+    ws.onmessage = () => document.body.dispatchEvent(new Event("live-change"));
+    ws.onclose = (event) => {
+      if (FINAL.includes(event.code)) return;
+      if (opened) document.body.dispatchEvent(new Event("live-change")); // catch up on what was missed
+      setTimeout(connect, Math.random() * Math.min(CAP, BASE * 2 ** failures++));
+    };
+  }
+
+  function followReadiness() {
+    const panel = document.getElementById("readiness");
+    const button = document.getElementById("lock-button");
+    if (panel && button) button.disabled = panel.dataset.lockable !== "true";
+  }
+
+  document.addEventListener("submit", (event) => {
+    const message = event.target.dataset && event.target.dataset.confirm;
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+  document.body.addEventListener("htmx:afterSwap", followReadiness);
+  followReadiness();
+  connect();
+})();
