@@ -10,8 +10,8 @@
   const BASE = 1000, CAP = 30000;
   let failures = 0;
 
-  // One timer, exponential back-off with full jitter, capped: a restart does not bring every
-  // console back at the same instant.
+  // One timer, the delay doubling per failed attempt up to CAP, half of it random: a restart does
+  // not bring every console back at the same instant.
   function connect() {
     const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/console/" + item);
     let opened = false;
@@ -20,7 +20,8 @@
     ws.onclose = (event) => {
       if (FINAL.includes(event.code)) return;
       if (opened) document.body.dispatchEvent(new Event("live-change")); // catch up on what was missed
-      setTimeout(connect, Math.random() * Math.min(CAP, BASE * 2 ** failures++));
+      const delay = Math.min(CAP, BASE * 2 ** failures++);
+      setTimeout(connect, delay / 2 + Math.random() * delay / 2);
     };
   }
 

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contest.live.board import competition_items, fragments_for
 from contest.live.devices import DeviceRegistry
+from contest.live.protocol import ERRORS
 
 log = logging.getLogger("contest.live")
 
@@ -184,7 +185,7 @@ class LiveHub(InitPluginProtocol):
         known = known or {}
         base = await self._snapshot_base(competition_id)
         if base is None:
-            return {"type": "error", "code": "unknown_competition", "message": "赛事不存在"}
+            return {"type": "error", "code": "unknown_competition", "message": ERRORS["unknown_competition"]}
         name, fragments = base
         items = [f for f in fragments if known.get(f["item_id"]) != f["seq"]]
         return {"type": "snapshot", "competition_id": competition_id, "name": name, "items": items}

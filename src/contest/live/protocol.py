@@ -28,7 +28,6 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$", re.ASCII)
 # Error codes of the protocol with their default Chinese messages (docs/live.md, "Error codes").
 ERRORS: dict[str, str] = {
     "bad_message": "消息格式不正确",
-    "not_signed_in": "请先登录",
     "not_a_judge": "当前账号不是裁判",
     "unknown_item": "赛项不存在",
     "item_closed": "该赛项当前不接受评分",
