@@ -35,7 +35,20 @@
     const message = event.target.dataset && event.target.dataset.confirm;
     if (message && !window.confirm(message)) event.preventDefault();
   });
-  document.body.addEventListener("htmx:afterSwap", followReadiness);
+  // When a tablet's state changes (it went offline, its unsent marks went out), why the lock waits
+  // may read differently: refresh that panel too.
+  let devices = summary();
+  function summary() {
+    const table = document.querySelector("#devices table.devices");
+    return table ? table.dataset.summary : "";
+  }
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    followReadiness();
+    if (event.target && event.target.id === "devices" && summary() !== devices) {
+      devices = summary();
+      window.htmx.trigger(document.getElementById("live"), "devices-changed");
+    }
+  });
   followReadiness();
   connect();
 })();

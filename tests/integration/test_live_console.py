@@ -222,3 +222,27 @@ def test_live_templates_have_no_inline_script_handler_or_style() -> None:
         assert not re.search(r"\son[a-z]+\s*=", source), path.name
         assert not re.search(r"\sstyle\s*=", source), path.name
         assert "| safe" not in source.replace("csrf_input | safe", "").replace("link.qr | safe", ""), path.name
+
+
+def test_welcome_names_the_cells_others_filled_and_never_the_judges_own(judge_client, live) -> None:  # type: ignore[no-untyped-def]
+    """A measurement entered by one judge and a judgement criterion whose panel of 3 is full are
+    taken for everyone else; the judge's own cells are marks, not taken; who filled them is not said."""
+    with judge_client("ja").websocket_connect("/ws/judge") as socket:
+        assert send(socket, mark(live, "乙1", "T1", "70"))["status"] == "stored"
+    for judge in ("ja", "jb", "jc"):
+        with judge_client(judge).websocket_connect("/ws/judge") as socket:
+            assert send(socket, mark(live, "乙2", "P2", "30"))["status"] == "stored"
+    with judge_client("jb").websocket_connect("/ws/judge") as socket:
+        assert send(socket, mark(live, "甲2", "P2", "31"))["status"] == "stored"  # one of three: not full
+
+    def cell(station: str, code: str) -> dict:
+        return {"item_id": live.item_id, "station": live.stations[station], "criterion_id": live.criteria[code]}
+
+    welcomes = {}
+    for judge in ("ja", "jb", "jx"):
+        with judge_client(judge).websocket_connect("/ws/judge") as socket:
+            welcomes[judge] = send(socket, {"type": "hello"})
+    assert welcomes["ja"]["taken"] == []  # both cells hold ja's own marks
+    assert sorted(welcomes["jb"]["taken"], key=str) == [cell("乙1", "T1")]
+    assert sorted(welcomes["jx"]["taken"], key=lambda c: c["criterion_id"]) == sorted([cell("乙1", "T1"), cell("乙2", "P2")], key=lambda c: c["criterion_id"])
+    assert all(set(c) == {"item_id", "station", "criterion_id"} for w in welcomes.values() for c in w["taken"])
