@@ -345,3 +345,24 @@ def test_boards_reconnect_with_backoff(live, live_server, browser) -> None:  # t
         assert all(gap >= 500 for gap in gaps) and max(gaps) >= 15_000, gaps
     finally:
         context.close()
+
+
+def test_an_account_that_is_no_judge_is_told_once_and_not_retried(live, live_server, browser, role_users) -> None:  # type: ignore[no-untyped-def]
+    """judge1 has the judge role but no linked person: after its hello the server says not_a_judge
+    and closes with 4403; the tablet shows why and stops (no reconnect loop)."""
+    context, tablet = new_tab(browser, live_server, TABLET)
+    sockets: list[str] = []
+    try:
+        tablet.on("websocket", lambda ws: sockets.append(ws.url))
+        tablet.clock.install(time=T0)
+        tablet.clock.pause_at(T0)
+        sign_in(tablet, role_users["judge"])
+        tablet.wait_for_url("**/tablet")
+        tablet.wait_for_selector("#conn[data-state=refused]")
+        assert "没有关联裁判人员信息" in tablet.locator("#last-error").inner_text()
+        assert tablet.locator("#conn").inner_text() == "已停止连接"
+        tablet.clock.run_for(120_000)  # two minutes: any retry timer would have fired
+        tablet.wait_for_timeout(200)
+        assert len(sockets) == 1 and tablet.locator("#conn").get_attribute("data-state") == "refused"
+    finally:
+        context.close()
