@@ -129,7 +129,7 @@ def test_the_value_checks_say_what_the_table_says() -> None:
 
 def test_the_close_codes_and_limits_are_the_servers() -> None:
     codes = {int(row[0]) for row in table("Close codes")}
-    assert codes == {1006, sockets.POLICY_VIOLATION, 1009, 1011, sockets.CLOSE_FORBIDDEN, sockets.CLOSE_UNKNOWN}
+    assert codes == {1006, sockets.POLICY_VIOLATION, 1009, sockets.SERVER_UNAVAILABLE, sockets.CLOSE_FORBIDDEN, sockets.CLOSE_UNKNOWN}
     limits_table = {row[0]: row[1] for row in table("Limits")}
     frame = next(v for k, v in limits_table.items() if k.startswith("websocket frame"))
     assert frame == f"{SERVE_OPTIONS['ws_max_size'] // 1024} KiB"
@@ -350,3 +350,20 @@ def test_a_frame_over_the_limit_closes_with_1009_and_a_foreign_origin_with_a_ref
         assert json.loads(board.recv(timeout=5))["type"] == "snapshot"
     with pytest.raises(Exception, match="403"):
         connect(f"{served}/ws/board/{live.competition_id}", origin="http://evil.example", open_timeout=5)
+
+
+def test_a_hello_the_server_cannot_answer_closes_with_1011(judge_client, live, migrated) -> None:  # type: ignore[no-untyped-def]
+    """The database loses a table under a welcome: the socket is closed with 1011 (reconnect later),
+    never answered with a half welcome; once the database is back, a hello is welcomed."""
+    client = judge_client("ja")
+    _rename(migrated.database_url, "marks", "marks_away")
+    try:
+        with client.websocket_connect("/ws/judge") as socket:
+            socket.send_json({"type": "hello"})
+            with pytest.raises(WebSocketDisconnect) as closed:
+                socket.receive_json()
+        assert closed.value.code == sockets.SERVER_UNAVAILABLE
+    finally:
+        _rename(migrated.database_url, "marks_away", "marks")
+    with client.websocket_connect("/ws/judge") as socket:
+        assert send(socket, {"type": "hello"})["type"] == "welcome"

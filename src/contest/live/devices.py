@@ -78,18 +78,26 @@ class DeviceRegistry:
             self.dirty.add(connection.id)
 
     def report(self, connection: Connection, status: Status) -> None:
-        """What the tablet says about itself (hello, ping): written with the next flush."""
+        """What the tablet says about itself (hello, ping): written with the next flush if it changed
+        anything (or was never written); an unchanged report only counts as being heard from."""
+        changed = not connection.written
         if status.device is not None and status.device != connection.device:
             if connection.written:
                 connection.replaced_device = connection.device
-            connection.device = status.device
-        if status.app_version is not None:
-            connection.app_version = status.app_version
+            connection.device, changed = status.device, True
+        if status.app_version is not None and status.app_version != connection.app_version:
+            connection.app_version, changed = status.app_version, True
         if status.pending is not None:
-            connection.pending = status.pending
             age = status.oldest_pending_age
-            connection.oldest_pending_at = utcnow() - timedelta(seconds=age) if status.pending and age is not None else None
-        self.dirty.add(connection.id)
+            oldest = utcnow() - timedelta(seconds=age) if status.pending and age is not None else None
+            before = connection.oldest_pending_at
+            if status.pending != connection.pending or (oldest is None) != (before is None):
+                changed = True
+            elif oldest is not None and before is not None and abs((oldest - before).total_seconds()) > 5:
+                changed = True  # another mark is the oldest now (a report's age moves with the clock only)
+            connection.pending, connection.oldest_pending_at = status.pending, oldest
+        if changed:
+            self.dirty.add(connection.id)
 
     def close(self, connection: Connection) -> None:
         connection.connected = False

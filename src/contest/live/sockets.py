@@ -7,7 +7,6 @@ not cover websockets, so the Origin is checked on accept.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import replace
 from urllib.parse import urlparse
@@ -31,6 +30,7 @@ log = logging.getLogger("contest.live")
 # Close codes (docs/live.md, "Close codes"). 4403 and 4404 are final: the clients show why and stop
 # reconnecting; anything else is a network matter and they reconnect with back-off.
 POLICY_VIOLATION = 1008  # a foreign Origin, before the socket is accepted
+SERVER_UNAVAILABLE = 1011  # the server could not answer a hello (its database is away): reconnect later
 CLOSE_FORBIDDEN = 4403  # this account may not use this socket (not a judge; not this item's chief judge)
 CLOSE_UNKNOWN = 4404  # the console's item does not exist
 
@@ -88,7 +88,12 @@ async def judge_socket(socket: WebSocket) -> None:
                     if status.device:
                         judge = replace(judge, device=f"{status.device} {user_agent}")
                     hub.devices.report(connection, status)
-                    reply = await _welcome(state, judge)
+                    try:
+                        reply = await _welcome(state, judge)
+                    except Exception:  # noqa: BLE001 - the database is away: the tablet reconnects later, with back-off
+                        log.exception("welcoming a tablet failed")
+                        await socket.close(code=SERVER_UNAVAILABLE, reason="try_again_later")
+                        return
                     hub.watch(socket, judge.person_id, reply["items"])
                 else:  # ping, with the tablet's status
                     hub.devices.report(connection, protocol.parse_status(payload))
