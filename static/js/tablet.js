@@ -85,7 +85,9 @@
       showSignIn(false);
       lastHeard = Date.now();
       setConn("connected");
-      ws.send(JSON.stringify(Object.assign({ type: "hello", device: localStorage.getItem(keys.device), app: config.app_version }, status())));
+      const now = status();
+      reported = now.pending;
+      ws.send(JSON.stringify(Object.assign({ type: "hello", device: localStorage.getItem(keys.device), app: config.app_version }, now)));
     };
     ws.onmessage = (event) => {
       if (socket !== ws) return;
@@ -149,12 +151,20 @@
     return { pending: times.length, oldest_pending_age: oldest };
   }
 
+  // A mark acknowledged within the half second leaves nothing new to say: no message then.
+  let reported = 0;
   function reportSoon() {
     if (statusTimer !== null) return;
     statusTimer = setTimeout(() => {
       statusTimer = null;
-      if (isOpen()) socket.send(JSON.stringify(Object.assign({ type: "ping" }, status())));
+      const now = status();
+      if (isOpen() && (now.pending || reported)) ping(now);
     }, 500);
+  }
+
+  function ping(now) {
+    reported = now.pending;
+    socket.send(JSON.stringify(Object.assign({ type: "ping" }, now)));
   }
 
   function outboxChanged() {
@@ -231,7 +241,7 @@
       setConn("reconnecting");
       retryLater();
     } else if (socket.readyState === WebSocket.OPEN) {
-      socket.send(JSON.stringify(Object.assign({ type: "ping" }, status())));
+      ping(status());
     }
   }, PING_EVERY);
 
