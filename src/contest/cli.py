@@ -46,9 +46,12 @@ def main() -> None:
 # a send frames into the socket's buffer and never waits, which the hub's fan-out relies on. No
 # per-message deflate: board updates are small, and compressing the same update once per viewer was
 # the largest cost of the fan-out to thousands of boards (bench/results/live.md). Proxy headers are
-# believed only from CONTEST_TRUSTED_PROXIES (`serve` turns them on for those).
-# uvicorn's access log is off: the app writes its own, with the request id (web/request_log.py).
-SERVE_OPTIONS = {"proxy_headers": False, "ws": "websockets-sansio", "ws_per_message_deflate": False, "access_log": False}
+# believed only from CONTEST_TRUSTED_PROXIES (`serve` turns them on for those). uvicorn's access log is
+# off: the app writes its own, with the request id (web/request_log.py).
+# ws_max_size: the largest websocket frame a client may send (docs/live.md, "Limits"); a judge's message
+# is a few hundred bytes, and uvicorn's default of 16 MiB would let one socket make the server buffer 16 MiB.
+SERVE_OPTIONS = {"proxy_headers": False, "ws": "websockets-sansio", "ws_per_message_deflate": False, "access_log": False,
+                 "ws_max_size": 65_536}
 
 
 @main.command(help="Serve the web app (uvicorn). Several workers need PostgreSQL + Redis.")

@@ -113,6 +113,11 @@ async def score_demo(db: AsyncSession, seed: int = 2026) -> int:
     Measurement criteria go to the first panel judge without a conflict; judgement criteria
     to as many conflict-free judges as the panel needs (WorldSkills marks within 1 of each
     other). Entries short of conflict-free judges are left for the chief judge to resolve.
+    So that the chief judge's console has something to show: on each item the judge in the
+    highest seat marks the averaged judgement criteria (never the WorldSkills ones, whose
+    spread would block the lock) about a fifth of their maximum above the others, which the
+    console's judge agreement flags (偏高); and every judge who scored gets a demo tablet in the
+    console's device panel, one of them gone quiet with two marks unsent.
     Returns the number of marks stored.
     """
     import random
@@ -124,6 +129,7 @@ async def score_demo(db: AsyncSession, seed: int = 2026) -> int:
 
     rng = random.Random(seed)
     stored = 0
+    scorers: dict[int, User] = {}
     items = list((await db.execute(select(Item).where(Item.status == "scoring").order_by(Item.id))).scalars())
     for item in items:
         full = await service.get_item(db, item.id)
@@ -138,6 +144,7 @@ async def score_demo(db: AsyncSession, seed: int = 2026) -> int:
             ).all()
         )
         conflicts = await service.conflict_matrix(db, item.id)
+        biased = max((a.seat for a, _ in judges), default=None)
         for entry in await service.item_entries(db, item.id):
             skill = rng.uniform(0.55, 0.95)
             free = [(a, u) for a, u in judges if entry.id not in conflicts.get(a.id, {})]
@@ -145,17 +152,55 @@ async def score_demo(db: AsyncSession, seed: int = 2026) -> int:
                 for criterion in component.criteria:
                     panel = free[:1] if criterion.kind == "measurement" else free[: criterion.panel_size]
                     base = rng.randint(1, 3) if criterion.aggregation == "worldskills" else None
-                    for _assignment, user in panel:
+                    for assignment, user in panel:
                         if base is not None:
                             value = Decimal(max(0, min(3, base + rng.choice((0, 0, -1 if base > 1 else 0)))))
                         else:
                             steps = int(criterion.max_mark / criterion.step)
-                            value = criterion.step * round(steps * min(1.0, skill + rng.uniform(-0.08, 0.08)))
+                            # judgement marks a little lower, leaving room above for the biased judge
+                            level = skill * 0.8 if criterion.kind == "judgement" else skill
+                            bias = 0.2 if criterion.kind == "judgement" and assignment.seat == biased else 0.0
+                            value = criterion.step * round(steps * min(1.0, level + bias + rng.uniform(-0.08, 0.08)))
                         judge = Judge(user.id, user.username, user.person_id, "demo")
                         mark = MarkIn(str(uuid.uuid4()), item.id, entry.station_no, criterion.id, str(value))
                         try:
                             await submit_mark(db, judge, mark)
                             stored += 1
+                            scorers[user.id] = user
                         except MarkRefused:
                             await db.rollback()
+    await _demo_tablets(db, list(scorers.values()))
     return stored
+
+
+async def _demo_tablets(db: AsyncSession, users: list[User]) -> None:
+    """A tablet per demo judge on the console's device panel (live/devices.py): last heard from now,
+    not connected (the demo's marks came from the command line); the first one holds two marks it
+    never sent, which the console warns about."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    from contest.db.models import DeviceStatus, utcnow
+    from contest.live.offline import tablet_version
+
+    now = utcnow()
+    await db.execute(delete(DeviceStatus).where(DeviceStatus.device.like("演示平板-%")))
+    for n, user in enumerate(sorted(users, key=lambda u: u.username)):
+        quiet = n == 0
+        db.add(
+            DeviceStatus(
+                user_id=user.id,
+                person_id=user.person_id,
+                device=f"演示平板-{user.username}",
+                user_agent="contest demo score",
+                app_version=tablet_version(),
+                connection_id="demo",
+                connected=False,
+                connected_at=now - timedelta(hours=1),
+                last_seen_at=now - (timedelta(minutes=7) if quiet else timedelta(seconds=20)),
+                pending=2 if quiet else 0,
+                oldest_pending_at=now - timedelta(minutes=8) if quiet else None,
+            )
+        )
+    await db.commit()

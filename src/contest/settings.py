@@ -10,6 +10,7 @@ import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from contest import resources
@@ -93,6 +94,24 @@ def _trusted_proxies(raw: str | None) -> tuple[ipaddress.IPv4Network | ipaddress
     return tuple(networks)
 
 
+def _decimal_setting(name: str, default: str) -> Decimal:
+    raw = _env(name, default) or default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(f"CONTEST_{name}={raw!r}: not a number") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"CONTEST_{name}={raw!r}: must be a number >= 0")
+    return value
+
+
+def _positive_int(name: str, default: str) -> int:
+    raw = _env(name, default) or default
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"CONTEST_{name}={raw!r}: must be a whole number >= 1")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -111,6 +130,13 @@ class Settings:
     audit_key: str = field(default="", repr=False)
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(default_factory=tuple)
     log_json: bool = False  # CONTEST_LOG_FORMAT=json: one JSON object per log line
+    # Judge agreement on the chief judge's console (domain/agreement.py, docs/live.md): a judge whose
+    # mean deviation from the rest of the panel, on the 0-3 judgement scale, is beyond the threshold
+    # over at least min_cells shared cells is flagged.
+    agreement_threshold: Decimal = Decimal("0.5")
+    agreement_min_cells: int = 3
+    # A tablet whose socket is open but that has not been heard from for this long is "silent".
+    device_silent_seconds: int = 30
 
     def __post_init__(self) -> None:
         if not self.audit_key:
@@ -131,6 +157,9 @@ class Settings:
             seeds_dir=Path(_env("SEEDS_DIR") or resources.seeds_dir()),
             debug=_env("DEBUG", "0") == "1",
             log_json=(_env("LOG_FORMAT", "text") or "text").lower() == "json",
+            agreement_threshold=_decimal_setting("AGREEMENT_THRESHOLD", "0.5"),
+            agreement_min_cells=_positive_int("AGREEMENT_MIN_CELLS", "3"),
+            device_silent_seconds=_positive_int("DEVICE_SILENT_SECONDS", "30"),
             session_days=int(_env("SESSION_DAYS", "7")),  # type: ignore[arg-type]
             login_max_failures=int(_env("LOGIN_MAX_FAILURES", "5")),  # type: ignore[arg-type]
             login_window_minutes=int(_env("LOGIN_WINDOW_MINUTES", "15")),  # type: ignore[arg-type]

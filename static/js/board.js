@@ -6,6 +6,10 @@
   const competition = root.dataset.competition;
   const items = {}; // item_id -> latest fragment
   const conn = document.getElementById("conn");
+  // Reconnecting: one timer, the delay doubling per failed attempt up to CAP, half of it random, so
+  // thousands of boards do not all come back in the same instant after a restart or a Wi-Fi blip.
+  const BASE = 1000, CAP = 30000;
+  let attempts = 0;
 
   function connect() {
     const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/board/" + competition);
@@ -19,12 +23,18 @@
     ws.onmessage = (event) => {
       const message = JSON.parse(event.data);
       if (message.type !== "snapshot" && message.type !== "update") return;
+      attempts = 0; // the server answered: the next drop starts the back-off afresh
       for (const item of message.items) {
         if (!items[item.item_id] || items[item.item_id].seq <= item.seq) items[item.item_id] = item;
       }
       render();
     };
-    ws.onclose = () => { conn.dataset.state = "offline"; conn.title = "连接中断,正在重连"; setTimeout(connect, 2000); };
+    ws.onclose = () => {
+      conn.dataset.state = "offline";
+      conn.title = "连接中断,正在重连";
+      const delay = Math.min(CAP, BASE * 2 ** attempts++);
+      setTimeout(connect, delay / 2 + Math.random() * delay / 2);
+    };
   }
 
   function cell(tag, text, cls) {

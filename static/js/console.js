@@ -1,20 +1,54 @@
-// The chief judge's console: a change on this item makes htmx re-fetch the matrix ("live-change",
-// coalesced by the server). Reconnects with capped exponential backoff and jitter.
+// The chief judge's console: a change of the item (pushed over /ws/console/{item}) makes htmx
+// re-fetch the live panels; the lock button follows the panel's "lockable"; lock, reveal and
+// reopen ask for a confirmation first. See docs/live.md.
 (function () {
   "use strict";
-  const matrix = document.getElementById("matrix");
-  if (!matrix) return;
-  let attempt = 0;
+  const root = document.getElementById("console");
+  if (!root) return;
+  const item = root.dataset.item;
+  const FINAL = [4403, 4404]; // not this item's chief judge, no such item: reconnecting cannot help
+  const BASE = 1000, CAP = 30000;
+  let failures = 0;
+
+  // One timer, the delay doubling per failed attempt up to CAP, half of it random: a restart does
+  // not bring every console back at the same instant.
   function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    const ws = new WebSocket(scheme + location.host + "/ws/console/" + encodeURIComponent(matrix.dataset.item));
-    ws.onopen = function () { attempt = 0; };
-    ws.onmessage = function () { document.body.dispatchEvent(new Event("live-change")); };
-    ws.onclose = function () {
-      const ceiling = Math.min(30000, 1000 * Math.pow(2, attempt));
-      attempt += 1;
-      setTimeout(connect, ceiling / 2 + Math.random() * ceiling / 2);
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/console/" + item);
+    let opened = false;
+    ws.onopen = () => { opened = true; failures = 0; };
+    ws.onmessage = () => document.body.dispatchEvent(new Event("live-change"));
+    ws.onclose = (event) => {
+      if (FINAL.includes(event.code)) return;
+      if (opened) document.body.dispatchEvent(new Event("live-change")); // catch up on what was missed
+      const delay = Math.min(CAP, BASE * 2 ** failures++);
+      setTimeout(connect, delay / 2 + Math.random() * delay / 2);
     };
   }
+
+  function followReadiness() {
+    const panel = document.getElementById("readiness");
+    const button = document.getElementById("lock-button");
+    if (panel && button) button.disabled = panel.dataset.lockable !== "true";
+  }
+
+  document.addEventListener("submit", (event) => {
+    const message = event.target.dataset && event.target.dataset.confirm;
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+  // When a tablet's state changes (it went offline, its unsent marks went out), why the lock waits
+  // may read differently: refresh that panel too.
+  let devices = summary();
+  function summary() {
+    const table = document.querySelector("#devices table.devices");
+    return table ? table.dataset.summary : "";
+  }
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    followReadiness();
+    if (event.target && event.target.id === "devices" && summary() !== devices) {
+      devices = summary();
+      window.htmx.trigger(document.getElementById("live"), "devices-changed");
+    }
+  });
+  followReadiness();
   connect();
 })();

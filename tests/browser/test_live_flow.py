@@ -86,6 +86,16 @@ def submissions(database_url: str, item_id: int) -> int:
     return in_thread(query)
 
 
+async def _status(database_url: str, item_id: int) -> str:
+    from contest.db.models import Item
+
+    engine = make_engine(database_url)
+    async with make_session_factory(engine)() as db:
+        status = (await db.execute(select(Item.status).where(Item.id == item_id))).scalar_one()
+    await engine.dispose()
+    return status
+
+
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     target = os.environ.get("CONTEST_SHOTS")
     if target:
@@ -224,8 +234,7 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
         assert tablet.locator(f".station[data-station='{live.stations['乙1']}']").get_attribute("class").split().count("pending") == 1
         assert [m["value"] for m in outbox(tablet, "ja").values()] == [T1["乙1"]]
         shot(tablet, "tablet-1024-offline")
-        # Without a service worker a reload cannot load the page offline at all; the outbox
-        # surviving a reload is checked in test_the_outbox_survives_a_reload_while_offline.
+        # A reload while offline is test_the_tablet_reloads_and_scores_while_offline.
 
         # The network returns: the tablet reconnects by itself and resends; nothing is stored twice.
         context.set_offline(False)
@@ -270,14 +279,26 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
             sign_in(console, "cj")
             console.wait_for_url(lambda url: "/login" not in url)
             console.goto(f"/chief/items/{live.item_id}")
-            console.fill("input[name=signer]", "裁判长丙")
+            console.wait_for_selector("#readiness[data-lockable=true]")
+            assert "可以锁定" in console.locator("#readiness").inner_text()
+            assert "cj" in console.locator("#lock-form .signer").inner_text()  # the signed-in account signs
+            # The page asks first; declining posts nothing.
+            asked: list[str] = []
+            console.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+            console.click("#lock-button")
+            assert asked and "cj" in asked[0] and "焊工" in asked[0]
+            assert console.locator("#item-status").inner_text() == "评分中"
+            assert in_thread(lambda: _status(migrated.database_url, live.item_id)) == "scoring"
+            console.once("dialog", lambda dialog: dialog.accept())
             with console.expect_navigation():
-                console.click("form[action$='/lock'] button.primary")
+                console.click("#lock-button")
             assert console.locator("#item-status").inner_text() == "已锁定"
+            assert console.locator("#signature").inner_text().startswith("裁判长签名: cj · ")
             board.wait_for_function(
                 f"() => document.querySelector(\"section.item[data-item='{live.item_id}'] .status\").textContent === '已锁定'"
             )
             assert item.locator(".name").count() == 0  # locked is still blind
+            console.once("dialog", lambda dialog: dialog.accept())
             with console.expect_navigation():
                 console.click("form[action$='/reveal'] button.primary")
             assert "选手甲2" in console.content()
@@ -303,26 +324,47 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
         context.close()
 
 
-def test_the_outbox_survives_a_reload_while_offline(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+def wait_offline_ready(page) -> None:  # type: ignore[no-untyped-def]
+    """The service worker controls the page and has kept the tablet page (done once per tablet)."""
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15_000)
+    page.wait_for_function(
+        "() => caches.keys().then(async (names) => { for (const n of names) if (await (await caches.open(n)).match('/tablet')) return true; return false; })",
+        timeout=15_000,
+    )
+
+
+def test_the_tablet_reloads_and_scores_while_offline(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
     context, tablet = new_tab(browser, live_server, TABLET)
     try:
         open_tablet(tablet, "ja")
+        wait_offline_ready(tablet)
         context.set_offline(True)
         tablet.wait_for_selector("#conn[data-state=offline]")
         enter_mark(tablet, live, "乙2", "P1", "45.5")
         wait_pending(tablet, 1)
-        (client_id,) = outbox(tablet, "ja")
 
-        # The judge reloads while offline: the browser cannot even load the page ...
-        with pytest.raises(Exception, match="ERR_INTERNET_DISCONNECTED"):
-            tablet.reload()
-        # ... and comes back online on a freshly loaded tablet: the outbox was kept and is sent.
+        # The judge reloads with no network: the page comes from the tablet itself, with its outbox.
+        tablet.reload()
+        tablet.wait_for_selector("#conn[data-state=offline]")
+        wait_pending(tablet, 1)
+        assert row_state(tablet, live, "乙2", "P1") == "pending"
+        shot(tablet, "tablet-1024-offline-reloaded")
+        # ... and goes on scoring
+        enter_mark(tablet, live, "乙1", "P1", "30")
+        wait_pending(tablet, 2)
+        tablet.reload()  # twice, for good measure
+        wait_pending(tablet, 2)
+        assert len(outbox(tablet, "ja")) == 2
+
+        # The network returns: both go out, once each.
         context.set_offline(False)
-        tablet.goto("/tablet")
         wait_connected(tablet)
         wait_pending(tablet, 0)
         assert row_state(tablet, live, "乙2", "P1") == "saved"
-        assert stored_marks(migrated.database_url, "ja", live.item_id) == [(live.stations["乙2"], live.criteria["P1"], "45.5", client_id)]
+        assert sorted((s, c, v) for s, c, v, _ in stored_marks(migrated.database_url, "ja", live.item_id)) == sorted(
+            [(live.stations["乙2"], live.criteria["P1"], "45.5"), (live.stations["乙1"], live.criteria["P1"], "30")]
+        )
+        assert submissions(migrated.database_url, live.item_id) == 2
     finally:
         context.close()
 
@@ -341,7 +383,8 @@ def test_the_tablet_is_usable_in_portrait(live, live_server, browser, migrated) 
         error = row.locator(".error")
         assert "分值超出范围" in error.inner_text() and "0-100" in error.inner_text()
         assert row.locator("input.mark-input").input_value() == "999"  # kept, for the judge to fix
-        assert row.locator(".mark-state").get_attribute("data-state") == "missing"
+        assert row.locator(".mark-state").get_attribute("data-state") == "draft"  # typed, not submitted
+        assert "1 未提交" in tablet.locator(f".station[data-station='{live.stations['甲1']}']").inner_text()
         assert tablet.locator("#pending").inner_text() == "0"
         assert outbox(tablet, "ja") == {}
         shot(tablet, "tablet-768-refused")

@@ -70,9 +70,13 @@ def test_lock_reveal_publish_and_reopen(judge_client, live, migrated, role_users
     page = chief.get(console).text
     assert "已提交" in page and "选手" not in page  # complete, still blind
 
-    assert post_form(chief, f"{console}/lock", {"signer": ""}).status_code == 422
-    assert post_form(chief, f"{console}/lock", {"signer": "裁判长丙"}).status_code == 302
+    # The signature is the signed-in account, whatever the form says: its name, its id and the time.
+    assert post_form(chief, f"{console}/lock", {"signer": "随便写的名字"}).status_code == 302
     assert asyncio.run(_item_status(migrated.database_url, live.item_id)) == "locked"
+    signature = asyncio.run(_signature(migrated.database_url, live.item_id))
+    assert signature["locked_by"] == "cj" and signature["locked_by_user_id"] == signature["cj_id"]
+    assert signature["audit"]["signed_by"] == "cj" and signature["audit"]["signed_by_user_id"] == signature["cj_id"]
+    assert "随便写的名字" not in chief.get(console).text and f"裁判长签名: cj · {signature['locked_at']}" in chief.get(console).text
 
     judge = judge_client("ja")
     with judge.websocket_connect("/ws/judge") as socket:
@@ -108,6 +112,29 @@ def test_lock_reveal_publish_and_reopen(judge_client, live, migrated, role_users
     assert post_form(chief, f"{console}/reopen", {"reason": "申诉成立,复核 T1"}).status_code == 302
     with judge.websocket_connect("/ws/judge") as socket:
         assert send(socket, mark(live, "乙1", "T1", "75", reason="复核"))["status"] == "stored"
+
+
+async def _signature(url: str, item_id: int) -> dict:
+    from sqlalchemy import select
+
+    from contest.db.engine import make_engine, make_session_factory
+    from contest.db.models import AuditRecord, Item, User
+
+    engine = make_engine(url)
+    async with make_session_factory(engine)() as db:
+        item = await db.get(Item, item_id)
+        assert item is not None and item.locked_at is not None
+        cj_id = (await db.execute(select(User.id).where(User.username == "cj"))).scalar_one()
+        audit = (await db.execute(select(AuditRecord.detail).where(AuditRecord.action == "item.lock"))).scalar_one()
+        result = {
+            "locked_by": item.locked_by,
+            "locked_by_user_id": item.locked_by_user_id,
+            "locked_at": item.locked_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+            "cj_id": cj_id,
+            "audit": audit,
+        }
+    await engine.dispose()
+    return result
 
 
 def test_conflict_override_lets_the_judge_score(judge_client, live) -> None:  # type: ignore[no-untyped-def]

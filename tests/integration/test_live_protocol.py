@@ -156,11 +156,39 @@ def test_anonymous_and_non_judges_cannot_open_the_judge_socket(judge_client, app
             socket.receive_json()
 
 
-def test_a_judge_account_without_a_person_is_told_so(judge_client, app, live, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_a_judge_account_without_a_person_is_told_so_after_its_hello(judge_client, app, live, role_users) -> None:  # type: ignore[no-untyped-def]
+    from litestar.exceptions import WebSocketDisconnect
+
+    from contest.live.sockets import CLOSE_FORBIDDEN
+
     client = judge_client(role_users["judge"])  # "judge1" has no linked person
     with client.websocket_connect("/ws/judge") as socket:
-        reply = socket.receive_json()
-    assert reply["code"] == "not_a_judge"
+        reply = send(socket, {"type": "hello", "device": "tablet-x"})
+        assert reply["code"] == "not_a_judge" and "关联裁判人员" in reply["message"]
+        with pytest.raises(WebSocketDisconnect) as closed:  # final: the tablet stops reconnecting on this code
+            socket.receive_json()
+    assert closed.value.code == CLOSE_FORBIDDEN
+
+
+def test_the_device_is_audited_as_sent_and_null_is_no_device(judge_client, app, live, migrated) -> None:  # type: ignore[no-untyped-def]
+    client = judge_client("ja")
+    with client.websocket_connect("/ws/judge", headers={"user-agent": "TestTablet/1"}) as socket:
+        assert send(socket, {"type": "hello", "device": None})["type"] == "welcome"
+        assert send(socket, mark(live, "乙1", "T1", "50"))["status"] == "stored"
+        assert send(socket, {"type": "hello", "device": "tablet-7"})["type"] == "welcome"
+        assert send(socket, mark(live, "乙2", "T1", "60"))["status"] == "stored"
+        over = send(socket, {"type": "hello", "device": "d" * 61})
+        assert over["code"] == "bad_message" and over["message"] == "设备名称过长:最多 60 个字符,实际 61 个"
+        assert send(socket, mark(live, "甲2", "T1", "70"))["status"] == "stored"  # the refused hello changed nothing
+
+    async def devices() -> list[str]:
+        engine = make_engine(migrated.database_url)
+        async with make_session_factory(engine)() as db:
+            rows = (await db.execute(select(AuditRecord.device).where(AuditRecord.action == "mark.set").order_by(AuditRecord.id))).scalars().all()
+        await engine.dispose()
+        return list(rows)
+
+    assert asyncio.run(devices()) == ["TestTablet/1", "tablet-7 TestTablet/1", "tablet-7 TestTablet/1"]
 
 
 def test_a_foreign_origin_is_refused(judge_client, app, live) -> None:  # type: ignore[no-untyped-def]

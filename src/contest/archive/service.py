@@ -40,7 +40,7 @@ FORMAT_VERSION = 1
 
 # Tables that belong to a competition, found from the competition down (or, for units and people,
 # from the rows that name them). Accounts, sessions and sign-in links never travel.
-NEVER = {"users", "user_sessions", "login_attempts", "login_links", "audit_log", "alembic_version"}
+NEVER = {"users", "user_sessions", "login_attempts", "login_links", "audit_log", "alembic_version", "device_status"}
 # References kept as plain values rather than foreign keys: (table, column) -> referenced table.
 LOGICAL_REFERENCES = {
     ("mark_submissions", "item_id"): "items",
@@ -254,7 +254,9 @@ async def load(db: AsyncSession, actor: Actor, archive: dict[str, Any]) -> int:
                                          .where(Base.metadata.tables["mark_submissions"].c.client_id.in_(submissions[:500])))).scalar_one():
         raise Conflict("本数据库中已有该存档的评分记录:这个存档已经导入过")
     new_ids: dict[str, dict[Any, Any]] = {}
-    for table in Base.metadata.sorted_tables:
+    # Payout lines name their item in a string ("item:<id>"), not a foreign key: they come after the items.
+    ordered = sorted(Base.metadata.sorted_tables, key=lambda t: t.name.startswith("payout_"))
+    for table in ordered:
         rows = tables.get(table.name) or []
         if table.name in NEVER or not rows:
             continue
@@ -275,7 +277,9 @@ async def _insert(db: AsyncSession, table: Table, row: dict[str, Any], new_ids: 
     old_id = values.pop("id", None) if "id" in table.c and table.c["id"].primary_key else None
     for fk in table.foreign_keys:
         name, referenced = fk.parent.name, fk.column.table.name
-        if values.get(name) is not None:
+        if referenced in NEVER:
+            values[name] = None  # accounts do not travel (e.g. who locked: the signer's name stays)
+        elif values.get(name) is not None:
             values[name] = _new_id(new_ids, referenced, values[name], table.name, name)
     for (table_name, name), referenced in LOGICAL_REFERENCES.items():
         if table_name == table.name and values.get(name) is not None:

@@ -21,8 +21,10 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from contest.domain import limits
 
 from contest.domain.limits import (
     AUDIT_DEVICE, CLIENT_ID, COMPETITION_NAME, COMPONENT_NAME, CONFLICT_REASON, CONTACT, CRITERION_CODE, CRITERION_NAME, DISPLAY_NAME, DRAW_SEED,
@@ -208,7 +210,9 @@ class Item(Base):
     # so a reconnecting tablet or board knows whether it missed anything.
     seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
-    locked_by: Mapped[str] = mapped_column(String(SIGNATURE.max), default="", server_default="")  # the chief judge's sign-off
+    locked_by: Mapped[str] = mapped_column(String(SIGNATURE.max), default="", server_default="")  # the signer's name, as it was then
+    # The signed-in account that locked and signed (None for a lock made by a system actor).
+    locked_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     revealed_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
 
@@ -376,6 +380,28 @@ class Mark(Base):
     seq: Mapped[int] = mapped_column(Integer)
     client_id: Mapped[str] = mapped_column(String(CLIENT_ID.max))
     updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+
+class DeviceStatus(Base):
+    """A judge's tablet as its server process last knew it (live/devices.py): connected or not, last
+    heard from, and what its outbox holds unsent. One row per account and device; written in batches
+    at a bounded rate, so every process (and a console on any of them) reads the same picture."""
+
+    __tablename__ = "device_status"
+    __table_args__ = (UniqueConstraint("user_id", "device", name="uq_device_status_user_device"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True, index=True)
+    device: Mapped[str] = mapped_column(String(limits.DEVICE.max), default="")
+    user_agent: Mapped[str] = mapped_column(String(limits.USER_AGENT.max), default="")
+    app_version: Mapped[str] = mapped_column(String(limits.APP_VERSION.max), default="")
+    connection_id: Mapped[str] = mapped_column(String(32))  # the socket that wrote last: only it may mark the row closed
+    connected: Mapped[bool] = mapped_column(Boolean, default=True)
+    connected_at: Mapped[datetime] = mapped_column(TZDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(TZDateTime())
+    pending: Mapped[int] = mapped_column(Integer, default=0)
+    oldest_pending_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
 
 
 class MarkSubmission(Base):

@@ -297,6 +297,11 @@ def _on_step(value: Decimal, step: Decimal) -> bool:
         return True  # a scheme without a usable step: only the range applies
     if not value:
         return True
+    if _exponent(value) < _exponent(step):
+        # More decimal places than any multiple of the step has (a multiple of m x 10^e is a whole
+        # number of 10^e). Checked first: the remainder below underflows to 0 for a value like
+        # 1E-999999999 (beyond the context's Emin), which would pass it as on the step.
+        return False
     with localcontext() as ctx:
         # enough digits for the integer quotient; the remainder itself is only compared to 0,
         # and a non-zero remainder never rounds to zero
@@ -306,6 +311,18 @@ def _on_step(value: Decimal, step: Decimal) -> bool:
             return value % step == 0
         except InvalidOperation:
             return Fraction(value) % Fraction(step) == 0
+
+
+def _exponent(value: Decimal) -> int:
+    """The exponent of value written without trailing zeros (2.50 -> -1, 300 -> 2)."""
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    zeros = 0
+    for digit in reversed(digits[1:]):
+        if digit:
+            break
+        zeros += 1
+    return exponent + zeros
 
 
 def _round_half_up(value: Fraction) -> Decimal:

@@ -61,8 +61,10 @@ async def open_scoring(db: AsyncSession, actor: Actor, item_id: int) -> int:
 
 
 async def lock(db: AsyncSession, actor: Actor, item_id: int, signer: str) -> int:
+    """Lock and sign: ``signer`` is the name of the account signing (``actor``), recorded with its id
+    and the time."""
     if not signer.strip():
-        raise Invalid("锁定需要裁判长签名(填写姓名)")
+        raise Invalid("锁定需要裁判长签名")
     results = await item_results(db, item_id)
     if not results.complete:
         missing = sum(r.score.missing for r in results.rows)
@@ -73,8 +75,9 @@ async def lock(db: AsyncSession, actor: Actor, item_id: int, signer: str) -> int
     if results.needs_decision:
         raise Conflict("排名不并列的赛项存在并列,须由组织方确定名次后才能锁定", code="tie_undecided")
     item = results.item
-    item.locked_at, item.locked_by = utcnow(), signer.strip()
-    return await _transition(db, actor, item, "lock", {"signed_by": signer.strip()})
+    item.locked_at, item.locked_by, item.locked_by_user_id = utcnow(), signer.strip(), actor.user_id
+    detail = {"signed_by": signer.strip(), "signed_by_user_id": actor.user_id, "signed_by_username": actor.username}
+    return await _transition(db, actor, item, "lock", detail)
 
 
 async def reveal(db: AsyncSession, actor: Actor, item_id: int) -> int:
@@ -107,7 +110,7 @@ async def reopen(db: AsyncSession, actor: Actor, item_id: int, reason: str) -> i
     if not reason.strip():
         raise Invalid("重新开放评分必须填写书面理由")
     item = await get_item(db, item_id)
-    item.locked_at, item.locked_by, item.revealed_at, item.published_at = None, "", None, None
+    item.locked_at, item.locked_by, item.locked_by_user_id, item.revealed_at, item.published_at = None, "", None, None, None
     return await _transition(db, actor, item, "reopen", {"reason": reason.strip()})
 
 

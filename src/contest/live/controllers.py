@@ -7,7 +7,7 @@ from typing import Any
 import segno
 from litestar import Controller, Request, get, post
 from litestar.exceptions import PermissionDeniedException
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +21,8 @@ from contest.errors import ContestError, Invalid
 from contest.events import service as events
 from contest.live import actions, links
 from contest.live.board import AWARD_LABELS
-from contest.live.scores import item_results
+from contest.live.console import console_view, panel_devices
+from contest.live.offline import service_worker, tablet_version
 from contest.web.guards import EVERYONE, JUDGES, ORGANIZERS, access
 from contest.web.pages import render
 
@@ -30,7 +31,8 @@ CONSOLE = access(ORGANIZER, "chief_judge")
 
 @get("/tablet", opt=JUDGES)
 async def tablet(request: Request, db: AsyncSession) -> Template:
-    """Stations and criteria only: a judge never sees names or units (blind scoring)."""
+    """Stations and criteria only: a judge never sees names or units (blind scoring). The items
+    come in the judge's order of work: open ones first (the tablet opens on the first of them)."""
     person_id = request.user.person_id
     items = []
     for assignment in await events.judge_items(db, person_id, roles=("judge", "chief_judge")):
@@ -65,8 +67,16 @@ async def tablet(request: Request, db: AsyncSession) -> Template:
                 ],
             }
         )
-    config = {"judge": request.user.username, "items": items}
+    items.sort(key=lambda i: (i["status"] != "scoring", i["id"]))
+    config = {"judge": request.user.username, "items": items, "app_version": tablet_version()}
     return render("live/tablet.html", items=items, config=config)
+
+
+@get("/tablet-sw.js", opt=EVERYONE, include_in_schema=False)
+async def tablet_service_worker() -> Response:
+    """The tablet's service worker (live/offline.py), at the root so that its scope covers /tablet.
+    Revalidated on every check, so a new version reaches the tablets as soon as they are online."""
+    return Response(service_worker(), media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
 class ConsoleController(Controller):
@@ -80,10 +90,11 @@ class ConsoleController(Controller):
         if user.role != ORGANIZER and not await actions.is_chief_of(db, item_id, user.person_id):
             raise PermissionDeniedException("您不是该赛项的裁判长")
 
-    async def _context(self, db: AsyncSession, item_id: int, errors: list[str] | None = None) -> dict[str, Any]:
-        results = await item_results(db, item_id)
+    async def _context(self, request: Request, db: AsyncSession, item_id: int, errors: list[str] | None = None) -> dict[str, Any]:
+        view = await console_view(db, item_id, request.app.state.settings, tablet_version())
+        results = view["results"]
         return {
-            "results": results,
+            **view,
             "item": results.item,
             "criteria": [k for c in results.rules for k in c.criteria],
             "names_visible": results.item.status in NAMES_VISIBLE,
@@ -97,7 +108,7 @@ class ConsoleController(Controller):
             competition_id = await action()
         except ContestError as exc:
             await db.rollback()
-            context = await self._context(db, item_id, [exc.message, *exc.details])
+            context = await self._context(request, db, item_id, [exc.message, *exc.details])
             return render("live/console.html", exc.status_code, **context)
         item = await events.get_item(db, item_id)
         request.app.state.hub.notify(competition_id, item_id, item.seq)
@@ -106,12 +117,20 @@ class ConsoleController(Controller):
     @get("/")
     async def show(self, request: Request, db: AsyncSession, item_id: int) -> Template:
         await self._check(request, db, item_id)
-        return render("live/console.html", **await self._context(db, item_id))
+        return render("live/console.html", **await self._context(request, db, item_id))
 
     @get("/matrix")
     async def matrix(self, request: Request, db: AsyncSession, item_id: int) -> Template:
+        """The live part of the console: why it cannot be locked yet, judge agreement, the matrix."""
         await self._check(request, db, item_id)
-        return render("live/_matrix.html", **await self._context(db, item_id))
+        return render("live/_live.html", **await self._context(request, db, item_id))
+
+    @get("/devices")
+    async def devices(self, request: Request, db: AsyncSession, item_id: int) -> Template:
+        """The panel's tablets (refreshed every few seconds, and on every change)."""
+        await self._check(request, db, item_id)
+        devices = await panel_devices(db, item_id, request.app.state.settings, tablet_version())
+        return render("live/_devices.html", devices=devices, silent_after=request.app.state.settings.device_silent_seconds)
 
     @post("/open")
     async def open(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
@@ -119,8 +138,9 @@ class ConsoleController(Controller):
 
     @post("/lock")
     async def lock(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
-        form = await request.form()
-        return await self._act(request, db, item_id, lambda: actions.lock(db, actor, item_id, str(form.get("signer", ""))))
+        # The signature is the signed-in account, with the time (recorded by actions.lock); the page
+        # asks for a confirmation before it posts.
+        return await self._act(request, db, item_id, lambda: actions.lock(db, actor, item_id, request.user.display_name))
 
     @post("/reveal")
     async def reveal(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
@@ -226,4 +246,4 @@ async def link_sign_in(request: Request, db: AsyncSession, token: str) -> Redire
     return Redirect("/tablet", cookies=[session_cookie(settings, session_token)])
 
 
-LIVE_HANDLERS = [tablet, ConsoleController, ItemResultsController, board, judge_links, link_sign_in]
+LIVE_HANDLERS = [tablet, tablet_service_worker, ConsoleController, ItemResultsController, board, judge_links, link_sign_in]

@@ -26,6 +26,8 @@ from litestar.plugins import InitPluginProtocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contest.live.board import competition_items, fragments_for
+from contest.live.devices import DeviceRegistry
+from contest.live.protocol import ERRORS
 
 log = logging.getLogger("contest.live")
 
@@ -45,7 +47,10 @@ class LiveHub(InitPluginProtocol):
         self.channels = channels
         self.boards: dict[int, set[WebSocket]] = defaultdict(set)  # competition id -> viewers
         self.consoles: dict[int, set[WebSocket]] = defaultdict(set)  # item id -> chief consoles
+        self.judges: dict[int, dict[WebSocket, int]] = defaultdict(dict)  # item id -> judge sockets -> person
         self.dirty: dict[int, set[int]] = defaultdict(set)  # competition id -> changed items
+        self.taken: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # item -> (station, criterion, judge)
+        self.devices = DeviceRegistry(session_factory)
         self._tasks: list[asyncio.Task] = []
         self._closing: set[asyncio.Task] = set()
         # Snapshots for a reconnect storm (thousands of phones after a Wi-Fi blip): one database read
@@ -71,7 +76,11 @@ class LiveHub(InitPluginProtocol):
     def ensure_started(self) -> None:
         """Start listening lazily: by the first connection or publish the channels plugin is up."""
         if not self._tasks:
-            self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._flush_loop())]
+            self._tasks = [
+                asyncio.create_task(self._listen()),
+                asyncio.create_task(self._flush_loop()),
+                asyncio.create_task(self.devices.run()),
+            ]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -79,15 +88,33 @@ class LiveHub(InitPluginProtocol):
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self._tasks:
+            await self.devices.close_all()
         self._tasks = []
+
+    def watch(self, socket: WebSocket, person_id: int, item_ids: list[int]) -> None:
+        """A judge's socket, told when a cell of these items is taken by another panel member."""
+        self.unwatch(socket)
+        for item_id in item_ids:
+            self.judges[item_id][socket] = person_id
+
+    def unwatch(self, socket: WebSocket) -> None:
+        for item_id in [i for i, sockets in self.judges.items() if socket in sockets]:
+            del self.judges[item_id][socket]
+            if not self.judges[item_id]:
+                del self.judges[item_id]
 
     # ------------------------------------------------------------ in
 
-    def notify(self, competition_id: int, item_id: int, seq: int) -> None:
-        """Tell every process that an item changed (never raises: a lost notice only delays a board)."""
+    def notify(self, competition_id: int, item_id: int, seq: int, taken: tuple[int, int, int] | None = None) -> None:
+        """Tell every process that an item changed (never raises: a lost notice only delays a board).
+        ``taken``: (station, criterion, judge person) of a cell this change filled, for the tablets."""
         self.ensure_started()
+        notice: dict[str, Any] = {"c": competition_id, "i": item_id, "s": seq}
+        if taken is not None:
+            notice["t"] = list(taken)
         try:
-            self.channels.publish({"c": competition_id, "i": item_id, "s": seq}, CHANNEL)
+            self.channels.publish(notice, CHANNEL)
         except Exception:  # noqa: BLE001 - the publish path must never fail a judge's stored mark
             log.exception("publishing a live change failed")
 
@@ -98,6 +125,9 @@ class LiveHub(InitPluginProtocol):
                     async for event in subscriber.iter_events():
                         change = json.loads(event)
                         self.dirty[int(change["c"])].add(int(change["i"]))
+                        if "t" in change:
+                            station, criterion, judge = change["t"]
+                            self.taken[int(change["i"])].append((int(station), int(criterion), int(judge)))
                         self.changes += 1
             except asyncio.CancelledError:
                 raise
@@ -113,6 +143,9 @@ class LiveHub(InitPluginProtocol):
             if not self.dirty:
                 continue
             dirty, self.dirty = self.dirty, defaultdict(set)
+            taken, self.taken = self.taken, defaultdict(list)
+            for item_id, cells in taken.items():
+                await self._tell_judges(item_id, cells)
             for competition_id, item_ids in dirty.items():
                 try:
                     await self._flush(competition_id, item_ids)
@@ -135,12 +168,24 @@ class LiveHub(InitPluginProtocol):
         message = json.dumps({"type": "update", "competition_id": competition_id, "items": fragments})
         await self._broadcast(viewers, message)
 
+    async def _tell_judges(self, item_id: int, cells: list[tuple[int, int, int]]) -> None:
+        """Each judge on the item hears of the cells others filled (who filled them is not said)."""
+        for socket, person_id in list(self.judges.get(item_id, {}).items()):
+            others = [{"item_id": item_id, "station": s, "criterion_id": c} for s, c, judge in cells if judge != person_id]
+            if not others:
+                continue
+            try:
+                async with asyncio.timeout(STALL_TIMEOUT):
+                    await socket.send_text(json.dumps({"type": "taken", "cells": others}))
+            except Exception:  # noqa: BLE001 - a gone or stalled tablet catches up from its next welcome
+                self.unwatch(socket)
+
     async def snapshot(self, competition_id: int, known: dict[int, int] | None = None) -> dict[str, Any]:
         """The board for a (re)connecting viewer: every item whose seq differs from what it knows."""
         known = known or {}
         base = await self._snapshot_base(competition_id)
         if base is None:
-            return {"type": "error", "code": "unknown_competition", "message": "赛事不存在"}
+            return {"type": "error", "code": "unknown_competition", "message": ERRORS["unknown_competition"]}
         name, fragments = base
         items = [f for f in fragments if known.get(f["item_id"]) != f["seq"]]
         return {"type": "snapshot", "competition_id": competition_id, "name": name, "items": items}

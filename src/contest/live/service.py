@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select, update
@@ -37,27 +37,13 @@ from contest.domain.aggregation import CriterionRule, check_mark
 from contest.domain.conflicts import EntryFacts, JudgeFacts, conflict_reasons
 from contest.domain.lifecycle import ACCEPTS_MARKS
 from contest.domain.scheme import plain
+from contest.live.protocol import ERRORS, MarkIn
 
-CLIENT_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+__all__ = ["ERRORS", "Ack", "Judge", "MarkIn", "MarkRefused", "Outcome", "store_marks", "store_marks_in", "submit_mark"]
 
-# Error codes of the protocol (docs/live.md) with their Chinese messages.
-ERRORS: dict[str, str] = {
-    "bad_message": "消息格式不正确",
-    "not_signed_in": "请先登录",
-    "not_a_judge": "当前账号不是裁判",
-    "unknown_item": "赛项不存在",
-    "item_closed": "该赛项当前不接受评分",
-    "not_assigned": "您未被分配到该赛项",
-    "unknown_station": "工位号不存在",
-    "unknown_criterion": "评分项不属于该赛项",
-    "out_of_range": "分值超出范围",
-    "off_step": "分值不符合步长",
-    "not_a_number": "分值不是有效数字",
-    "conflict": "您与该参赛单元需要回避,不能评分",
-    "taken": "该测量分已由其他裁判录入",
-    "panel_full": "该评价分的裁判人数已满",
-    "client_id_reused": "client_id 已被其他裁判使用",
-}
+# A mark's value as text: ASCII digits only (Decimal would also read "١٢" or "NaN"), an optional
+# sign, fraction and exponent. Anything else is not_a_number.
+DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
 
 
 class MarkRefused(Exception):
@@ -65,16 +51,6 @@ class MarkRefused(Exception):
         super().__init__(code)
         self.code = code
         self.message = message or ERRORS[code]
-
-
-@dataclass(frozen=True)
-class MarkIn:
-    client_id: str
-    item_id: int
-    station: int
-    criterion_id: int
-    value: str
-    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,9 +62,14 @@ class Ack:
     criterion_id: int
     value: str
     seq: int
+    # Not sent: whether this stored mark filled its cell (a measurement, or the judgement panel's
+    # last seat), so the other judges' tablets can be told the cell is taken (hub.notify).
+    fills_cell: bool = field(default=False, compare=False)
 
     def message(self) -> dict:
-        return {"type": "ack", **asdict(self)}
+        body = asdict(self)
+        del body["fills_cell"]
+        return {"type": "ack", **body}
 
 
 @dataclass(frozen=True)
@@ -97,25 +78,6 @@ class Judge:
     username: str
     person_id: int
     device: str = ""
-
-
-def parse_mark(payload: dict) -> MarkIn:
-    """The mark message's fields, or MarkRefused("bad_message") naming what is wrong."""
-    try:
-        client_id = str(payload["client_id"])
-        mark = MarkIn(
-            client_id=client_id,
-            item_id=int(payload["item_id"]),
-            station=int(payload["station"]),
-            criterion_id=int(payload["criterion_id"]),
-            value=str(payload["value"]).strip(),
-            reason=str(payload.get("reason", ""))[:500],
-        )
-    except (KeyError, TypeError, ValueError):
-        raise MarkRefused("bad_message", "消息缺少字段或字段类型不正确:需要 client_id、item_id、station、criterion_id、value") from None
-    if not CLIENT_ID.match(client_id):
-        raise MarkRefused("bad_message", "client_id 应为 8-64 位字母、数字或连字符(UUID)")
-    return mark
 
 
 def _rule(criterion: Criterion) -> CriterionRule:
@@ -187,12 +149,13 @@ class _Stored:
     old_value: str | None
     competition_id: int
     criterion_code: str
+    fills_cell: bool = False
     seq: int = 0
 
     def outcome(self) -> Outcome:
         mark = self.mark
         return Ack(
-            mark.client_id, "stored", mark.item_id, mark.station, mark.criterion_id, plain(self.value), self.seq
+            mark.client_id, "stored", mark.item_id, mark.station, mark.criterion_id, plain(self.value), self.seq, self.fills_cell
         ), self.competition_id
 
 
@@ -322,10 +285,7 @@ class _BatchChecks:
             return refused
 
     def _apply(self, judge: Judge, mark: MarkIn) -> _Stored | _SameAs | Outcome:
-        try:
-            value = Decimal(mark.value)
-        except InvalidOperation:
-            raise MarkRefused("not_a_number") from None
+        value = _decimal(mark.value)
         if mark.item_id not in self.items:
             raise MarkRefused("unknown_item")
         retry = self._retry(judge, mark)
@@ -359,7 +319,8 @@ class _BatchChecks:
             own = Mark(item_id=mark.item_id, entry_id=entry_id, criterion_id=criterion.id, judge_person_id=judge.person_id)
             cell.append(own)
         own.value, own.client_id, own.updated_at = value, mark.client_id, utcnow()
-        stored = _Stored(judge, mark, value, own, old_value, competition_id, criterion.code)
+        full = criterion.kind == "measurement" or len(cell) >= criterion.panel_size
+        stored = _Stored(judge, mark, value, own, old_value, competition_id, criterion.code, full)
         self.in_batch[mark.client_id] = stored
         return stored
 
@@ -382,6 +343,15 @@ class _BatchChecks:
         if (item_id, judge_person_id, entry_id) in self.overridden:
             return False
         return bool(conflict_reasons(self.judge_facts[judge_person_id], self.entry_facts[entry_id]))
+
+
+def _decimal(text: str) -> Decimal:
+    if not DECIMAL.match(text):
+        raise MarkRefused("not_a_number")
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # not reachable for a text the pattern accepts; kept as the last word
+        raise MarkRefused("not_a_number") from None
 
 
 def _write(db: Session, stored: list[_Stored]) -> None:

@@ -7,24 +7,32 @@ not cover websockets, so the Origin is checked on accept.
 
 from __future__ import annotations
 
-import json
 import logging
+from dataclasses import replace
 from urllib.parse import urlparse
 
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
 
-from contest.db.models import JudgeAssignment
-from contest.live.service import ERRORS, Judge, MarkRefused, judge_marks, parse_mark
+from contest.db.models import Criterion, Entry, Item, JudgeAssignment, Mark
 from contest.domain.roles import CHIEF_JUDGE, ORGANIZER
+from contest.live import protocol
+from contest.live.actions import is_chief_of
+from contest.live.protocol import ERRORS, JUDGE_TYPES, ProtocolError
+from contest.live.service import Judge, MarkRefused, judge_marks
 from contest.web.guards import EVERYONE, JUDGES, access
 
 CONSOLE = access(CHIEF_JUDGE, ORGANIZER)
 
 log = logging.getLogger("contest.live")
 
-POLICY_VIOLATION = 1008
+# Close codes (docs/live.md, "Close codes"). 4403 and 4404 are final: the clients show why and stop
+# reconnecting; anything else is a network matter and they reconnect with back-off.
+POLICY_VIOLATION = 1008  # a foreign Origin, before the socket is accepted
+SERVER_UNAVAILABLE = 1011  # the server could not answer a hello (its database is away): reconnect later
+CLOSE_FORBIDDEN = 4403  # this account may not use this socket (not a judge; not this item's chief judge)
+CLOSE_UNKNOWN = 4404  # the console's item does not exist
 
 
 def origin_allowed(socket: WebSocket) -> bool:
@@ -58,47 +66,71 @@ async def judge_socket(socket: WebSocket) -> None:
     user = socket.scope["user"]
     state = socket.app.state
     if user.person_id is None:
-        await socket.send_json(_error("not_a_judge", "当前账号没有关联裁判人员信息,请联系组织方"))
-        await socket.close()
+        await _refuse_after_hello(socket)
         return
-    user_agent = socket.headers.get("user-agent", "")[:120]
+    user_agent = socket.headers.get("user-agent", "")[:120]  # a header, informational: shortened, not refused
     judge = Judge(user.id, user.username, user.person_id, user_agent)
+    hub = state.hub
+    hub.ensure_started()
+    connection = hub.devices.open(user.id, user.person_id, user_agent)
     try:
         while True:
+            text = await socket.receive_text()
+            hub.devices.heard(connection)
+            payload: dict = {}
             try:
-                payload = json.loads(await socket.receive_text())
-                kind = payload.get("type") if isinstance(payload, dict) else None
-            except (ValueError, TypeError):
-                await socket.send_json(_error("bad_message", "消息不是 JSON 对象"))
-                continue
-            if kind == "mark":
-                await socket.send_json(await _store(state, judge, payload))
-            elif kind == "hello":
-                device = str(payload.get("device", ""))[:60]
-                if device:
-                    judge = Judge(judge.user_id, judge.username, judge.person_id, f"{device} {user_agent}"[:200])
-                await socket.send_json(await _welcome(state, judge))
-            elif kind == "ping":
-                await socket.send_json({"type": "pong"})
-            else:
-                await socket.send_json(_error("bad_message", "未知的消息类型"))
+                payload = protocol.decode(text)
+                kind = protocol.message_type(payload, JUDGE_TYPES)
+                if kind == "mark":
+                    reply = await _store(state, judge, payload)
+                elif kind == "hello":
+                    status = protocol.parse_status(payload)
+                    if status.device:
+                        judge = replace(judge, device=f"{status.device} {user_agent}")
+                    hub.devices.report(connection, status)
+                    try:
+                        reply = await _welcome(state, judge)
+                    except Exception:  # noqa: BLE001 - the database is away: the tablet reconnects later, with back-off
+                        log.exception("welcoming a tablet failed")
+                        await socket.close(code=SERVER_UNAVAILABLE, reason="try_again_later")
+                        return
+                    hub.watch(socket, judge.person_id, reply["items"])
+                else:  # ping, with the tablet's status
+                    hub.devices.report(connection, protocol.parse_status(payload))
+                    reply = {"type": "pong"}
+            except ProtocolError as refused:
+                reply = _error(refused.code, refused.message, protocol.client_id_of(payload))
+            await socket.send_json(reply)
+    except WebSocketDisconnect:
+        return
+    finally:
+        hub.unwatch(socket)
+        hub.devices.close(connection)
+
+
+async def _refuse_after_hello(socket: WebSocket) -> None:
+    """A signed-in judge account that is not linked to a person: answer the client's first message
+    (its hello) with not_a_judge, then close with CLOSE_FORBIDDEN, which the tablet takes as final."""
+    try:
+        await socket.receive_text()
+        await socket.send_json(_error("not_a_judge", protocol.NO_PERSON))
+        await socket.close(code=CLOSE_FORBIDDEN, reason="not_a_judge")
     except WebSocketDisconnect:
         return
 
 
 async def _store(state, judge: Judge, payload: dict) -> dict:  # type: ignore[no-untyped-def]
-    client_id = str(payload.get("client_id", ""))[:64] or None
+    mark = protocol.parse_mark(payload)  # ProtocolError: refused before it is queued
     try:
-        outcome = await state.mark_writer.submit(judge, parse_mark(payload))
-    except MarkRefused as refused:  # a malformed message, refused before it is queued
-        return _error(refused.code, refused.message, client_id)
+        outcome = await state.mark_writer.submit(judge, mark)
     except Exception:  # noqa: BLE001 - logged by the writer; the tablet keeps the mark and resends it
-        return _error("server_error", "服务器暂时无法保存,标记将自动重发", client_id)
+        return _error("server_error", None, mark.client_id)
     if isinstance(outcome, MarkRefused):
-        return _error(outcome.code, outcome.message, client_id)
+        return _error(outcome.code, outcome.message, mark.client_id)
     ack, competition_id = outcome
     if competition_id is not None:
-        state.hub.notify(competition_id, ack.item_id, ack.seq)
+        taken = (ack.station, ack.criterion_id, judge.person_id) if ack.fills_cell else None
+        state.hub.notify(competition_id, ack.item_id, ack.seq, taken)
     return ack.message()
 
 
@@ -106,12 +138,31 @@ async def _welcome(state, judge: Judge) -> dict:  # type: ignore[no-untyped-def]
     async with state.session_factory() as db:
         item_ids = list((await db.execute(select(JudgeAssignment.item_id).where(JudgeAssignment.person_id == judge.person_id))).scalars())
         marks = await judge_marks(db, judge.person_id, item_ids)
-    return {"type": "welcome", "items": item_ids, "marks": marks}
+        taken = await taken_cells(db, judge.person_id, item_ids)
+    return {"type": "welcome", "items": item_ids, "marks": marks, "taken": taken}
+
+
+async def taken_cells(db, person_id: int, item_ids: list[int]) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Cells of these items that other panel members have filled and this judge has no mark in: a
+    measurement with its one mark, a judgement criterion with its full panel. Who filled them is not said."""
+    if not item_ids:
+        return []
+    own = func.sum(case((Mark.judge_person_id == person_id, 1), else_=0))
+    rows = await db.execute(
+        select(Mark.item_id, Entry.station_no, Mark.criterion_id)
+        .join(Entry, Entry.id == Mark.entry_id)
+        .join(Criterion, Criterion.id == Mark.criterion_id)
+        .where(Mark.item_id.in_(item_ids))
+        .group_by(Mark.item_id, Entry.station_no, Mark.criterion_id, Criterion.kind, Criterion.panel_size)
+        .having(and_(own == 0, (Criterion.kind == "measurement") | (func.count() >= Criterion.panel_size)))
+    )
+    return [{"item_id": item_id, "station": station, "criterion_id": criterion_id} for item_id, station, criterion_id in rows.all()]
 
 
 @websocket("/ws/board/{competition_id:int}", opt=EVERYONE)
 async def board_socket(socket: WebSocket, competition_id: int) -> None:
-    """Public: what a board shows is public by construction (names only after the reveal)."""
+    """Public: what a board shows is public by construction (names only after the reveal).
+    A board only ever says hello; anything else, or anything malformed, is ignored."""
     if not await _accept(socket):
         return
     hub = socket.app.state.hub
@@ -119,11 +170,12 @@ async def board_socket(socket: WebSocket, competition_id: int) -> None:
     hub.boards[competition_id].add(socket)
     try:
         while True:
+            text = await socket.receive_text()
             try:
-                payload = json.loads(await socket.receive_text())
-            except (ValueError, TypeError):
+                payload = protocol.decode(text)
+            except ProtocolError:
                 continue
-            if isinstance(payload, dict) and payload.get("type") == "hello":
+            if payload.get("type") == "hello":
                 await socket.send_json(await hub.snapshot(competition_id, _known_seqs(payload.get("seqs"))))
     except WebSocketDisconnect:
         pass
@@ -132,21 +184,27 @@ async def board_socket(socket: WebSocket, competition_id: int) -> None:
 
 
 def _known_seqs(raw: object) -> dict[int, int]:
-    """The board's {item_id: seq}; anything malformed is ignored (it then gets a full snapshot)."""
+    """The board's {item_id: seq}; malformed pairs are ignored (those items then come in full)."""
     known = {}
     if isinstance(raw, dict):
         for key, value in raw.items():
-            try:
-                known[int(key)] = int(value)
-            except (TypeError, ValueError):
-                continue
+            if isinstance(key, str) and key.isascii() and key.isdigit() and type(value) is int:
+                known[int(key)] = value
     return known
 
 
 @websocket("/ws/console/{item_id:int}", opt=CONSOLE)
 async def console_socket(socket: WebSocket, item_id: int) -> None:
-    """The chief judge's console listens for "changed" and re-fetches its matrix."""
+    """The chief judge's console listens for "changed" and re-fetches its panels. Open to the
+    item's own chief judge and to organizers: any other account is closed with CLOSE_FORBIDDEN."""
     if not await _accept(socket):
+        return
+    user = socket.scope["user"]
+    async with socket.app.state.session_factory() as db:
+        exists = (await db.execute(select(Item.id).where(Item.id == item_id))).first() is not None
+        allowed = exists and (user.role == ORGANIZER or await is_chief_of(db, item_id, user.person_id))
+    if not allowed:
+        await socket.close(code=CLOSE_FORBIDDEN if exists else CLOSE_UNKNOWN, reason="not_chief_of_item" if exists else "unknown_item")
         return
     hub = socket.app.state.hub
     hub.ensure_started()

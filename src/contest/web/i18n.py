@@ -433,6 +433,63 @@ EN.update(
 )
 
 
+# live: the tablet, the chief judge's console (issue 11)
+EN.update(
+    {
+        "以本人账号签字并锁定该赛项?": "Sign with your account and lock this item?",
+        "锁定后不再接受评分;如需更正,须写明理由重新开放。": "Once locked no more marks are accepted; a correction needs a reopen with a written reason.",
+        "签字人": "Signed by",
+        "以当前登录账号签字,并记录时间": "the signed-in account signs; the time is recorded",
+        "解密后,参赛选手的姓名和单位将在大屏和工作台上显示,不能撤回。确定解密?": "After the reveal, competitors' names and units show on the boards and the console, for good. Reveal?",
+        "重新开放后,锁定签字、解密和公示都将撤销,裁判可以修改分数。确定重新开放?": "Reopening withdraws the signature, the reveal and the publication, and judges may change marks. Reopen?",
+        "平板状态": "Tablets",
+        "未提交": "Not submitted",
+        "提交本工位": "Submit this station",
+        "已停止连接": "Stopped connecting",
+        "已有分数": "Filled",
+        "已由其他裁判录入": "Entered by another judge",
+        "该评价分的裁判人数已满": "This judgement criterion's panel is full",
+        "设备": "Device",
+        "连接": "Connection",
+        "最后联系": "Last contact",
+        "未发送": "Unsent",
+        "未命名设备": "Unnamed device",
+        "旧版本": "Old version",
+        "在线": "Online",
+        "失去联系": "Silent",
+        "秒前": "s ago",
+        "分钟前": "min ago",
+        "最早": "oldest",
+        "未连接过": "Never connected",
+        "超过": "A tablet not heard from for more than",
+        "秒没有消息的平板视为失去联系。": "seconds counts as silent.",
+        "可以锁定": "Ready to lock",
+        "所有分数已录入,没有评价分分歧,没有待定的并列。": "All marks are in, no judgement spread, no undecided tie.",
+        "暂不能锁定": "Cannot be locked yet",
+        "缺少分数": "Missing marks",
+        "个": "",
+        "另有": "and",
+        "项": "more",
+        "评价分分歧": "Judgement spreads",
+        "裁判一致性": "Judge agreement",
+        "每位裁判在同一评分格上与其他裁判平均分的偏差,折算到 0-3 评价分刻度;正数表示偏高。平均偏差超过": (
+            "Each judge's deviation from the mean of the other judges on the same cells, on the 0-3 judgement scale; "
+            "positive is above the panel. A mean deviation beyond"
+        ),
+        "至少": "at least",
+        "个共同评分格": "shared cells",
+        "时标记为偏离。": "is flagged as drifting.",
+        "共同评分格": "Shared cells",
+        "平均偏差": "Mean deviation",
+        "平均绝对偏差": "Mean absolute deviation",
+        "分歧(偏离最远)": "Spread flags (farthest)",
+        "偏高": "Scores high",
+        "偏低": "Scores low",
+        "暂无评价分": "No judgement marks yet",
+    }
+)
+
+
 def translate(text: str, language: str) -> str:
     if language == "en":
         return EN.get(text, text)
