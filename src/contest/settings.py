@@ -130,6 +130,7 @@ class Settings:
     audit_key: str = field(default="", repr=False)
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(default_factory=tuple)
     log_json: bool = False  # CONTEST_LOG_FORMAT=json: one JSON object per log line
+    metrics_token: str = field(default="", repr=False)  # CONTEST_METRICS_TOKEN: a scraper's bearer token for /metrics
     # Judge agreement on the chief judge's console (domain/agreement.py, docs/live.md): a judge whose
     # mean deviation from the rest of the panel, on the 0-3 judgement scale, is beyond the threshold
     # over at least min_cells shared cells is flagged.
@@ -157,6 +158,7 @@ class Settings:
             seeds_dir=Path(_env("SEEDS_DIR") or resources.seeds_dir()),
             debug=_env("DEBUG", "0") == "1",
             log_json=(_env("LOG_FORMAT", "text") or "text").lower() == "json",
+            metrics_token=_env("METRICS_TOKEN", "") or "",
             agreement_threshold=_decimal_setting("AGREEMENT_THRESHOLD", "0.5"),
             agreement_min_cells=_positive_int("AGREEMENT_MIN_CELLS", "3"),
             device_silent_seconds=_positive_int("DEVICE_SILENT_SECONDS", "30"),

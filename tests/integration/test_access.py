@@ -24,6 +24,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/"): ALL,
     ("GET", "/healthz"): ALL,
     ("GET", "/readyz"): ALL,
+    ("GET", "/metrics"): {ORG},  # and a scraper with CONTEST_METRICS_TOKEN (test_operations)
     ("GET", "/login"): ALL,
     ("POST", "/login"): ALL,
     ("POST", "/logout"): SIGNED_IN,

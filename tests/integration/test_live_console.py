@@ -192,7 +192,6 @@ def test_the_version_changes_with_any_static_file(tmp_path, monkeypatch) -> None
     static = tmp_path / "static"
     shutil.copytree(REPO_ROOT / "static", static)
     monkeypatch.setattr(offline, "STATIC", static)
-    monkeypatch.setattr(offline, "REPO_ROOT", tmp_path)
     monkeypatch.setattr(offline, "TEMPLATES", ())
     offline.tablet_version.cache_clear()
     try:
@@ -246,3 +245,38 @@ def test_welcome_names_the_cells_others_filled_and_never_the_judges_own(judge_cl
     assert sorted(welcomes["jb"]["taken"], key=str) == [cell("乙1", "T1")]
     assert sorted(welcomes["jx"]["taken"], key=lambda c: c["criterion_id"]) == sorted([cell("乙1", "T1"), cell("乙2", "P2")], key=lambda c: c["criterion_id"])
     assert all(set(c) == {"item_id", "station", "criterion_id"} for w in welcomes.values() for c in w["taken"])
+
+
+def test_the_lock_shows_the_audit_chain_as_it_left_it(judge_client, live, migrated) -> None:  # type: ignore[no-untyped-def]
+    """The checkpoint printed with the signature is the lock's own record: its position and MAC."""
+    from contest.audit.service import verify_chain
+    from contest.db.models import AuditRecord
+    from tests.integration.payout_seed import _lock_reveal_publish, run
+
+    async def score(db) -> None:  # type: ignore[no-untyped-def]
+        from tests.integration.payout_seed import _mark
+
+        for judge, values in {"ja": [30, 35, 20, 36], "jb": [32, 34, 22, 36], "jc": [31, 36, 21, 36]}.items():
+            for label, value in zip(["甲1", "甲2", "乙1", "乙2"], values, strict=True):
+                await _mark(db, live, judge, label, "P2", value)
+        for label in ["甲1", "甲2", "乙1", "乙2"]:
+            await _mark(db, live, "ja", label, "T1", 80)
+            await _mark(db, live, "ja", label, "P1", 50)
+        await _lock_reveal_publish(db, live)
+
+    run(migrated.database_url, score)
+    page = judge_client("cj").get(f"/chief/items/{live.item_id}").text
+    shown = re.search(r'id="lock-audit-head">.*?#(\d+) · MAC <span class="mono">([0-9a-f]+)</span>', page, re.S)
+    assert shown, page[:2000]
+
+    async def lock_record(db) -> tuple[int, str, int]:  # type: ignore[no-untyped-def]
+        from sqlalchemy import func, select
+
+        rec = (await db.execute(select(AuditRecord).where(AuditRecord.action == "item.lock").order_by(AuditRecord.id.desc()))).scalars().first()
+        position = (await db.execute(select(func.count()).select_from(AuditRecord).where(AuditRecord.id <= rec.id))).scalar_one()
+        count, problems = await verify_chain(db)
+        assert problems == [] and count > position  # reveal and publish came after it
+        return position, rec.hash, count
+
+    position, mac, _ = run(migrated.database_url, lock_record)
+    assert (int(shown.group(1)), shown.group(2)) == (position, mac)

@@ -80,3 +80,64 @@ def test_pure_commands_do_not_load_the_database_or_web_stack() -> None:
     code = "import sys, contest.cli; print(sorted(m for m in ('sqlalchemy', 'litestar', 'uvicorn') if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]"
+
+
+def _sample(text: str, name: str, labels: str = "") -> float:
+    """The value of one sample in a Prometheus exposition (0 if absent)."""
+    import re
+
+    match = re.search(rf"^{re.escape(name)}{re.escape(labels)} ([0-9.e+-]+)$", text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_metrics_count_marks_acks_devices_and_errors(judge_client, migrated) -> None:  # type: ignore[no-untyped-def]
+    import uuid
+
+    from tests.integration.live_seed import seed_live
+
+    from contest.metrics import exposition
+
+    live = seed_live(migrated.database_url)
+    client = judge_client("ja")  # the metrics are this process's (one process here)
+
+    def scrape() -> str:
+        return exposition()[0].decode()
+
+    start = scrape()
+    with client.websocket_connect("/ws/judge") as socket:
+        socket.send_json({"type": "hello", "device": "pytest"})
+        assert socket.receive_json()["type"] == "welcome"
+        assert _sample(scrape(), "contest_connected_tablets") == _sample(start, "contest_connected_tablets") + 1
+        mark = {"type": "mark", "client_id": str(uuid.uuid4()), "item_id": live.item_id, "station": live.stations["乙1"],
+                "criterion_id": live.criteria["P1"], "value": "50"}
+        for _ in range(2):  # stored, then the retry: a duplicate
+            socket.send_json(mark)
+            assert socket.receive_json()["type"] == "ack"
+        socket.send_json({**mark, "client_id": str(uuid.uuid4()), "value": "50.3"})
+        assert socket.receive_json()["code"] == "off_step"
+    end = scrape()
+    assert _sample(end, "contest_marks_total", '{outcome="stored"}') == _sample(start, "contest_marks_total", '{outcome="stored"}') + 1
+    assert _sample(end, "contest_marks_total", '{outcome="duplicate"}') == _sample(start, "contest_marks_total", '{outcome="duplicate"}') + 1
+    assert _sample(end, "contest_mark_ack_seconds_count") >= _sample(start, "contest_mark_ack_seconds_count") + 3
+    assert _sample(end, "contest_errors_total", '{code="off_step"}') >= _sample(start, "contest_errors_total", '{code="off_step"}') + 1
+    assert _sample(end, "contest_writer_batch_marks_count") >= _sample(start, "contest_writer_batch_marks_count") + 2
+    deadline = time.monotonic() + 5  # the server's side of the socket ends just after the client's
+    while _sample(scrape(), "contest_connected_tablets") != _sample(start, "contest_connected_tablets"):
+        assert time.monotonic() < deadline, "the tablet was not counted out"
+        time.sleep(0.02)
+
+
+def test_metrics_are_for_organizers_or_a_scraper_with_the_token(migrated, role_users) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import login
+
+    with TestClient(app=create_app(replace(migrated, metrics_token="s3cret-scrape-token"))) as client:
+        assert client.get("/metrics", follow_redirects=False).status_code in (302, 303, 401)
+        assert client.get("/metrics", headers={"authorization": "Bearer wrong"}, follow_redirects=False).status_code in (302, 303, 401)
+        scraped = client.get("/metrics", headers={"authorization": "Bearer s3cret-scrape-token"})
+        assert scraped.status_code == 200 and "contest_marks_total" in scraped.text
+        login(client, role_users["judge"])
+        assert client.get("/metrics").status_code == 403
+    with TestClient(app=create_app(migrated)) as client:
+        login(client, role_users["organizer"])
+        page = client.get("/metrics")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/plain")

@@ -161,6 +161,22 @@ async def chain_head(session: AsyncSession) -> ChainHead:
     return ChainHead(records, last.id, last.hash, last.at) if last else ChainHead(0, 0, "", None)
 
 
+async def head_at(session: AsyncSession, action: str, entity: str, entity_id: object) -> ChainHead | None:
+    """The chain's head as the latest ``action`` on the entity left it (its record is the head then):
+    printed with the chief judge's signature on a lock, so the lock can be checked against it."""
+    newest = (
+        select(AuditRecord.id, AuditRecord.hash, AuditRecord.at)
+        .where(AuditRecord.action == action, AuditRecord.entity == entity, AuditRecord.entity_id == str(entity_id))
+        .order_by(AuditRecord.id.desc())
+        .limit(1)
+    )
+    found = (await session.execute(newest)).first()
+    if found is None:
+        return None
+    position = (await session.execute(select(func.count()).select_from(AuditRecord).where(AuditRecord.id <= found.id))).scalar_one()
+    return ChainHead(position, found.id, found.hash, found.at)
+
+
 async def verify_chain(session: AsyncSession, checkpoint: Checkpoint | None = None) -> tuple[int, list[ChainProblem]]:
     """Check every record's MAC and link, and the chain against a checkpoint if one is given.
     Returns (records checked, problems found); each problem names its record and what is wrong."""

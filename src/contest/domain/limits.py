@@ -84,6 +84,7 @@ DRAW_SEED = TextField("抽签种子", 64)
 
 # live scoring and results
 SIGNATURE = TextField("签字", 100)
+DURATION = TextField("用时", 20)
 REASON = TextField("理由", 500)
 CONFLICT_REASON = TextField("回避原因", 200)
 CLIENT_ID = TextField("client_id", 64)

@@ -17,6 +17,7 @@ from contest.domain.lifecycle import LifecycleError, next_status
 from contest.domain.results import appeal_deadline, appeal_window_open
 from contest.domain.scheme import validate_scheme
 from contest.errors import Conflict, Invalid, NotFound
+from contest.domain.limits import REASON
 from contest.events.service import get_item, item_judges, scheme_of
 from contest.live.scores import item_results
 from contest.live.service import next_seq
@@ -109,9 +110,15 @@ async def finalize(db: AsyncSession, actor: Actor, item_id: int, now: datetime |
 async def reopen(db: AsyncSession, actor: Actor, item_id: int, reason: str) -> int:
     if not reason.strip():
         raise Invalid("重新开放评分必须填写书面理由")
+    _check_reason(reason)
     item = await get_item(db, item_id)
     item.locked_at, item.locked_by, item.locked_by_user_id, item.revealed_at, item.published_at = None, "", None, None, None
     return await _transition(db, actor, item, "reopen", {"reason": reason.strip()})
+
+
+def _check_reason(reason: str) -> None:
+    if problem := REASON.problem(reason.strip()):
+        raise Invalid(problem)
 
 
 async def _entry_by_station(db: AsyncSession, item_id: int, station: int) -> Entry:
@@ -125,6 +132,7 @@ async def override_conflict(db: AsyncSession, actor: Actor, item_id: int, seat: 
     """Let the judge in ``seat`` score ``station`` despite a conflict (the panel fell short)."""
     if not reason.strip():
         raise Invalid("回避豁免必须填写书面理由")
+    _check_reason(reason)
     item = await get_item(db, item_id)
     judge = (await db.execute(select(JudgeAssignment).where(JudgeAssignment.item_id == item_id, JudgeAssignment.seat == seat))).scalar_one_or_none()
     if judge is None:
@@ -155,6 +163,7 @@ async def decide_tie(db: AsyncSession, actor: Actor, item_id: int, stations_in_o
     """排名不并列: the organizer orders a tied group (by 工位号), with the reason recorded."""
     if not reason.strip():
         raise Invalid("确定并列名次必须填写理由")
+    _check_reason(reason)
     if len(stations_in_order) < 2 or len(set(stations_in_order)) != len(stations_in_order):
         raise Invalid("请按名次先后填写至少两个不重复的工位号")
     item = await get_item(db, item_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 import segno
@@ -12,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.accounts.controllers import session_cookie
-from contest.audit.service import Actor
+from contest.audit.service import Actor, head_at
 from contest.db.models import ConflictOverride, Entry
+from contest.domain import limits
 from contest.domain.lifecycle import NAMES_VISIBLE
 from contest.domain.roles import ORGANIZER
 from contest.domain.scheme import plain
@@ -23,7 +26,9 @@ from contest.live import actions, links
 from contest.live.board import AWARD_LABELS
 from contest.live.console import console_view, panel_devices
 from contest.live.offline import service_worker, tablet_version
+from contest.web import fields
 from contest.web.guards import EVERYONE, JUDGES, ORGANIZERS, access
+from contest.web.openapi import form_body
 from contest.web.pages import render
 
 CONSOLE = access(ORGANIZER, "chief_judge")
@@ -100,6 +105,8 @@ class ConsoleController(Controller):
             "names_visible": results.item.status in NAMES_VISIBLE,
             "awards": AWARD_LABELS,
             "errors": errors or [],
+            # The audit chain as the lock left it, printed with the signature (docs/security.md).
+            "lock_head": await head_at(db, "item.lock", "item", item_id) if results.item.locked_at else None,
         }
 
     async def _act(self, request: Request, db: AsyncSession, item_id: int, action: Any) -> Any:
@@ -146,37 +153,38 @@ class ConsoleController(Controller):
     async def reveal(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         return await self._act(request, db, item_id, lambda: actions.reveal(db, actor, item_id))
 
-    @post("/reopen")
+    @post("/reopen", **form_body(reason=limits.REASON))
     async def reopen(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         form = await request.form()
-        return await self._act(request, db, item_id, lambda: actions.reopen(db, actor, item_id, str(form.get("reason", ""))))
+        return await self._act(request, db, item_id, lambda: actions.reopen(db, actor, item_id, fields.raw(form, "reason")))
 
-    @post("/override")
+    @post("/override", **form_body(seat=int, station=int, reason=limits.REASON))
     async def override(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         form = await request.form()
 
         async def action() -> int:
             seat, station = _ints(form, "seat", "station")
-            return await actions.override_conflict(db, actor, item_id, seat, station, str(form.get("reason", "")))
+            return await actions.override_conflict(db, actor, item_id, seat, station, fields.raw(form, "reason"))
 
         return await self._act(request, db, item_id, action)
 
-    @post("/time")
+    @post("/time", **form_body(station=int, time=limits.DURATION))
     async def time(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         form = await request.form()
 
         async def action() -> int:
             (station,) = _ints(form, "station")
-            return await actions.set_practical_time(db, actor, item_id, station, _seconds(str(form.get("time", ""))))
+            return await actions.set_practical_time(db, actor, item_id, station, _seconds(fields.raw(form, "time")))
 
         return await self._act(request, db, item_id, action)
 
 
 def _ints(form: Any, *names: str) -> list[int]:
+    labels = {"seat": "席位号", "station": "工位号"}
     try:
-        return [int(str(form.get(name, "")).strip()) for name in names]
-    except ValueError:
-        raise Invalid("席位号和工位号应为整数") from None
+        return [fields.parse_int(fields.raw(form, name), labels.get(name, name), 1) for name in names]
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
 
 
 def _seconds(text: str) -> int | None:
@@ -184,10 +192,9 @@ def _seconds(text: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    try:
-        parts = [int(p) for p in text.split(":")]
-    except ValueError:
-        raise Invalid(f"用时「{text}」格式不正确,应为 时:分:秒、分:秒 或 秒数") from None
+    if not re.fullmatch(r"[0-9]{1,6}(:[0-9]{1,2}){0,2}", text):
+        raise Invalid(f"用时「{text[:20]}」格式不正确,应为 时:分:秒、分:秒 或 秒数")
+    parts = [int(p) for p in text.split(":")]
     if len(parts) > 3 or any(p < 0 for p in parts) or any(p >= 60 for p in parts[1:]):
         raise Invalid(f"用时「{text}」格式不正确,应为 时:分:秒、分:秒 或 秒数")
     seconds = 0
@@ -209,14 +216,15 @@ class ItemResultsController(Controller):
         request.app.state.hub.notify(competition_id, item_id, item.seq)
         return Redirect(f"/chief/items/{item_id}")
 
-    @post("/tie")
+    @post("/tie", **form_body(stations=limits.CODE_LIST, reason=limits.REASON))
     async def tie(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Redirect:
         form = await request.form()
         try:
-            stations = [int(s) for s in str(form.get("stations", "")).replace(",", " ").replace("、", " ").split()]
-        except ValueError:
-            raise Invalid("请按名次先后填写工位号,用空格分隔") from None
-        competition_id = await actions.decide_tie(db, actor, item_id, stations, str(form.get("reason", "")))
+            raw = fields.raw(form, "stations")[: limits.CODE_LIST.max]
+            stations = [fields.parse_int(s, "工位号", 1) for s in raw.replace(",", " ").replace("、", " ").replace(",", " ").split()]
+        except ValueError as exc:
+            raise Invalid(f"请按名次先后填写工位号,用空格分隔:{exc}") from None
+        competition_id = await actions.decide_tie(db, actor, item_id, stations, fields.raw(form, "reason"))
         item = await events.get_item(db, item_id)
         request.app.state.hub.notify(competition_id, item_id, item.seq)
         return Redirect(f"/chief/items/{item_id}")

@@ -15,6 +15,7 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 from sqlalchemy import and_, case, func, select
 
+from contest import metrics
 from contest.db.models import Criterion, Entry, Item, JudgeAssignment, Mark
 from contest.domain.roles import CHIEF_JUDGE, ORGANIZER
 from contest.live import protocol
@@ -53,6 +54,7 @@ async def _accept(socket: WebSocket) -> bool:
 
 
 def _error(code: str, message: str | None = None, client_id: str | None = None) -> dict:
+    metrics.ERRORS.labels(code).inc()
     body = {"type": "error", "code": code, "message": message or ERRORS.get(code, code)}
     if client_id:
         body["client_id"] = client_id
@@ -73,6 +75,7 @@ async def judge_socket(socket: WebSocket) -> None:
     hub = state.hub
     hub.ensure_started()
     connection = hub.devices.open(user.id, user.person_id, user_agent)
+    metrics.TABLETS.inc()
     try:
         while True:
             text = await socket.receive_text()
@@ -82,7 +85,8 @@ async def judge_socket(socket: WebSocket) -> None:
                 payload = protocol.decode(text)
                 kind = protocol.message_type(payload, JUDGE_TYPES)
                 if kind == "mark":
-                    reply = await _store(state, judge, payload)
+                    with metrics.ACK_SECONDS.time():
+                        reply = await _store(state, judge, payload)
                 elif kind == "hello":
                     status = protocol.parse_status(payload)
                     if status.device:
@@ -104,6 +108,7 @@ async def judge_socket(socket: WebSocket) -> None:
     except WebSocketDisconnect:
         return
     finally:
+        metrics.TABLETS.dec()
         hub.unwatch(socket)
         hub.devices.close(connection)
 
@@ -168,6 +173,7 @@ async def board_socket(socket: WebSocket, competition_id: int) -> None:
     hub = socket.app.state.hub
     hub.ensure_started()
     hub.boards[competition_id].add(socket)
+    metrics.BOARDS.inc()
     try:
         while True:
             text = await socket.receive_text()
@@ -181,6 +187,7 @@ async def board_socket(socket: WebSocket, competition_id: int) -> None:
         pass
     finally:
         hub.boards[competition_id].discard(socket)
+        metrics.BOARDS.dec()
 
 
 def _known_seqs(raw: object) -> dict[int, int]:

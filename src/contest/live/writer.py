@@ -17,13 +17,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import sessionmaker
 
+from contest import metrics
 from contest.db.engine import make_sync_sqlite_engine
-from contest.live.service import Judge, MarkIn, Outcome, store_marks, store_marks_in
+from contest.live.service import Judge, MarkIn, MarkRefused, Outcome, store_marks, store_marks_in
 
 log = logging.getLogger("contest.live")
 
@@ -83,6 +85,7 @@ class MarkWriter:
 
     async def _store(self, batch: list[tuple[Judge, MarkIn, asyncio.Future[Outcome]]]) -> None:
         self.transactions += 1
+        started = time.perf_counter()
         try:
             outcomes = await self._write([(judge, mark) for judge, mark, _ in batch])
         except Exception as exc:  # noqa: BLE001 - nothing of the batch was stored (rolled back)
@@ -95,7 +98,10 @@ class MarkWriter:
             log.exception("storing a mark failed")
             _settle(batch[0][2], exception=exc)
             return
+        metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+        metrics.BATCH_MARKS.observe(len(batch))
         for (_, _, future), outcome in zip(batch, outcomes, strict=True):
+            metrics.MARKS.labels(outcome.code if isinstance(outcome, MarkRefused) else outcome[0].status).inc()
             _settle(future, result=outcome)
 
     async def _write(self, marks: list[tuple[Judge, MarkIn]]) -> list[Outcome]:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor
 from contest.awards.policies import policy_choices
+from contest.domain import limits
 from contest.domain.awards.model import EXCLUDED_LABELS
 from contest.domain.awards.payees import KIND_LABELS as PAYEE_KINDS
 from contest.domain.awards.policy import (
@@ -187,7 +188,7 @@ class PayoutController(Controller):
     async def index(self, db: AsyncSession) -> Template:
         return await self._index(db)
 
-    @post("/batches", opt=FINANCE_ONLY)
+    @post("/batches", opt=FINANCE_ONLY, **form_body(name=limits.BATCH_NAME, policy_id=limits.POLICY_ID, period_from=date, period_to=date))
     async def create(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
         form = await request.form()
         posted = {k: str(form.get(k, "")) for k in ("name", "policy_id", "period_from", "period_to")}
@@ -208,7 +209,7 @@ class PayoutController(Controller):
     async def compute(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
         return await self._act(request, db, batch_id, lambda: service.compute(db, actor, batch_id))
 
-    @post("/batches/{batch_id:int}/settings", opt=FINANCE_ONLY)
+    @post("/batches/{batch_id:int}/settings", opt=FINANCE_ONLY, **form_body(unit_subsidy_mode=list(UNIT_MODES), ledger_mode=list(LEDGER_MODES)))
     async def settings(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
         form = await request.form()
         typed = {key: str(value) for key, value in form.items() if key != "_csrf_token"}
@@ -216,7 +217,7 @@ class PayoutController(Controller):
         return await self._act(request, db, batch_id, lambda: service.save_settings(
             db, actor, batch_id, amounts, typed.get("unit_subsidy_mode", ""), typed.get("ledger_mode", "")), typed)
 
-    @post("/batches/{batch_id:int}/external", opt=FINANCE_ONLY, request_max_body_size=MAX_BODY_BYTES)
+    @post("/batches/{batch_id:int}/external", opt=FINANCE_ONLY, request_max_body_size=MAX_BODY_BYTES, **form_body(file=FILE))
     async def external(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
         async def action() -> None:
             filename, content = await receive_file(request, "请选择要导入的成绩文件(.xlsx)")
@@ -232,21 +233,21 @@ class PayoutController(Controller):
     async def approve(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
         return await self._act(request, db, batch_id, lambda: service.approve(db, actor, batch_id))
 
-    @post("/batches/{batch_id:int}/override", opt=ORGANIZERS)
+    @post("/batches/{batch_id:int}/override", opt=ORGANIZERS, **form_body(reason=limits.REASON))
     async def override(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
         form = await request.form()
         typed = {"override_reason": str(form.get("reason", ""))}
         return await self._act(request, db, batch_id,
                                lambda: service.override_results(db, actor, batch_id, typed["override_reason"]), typed)
 
-    @post("/batches/{batch_id:int}/return", opt=FINANCE_ONLY)
+    @post("/batches/{batch_id:int}/return", opt=FINANCE_ONLY, **form_body(reason=limits.REASON))
     async def send_back(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
         form = await request.form()
         typed = {"return_reason": str(form.get("reason", ""))}
         return await self._act(request, db, batch_id,
                                lambda: service.return_batch(db, actor, batch_id, typed["return_reason"]), typed)
 
-    @post("/batches/{batch_id:int}/paid", opt=FINANCE_ONLY)
+    @post("/batches/{batch_id:int}/paid", opt=FINANCE_ONLY, **form_body(paid_on=date))
     async def paid(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
         form = await request.form()
         raw = str(form.get("paid_on", "")).strip()
@@ -311,7 +312,10 @@ class PayoutController(Controller):
                             account_number=found.account_number, credit_code=found.credit_code, phone=found.phone)
         return await self._payees(db, q, form=form)
 
-    @post("/payees", opt=FINANCE_ONLY)
+    @post("/payees", opt=FINANCE_ONLY, **form_body(
+        kind=list(PAYEE_KINDS), key=limits.PAYEE_KEY, name=limits.PAYEE_KEY, account_name=limits.ACCOUNT_NAME, bank_name=limits.BANK_NAME,
+        account_number=limits.ACCOUNT_NUMBER, credit_code=limits.CREDIT_CODE, phone=limits.PHONE, note=limits.PAYEE_NOTE,
+    ))
     async def payee_save(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
         data = await request.form()
         typed = {k: str(data.get(k, "")) for k in ("kind", "key", "name", *payees.FIELDS)}

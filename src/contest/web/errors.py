@@ -11,6 +11,7 @@ from litestar.exceptions import ValidationException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from contest import metrics
 from contest.web.pages import render
 from contest.errors import ContestError
 from contest.xlsx.upload import MAX_FILE_BYTES
@@ -25,6 +26,7 @@ def _wants_json(request: Request) -> bool:
 
 
 def _respond(request: Request, status: int, code: str, message: str, details: list[str] | None = None) -> Response:
+    metrics.ERRORS.labels(code).inc()
     if _wants_json(request):
         body = {"error": {"code": code, "message": message, "details": details or []}}
         return Response(body, status_code=status, media_type=MediaType.JSON)

@@ -1,4 +1,5 @@
-"""/healthz (the process answers) and /readyz (it can do its work: database, mark writer, Redis).
+"""/healthz (the process answers), /readyz (it can do its work: database, mark writer, Redis) and
+/metrics (Prometheus: marks, acknowledgement times, writer batches, connected devices, errors).
 
 A load balancer sends traffic to a process only while /readyz answers 200; /healthz is for
 "restart it if this fails". Neither needs a sign-in nor says anything about the data.
@@ -9,10 +10,15 @@ from __future__ import annotations
 import asyncio
 from functools import lru_cache
 
-from litestar import Response, get
+import hmac
+
+from litestar import Request, Response, get
 from litestar.datastructures import State
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from sqlalchemy import text
 
+from contest.domain.roles import ORGANIZER
+from contest.metrics import exposition
 from contest.web.guards import EVERYONE
 
 CHECK_TIMEOUT = 2.0  # seconds per check: a hung database must not hang the probe
@@ -70,4 +76,20 @@ async def readyz(state: State) -> Response:
     return Response({"status": "ok" if ready else "unavailable", "checks": results}, status_code=200 if ready else 503)
 
 
-HEALTH_HANDLERS = [healthz, readyz]
+@get("/metrics", opt=EVERYONE, include_in_schema=False)
+async def metrics_page(request: Request) -> Response:
+    """Prometheus metrics (contest.metrics): for a signed-in organizer, or a scraper that sends
+    ``Authorization: Bearer <CONTEST_METRICS_TOKEN>``."""
+    token = request.app.state.settings.metrics_token
+    user = request.scope.get("user")
+    offered = request.headers.get("authorization", "")
+    if not (token and hmac.compare_digest(offered.encode(), f"Bearer {token}".encode())):
+        if user is None:
+            raise NotAuthorizedException()
+        if user.role != ORGANIZER:
+            raise PermissionDeniedException("只有组织方可以查看运行指标")
+    body, content_type = exposition()
+    return Response(body, media_type=content_type)
+
+
+HEALTH_HANDLERS = [healthz, readyz, metrics_page]

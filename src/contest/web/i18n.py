@@ -360,6 +360,7 @@ EN.update(
 EN.update(
     {
         "返回首页": "Back to the home page",
+        "锁定时的审计链校验点": "Audit chain checkpoint at the lock",
     }
 )
 
