@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -93,6 +94,14 @@ def _trusted_proxies(raw: str | None) -> tuple[ipaddress.IPv4Network | ipaddress
     return tuple(networks)
 
 
+def _public_url(raw: str | None) -> str:
+    """CONTEST_PUBLIC_URL: http(s)://host[:port][/path], printed on certificates as it is."""
+    url = (raw or "").strip().rstrip("/")
+    if url and (not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url)):
+        raise SettingsError(f"CONTEST_PUBLIC_URL「{url}」应为 http:// 或 https:// 开头的网址,例如 https://contest.example.cn")
+    return url
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -110,6 +119,9 @@ class Settings:
     # Empty: resolved from CONTEST_AUDIT_KEY or <var_dir>/audit_key when the settings are made.
     audit_key: str = field(default="", repr=False)
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(default_factory=tuple)
+    # The address the public reaches the product at (https://...): what certificates' QR codes and
+    # admission slips print. Unset: the address of the request that printed them.
+    public_url: str = ""
 
     def __post_init__(self) -> None:
         if not self.audit_key:
@@ -135,6 +147,7 @@ class Settings:
             secure_cookies=_env("SECURE_COOKIES", "0") == "1",
             allowed_origins=origins,
             trusted_proxies=_trusted_proxies(_env("TRUSTED_PROXIES")),
+            public_url=_public_url(_env("PUBLIC_URL")),
         )
 
     def with_database(self, database_url: str) -> Settings:

@@ -96,3 +96,12 @@ DECISION_TEXT = TextField("仲裁结论", 2000)
 # payouts
 BATCH_NAME = TextField("批次名称", 200)
 FILENAME = TextField("文件名", 200)
+
+# competitors (issue 17): their own results, certificates, verification
+CERT_TITLE = TextField("证书标题", 20)
+CERT_BODY = TextField("证书正文", 500)
+ISSUER = TextField("颁发单位", 200)
+HONOUR_TITLE = TextField("荣誉称号", 50)
+LOOKUP_SECRET = TextField("证件号码后四位或查询码", 20)
+SERIAL = TextField("证书编号", 40)
+REVOKE_REASON = TextField("撤销原因", 200)
