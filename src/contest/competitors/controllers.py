@@ -284,8 +284,7 @@ async def my_result(request: Request, db: AsyncSession, competition_id: int) -> 
     try:
         found = await service.lookup(db, competition, settings, name, fields.raw(form, "secret"),
                                      client_address(request, app_settings.trusted_proxies), throttle_of(app_settings))
-    except ContestError as exc:
-        await db.rollback()
+    except ContestError as exc:  # nothing half-written: the attempt itself is committed before a refusal
         return _private("competitors/me.html", exc.status_code, **context, results=None, errors=[exc.message, *exc.details])
     downloads = {c.serial: links.sign(app_settings.secret_key, c.serial) for r in found for i in r.items for c in i.certificates}
     return _private("competitors/me.html", **context, results=found, downloads=downloads, errors=[], statuses=rules.STATUSES,
