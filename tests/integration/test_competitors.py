@@ -358,3 +358,46 @@ def test_the_seal_is_checked_re_encoded_and_printed(published, judge_client, rol
     assert specimen.status_code == 200 and b"/Subtype /Image" in specimen.content
     assert post_form(organizer, f"{desk}/seal/delete").status_code == 302
     assert organizer.get(f"{desk}/seal.png").status_code == 404
+
+
+def test_an_archive_carries_the_certificates_and_the_seal(published, migrated, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`contest export` / `contest import`: certificates keep their serials and states (so printed
+    QR codes still verify on the new system), the seal image travels as base64."""
+    from click.testing import CliRunner
+
+    from contest.audit.service import Actor
+    from contest.cli import main
+    from contest.competitors import service
+    from contest.db.migrate import upgrade
+    from contest.events.service import get_competition
+    from tests.unit.test_certificates import picture
+    from contest.competitors.seal import clean_seal
+
+    url = migrated.database_url
+    republish_with_marks(url, published, {"乙2": 30})
+    seal = clean_seal(picture("PNG"))
+
+    async def with_seal(db: Any) -> None:
+        await service.save_seal(db, Actor.system("tests"), await get_competition(db, published.competition_id), seal)
+
+    run(url, with_seal)
+    target = f"sqlite+aiosqlite:///{tmp_path / 'target.db'}"
+    upgrade(target)
+    archive = tmp_path / "archive.json"
+    env = {"CONTEST_VAR_DIR": str(tmp_path)}
+    exported = CliRunner().invoke(main, ["export", str(published.competition_id), "--out", str(archive)], env={**env, "CONTEST_DATABASE_URL": url})
+    assert exported.exit_code == 0, exported.output
+    imported = CliRunner().invoke(main, ["import", str(archive)], env={**env, "CONTEST_DATABASE_URL": target})
+    assert imported.exit_code == 0, imported.output
+
+    def picture_of(database: str) -> tuple[Any, ...]:
+        async def work(db: Any) -> tuple[Any, ...]:
+            certs = (await db.execute(select(Certificate).order_by(Certificate.serial))).scalars()
+            states = [(c.serial, c.name, c.award, c.status, c.version, c.confirmed_version, c.replaces_id is not None) for c in certs]
+            stored = (await db.execute(select(CompetitorSettings.seal_png))).scalar_one()
+            return states, stored
+
+        return run(database, work)
+
+    before, after = picture_of(url), picture_of(target)
+    assert before[0] and after == before and after[1] == seal

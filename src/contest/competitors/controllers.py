@@ -93,6 +93,7 @@ class CertificateDeskController(Controller):
             "new_code": new_code,
             "certificates": all_certificates,
             "valid_count": sum(1 for c in all_certificates if c.status == "valid"),
+            "valid_items": sorted({c.item_id for c in all_certificates if c.status == "valid"}),
             "item_names": {i.id: i.name for i in competition.items},
             "statuses": rules.STATUSES,
             "grouped": rules.grouped,
