@@ -231,3 +231,19 @@ def test_a_decompression_bomb_is_refused_before_decoding() -> None:
     assert len(buffer.getvalue()) < MAX_SEAL_BYTES
     with pytest.raises(SealRejected, match="尺寸过大"):
         clean_seal(buffer.getvalue())
+
+
+def test_every_member_of_a_team_gets_the_award_and_each_honour() -> None:
+    from contest.competitors.certificates import wanted_of
+
+    rows = [
+        {"award": "一等奖", "unit": "甲单位", "team": "甲队", "people": [{"id": 1, "name": "张三"}, {"id": 2, "name": "李四"}],
+         "honours": ["技术能手"]},
+        {"award": "", "unit": "乙单位", "team": "乙队", "people": [{"id": 3, "name": "王五"}], "honours": []},
+        {"award": "优胜奖", "unit": "丙单位"},  # a row published before members were kept: nothing to issue
+    ]
+    wanted = wanted_of(rows, "2026年市赛", "工业机器人系统运维")
+    assert sorted((w.person_id, w.content.name, w.content.award, w.content.honour, w.content.team) for w in wanted) == [
+        (1, "张三", "一等奖", "", "甲队"), (1, "张三", "一等奖", "技术能手", "甲队"),
+        (2, "李四", "一等奖", "", "甲队"), (2, "李四", "一等奖", "技术能手", "甲队"),
+    ]

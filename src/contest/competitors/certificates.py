@@ -40,7 +40,7 @@ async def honour_rules(db: AsyncSession, competition_id: int) -> list[rules.Hono
     return [rules.HonourRule(r.title, frozenset(r.awards)) for r in rows.scalars()]
 
 
-def _wanted(rows: list[dict], competition: str, item: str) -> list[rules.Wanted]:
+def wanted_of(rows: list[dict], competition: str, item: str) -> list[rules.Wanted]:
     wanted = []
     for row in rows:
         if not row.get("award"):
@@ -64,7 +64,8 @@ async def issue_for_version(db: AsyncSession, actor: Actor, item: Item, version:
         (await db.execute(select(Certificate).where(Certificate.item_id == item.id, Certificate.status == "valid"))).scalars()
     )
     by_id = {c.id: c for c in existing}
-    planned = rules.plan([rules.Existing(c.id, c.person_id, _content(c)) for c in existing], _wanted(version.rows, competition.name, item.name))
+    earlier = [rules.Existing(c.id, c.person_id, _content(c)) for c in existing]
+    planned = rules.plan(earlier, wanted_of(version.rows, competition.name, item.name))
     now = utcnow()
     for certificate_id in planned.keep:
         by_id[certificate_id].confirmed_version = version.version

@@ -208,7 +208,8 @@ class CertificateDeskController(Controller):
     @post("/{certificate_id:int}/revoke", **form_body(reason=limits.REVOKE_REASON))
     async def revoke(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int, certificate_id: int) -> Any:
         form = await request.form()
-        return await self._act(db, competition_id, lambda: certificates.revoke(db, actor, competition_id, certificate_id, fields.raw(form, "reason")))
+        reason = fields.raw(form, "reason")
+        return await self._act(db, competition_id, lambda: certificates.revoke(db, actor, competition_id, certificate_id, reason))
 
     @post("/codes")
     async def issue_codes(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Any:
@@ -219,7 +220,9 @@ class CertificateDeskController(Controller):
         except ContestError as exc:
             await db.rollback()
             return await self._page(db, competition_id, [exc.message, *exc.details], exc.status_code)
-        items = [(await events.get_item(db, i.id), await events.item_entries(db, i.id), await events.latest_draw(db, i.id)) for i in competition.items]
+        items = [
+            (await events.get_item(db, i.id), await events.item_entries(db, i.id), await events.latest_draw(db, i.id)) for i in competition.items
+        ]
         workbook = draw_workbook_with_codes(items, codes)
         slips = await _admission_slips(db, competition, items, codes, public_base(request))
         buffer = io.BytesIO()

@@ -88,8 +88,8 @@ async def save_settings(db: AsyncSession, actor: Actor, competition: Competition
     if errors:
         raise Invalid("证书与查询设置有误", details=errors)
     stored = await _stored_settings(db, competition)
-    stored.lookup_factor, stored.title, stored.issuer, stored.issue_date = form.lookup_factor, form.title.strip(), form.issuer.strip(), form.issue_date
-    stored.award_body, stored.honour_body = form.award_body.strip(), form.honour_body.strip()
+    stored.lookup_factor, stored.title, stored.issuer = form.lookup_factor, form.title.strip(), form.issuer.strip()
+    stored.issue_date, stored.award_body, stored.honour_body = form.issue_date, form.award_body.strip(), form.honour_body.strip()
     detail = {"lookup_factor": form.lookup_factor, "title": stored.title, "issuer": stored.issuer,
               "issue_date": form.issue_date.isoformat() if form.issue_date else None}
     await record(db, actor, "competitors.settings", "competition", competition.id, detail)
@@ -154,8 +154,8 @@ def code_hash(competition_id: int, code: str) -> str:
     return hashlib.sha256(f"{competition_id}:{rules.normalise_code(code)}".encode()).hexdigest()
 
 
-async def competitors_of(db: AsyncSession, competition_id: int) -> list[Person]:
-    """Everyone who competes in one of the competition's items, by name."""
+async def competitors_of(db: AsyncSession, competition_id: int, name: str | None = None) -> list[Person]:
+    """Everyone who competes in one of the competition's items (or those called ``name``), by name."""
     query = (
         select(Person)
         .join(EntryMember, EntryMember.person_id == Person.id)
@@ -165,6 +165,8 @@ async def competitors_of(db: AsyncSession, competition_id: int) -> list[Person]:
         .distinct()
         .order_by(Person.name, Person.id)
     )
+    if name is not None:
+        query = query.where(Person.name == name)
     return list((await db.execute(query)).scalars())
 
 
@@ -207,9 +209,8 @@ async def _subject_at_address_until(db: AsyncSession, kind: str, subject: str, i
 async def throttled_until(db: AsyncSession, kind: str, subject: str, ip: str, throttle: Throttle) -> datetime | None:
     """When ``subject`` may be tried again from ``ip`` (None: now). A subject of "" counts the address only."""
     since = utcnow() - throttle.window
-    until = [
-        await failures_free_at(db, LookupAttempt, since, throttle.address_max, throttle.window, LookupAttempt.kind == kind, LookupAttempt.ip == ip)
-    ]
+    address = LookupAttempt.kind == kind, LookupAttempt.ip == ip
+    until = [await failures_free_at(db, LookupAttempt, since, throttle.address_max, throttle.window, *address)]
     if subject:
         until.append(await _subject_at_address_until(db, kind, subject, ip, since, throttle))
         until.append(await failures_free_at(db, LookupAttempt, since, throttle.max_failures * SUBJECT_FACTOR, throttle.window,
@@ -271,7 +272,7 @@ async def lookup(
     until = await throttled_until(db, "lookup", subject, ip, throttle)
     if until is not None:
         raise Throttled(f"查询失败次数过多,请 {minutes_until(until)} 分钟后再试")
-    people = [p for p in await competitors_of(db, competition.id) if p.name == name]
+    people = await competitors_of(db, competition.id, name)
     if settings.lookup_factor == "id_last4":
         matched = [p for p in people if rules.id_tail_matches(p.id_number, secret)]
     else:
@@ -282,6 +283,14 @@ async def lookup(
     if not matched:
         raise LookupRefused(f"姓名或{factor}不正确(多次输错将暂停查询)")
     return [await my_result(db, competition, person) for person in matched]
+
+
+def _row_of(rows: list[dict], entry: Entry) -> dict | None:
+    """The entry's published row (rows published before entry ids were kept: by 工位号)."""
+    for row in rows:
+        if row.get("entry_id") == entry.id or (row.get("entry_id") is None and row.get("station") == entry.station_no):
+            return row
+    return None
 
 
 async def my_result(db: AsyncSession, competition: Competition, person: Person) -> MyResult:
@@ -301,8 +310,7 @@ async def my_result(db: AsyncSession, competition: Competition, person: Person) 
             version = (await db.execute(
                 select(ResultVersion).where(ResultVersion.item_id == item.id).order_by(ResultVersion.version.desc()).limit(1)
             )).scalar_one_or_none()
-        row = next((r for r in version.rows if r.get("entry_id") == entry.id or (r.get("entry_id") is None and r.get("station") == entry.station_no)),
-                   None) if version else None
+        row = _row_of(version.rows, entry) if version else None
         unit = unit or (row or {}).get("unit", "")
         items.append(MyItem(
             item_name=item.name, status=item.status, is_team=item.is_team, team=entry.team_name, entry_no=entry.entry_no,

@@ -44,7 +44,12 @@ async def result_rows(db: AsyncSession, item_id: int, honours: list[HonourRule] 
             "team": row.entry.team_name,
             "people": [{"id": m.person.id, "name": m.person.name} for m in row.entry.members],
             "components": [
-                {"kind": c.kind, "name": c.name or COMPONENT_KINDS.get(c.kind, c.kind), "weight": plain(c.weight), "score": _two_places(row.score.components.get(c.kind))}
+                {
+                    "kind": c.kind,
+                    "name": c.name or COMPONENT_KINDS.get(c.kind, c.kind),
+                    "weight": plain(c.weight),
+                    "score": _two_places(row.score.components.get(c.kind)),
+                }
                 for c in results.item.components
             ],
             "honours": honours_for(row.ranked.award, honours or []),
