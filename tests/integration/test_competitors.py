@@ -7,9 +7,12 @@ excellence cutoff of 4 entries is 2). Each test starts from a fresh database.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
+import shutil
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,16 +22,43 @@ from sqlalchemy import func, select
 from contest.db.competitor_models import AccessCode, Certificate, CompetitorSettings, LookupAttempt
 from contest.db.results_models import ResultVersion
 from contest.domain.certificates import normalise_serial
-from tests.conftest import post_form
+from contest.db.migrate import upgrade
+from tests.conftest import ROLE_USERS, _create_role_users, post_form
+from tests.integration.live_seed import Live
 from tests.integration.payout_seed import published_competition, republish_with_marks, run
 from tests.integration.seed import make_id
 
 ID_TAILS = {"甲1": make_id(100)[-4:], "甲2": make_id(101)[-4:], "乙1": make_id(102)[-4:], "乙2": make_id(103)[-4:]}
 
 
+@pytest.fixture(scope="module")
+def published_template(tmp_path_factory) -> tuple[Path, Live]:  # type: ignore[no-untyped-def]
+    """The published competition (with the role users), built once: each test gets a copy of the file."""
+    path = tmp_path_factory.mktemp("published") / "published.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url)
+    asyncio.run(_create_role_users(url))
+    return path, published_competition(url)
+
+
 @pytest.fixture
-def published(migrated, role_users):  # type: ignore[no-untyped-def]
-    return published_competition(migrated.database_url)
+def migrated(settings, published_template):  # type: ignore[no-untyped-def]  # overrides conftest's: a copy of the template
+    source, _ = published_template
+    target = Path(settings.database_url.removeprefix("sqlite+aiosqlite:///"))
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+    return settings
+
+
+@pytest.fixture
+def role_users(migrated) -> dict[str, str]:  # type: ignore[no-untyped-def]  # already in the template
+    return dict(ROLE_USERS)
+
+
+@pytest.fixture
+def published(migrated, published_template) -> Live:  # type: ignore[no-untyped-def]
+    return published_template[1]
 
 
 def certificates(url: str) -> list[Certificate]:
