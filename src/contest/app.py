@@ -21,6 +21,7 @@ from contest import __version__
 from contest.web.pages import render
 from contest.accounts.controllers import AccountController, LoginLockController
 from contest.db.engine import make_engine, make_session_factory
+from contest.competitors.controllers import COMPETITOR_HANDLERS
 from contest.desks.controllers import DESK_HANDLERS
 from contest.events.controllers import CompetitionController, ConflictController, ItemController, PeopleController, UnitController
 from contest.live.channels import make_channels
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *SOCKET_HANDLERS,
             RosterController,
             PayoutController,
+            *COMPETITOR_HANDLERS,
             create_static_files_router(path="/static", directories=[static_dir()], opt=EVERYONE),
         ],
         state=state,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -112,6 +113,14 @@ def _positive_int(name: str, default: str) -> int:
     return int(raw)
 
 
+def _public_url(raw: str | None) -> str:
+    """CONTEST_PUBLIC_URL: http(s)://host[:port][/path], printed on certificates as it is."""
+    url = (raw or "").strip().rstrip("/")
+    if url and (not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url)):
+        raise SettingsError(f"CONTEST_PUBLIC_URL「{url}」应为 http:// 或 https:// 开头的网址,例如 https://contest.example.cn")
+    return url
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -138,6 +147,9 @@ class Settings:
     agreement_min_cells: int = 3
     # A tablet whose socket is open but that has not been heard from for this long is "silent".
     device_silent_seconds: int = 30
+    # The address the public reaches the product at (https://...): what certificates' QR codes and
+    # admission slips print. Unset: the address of the request that printed them.
+    public_url: str = ""
 
     def __post_init__(self) -> None:
         if not self.audit_key:
@@ -168,6 +180,7 @@ class Settings:
             secure_cookies=_env("SECURE_COOKIES", "0") == "1",
             allowed_origins=origins,
             trusted_proxies=_trusted_proxies(_env("TRUSTED_PROXIES")),
+            public_url=_public_url(_env("PUBLIC_URL")),
         )
 
     def with_database(self, database_url: str) -> Settings:

@@ -102,6 +102,25 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/finance/payees/import"): {FIN},
     ("GET", "/finance/payees/template.xlsx"): {FIN},
     ("GET", "/public/competitions/{competition_id:int}"): ALL,
+    # competitors (issue 17): the organizer's certificate desk; the public look-up, downloads by signed link, verification
+    ("GET", "/competitions/{competition_id:int}/certificates"): {ORG},
+    ("POST", "/competitions/{competition_id:int}/certificates/settings"): {ORG},
+    ("POST", "/competitions/{competition_id:int}/certificates/seal"): {ORG},
+    ("POST", "/competitions/{competition_id:int}/certificates/seal/delete"): {ORG},
+    ("GET", "/competitions/{competition_id:int}/certificates/seal.png"): {ORG},
+    ("POST", "/competitions/{competition_id:int}/certificates/honours"): {ORG},
+    ("POST", "/competitions/{competition_id:int}/certificates/honours/{rule_id:int}/delete"): {ORG},
+    ("GET", "/competitions/{competition_id:int}/certificates/specimen.pdf"): {ORG},
+    ("GET", "/competitions/{competition_id:int}/certificates/all.pdf"): {ORG},
+    ("GET", "/competitions/{competition_id:int}/certificates/{certificate_id:int}/pdf"): {ORG},
+    ("POST", "/competitions/{competition_id:int}/certificates/{certificate_id:int}/revoke"): {ORG},
+    ("POST", "/competitions/{competition_id:int}/certificates/codes"): {ORG},
+    ("POST", "/competitions/{competition_id:int}/certificates/codes/person"): {ORG},
+    ("GET", "/public/competitions/{competition_id:int}/me"): ALL,
+    ("POST", "/public/competitions/{competition_id:int}/me"): ALL,
+    ("GET", "/certificates/{serial:str}/pdf"): ALL,
+    ("GET", "/verify"): ALL,
+    ("GET", "/verify/{serial:str}"): ALL,
     ("GET", "/static/{file_path:path}"): ALL,
     ("GET", "/schema"): ALL,
     ("GET", "/schema/openapi.json"): ALL,
@@ -126,6 +145,7 @@ def test_every_route_is_in_the_matrix(app) -> None:  # type: ignore[no-untyped-d
 
 
 def _concrete(path: str, ids: dict[str, int]) -> str:
+    path = path.replace("{serial:str}", "0" * 26)
     path = path.replace("{code:str}", "en").replace("{token:str}", "no-such-token").replace("{file_path:path}", "css/app.css").replace("{path:str}", "openapi.json")
     return re.sub(r"\{(\w+):int\}", lambda m: str(ids[m.group(1)]), path)
 
@@ -143,6 +163,7 @@ def test_access_matrix(app, role_users, migrated, role: str) -> None:  # type: i
     ids = seed(migrated.database_url, judge_username=role_users["judge"], chief_username=role_users["chief_judge"])
     ids["appeal_id"] = 1  # none exists: allowed roles get 404, which is not a refusal
     ids["batch_id"] = 1  # no payout batch exists either: 404 for the allowed roles
+    ids["rule_id"] = ids["certificate_id"] = 1  # nor honour rules or certificates
     with TestClient(app=app) as client:
         if role != ANON:
             login(client, role_users[role], PASSWORD)

@@ -149,18 +149,23 @@ class Throttle:
         return self.max_failures * self.address_factor
 
 
-async def _free_at(session: AsyncSession, since: datetime, limit: int, window: timedelta, *where: Any) -> datetime | None:
+async def failures_free_at(session: AsyncSession, attempts: Any, since: datetime, limit: int, window: timedelta, *where: Any) -> datetime | None:
     """When fewer than `limit` failures matching `where` will be left in the window (the limit-th
-    most recent one leaves it then), or None if there are fewer already."""
+    most recent one leaves it then), or None if there are fewer already. `attempts` is a model with
+    `at` and `success` columns: sign-ins here, competitors' look-ups in contest.competitors."""
     nth = (
-        select(LoginAttempt.at)
-        .where(LoginAttempt.at >= since, LoginAttempt.success.is_(False), *where)
-        .order_by(LoginAttempt.at.desc())
+        select(attempts.at)
+        .where(attempts.at >= since, attempts.success.is_(False), *where)
+        .order_by(attempts.at.desc())
         .offset(limit - 1)
         .limit(1)
     )
     at = (await session.execute(nth)).scalar()
     return at + window if at is not None else None
+
+
+async def _free_at(session: AsyncSession, since: datetime, limit: int, window: timedelta, *where: Any) -> datetime | None:
+    return await failures_free_at(session, LoginAttempt, since, limit, window, *where)
 
 
 async def _account_at_address_until(session: AsyncSession, username: str, ip: str, since: datetime, throttle: Throttle) -> datetime | None:

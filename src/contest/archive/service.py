@@ -18,6 +18,7 @@ changes here; only references kept as plain integers or strings are listed in ``
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -26,7 +27,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Integer, Numeric, Table, func, select
+from sqlalchemy import Boolean, Date, Integer, LargeBinary, Numeric, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest import __version__
@@ -59,6 +60,8 @@ class ArchiveError(Invalid):
 
 
 def _dump(value: Any) -> Any:
+    if isinstance(value, bytes):  # a seal image (competitor_settings.seal_png)
+        return base64.b64encode(value).decode("ascii")
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, (datetime, date)):
@@ -70,6 +73,11 @@ def _load(column: Any, value: Any) -> Any:
     if value is None:
         return None
     kind = column.type
+    if isinstance(kind, LargeBinary):
+        try:
+            return base64.b64decode(value, validate=True)
+        except (ValueError, TypeError):
+            raise ArchiveError(f"存档中 {column.table.name}.{column.name} 不是有效的 base64 数据") from None
     if isinstance(kind, Numeric) and not isinstance(kind, Integer):
         return Decimal(str(value))
     if isinstance(kind, Date):
@@ -220,11 +228,21 @@ def write_xlsx(archive: dict[str, Any]) -> bytes:
         columns = list(rows[0])
         sheet.append([text_cell(sheet, c) for c in columns])
         for row in rows:
-            sheet.append([text_cell(sheet, json.dumps(row[c], ensure_ascii=False) if isinstance(row[c], (dict, list)) else row[c])
+            sheet.append([text_cell(sheet, _cell(json.dumps(row[c], ensure_ascii=False) if isinstance(row[c], (dict, list)) else row[c]))
                           for c in columns])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+EXCEL_CELL_CHARACTERS = 32_767
+
+
+def _cell(value: Any) -> Any:
+    """Excel holds at most 32,767 characters in a cell (an image in base64 has more): say where the rest is."""
+    if isinstance(value, str) and len(value) > EXCEL_CELL_CHARACTERS:
+        return f"(共 {len(value)} 个字符,过长不在此显示:见同时导出的 JSON 存档)"
+    return value
 
 
 # ---------------------------------------------------------------- load

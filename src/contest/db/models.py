@@ -460,3 +460,4 @@ class LoginLink(Base):
 
 from contest.db import results_models  # noqa: E402,F401 - registers the result version and appeal tables
 from contest.db import payout_models  # noqa: E402,F401 - registers the payout tables
+from contest.db import competitor_models  # noqa: E402,F401 - registers the competitors' tables (certificates, look-ups)

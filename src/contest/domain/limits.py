@@ -109,3 +109,12 @@ CREDIT_CODE = TextField("统一社会信用代码", 18)
 PAYEE_KEY = TextField("收款人", 200)  # the 证件号码 of a person, or the name of a unit
 PAYEE_NOTE = TextField("备注", 200)
 WITHHOLDING = TextField("代扣依据", 300)
+
+# competitors (issue 17): their own results, certificates, verification
+CERT_TITLE = TextField("证书标题", 20)
+CERT_BODY = TextField("证书正文", 500)
+ISSUER = TextField("颁发单位", 200)
+HONOUR_TITLE = TextField("荣誉称号", 50)
+LOOKUP_SECRET = TextField("证件号码后四位或查询码", 20)
+SERIAL = TextField("证书编号", 40)
+REVOKE_REASON = TextField("撤销原因", 200)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contest.audit.service import Actor, record
 from contest.db.models import AuditRecord, Competition, Entry, Item, utcnow
 from contest.db.results_models import Appeal, ResultVersion
+from contest.competitors.certificates import honour_rules, issue_for_version
+from contest.domain.certificates import HonourRule, honours_for
+from contest.domain.scheme import COMPONENT_KINDS, plain
 from contest.domain.limits import APPEAL_TEXT, APPELLANT, DECISION_TEXT, too_long
 from contest.domain.results import appeal_deadline, appeal_window_open, diff_rows
 from contest.errors import Conflict, Invalid, NotFound
@@ -19,8 +23,13 @@ from contest.live.scores import item_results
 APPEAL_DECISIONS = {"upheld": "申诉成立", "rejected": "申诉不成立"}
 
 
-async def result_rows(db: AsyncSession, item_id: int) -> list[dict]:
-    """The published shape of an item's results: no ID numbers, names and units only."""
+async def result_rows(db: AsyncSession, item_id: int, honours: list[HonourRule] | None = None) -> list[dict]:
+    """The published shape of an item's results: no ID numbers, names and units only.
+
+    Each row also keeps what the competitor's own view and the certificates need, as published:
+    the component scores (理论/实操/答辩 with their weights), the honours the award earns under
+    ``honours``, the entry and its members (ids and names; the public list shows names only).
+    """
     results = await item_results(db, item_id)
     return [
         {
@@ -31,9 +40,26 @@ async def result_rows(db: AsyncSession, item_id: int) -> list[dict]:
             "total": None if row.score.total is None else f"{row.score.total:.2f}",
             "place": row.ranked.place,
             "award": AWARD_LABELS.get(row.ranked.award or "", ""),
+            "entry_id": row.entry.id,
+            "team": row.entry.team_name,
+            "people": [{"id": m.person.id, "name": m.person.name} for m in row.entry.members],
+            "components": [
+                {
+                    "kind": c.kind,
+                    "name": c.name or COMPONENT_KINDS.get(c.kind, c.kind),
+                    "weight": plain(c.weight),
+                    "score": _two_places(row.score.components.get(c.kind)),
+                }
+                for c in results.item.components
+            ],
+            "honours": honours_for(row.ranked.award, honours or []),
         }
         for row in results.rows
     ]
+
+
+def _two_places(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
 
 
 async def versions(db: AsyncSession, item_id: int) -> list[ResultVersion]:
@@ -46,7 +72,7 @@ async def add_version(db: AsyncSession, actor: Actor, item: Item) -> ResultVersi
     Called inside the publish transaction; the caller commits.
     """
     earlier = await versions(db, item.id)
-    rows = await result_rows(db, item.id)
+    rows = await result_rows(db, item.id, await honour_rules(db, item.competition_id))
     previous = earlier[-1] if earlier else None
     reason = ""
     if previous is not None:
@@ -68,6 +94,7 @@ async def add_version(db: AsyncSession, actor: Actor, item: Item) -> ResultVersi
     db.add(version)
     await db.flush()
     await record(db, actor, "results.version", "item", item.id, {"version": version.version, "changes": len(version.changes)})
+    await issue_for_version(db, actor, item, version)
     return version
 
 

@@ -1,0 +1,1 @@
+"""Printable papers: PDF from templates/papers/ (contest.papers.pdf)."""
