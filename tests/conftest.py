@@ -18,6 +18,9 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from argon2 import PasswordHasher
+
+from contest.accounts import security
 from contest.accounts.service import create_user
 from contest.app import create_app
 from contest.audit.service import Actor
@@ -31,6 +34,12 @@ TEST_AUDIT_KEY = "test-audit-key-not-the-csrf-secret-0123456789"
 os.environ["CONTEST_AUDIT_KEY"] = TEST_AUDIT_KEY
 
 PASSWORD = "correct-horse-9"
+
+# Cheap password hashing for the tests (the product's cost is ~0.2 s a hash: hundreds of sign-ins
+# would take minutes). Verification reads the parameters from each hash, so hashes made either way
+# verify. Servers the tests start as subprocesses keep the product's cost.
+security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+security._DUMMY_HASH = security._hasher.hash("dummy-password-for-unknown-users")
 ROLE_USERS = {"organizer": "org", "chief_judge": "chief", "judge": "judge1", "finance": "fin"}
 
 
