@@ -12,6 +12,7 @@ Chinese and the command exits with status 1.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from dataclasses import replace
 from datetime import date
@@ -107,22 +108,30 @@ def awards_group() -> None:
 def compute(policy_ref: str, results: Path, ledger: tuple[Path, ...], settings: Path | None,
             out: Path, json_out: Path | None, ledger_out: Path | None) -> None:
     """Compute one payout batch."""
-    try:
-        policy = load_policy(policy_ref)
-        achievements = read_results(results)
-        batch = read_settings(settings)
-        if not batch.batch_id:  # a name and a date the workbook can show, never "(未命名)"
-            today = batch.batch_date or date.today()
-            batch = replace(batch, batch_id=f"{policy.name} {today.isoformat()}", batch_date=today)
-        earlier = read_ledger(ledger)
-        result = compute_awards(policy, achievements, batch, earlier)
-    except (PolicyError, InputErrors, AwardError) as exc:
-        raise _Failed(str(exc)) from None
-    write_finance_workbook(result, out, info=WorkbookInfo.for_result(result, policy))
-    if json_out is not None:
-        json_out.write_text(result.to_json(), encoding="utf-8")
-    if ledger_out is not None:
-        write_ledger(result, ledger_out, earlier)
+    # A big results file takes seconds to read and its workbook seconds to write: say where it is
+    # (on stderr, so the summary on stdout stays clean for scripts).
+    with click.progressbar(length=5, label="awards", item_show_func=lambda step: step, file=sys.stderr) as progress:
+        try:
+            policy = load_policy(policy_ref)
+            progress.update(1, "reading the results")
+            achievements = read_results(results)
+            batch = read_settings(settings)
+            if not batch.batch_id:  # a name and a date the workbook can show, never "(未命名)"
+                today = batch.batch_date or date.today()
+                batch = replace(batch, batch_id=f"{policy.name} {today.isoformat()}", batch_date=today)
+            earlier = read_ledger(ledger)
+            progress.update(1, "computing")
+            result = compute_awards(policy, achievements, batch, earlier)
+        except (PolicyError, InputErrors, AwardError) as exc:
+            raise _Failed(str(exc)) from None
+        progress.update(1, "writing the workbook")
+        write_finance_workbook(result, out, info=WorkbookInfo.for_result(result, policy))
+        progress.update(1, "writing the JSON and the ledger")
+        if json_out is not None:
+            json_out.write_text(result.to_json(), encoding="utf-8")
+        if ledger_out is not None:
+            write_ledger(result, ledger_out, earlier)
+        progress.update(1, "done")
     click.echo(f"政策:{policy.name};成绩 {len(achievements)} 条;批次 {batch.batch_id}")
     for total in result.payer_totals():
         click.echo(f"  {total.payer}: {total.lines} 笔,{total.total.format()} 元({to_chinese_capital(total.total)})")
