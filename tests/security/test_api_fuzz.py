@@ -105,3 +105,22 @@ def test_openapi_fuzz_finds_no_5xx(app, role_users, migrated, role: str) -> None
     assert exercised >= 20, f"only {exercised} operations fuzzed"
     assert described >= 14, f"only {described} form bodies described in the schema"
     assert not failures, "5xx responses:\n" + "\n".join(failures[:40])
+
+
+# POST routes that read no form field: a button that does one thing (the CSRF token aside).
+ACTIONS_WITHOUT_FIELDS = {
+    "/logout", "/items/{item_id}/judges/{assignment_id}/delete", "/conflicts/{conflict_id}/delete",
+    "/chief/items/{item_id}/lock", "/chief/items/{item_id}/open", "/chief/items/{item_id}/reveal",
+    "/items/{item_id}/publish", "/competitions/{competition_id}/judge-links", "/items/{item_id}/results/finalize",
+    "/finance/batches/{batch_id}/approve", "/finance/batches/{batch_id}/compute", "/finance/batches/{batch_id}/correction",
+    "/finance/batches/{batch_id}/submit", "/competitions/{competition_id}/certificates/codes",
+    "/competitions/{competition_id}/certificates/honours/{rule_id}/delete", "/competitions/{competition_id}/certificates/seal/delete",
+}
+
+
+def test_every_form_a_route_reads_is_described_for_the_fuzzer(app) -> None:  # type: ignore[no-untyped-def]
+    """A new POST route that reads fields must say which (contest.web.openapi.form_body), or the
+    fuzz lane would never send them."""
+    spec = app.openapi_schema.to_schema()
+    undescribed = {path for path, operations in spec["paths"].items() if "post" in operations and "requestBody" not in operations["post"]}
+    assert undescribed == ACTIONS_WITHOUT_FIELDS
