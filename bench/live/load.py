@@ -88,8 +88,14 @@ async def _boards(base: str, competition_id: int, count: int, compression: bool,
         while not stopping and time.monotonic() < deadline:
             try:
                 async with gate:
-                    ws = await connect(url, compression="deflate" if compression else None, open_timeout=OPEN_TIMEOUT,
-                                       ping_interval=None, max_size=None, max_queue=None)
+                    ws = await connect(
+                        url,
+                        compression="deflate" if compression else None,
+                        open_timeout=OPEN_TIMEOUT,
+                        ping_interval=None,
+                        max_size=None,
+                        max_queue=None,
+                    )
                 async with ws:
                     await ws.send(json.dumps({"type": "hello", "seqs": known_of(b)}))
                     json.loads(await ws.recv())  # the snapshot
@@ -139,7 +145,9 @@ async def _boards(base: str, competition_id: int, count: int, compression: bool,
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     with open(out_path, "wb") as f:  # noqa: ASYNC230 - once, after the run
-        pickle.dump({"flushes": flushes, "fids": [a.tobytes() for a in fids], "times": [a.tobytes() for a in times], "stats": dict(stats)}, f)
+        pickle.dump(
+            {"flushes": flushes, "fids": [a.tobytes() for a in fids], "times": [a.tobytes() for a in times], "stats": dict(stats)}, f
+        )
 
 
 # ---------------------------------------------------------------------------- judges (this process)
@@ -188,8 +196,9 @@ class Judge:
         self.next_cell += 1
         client_id = str(uuid.uuid4())
         value = format(self.step * self.rng.randint(0, self.steps), "f")
-        text = json.dumps({"type": "mark", "client_id": client_id, "item_id": self.item_id, "station": station,
-                           "criterion_id": criterion, "value": value})
+        text = json.dumps(
+            {"type": "mark", "client_id": client_id, "item_id": self.item_id, "station": station, "criterion_id": criterion, "value": value}
+        )
         return client_id, text
 
     def submit(self) -> None:
@@ -232,8 +241,15 @@ class Judge:
         while not self.fleet.stopping and time.monotonic() < deadline:
             try:
                 async with gate:
-                    ws = await connect(url, additional_headers=headers, compression="deflate" if self.fleet.compression else None,
-                                       open_timeout=OPEN_TIMEOUT, ping_interval=None, max_size=None, max_queue=None)
+                    ws = await connect(
+                        url,
+                        additional_headers=headers,
+                        compression="deflate" if self.fleet.compression else None,
+                        open_timeout=OPEN_TIMEOUT,
+                        ping_interval=None,
+                        max_size=None,
+                        max_queue=None,
+                    )
                 async with ws:
                     self.fleet.stats["judge connected" if not self.connected_once else "judge reconnected"] += 1
                     self.connected_once = True
@@ -266,9 +282,22 @@ class Phase:
     duration: float
 
 
-async def drive(base: str, plan: dict, boards: int, phases: list[Phase], *, workers: int = 2, compression: bool = True,
-                judges: int | None = None, sampler=None, fault=None, stop_after_p99_ms: float | None = None,  # type: ignore[no-untyped-def]
-                drain_seconds: float = 15.0, budget_seconds: float = 900.0, seed: int = 1) -> dict:
+async def drive(
+    base: str,
+    plan: dict,
+    boards: int,
+    phases: list[Phase],
+    *,
+    workers: int = 2,
+    compression: bool = True,
+    judges: int | None = None,
+    sampler=None,
+    fault=None,
+    stop_after_p99_ms: float | None = None,  # type: ignore[no-untyped-def]
+    drain_seconds: float = 15.0,
+    budget_seconds: float = 900.0,
+    seed: int = 1,
+) -> dict:
     """Connect, run the phases, drain, collect. Returns per-phase figures and the raw records.
 
     sampler: an object with start()/stop() -> dict (server CPU/RSS); fault: an async callable
@@ -291,8 +320,11 @@ async def drive(base: str, plan: dict, boards: int, phases: list[Phase], *, work
     procs = []
     for w, count in enumerate(per):
         if count:
-            p = ctx.Process(target=board_worker, args=(base, plan["competition_id"], count, compression, ready, stop,
-                                                      str(out_dir / f"boards-{w}.pkl"), deadline), daemon=True)
+            p = ctx.Process(
+                target=board_worker,
+                args=(base, plan["competition_id"], count, compression, ready, stop, str(out_dir / f"boards-{w}.pkl"), deadline),
+                daemon=True,
+            )
             p.start()
             procs.append(p)
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
@@ -339,12 +371,20 @@ async def drive(base: str, plan: dict, boards: int, phases: list[Phase], *, work
         # unacknowledged marks count as infinitely late: percentiles over the acked ones alone would flatter a server
         # that falls behind (p99 is then "inf" as soon as more than 1% are still unacknowledged after the drain)
         ack = percentiles([m.t_ack - m.t_send for m in acked] + [float("inf") for m in phase_marks if m.t_ack is None and not m.error])
-        results.append({
-            "rate": phase.rate, "duration": round(t_end - t0, 2), "sent": len(phase_marks), "acked": len(acked),
-            "stored": sum(1 for m in acked if m.status == "stored"), "duplicate": sum(1 for m in acked if m.status == "duplicate"),
-            "refused": sum(1 for m in phase_marks if m.error), "unacked": sum(1 for m in phase_marks if m.t_ack is None and not m.error),
-            "throughput": round(len(acked) / max(1e-9, last_ack - t0), 1), "ack_ms": ack,
-        })
+        results.append(
+            {
+                "rate": phase.rate,
+                "duration": round(t_end - t0, 2),
+                "sent": len(phase_marks),
+                "acked": len(acked),
+                "stored": sum(1 for m in acked if m.status == "stored"),
+                "duplicate": sum(1 for m in acked if m.status == "duplicate"),
+                "refused": sum(1 for m in phase_marks if m.error),
+                "unacked": sum(1 for m in phase_marks if m.t_ack is None and not m.error),
+                "throughput": round(len(acked) / max(1e-9, last_ack - t0), 1),
+                "ack_ms": ack,
+            }
+        )
         await asyncio.sleep(1.0)  # let the last flush reach the boards
         if stop_after_p99_ms is not None and (ack["p99"] is None or ack["p99"] >= stop_after_p99_ms or results[-1]["unacked"]):
             break
@@ -372,9 +412,15 @@ async def drive(base: str, plan: dict, boards: int, phases: list[Phase], *, work
     for k, r in enumerate(results):
         r["board_ms"] = board_latency[k]
     return {
-        "judges": len(tablets), "judges_connected": sum(t.connected_once for t in tablets), "boards": boards,
-        "boards_connected": boards_connected, "connect_seconds": round(connect_seconds, 1), "phases": results,
-        "stats": dict(fleet.stats), "board_stats": dict(board_stats), "server": server,
+        "judges": len(tablets),
+        "judges_connected": sum(t.connected_once for t in tablets),
+        "boards": boards,
+        "boards_connected": boards_connected,
+        "connect_seconds": round(connect_seconds, 1),
+        "phases": results,
+        "stats": dict(fleet.stats),
+        "board_stats": dict(board_stats),
+        "server": server,
         "marks": {cid: (m.item_id, m.status, m.error, m.sends) for cid, m in fleet.marks.items()},
         "wall_seconds": round(time.monotonic() - started, 1),
     }
@@ -441,6 +487,5 @@ def board_latencies(marks: dict[str, MarkRecord], board_data: list[dict], phases
             continue
         cum = np.cumsum(hist)
         p50, p95, p99 = (int(np.searchsorted(cum, q * n, side="left")) for q in (0.5, 0.95, 0.99))  # ms bucket of each quantile
-        figures.append({"p50": p50, "p95": p95, "p99": p99, "max": int(np.nonzero(hist)[0][-1]), "n": n,
-                        "missing": out[k]["missing"]})
+        figures.append({"p50": p50, "p95": p95, "p99": p99, "max": int(np.nonzero(hist)[0][-1]), "n": n, "missing": out[k]["missing"]})
     return figures

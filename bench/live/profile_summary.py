@@ -1,6 +1,6 @@
 """Summarise a `py-spy record --format raw` profile of our server by where the time goes.
 
-    .venv/bin/python -m bench.live.profile_summary var/bench-live/profile-quick-1.raw
+.venv/bin/python -m bench.live.profile_summary var/bench-live/profile-quick-1.raw
 """
 
 from __future__ import annotations

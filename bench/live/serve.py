@@ -1,6 +1,6 @@
 """Our app served as `contest serve` does (uvicorn, one process, `cli.SERVE_OPTIONS`), with bench-only variants.
 
-    .venv/bin/python -m bench.live.serve --port 8000 [--ws-deflate] [--instrument FILE]
+.venv/bin/python -m bench.live.serve --port 8000 [--ws-deflate] [--instrument FILE]
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ def instrument(path: str) -> None:
                 s[0] += 1
                 s[1] += time.perf_counter() - t
                 s[2] += statements[0] - q  # includes statements of concurrent tasks: an upper bound
+
         return wrapper
 
     sockets._store = timed("mark (_store: queued + its batch)", sockets._store)
@@ -79,17 +80,27 @@ def instrument(path: str) -> None:
 
     def dump() -> None:
         wall = time.perf_counter() - started
-        out = {name: {"calls": c, "ms_per_call": round(1000 * sec / c, 2) if c else None, "share_of_wall": round(sec / wall, 3),
-                      "statements_per_call": round(q / c, 1) if c else None} for name, (c, sec, q) in stats.items()}
+        out = {
+            name: {
+                "calls": c,
+                "ms_per_call": round(1000 * sec / c, 2) if c else None,
+                "share_of_wall": round(sec / wall, 3),
+                "statements_per_call": round(q / c, 1) if c else None,
+            }
+            for name, (c, sec, q) in stats.items()
+        }
         batches, marks = marks_per_batch
         out["marks per batch"] = {"batches": batches, "mean": round(marks / batches, 1) if batches else None}
         out["gc tracked objects"] = objects[0]
-        out["gc pauses"] = {f"gen{g}": {"count": len(p), "total_ms": round(sum(p)), "max_ms": round(max(p), 1) if p else None}
-                            for g, p in gc_pauses.items()}
+        out["gc pauses"] = {
+            f"gen{g}": {"count": len(p), "total_ms": round(sum(p)), "max_ms": round(max(p), 1) if p else None} for g, p in gc_pauses.items()
+        }
         if batch_ms:
             ranked = sorted(batch_ms)
-            out["batch ms"] = {q: round(ranked[min(len(ranked) - 1, int(len(ranked) * f))], 1) for q, f in
-                               (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))}
+            out["batch ms"] = {
+                q: round(ranked[min(len(ranked) - 1, int(len(ranked) * f))], 1)
+                for q, f in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))
+            }
         with open(f"{path}.tmp", "w") as f:
             json.dump({"wall_seconds": round(wall, 1), "timers": out}, f, indent=1, ensure_ascii=False)
         os.replace(f"{path}.tmp", path)  # atomic: the bench may read it while we are killed
@@ -112,7 +123,9 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--ws-deflate", action="store_true", help="per-message deflate on (contest serve has it off)")
-    parser.add_argument("--instrument", help="write wall-time and query counts of the mark path and the board flush to this JSON file at exit")
+    parser.add_argument(
+        "--instrument", help="write wall-time and query counts of the mark path and the board flush to this JSON file at exit"
+    )
     parser.add_argument("--switch-interval", type=float, help="the interpreter's thread switch interval (s), default 0.005")
     parser.add_argument("--gc-threshold", help="gc.set_threshold for the experiment (the app sets contest.app.GC_THRESHOLDS at startup)")
     args = parser.parse_args()

@@ -45,8 +45,20 @@ def main() -> None:
     settings = default_settings(competition)
     settings.seal_png = seal()
     issued = [
-        Certificate(serial=encode_serial(secrets.randbits(128)), version=1, confirmed_version=1, kind="award", name=f"选手{i}", unit="某某职业技术学院",
-                    team="", competition=competition.name, item="焊工", award="一等奖", honour="", status="valid")
+        Certificate(
+            serial=encode_serial(secrets.randbits(128)),
+            version=1,
+            confirmed_version=1,
+            kind="award",
+            name=f"选手{i}",
+            unit="某某职业技术学院",
+            team="",
+            competition=competition.name,
+            item="焊工",
+            award="一等奖",
+            honour="",
+            status="valid",
+        )
         for i in range(n)
     ]
     print(f"Python {platform.python_version()}, {platform.machine()}")

@@ -41,7 +41,9 @@ def published(migrated, role_users):  # type: ignore[no-untyped-def]
 
 
 def test_look_up_download_scan_verify_then_superseded(published, browser, live_server, migrated, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=live_server, locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True, accept_downloads=True)
+    context = browser.new_context(
+        base_url=live_server, locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True, accept_downloads=True
+    )
     try:
         page = context.new_page()
         page.set_default_timeout(15_000)

@@ -250,7 +250,9 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
         assert submissions(migrated.database_url, live.item_id) == 3
 
         # The big screen shows them (pushed, no reload).
-        board.wait_for_function(f"() => document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").textContent === '3 / 20'")
+        board.wait_for_function(
+            f"() => document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").textContent === '3 / 20'"
+        )
         assert item.locator("tr[data-station]").count() == 4  # provisional ranking by 工位号
         assert item.locator(".name").count() == 0
         shot(board, "board-1920-progress")
@@ -268,7 +270,9 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
                 send_marks(other, live, [(s, "P2", P2[judge][i]) for i, s in enumerate(ORDER)])
             finally:
                 other_context.close()
-        board.wait_for_function(f"() => document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").textContent === '20 / 20'")
+        board.wait_for_function(
+            f"() => document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").textContent === '20 / 20'"
+        )
         tablet.reload()
         wait_connected(tablet)
         assert tablet.locator(".station.done").count() == 4

@@ -70,7 +70,9 @@ def test_a_typed_mark_is_never_left_unsent(live, live_server, browser, migrated)
         tablet.click(f".station[data-station='{live.stations['甲2']}']")
         criterion_row(tablet, live, "P1").locator("input.mark-input").fill("75")  # P1 is out of 60
         tablet.click(f".station[data-station='{live.stations['乙1']}']")
-        tablet.wait_for_function(f"() => document.querySelector(\".station[data-station='{live.stations['甲2']}'] .flag\").textContent === '1 未提交'")
+        tablet.wait_for_function(
+            f"() => document.querySelector(\".station[data-station='{live.stations['甲2']}'] .flag\").textContent === '1 未提交'"
+        )
         assert "1 未提交" in tablet.locator(".tab.active").inner_text()
         assert tablet.locator("#drafts").inner_text() == "1" and tablet.locator("#drafts-box").is_visible()
 
@@ -158,6 +160,7 @@ def test_tabs_name_the_competition_and_the_tablet_opens_on_an_open_item(live, li
 
 # ------------------------------------------------------------------ the chief judge sees the hall
 
+
 def test_the_console_sees_every_tablet_and_every_judges_drift(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
     """Two tablets: ja's is fine; jb's marks do not get through (held in the network), then it is cut
     off: the console shows it offline with 2 unsent marks, a warning, and ja still online. When it
@@ -206,7 +209,9 @@ def test_the_console_sees_every_tablet_and_every_judges_drift(live, live_server,
         enter_mark(cut, live, "甲2", "T1", "77")
         wait_pending(cut, 2)
         assert len(held) == 2
-        console.wait_for_function("() => document.querySelector(\"#devices tr[data-seat='2'] td.pending\").textContent.trim().startsWith('2')", timeout=20_000)
+        console.wait_for_function(
+            "() => document.querySelector(\"#devices tr[data-seat='2'] td.pending\").textContent.trim().startsWith('2')", timeout=20_000
+        )
 
         # jb's tablet is cut off: its socket ends, and it cannot reconnect
         state["cut"] = True
@@ -281,8 +286,16 @@ def test_server_errors_are_resent_in_rounds_that_stay_linear(live, live_server, 
             elif message["type"] == "mark":
                 sends.append((clock["step"], message["client_id"]))
                 if outage["on"]:
-                    ws.send(json.dumps({"type": "error", "code": "server_error", "message": "服务器暂时无法保存,标记将自动重发",
-                                        "client_id": message["client_id"]}))
+                    ws.send(
+                        json.dumps(
+                            {
+                                "type": "error",
+                                "code": "server_error",
+                                "message": "服务器暂时无法保存,标记将自动重发",
+                                "client_id": message["client_id"],
+                            }
+                        )
+                    )
                 else:
                     fields = {k: message[k] for k in ("client_id", "item_id", "station", "criterion_id", "value")}
                     ws.send(json.dumps({"type": "ack", "status": "stored", "seq": 1, **fields}))

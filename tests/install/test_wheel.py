@@ -75,8 +75,14 @@ def test_the_wheel_installs_migrates_loads_the_demo_and_serves(installed: Path, 
     assert (workdir / "var" / "contest.db").is_file()  # ./var of the directory it runs in
 
     port = _free_port()
-    server = subprocess.Popen([str(installed / "contest"), "serve", "--port", str(port)], cwd=workdir, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [str(installed / "contest"), "serve", "--port", str(port)],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -54,8 +54,9 @@ async def _judge(db: Any, username: str) -> Judge:
 
 async def _mark(db: Any, live: Live, username: str, label: str, code: str, value: int) -> None:
     judge = await _judge(db, username)
-    mark = MarkIn(client_id=str(uuid.uuid4()), item_id=live.item_id, station=live.stations[label],
-                  criterion_id=live.criteria[code], value=str(value))
+    mark = MarkIn(
+        client_id=str(uuid.uuid4()), item_id=live.item_id, station=live.stations[label], criterion_id=live.criteria[code], value=str(value)
+    )
     ack, _ = await submit_mark(db, judge, mark)
     assert ack.status == "stored"
 
@@ -78,8 +79,17 @@ async def _lock_reveal_publish(db: Any, live: Live) -> None:
 
 async def _under_policy(db: Any, live: Live) -> None:
     comp = await service.get_competition(db, live.competition_id)
-    form = CompetitionForm(comp.name, comp.year, comp.level, comp.category, policy_id=POLICY, organizer=ORGANIZER,
-                           start_date=date(2026, 11, 20), end_date=date(2026, 11, 22), show_provisional=True)
+    form = CompetitionForm(
+        comp.name,
+        comp.year,
+        comp.level,
+        comp.category,
+        policy_id=POLICY,
+        organizer=ORGANIZER,
+        start_date=date(2026, 11, 20),
+        end_date=date(2026, 11, 22),
+        show_provisional=True,
+    )
     await service.save_competition(db, ACTOR, form, live.competition_id)
     await create_user(db, ACTOR, "fin2", PASSWORD, "finance", "财务审批人")
     await db.commit()

@@ -146,7 +146,12 @@ def test_every_route_is_in_the_matrix(app) -> None:  # type: ignore[no-untyped-d
 
 def _concrete(path: str, ids: dict[str, int]) -> str:
     path = path.replace("{serial:str}", "0" * 26)
-    path = path.replace("{code:str}", "en").replace("{token:str}", "no-such-token").replace("{file_path:path}", "css/app.css").replace("{path:str}", "openapi.json")
+    path = (
+        path.replace("{code:str}", "en")
+        .replace("{token:str}", "no-such-token")
+        .replace("{file_path:path}", "css/app.css")
+        .replace("{path:str}", "openapi.json")
+    )
     return re.sub(r"\{(\w+):int\}", lambda m: str(ids[m.group(1)]), path)
 
 

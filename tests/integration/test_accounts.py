@@ -125,7 +125,9 @@ def test_api_style_errors_are_machine_readable(client, role_users) -> None:  # t
 
 @pytest.mark.parametrize("spelling", ["ORG", "Org", "ｏｒｇ", " org "])
 def test_sign_in_finds_the_account_however_the_name_is_typed(client, role_users, spelling: str) -> None:  # type: ignore[no-untyped-def]
-    response = client.post("/login", data={"username": spelling, "password": PASSWORD, "_csrf_token": csrf_token(client)}, follow_redirects=False)
+    response = client.post(
+        "/login", data={"username": spelling, "password": PASSWORD, "_csrf_token": csrf_token(client)}, follow_redirects=False
+    )
     assert response.status_code == 302 and response.headers["location"] == "/competitions"
 
 

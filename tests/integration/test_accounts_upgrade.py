@@ -27,7 +27,10 @@ def _sql(url: str, statement: str) -> list[tuple]:
 
 def _add_users(url: str, *names: str) -> None:
     for name in names:
-        _sql(url, f"INSERT INTO users (username, display_name, role, is_active, created_at) VALUES ('{name}', '', 'judge', 1, '2026-01-01 00:00:00')")
+        _sql(
+            url,
+            f"INSERT INTO users (username, display_name, role, is_active, created_at) VALUES ('{name}', '', 'judge', 1, '2026-01-01 00:00:00')",
+        )
 
 
 def test_existing_usernames_are_normalised(settings) -> None:  # type: ignore[no-untyped-def]

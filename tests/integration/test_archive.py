@@ -52,7 +52,9 @@ async def _history(db: Any, competition_id: int) -> None:
     await results.decide_appeal(db, FIN, item.id, appeal.id, "rejected", "经复核,成绩无误")
     item.published_at = item.published_at - timedelta(hours=3)  # the appeal window has passed
     await db.commit()
-    batch = await payouts.create_batch(db, FIN, payouts.BatchForm("2026年第一批", "jinengxingwei-weihai-2021", date(2026, 1, 1), date(2026, 12, 31)))
+    batch = await payouts.create_batch(
+        db, FIN, payouts.BatchForm("2026年第一批", "jinengxingwei-weihai-2021", date(2026, 1, 1), date(2026, 12, 31))
+    )
     await payouts.compute(db, FIN, batch.id)
     await payouts.submit(db, FIN, batch.id)
     await payouts.approve(db, FIN2, batch.id)
@@ -73,8 +75,10 @@ async def _picture(db: Any, competition_id: int) -> dict[str, Any]:
         picture[f"status {item.skill_code}"] = (item.status, item.seq, item.locked_by, item.draw_seed)
     marks = await db.execute(
         select(Entry.entry_no, Criterion.code, Person.id_number, Mark.value, Mark.client_id, Mark.seq)
-        .join(Entry, Entry.id == Mark.entry_id).join(Criterion, Criterion.id == Mark.criterion_id)
-        .join(Person, Person.id == Mark.judge_person_id).where(Mark.item_id.in_(item_ids))
+        .join(Entry, Entry.id == Mark.entry_id)
+        .join(Criterion, Criterion.id == Mark.criterion_id)
+        .join(Person, Person.id == Mark.judge_person_id)
+        .where(Mark.item_id.in_(item_ids))
     )
     picture["marks"] = sorted((a, b, c, str(d), e, f) for a, b, c, d, e, f in marks.all())
     versions = await db.execute(select(ResultVersion).where(ResultVersion.item_id.in_(item_ids)).order_by(ResultVersion.version))

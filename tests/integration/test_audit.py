@@ -84,7 +84,9 @@ def _rewrite_from(url: str, first_id: int, sign, change: dict | None = None) -> 
                 rec.detail = change
             if rec.id >= first_id:
                 rec.prev_hash = prev
-                rec.hash = sign(payload(prev, rec.at, rec.actor_id, rec.actor, rec.device, rec.action, rec.entity, rec.entity_id, rec.detail))
+                rec.hash = sign(
+                    payload(prev, rec.at, rec.actor_id, rec.actor, rec.device, rec.action, rec.entity, rec.entity_id, rec.detail)
+                )
             prev = rec.hash
         await db.commit()
 
@@ -104,7 +106,7 @@ def test_records_carry_a_keyed_mac_and_the_chain_verifies(migrated) -> None:  # 
 
 def test_a_changed_record_is_named(migrated) -> None:  # type: ignore[no-untyped-def]
     seed(migrated.database_url)
-    _sql(migrated.database_url, "UPDATE audit_log SET detail = '{\"seed\": \"forged\"}' WHERE id = 3")
+    _sql(migrated.database_url, 'UPDATE audit_log SET detail = \'{"seed": "forged"}\' WHERE id = 3')
     _, problems = _verify(migrated.database_url)
     assert [p.record_id for p in problems] == [3]
     assert "篡改" in problems[0].problem and "MAC" in problems[0].problem
@@ -236,7 +238,11 @@ def test_cli_checkpoint_and_verify(cli_env, tmp_path: Path) -> None:  # type: ig
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("not json", "不是有效的 JSON"), ('{"records": 1}', "格式不对"), ('{"format": "contest-audit-checkpoint/1", "records": 1}', "缺少字段")],
+    [
+        ("not json", "不是有效的 JSON"),
+        ('{"records": 1}', "格式不对"),
+        ('{"format": "contest-audit-checkpoint/1", "records": 1}', "缺少字段"),
+    ],
 )
 def test_cli_refuses_an_unreadable_checkpoint(cli_env, tmp_path: Path, content: str, message: str) -> None:  # type: ignore[no-untyped-def]
     file = tmp_path / "bad.json"
@@ -307,7 +313,9 @@ def _rewrite_plain_legacy(url: str, upto: int) -> None:
         prev = ""
         for rec in (await db.execute(select(AuditRecord).where(AuditRecord.id <= upto).order_by(AuditRecord.id))).scalars():
             rec.prev_hash = prev
-            rec.hash = legacy_digest(payload(prev, rec.at, rec.actor_id, rec.actor, rec.device, rec.action, rec.entity, rec.entity_id, rec.detail))
+            rec.hash = legacy_digest(
+                payload(prev, rec.at, rec.actor_id, rec.actor, rec.device, rec.action, rec.entity, rec.entity_id, rec.detail)
+            )
             prev = rec.hash
         await db.commit()
 
@@ -330,7 +338,9 @@ def test_the_documented_by_hand_check_agrees_with_verify(cli_env, tmp_path: Path
 
     def by_hand() -> subprocess.CompletedProcess:  # type: ignore[type-arg]
         env = {"AUDIT_KEY": TEST_AUDIT_KEY, "PATH": "/usr/bin:/bin"}
-        return subprocess.run([sys.executable, "check_checkpoint.py", database, str(file)], cwd=tmp_path, env=env, capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "check_checkpoint.py", database, str(file)], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
 
     good = by_hand()
     assert good.returncode == 0 and "OK" in good.stdout, good.stdout + good.stderr

@@ -111,7 +111,7 @@ def test_a_competitor_sees_their_own_result_only_with_the_second_factor(publishe
 
     page = look_up(client, published.competition_id, " 选手甲1 ", ID_TAILS["甲1"])
     assert page.status_code == 200 and page.headers["cache-control"] == "private, no-store"
-    result = page.text[page.text.index('id="my-result"'):]
+    result = page.text[page.text.index('id="my-result"') :]
     for shown in ("理论", "80.00", "实操", "81.00", "80.80", "三等奖", "v1", "公示中"):
         assert shown in result, shown
     assert "/ 4" in result  # place 3 of 4
@@ -177,8 +177,12 @@ def test_a_certificate_downloads_through_the_signed_link_only(published, client)
     assert any("Noto-Serif-CJK-SC" in str(f) for f in fonts)
     serial, token = re.match(r"/certificates/([^/]+)/pdf\?token=(.+)", link).groups()  # type: ignore[union-attr]
     expires, mac = token.split(".")
-    for bad in (f"/certificates/{serial}/pdf", f"/certificates/{serial}/pdf?token={int(expires) + 1}.{mac}",
-                f"/certificates/{'0' * 26}/pdf?token={token}", f"/certificates/{serial}/pdf?token={'9' * 80}"):
+    for bad in (
+        f"/certificates/{serial}/pdf",
+        f"/certificates/{serial}/pdf?token={int(expires) + 1}.{mac}",
+        f"/certificates/{'0' * 26}/pdf?token={token}",
+        f"/certificates/{serial}/pdf?token={'9' * 80}",
+    ):
         refused = client.get(bad)
         assert refused.status_code == 404 and "下载链接无效或已过期" in refused.text
 
@@ -189,7 +193,7 @@ def _fonts(page: Any) -> list[Any]:
     for font in (resources.get("/Font") or {}).values():
         font = font.get_object()
         descendants = font.get("/DescendantFonts")
-        for descendant in (descendants.get_object() if descendants else []):
+        for descendant in descendants.get_object() if descendants else []:
             descriptor = descendant.get_object()["/FontDescriptor"].get_object()
             assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), "font not embedded"
         found.append(font)
@@ -233,7 +237,11 @@ def test_a_republication_supersedes_changed_certificates_and_keeps_unchanged_one
     republish_with_marks(url, published, {"乙2": 30})
     after = by_holder(url)
     (jia2,) = after[("选手甲2", "一等奖")]
-    assert jia2.serial == before[("选手甲2", "一等奖")][0].serial and jia2.status == "valid" and (jia2.version, jia2.confirmed_version) == (1, 2)
+    assert (
+        jia2.serial == before[("选手甲2", "一等奖")][0].serial
+        and jia2.status == "valid"
+        and (jia2.version, jia2.confirmed_version) == (1, 2)
+    )
     (old_jia1,) = after[("选手甲1", "三等奖")]
     (new_jia1,) = after[("选手甲1", "二等奖")]
     assert old_jia1.status == "superseded" and old_jia1.status_version == 2
@@ -266,8 +274,11 @@ def test_honours_come_with_their_own_certificate_from_the_next_publication(publi
     desk = f"/competitions/{published.competition_id}/certificates"
     refused = post_form(organizer, f"{desk}/honours", {"title": "威海市技术能手"})
     assert refused.status_code == 422 and "请选择获得该称号的奖项" in refused.text
-    added = organizer.post(f"{desk}/honours", data={"title": "威海市技术能手", "awards": ["first", "second"],
-                                                     "_csrf_token": organizer.cookies.get("csrftoken")}, follow_redirects=False)
+    added = organizer.post(
+        f"{desk}/honours",
+        data={"title": "威海市技术能手", "awards": ["first", "second"], "_csrf_token": organizer.cookies.get("csrftoken")},
+        follow_redirects=False,
+    )
     assert added.status_code == 302
     assert not any(c.honour for c in certificates(migrated.database_url))  # v1 was published before the rule
     republish_with_marks(migrated.database_url, published, {})
@@ -302,8 +313,14 @@ def test_the_organizer_revokes_a_certificate_with_a_public_reason(published, jud
 def test_access_codes_are_exported_with_the_draw_and_replace_the_id_number(published, judge_client, role_users, migrated, client) -> None:  # type: ignore[no-untyped-def]
     organizer = judge_client(role_users["organizer"])
     desk = f"/competitions/{published.competition_id}/certificates"
-    settings = {"lookup_factor": "access_code", "title": "荣誉证书", "award_body": "{姓名}:荣获{奖项}", "honour_body": "{姓名}:{荣誉}",
-                "issuer": "", "issue_date": ""}
+    settings = {
+        "lookup_factor": "access_code",
+        "title": "荣誉证书",
+        "award_body": "{姓名}:荣获{奖项}",
+        "honour_body": "{姓名}:{荣誉}",
+        "issuer": "",
+        "issue_date": "",
+    }
     assert post_form(organizer, f"{desk}/settings", settings).status_code == 302
     exported = post_form(organizer, f"{desk}/codes")
     assert exported.status_code == 200 and exported.headers["content-type"] == "application/zip"
@@ -315,7 +332,9 @@ def test_access_codes_are_exported_with_the_draw_and_replace_the_id_number(publi
         rows = list(sheet.iter_rows(values_only=True))
         assert rows[2][-1] == "查询码"
         codes.update({row[2]: row[-1] for row in rows[3:]})
-    assert set(codes) == {"选手甲1", "选手甲2", "选手乙1", "选手乙2", "电工选手"} and all(re.fullmatch(r"[2-9A-Z]{4}-[2-9A-Z]{4}", c) for c in codes.values())
+    assert set(codes) == {"选手甲1", "选手甲2", "选手乙1", "选手乙2", "电工选手"} and all(
+        re.fullmatch(r"[2-9A-Z]{4}-[2-9A-Z]{4}", c) for c in codes.values()
+    )
 
     async def stored(db: Any) -> list[str]:
         return list((await db.execute(select(AccessCode.code_hash))).scalars())
@@ -345,8 +364,14 @@ def test_access_codes_are_exported_with_the_draw_and_replace_the_id_number(publi
 def test_a_bad_template_is_refused_and_nothing_changes(published, judge_client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
     organizer = judge_client(role_users["organizer"])
     desk = f"/competitions/{published.competition_id}/certificates"
-    bad = {"lookup_factor": "access_code", "title": "荣誉证书", "award_body": "{姓名}荣获{名次}", "honour_body": "{姓名", "issuer": "",
-           "issue_date": "2026-02-30"}
+    bad = {
+        "lookup_factor": "access_code",
+        "title": "荣誉证书",
+        "award_body": "{姓名}荣获{名次}",
+        "honour_body": "{姓名",
+        "issuer": "",
+        "issue_date": "2026-02-30",
+    }
     refused = post_form(organizer, f"{desk}/settings", bad)
     assert refused.status_code == 422 and "颁发日期「2026-02-30」不是有效日期" in refused.text
     bad["issue_date"] = ""
@@ -415,7 +440,9 @@ def test_an_archive_carries_the_certificates_and_the_seal(published, migrated, t
     upgrade(target)
     archive = tmp_path / "archive.json"
     env = {"CONTEST_VAR_DIR": str(tmp_path)}
-    exported = CliRunner().invoke(main, ["export", str(published.competition_id), "--out", str(archive)], env={**env, "CONTEST_DATABASE_URL": url})
+    exported = CliRunner().invoke(
+        main, ["export", str(published.competition_id), "--out", str(archive)], env={**env, "CONTEST_DATABASE_URL": url}
+    )
     assert exported.exit_code == 0, exported.output
     imported = CliRunner().invoke(main, ["import", str(archive)], env={**env, "CONTEST_DATABASE_URL": target})
     assert imported.exit_code == 0, imported.output

@@ -152,7 +152,10 @@ def test_the_console_says_why_the_item_cannot_be_locked(judge_client, live, migr
     s = live.stations
     assert "暂不能锁定" in page and "缺少分数: 19 个" in page
     # 甲1's P2: ja scored, jc and jx are recused: only jb is left for the two marks still needed
-    assert f"工位 {s['甲1']} · P2:还差 2 个分数,可评分的裁判不足;席位 3、4 需回避;席位 2 尚未评分;请授予回避豁免,或由裁判长作为评委录入" in page
+    assert (
+        f"工位 {s['甲1']} · P2:还差 2 个分数,可评分的裁判不足;席位 3、4 需回避;席位 2 尚未评分;请授予回避豁免,或由裁判长作为评委录入"
+        in page
+    )
     # 乙1's T1: any of the four may enter it; ja's tablet is connected, the others' are not
     assert f"工位 {s['乙1']} · T1:还差 1 个分数,等待席位 1、2、3、4 之一录入(席位 2、3、4 的平板未连接)" in page
     assert 'data-lockable="false"' in chief.get(f"/chief/items/{live.item_id}/matrix").text
@@ -243,7 +246,9 @@ def test_welcome_names_the_cells_others_filled_and_never_the_judges_own(judge_cl
             welcomes[judge] = send(socket, {"type": "hello"})
     assert welcomes["ja"]["taken"] == []  # both cells hold ja's own marks
     assert sorted(welcomes["jb"]["taken"], key=str) == [cell("乙1", "T1")]
-    assert sorted(welcomes["jx"]["taken"], key=lambda c: c["criterion_id"]) == sorted([cell("乙1", "T1"), cell("乙2", "P2")], key=lambda c: c["criterion_id"])
+    assert sorted(welcomes["jx"]["taken"], key=lambda c: c["criterion_id"]) == sorted(
+        [cell("乙1", "T1"), cell("乙2", "P2")], key=lambda c: c["criterion_id"]
+    )
     assert all(set(c) == {"item_id", "station", "criterion_id"} for w in welcomes.values() for c in w["taken"])
 
 
@@ -272,7 +277,11 @@ def test_the_lock_shows_the_audit_chain_as_it_left_it(judge_client, live, migrat
     async def lock_record(db) -> tuple[int, str, int]:  # type: ignore[no-untyped-def]
         from sqlalchemy import func, select
 
-        rec = (await db.execute(select(AuditRecord).where(AuditRecord.action == "item.lock").order_by(AuditRecord.id.desc()))).scalars().first()
+        rec = (
+            (await db.execute(select(AuditRecord).where(AuditRecord.action == "item.lock").order_by(AuditRecord.id.desc())))
+            .scalars()
+            .first()
+        )
         position = (await db.execute(select(func.count()).select_from(AuditRecord).where(AuditRecord.id <= rec.id))).scalar_one()
         count, problems = await verify_chain(db)
         assert problems == [] and count > position  # reveal and publish came after it

@@ -108,8 +108,17 @@ def test_the_error_table_lists_the_servers_codes_and_every_text() -> None:
     assert set(documented) == set(protocol.ERRORS)
     for code, default in protocol.ERRORS.items():
         assert default in documented[code], code
-    templates = [protocol.NOT_JSON, protocol.TOO_LONG, protocol.TOO_DEEP, protocol.UNKNOWN_TYPE, protocol.MISSING,
-                 protocol.NOT_INTEGER, protocol.NOT_STRING, protocol.NOT_VALUE, protocol.BAD_CLIENT_ID]
+    templates = [
+        protocol.NOT_JSON,
+        protocol.TOO_LONG,
+        protocol.TOO_DEEP,
+        protocol.UNKNOWN_TYPE,
+        protocol.MISSING,
+        protocol.NOT_INTEGER,
+        protocol.NOT_STRING,
+        protocol.NOT_VALUE,
+        protocol.BAD_CLIENT_ID,
+    ]
     assert all(t in documented["bad_message"] for t in templates)
     assert protocol.NO_PERSON in documented["not_a_judge"]
     for field in (limits.CLIENT_ID, limits.MARK_VALUE, limits.REASON, limits.DEVICE, limits.APP_VERSION):
@@ -133,10 +142,18 @@ def test_the_close_codes_and_limits_are_the_servers() -> None:
     limits_table = {row[0]: row[1] for row in table("Limits")}
     frame = next(v for k, v in limits_table.items() if k.startswith("websocket frame"))
     assert frame == f"{SERVE_OPTIONS['ws_max_size'] // 1024} KiB"
-    assert next(v for k, v in limits_table.items() if k.startswith("message text")) == f"{protocol.MAX_MESSAGE_CHARS:,} characters (`protocol.MAX_MESSAGE_CHARS`)"
+    assert (
+        next(v for k, v in limits_table.items() if k.startswith("message text"))
+        == f"{protocol.MAX_MESSAGE_CHARS:,} characters (`protocol.MAX_MESSAGE_CHARS`)"
+    )
     assert f"{protocol.MAX_DEPTH} levels" in next(v for k, v in limits_table.items() if k.startswith("nesting"))
     assert f"1 to {protocol.ID_MAX}" in next(v for k, v in limits_table.items() if k.startswith("ids"))
-    for label, field in (("`value`", limits.MARK_VALUE), ("`reason`", limits.REASON), ("`device`", limits.DEVICE), ("`app`", limits.APP_VERSION)):
+    for label, field in (
+        ("`value`", limits.MARK_VALUE),
+        ("`reason`", limits.REASON),
+        ("`device`", limits.DEVICE),
+        ("`app`", limits.APP_VERSION),
+    ):
         assert limits_table[label] == f"{field.max} characters"
 
 
@@ -200,19 +217,41 @@ def test_every_documented_code_is_what_the_server_answers(judge_client, live, mi
         expect(send(a, {"type": "ping", "pending": 1, "oldest_pending_age": 3}), kind="pong")
 
         # bad_message, every variant
-        for text in ("not json", "[1]", '"text"', "null", '{"type": "ping", "x": NaN}', "x" * (protocol.MAX_MESSAGE_CHARS + 1),
-                     json.dumps({"type": "ping", "x": [[[[1]]]]}), "[" * 5000 + "]" * 5000):
+        for text in (
+            "not json",
+            "[1]",
+            '"text"',
+            "null",
+            '{"type": "ping", "x": NaN}',
+            "x" * (protocol.MAX_MESSAGE_CHARS + 1),
+            json.dumps({"type": "ping", "x": [[[[1]]]]}),
+            "[" * 5000 + "]" * 5000,
+        ):
             a.send_text(text)
             expect(a.receive_json(), "bad_message")
-        for message in ({"type": "dance"}, {"kind": "mark"}, {"type": 5}, {"type": "mark", "client_id": str(uuid.uuid4())},
-                        mark(live, "乙1", "P1", "5", client_id="short"), mark(live, "乙1", "P1", "5", client_id="é" * 10),
-                        {**mark(live, "乙1", "P1", "5"), "item_id": 1.5}, {**mark(live, "乙1", "P1", "5"), "item_id": True},
-                        {**mark(live, "乙1", "P1", "5"), "item_id": " 1 "}, {**mark(live, "乙1", "P1", "5"), "item_id": "١"},
-                        {**mark(live, "乙1", "P1", "5"), "item_id": 2**63}, {**mark(live, "乙1", "P1", "5"), "station": 0},
-                        {**mark(live, "乙1", "P1", "5"), "value": True}, {**mark(live, "乙1", "P1", "5"), "value": [5]},
-                        {**mark(live, "乙1", "P1", "5"), "reason": 5}, mark(live, "乙1", "P1", "5", reason="理" * 501),
-                        mark(live, "乙1", "P1", "5" * 41), {"type": "hello", "device": "d" * 61}, {"type": "ping", "pending": -1},
-                        {"type": "hello", "app": "v" * 41}, {**mark(live, "乙1", "P1", "5"), "client_id": "c" * 65}):
+        for message in (
+            {"type": "dance"},
+            {"kind": "mark"},
+            {"type": 5},
+            {"type": "mark", "client_id": str(uuid.uuid4())},
+            mark(live, "乙1", "P1", "5", client_id="short"),
+            mark(live, "乙1", "P1", "5", client_id="é" * 10),
+            {**mark(live, "乙1", "P1", "5"), "item_id": 1.5},
+            {**mark(live, "乙1", "P1", "5"), "item_id": True},
+            {**mark(live, "乙1", "P1", "5"), "item_id": " 1 "},
+            {**mark(live, "乙1", "P1", "5"), "item_id": "١"},
+            {**mark(live, "乙1", "P1", "5"), "item_id": 2**63},
+            {**mark(live, "乙1", "P1", "5"), "station": 0},
+            {**mark(live, "乙1", "P1", "5"), "value": True},
+            {**mark(live, "乙1", "P1", "5"), "value": [5]},
+            {**mark(live, "乙1", "P1", "5"), "reason": 5},
+            mark(live, "乙1", "P1", "5", reason="理" * 501),
+            mark(live, "乙1", "P1", "5" * 41),
+            {"type": "hello", "device": "d" * 61},
+            {"type": "ping", "pending": -1},
+            {"type": "hello", "app": "v" * 41},
+            {**mark(live, "乙1", "P1", "5"), "client_id": "c" * 65},
+        ):
             expect(send(a, message), "bad_message")
         # a station with a fraction never lands on another station
         reply = expect(send(a, {**mark(live, "乙1", "P1", "5"), "station": live.stations["乙1"] + 0.9}), "bad_message")
@@ -226,8 +265,10 @@ def test_every_documented_code_is_what_the_server_answers(judge_client, live, mi
         expect(send(a, {**mark(live, "乙1", "P1", "5"), "criterion_id": 9999}), "unknown_criterion")
         expect(send(a, mark(live, "乙1", "P1", "60.5")), "out_of_range")
         expect(send(a, mark(live, "乙1", "P1", "10.25")), "off_step")
-        a.send_text('{"type": "mark", "client_id": "' + str(uuid.uuid4()) + f'", "item_id": {live.item_id}, "station": {live.stations["乙1"]}, '
-                    f'"criterion_id": {live.criteria["P1"]}, "value": 1e-999999999}}')
+        a.send_text(
+            '{"type": "mark", "client_id": "' + str(uuid.uuid4()) + f'", "item_id": {live.item_id}, "station": {live.stations["乙1"]}, '
+            f'"criterion_id": {live.criteria["P1"]}, "value": 1e-999999999}}'
+        )
         expect(a.receive_json(), "off_step")  # exact: not a float that underflows to 0
         expect(send(o, mark(live, "乙1", "P1", "10")), "not_assigned")
         expect(send(o, {**mark(live, "乙1", "P1", "10"), "item_id": live.other_item_id, "station": 1}), "item_closed")
@@ -311,7 +352,11 @@ async def _make_chief(url: str, username: str, item_id: int) -> None:
     engine = make_engine(url)
     async with make_session_factory(engine)() as db:
         person = (await db.execute(select(User.person_id).where(User.username == username))).scalar_one()
-        await db.execute(update(JudgeAssignment).where(JudgeAssignment.item_id == item_id, JudgeAssignment.person_id == person).values(role="chief_judge"))
+        await db.execute(
+            update(JudgeAssignment)
+            .where(JudgeAssignment.item_id == item_id, JudgeAssignment.person_id == person)
+            .values(role="chief_judge")
+        )
         await db.execute(update(User).where(User.username == username).values(role="chief_judge"))
         await db.commit()
     await engine.dispose()

@@ -142,8 +142,15 @@ def test_conflict_override_lets_the_judge_score(judge_client, live) -> None:  # 
     with judge.websocket_connect("/ws/judge") as socket:
         assert send(socket, mark(live, "甲1", "P2", "30"))["code"] == "conflict"
     chief = judge_client("cj")
-    assert post_form(chief, f"/chief/items/{live.item_id}/override", {"seat": "4", "station": str(live.stations["甲1"]), "reason": ""}).status_code == 422
-    response = post_form(chief, f"/chief/items/{live.item_id}/override", {"seat": "4", "station": str(live.stations["甲1"]), "reason": "裁判人数不足"})
+    assert (
+        post_form(
+            chief, f"/chief/items/{live.item_id}/override", {"seat": "4", "station": str(live.stations["甲1"]), "reason": ""}
+        ).status_code
+        == 422
+    )
+    response = post_form(
+        chief, f"/chief/items/{live.item_id}/override", {"seat": "4", "station": str(live.stations["甲1"]), "reason": "裁判人数不足"}
+    )
     assert response.status_code == 302
     with judge.websocket_connect("/ws/judge") as socket:
         assert send(socket, mark(live, "甲1", "P2", "30"))["status"] == "stored"

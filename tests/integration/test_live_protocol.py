@@ -43,7 +43,9 @@ def _counts(url: str) -> dict[str, int]:
             result = {
                 "marks": (await db.execute(select(func.count()).select_from(Mark))).scalar_one(),
                 "submissions": (await db.execute(select(func.count()).select_from(MarkSubmission))).scalar_one(),
-                "audit_marks": (await db.execute(select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "mark.set"))).scalar_one(),
+                "audit_marks": (
+                    await db.execute(select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "mark.set"))
+                ).scalar_one(),
             }
         await engine.dispose()
         return result
@@ -64,7 +66,13 @@ def test_a_mark_is_stored_once_and_a_retry_is_acknowledged_again(judge_client, a
     with client.websocket_connect("/ws/judge") as socket:
         welcome = send(socket, {"type": "hello", "device": "tablet-7"})
         assert welcome["type"] == "welcome"
-        assert {"item_id": live.item_id, "station": live.stations["乙1"], "criterion_id": live.criteria["P1"], "value": "55.5", "seq": first["seq"]} in welcome["marks"]
+        assert {
+            "item_id": live.item_id,
+            "station": live.stations["乙1"],
+            "criterion_id": live.criteria["P1"],
+            "value": "55.5",
+            "seq": first["seq"],
+        } in welcome["marks"]
         assert send(socket, message)["status"] == "duplicate"
     assert _counts(migrated.database_url) == {"marks": 1, "submissions": 1, "audit_marks": 1}
 
@@ -184,7 +192,11 @@ def test_the_device_is_audited_as_sent_and_null_is_no_device(judge_client, app, 
     async def devices() -> list[str]:
         engine = make_engine(migrated.database_url)
         async with make_session_factory(engine)() as db:
-            rows = (await db.execute(select(AuditRecord.device).where(AuditRecord.action == "mark.set").order_by(AuditRecord.id))).scalars().all()
+            rows = (
+                (await db.execute(select(AuditRecord.device).where(AuditRecord.action == "mark.set").order_by(AuditRecord.id)))
+                .scalars()
+                .all()
+            )
         await engine.dispose()
         return list(rows)
 

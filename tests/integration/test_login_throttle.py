@@ -106,7 +106,11 @@ def test_spoofed_forwarding_headers_are_ignored_without_a_trusted_proxy(client, 
     for n in range(5):
         headers = {"x-forwarded-for": f"198.51.100.{n}", "x-real-ip": f"198.51.100.{n}"}
         client.post("/login", data={"username": "org", "password": "bad-pass-1", "_csrf_token": csrf_token(client)}, headers=headers)
-    response = client.post("/login", data={"username": "org", "password": PASSWORD, "_csrf_token": csrf_token(client)}, headers={"x-forwarded-for": "198.51.100.99"})
+    response = client.post(
+        "/login",
+        data={"username": "org", "password": PASSWORD, "_csrf_token": csrf_token(client)},
+        headers={"x-forwarded-for": "198.51.100.99"},
+    )
     assert response.status_code == 400 and "登录失败次数过多" in response.text
     ips = _run(migrated.database_url, lambda db: _distinct_ips(db))
     assert ips == ["testclient"]
@@ -123,7 +127,12 @@ def test_the_organizer_sees_and_clears_a_lock(client, role_users, migrated) -> N
         _failed_before(url, name, OTHER, 5)  # 20 from OTHER: the address as a whole, and four account pairs
     locks = _run(url, lambda db: current_locks(db, THROTTLE))
     assert {(lock.username, lock.ip, lock.failures) for lock in locks} == {
-        ("judge1", ATTACKER, 5), ("a1", OTHER, 5), ("a2", OTHER, 5), ("a3", OTHER, 5), ("a4", OTHER, 5), (None, OTHER, 20)
+        ("judge1", ATTACKER, 5),
+        ("a1", OTHER, 5),
+        ("a2", OTHER, 5),
+        ("a3", OTHER, 5),
+        ("a4", OTHER, 5),
+        (None, OTHER, 20),
     }
     sign_in(client, "org")
     page = client.get("/accounts/locks")
@@ -158,7 +167,12 @@ def test_throttling_and_its_listing_on_postgresql(pg_url: str) -> None:
         _failed_before(pg_url, name, OTHER, 5)
     locks = _run(pg_url, lambda db: current_locks(db, THROTTLE))
     assert {(lock.username, lock.ip, lock.failures) for lock in locks} == {
-        ("judge1", ATTACKER, 5), ("a1", OTHER, 5), ("a2", OTHER, 5), ("a3", OTHER, 5), ("a4", OTHER, 5), (None, OTHER, 20)
+        ("judge1", ATTACKER, 5),
+        ("a1", OTHER, 5),
+        ("a2", OTHER, 5),
+        ("a3", OTHER, 5),
+        ("a4", OTHER, 5),
+        (None, OTHER, 20),
     }
     assert "登录失败次数过多" in _try(pg_url, "judge1", PASSWORD, ATTACKER)
     assert _try(pg_url, "judge1", PASSWORD, JUDGES_TABLET) == "用户名或密码错误"  # not throttled there (no such user here)

@@ -35,8 +35,10 @@ def test_not_ready_names_the_part_that_fails(migrated, tmp_path) -> None:  # typ
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    redis = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                             stdout=subprocess.DEVNULL)
+    redis = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 10
         while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() != "PONG":
@@ -108,8 +110,14 @@ def test_metrics_count_marks_acks_devices_and_errors(judge_client, migrated) -> 
         socket.send_json({"type": "hello", "device": "pytest"})
         assert socket.receive_json()["type"] == "welcome"
         assert _sample(scrape(), "contest_connected_tablets") == _sample(start, "contest_connected_tablets") + 1
-        mark = {"type": "mark", "client_id": str(uuid.uuid4()), "item_id": live.item_id, "station": live.stations["乙1"],
-                "criterion_id": live.criteria["P1"], "value": "50"}
+        mark = {
+            "type": "mark",
+            "client_id": str(uuid.uuid4()),
+            "item_id": live.item_id,
+            "station": live.stations["乙1"],
+            "criterion_id": live.criteria["P1"],
+            "value": "50",
+        }
         for _ in range(2):  # stored, then the retry: a duplicate
             socket.send_json(mark)
             assert socket.receive_json()["type"] == "ack"
@@ -117,7 +125,9 @@ def test_metrics_count_marks_acks_devices_and_errors(judge_client, migrated) -> 
         assert socket.receive_json()["code"] == "off_step"
     end = scrape()
     assert _sample(end, "contest_marks_total", '{outcome="stored"}') == _sample(start, "contest_marks_total", '{outcome="stored"}') + 1
-    assert _sample(end, "contest_marks_total", '{outcome="duplicate"}') == _sample(start, "contest_marks_total", '{outcome="duplicate"}') + 1
+    assert (
+        _sample(end, "contest_marks_total", '{outcome="duplicate"}') == _sample(start, "contest_marks_total", '{outcome="duplicate"}') + 1
+    )
     assert _sample(end, "contest_mark_ack_seconds_count") >= _sample(start, "contest_mark_ack_seconds_count") + 3
     assert _sample(end, "contest_errors_total", '{code="off_step"}') >= _sample(start, "contest_errors_total", '{code="off_step"}') + 1
     assert _sample(end, "contest_writer_batch_marks_count") >= _sample(start, "contest_writer_batch_marks_count") + 2

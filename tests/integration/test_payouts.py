@@ -64,8 +64,11 @@ def fin2(judge_client):  # type: ignore[no-untyped-def]
 
 
 def create_batch(client, name: str = "2026年第一批") -> int:  # type: ignore[no-untyped-def]
-    response = post_form(client, "/finance/batches", {"name": name, "policy_id": "jinengxingwei-weihai-2021",
-                                                      "period_from": "2026-01-01", "period_to": "2026-12-31"})
+    response = post_form(
+        client,
+        "/finance/batches",
+        {"name": name, "policy_id": "jinengxingwei-weihai-2021", "period_from": "2026-01-01", "period_to": "2026-12-31"},
+    )
     assert response.status_code in (302, 303), response.text[:2000]
     return int(response.headers["location"].rsplit("/", 1)[1])
 
@@ -153,8 +156,9 @@ def test_creator_cannot_approve_and_approved_lines_are_frozen(live, fin, fin2, m
 def test_bad_amounts_are_refused_and_nothing_is_written(live, fin, migrated) -> None:  # type: ignore[no-untyped-def]
     batch_id = computed_batch(fin)
     before = [(line.id, line.amount_fen) for line in lines_of(migrated.database_url, batch_id)]
-    below = post_form(fin, f"/finance/batches/{batch_id}/settings",
-                      {"amount:municipal-class1-1st": "2500", "amount:municipal-class1-3rd": "999.99"})
+    below = post_form(
+        fin, f"/finance/batches/{batch_id}/settings", {"amount:municipal-class1-1st": "2500", "amount:municipal-class1-3rd": "999.99"}
+    )
     assert below.status_code == 422
     assert "低于下限(不低于 1,000.00 元)" in below.text
     garbage = post_form(fin, f"/finance/batches/{batch_id}/settings", {"amount:municipal-class1-1st": "两千"})
@@ -216,9 +220,20 @@ def external_workbook(rows: list[dict[str, str]]) -> bytes:
     return out.getvalue()
 
 
-PROVINCIAL_WIN = {"成绩编号": "SD-2026-001", "赛事名称": "2026年山东省职业技能大赛", "赛事级别": "省级", "赛事类别": "一类",
-                  "年份": "2026", "赛项": "焊工", "技能代码": "6-18-02-04", "成绩": "第1名", "角色": "选手",
-                  "姓名": "选手甲1", "证件号码": ID["甲1"], "选送单位": "甲单位"}
+PROVINCIAL_WIN = {
+    "成绩编号": "SD-2026-001",
+    "赛事名称": "2026年山东省职业技能大赛",
+    "赛事级别": "省级",
+    "赛事类别": "一类",
+    "年份": "2026",
+    "赛项": "焊工",
+    "技能代码": "6-18-02-04",
+    "成绩": "第1名",
+    "角色": "选手",
+    "姓名": "选手甲1",
+    "证件号码": ID["甲1"],
+    "选送单位": "甲单位",
+}
 
 
 @pytest.mark.parametrize("mode", ["top_up", "skip"])
@@ -234,8 +249,7 @@ def test_ledger_across_two_batches(live, fin, fin2, migrated, mode: str) -> None
     # a year's second batch: the same municipal results again, and 甲1's provincial 1st place
     # in the same skill (5,000, paid by the city), imported from the results template
     second = create_batch(fin, "2026年第二批")
-    ok(post_form(fin, f"/finance/batches/{second}/external",
-                 files={"file": ("外部成绩.xlsx", external_workbook([PROVINCIAL_WIN]))}))
+    ok(post_form(fin, f"/finance/batches/{second}/external", files={"file": ("外部成绩.xlsx", external_workbook([PROVINCIAL_WIN]))}))
     ok(post_form(fin, f"/finance/batches/{second}/settings", {"ledger_mode": mode}))
     _status, amounts, _ = batch_state(migrated.database_url, second)
     lines = lines_of(migrated.database_url, second)
@@ -261,8 +275,9 @@ def test_ledger_across_two_batches(live, fin, fin2, migrated, mode: str) -> None
 def test_a_bad_external_row_imports_nothing(live, fin, migrated) -> None:  # type: ignore[no-untyped-def]
     batch_id = computed_batch(fin)
     bad = dict(PROVINCIAL_WIN, 证件号码="371002199001011234", 成绩编号="SD-2")
-    response = post_form(fin, f"/finance/batches/{batch_id}/external",
-                         files={"file": ("外部成绩.xlsx", external_workbook([PROVINCIAL_WIN, bad]))})
+    response = post_form(
+        fin, f"/finance/batches/{batch_id}/external", files={"file": ("外部成绩.xlsx", external_workbook([PROVINCIAL_WIN, bad]))}
+    )
     assert response.status_code == 422
     assert "未导入任何成绩" in response.text and "第 3 行" in response.text and "证件号码" in response.text
 
@@ -294,8 +309,7 @@ def test_a_paid_line_is_corrected_by_reversal_and_a_new_line(live, fin, fin2, mi
     for line in reversals:  # each cancels exactly the paid line it references
         assert paid_ids[line.reverses_line_id] == (-line.amount_fen, line.recipient_id)
         assert f"#{first}" in line.notes[0]
-    assert {(line.recipient_id, line.amount_fen) for line in payments} == {
-        (ID["乙2"], 200000), (ID["甲1"], 150000), (ID["甲2"], 100000)}
+    assert {(line.recipient_id, line.amount_fen) for line in payments} == {(ID["乙2"], 200000), (ID["甲1"], 150000), (ID["甲2"], 100000)}
     page = fin.get(f"/finance/batches/{correction}").text
     assert "冲销" in page and "-2,000.00" in page
 
@@ -303,8 +317,9 @@ def test_a_paid_line_is_corrected_by_reversal_and_a_new_line(live, fin, fin2, mi
     approve_and_pay(fin, fin2, correction, "2026-12-20")
 
     async def net(db):  # type: ignore[no-untyped-def]
-        rows = await db.execute(select(PayoutLedgerEntry.recipient_id, func.sum(PayoutLedgerEntry.amount_fen))
-                                .group_by(PayoutLedgerEntry.recipient_id))
+        rows = await db.execute(
+            select(PayoutLedgerEntry.recipient_id, func.sum(PayoutLedgerEntry.amount_fen)).group_by(PayoutLedgerEntry.recipient_id)
+        )
         return dict(rows.all())
 
     assert run(migrated.database_url, net) == {ID["乙2"]: 200000, ID["甲1"]: 150000, ID["甲2"]: 100000}
@@ -329,9 +344,12 @@ def test_workbook_and_honours_download(live, fin, judge_client, role_users, migr
     payer = sheets[ORGANIZER]
     header = next(i for i, row in enumerate(payer) if row[0] == "序号")
     assert payer[header][:4] == ("序号", "姓名", "证件号码", "选送单位")
-    lines = [row for row in payer[header + 1:] if isinstance(row[0], int)]
+    lines = [row for row in payer[header + 1 :] if isinstance(row[0], int)]
     assert {(row[1], row[2], row[8]) for row in lines} == {
-        ("选手甲2", ID["甲2"], 2000), ("选手乙2", ID["乙2"], 1500), ("选手甲1", ID["甲1"], 1000)}
+        ("选手甲2", ID["甲2"], 2000),
+        ("选手乙2", ID["乙2"], 1500),
+        ("选手甲1", ID["甲1"], 1000),
+    }
     assert "已计算" in str(summary) and "不能据此付款" in str(summary)  # an unapproved batch says so on the workbook
 
 
@@ -358,16 +376,35 @@ def test_honours_are_listed_beside_the_payouts(migrated) -> None:  # type: ignor
 
     policy = load_policy("longjisaichang-heilongjiang-2022")
     person = Person(id_number=make_id(501), name="选手黑", unit="哈尔滨单位", employment_region="黑龙江省哈尔滨市")
-    result = compute_awards(policy, [Achievement("H1", Competition("2026年黑龙江省职业技能大赛", "provincial", 2026, 1),
-                                                 "焊工", "6-18-02-04", Result(place=1), (Member(person),))])
+    result = compute_awards(
+        policy,
+        [
+            Achievement(
+                "H1",
+                Competition("2026年黑龙江省职业技能大赛", "provincial", 2026, 1),
+                "焊工",
+                "6-18-02-04",
+                Result(place=1),
+                (Member(person),),
+            )
+        ],
+    )
     assert "按规定晋升相应职业技能等级" in {h.title for h in result.honours}
 
     async def work(db):  # type: ignore[no-untyped-def]
         from contest.payouts.service import _Computation, _store
         from contest.payouts.sources import Collected
 
-        batch = PayoutBatch(name="h", policy_id=policy.id, period_from=date(2026, 1, 1), period_to=date(2026, 12, 31),
-                            settings={}, external={}, sources=[], diff={})
+        batch = PayoutBatch(
+            name="h",
+            policy_id=policy.id,
+            period_from=date(2026, 1, 1),
+            period_to=date(2026, 12, 31),
+            settings={},
+            external={},
+            sources=[],
+            diff={},
+        )
         db.add(batch)
         await db.flush()
         batch = await service.get_batch(db, batch.id)
@@ -399,8 +436,7 @@ def set_display_name(url: str, username: str, name: str) -> None:
     run(url, work)
 
 
-def test_approval_waits_for_the_appeal_window_and_an_organizer_may_vouch(in_appeal, fin, fin2, judge_client, role_users,
-                                                                         migrated) -> None:  # type: ignore[no-untyped-def]
+def test_approval_waits_for_the_appeal_window_and_an_organizer_may_vouch(in_appeal, fin, fin2, judge_client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
     set_display_name(migrated.database_url, "fin", "王会计")
     set_display_name(migrated.database_url, role_users["organizer"], "赵主任")
     batch_id = computed_batch(fin)
@@ -431,14 +467,14 @@ def test_approval_waits_for_the_appeal_window_and_an_organizer_may_vouch(in_appe
     assert run(migrated.database_url, audit)[0]["reason"] == "本赛项无人申诉,申诉不涉及获奖名次"
 
 
-def test_an_undecided_appeal_blocks_approval_after_the_window(in_appeal, fin, fin2, judge_client, role_users,
-                                                              migrated) -> None:  # type: ignore[no-untyped-def]
+def test_an_undecided_appeal_blocks_approval_after_the_window(in_appeal, fin, fin2, judge_client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
     from contest.audit.service import Actor
     from contest.results.service import record_appeal
 
     async def appeal(db):  # type: ignore[no-untyped-def]
-        await record_appeal(db, Actor.system("tests"), in_appeal.item_id, in_appeal.stations["甲2"], "甲单位领队",
-                            "对第2名的理论成绩有异议")
+        await record_appeal(
+            db, Actor.system("tests"), in_appeal.item_id, in_appeal.stations["甲2"], "甲单位领队", "对第2名的理论成绩有异议"
+        )
 
     run(migrated.database_url, appeal)
     close_appeal_window(migrated.database_url, in_appeal)
@@ -474,8 +510,17 @@ ACCOUNTS = {"甲2": "6222020200112233445", "乙2": "6217000011112222333", "甲1"
 
 
 def payee_rows() -> list[dict[str, object]]:
-    return [{"类型": "个人", "姓名或单位名称": f"选手{k}", "证件号码": ID[k], "开户行": "中国工商银行威海分行",
-             "银行账号": v, "联系电话": "13800000000"} for k, v in ACCOUNTS.items()]
+    return [
+        {
+            "类型": "个人",
+            "姓名或单位名称": f"选手{k}",
+            "证件号码": ID[k],
+            "开户行": "中国工商银行威海分行",
+            "银行账号": v,
+            "联系电话": "13800000000",
+        }
+        for k, v in ACCOUNTS.items()
+    ]
 
 
 def test_payees_import_and_the_workbook_pays_from_them(live, fin, fin2, judge_client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
@@ -489,8 +534,16 @@ def test_payees_import_and_the_workbook_pays_from_them(live, fin, fin2, judge_cl
     bad = payee_rows()
     bad[1] = {**bad[1], "银行账号": "6217-0000-1111"}  # 12 digits: fine
     bad[2] = {**bad[2], "银行账号": 6228480012345678901}  # a number cell loses digits
-    bad.append({"类型": "单位", "姓名或单位名称": "甲单位", "证件号码": "", "统一社会信用代码": "91350100M000100Y44",
-                "开户行": "中国银行", "银行账号": "237012345678"})
+    bad.append(
+        {
+            "类型": "单位",
+            "姓名或单位名称": "甲单位",
+            "证件号码": "",
+            "统一社会信用代码": "91350100M000100Y44",
+            "开户行": "中国银行",
+            "银行账号": "237012345678",
+        }
+    )
     refused = post_form(fin, "/finance/payees/import", files={"file": ("收款.xlsx", payee_workbook(bad))})
     assert refused.status_code == 422 and "未导入任何收款信息" in refused.text
     assert "第 4 行“银行账号”列(G)" in refused.text and "文本格式" in refused.text
@@ -514,7 +567,10 @@ def test_payees_import_and_the_workbook_pays_from_them(live, fin, fin2, judge_cl
     bank = sheets[f"代发-{ORGANIZER}"]
     assert next(row for row in bank if row[0] == "总笔数")[1:4] == (3, "总金额(元)", 4500)
     assert {(row[1], row[2], row[4]) for row in bank if isinstance(row[0], int)} == {
-        ("选手甲2", ACCOUNTS["甲2"], 2000), ("选手乙2", ACCOUNTS["乙2"], 1500), ("选手甲1", ACCOUNTS["甲1"], 1000)}
+        ("选手甲2", ACCOUNTS["甲2"], 2000),
+        ("选手乙2", ACCOUNTS["乙2"], 1500),
+        ("选手甲1", ACCOUNTS["甲1"], 1000),
+    }
     masked = workbook_sheets(organizer.get(f"/finance/batches/{batch_id}/workbook.xlsx").content)
     assert not [name for name in masked if name.startswith("代发")] and ACCOUNTS["甲2"] not in str(masked)
 
@@ -526,8 +582,17 @@ def test_payees_import_and_the_workbook_pays_from_them(live, fin, fin2, judge_cl
 
 
 def test_one_payee_edited_on_the_page_keeps_what_was_typed_on_an_error(live, fin, migrated) -> None:  # type: ignore[no-untyped-def]
-    form = {"kind": "unit", "name": "甲单位", "key": "", "account_name": "甲单位", "bank_name": "中国银行威海分行",
-            "account_number": "2370 1234 5678", "credit_code": "91350100M000100Y44", "phone": "", "note": ""}
+    form = {
+        "kind": "unit",
+        "name": "甲单位",
+        "key": "",
+        "account_name": "甲单位",
+        "bank_name": "中国银行威海分行",
+        "account_number": "2370 1234 5678",
+        "credit_code": "91350100M000100Y44",
+        "phone": "",
+        "note": "",
+    }
     refused = post_form(fin, "/finance/payees", form)
     assert refused.status_code == 422 and "校验位错误" in refused.text
     assert 'value="2370 1234 5678"' in refused.text and 'value="中国银行威海分行"' in refused.text
@@ -538,16 +603,22 @@ def test_one_payee_edited_on_the_page_keeps_what_was_typed_on_an_error(live, fin
 
 def test_forms_keep_what_was_typed_and_name_the_field(live, fin, migrated) -> None:  # type: ignore[no-untyped-def]
     batch_id = computed_batch(fin)
-    refused = post_form(fin, f"/finance/batches/{batch_id}/settings",
-                        {"amount:municipal-class1-1st": "2500", "amount:municipal-class1-2nd": "1499", "ledger_mode": "skip"})
+    refused = post_form(
+        fin,
+        f"/finance/batches/{batch_id}/settings",
+        {"amount:municipal-class1-1st": "2500", "amount:municipal-class1-2nd": "1499", "ledger_mode": "skip"},
+    )
     assert refused.status_code == 422
     assert 'value="2500"' in refused.text and 'value="1499"' in refused.text  # typed values stay
     assert "市级一类职业技能竞赛项目第2名·选手:金额 1,499.00 元低于下限" in refused.text
     assert 'name="amount:municipal-class1-2nd" value="1499" inputmode="decimal" class="invalid"' in refused.text
     assert '<option value="skip" selected>' in refused.text
     assert batch_state(migrated.database_url, batch_id)[2] == {}  # nothing saved
-    created = post_form(fin, "/finance/batches", {"name": "", "policy_id": "jinengxingwei-weihai-2021",
-                                                  "period_from": "2026-01-01", "period_to": "2025-12-31"})
+    created = post_form(
+        fin,
+        "/finance/batches",
+        {"name": "", "policy_id": "jinengxingwei-weihai-2021", "period_from": "2026-01-01", "period_to": "2025-12-31"},
+    )
     assert created.status_code == 422 and "期间的结束日期不能早于开始日期" in created.text
     assert 'value="2025-12-31" required class="invalid"' in created.text
 
@@ -627,9 +698,12 @@ def _double_clicks(settings, batch_id: int, times: int = 7) -> list[int]:  # typ
         client.get("/finance")
         csrf = client.cookies.get("csrftoken") or token
         with ThreadPoolExecutor(times) as pool:
-            responses = list(pool.map(lambda _: client.post(f"/finance/batches/{batch_id}/paid",
-                                                            data={"paid_on": "2026-12-01", "_csrf_token": csrf}),
-                                      range(times)))
+            responses = list(
+                pool.map(
+                    lambda _: client.post(f"/finance/batches/{batch_id}/paid", data={"paid_on": "2026-12-01", "_csrf_token": csrf}),
+                    range(times),
+                )
+            )
         client.close()
         return [r.status_code for r in responses]
     finally:
@@ -639,8 +713,9 @@ def _double_clicks(settings, batch_id: int, times: int = 7) -> list[int]:  # typ
 
 def _ledger_rows(url: str, batch_id: int) -> int:
     async def work(db):  # type: ignore[no-untyped-def]
-        return (await db.execute(select(func.count()).select_from(PayoutLedgerEntry)
-                                 .where(PayoutLedgerEntry.batch_id == batch_id))).scalar_one()
+        return (
+            await db.execute(select(func.count()).select_from(PayoutLedgerEntry).where(PayoutLedgerEntry.batch_id == batch_id))
+        ).scalar_one()
 
     return run(url, work)
 
@@ -655,8 +730,9 @@ def test_marking_paid_seven_times_at_once_pays_once_and_never_fails(live, fin, f
     assert _ledger_rows(migrated.database_url, batch_id) == 3  # one ledger entry per line, once
 
     async def audits(db):  # type: ignore[no-untyped-def]
-        return (await db.execute(select(func.count()).select_from(AuditRecord)
-                                 .where(AuditRecord.action == "payout.batch_paid"))).scalar_one()
+        return (
+            await db.execute(select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "payout.batch_paid"))
+        ).scalar_one()
 
     assert run(migrated.database_url, audits) == 1
 
@@ -669,8 +745,7 @@ def test_marking_paid_at_once_on_postgresql(pg_url, tmp_path) -> None:  # type: 
     from contest.settings import REPO_ROOT, Settings
     from tests.conftest import _create_role_users, login
 
-    settings = Settings(database_url=pg_url, secret_key="test-secret-key-0123456789abcdef", var_dir=tmp_path,
-                        seeds_dir=REPO_ROOT / "seeds")
+    settings = Settings(database_url=pg_url, secret_key="test-secret-key-0123456789abcdef", var_dir=tmp_path, seeds_dir=REPO_ROOT / "seeds")
     upgrade(pg_url)
     asyncio.run(_create_role_users(pg_url))
     live = published_competition(pg_url)

@@ -68,12 +68,16 @@ def test_appeals_only_within_the_window_and_decisions_are_final(judge_client, li
     publish_scored_item(judge_client, live, organizer)
     refused = post_form(organizer, f"/items/{live.item_id}/results/appeals", {"appellant": "", "content": ""})
     assert refused.status_code == 422 and "请填写申诉人" in refused.text
-    ok = post_form(organizer, f"/items/{live.item_id}/results/appeals", {"appellant": "甲单位领队", "station": "1", "content": "对 T1 有异议"})
+    ok = post_form(
+        organizer, f"/items/{live.item_id}/results/appeals", {"appellant": "甲单位领队", "station": "1", "content": "对 T1 有异议"}
+    )
     assert ok.status_code == 302
 
     async def too_late(db):  # type: ignore[no-untyped-def]
         item = await get_item(db, live.item_id)
-        return await service.record_appeal(db, ACTOR, live.item_id, 1, "乙单位领队", "迟到的申诉", now=item.published_at + timedelta(hours=2, minutes=1))
+        return await service.record_appeal(
+            db, ACTOR, live.item_id, 1, "乙单位领队", "迟到的申诉", now=item.published_at + timedelta(hours=2, minutes=1)
+        )
 
     with pytest.raises(Conflict, match="申诉期已过"):
         run(url, too_late)

@@ -97,14 +97,18 @@ def test_competition_form_errors_are_specific(client, role_users, migrated) -> N
         assert message in response.text
     response = post_form(client, "/competitions", {"name": "", "year": "2026", "level": "galactic", "category": "3"})
     assert "赛事名称不能为空" in response.text and "级别「galactic」无效" in response.text and "类别应为" in response.text
-    response = post_form(client, "/competitions", {"name": "x", "year": "2026", "level": "municipal", "category": "1", "appeal_hours": "-1"})
+    response = post_form(
+        client, "/competitions", {"name": "x", "year": "2026", "level": "municipal", "category": "1", "appeal_hours": "-1"}
+    )
     assert response.status_code == 422 and "申诉时限应在 0 到 720 小时之间" in response.text
 
 
 def test_duplicate_skill_code_in_one_competition_is_refused(client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
     ids = seed(migrated.database_url)
     login(client, "org")
-    response = post_form(client, f"/competitions/{ids['competition_id']}/items", {"name": "焊工二", "skill_code": "6-18-02-04", "skill_name": "焊工"})
+    response = post_form(
+        client, f"/competitions/{ids['competition_id']}/items", {"name": "焊工二", "skill_code": "6-18-02-04", "skill_name": "焊工"}
+    )
     assert response.status_code == 409
     assert "已有职业(工种)代码为「6-18-02-04」的赛项" in response.text
 

@@ -60,9 +60,7 @@ def workbook(sheet_xml_rows: str, sheet_name: str = "选手", extra: dict[str, b
 
 
 def inline_row(number: int, *values: str) -> str:
-    cells = "".join(
-        f'<c r="{chr(65 + i)}{number}" t="inlineStr"><is><t>{value}</t></is></c>' for i, value in enumerate(values)
-    )
+    cells = "".join(f'<c r="{chr(65 + i)}{number}" t="inlineStr"><is><t>{value}</t></is></c>' for i, value in enumerate(values))
     return f'<row r="{number}">{cells}</row>'
 
 

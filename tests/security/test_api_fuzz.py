@@ -31,10 +31,49 @@ FUZZ_EXAMPLES = int(os.environ.get("CONTEST_FUZZ_EXAMPLES", "12"))
 BUDGET_SECONDS = 90  # a hard stop for the whole fuzz; the normal run takes well under a minute
 SKIP_PATHS = ("/logout",)  # would sign the fuzzer out and turn the rest into 401s
 FIELDS = [
-    "name", "year", "level", "category", "policy_id", "organizer", "start_date", "end_date", "show_provisional", "skill_code",
-    "skill_name", "is_team", "team_size", "id_number", "unit_id", "person_id", "role", "reason", "station", "seconds", "signer",
-    "seed", "value", "q", "stations", "criteria", "weight", "max_mark", "step", "kind", "panel_size", "aggregation", "amount",
-    "policy", "username", "password", "code", "region", "contact", "entry_id", "decision", "note", "days",
+    "name",
+    "year",
+    "level",
+    "category",
+    "policy_id",
+    "organizer",
+    "start_date",
+    "end_date",
+    "show_provisional",
+    "skill_code",
+    "skill_name",
+    "is_team",
+    "team_size",
+    "id_number",
+    "unit_id",
+    "person_id",
+    "role",
+    "reason",
+    "station",
+    "seconds",
+    "signer",
+    "seed",
+    "value",
+    "q",
+    "stations",
+    "criteria",
+    "weight",
+    "max_mark",
+    "step",
+    "kind",
+    "panel_size",
+    "aggregation",
+    "amount",
+    "policy",
+    "username",
+    "password",
+    "code",
+    "region",
+    "contact",
+    "entry_id",
+    "decision",
+    "note",
+    "days",
 ]
 FORM = st.dictionaries(
     st.sampled_from(FIELDS) | st.text(min_size=1, max_size=8),
@@ -91,8 +130,13 @@ def test_openapi_fuzz_finds_no_5xx(app, role_users, migrated, role: str) -> None
             wants_form = operation.method.upper() == "POST" and len(operation.body) == 0
             described += not wants_form and operation.method.upper() == "POST"
 
-            @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
-                      suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=FUZZ_EXAMPLES,
+                deadline=None,
+                database=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
             @given(case=_strategies(operation), form=FORM if wants_form else st.none())
             def fuzz(case, form) -> None:  # type: ignore[no-untyped-def]
                 status = _send(client, case, form, csrf)

@@ -26,7 +26,9 @@ def test_the_policy_allows_no_inline_script_or_style() -> None:
     assert "unsafe" not in CONTENT_SECURITY_POLICY
 
 
-@pytest.mark.parametrize("path", ["/", "/login", "/static/css/app.css", "/healthz", "/no-such-page", "/public/competitions/999", "/schema/openapi.json"])
+@pytest.mark.parametrize(
+    "path", ["/", "/login", "/static/css/app.css", "/healthz", "/no-such-page", "/public/competitions/999", "/schema/openapi.json"]
+)
 def test_every_response_carries_the_security_headers(client, path: str) -> None:  # type: ignore[no-untyped-def]
     response = client.get(path, follow_redirects=False)
     assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY

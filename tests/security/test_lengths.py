@@ -53,8 +53,10 @@ def _counts(url: str) -> dict[str, int]:
     async def run() -> dict[str, int]:
         engine = make_engine(url)
         async with make_session_factory(engine)() as db:
-            counts = {m.__tablename__: (await db.execute(select(func.count()).select_from(m))).scalar_one()
-                      for m in (Unit, Person, Competition, Item, DeclaredConflict, Appeal)}
+            counts = {
+                m.__tablename__: (await db.execute(select(func.count()).select_from(m))).scalar_one()
+                for m in (Unit, Person, Competition, Item, DeclaredConflict, Appeal)
+            }
             counts["item_names"] = len(set((await db.execute(select(Item.name))).scalars()))
         await engine.dispose()
         return counts
@@ -66,8 +68,16 @@ def long(field: limits.TextField) -> str:
     return "技" * (field.max + 1)
 
 
-SCHEME = {"weight_practical": "100", "crit_component": "practical", "crit_code": "P1", "crit_max": "100", "crit_step": "1",
-          "crit_kind": "measurement", "crit_panel": "1", "crit_agg": "single"}
+SCHEME = {
+    "weight_practical": "100",
+    "crit_component": "practical",
+    "crit_code": "P1",
+    "crit_max": "100",
+    "crit_step": "1",
+    "crit_kind": "measurement",
+    "crit_panel": "1",
+    "crit_agg": "single",
+}
 CASES = [
     ("/units", {"name": long(limits.UNIT_NAME)}, "单位名称过长:最多 200 个字符"),
     ("/units", {"name": "新单位", "contact": long(limits.CONTACT)}, "联系人过长:最多 100 个字符"),
@@ -77,8 +87,11 @@ CASES = [
     ("/competitions/1/items", {"name": long(limits.ITEM_NAME), "skill_code": "X-1", "skill_name": "焊工"}, "赛项名称过长"),
     ("/items/2", {"name": "电工", "skill_code": "6-31-01-03", "skill_name": long(limits.SKILL_NAME)}, "职业(工种)名称过长"),
     ("/items/2/scheme", {**SCHEME, "crit_name": long(limits.CRITERION_NAME)}, "评分项名称过长:最多 200 个字符"),
-    ("/conflicts", {"judge_id_number": make_id(300, "19700101"), "other_id_number": make_id(100), "reason": long(limits.CONFLICT_REASON)},
-     "回避原因过长"),
+    (
+        "/conflicts",
+        {"judge_id_number": make_id(300, "19700101"), "other_id_number": make_id(100), "reason": long(limits.CONFLICT_REASON)},
+        "回避原因过长",
+    ),
     ("/items/1/results/appeals", {"appellant": "张三", "content": long(limits.APPEAL_TEXT)}, "申诉内容过长:最多 2000 个字符"),
     ("/items/1/results/appeals", {"appellant": long(limits.APPELLANT), "content": "复核"}, "申诉人过长"),
     ("/items/2/draw", {"seed": long(limits.DRAW_SEED)}, "抽签种子过长"),

@@ -39,7 +39,9 @@ async def _appeals(db) -> list[tuple[int, int, str]]:  # type: ignore[no-untyped
 def test_an_appeal_is_decided_only_under_its_own_item(organizer, migrated) -> None:  # type: ignore[no-untyped-def]
     live = published_competition(migrated.database_url)
     station = str(live.stations["甲1"])
-    assert post_form(organizer, f"/items/{live.item_id}/results/appeals", {"station": station, "appellant": "张三", "content": "复核"}).status_code in (302, 303)
+    assert post_form(
+        organizer, f"/items/{live.item_id}/results/appeals", {"station": station, "appellant": "张三", "content": "复核"}
+    ).status_code in (302, 303)
     [(appeal_id, item_id, _)] = run(migrated.database_url, _appeals)
     response = post_form(organizer, f"/items/{live.other_item_id}/results/appeals/{appeal_id}", {"status": "upheld", "decision": "成立"})
     assert response.status_code == 404
@@ -81,7 +83,9 @@ async def _count_competitions(db) -> int:  # type: ignore[no-untyped-def]
         ("٣٠", "100", "1", "不是有效数字"),
     ],
 )
-def test_scheme_numbers_are_plain_decimals_within_their_columns(organizer, migrated, weight: str, maximum: str, step: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_scheme_numbers_are_plain_decimals_within_their_columns(
+    organizer, migrated, weight: str, maximum: str, step: str, message: str
+) -> None:  # type: ignore[no-untyped-def]
     live = published_competition(migrated.database_url)
 
     async def scheme(db) -> list:  # type: ignore[no-untyped-def]
@@ -91,8 +95,17 @@ def test_scheme_numbers_are_plain_decimals_within_their_columns(organizer, migra
         return [(c.kind, c.weight, [(k.code, k.max_mark, k.step) for k in c.criteria]) for c in item.components]
 
     before = run(migrated.database_url, scheme)
-    form = {"weight_practical": weight, "crit_component": "practical", "crit_code": "P1", "crit_name": "实操", "crit_max": maximum,
-            "crit_step": step, "crit_kind": "measurement", "crit_panel": "1", "crit_agg": "single"}
+    form = {
+        "weight_practical": weight,
+        "crit_component": "practical",
+        "crit_code": "P1",
+        "crit_name": "实操",
+        "crit_max": maximum,
+        "crit_step": step,
+        "crit_kind": "measurement",
+        "crit_panel": "1",
+        "crit_agg": "single",
+    }
     response = post_form(organizer, f"/items/{live.other_item_id}/scheme", form)
     assert response.status_code == 422 and message in response.text
     assert run(migrated.database_url, scheme) == before
@@ -100,8 +113,11 @@ def test_scheme_numbers_are_plain_decimals_within_their_columns(organizer, migra
 
 def test_an_item_with_a_superscript_team_size_is_refused_and_unchanged(organizer, migrated) -> None:  # type: ignore[no-untyped-def]
     live = published_competition(migrated.database_url)
-    response = post_form(organizer, f"/items/{live.other_item_id}",
-                         {"name": "电工改", "skill_code": "6-31-01-03", "skill_name": "电工", "is_team": "1", "team_size": "²"})
+    response = post_form(
+        organizer,
+        f"/items/{live.other_item_id}",
+        {"name": "电工改", "skill_code": "6-31-01-03", "skill_name": "电工", "is_team": "1", "team_size": "²"},
+    )
     assert response.status_code == 422 and "团队人数「²」不是整数" in response.text
 
     async def item(db) -> tuple[str, int]:  # type: ignore[no-untyped-def]

@@ -162,16 +162,28 @@ def test_judges_marks_are_acknowledged_while_a_hostile_upload_is_parsed(migrated
                     loop = asyncio.get_running_loop()
                     started = loop.time()
                     uploading = asyncio.create_task(
-                        organizer.post(f"/competitions/{live.competition_id}/import/roster",
-                                       data={"_csrf_token": token}, files={"file": ("名单.xlsx", content)})
+                        organizer.post(
+                            f"/competitions/{live.competition_id}/import/roster",
+                            data={"_csrf_token": token},
+                            files={"file": ("名单.xlsx", content)},
+                        )
                     )
                     acks: list[float] = []
                     value = 0
                     while not uploading.done():
                         value = (value + 1) % 60
-                        await socket_.send(json.dumps({"type": "mark", "client_id": str(uuid.uuid4()), "item_id": live.item_id,
-                                                       "station": live.stations["乙1"], "criterion_id": live.criteria["P1"],
-                                                       "value": str(value)}))
+                        await socket_.send(
+                            json.dumps(
+                                {
+                                    "type": "mark",
+                                    "client_id": str(uuid.uuid4()),
+                                    "item_id": live.item_id,
+                                    "station": live.stations["乙1"],
+                                    "criterion_id": live.criteria["P1"],
+                                    "value": str(value),
+                                }
+                            )
+                        )
                         reply = json.loads(await socket_.recv())
                         assert reply["type"] == "ack", reply
                         acks.append(loop.time() - started)

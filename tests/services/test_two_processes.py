@@ -48,7 +48,19 @@ class Server:
         self.log_path = log_dir / f"server-{name}.log"
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "contest.app:create_app", "--factory", "--host", HOST, "--port", str(port), "--log-level", "info"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "contest.app:create_app",
+                "--factory",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--log-level",
+                "info",
+            ],
             cwd=REPO_ROOT,
             env=env,
             stdout=self._log,
@@ -209,7 +221,9 @@ def wait_for_row(client: httpx.Client, live: Live, seat: int, needle: str, serve
         if needle in row:
             return row
         if time.monotonic() > deadline:
-            pytest.fail(f"{needle!r} not on B's console within {DELIVERY_TIMEOUT}s: {row}\n--- A ---\n{servers[0].log()}\n--- B ---\n{servers[1].log()}")
+            pytest.fail(
+                f"{needle!r} not on B's console within {DELIVERY_TIMEOUT}s: {row}\n--- A ---\n{servers[0].log()}\n--- B ---\n{servers[1].log()}"
+            )
         time.sleep(0.2)
 
 

@@ -54,8 +54,13 @@ def test_a_masked_name_hides_all_but_two_characters(name: str) -> None:
 
 @pytest.mark.parametrize(
     ("day", "text"),
-    [(date(2026, 11, 22), "二〇二六年十一月二十二日"), (date(2025, 1, 1), "二〇二五年一月一日"), (date(2030, 10, 10), "二〇三〇年十月十日"),
-     (date(2026, 12, 31), "二〇二六年十二月三十一日"), (date(2026, 2, 20), "二〇二六年二月二十日")],
+    [
+        (date(2026, 11, 22), "二〇二六年十一月二十二日"),
+        (date(2025, 1, 1), "二〇二五年一月一日"),
+        (date(2030, 10, 10), "二〇三〇年十月十日"),
+        (date(2026, 12, 31), "二〇二六年十二月三十一日"),
+        (date(2026, 2, 20), "二〇二六年二月二十日"),
+    ],
 )
 def test_dates_print_in_chinese_numerals(day: date, text: str) -> None:
     assert rules.chinese_date(day) == text
@@ -72,8 +77,13 @@ def test_a_template_fills_its_placeholders_and_keeps_its_own_words() -> None:
 
 @pytest.mark.parametrize(
     ("body", "message"),
-    [("{姓名}同志,荣获{名次}", "「{名次}」不是可用的占位符"), ("{姓名 同志", "不成对的花括号"), ("姓名} 同志", "不成对的花括号"),
-     ("", "不能为空"), ("{{姓名}}", "不成对的花括号")],
+    [
+        ("{姓名}同志,荣获{名次}", "「{名次}」不是可用的占位符"),
+        ("{姓名 同志", "不成对的花括号"),
+        ("姓名} 同志", "不成对的花括号"),
+        ("", "不能为空"),
+        ("{{姓名}}", "不成对的花括号"),
+    ],
 )
 def test_a_bad_template_is_refused_naming_the_problem(body: str, message: str) -> None:
     with pytest.raises(rules.TemplateError, match=message):
@@ -237,13 +247,20 @@ def test_every_member_of_a_team_gets_the_award_and_each_honour() -> None:
     from contest.competitors.certificates import wanted_of
 
     rows = [
-        {"award": "一等奖", "unit": "甲单位", "team": "甲队", "people": [{"id": 1, "name": "张三"}, {"id": 2, "name": "李四"}],
-         "honours": ["技术能手"]},
+        {
+            "award": "一等奖",
+            "unit": "甲单位",
+            "team": "甲队",
+            "people": [{"id": 1, "name": "张三"}, {"id": 2, "name": "李四"}],
+            "honours": ["技术能手"],
+        },
         {"award": "", "unit": "乙单位", "team": "乙队", "people": [{"id": 3, "name": "王五"}], "honours": []},
         {"award": "优胜奖", "unit": "丙单位"},  # a row published before members were kept: nothing to issue
     ]
     wanted = wanted_of(rows, "2026年市赛", "工业机器人系统运维")
     assert sorted((w.person_id, w.content.name, w.content.award, w.content.honour, w.content.team) for w in wanted) == [
-        (1, "张三", "一等奖", "", "甲队"), (1, "张三", "一等奖", "技术能手", "甲队"),
-        (2, "李四", "一等奖", "", "甲队"), (2, "李四", "一等奖", "技术能手", "甲队"),
+        (1, "张三", "一等奖", "", "甲队"),
+        (1, "张三", "一等奖", "技术能手", "甲队"),
+        (2, "李四", "一等奖", "", "甲队"),
+        (2, "李四", "一等奖", "技术能手", "甲队"),
     ]

@@ -11,17 +11,27 @@ from hypothesis import strategies as st
 from contest.domain.money import Money, MoneyError, split, to_chinese_capital
 
 
-@pytest.mark.parametrize(("raw", "fen"), [
-    (100000, 10_000_000), ("100000", 10_000_000), ("2000.50", 200_050), ("2000.5", 200_050),
-    ("100,000.00", 10_000_000), (Decimal("0.01"), 1), (Decimal("12.30"), 1230), ("-5", -500),
-    (" ¥1,234.5 ", 123_450), ("3000元", 300_000), (0, 0),
-])
+@pytest.mark.parametrize(
+    ("raw", "fen"),
+    [
+        (100000, 10_000_000),
+        ("100000", 10_000_000),
+        ("2000.50", 200_050),
+        ("2000.5", 200_050),
+        ("100,000.00", 10_000_000),
+        (Decimal("0.01"), 1),
+        (Decimal("12.30"), 1230),
+        ("-5", -500),
+        (" ¥1,234.5 ", 123_450),
+        ("3000元", 300_000),
+        (0, 0),
+    ],
+)
 def test_parse(raw: object, fen: int) -> None:
     assert Money(raw).fen == fen
 
 
-@pytest.mark.parametrize("raw", [0.1, 100.0, "1.005", Decimal("1.005"), "abc", "", "1,00", True,
-                                 Decimal("NaN"), "1e5", None])
+@pytest.mark.parametrize("raw", [0.1, 100.0, "1.005", Decimal("1.005"), "abc", "", "1,00", True, Decimal("NaN"), "1e5", None])
 def test_parse_rejects(raw: object) -> None:
     with pytest.raises(MoneyError):
         Money(raw)  # type: ignore[arg-type]
@@ -76,9 +86,10 @@ def test_split_rejects_bad_shares(shares: object) -> None:
         split(Money("10"), shares)  # type: ignore[arg-type]
 
 
-@given(fen=st.integers(min_value=0, max_value=10**12),
-       shares=st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max_size=8)
-       .filter(lambda s: sum(s) > 0))
+@given(
+    fen=st.integers(min_value=0, max_value=10**12),
+    shares=st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max_size=8).filter(lambda s: sum(s) > 0),
+)
 def test_split_adds_up_to_the_fen(fen: int, shares: list[int]) -> None:
     total = Money.from_fen(fen)
     parts = split(total, shares)

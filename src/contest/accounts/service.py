@@ -66,7 +66,9 @@ async def lookalikes(session: AsyncSession, names: Iterable[str]) -> dict[str, s
 
 async def _reads_like(session: AsyncSession, name: str) -> str | None:
     """The username of an existing account that is `name` or reads like it, if any."""
-    rows = await session.execute(select(User.username).where(or_(User.username == name, User.username_skeleton == usernames.skeleton(name))))
+    rows = await session.execute(
+        select(User.username).where(or_(User.username == name, User.username_skeleton == usernames.skeleton(name)))
+    )
     found = list(rows.scalars())
     return name if name in found else (found[0] if found else None)
 
@@ -149,7 +151,9 @@ class Throttle:
         return self.max_failures * self.address_factor
 
 
-async def failures_free_at(session: AsyncSession, attempts: Any, since: datetime, limit: int, window: timedelta, *where: Any) -> datetime | None:
+async def failures_free_at(
+    session: AsyncSession, attempts: Any, since: datetime, limit: int, window: timedelta, *where: Any
+) -> datetime | None:
     """When fewer than `limit` failures matching `where` will be left in the window (the limit-th
     most recent one leaves it then), or None if there are fewer already. `attempts` is a model with
     `at` and `success` columns: sign-ins here, competitors' look-ups in contest.competitors."""
@@ -193,7 +197,7 @@ async def login(
     `username` may be typed in any case or full-width: it is normalised before the look-up."""
     if len(username) > limits.USERNAME.max * 4 or len(password) > limits.PASSWORD.max:
         raise AccountError("用户名或密码过长")  # refused before normalising or hashing megabytes
-    username, ip = usernames.normalise(username)[:limits.USERNAME.max], ip[:64]
+    username, ip = usernames.normalise(username)[: limits.USERNAME.max], ip[:64]
     until = await throttled_until(session, username, ip, throttle)
     if until is not None:
         minutes = max(1, math.ceil((until - utcnow()).total_seconds() / 60))
@@ -233,7 +237,9 @@ async def current_locks(session: AsyncSession, throttle: Throttle) -> list[Lock]
         until = await _account_at_address_until(session, username, ip, since, throttle)
         if until is not None:
             locks.append(Lock(ip, username, count, until))
-    addresses = await session.execute(failed.group_by(LoginAttempt.ip).having(func.count() >= throttle.address_max).order_by(LoginAttempt.ip))
+    addresses = await session.execute(
+        failed.group_by(LoginAttempt.ip).having(func.count() >= throttle.address_max).order_by(LoginAttempt.ip)
+    )
     for ip, count in addresses.all():
         until = await _address_until(session, ip, since, throttle)
         if until is not None:
@@ -258,14 +264,18 @@ async def clear_lock(session: AsyncSession, actor: Actor, ip: str, username: str
     return cleared
 
 
-async def open_session(session: AsyncSession, user_id: int, user_agent: str, session_days: int, via: str = "password") -> tuple[CurrentUser, str]:
+async def open_session(
+    session: AsyncSession, user_id: int, user_agent: str, session_days: int, via: str = "password"
+) -> tuple[CurrentUser, str]:
     """A new server-side session for the user; returns the user and the cookie token. Commits."""
     user = await session.get(User, user_id)
     if user is None or not user.is_active:
         raise AccountError("账号不存在或已停用")
     token = new_token()
     session.add(
-        UserSession(token_hash=token_hash(token), user_id=user.id, expires_at=utcnow() + timedelta(days=session_days), user_agent=user_agent[:300])
+        UserSession(
+            token_hash=token_hash(token), user_id=user.id, expires_at=utcnow() + timedelta(days=session_days), user_agent=user_agent[:300]
+        )
     )
     await record(session, Actor(user.id, user.username, user_agent[:200]), "user.login", "user", user.id, {"via": via})
     await session.commit()

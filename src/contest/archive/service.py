@@ -159,7 +159,9 @@ async def _collect_payouts(db: AsyncSession, found: dict[str, list[dict[str, Any
     """The batches that paid this competition's results (and the batches they correct), whole."""
     tables = Base.metadata.tables
     sources = [f"item:{item_id}" for item_id in items]
-    batch_ids = set((await db.execute(select(PayoutLineRow.batch_id).where(PayoutLineRow.source.in_(sources)))).scalars()) if sources else set()
+    batch_ids = (
+        set((await db.execute(select(PayoutLineRow.batch_id).where(PayoutLineRow.source.in_(sources)))).scalars()) if sources else set()
+    )
     batches: list[dict[str, Any]] = []
     while batch_ids:
         rows = await _select(db, tables["payout_batches"], "id", batch_ids)
@@ -228,8 +230,12 @@ def write_xlsx(archive: dict[str, Any]) -> bytes:
         columns = list(rows[0])
         sheet.append([text_cell(sheet, c) for c in columns])
         for row in rows:
-            sheet.append([text_cell(sheet, _cell(json.dumps(row[c], ensure_ascii=False) if isinstance(row[c], (dict, list)) else row[c]))
-                          for c in columns])
+            sheet.append(
+                [
+                    text_cell(sheet, _cell(json.dumps(row[c], ensure_ascii=False) if isinstance(row[c], (dict, list)) else row[c]))
+                    for c in columns
+                ]
+            )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -268,8 +274,16 @@ async def load(db: AsyncSession, actor: Actor, archive: dict[str, Any]) -> int:
         raise ArchiveError(f"存档来自数据库版本 {archive.get('schema')},本数据库为 {schema}:请用相同版本的系统导入")
     tables = archive["tables"]
     submissions = [r["client_id"] for r in tables.get("mark_submissions", [])]
-    if submissions and (await db.execute(select(func.count()).select_from(Base.metadata.tables["mark_submissions"])
-                                         .where(Base.metadata.tables["mark_submissions"].c.client_id.in_(submissions[:500])))).scalar_one():
+    if (
+        submissions
+        and (
+            await db.execute(
+                select(func.count())
+                .select_from(Base.metadata.tables["mark_submissions"])
+                .where(Base.metadata.tables["mark_submissions"].c.client_id.in_(submissions[:500]))
+            )
+        ).scalar_one()
+    ):
         raise Conflict("本数据库中已有该存档的评分记录:这个存档已经导入过")
     new_ids: dict[str, dict[Any, Any]] = {}
     # Payout lines name their item in a string ("item:<id>"), not a foreign key: they come after the items.
@@ -283,9 +297,19 @@ async def load(db: AsyncSession, actor: Actor, archive: dict[str, Any]) -> int:
             await _insert(db, table, row, new_ids)
     competition_id = new_ids["competitions"][archive["competition"]["id"]]
     digest = hashlib.sha256(to_json(archive)).hexdigest()
-    await record(db, actor, "archive.import", "competition", competition_id,
-                 {"archive_sha256": digest, "source_competition_id": archive["competition"]["id"], "exported_at": archive.get("exported_at"),
-                  "source_audit_records": len(archive.get("audit", []))})
+    await record(
+        db,
+        actor,
+        "archive.import",
+        "competition",
+        competition_id,
+        {
+            "archive_sha256": digest,
+            "source_competition_id": archive["competition"]["id"],
+            "exported_at": archive.get("exported_at"),
+            "source_audit_records": len(archive.get("audit", [])),
+        },
+    )
     await db.commit()
     return competition_id
 
@@ -326,4 +350,3 @@ def _new_id(new_ids: dict[str, dict[Any, Any]], referenced: str, old: Any, table
 
 def summary(archive: dict[str, Any]) -> dict[str, int]:
     return {name: len(rows) for name, rows in archive["tables"].items()} | {"audit_log": len(archive.get("audit", []))}
-

@@ -10,7 +10,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from contest.db.models import Base, TZDateTime, utcnow
 from contest.domain.limits import (
-    CERT_BODY, CERT_TITLE, COMPETITION_NAME, HONOUR_TITLE, ISSUER, ITEM_NAME, PERSON_NAME, REVOKE_REASON, TEAM_NAME, UNIT_NAME,
+    CERT_BODY,
+    CERT_TITLE,
+    COMPETITION_NAME,
+    HONOUR_TITLE,
+    ISSUER,
+    ITEM_NAME,
+    PERSON_NAME,
+    REVOKE_REASON,
+    TEAM_NAME,
+    UNIT_NAME,
 )
 
 

@@ -57,6 +57,7 @@ def grouped(serial: str) -> str:
 
 # ---------------------------------------------------------------- names
 
+
 def mask_name(name: str) -> str:
     """张三 -> 张*, 张小三 -> 张*三, 欧阳小明 -> 欧**明; one character -> *."""
     name = (name or "").strip()

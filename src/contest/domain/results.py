@@ -24,7 +24,9 @@ def diff_rows(old: list[dict], new: list[dict]) -> list[dict]:
         else:
             for field in COMPARED:
                 if before[station].get(field) != after[station].get(field):
-                    changes.append({"station": station, "field": field, "old": before[station].get(field), "new": after[station].get(field)})
+                    changes.append(
+                        {"station": station, "field": field, "old": before[station].get(field), "new": after[station].get(field)}
+                    )
     return changes
 
 

@@ -25,11 +25,24 @@ from contest.xlsx.draw_export import draw_workbook
 
 
 COMPETITION_FORM = form_body(
-    name=limits.COMPETITION_NAME, year=int, level=list(LEVELS), category=[str(c) for c in CATEGORIES], policy_id=limits.POLICY_ID,
-    organizer=limits.ORGANIZER, start_date=date, end_date=date, show_provisional=bool, appeal_hours=int,
+    name=limits.COMPETITION_NAME,
+    year=int,
+    level=list(LEVELS),
+    category=[str(c) for c in CATEGORIES],
+    policy_id=limits.POLICY_ID,
+    organizer=limits.ORGANIZER,
+    start_date=date,
+    end_date=date,
+    show_provisional=bool,
+    appeal_hours=int,
 )
 ITEM_FORM = form_body(
-    name=limits.ITEM_NAME, skill_code=limits.SKILL_CODE, skill_name=limits.SKILL_NAME, is_team=bool, team_size=int, no_ties=bool,
+    name=limits.ITEM_NAME,
+    skill_code=limits.SKILL_CODE,
+    skill_name=limits.SKILL_NAME,
+    is_team=bool,
+    team_size=int,
+    no_ties=bool,
     excellence_fraction=Decimal,
 )
 
@@ -144,11 +157,22 @@ class ItemController(Controller):
 
         return await self._act(db, item_id, action)
 
-    @post("/scheme", **form_body(
-        weight_theory=Decimal, weight_practical=Decimal, weight_oral=Decimal, crit_component=list(COMPONENT_KINDS),
-        crit_code=limits.CRITERION_CODE, crit_name=limits.CRITERION_NAME, crit_max=Decimal, crit_step=Decimal,
-        crit_kind=list(CRITERION_KINDS), crit_panel=int, crit_agg=list(AGGREGATIONS),
-    ))
+    @post(
+        "/scheme",
+        **form_body(
+            weight_theory=Decimal,
+            weight_practical=Decimal,
+            weight_oral=Decimal,
+            crit_component=list(COMPONENT_KINDS),
+            crit_code=limits.CRITERION_CODE,
+            crit_name=limits.CRITERION_NAME,
+            crit_max=Decimal,
+            crit_step=Decimal,
+            crit_kind=list(CRITERION_KINDS),
+            crit_panel=int,
+            crit_agg=list(AGGREGATIONS),
+        ),
+    )
     async def save_scheme(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         form = await request.form()
 
@@ -230,10 +254,18 @@ class PeopleController(Controller):
         form = await request.form()
         return await self._page(db, fields.raw(form, "q")[: limits.SEARCH.max])
 
-    @post("/", **form_body(
-        id_number=limits.ID_NUMBER, name=limits.PERSON_NAME, unit_id=int, gender=["", "男", "女"], phone=limits.PHONE,
-        employment_region=limits.REGION, is_employee=bool,
-    ))
+    @post(
+        "/",
+        **form_body(
+            id_number=limits.ID_NUMBER,
+            name=limits.PERSON_NAME,
+            unit_id=int,
+            gender=["", "男", "女"],
+            phone=limits.PHONE,
+            employment_region=limits.REGION,
+            is_employee=bool,
+        ),
+    )
     async def save(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
         try:
             await service.save_person(db, actor, forms.person_form(await request.form()))

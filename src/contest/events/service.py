@@ -185,8 +185,7 @@ def apply_scheme(item: Item, components: list[ComponentSpec]) -> None:
     """
     existing = {c.kind: c for c in item.components}
     item.components[:] = [
-        _merge_component(existing.get(spec.kind) or Component(kind=spec.kind), spec, position)
-        for position, spec in enumerate(components)
+        _merge_component(existing.get(spec.kind) or Component(kind=spec.kind), spec, position) for position, spec in enumerate(components)
     ]
 
 
@@ -225,11 +224,15 @@ async def list_units(db: AsyncSession) -> list[Unit]:
     return list((await db.execute(select(Unit).order_by(Unit.name))).scalars())
 
 
-async def save_unit(db: AsyncSession, actor: Actor, name: str, code: str = "", region: str = "", contact: str = "", unit_id: int | None = None) -> Unit:
+async def save_unit(
+    db: AsyncSession, actor: Actor, name: str, code: str = "", region: str = "", contact: str = "", unit_id: int | None = None
+) -> Unit:
     name = name.strip()
     if not name:
         raise Invalid("单位名称不能为空")
-    errors = too_long((limits.UNIT_NAME, name), (limits.UNIT_CODE, code.strip()), (limits.REGION, region.strip()), (limits.CONTACT, contact.strip()))
+    errors = too_long(
+        (limits.UNIT_NAME, name), (limits.UNIT_CODE, code.strip()), (limits.REGION, region.strip()), (limits.CONTACT, contact.strip())
+    )
     if errors:
         raise Invalid("单位信息有误", details=errors)
     clash = await db.execute(select(Unit.id).where(Unit.name == name, Unit.id != (unit_id or 0)))
@@ -275,8 +278,9 @@ async def save_person(db: AsyncSession, actor: Actor, form: PersonForm) -> Perso
         number = ""
     if not form.name.strip():
         errors.append("姓名不能为空")
-    errors += too_long((limits.PERSON_NAME, form.name.strip()), (limits.PHONE, form.phone.strip()),
-                       (limits.REGION, form.employment_region.strip()))
+    errors += too_long(
+        (limits.PERSON_NAME, form.name.strip()), (limits.PHONE, form.phone.strip()), (limits.REGION, form.employment_region.strip())
+    )
     if form.gender not in ("", "男", "女"):
         errors.append("性别应为 男 或 女")
     if form.unit_id is not None and await db.get(Unit, form.unit_id) is None:
@@ -329,7 +333,10 @@ async def item_entries(db: AsyncSession, item_id: int) -> list[Entry]:
 
 async def entry_counts(db: AsyncSession, competition_id: int) -> dict[int, int]:
     rows = await db.execute(
-        select(Entry.item_id, func.count()).join(Item, Item.id == Entry.item_id).where(Item.competition_id == competition_id).group_by(Entry.item_id)
+        select(Entry.item_id, func.count())
+        .join(Item, Item.id == Entry.item_id)
+        .where(Item.competition_id == competition_id)
+        .group_by(Entry.item_id)
     )
     return {item_id: count for item_id, count in rows.all()}
 
@@ -362,7 +369,9 @@ async def assign_judge(db: AsyncSession, actor: Actor, item_id: int, person: Per
         existing.role = role
         assignment = existing
     else:
-        seat = (await db.execute(select(func.coalesce(func.max(JudgeAssignment.seat), 0)).where(JudgeAssignment.item_id == item.id))).scalar_one()
+        seat = (
+            await db.execute(select(func.coalesce(func.max(JudgeAssignment.seat), 0)).where(JudgeAssignment.item_id == item.id))
+        ).scalar_one()
         assignment = JudgeAssignment(item_id=item.id, person_id=person.id, role=role, seat=seat + 1)
         db.add(assignment)
     await db.flush()
@@ -405,7 +414,11 @@ async def declare_conflict(db: AsyncSession, actor: Actor, judge: Person, other:
 
 
 async def list_conflicts(db: AsyncSession) -> list[DeclaredConflict]:
-    statement = select(DeclaredConflict).options(selectinload(DeclaredConflict.judge), selectinload(DeclaredConflict.other)).order_by(DeclaredConflict.id)
+    statement = (
+        select(DeclaredConflict)
+        .options(selectinload(DeclaredConflict.judge), selectinload(DeclaredConflict.other))
+        .order_by(DeclaredConflict.id)
+    )
     return list((await db.execute(statement)).scalars())
 
 
@@ -493,5 +506,3 @@ async def judge_items(db: AsyncSession, person_id: int | None, roles: tuple[str,
         .order_by(JudgeAssignment.item_id)
     )
     return list((await db.execute(statement)).scalars())
-
-

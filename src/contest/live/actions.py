@@ -134,11 +134,17 @@ async def override_conflict(db: AsyncSession, actor: Actor, item_id: int, seat: 
         raise Invalid("回避豁免必须填写书面理由")
     _check_reason(reason)
     item = await get_item(db, item_id)
-    judge = (await db.execute(select(JudgeAssignment).where(JudgeAssignment.item_id == item_id, JudgeAssignment.seat == seat))).scalar_one_or_none()
+    judge = (
+        await db.execute(select(JudgeAssignment).where(JudgeAssignment.item_id == item_id, JudgeAssignment.seat == seat))
+    ).scalar_one_or_none()
     if judge is None:
         raise NotFound(f"席位 {seat} 没有裁判")
     entry = await _entry_by_station(db, item_id, station)
-    db.add(ConflictOverride(item_id=item_id, judge_person_id=judge.person_id, entry_id=entry.id, reason=reason.strip(), created_by=actor.username))
+    db.add(
+        ConflictOverride(
+            item_id=item_id, judge_person_id=judge.person_id, entry_id=entry.id, reason=reason.strip(), created_by=actor.username
+        )
+    )
     seq = await next_seq(db, item_id)
     await record(db, actor, "conflict.override", "item", item_id, {"seat": seat, "station": station, "reason": reason.strip(), "seq": seq})
     await db.commit()

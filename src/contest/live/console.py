@@ -68,4 +68,3 @@ async def console_view(db: AsyncSession, item_id: int, settings: Settings, app_v
 
 async def panel_devices(db: AsyncSession, item_id: int, settings: Settings, app_version: str) -> list[JudgeDevices]:
     return await item_devices(db, item_id, settings.device_silent_seconds, app_version)
-

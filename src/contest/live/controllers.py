@@ -44,7 +44,13 @@ async def tablet(request: Request, db: AsyncSession) -> Template:
         item = await events.get_item(db, assignment.item_id)
         matrix = await events.conflict_matrix(db, item.id)
         overrides = set(
-            (await db.execute(select(ConflictOverride.entry_id).where(ConflictOverride.item_id == item.id, ConflictOverride.judge_person_id == person_id))).scalars()
+            (
+                await db.execute(
+                    select(ConflictOverride.entry_id).where(
+                        ConflictOverride.item_id == item.id, ConflictOverride.judge_person_id == person_id
+                    )
+                )
+            ).scalars()
         )
         blocked = {entry_id for entry_id in matrix.get(assignment.id, {}) if entry_id not in overrides}
         entries = (await db.execute(select(Entry.id, Entry.station_no).where(Entry.item_id == item.id).order_by(Entry.station_no))).all()

@@ -183,7 +183,9 @@ async def _mark_closed(db: AsyncSession, connection: Connection, device: str) ->
     await db.execute(
         update(DeviceStatus)
         .where(DeviceStatus.user_id == connection.user_id, DeviceStatus.device == device, DeviceStatus.connection_id == connection.id)
-        .values(connected=False, last_seen_at=connection.last_seen, pending=connection.pending, oldest_pending_at=connection.oldest_pending_at)
+        .values(
+            connected=False, last_seen_at=connection.last_seen, pending=connection.pending, oldest_pending_at=connection.oldest_pending_at
+        )
     )
 
 
@@ -304,4 +306,3 @@ async def item_devices(
         seen_people.add(person_id)
         result.append(JudgeDevices(seat, name, username or "", role, person_id, tuple(by_person.get(person_id, ()))))
     return result
-

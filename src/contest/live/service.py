@@ -230,9 +230,7 @@ class _BatchChecks:
             )
         )
         checks.entries = {(i, station): (entry_id, unit) for i, station, entry_id, unit in rows.all() if (i, station) in stations}
-        rows = db.execute(
-            select(Component.item_id, Criterion).join(Component).where(Criterion.id.in_({m.criterion_id for m in marks}))
-        )
+        rows = db.execute(select(Component.item_id, Criterion).join(Component).where(Criterion.id.in_({m.criterion_id for m in marks})))
         checks.criteria = {criterion.id: (item_id, criterion) for item_id, criterion in rows.all()}
         entry_ids = {entry_id for entry_id, _ in checks.entries.values()}
         if not entry_ids:

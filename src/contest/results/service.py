@@ -128,7 +128,14 @@ async def record_appeal(
             raise Conflict("成绩公示后才能受理申诉", code="not_published")
         deadline = appeal_deadline(item.published_at, competition.appeal_hours)
         raise Conflict(f"申诉期已过:应在 {deadline.astimezone().strftime('%Y-%m-%d %H:%M')} 前提出", code="appeal_window_closed")
-    appeal = Appeal(item_id=item.id, station_no=station, appellant=appellant.strip(), content=content.strip(), recorded_by=actor.username, received_at=now)
+    appeal = Appeal(
+        item_id=item.id,
+        station_no=station,
+        appellant=appellant.strip(),
+        content=content.strip(),
+        recorded_by=actor.username,
+        received_at=now,
+    )
     db.add(appeal)
     await db.flush()
     await record(db, actor, "appeal.record", "item", item.id, {"appeal_id": appeal.id, "station": station, "appellant": appeal.appellant})

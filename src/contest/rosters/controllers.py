@@ -26,7 +26,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _too_large(request: Request, exc: RequestEntityTooLarge) -> Template:
     kind = "judges" if request.url.path.rstrip("/").endswith("/judges") else "roster"
-    context = {"competition": None, "competition_id": request.path_params.get("competition_id"), "result": None, "kind": kind, "message": TOO_LARGE}
+    context = {
+        "competition": None,
+        "competition_id": request.path_params.get("competition_id"),
+        "result": None,
+        "kind": kind,
+        "message": TOO_LARGE,
+    }
     return render("rosters/result.html", 413, **context)
 
 

@@ -62,7 +62,6 @@ def normalise_header(value: Any) -> str:
     return text
 
 
-
 @dataclass
 class Row:
     """One data row; typed readers record a problem and mark the row failed."""

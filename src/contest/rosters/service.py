@@ -233,8 +233,7 @@ class Context:
             if stored is not None and stored.name != draft.name:
                 draft.row.error(
                     NAME,
-                    f"该证件号码已登记为「{stored.name}」,与本行姓名「{draft.name}」不一致;"
-                    "请核对证件号码,如需更正姓名请先在“人员”页面修改",
+                    f"该证件号码已登记为「{stored.name}」,与本行姓名「{draft.name}」不一致;请核对证件号码,如需更正姓名请先在“人员”页面修改",
                 )
 
 
@@ -735,7 +734,9 @@ async def import_roster(db: AsyncSession, actor: Actor, competition_id: int, fil
     # Items that have left setup may not change, nor may their entries.
     item_changes = {code: _item_changes(ctx.items[code], d) for code, d in items.items() if code in ctx.items}
     scheme_changes = {
-        code: specs for code, specs in schemes.items() if code not in ctx.items or _scheme_key(specs) != _scheme_key(scheme_of(ctx.items[code]))
+        code: specs
+        for code, specs in schemes.items()
+        if code not in ctx.items or _scheme_key(specs) != _scheme_key(scheme_of(ctx.items[code]))
     }
     for code, stored in ctx.items.items():
         if stored.status == "setup":
@@ -846,11 +847,14 @@ async def _write_entries(
         unit = ctx.units[draft.unit_name]
         members = [EntryMember(person_id=ctx.people[n].id, position=i) for i, n in enumerate(draft.members)]
         coaches = [
-            EntryCoach(person_id=ctx.people[n].id, share=share, is_lead=lead, position=i) for i, (n, share, lead) in enumerate(draft.coaches)
+            EntryCoach(person_id=ctx.people[n].id, share=share, is_lead=lead, position=i)
+            for i, (n, share, lead) in enumerate(draft.coaches)
         ]
         entry = stored_entries.get(key)
         if entry is None:
-            entry = Entry(item_id=item.id, entry_no=draft.entry_no, unit_id=unit.id, team_name=draft.team_name, members=members, coaches=coaches)
+            entry = Entry(
+                item_id=item.id, entry_no=draft.entry_no, unit_id=unit.id, team_name=draft.team_name, members=members, coaches=coaches
+            )
             ctx.db.add(entry)
             count.added += 1
             continue
@@ -929,7 +933,12 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
                 twin = username_skeletons.setdefault(username_rules.skeleton(username), username)
                 if twin in usernames:
                     where = f"第 {usernames[twin].number} 行"
-                    row.error("登录账号", f"登录账号「{username}」在{where}已使用" if twin == username else f"登录账号「{username}」与{where}的「{twin}」形似")
+                    row.error(
+                        "登录账号",
+                        f"登录账号「{username}」在{where}已使用"
+                        if twin == username
+                        else f"登录账号「{username}」与{where}的「{twin}」形似",
+                    )
                 else:
                     usernames[username] = row
         if number is None:

@@ -111,9 +111,16 @@ def with_request_ids(app: ASGIApp) -> ASGIApp:
             address = f"{client[0]}:{client[1]}" if client else "-"
             duration = round((time.perf_counter() - started) * 1000, 1)
             level = logging.DEBUG if scope.get("path") in QUIET_PATHS else logging.INFO
-            access_log.log(level, '%s "%s %s" %d %.1fms', address, scope.get("method", ""), path, status, duration,
-                           extra={"method": scope.get("method", ""), "path": path, "status": status, "duration_ms": duration,
-                                  "client": address})
+            access_log.log(
+                level,
+                '%s "%s %s" %d %.1fms',
+                address,
+                scope.get("method", ""),
+                path,
+                status,
+                duration,
+                extra={"method": scope.get("method", ""), "path": path, "status": status, "duration_ms": duration, "client": address},
+            )
 
         async def send_with_id(message: Message) -> None:
             nonlocal logged

@@ -15,6 +15,7 @@ from contest.domain.roles import ROLES, SEES_PERSONAL_DATA
 from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, CRITERION_KINDS, plain
 from contest.web.i18n import LANGUAGES, pick_language, translate
 
+
 def _language(ctx: Any) -> str:
     request = ctx.get("request")
     if request is None:

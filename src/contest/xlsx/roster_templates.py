@@ -78,7 +78,9 @@ GENERAL_NOTES = [
 
 
 def roster_template() -> bytes:
-    return _workbook(ROSTER_SHEETS, "参赛名单导入模板", "只有“选手”表必须有;单位、赛项、评分细则、教练表在系统中已有相应数据时可以删除或留空。")
+    return _workbook(
+        ROSTER_SHEETS, "参赛名单导入模板", "只有“选手”表必须有;单位、赛项、评分细则、教练表在系统中已有相应数据时可以删除或留空。"
+    )
 
 
 def judges_template() -> bytes:

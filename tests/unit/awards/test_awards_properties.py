@@ -25,9 +25,16 @@ from contest.domain.money import Money
 from .builders import longjiang, new_id, third, weihai
 
 POLICIES = {"weihai": weihai(), "longjiang": longjiang(), "third": third()}
-PEOPLE = [Person(id_number=new_id(f"19{80 + i}-0{1 + i % 9}-1{i % 10}"), name=f"人{i}",
-                 unit=f"单位{i % 3}", employment_region=("黑龙江省哈尔滨市", "某省某市", "辽宁省沈阳市")[i % 3],
-                 employee_status=("职工", "学生")[i % 2]) for i in range(12)]
+PEOPLE = [
+    Person(
+        id_number=new_id(f"19{80 + i}-0{1 + i % 9}-1{i % 10}"),
+        name=f"人{i}",
+        unit=f"单位{i % 3}",
+        employment_region=("黑龙江省哈尔滨市", "某省某市", "辽宁省沈阳市")[i % 3],
+        employee_status=("职工", "学生")[i % 2],
+    )
+    for i in range(12)
+]
 COMPETITIONS = [
     Competition("世界技能大赛", "world", 2024, None, frozenset({"worldskills"})),
     Competition("世赛选拔赛", "national", 2024, 1, frozenset({"worldskills_china_selection"})),
@@ -37,7 +44,11 @@ COMPETITIONS = [
     Competition("市赛", "municipal", 2024, 1, organizer="市总工会", date=date(2024, 6, 1)),
 ]
 RESULTS = [Result(place=p) for p in range(1, 8)] + [
-    Result(place=1, medal="gold"), Result(excellence=True), Result(squad="national"), Result(squad="provincial")]
+    Result(place=1, medal="gold"),
+    Result(excellence=True),
+    Result(squad="national"),
+    Result(squad="provincial"),
+]
 
 
 @st.composite
@@ -47,19 +58,24 @@ def achievement_lists(draw):
     for index in range(count):
         size = draw(st.sampled_from([1, 1, 1, 2, 3]))
         members = draw(st.permutations(PEOPLE))[:size]
-        shares = draw(st.one_of(st.none(), st.lists(st.integers(0, 5), min_size=size, max_size=size)
-                                .filter(lambda s: sum(s) > 0)))
+        shares = draw(st.one_of(st.none(), st.lists(st.integers(0, 5), min_size=size, max_size=size).filter(lambda s: sum(s) > 0)))
         n_coaches = draw(st.integers(0, 3))
         coach_people = [p for p in draw(st.permutations(PEOPLE)) if p not in members][:n_coaches]
-        coach_shares = draw(st.one_of(st.none(), st.lists(st.integers(1, 9), min_size=n_coaches,
-                                                          max_size=n_coaches)))
+        coach_shares = draw(st.one_of(st.none(), st.lists(st.integers(1, 9), min_size=n_coaches, max_size=n_coaches)))
         lead = draw(st.integers(0, max(0, n_coaches - 1)))
-        out.append(Achievement(
-            id=f"R{index:03d}", competition=draw(st.sampled_from(COMPETITIONS)), item="赛项",
-            skill_code=draw(st.sampled_from(["S1", "S2", "S3"])), result=draw(st.sampled_from(RESULTS)),
-            members=tuple(Member(p, Decimal(shares[i]) if shares else None) for i, p in enumerate(members)),
-            coaches=tuple(Coach(p, Decimal(coach_shares[i]) if coach_shares else None, lead=(i == lead))
-                          for i, p in enumerate(coach_people))))
+        out.append(
+            Achievement(
+                id=f"R{index:03d}",
+                competition=draw(st.sampled_from(COMPETITIONS)),
+                item="赛项",
+                skill_code=draw(st.sampled_from(["S1", "S2", "S3"])),
+                result=draw(st.sampled_from(RESULTS)),
+                members=tuple(Member(p, Decimal(shares[i]) if shares else None) for i, p in enumerate(members)),
+                coaches=tuple(
+                    Coach(p, Decimal(coach_shares[i]) if coach_shares else None, lead=(i == lead)) for i, p in enumerate(coach_people)
+                ),
+            )
+        )
     return out
 
 
@@ -74,12 +90,12 @@ def batch_settings(draw, policy):
         low = rule.floor.fen if rule.floor is not None else 0
         high = rule.cap.fen if rule.cap is not None else low * 3
         amounts[tier.id] = Money.from_fen(draw(st.integers(low, high)))
-    return BatchSettings(batch_id="P", amounts=amounts,
-                         unit_subsidy_mode=draw(st.sampled_from(["per_winner", "once_per_unit"])))
+    return BatchSettings(batch_id="P", amounts=amounts, unit_subsidy_mode=draw(st.sampled_from(["per_winner", "once_per_unit"])))
 
 
 CASES = st.sampled_from(sorted(POLICIES)).flatmap(
-    lambda name: st.tuples(st.just(name), achievement_lists(), batch_settings(POLICIES[name])))
+    lambda name: st.tuples(st.just(name), achievement_lists(), batch_settings(POLICIES[name]))
+)
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

@@ -224,10 +224,15 @@ class LedgerEntry:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "policy_id": self.policy_id, "batch_id": self.batch_id,
+            "policy_id": self.policy_id,
+            "batch_id": self.batch_id,
             "paid_on": self.paid_on.isoformat() if self.paid_on else None,
-            "recipient_id": self.recipient_id, "role": self.role, "skill_code": self.skill_code,
-            "subject_id": self.subject_id, "amount": self.amount.plain(), "tier_id": self.tier_id,
+            "recipient_id": self.recipient_id,
+            "role": self.role,
+            "skill_code": self.skill_code,
+            "subject_id": self.subject_id,
+            "amount": self.amount.plain(),
+            "tier_id": self.tier_id,
             "achievement_id": self.achievement_id,
         }
 
@@ -263,12 +268,22 @@ class PayoutLine:
 
     def to_json(self) -> dict[str, Any]:
         out = {
-            "payer": self.payer, "role": self.role, "recipient_id": self.recipient_id,
-            "recipient_name": self.recipient_name, "recipient_unit": self.recipient_unit,
-            "amount": self.amount.plain(), "entitled": self.entitled.plain(),
-            "tier_id": self.tier_id, "basis": self.basis, "achievement_id": self.achievement_id,
-            "competition": self.competition, "item": self.item, "skill_code": self.skill_code,
-            "result": self.result, "subject_id": self.subject_id, "notes": list(self.notes),
+            "payer": self.payer,
+            "role": self.role,
+            "recipient_id": self.recipient_id,
+            "recipient_name": self.recipient_name,
+            "recipient_unit": self.recipient_unit,
+            "amount": self.amount.plain(),
+            "entitled": self.entitled.plain(),
+            "tier_id": self.tier_id,
+            "basis": self.basis,
+            "achievement_id": self.achievement_id,
+            "competition": self.competition,
+            "item": self.item,
+            "skill_code": self.skill_code,
+            "result": self.result,
+            "subject_id": self.subject_id,
+            "notes": list(self.notes),
         }
         if self.withheld:  # only when the policy withholds: other outputs stay as they were
             out.update(withheld=self.withheld.plain(), net=self.net.plain(), withholding=self.withholding)
@@ -293,8 +308,9 @@ class ExcludedLine:
     achievement: Achievement
     amount: Money | None  # what it would have been, when a tier applied
 
-    def __init__(self, status: str, reason: str, role: str, person: Person, achievement: Achievement,
-                 tier_id: str = "", amount: Money | None = None) -> None:
+    def __init__(
+        self, status: str, reason: str, role: str, person: Person, achievement: Achievement, tier_id: str = "", amount: Money | None = None
+    ) -> None:
         # status: ineligible / superseded / already_paid / not_covered / out_of_force / ...
         self._why = (status, reason, role, tier_id)
         self.person = person
@@ -302,8 +318,7 @@ class ExcludedLine:
         self.amount = amount
 
     @classmethod
-    def shared(cls, why: tuple[str, str, str, str], person: Person, achievement: Achievement,
-               amount: Money | None = None) -> ExcludedLine:
+    def shared(cls, why: tuple[str, str, str, str], person: Person, achievement: Achievement, amount: Money | None = None) -> ExcludedLine:
         """A line whose (status, reason, role, tier_id) is the given, shared, tuple."""
         line = cls.__new__(cls)
         line._why = why
@@ -400,11 +415,18 @@ class ExcludedLine:
     def to_json(self) -> dict[str, Any]:
         status, reason, role, tier_id = self._why
         return {
-            "status": status, "reason": reason, "role": role,
-            "recipient_id": self.recipient_id, "recipient_name": self.recipient_name,
-            "recipient_unit": self.recipient_unit, "achievement_id": self.achievement_id,
-            "competition": self.competition, "item": self.item, "skill_code": self.skill_code,
-            "result": self.result, "tier_id": tier_id,
+            "status": status,
+            "reason": reason,
+            "role": role,
+            "recipient_id": self.recipient_id,
+            "recipient_name": self.recipient_name,
+            "recipient_unit": self.recipient_unit,
+            "achievement_id": self.achievement_id,
+            "competition": self.competition,
+            "item": self.item,
+            "skill_code": self.skill_code,
+            "result": self.result,
+            "tier_id": tier_id,
             "amount": self.amount.plain() if self.amount is not None else None,
         }
 
@@ -429,18 +451,29 @@ class HonourLine:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "honour_id": self.honour_id, "title": self.title, "source": self.source,
-            "recipient_id": self.recipient_id, "recipient_name": self.recipient_name,
-            "recipient_unit": self.recipient_unit, "achievement_id": self.achievement_id,
-            "competition": self.competition, "item": self.item, "result": self.result,
-            "tier_id": self.tier_id, "role": self.role,
+            "honour_id": self.honour_id,
+            "title": self.title,
+            "source": self.source,
+            "recipient_id": self.recipient_id,
+            "recipient_name": self.recipient_name,
+            "recipient_unit": self.recipient_unit,
+            "achievement_id": self.achievement_id,
+            "competition": self.competition,
+            "item": self.item,
+            "result": self.result,
+            "tier_id": self.tier_id,
+            "role": self.role,
         }
 
 
 _ROLE_ORDER = {"competitor": 0, "coach": 1, "unit": 2}
 EXCLUDED_LABELS = {
-    "ineligible": "不符合条件", "superseded": "已被更高成绩取代", "already_paid": "此前已发放",
-    "not_covered": "不在奖励范围", "out_of_force": "不在有效期", "zero_amount": "金额为零",
+    "ineligible": "不符合条件",
+    "superseded": "已被更高成绩取代",
+    "already_paid": "此前已发放",
+    "not_covered": "不在奖励范围",
+    "out_of_force": "不在有效期",
+    "zero_amount": "金额为零",
     "follows_competitor": "随选手不发放",
 }
 BATCH_SUBJECT = "batch:"  # subject of a once-per-unit-per-batch subsidy: not tied to a skill
@@ -458,8 +491,7 @@ class PayerTotal:
     total: Money
 
     def to_json(self) -> dict[str, Any]:
-        return {"payer": self.payer, "lines": self.lines, "total": self.total.plain(),
-                "total_capital": to_chinese_capital(self.total)}
+        return {"payer": self.payer, "lines": self.lines, "total": self.total.plain(), "total_capital": to_chinese_capital(self.total)}
 
 
 @dataclass(slots=True)
@@ -484,8 +516,7 @@ class AwardResult:
             entry = totals.setdefault(line.payer, [0, 0])
             entry[0] += 1
             entry[1] += line.amount.fen
-        return [PayerTotal(payer, count, Money.from_fen(fen))
-                for payer, (count, fen) in sorted(totals.items())]
+        return [PayerTotal(payer, count, Money.from_fen(fen)) for payer, (count, fen) in sorted(totals.items())]
 
     @property
     def total(self) -> Money:
@@ -493,20 +524,32 @@ class AwardResult:
 
     def ledger_entries(self) -> list[LedgerEntry]:
         """What this batch pays, in the form the next batch reads as its ledger."""
-        return [LedgerEntry(policy_id=self.policy_id, batch_id=self.batch_id,
-                            paid_on=self.batch_date, recipient_id=line.recipient_id,
-                            role=line.role, skill_code=ledger_skill(line.subject_id, line.skill_code),
-                            subject_id=line.subject_id, amount=line.amount,
-                            tier_id=line.tier_id, achievement_id=line.achievement_id)
-                for line in self.lines]
+        return [
+            LedgerEntry(
+                policy_id=self.policy_id,
+                batch_id=self.batch_id,
+                paid_on=self.batch_date,
+                recipient_id=line.recipient_id,
+                role=line.role,
+                skill_code=ledger_skill(line.subject_id, line.skill_code),
+                subject_id=line.subject_id,
+                amount=line.amount,
+                tier_id=line.tier_id,
+                achievement_id=line.achievement_id,
+            )
+            for line in self.lines
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "policy_id": self.policy_id, "policy_name": self.policy_name,
+            "policy_id": self.policy_id,
+            "policy_name": self.policy_name,
             "batch_id": self.batch_id,
             "batch_date": self.batch_date.isoformat() if self.batch_date else None,
-            "ledger_mode": self.ledger_mode, "unit_subsidy_mode": self.unit_subsidy_mode,
-            "total": self.total.plain(), "total_capital": to_chinese_capital(self.total),
+            "ledger_mode": self.ledger_mode,
+            "unit_subsidy_mode": self.unit_subsidy_mode,
+            "total": self.total.plain(),
+            "total_capital": to_chinese_capital(self.total),
             "payers": [t.to_json() for t in self.payer_totals()],
             "lines": [line.to_json() for line in self.lines],
             "excluded": [line.to_json() for line in self.excluded],
