@@ -17,6 +17,7 @@ Measured:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -51,7 +52,10 @@ def percentiles(values: list[float] | np.ndarray) -> dict[str, float | None]:
     if len(values) == 0:
         return {"p50": None, "p95": None, "p99": None, "max": None, "n": 0}
     a = np.sort(np.asarray(values, dtype=np.float64) * 1000)
-    pick = lambda q: round(float(a[min(len(a) - 1, int(np.ceil(q * len(a))) - 1)]), 1)
+
+    def pick(q: float) -> float:
+        return round(float(a[min(len(a) - 1, int(np.ceil(q * len(a))) - 1)]), 1)
+
     return {"p50": pick(0.5), "p95": pick(0.95), "p99": pick(0.99), "max": round(float(a[-1]), 1), "n": len(a)}
 
 
@@ -133,10 +137,8 @@ async def _boards(base: str, competition_id: int, count: int, compression: bool,
                 await asyncio.sleep(0.5 + random.random())
 
     tasks = [asyncio.create_task(board(b)) for b in range(count)]
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(first_round.wait(), timeout=max(1.0, deadline - time.monotonic()))
-    except TimeoutError:
-        pass
     ready.put(("ready", os.getpid(), stats["connected"]))
     while not stop.is_set() and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
@@ -144,7 +146,7 @@ async def _boards(base: str, competition_id: int, count: int, compression: bool,
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    with open(out_path, "wb") as f:  # noqa: ASYNC230 - once, after the run
+    with open(out_path, "wb") as f:  # once, after the run
         pickle.dump(
             {"flushes": flushes, "fids": [a.tobytes() for a in fids], "times": [a.tobytes() for a in times], "stats": dict(stats)}, f
         )
@@ -206,15 +208,13 @@ class Judge:
         self.fleet.marks[client_id] = MarkRecord(self.item_id, time.monotonic(), self.fleet.phase)
         self.outbox[client_id] = text
         if self.ws is not None:
-            asyncio.ensure_future(self._send(self.ws, text))
+            asyncio.ensure_future(self._send(self.ws, text))  # noqa: RUF006 - a lost send stays in the outbox
         else:
             self.fleet.stats["queued_offline"] += 1
 
     async def _send(self, ws, text: str) -> None:  # type: ignore[no-untyped-def]
-        try:
+        with contextlib.suppress(ConnectionClosed, OSError):  # stays in the outbox; resent on reconnect
             await ws.send(text)
-        except (ConnectionClosed, OSError):
-            pass  # stays in the outbox; resent on reconnect
 
     def on_message(self, text: str) -> None:
         t = time.monotonic()
@@ -402,7 +402,7 @@ async def drive(
     for w in range(len(per)):
         path = out_dir / f"boards-{w}.pkl"
         if path.exists():
-            with open(path, "rb") as f:  # noqa: ASYNC230 - once, after the run
+            with open(path, "rb") as f:  # once, after the run
                 board_data.append(pickle.load(f))
             path.unlink()
     board_stats = Counter()
@@ -432,7 +432,7 @@ def board_latencies(marks: dict[str, MarkRecord], board_data: list[dict], phases
     pairs never showed up (a board dropped, or the run ended first)."""
     stored = [m for m in marks.values() if m.status == "stored" and m.seq is not None]
     out = []
-    for k in range(phases):
+    for _ in range(phases):
         out.append({"hist": np.zeros(120_001, dtype=np.int64), "missing": 0, "pairs": 0})
     if not stored or not board_data:
         return [{"p50": None, "p95": None, "p99": None, "max": None, "n": 0, "missing": 0} for _ in range(phases)]
@@ -458,7 +458,7 @@ def board_latencies(marks: dict[str, MarkRecord], board_data: list[dict], phases
             pos = np.searchsorted(sq_a, m_seq[sel], side="left")
             ok = pos < len(fl)
             first_fid[sel[ok]] = np.array(fl)[pos[ok]]
-        for fb, tb in zip(d["fids"], d["times"]):
+        for fb, tb in zip(d["fids"], d["times"], strict=False):
             f = np.frombuffer(fb, dtype=np.int32)
             t = np.frombuffer(tb, dtype=np.float64)
             if len(f) == 0:

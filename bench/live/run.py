@@ -371,10 +371,10 @@ def summary(report: dict) -> str:
         ):
             lines.append(f"| {label} | {fmt(po[key])} | {fmt(pb[key])} | |")
         lines.append(
-            f"| board (mark, viewer) pairs measured / missing | {po['board_ms']['n']} / {po['board_ms']['missing']} | {pb['board_ms']['n']} / {pb['board_ms']['missing']} | |"
+            f"| board (mark, viewer) pairs measured / missing | {po['board_ms']['n']} / {po['board_ms']['missing']} | {pb['board_ms']['n']} / {pb['board_ms']['missing']} | |"  # noqa: E501 - one literal, clearer whole
         )
         lines.append(
-            f"| judges / boards connected | {o['judges_connected']} / {o['boards_connected']} | {b['judges_connected']} / {b['boards_connected']} | |"
+            f"| judges / boards connected | {o['judges_connected']} / {o['boards_connected']} | {b['judges_connected']} / {b['boards_connected']} | |"  # noqa: E501 - one literal, clearer whole
         )
         lines.append(f"| connect time (s) | {o['connect_seconds']} | {b['connect_seconds']} | |")
         for label, key in (
@@ -386,12 +386,12 @@ def summary(report: dict) -> str:
         ):
             lines.append(f"| {label} | {fmt(o['server'].get(key))} | {fmt(b['server'].get(key))} | |")
         lines.append(
-            f"| errors (ours) | {json.dumps({k: v for k, v in o['stats'].items() if 'error' in k or 'Error' in k or 'failed' in k}, ensure_ascii=False)} | | |"
+            f"| errors (ours) | {json.dumps({k: v for k, v in o['stats'].items() if 'error' in k or 'Error' in k or 'failed' in k}, ensure_ascii=False)} | | |"  # noqa: E501 - one literal, clearer whole
         )
     if "saturate" in report:
         lines.append("")
         lines.append(
-            "| rate (marks/s) | ours ack p99 | ours board p99 | ours acks/s | ours CPU% | baseline ack p99 | baseline board p99 | baseline acks/s |"
+            "| rate (marks/s) | ours ack p99 | ours board p99 | ours acks/s | ours CPU% | baseline ack p99 | baseline board p99 | baseline acks/s |"  # noqa: E501 - one literal, clearer whole
         )
         lines.append("|---|---|---|---|---|---|---|---|")
         o, b = report["saturate"]["ours"]["phases"], report["saturate"]["baseline"]["phases"]
@@ -400,7 +400,7 @@ def summary(report: dict) -> str:
             pb = b[k] if k < len(b) else None
             rate = (po or pb)["rate"]
             lines.append(
-                f"| {fmt(rate)} | {fmt(po and po['ack_ms']['p99'])} | {fmt(po and po['board_ms']['p99'])} | {fmt(po and po['throughput'])} | "
+                f"| {fmt(rate)} | {fmt(po and po['ack_ms']['p99'])} | {fmt(po and po['board_ms']['p99'])} | {fmt(po and po['throughput'])} | "  # noqa: E501 - one literal, clearer whole
                 f" | {fmt(pb and pb['ack_ms']['p99'])} | {fmt(pb and pb['board_ms']['p99'])} | {fmt(pb and pb['throughput'])} |"
             )
         lines.append(

@@ -36,8 +36,8 @@ BIG_SCREEN = {"width": 1920, "height": 1080}
 # The full mark set of the seeded item (as tests/integration/test_live_flow.py::score_everything):
 # ja enters the measurements T1 and P1; ja, jb and jc each judge P2.
 ORDER = ["甲1", "甲2", "乙1", "乙2"]
-T1 = dict(zip(ORDER, ["80", "90", "70", "60"]))
-P1 = dict(zip(ORDER, ["50", "55", "40", "55"]))
+T1 = dict(zip(ORDER, ["80", "90", "70", "60"], strict=False))
+P1 = dict(zip(ORDER, ["50", "55", "40", "55"], strict=False))
 P2 = {"ja": [30, 35, 20, 36], "jb": [32, 34, 22, 36], "jc": [31, 36, 21, 36]}
 
 
@@ -332,7 +332,7 @@ def wait_offline_ready(page) -> None:  # type: ignore[no-untyped-def]
     """The service worker controls the page and has kept the tablet page (done once per tablet)."""
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15_000)
     page.wait_for_function(
-        "() => caches.keys().then(async (names) => { for (const n of names) if (await (await caches.open(n)).match('/tablet')) return true; return false; })",
+        "() => caches.keys().then(async (names) => { for (const n of names) if (await (await caches.open(n)).match('/tablet')) return true; return false; })",  # noqa: E501 - one literal, clearer whole
         timeout=15_000,
     )
 

@@ -6,6 +6,7 @@ Set CONTEST_SHOTS=/some/dir to keep screenshots.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from datetime import datetime
@@ -230,7 +231,7 @@ def test_the_console_sees_every_tablet_and_every_judges_drift(live, live_server,
         cut.wait_for_selector("#conn[data-state=connected]", timeout=30_000)  # its next attempt, with back-off
         wait_pending(cut, 0)
         console.wait_for_function(
-            "() => (() => { const r = document.querySelector(\"#devices tr[data-seat='2']\"); return r.dataset.state === 'online' && r.querySelector('td.pending').textContent.trim() === '0'; })()",
+            "() => (() => { const r = document.querySelector(\"#devices tr[data-seat='2']\"); return r.dataset.state === 'online' && r.querySelector('td.pending').textContent.trim() === '0'; })()",  # noqa: E501 - one literal, clearer whole
             timeout=20_000,
         )
         assert "device-warning" not in (device(2).get_attribute("class") or "")
@@ -320,7 +321,7 @@ def test_server_errors_are_resent_in_rounds_that_stay_linear(live, live_server, 
         rounds = sorted({step for step, _ in sends})
         per_round = [sum(1 for step, _ in sends if step == r) for r in rounds]
         assert per_round == [5] * len(rounds), per_round  # each round: every pending mark once
-        gaps = [(b - a) * STEP for a, b in zip(rounds, rounds[1:])]
+        gaps = [(b - a) * STEP for a, b in itertools.pairwise(rounds)]
         # rounds at least 0.5, 1, 2, 4, 7.5, 7.5 ... s apart: at most 1 + 4 + 14 rounds within 120 s
         assert all(gap >= 500 for gap in gaps), gaps
         assert 5 <= len(rounds) <= 19, gaps
@@ -352,7 +353,7 @@ def test_boards_reconnect_with_backoff(live, live_server, browser) -> None:  # t
         board.goto(f"/board/{live.competition_id}")
         board.wait_for_function("() => document.getElementById('conn').dataset.state === 'offline'")
         run_clock(board, 4 * 120, clock)
-        gaps = [(b - a) * STEP for a, b in zip(attempts, attempts[1:])]
+        gaps = [(b - a) * STEP for a, b in itertools.pairwise(attempts)]
         # 0.5+, 1+, 2+, 4+, 8+, then 15+ s apart: at most 13 attempts in two minutes (a fixed 2 s made 60)
         assert 5 <= len(attempts) <= 13, gaps
         assert all(gap >= 500 for gap in gaps) and max(gaps) >= 15_000, gaps

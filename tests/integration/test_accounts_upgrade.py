@@ -29,7 +29,7 @@ def _add_users(url: str, *names: str) -> None:
     for name in names:
         _sql(
             url,
-            f"INSERT INTO users (username, display_name, role, is_active, created_at) VALUES ('{name}', '', 'judge', 1, '2026-01-01 00:00:00')",
+            f"INSERT INTO users (username, display_name, role, is_active, created_at) VALUES ('{name}', '', 'judge', 1, '2026-01-01 00:00:00')",  # noqa: E501 - one literal, clearer whole
         )
 
 

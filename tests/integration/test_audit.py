@@ -9,7 +9,7 @@ import json
 import re
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -264,7 +264,7 @@ def _legacy_chain(url: str, n: int) -> None:
     prev = ""
     statements = []
     for i in range(1, n + 1):
-        at = datetime(2026, 5, 1, 8, 0, i, 1000 * i, tzinfo=timezone.utc)
+        at = datetime(2026, 5, 1, 8, 0, i, 1000 * i, tzinfo=UTC)
         detail = {"n": i, "名称": "旧记录"}
         digest = legacy_digest(payload(prev, at, None, "legacy", "cli", "test.old", "thing", str(i), detail))
         stored_at = at.replace(tzinfo=None).isoformat(sep=" ") + ("" if url.startswith("sqlite") else "+00")

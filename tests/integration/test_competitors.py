@@ -20,9 +20,9 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from contest.db.competitor_models import AccessCode, Certificate, CompetitorSettings, LookupAttempt
+from contest.db.migrate import upgrade
 from contest.db.results_models import ResultVersion
 from contest.domain.certificates import normalise_serial
-from contest.db.migrate import upgrade
 from tests.conftest import ROLE_USERS, _create_role_users, post_form
 from tests.integration.live_seed import Live
 from tests.integration.payout_seed import published_competition, republish_with_marks, run
@@ -423,10 +423,10 @@ def test_an_archive_carries_the_certificates_and_the_seal(published, migrated, t
     from contest.audit.service import Actor
     from contest.cli import main
     from contest.competitors import service
+    from contest.competitors.seal import clean_seal
     from contest.db.migrate import upgrade
     from contest.events.service import get_competition
     from tests.unit.test_certificates import picture
-    from contest.competitors.seal import clean_seal
 
     url = migrated.database_url
     republish_with_marks(url, published, {"乙2": 30})

@@ -14,12 +14,12 @@ from tests.integration.test_roster_import import (
     ACTOR,
     WELD,
     cells,
+    good_sheets,
     judge_sheets,
     make_competition,
     messages,
     pid,
     run_roster,
-    good_sheets,
     snapshot,
     workbook,
 )

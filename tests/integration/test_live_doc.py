@@ -324,13 +324,11 @@ def test_the_console_socket_is_for_this_items_chief_judge(judge_client, live, mi
     """The other item's judge "jo" made chief judge of item 2 only: item 1's console is closed with 4403."""
     asyncio.run(_make_chief(migrated.database_url, "jo", live.other_item_id))
     other_chief = judge_client("jo")
-    with pytest.raises(WebSocketDisconnect) as closed:
-        with other_chief.websocket_connect(f"/ws/console/{live.item_id}") as socket:
-            socket.receive_json()
+    with pytest.raises(WebSocketDisconnect) as closed, other_chief.websocket_connect(f"/ws/console/{live.item_id}") as socket:
+        socket.receive_json()
     assert closed.value.code == sockets.CLOSE_FORBIDDEN
-    with pytest.raises(WebSocketDisconnect) as closed:
-        with judge_client("cj").websocket_connect(f"/ws/console/{live.item_id + 999}") as socket:
-            socket.receive_json()
+    with pytest.raises(WebSocketDisconnect) as closed, judge_client("cj").websocket_connect(f"/ws/console/{live.item_id + 999}") as socket:
+        socket.receive_json()
     assert closed.value.code == sockets.CLOSE_UNKNOWN
     # its own chief judge and an organizer are let in: a change of the item reaches them
     for name in ("cj", role_users["organizer"]):

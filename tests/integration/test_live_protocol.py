@@ -155,13 +155,11 @@ def test_non_json_and_unknown_messages(judge_client, app, live) -> None:  # type
 def test_anonymous_and_non_judges_cannot_open_the_judge_socket(judge_client, app, live, role_users) -> None:  # type: ignore[no-untyped-def]
     from litestar.exceptions import WebSocketDisconnect
 
-    with TestClient(app=app) as anonymous, pytest.raises(WebSocketDisconnect):
-        with anonymous.websocket_connect("/ws/judge") as socket:
-            socket.receive_json()
+    with TestClient(app=app) as anonymous, pytest.raises(WebSocketDisconnect), anonymous.websocket_connect("/ws/judge") as socket:
+        socket.receive_json()
     organizer = judge_client(role_users["organizer"])
-    with pytest.raises(WebSocketDisconnect):
-        with organizer.websocket_connect("/ws/judge") as socket:
-            socket.receive_json()
+    with pytest.raises(WebSocketDisconnect), organizer.websocket_connect("/ws/judge") as socket:
+        socket.receive_json()
 
 
 def test_a_judge_account_without_a_person_is_told_so_after_its_hello(judge_client, app, live, role_users) -> None:  # type: ignore[no-untyped-def]
@@ -207,6 +205,5 @@ def test_a_foreign_origin_is_refused(judge_client, app, live) -> None:  # type: 
     from litestar.exceptions import WebSocketDisconnect
 
     client = judge_client("ja")
-    with pytest.raises(WebSocketDisconnect):
-        with client.websocket_connect("/ws/judge", headers={"origin": "http://evil.example"}) as socket:
-            socket.receive_json()
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect("/ws/judge", headers={"origin": "http://evil.example"}) as socket:
+        socket.receive_json()

@@ -95,9 +95,8 @@ def _sample(text: str, name: str, labels: str = "") -> float:
 def test_metrics_count_marks_acks_devices_and_errors(judge_client, migrated) -> None:  # type: ignore[no-untyped-def]
     import uuid
 
-    from tests.integration.live_seed import seed_live
-
     from contest.metrics import exposition
+    from tests.integration.live_seed import seed_live
 
     live = seed_live(migrated.database_url)
     client = judge_client("ja")  # the metrics are this process's (one process here)

@@ -169,9 +169,9 @@ def test_id_numbers_full_for_organizers_masked_for_judges_absent_for_public(app,
         login(judge, "judge1")
         page = judge.get("/judge").text
         assert "焊工" in page
-        assert not any(number in page for number in COMPETITOR_IDS + [JUDGE_ID])
+        assert not any(number in page for number in [*COMPETITOR_IDS, JUDGE_ID])
         assert not re.search(r"选手\d", page)
     with TestClient(app=app) as public:
         for path in ("/", f"/public/competitions/{ids['competition_id']}"):
             page = public.get(path).text
-            assert not any(number[:6] + number[6:14] in page for number in COMPETITOR_IDS + [JUDGE_ID, CHIEF_ID])
+            assert not any(number[:6] + number[6:14] in page for number in [*COMPETITOR_IDS, JUDGE_ID, CHIEF_ID])

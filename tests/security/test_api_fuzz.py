@@ -17,15 +17,14 @@ import os
 import time
 
 import pytest
+import schemathesis  # in the test extras, so a missing install fails instead of skipping
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
+from schemathesis import GenerationMode
 
 from tests.conftest import login
 from tests.integration.live_seed import seed_live
-
-import schemathesis  # noqa: E402 - in the test extras, so a missing install fails instead of skipping
-from schemathesis import GenerationMode  # noqa: E402
 
 FUZZ_EXAMPLES = int(os.environ.get("CONTEST_FUZZ_EXAMPLES", "12"))
 BUDGET_SECONDS = 90  # a hard stop for the whole fuzz; the normal run takes well under a minute

@@ -222,7 +222,7 @@ def wait_for_row(client: httpx.Client, live: Live, seat: int, needle: str, serve
             return row
         if time.monotonic() > deadline:
             pytest.fail(
-                f"{needle!r} not on B's console within {DELIVERY_TIMEOUT}s: {row}\n--- A ---\n{servers[0].log()}\n--- B ---\n{servers[1].log()}"
+                f"{needle!r} not on B's console within {DELIVERY_TIMEOUT}s: {row}\n--- A ---\n{servers[0].log()}\n--- B ---\n{servers[1].log()}"  # noqa: E501 - one literal, clearer whole
             )
         time.sleep(0.2)
 

@@ -463,7 +463,7 @@ def scheme_and_marks(draw: st.DrawFn) -> tuple[list[ComponentRule], dict[int, di
     components: list[ComponentRule] = []
     all_marks: dict[int, dict[str, D]] = {}
     next_id = 1
-    for kind, weight in zip(kinds, weights):
+    for kind, weight in zip(kinds, weights, strict=False):
         maxima = draw(split_100(draw(st.integers(1, 4)), D(1)))
         rules = []
         for max_mark in maxima:

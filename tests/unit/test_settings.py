@@ -65,5 +65,5 @@ def test_trusted_proxies_from_the_environment(tmp_path: Path, monkeypatch) -> No
         ipaddress.ip_network("::1/128"),
     )
     monkeypatch.setenv("CONTEST_TRUSTED_PROXIES", "10.0.0.1,proxy.local")
-    with pytest.raises(SettingsError, match="「proxy.local」不是 IP 地址或网段"):
+    with pytest.raises(SettingsError, match=r"「proxy\.local」不是 IP 地址或网段"):
         Settings.from_env()

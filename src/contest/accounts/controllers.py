@@ -11,17 +11,17 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contest.domain import limits
-from contest.web import fields
-from contest.web.openapi import form_body
-from contest.web.pages import render
 from contest.accounts.service import AccountError, Throttle, clear_lock, current_locks, login, logout
 from contest.audit.service import Actor
+from contest.domain import limits
 from contest.domain.roles import CHIEF_JUDGE, FINANCE, JUDGE, ORGANIZER
 from contest.settings import Settings
+from contest.web import fields
 from contest.web.auth import SESSION_COOKIE, client_address
 from contest.web.guards import EVERYONE, ORGANIZERS, SIGNED_IN
 from contest.web.i18n import LANGUAGES
+from contest.web.openapi import form_body
+from contest.web.pages import render
 
 HOME_BY_ROLE = {ORGANIZER: "/competitions", CHIEF_JUDGE: "/chief", JUDGE: "/tablet", FINANCE: "/finance"}
 

@@ -223,7 +223,7 @@ def write_xlsx(archive: dict[str, Any]) -> bytes:
         ("说明", "每个工作表对应一张数据表,每行一条记录。导回系统请使用同时导出的 JSON 文件(contest import)。"),
     ):
         about.append([text_cell(about, value) for value in line])
-    for name, rows in sorted(archive["tables"].items()) + [("audit_log", archive["audit"])]:
+    for name, rows in [*sorted(archive["tables"].items()), ("audit_log", archive["audit"])]:
         if not rows:
             continue
         sheet = book.create_sheet(name[:31])

@@ -266,7 +266,7 @@ def _group(
             if not column.group or column.key not in positions:
                 continue
             value = None
-            for row_number, values in members:
+            for _row_number, values in members:
                 current = values.get(column.key)
                 if current is None or current is _BAD:
                     continue
@@ -290,7 +290,7 @@ def _group(
         people: list[Member] = []
         coaches: list[Coach] = []
         broken = False
-        for row_number, values in members:
+        for _row_number, values in members:
             if any(v is _BAD for v in values.values()):
                 broken = True
                 continue

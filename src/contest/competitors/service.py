@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.accounts.service import Throttle, failures_free_at
 from contest.audit.service import Actor, record
+from contest.competitors.certificates import valid_of_person
 from contest.db.competitor_models import AccessCode, Certificate, CompetitorSettings, HonourRuleRow, LookupAttempt
 from contest.db.models import Competition, Entry, EntryMember, Item, Person, Unit, utcnow
 from contest.db.results_models import ResultVersion
@@ -27,7 +28,6 @@ from contest.domain import certificates as rules
 from contest.domain import limits
 from contest.domain.lifecycle import PUBLIC_RESULTS
 from contest.errors import ContestError, Invalid, NotFound
-from contest.competitors.certificates import valid_of_person
 
 # A name tried from many addresses: this many times the per-address allowance, then it waits too.
 SUBJECT_FACTOR = 10

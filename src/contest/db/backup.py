@@ -112,7 +112,7 @@ def sqlite_has_data(path: Path) -> bool:
 
 def restore_sqlite(backup: Path, database_url: str, force: bool) -> BackupReport:
     target = sqlite_file(database_url)
-    schema, rows = _sqlite_rows(backup)  # refuse a damaged or foreign file before touching anything
+    _schema, _rows = _sqlite_rows(backup)  # refuse a damaged or foreign file before touching anything
     if sqlite_has_data(target) and not force:
         raise BackupError(f"目标数据库 {target} 已有数据:确认要用备份覆盖时,加 --force(请先停止服务)")
     target.parent.mkdir(parents=True, exist_ok=True)

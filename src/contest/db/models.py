@@ -5,7 +5,7 @@ Marks and weights are Numeric (Decimal in Python): never float.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -25,7 +25,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from contest.domain import limits
-
 from contest.domain.limits import (
     AUDIT_DEVICE,
     CLIENT_ID,
@@ -66,7 +65,7 @@ NAMING = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -82,11 +81,11 @@ class TZDateTime(TypeDecorator):
     def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
         if value is not None and value.tzinfo is None:
             raise ValueError("naive datetime: use contest.db.models.utcnow()")
-        return value.astimezone(timezone.utc) if value is not None else None
+        return value.astimezone(UTC) if value is not None else None
 
     def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
+            return value.replace(tzinfo=UTC)
         return value
 
 
@@ -480,8 +479,3 @@ class LoginLink(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(TZDateTime())
-
-
-from contest.db import results_models  # noqa: E402,F401 - registers the result version and appeal tables
-from contest.db import payout_models  # noqa: E402,F401 - registers the payout tables
-from contest.db import competitor_models  # noqa: E402,F401 - registers the competitors' tables (certificates, look-ups)

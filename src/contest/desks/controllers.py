@@ -6,11 +6,11 @@ from litestar import Request, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contest.web.pages import render
 from contest.domain.lifecycle import PUBLIC_RESULTS
 from contest.events import service
 from contest.results.service import versions
 from contest.web.guards import CHIEF_JUDGES, EVERYONE, JUDGES
+from contest.web.pages import render
 
 
 @get("/judge", opt=JUDGES)

@@ -10,7 +10,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contest.web.pages import render
 from contest.audit.service import Actor
 from contest.awards.policies import policy_choices
 from contest.domain import limits
@@ -21,8 +20,8 @@ from contest.events import forms, service
 from contest.web import fields
 from contest.web.guards import ORGANIZERS
 from contest.web.openapi import form_body
+from contest.web.pages import render
 from contest.xlsx.draw_export import draw_workbook
-
 
 COMPETITION_FORM = form_body(
     name=limits.COMPETITION_NAME,

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contest.audit.service import Actor, record
 from contest.db.models import ConflictOverride, Entry, Item, JudgeAssignment, TieDecision, utcnow
 from contest.domain.lifecycle import LifecycleError, next_status
+from contest.domain.limits import REASON
 from contest.domain.results import appeal_deadline, appeal_window_open
 from contest.domain.scheme import validate_scheme
 from contest.errors import Conflict, Invalid, NotFound
-from contest.domain.limits import REASON
 from contest.events.service import get_item, item_judges, scheme_of
 from contest.live.scores import item_results
 from contest.live.service import next_seq

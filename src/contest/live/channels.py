@@ -28,7 +28,7 @@ class GuardedMemoryBackend(MemoryChannelsBackend):
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
         try:
             await super().publish(data, channels)
-        except Exception:  # noqa: BLE001 - see module docstring
+        except Exception:  # see module docstring
             log.exception("channels publish failed")
 
 
@@ -36,7 +36,7 @@ class GuardedRedisBackend(RedisChannelsPubSubBackend):
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
         try:
             await super().publish(data, channels)
-        except Exception:  # noqa: BLE001 - see module docstring
+        except Exception:  # see module docstring
             log.exception("channels publish to Redis failed")
 
     async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.db.models import ConflictOverride
-from contest.domain.agreement import Cell, JudgeAgreement, panel_agreement
 from contest.domain.aggregation import WORLDSKILLS_MAX
+from contest.domain.agreement import Cell, JudgeAgreement, panel_agreement
 from contest.events.service import conflict_matrix
 from contest.live.devices import JudgeDevices, item_devices
 from contest.live.readiness import readiness

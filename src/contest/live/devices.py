@@ -127,7 +127,7 @@ class DeviceRegistry:
                 async with self.session_factory() as db:
                     await _write(db, batch)
                     await db.commit()
-            except Exception:  # noqa: BLE001 - keep the process serving; retried at the next flush
+            except Exception:  # keep the process serving; retried at the next flush
                 log.exception("writing device status failed")
                 self.dirty.update(c.id for c in batch if c.id in self.connections)
                 return

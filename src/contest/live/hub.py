@@ -15,9 +15,8 @@ import json
 import logging
 import time
 from collections import defaultdict
-from typing import Any
-
 from collections.abc import AsyncIterator
+from typing import Any
 
 from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
@@ -115,7 +114,7 @@ class LiveHub(InitPluginProtocol):
             notice["t"] = list(taken)
         try:
             self.channels.publish(notice, CHANNEL)
-        except Exception:  # noqa: BLE001 - the publish path must never fail a judge's stored mark
+        except Exception:  # the publish path must never fail a judge's stored mark
             log.exception("publishing a live change failed")
 
     async def _listen(self) -> None:
@@ -131,7 +130,7 @@ class LiveHub(InitPluginProtocol):
                         self.changes += 1
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - keep listening whatever one message or the backend did
+            except Exception:  # keep listening whatever one message or the backend did
                 log.exception("live change subscription failed; resubscribing")
                 await asyncio.sleep(1)
 
@@ -149,7 +148,7 @@ class LiveHub(InitPluginProtocol):
             for competition_id, item_ids in dirty.items():
                 try:
                     await self._flush(competition_id, item_ids)
-                except Exception:  # noqa: BLE001 - one bad item must not stop every board
+                except Exception:  # one bad item must not stop every board
                     log.exception("flushing live changes of competition %s failed", competition_id)
 
     async def _flush(self, competition_id: int, item_ids: set[int]) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.db.models import Entry, Item, JudgeAssignment, Mark, TieDecision
 from contest.domain.aggregation import ComponentRule, CriterionRule, EntryScore, score_entry
-from contest.domain.ranking import RankInput, Ranked, rank
+from contest.domain.ranking import Ranked, RankInput, rank
 from contest.domain.scheme import validate_scheme
 from contest.errors import Invalid
 from contest.events.service import get_item, item_entries, scheme_of

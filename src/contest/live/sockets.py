@@ -94,7 +94,7 @@ async def judge_socket(socket: WebSocket) -> None:
                     hub.devices.report(connection, status)
                     try:
                         reply = await _welcome(state, judge)
-                    except Exception:  # noqa: BLE001 - the database is away: the tablet reconnects later, with back-off
+                    except Exception:  # the database is away: the tablet reconnects later, with back-off
                         log.exception("welcoming a tablet failed")
                         await socket.close(code=SERVER_UNAVAILABLE, reason="try_again_later")
                         return

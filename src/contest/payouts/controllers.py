@@ -32,16 +32,16 @@ from contest.domain.awards.policy import (
 from contest.domain.idcard import mask
 from contest.domain.money import Money, to_chinese_capital
 from contest.domain.roles import FINANCE
-from contest.errors import ContestError, Invalid
+from contest.errors import ContestError
 from contest.payouts import payees, service
 from contest.payouts.service import BatchForm
 from contest.payouts.sources import ITEM_STATUS_LABELS
 from contest.web.guards import FINANCE_DESK, FINANCE_ONLY, ORGANIZERS
-from contest.web.pages import render
 from contest.web.openapi import FILE, form_body
+from contest.web.pages import render
 from contest.web.uploads import MAX_BODY_BYTES, receive_file
-from contest.xlsx.upload import parse_off_loop
 from contest.xlsx.finance_workbook import payee_key
+from contest.xlsx.upload import parse_off_loop
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

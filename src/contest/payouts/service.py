@@ -27,6 +27,7 @@ from contest.db.payout_models import (
     PayoutLedgerEntry,
     PayoutLineRow,
 )
+from contest.domain import limits
 from contest.domain.awards.engine import AwardError, compute_awards
 from contest.domain.awards.inputs import InputErrors
 from contest.domain.awards.model import (
@@ -37,7 +38,6 @@ from contest.domain.awards.model import (
     PayoutLine,
     ledger_skill,
 )
-from contest.domain import limits
 from contest.domain.awards.policy import LEDGER_MODES, UNIT_MODES, Policy, PolicyError
 from contest.domain.money import Money, MoneyError
 from contest.errors import Conflict, Invalid, NotFound

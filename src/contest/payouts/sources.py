@@ -13,11 +13,9 @@ form on the batch and read again at every computation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-
-from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,11 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contest.db.models import Competition as CompetitionRow
 from contest.db.models import Entry, Item
 from contest.db.results_models import Appeal
-from contest.domain.results import appeal_deadline, appeal_window_open
 from contest.domain.awards.inputs import achievements_from_json
 from contest.domain.awards.model import Achievement, Coach, Competition, Member, Person, Result
 from contest.domain.awards.policy import Policy
 from contest.domain.lifecycle import PUBLIC_RESULTS
+from contest.domain.results import appeal_deadline, appeal_window_open
 from contest.live.scores import item_results
 
 PLACE_AWARDS = ("first", "second", "third")

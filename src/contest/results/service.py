@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor, record
+from contest.competitors.certificates import honour_rules, issue_for_version
 from contest.db.models import AuditRecord, Competition, Entry, Item, utcnow
 from contest.db.results_models import Appeal, ResultVersion
-from contest.competitors.certificates import honour_rules, issue_for_version
 from contest.domain.certificates import HonourRule, honours_for
-from contest.domain.scheme import COMPONENT_KINDS, plain
 from contest.domain.limits import APPEAL_TEXT, APPELLANT, DECISION_TEXT, too_long
 from contest.domain.results import appeal_deadline, appeal_window_open, diff_rows
+from contest.domain.scheme import COMPONENT_KINDS, plain
 from contest.errors import Conflict, Invalid, NotFound
 from contest.live.board import AWARD_LABELS
 from contest.live.scores import item_results

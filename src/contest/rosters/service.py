@@ -49,7 +49,6 @@ from contest.domain.scheme import (
 from contest.errors import Conflict
 from contest.events.service import apply_scheme, get_competition, scheme_of
 from contest.rosters.parse import Problem, Problems, Row, Sheet, read_sheets
-from contest.xlsx.upload import parse_off_loop
 from contest.rosters.sheets import (
     COACHES,
     COMPETITORS,
@@ -66,6 +65,7 @@ from contest.rosters.sheets import (
     SKILL_CODE,
     UNITS,
 )
+from contest.xlsx.upload import parse_off_loop
 
 GENDERS = {"男": "男", "女": "女"}
 ITEM_TYPES = {"个人": False, "团队": True}
@@ -669,9 +669,7 @@ def _entry_changed(stored: Entry, draft: EntryDraft, coaches_given: bool) -> boo
         return True
     if [m.person.id_number for m in stored.members] != draft.members:
         return True
-    if coaches_given and [(c.person.id_number, c.share, c.is_lead) for c in stored.coaches] != draft.coaches:
-        return True
-    return False
+    return bool(coaches_given and [(c.person.id_number, c.share, c.is_lead) for c in stored.coaches] != draft.coaches)
 
 
 def _check_stored_entries(entries: dict[tuple[str, str], EntryDraft], stored: dict[tuple[str, str], Entry]) -> None:

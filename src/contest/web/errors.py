@@ -6,14 +6,13 @@ import logging
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
-from litestar.exceptions import ValidationException
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException, ValidationException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from contest import metrics
-from contest.web.pages import render
 from contest.errors import ContestError
+from contest.web.pages import render
 from contest.xlsx.upload import MAX_FILE_BYTES
 
 log = logging.getLogger("contest")

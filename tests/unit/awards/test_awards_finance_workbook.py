@@ -6,15 +6,16 @@ control total), it withholds when the policy says so, text stays text and amount
 from __future__ import annotations
 
 import io
+import itertools
 from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
 
-from contest.domain.idcard import mask
 from contest.domain.awards import compute_awards
 from contest.domain.awards.policy import Withholding
+from contest.domain.idcard import mask
 from contest.xlsx.finance_workbook import (
     BANK_COLUMNS,
     FOOTER,
@@ -242,7 +243,7 @@ def test_totals_and_sign_off_share_the_page_with_names() -> None:
     assert len(breaks) >= 2 and breaks == sorted(breaks) and all(b >= header for b in breaks)
     assert breaks[-1] < total_row - 1  # at least one line is printed on the total's page
     pages = [header, *breaks, total_row]
-    assert all(later > earlier for earlier, later in zip(pages, pages[1:], strict=False))
+    assert all(later > earlier for earlier, later in itertools.pairwise(pages))
 
 
 def test_summary_totals_and_capital() -> None:
@@ -305,7 +306,7 @@ def test_fast_and_ordinary_openpyxl_paths_write_the_same_workbook(withholds: boo
     assert fast_book.sheetnames == slow_book.sheetnames
     for name in fast_book.sheetnames:
 
-        def cells(book):  # type: ignore[no-untyped-def]
+        def cells(book, name=name):  # type: ignore[no-untyped-def]
             return [
                 (c.coordinate, c.value, c.data_type, c.number_format, bool(c.font.b), c.border.left.style, bool(c.alignment.wrap_text))
                 for row in book[name].iter_rows()

@@ -326,7 +326,7 @@ class _Engine:
                 notes = [*notes, (f"此前已发放较低奖励 {paid.format()} 元({history});skip 模式不抵扣,按本次标准全额发放")]
         payer, payer_note = self._payer(tier, comp)
         if payer_note:
-            notes = notes + [payer_note]
+            notes = [*notes, payer_note]
         line = PayoutLine(
             payer=payer,
             role=role,

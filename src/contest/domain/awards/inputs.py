@@ -473,10 +473,7 @@ def settings_from_dict(data: Mapping[str, Any]) -> BatchSettings:
 
 def ledger_from_json(data: Any) -> list[LedgerEntry]:
     """A list of entries, ``{"entries": [...]}``, or an earlier payouts JSON (its ledger_entries)."""
-    if isinstance(data, Mapping):
-        items = data.get("entries", data.get("ledger_entries"))
-    else:
-        items = data
+    items = data.get("entries", data.get("ledger_entries")) if isinstance(data, Mapping) else data
     if not isinstance(items, list):
         raise InputErrors([InputError('台账应为条目列表、{"entries": [...]} 或以往的发放结果 JSON', "(根)")])
     entries: list[LedgerEntry] = []

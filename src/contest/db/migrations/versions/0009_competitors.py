@@ -12,7 +12,6 @@ from alembic import op
 
 import contest.db.models
 
-
 revision = "0009"
 down_revision = "0008"
 branch_labels = None
