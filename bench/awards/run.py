@@ -137,7 +137,7 @@ def rss_mb() -> float:
 
 
 def workbook_child(n: int, policy_id: str, out: Path) -> None:
-    from contest.xlsx.finance_workbook import write_finance_workbook
+    from contest.awards.finance_workbook import write_finance_workbook
 
     policy = load_policy(policy_id)
     achievements = make_achievements(n)

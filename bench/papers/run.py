@@ -17,8 +17,7 @@ from datetime import date
 from contest.competitors import certificates
 from contest.competitors.seal import clean_seal
 from contest.competitors.service import default_settings
-from contest.db.competitor_models import Certificate
-from contest.db.models import Competition
+from contest.db.models import Certificate, Competition
 from contest.domain.certificates import encode_serial
 from contest.papers import pdf
 

@@ -19,6 +19,7 @@ from litestar.template.config import TemplateConfig
 
 from contest import __version__
 from contest.accounts.controllers import AccountController, LoginLockController
+from contest.accounts.sessions import SessionAuthMiddleware, provide_actor
 from contest.competitors.controllers import COMPETITOR_HANDLERS
 from contest.db.engine import make_engine, make_session_factory
 from contest.desks.controllers import DESK_HANDLERS
@@ -34,8 +35,7 @@ from contest.results.controllers import ResultsController
 from contest.rosters.controllers import RosterController
 from contest.settings import Settings
 from contest.web import templating
-from contest.web.auth import SessionAuthMiddleware
-from contest.web.deps import provide_actor, provide_db
+from contest.web.deps import provide_db
 from contest.web.errors import EXCEPTION_HANDLERS
 from contest.web.guards import EVERYONE, access_guard
 from contest.web.headers import add_security_headers

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contest.accounts.service import create_user, set_password
 from contest.audit.service import Actor
 from contest.db.models import Competition, User
-from contest.domain.roles import ROLES
+from contest.domain.lifecycle import SCORING, SETUP
+from contest.domain.roles import JUDGE, ROLES
 from contest.errors import ContestError
 from contest.events import service
 from contest.events.service import CompetitionForm
@@ -103,7 +104,7 @@ async def open_demo_items(db: AsyncSession, competition_id: int) -> None:
 
     competition = await service.get_competition(db, competition_id)
     for item in competition.items:
-        if item.status == "setup":
+        if item.status == SETUP:
             await open_scoring(db, ACTOR, item.id)
 
 
@@ -130,7 +131,7 @@ async def score_demo(db: AsyncSession, seed: int = 2026) -> int:
     rng = random.Random(seed)
     stored = 0
     scorers: dict[int, User] = {}
-    items = list((await db.execute(select(Item).where(Item.status == "scoring").order_by(Item.id))).scalars())
+    items = list((await db.execute(select(Item).where(Item.status == SCORING).order_by(Item.id))).scalars())
     for item in items:
         full = await service.get_item(db, item.id)
         judges = list(
@@ -138,7 +139,7 @@ async def score_demo(db: AsyncSession, seed: int = 2026) -> int:
                 await db.execute(
                     select(JudgeAssignment, User)
                     .join(User, User.person_id == JudgeAssignment.person_id)
-                    .where(JudgeAssignment.item_id == item.id, JudgeAssignment.role == "judge")
+                    .where(JudgeAssignment.item_id == item.id, JudgeAssignment.role == JUDGE)
                     .order_by(JudgeAssignment.seat)
                 )
             ).all()

@@ -23,6 +23,7 @@ from contest.events import service
 from contest.events.service import CompetitionForm
 from contest.live import actions
 from contest.live.service import Judge, MarkIn, submit_mark
+from contest.results import service as results_service
 from tests.conftest import PASSWORD
 from tests.integration.live_seed import Live, seed_live
 
@@ -74,7 +75,7 @@ async def _score_and_publish(db: Any, live: Live) -> None:
 async def _lock_reveal_publish(db: Any, live: Live) -> None:
     await actions.lock(db, ACTOR, live.item_id, "裁判长丙")
     await actions.reveal(db, ACTOR, live.item_id)
-    await actions.publish(db, ACTOR, live.item_id)
+    await results_service.publish(db, ACTOR, live.item_id)
 
 
 async def _under_policy(db: Any, live: Live) -> None:
@@ -120,7 +121,7 @@ def close_appeal_window(url: str, live: Live, confirm: bool = False) -> None:
         item.published_at = item.published_at - timedelta(hours=3)
         await db.commit()
         if confirm:
-            await actions.finalize(db, ACTOR, live.item_id)
+            await results_service.finalize(db, ACTOR, live.item_id)
 
     run(url, work)
 
@@ -140,7 +141,7 @@ def republish_with_marks(url: str, live: Live, changes: dict[str, int]) -> None:
 
 def places(url: str, live: Live) -> dict[str, tuple[int | None, str | None]]:
     """label -> (place, award) as the ranking stands."""
-    from contest.live.scores import item_results
+    from contest.standings import item_results
 
     async def work(db: Any) -> dict[str, tuple[int | None, str | None]]:
         results = await item_results(db, live.item_id)

@@ -20,12 +20,10 @@ from contest.audit.service import Actor
 from contest.cli import main
 from contest.db.engine import make_engine, make_session_factory
 from contest.db.migrate import upgrade
-from contest.db.models import Competition, Criterion, Entry, Item, Mark, Person
-from contest.db.payout_models import PayoutBatch, PayoutLedgerEntry
-from contest.db.results_models import Appeal, ResultVersion
-from contest.live.scores import item_results
+from contest.db.models import Appeal, Competition, Criterion, Entry, Item, Mark, PayoutBatch, PayoutLedgerEntry, Person, ResultVersion
 from contest.payouts import service as payouts
 from contest.results import service as results
+from contest.standings import item_results
 from tests.integration.payout_seed import published_competition
 
 FIN = Actor(user_id=1001, username="fin", device="tests")

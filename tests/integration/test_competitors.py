@@ -19,9 +19,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from contest.db.competitor_models import AccessCode, Certificate, CompetitorSettings, LookupAttempt
 from contest.db.migrate import upgrade
-from contest.db.results_models import ResultVersion
+from contest.db.models import AccessCode, Certificate, CompetitorSettings, LookupAttempt, ResultVersion
 from contest.domain.certificates import normalise_serial
 from tests.conftest import ROLE_USERS, _create_role_users, post_form
 from tests.integration.live_seed import Live
@@ -141,7 +140,7 @@ def test_failed_look_ups_are_throttled_in_the_database(published, client, migrat
 
 
 def test_many_addresses_cannot_walk_through_the_endings_of_one_name(published, migrated) -> None:  # type: ignore[no-untyped-def]
-    from contest.accounts.controllers import throttle_of
+    from contest.accounts.sessions import throttle_of
     from contest.competitors import service
 
     throttle = throttle_of(migrated)

@@ -16,8 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from contest.awards.results_io import write_template
-from contest.db.models import AuditRecord
-from contest.db.payout_models import PayoutBatch, PayoutLedgerEntry, PayoutLineRow
+from contest.db.models import AuditRecord, PayoutBatch, PayoutLedgerEntry, PayoutLineRow
 from contest.payouts import service
 from contest.payouts.sources import PROVISIONAL_NOTE
 from tests.conftest import post_form

@@ -11,8 +11,8 @@ from contest.audit.service import Actor
 from contest.db.engine import make_engine, make_session_factory
 from contest.errors import Conflict
 from contest.events.service import get_item
-from contest.live import actions
 from contest.results import service
+from contest.results import service as results_service
 from tests.conftest import post_form
 from tests.integration.live_seed import Live, _item_status, seed_live
 from tests.integration.seed import make_id
@@ -84,7 +84,7 @@ def test_appeals_only_within_the_window_and_decisions_are_final(judge_client, li
 
     async def finalize_later(db):  # type: ignore[no-untyped-def]
         item = await get_item(db, live.item_id)
-        return await actions.finalize(db, ACTOR, live.item_id, now=item.published_at + timedelta(hours=3))
+        return await results_service.finalize(db, ACTOR, live.item_id, now=item.published_at + timedelta(hours=3))
 
     refused = post_form(organizer, f"/items/{live.item_id}/results/finalize")
     assert refused.status_code == 409 and "申诉期至" in refused.text

@@ -19,8 +19,7 @@ from contest.accounts.service import create_user
 from contest.app import create_app
 from contest.db.engine import make_engine, make_session_factory
 from contest.db.migrate import upgrade
-from contest.db.models import Competition, DeclaredConflict, Item, Person, Unit
-from contest.db.results_models import Appeal
+from contest.db.models import Appeal, Competition, DeclaredConflict, Item, Person, Unit
 from contest.domain import limits
 from contest.rosters.sheets import COMPETITORS
 from contest.settings import REPO_ROOT, Settings

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from contest.db.models import Competition, Item
-from contest.db.results_models import Appeal
+from contest.db.models import Appeal, Competition, Item
 from tests.conftest import login, post_form
 from tests.integration.payout_seed import published_competition, run
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from litestar.datastructures import Headers
 
-from contest.web.auth import client_address
+from contest.web.client import client_address
 
 PROXIES = (ipaddress.ip_network("10.0.0.1"), ipaddress.ip_network("192.168.5.0/24"))
 

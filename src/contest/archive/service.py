@@ -32,8 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest import __version__
 from contest.audit.service import Actor, record
-from contest.db.models import AuditRecord, Base
-from contest.db.payout_models import PayoutLineRow
+from contest.db.models import AuditRecord, Base, PayoutLineRow
 from contest.errors import Conflict, Invalid, NotFound
 
 FORMAT = "contest-archive"

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import click
 
+from contest.awards.finance_workbook import STATUS_LABELS, WorkbookInfo, write_finance_workbook
 from contest.awards.ledger_io import read_ledger, read_settings, write_ledger
 from contest.awards.policies import load_policy, load_policy_file
 from contest.awards.results_io import read_results, write_template
@@ -34,7 +35,6 @@ from contest.domain.awards.policy import (
     tier_scope,
 )
 from contest.domain.money import to_chinese_capital
-from contest.xlsx.finance_workbook import STATUS_LABELS, WorkbookInfo, write_finance_workbook
 
 
 class _Failed(click.ClickException):

@@ -20,9 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor, record
-from contest.db.competitor_models import Certificate, CompetitorSettings, HonourRuleRow
-from contest.db.models import Competition, Item, utcnow
-from contest.db.results_models import ResultVersion
+from contest.db.models import Certificate, Competition, CompetitorSettings, HonourRuleRow, Item, ResultVersion, utcnow
 from contest.domain import certificates as rules
 from contest.domain.limits import REVOKE_REASON
 from contest.errors import Conflict, Invalid, NotFound

@@ -14,25 +14,24 @@ from litestar.enums import MediaType
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contest.accounts.controllers import throttle_of
+from contest.accounts.sessions import throttle_of
 from contest.audit.service import Actor
 from contest.competitors import certificates, links, service
 from contest.competitors.seal import MAX_SEAL_BYTES, clean_seal
-from contest.db.competitor_models import Certificate
-from contest.db.models import Competition
+from contest.db.models import Certificate, Competition
 from contest.domain import certificates as rules
 from contest.domain import idcard, limits
 from contest.domain.ranking import AWARDS
 from contest.errors import ContestError, Invalid, NotFound
 from contest.events import service as events
+from contest.events.draw_export import draw_workbook_with_codes
 from contest.papers import pdf
 from contest.web import fields
-from contest.web.auth import client_address
+from contest.web.client import client_address
 from contest.web.guards import EVERYONE, ORGANIZERS
 from contest.web.openapi import FILE, form_body
 from contest.web.pages import render
 from contest.web.uploads import receive_file
-from contest.xlsx.draw_export import draw_workbook_with_codes
 from contest.xlsx.upload import parse_off_loop
 
 PDF = "application/pdf"

@@ -21,12 +21,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contest.accounts.service import Throttle, failures_free_at
 from contest.audit.service import Actor, record
 from contest.competitors.certificates import valid_of_person
-from contest.db.competitor_models import AccessCode, Certificate, CompetitorSettings, HonourRuleRow, LookupAttempt
-from contest.db.models import Competition, Entry, EntryMember, Item, Person, Unit, utcnow
-from contest.db.results_models import ResultVersion
+from contest.db.models import (
+    AccessCode,
+    Certificate,
+    Competition,
+    CompetitorSettings,
+    Entry,
+    EntryMember,
+    HonourRuleRow,
+    Item,
+    LookupAttempt,
+    Person,
+    ResultVersion,
+    Unit,
+    utcnow,
+)
 from contest.domain import certificates as rules
 from contest.domain import limits
-from contest.domain.lifecycle import PUBLIC_RESULTS
+from contest.domain.lifecycle import FINAL, PUBLIC_RESULTS
 from contest.errors import ContestError, Invalid, NotFound
 
 # A name tried from many addresses: this many times the per-address allowance, then it waits too.
@@ -357,7 +369,7 @@ async def my_result(db: AsyncSession, competition: Competition, person: Person) 
                 station=entry.station_no,
                 version=version.version if version else None,
                 revised=bool(version and version.version > 1),
-                final=item.status == "final",
+                final=item.status == FINAL,
                 row=row,
                 field_size=sum(1 for r in version.rows if r.get("place")) if version else 0,
                 certificates=[c for c in certificates if c.item_id == item.id],

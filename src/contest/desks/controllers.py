@@ -7,6 +7,7 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.domain.lifecycle import PUBLIC_RESULTS
+from contest.domain.roles import CHIEF_JUDGE
 from contest.events import service
 from contest.results.service import versions
 from contest.web.guards import CHIEF_JUDGES, EVERYONE, JUDGES
@@ -26,7 +27,7 @@ async def judge_desk(request: Request, db: AsyncSession) -> Template:
 
 @get("/chief", opt=CHIEF_JUDGES)
 async def chief_desk(request: Request, db: AsyncSession) -> Template:
-    assignments = await service.judge_items(db, request.user.person_id, roles=("chief_judge",))
+    assignments = await service.judge_items(db, request.user.person_id, roles=(CHIEF_JUDGE,))
     panels = {}
     for assignment in assignments:
         judges = await service.item_judges(db, assignment.item_id)

@@ -14,14 +14,15 @@ from contest.audit.service import Actor
 from contest.awards.policies import policy_choices
 from contest.domain import limits
 from contest.domain.competition import CATEGORIES, LEVELS
+from contest.domain.roles import JUDGE, PANEL_ROLES
 from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, CRITERION_KINDS
 from contest.errors import ContestError
 from contest.events import forms, service
+from contest.events.draw_export import draw_workbook
 from contest.web import fields
 from contest.web.guards import ORGANIZERS
 from contest.web.openapi import form_body
 from contest.web.pages import render
-from contest.xlsx.draw_export import draw_workbook
 
 COMPETITION_FORM = form_body(
     name=limits.COMPETITION_NAME,
@@ -180,13 +181,13 @@ class ItemController(Controller):
 
         return await self._act(db, item_id, action, posted_scheme=form)
 
-    @post("/judges", **form_body(id_number=limits.ID_NUMBER, role=["judge", "chief_judge"]))
+    @post("/judges", **form_body(id_number=limits.ID_NUMBER, role=list(PANEL_ROLES)))
     async def assign_judge(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         form = await request.form()
 
         async def action() -> None:
             person = await service.person_by_id_number(db, str(form.get("id_number", "")))
-            await service.assign_judge(db, actor, item_id, person, str(form.get("role", "judge")))
+            await service.assign_judge(db, actor, item_id, person, str(form.get("role", JUDGE)))
 
         return await self._act(db, item_id, action)
 

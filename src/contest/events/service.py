@@ -30,7 +30,9 @@ from contest.domain import idcard, limits
 from contest.domain.competition import excellence_fraction_problem, validate_competition, validate_item
 from contest.domain.conflicts import EntryFacts, JudgeFacts, conflict_reasons
 from contest.domain.draw import draw_stations, new_seed
+from contest.domain.lifecycle import SETUP
 from contest.domain.limits import too_long
+from contest.domain.roles import CHIEF_JUDGE, JUDGE, PANEL_ROLES
 from contest.domain.scheme import ComponentSpec, CriterionSpec, validate_scheme
 from contest.errors import Conflict, Invalid, NotFound
 
@@ -150,7 +152,7 @@ async def save_item(db: AsyncSession, actor: Actor, competition_id: int, form: I
         item = await get_item(db, item_id)
         if item.competition_id != competition_id:
             raise NotFound(f"赛项 {item_id} 不属于赛事 {competition_id}")
-        if item.status != "setup" and item.is_team != form.is_team:
+        if item.status != SETUP and item.is_team != form.is_team:
             raise Conflict("评分开始后不能修改个人/团队类型")
     item.name = form.name.strip()
     item.skill_code = form.skill_code.strip()
@@ -204,7 +206,7 @@ def _merge_component(component: Component, spec: ComponentSpec, position: int) -
 
 async def save_scheme(db: AsyncSession, actor: Actor, item_id: int, components: list[ComponentSpec]) -> Item:
     item = await get_item(db, item_id)
-    if item.status != "setup":
+    if item.status != SETUP:
         raise Conflict("评分已开始,评分方案不能再修改")
     errors = validate_scheme(components)
     if errors:
@@ -343,7 +345,7 @@ async def entry_counts(db: AsyncSession, competition_id: int) -> dict[int, int]:
 
 # ---------------------------------------------------------------- judges and conflicts
 
-JUDGE_ROLES = {"judge": "裁判", "chief_judge": "裁判长"}
+JUDGE_ROLES = {JUDGE: "裁判", CHIEF_JUDGE: "裁判长"}
 
 
 async def item_judges(db: AsyncSession, item_id: int) -> list[JudgeAssignment]:
@@ -385,7 +387,7 @@ async def unassign_judge(db: AsyncSession, actor: Actor, item_id: int, assignmen
     if assignment is None or assignment.item_id != item_id:
         raise NotFound("该裁判分配不存在")
     item = await get_item(db, item_id)
-    if item.status not in ("setup",):
+    if item.status != SETUP:
         raise Conflict("评分已开始,不能移除裁判")
     await db.delete(assignment)
     await record(db, actor, "judge.unassign", "item", item_id, {"person_id": assignment.person_id})
@@ -467,7 +469,7 @@ async def conflict_matrix(db: AsyncSession, item_id: int) -> dict[int, dict[int,
 
 async def run_draw(db: AsyncSession, actor: Actor, item_id: int, seed: str | None = None) -> Draw:
     item = await get_item(db, item_id)
-    if item.status != "setup":
+    if item.status != SETUP:
         raise Conflict("评分已开始,不能重新抽签")
     entries = await item_entries(db, item_id)
     if not entries:
@@ -496,7 +498,7 @@ async def latest_draw(db: AsyncSession, item_id: int) -> Draw | None:
     return (await db.execute(select(Draw).where(Draw.item_id == item_id).order_by(Draw.id.desc()).limit(1))).scalar_one_or_none()
 
 
-async def judge_items(db: AsyncSession, person_id: int | None, roles: tuple[str, ...] = ("judge", "chief_judge")) -> list[JudgeAssignment]:
+async def judge_items(db: AsyncSession, person_id: int | None, roles: tuple[str, ...] = PANEL_ROLES) -> list[JudgeAssignment]:
     if person_id is None:
         return []
     statement = (

@@ -15,8 +15,8 @@ from contest.domain.agreement import Cell, JudgeAgreement, panel_agreement
 from contest.events.service import conflict_matrix
 from contest.live.devices import JudgeDevices, item_devices
 from contest.live.readiness import readiness
-from contest.live.scores import ItemResults, item_results
 from contest.settings import Settings
+from contest.standings import ItemResults, item_results
 
 
 @dataclass(frozen=True)

@@ -12,25 +12,26 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contest.accounts.controllers import session_cookie
+from contest.accounts.sessions import session_cookie
 from contest.audit.service import Actor, head_at
 from contest.db.models import ConflictOverride, Entry
 from contest.domain import limits
-from contest.domain.lifecycle import NAMES_VISIBLE
-from contest.domain.roles import ORGANIZER
+from contest.domain.lifecycle import NAMES_VISIBLE, SCORING
+from contest.domain.roles import CHIEF_JUDGE, ORGANIZER, PANEL_ROLES
 from contest.domain.scheme import plain
 from contest.errors import ContestError, Invalid
 from contest.events import service as events
 from contest.live import actions, links
-from contest.live.board import AWARD_LABELS
 from contest.live.console import console_view, panel_devices
 from contest.live.offline import service_worker, tablet_version
+from contest.results import service as results_service
+from contest.standings import AWARD_LABELS
 from contest.web import fields
 from contest.web.guards import EVERYONE, JUDGES, ORGANIZERS, access
 from contest.web.openapi import form_body
 from contest.web.pages import render
 
-CONSOLE = access(ORGANIZER, "chief_judge")
+CONSOLE = access(ORGANIZER, CHIEF_JUDGE)
 
 
 @get("/tablet", opt=JUDGES)
@@ -39,7 +40,7 @@ async def tablet(request: Request, db: AsyncSession) -> Template:
     come in the judge's order of work: open ones first (the tablet opens on the first of them)."""
     person_id = request.user.person_id
     items = []
-    for assignment in await events.judge_items(db, person_id, roles=("judge", "chief_judge")):
+    for assignment in await events.judge_items(db, person_id, roles=PANEL_ROLES):
         item = await events.get_item(db, assignment.item_id)
         matrix = await events.conflict_matrix(db, item.id)
         overrides = set(
@@ -77,7 +78,7 @@ async def tablet(request: Request, db: AsyncSession) -> Template:
                 ],
             }
         )
-    items.sort(key=lambda i: (i["status"] != "scoring", i["id"]))
+    items.sort(key=lambda i: (i["status"] != SCORING, i["id"]))
     config = {"judge": request.user.username, "items": items, "app_version": tablet_version()}
     return render("live/tablet.html", items=items, config=config)
 
@@ -216,7 +217,7 @@ class ItemResultsController(Controller):
 
     @post("/publish")
     async def publish(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Redirect:
-        competition_id = await actions.publish(db, actor, item_id)
+        competition_id = await results_service.publish(db, actor, item_id)
         item = await events.get_item(db, item_id)
         request.app.state.hub.notify(competition_id, item_id, item.seq)
         return Redirect(f"/chief/items/{item_id}")

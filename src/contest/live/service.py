@@ -35,7 +35,7 @@ from contest.db.models import (
 )
 from contest.domain.aggregation import CriterionRule, check_mark
 from contest.domain.conflicts import EntryFacts, JudgeFacts, conflict_reasons
-from contest.domain.lifecycle import ACCEPTS_MARKS
+from contest.domain.lifecycle import ACCEPTS_MARKS, SETUP
 from contest.domain.scheme import plain
 from contest.live.protocol import ERRORS, MarkIn
 
@@ -90,12 +90,6 @@ def _rule(criterion: Criterion) -> CriterionRule:
         panel_size=criterion.panel_size,
         aggregation=criterion.aggregation,
     )
-
-
-async def next_seq(db: AsyncSession, item_id: int) -> int | None:
-    """Take the item's next sequence number (an atomic increment in this transaction); None if no such item."""
-    result = await db.execute(update(Item).where(Item.id == item_id).values(seq=Item.seq + 1).returning(Item.seq))
-    return result.scalar_one_or_none()
 
 
 Outcome = tuple[Ack, int | None] | MarkRefused  # the ack and the competition to notify (None: nothing changed)
@@ -291,7 +285,7 @@ class _BatchChecks:
             return retry
         status, competition_id = self.items[mark.item_id]
         if status not in ACCEPTS_MARKS:
-            raise MarkRefused("item_closed", "该赛项已锁定,不再接受评分" if status != "setup" else "该赛项尚未开始评分")
+            raise MarkRefused("item_closed", "该赛项已锁定,不再接受评分" if status != SETUP else "该赛项尚未开始评分")
         if (mark.item_id, judge.person_id) not in self.assigned:
             raise MarkRefused("not_assigned")
         entry = self.entries.get((mark.item_id, mark.station))

@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor
+from contest.awards.finance_workbook import payee_key
 from contest.awards.policies import policy_choices
 from contest.domain import limits
 from contest.domain.awards.model import EXCLUDED_LABELS
@@ -31,6 +32,7 @@ from contest.domain.awards.policy import (
 )
 from contest.domain.idcard import mask
 from contest.domain.money import Money, to_chinese_capital
+from contest.domain.payouts import EDITABLE, KIND_LABELS, PAID, STATUS_LABELS
 from contest.domain.roles import FINANCE
 from contest.errors import ContestError
 from contest.payouts import payees, service
@@ -40,7 +42,6 @@ from contest.web.guards import FINANCE_DESK, FINANCE_ONLY, ORGANIZERS
 from contest.web.openapi import FILE, form_body
 from contest.web.pages import render
 from contest.web.uploads import MAX_BODY_BYTES, receive_file
-from contest.xlsx.finance_workbook import payee_key
 from contest.xlsx.upload import parse_off_loop
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -103,8 +104,8 @@ class PolicyNames:
 COMMON = {
     "money": _money,
     "capital": _capital,
-    "STATUS": service.STATUS_LABELS,
-    "KIND": service.KIND_LABELS,
+    "STATUS": STATUS_LABELS,
+    "KIND": KIND_LABELS,
     "ROLE": ROLE_LABELS,
     "EXCLUDED": EXCLUDED_LABELS,
     "LEDGER_MODES": LEDGER_MODE_LABELS,
@@ -165,7 +166,7 @@ class PayoutController(Controller):
         original = await service.get_batch(db, batch.corrects_batch_id) if batch.corrects_batch_id else None
         finance = _is_finance(request)
         details = await payees.details_for(db, {payee_key(line) for line in batch.lines})
-        found = await service.blockers(db, batch) if batch.status in service.EDITABLE else None
+        found = await service.blockers(db, batch) if batch.status in EDITABLE else None
         missing = [
             line
             for line in batch.lines
@@ -185,7 +186,7 @@ class PayoutController(Controller):
             "unit_modes": UNIT_MODES,
             "original": original,
             "corrections": await service.corrections_of(db, batch.id),
-            "editable": batch.status in service.EDITABLE,
+            "editable": batch.status in EDITABLE,
             "errors": errors or [],
             "typed": typed or {},
             "field_errors": fields or {},
@@ -306,7 +307,7 @@ class PayoutController(Controller):
     async def workbook(self, request: Request, db: AsyncSession, batch_id: int) -> Response:
         batch = await service.get_batch(db, batch_id)
         content = await service.workbook_bytes(db, batch, for_finance=_is_finance(request))
-        status = "" if batch.status == "paid" else f"-{batch.status}"
+        status = "" if batch.status == PAID else f"-{batch.status}"
         filename = f"payout-batch-{batch.id}{status}.xlsx"
         return Response(content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 

@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor, record
-from contest.db.models import Person
-from contest.db.payout_models import Payee
+from contest.awards.finance_workbook import PayeeDetails
+from contest.db.models import Payee, Person
 from contest.domain import idcard, limits
 from contest.domain.awards.inputs import InputError, InputErrors, parse_id_number
 from contest.domain.awards.payees import (
@@ -35,7 +35,6 @@ from contest.domain.awards.payees import (
 )
 from contest.errors import Invalid
 from contest.xlsx.cells import cell_text, set_text
-from contest.xlsx.finance_workbook import PayeeDetails
 from contest.xlsx.upload import open_xlsx, sheet_rows
 
 SHEET = "收款信息"

@@ -18,14 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from contest.audit.service import Actor, record
+from contest.awards.finance_workbook import PayeeDetails, WorkbookInfo, payee_key, write_finance_workbook
 from contest.awards.policies import load_policy
-from contest.db.models import User, utcnow
-from contest.db.payout_models import (
+from contest.db.models import (
     PayoutBatch,
     PayoutExcludedRow,
     PayoutHonourRow,
     PayoutLedgerEntry,
     PayoutLineRow,
+    User,
+    utcnow,
 )
 from contest.domain import limits
 from contest.domain.awards.engine import AwardError, compute_awards
@@ -40,6 +42,22 @@ from contest.domain.awards.model import (
 )
 from contest.domain.awards.policy import LEDGER_MODES, UNIT_MODES, Policy, PolicyError
 from contest.domain.money import Money, MoneyError
+from contest.domain.payouts import (
+    APPROVED,
+    COMPUTED,
+    DRAFT,
+    EDITABLE,
+    FROZEN,
+    PAID,
+    STATUS_LABELS,
+    SUBMITTED,
+    TRANSITIONS,
+    BatchKind,
+    four_eyes_refusal,
+    frozen_refusal,
+    refusal,
+    status_after_compute,
+)
 from contest.errors import Conflict, Invalid, NotFound
 from contest.payouts import payees
 from contest.payouts.sources import (
@@ -51,15 +69,12 @@ from contest.payouts.sources import (
     external_from_json,
     external_to_json,
 )
-from contest.xlsx.finance_workbook import PayeeDetails, WorkbookInfo, payee_key, write_finance_workbook
 from contest.xlsx.upload import parse_off_loop
 
-STATUS_LABELS = {"draft": "草稿", "computed": "已计算", "submitted": "待审批", "approved": "已审批", "paid": "已发放"}
-KIND_LABELS = {"regular": "常规批次", "correction": "更正批次"}
-FROZEN = frozenset({"approved", "paid"})
-EDITABLE = frozenset({"draft", "computed", "submitted"})
 ROLE_NAMES = {"competitor": "选手", "coach_team": "教练团队", "unit": "选送单位"}
 BUSY = "本批次刚被他人修改(可能是重复提交),请刷新页面查看最新状态后再操作"
+
+REGULAR, CORRECTION = BatchKind
 
 
 # ---------------------------------------------------------------- reading
@@ -197,9 +212,7 @@ async def default_batch_name(db: AsyncSession, policy: Policy, period_from: date
     same_year = (PayoutBatch.period_from >= date(period_from.year, 1, 1), PayoutBatch.period_from <= date(period_from.year, 12, 31))
     count = (
         await db.execute(
-            select(func.count())
-            .select_from(PayoutBatch)
-            .where(PayoutBatch.policy_id == policy.id, PayoutBatch.kind == "regular", *same_year)
+            select(func.count()).select_from(PayoutBatch).where(PayoutBatch.policy_id == policy.id, PayoutBatch.kind == REGULAR, *same_year)
         )
     ).scalar_one()
     return f"{policy.name} {years}年度第{count + 1}批({date.today().isoformat()})"[: limits.BATCH_NAME.max]
@@ -217,8 +230,8 @@ async def create_batch(db: AsyncSession, actor: Actor, form: BatchForm) -> Payou
         policy_id=policy.id,
         period_from=form.period_from,
         period_to=form.period_to,
-        status="draft",
-        kind="regular",
+        status=DRAFT,
+        kind=REGULAR,
         settings={},
         external={},
         sources=[],
@@ -417,7 +430,7 @@ async def _correction_lines(db: AsyncSession, batch: PayoutBatch, computation: _
     original = await get_batch(db, batch.corrects_batch_id)  # type: ignore[arg-type]
     paid: list[PayoutLineRow] = list(original.lines)
     for other in await corrections_of(db, original.id):
-        if other.id != batch.id and other.status == "paid":
+        if other.id != batch.id and other.status == PAID:
             paid.extend((await get_batch(db, other.id)).lines)
     net: dict[tuple[str, str, str], int] = {}
     withheld: dict[tuple[str, str, str], int] = {}
@@ -480,7 +493,7 @@ async def _correction_lines(db: AsyncSession, batch: PayoutBatch, computation: _
 async def _store(db: AsyncSession, batch: PayoutBatch, computation: _Computation) -> dict[str, Any]:
     """Replace the batch's lines with this computation; returns the difference from the last one."""
     result = computation.result
-    if batch.kind == "correction":
+    if batch.kind == CORRECTION:
         new_lines = await _correction_lines(db, batch, computation)
     else:
         new_lines = [_line_row(line, computation.collected.source_of.get(line.achievement_id, "")) for line in result.lines]
@@ -542,11 +555,10 @@ async def _store(db: AsyncSession, batch: PayoutBatch, computation: _Computation
     batch.computed_at = utcnow()
     changed = bool(diff["added"] or diff["removed"] or diff["changed"])
     batch.diff = diff if not diff["first"] else {}
-    if batch.status == "draft":
-        batch.status = "computed"
-    elif batch.status == "submitted" and changed:
-        batch.status = "computed"  # approve only what was submitted: submit again after reviewing the difference
+    status = status_after_compute(batch.status, changed)
+    if status != batch.status and batch.status == SUBMITTED:  # back to computed: the submission lapses
         batch.submitted_by_id, batch.submitted_by, batch.submitted_at = None, "", None
+    batch.status = status
     if changed and batch.results_override_reason:  # the organizer vouched for other lines: ask again
         _clear_override(batch)
     return diff
@@ -558,8 +570,8 @@ def _clear_override(batch: PayoutBatch) -> None:
 
 
 def _check_editable(batch: PayoutBatch) -> None:
-    if batch.status in FROZEN:
-        raise Conflict(f"批次已{STATUS_LABELS[batch.status]},发放行已冻结,不能重新计算或修改金额;如需更正请建立更正批次", code="frozen")
+    if problem := frozen_refusal(batch.status):
+        raise Conflict(problem, code="frozen")
 
 
 async def _take(db: AsyncSession, batch: PayoutBatch, statuses: frozenset[str] | set[str], **values: Any) -> bool:
@@ -646,7 +658,7 @@ async def import_external(db: AsyncSession, actor: Actor, batch_id: int, filenam
 
     batch = await get_batch(db, batch_id)
     _check_editable(batch)
-    if batch.kind == "correction":
+    if batch.kind == CORRECTION:
         raise Conflict("更正批次沿用原批次的外部成绩,不能另行导入")
     if not content:
         raise Invalid("请选择要导入的成绩文件(.xlsx)")
@@ -683,24 +695,24 @@ async def import_external(db: AsyncSession, actor: Actor, batch_id: int, filenam
 
 async def submit(db: AsyncSession, actor: Actor, batch_id: int) -> None:
     batch = await get_batch(db, batch_id)
-    if batch.status == "submitted" and batch.submitted_by_id == actor.user_id:
+    if batch.status == SUBMITTED and batch.submitted_by_id == actor.user_id:
         return  # the same request again (a double click): the same result
-    if batch.status != "computed":
-        raise Conflict("只有已计算的批次可以提交审批" if batch.status == "draft" or batch.status in FROZEN else "该批次已提交审批")
+    if problem := refusal("submit", batch.status):
+        raise Conflict(problem)
     if not batch.lines:
         raise Conflict("批次没有发放行,无需审批")
     if not await _take(
         db,
         batch,
-        {"computed"},
-        status="submitted",
+        TRANSITIONS["submit"].sources,
+        status=SUBMITTED,
         submitted_by_id=actor.user_id,
         submitted_by=actor.username,
         submitted_at=utcnow(),
         returned_reason="",
     ):
         await db.rollback()
-        return await _same_or_busy(db, batch_id, "submitted", actor)
+        return await _same_or_busy(db, batch_id, SUBMITTED, actor)
     await record(
         db,
         actor,
@@ -752,13 +764,12 @@ async def approve(db: AsyncSession, actor: Actor, batch_id: int) -> None:
     """Approval by a second finance account, and only once the results are final (or an organizer
     vouched for the unfinished ones with a recorded reason)."""
     batch = await get_batch(db, batch_id)
-    if batch.status == "approved" and batch.approved_by_id == actor.user_id:
+    if batch.status == APPROVED and batch.approved_by_id == actor.user_id:
         return  # a double click: the same result
-    if batch.status != "submitted":
-        raise Conflict("只有待审批的批次可以审批")
-    if actor.user_id is not None and actor.user_id in (batch.created_by_id, batch.submitted_by_id):
-        who = "创建人" if actor.user_id == batch.created_by_id else "提交人"
-        raise Conflict(f"审批人不能是本批次的{who}:须由另一名财务人员审批", code="same_person")
+    if problem := refusal("approve", batch.status):
+        raise Conflict(problem)
+    if problem := four_eyes_refusal(actor.user_id, batch.created_by_id, batch.submitted_by_id):
+        raise Conflict(problem, code="same_person")
     found = await blockers(db, batch)
     if found.hard:
         raise Conflict("成绩在本批次计算后有变动,须重新计算后再提交审批", code="results_changed", details=_describe(found.hard))
@@ -769,10 +780,16 @@ async def approve(db: AsyncSession, actor: Actor, batch_id: int) -> None:
             details=_describe(waiting),
         )
     if not await _take(
-        db, batch, {"submitted"}, status="approved", approved_by_id=actor.user_id, approved_by=actor.username, approved_at=utcnow()
+        db,
+        batch,
+        TRANSITIONS["approve"].sources,
+        status=APPROVED,
+        approved_by_id=actor.user_id,
+        approved_by=actor.username,
+        approved_at=utcnow(),
     ):
         await db.rollback()
-        return await _same_or_busy(db, batch_id, "approved", actor)
+        return await _same_or_busy(db, batch_id, APPROVED, actor)
     await record(
         db,
         actor,
@@ -794,8 +811,8 @@ async def override_results(db: AsyncSession, actor: Actor, batch_id: int, reason
     covers the source items unfinished now, and lapses when a recompute changes the lines."""
     batch = await get_batch(db, batch_id)
     reason = reason.strip()
-    if batch.status not in ("computed", "submitted"):
-        raise Conflict("只有已计算或待审批的批次可以准许提前审批")
+    if problem := refusal("override_results", batch.status):
+        raise Conflict(problem)
     if not reason:
         raise FormInvalid("准许提前审批须填写理由", {"reason": "请填写理由(如:申诉不涉及获奖名次)"})
     if problem := limits.REASON.problem(reason):
@@ -809,7 +826,7 @@ async def override_results(db: AsyncSession, actor: Actor, batch_id: int, reason
     if not await _take(
         db,
         batch,
-        {"computed", "submitted"},
+        TRANSITIONS["override_results"].sources,
         results_override_reason=reason,
         results_override_by=actor.username,
         results_override_by_id=actor.user_id,
@@ -827,15 +844,22 @@ async def override_results(db: AsyncSession, actor: Actor, batch_id: int, reason
 async def return_batch(db: AsyncSession, actor: Actor, batch_id: int, reason: str) -> None:
     """The approver sends a submitted batch back (退回) with a reason."""
     batch = await get_batch(db, batch_id)
-    if batch.status != "submitted":
-        raise Conflict("只有待审批的批次可以退回")
+    if problem := refusal("return", batch.status):
+        raise Conflict(problem)
     reason = reason.strip()
     if not reason:
         raise FormInvalid("退回须填写理由", {"reason": "请填写退回理由"})
     if problem := limits.REASON.problem(reason):
         raise FormInvalid("退回理由过长", {"reason": problem})
     if not await _take(
-        db, batch, {"submitted"}, status="computed", submitted_by_id=None, submitted_by="", submitted_at=None, returned_reason=reason
+        db,
+        batch,
+        TRANSITIONS["return"].sources,
+        status=COMPUTED,
+        submitted_by_id=None,
+        submitted_by="",
+        submitted_at=None,
+        returned_reason=reason,
     ):
         await db.rollback()
         raise Conflict(BUSY, code="busy")
@@ -849,14 +873,14 @@ async def mark_paid(db: AsyncSession, actor: Actor, batch_id: int, paid_on: date
     ledger entry is written, so a second request (a double click) finds it paid and gets the
     same result; returns False then."""
     batch = await get_batch(db, batch_id)
-    if batch.status == "paid":
+    if batch.status == PAID:
         return False
-    if batch.status != "approved":
-        raise Conflict("只有已审批的批次可以登记为已发放")
+    if problem := refusal("pay", batch.status):
+        raise Conflict(problem)
     when = paid_on or date.today()
-    if not await _take(db, batch, {"approved"}, status="paid", paid_by=actor.username, paid_at=utcnow(), paid_on=when):
+    if not await _take(db, batch, TRANSITIONS["pay"].sources, status=PAID, paid_by=actor.username, paid_at=utcnow(), paid_on=when):
         await db.rollback()
-        await _same_or_busy(db, batch_id, "paid", actor)
+        await _same_or_busy(db, batch_id, PAID, actor)
         return False
     for line in batch.lines:
         db.add(
@@ -890,11 +914,11 @@ async def create_correction(db: AsyncSession, actor: Actor, batch_id: int) -> Pa
     """A correction batch for a paid batch: recomputed from the results as they are now, it holds
     a reversal for every paid line that is wrong and a new line with the right amount."""
     original = await get_batch(db, batch_id)
-    if original.status != "paid":
+    if original.status != PAID:
         raise Conflict("只有已发放的批次需要更正;未审批的批次直接重新计算即可")
-    if original.kind == "correction":
+    if original.kind == CORRECTION:
         raise Conflict("请对原批次建立更正批次,而不是对更正批次")
-    pending = [b for b in await corrections_of(db, original.id) if b.status != "paid"]
+    pending = [b for b in await corrections_of(db, original.id) if b.status != PAID]
     if pending:
         raise Conflict(f"该批次已有未完成的更正批次 #{pending[0].id},请先处理")
     batch = PayoutBatch(
@@ -902,8 +926,8 @@ async def create_correction(db: AsyncSession, actor: Actor, batch_id: int) -> Pa
         policy_id=original.policy_id,
         period_from=original.period_from,
         period_to=original.period_to,
-        status="draft",
-        kind="correction",
+        status=DRAFT,
+        kind=CORRECTION,
         corrects_batch_id=original.id,
         settings=dict(original.settings or {}),
         external=dict(original.external or {}),
@@ -1053,7 +1077,7 @@ async def workbook_info(db: AsyncSession, batch: PayoutBatch, result: AwardResul
     info = WorkbookInfo.for_result(result, policy)
     names = await user_names(db, [batch.created_by_id, batch.approved_by_id, batch.results_override_by_id])
     info.batch_name, info.batch_number = batch.name, f"#{batch.id}"
-    info.status = STATUS_LABELS[batch.status] + ("(更正批次)" if batch.kind == "correction" else "")
+    info.status = STATUS_LABELS[batch.status] + ("(更正批次)" if batch.kind == CORRECTION else "")
     info.final = batch.status in FROZEN
     made = batch.computed_at or batch.created_at  # 制表日期: when the lines were made
     info.made_on = made.astimezone().date() if made else None
@@ -1063,7 +1087,7 @@ async def workbook_info(db: AsyncSession, batch: PayoutBatch, result: AwardResul
         who = names.get(batch.results_override_by_id or -1, batch.results_override_by)
         items = "、".join(f"{i['competition']}·{i['item']}({i['why']})" for i in batch.results_override_items or [])
         info.override = f"组织方 {who} 于 {_day(batch.results_override_at)} 准许提前审批,理由:{batch.results_override_reason}(涉及:{items})"
-    if batch.status == "paid" and batch.paid_on:
+    if batch.status == PAID and batch.paid_on:
         info.notes = (*info.notes, f"已于 {batch.paid_on.isoformat()} 发放,记入发放台账。")
     info.payees = await payees.details_for(db, {payee_key(line) for line in result.lines})
     info.phones = await payees.roster_phones(db, [line.recipient_id for line in result.lines if line.role != "unit"])

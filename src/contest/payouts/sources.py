@@ -20,25 +20,24 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contest.db.models import Appeal, Entry, Item
 from contest.db.models import Competition as CompetitionRow
-from contest.db.models import Entry, Item
-from contest.db.results_models import Appeal
 from contest.domain.awards.inputs import achievements_from_json
 from contest.domain.awards.model import Achievement, Coach, Competition, Member, Person, Result
 from contest.domain.awards.policy import Policy
-from contest.domain.lifecycle import PUBLIC_RESULTS
+from contest.domain.lifecycle import FINAL, LOCKED, PUBLIC_RESULTS, PUBLISHED, REVEALED, SCORING, SETUP
 from contest.domain.results import appeal_deadline, appeal_window_open
-from contest.live.scores import item_results
+from contest.standings import item_results
 
 PLACE_AWARDS = ("first", "second", "third")
 PROVISIONAL_NOTE = "该赛项成绩已公示但尚未最终确认(申诉期内),申诉处理后可能变动"
 ITEM_STATUS_LABELS = {
-    "setup": "筹备中",
-    "scoring": "评分中",
-    "locked": "已锁定",
-    "revealed": "已解密",
-    "published": "已公示",
-    "final": "最终成绩",
+    SETUP: "筹备中",
+    SCORING: "评分中",
+    LOCKED: "已锁定",
+    REVEALED: "已解密",
+    PUBLISHED: "已公示",
+    FINAL: "最终成绩",
 }
 
 
@@ -162,7 +161,7 @@ async def collect_ours(db: AsyncSession, policy: Policy, period_from: date, peri
                     continue  # ranked, no award, and no tier pays the place: not a candidate
                 collected.achievements.append(achievement)
                 collected.source_of[achievement.id] = f"item:{item.id}"
-                if status != "final":
+                if status != FINAL:
                     collected.provisional.add(achievement.id)
                 source.achievements += 1
     return collected
@@ -277,7 +276,7 @@ async def check_sources(db: AsyncSession, sources: list[dict[str, Any]], compute
             checks.append(SourceCheck(**base, why="成绩在本批次计算后重新公示,须重新计算", stale=True))
             continue
         reasons = []
-        if item.status == "published" and appeal_window_open(now, item.published_at, competition.appeal_hours):
+        if item.status == PUBLISHED and appeal_window_open(now, item.published_at, competition.appeal_hours):
             deadline = appeal_deadline(item.published_at, competition.appeal_hours)  # type: ignore[arg-type]
             reasons.append(f"申诉期内(至 {deadline.astimezone().strftime('%Y-%m-%d %H:%M')})")
         if pending.get(item.id):

@@ -13,7 +13,6 @@ from contest.domain import limits
 from contest.domain.results import appeal_deadline
 from contest.errors import ContestError, Invalid
 from contest.events.service import get_item
-from contest.live import actions
 from contest.results import service
 from contest.web import fields
 from contest.web.guards import ORGANIZERS
@@ -78,4 +77,4 @@ class ResultsController(Controller):
 
     @post("/finalize")
     async def finalize(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
-        return await self._act(request, db, item_id, lambda: actions.finalize(db, actor, item_id))
+        return await self._act(request, db, item_id, lambda: service.finalize(db, actor, item_id))

@@ -14,11 +14,11 @@ from contest.audit.service import Actor
 from contest.errors import ContestError
 from contest.events.service import get_competition
 from contest.rosters import service
+from contest.rosters.templates import judges_template, roster_template
 from contest.web.guards import ORGANIZERS
 from contest.web.openapi import FILE, form_body
 from contest.web.pages import render
 from contest.web.uploads import MAX_BODY_BYTES, receive_file
-from contest.xlsx.roster_templates import judges_template, roster_template
 from contest.xlsx.upload import MAX_FILE_BYTES, TOO_LARGE
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

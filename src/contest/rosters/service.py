@@ -36,6 +36,7 @@ from contest.db.models import (
 from contest.domain import idcard
 from contest.domain import usernames as username_rules
 from contest.domain.competition import ITEM_STATUSES, excellence_fraction_problem, validate_item
+from contest.domain.lifecycle import SETUP
 from contest.domain.roles import CHIEF_JUDGE, JUDGE, ROLES
 from contest.domain.scheme import (
     AGGREGATIONS,
@@ -737,7 +738,7 @@ async def import_roster(db: AsyncSession, actor: Actor, competition_id: int, fil
         if code not in ctx.items or _scheme_key(specs) != _scheme_key(scheme_of(ctx.items[code]))
     }
     for code, stored in ctx.items.items():
-        if stored.status == "setup":
+        if stored.status == SETUP:
             continue
         status = ITEM_STATUSES.get(stored.status, stored.status)
         if item_changes.get(code) or code in scheme_changes:

@@ -13,10 +13,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from contest.domain.awards import compute_awards
-from contest.domain.awards.policy import Withholding
-from contest.domain.idcard import mask
-from contest.xlsx.finance_workbook import (
+from contest.awards.finance_workbook import (
     BANK_COLUMNS,
     FOOTER,
     PAYER_COLUMNS,
@@ -26,6 +23,9 @@ from contest.xlsx.finance_workbook import (
     WorkbookInfo,
     write_finance_workbook,
 )
+from contest.domain.awards import compute_awards
+from contest.domain.awards.policy import Withholding
+from contest.domain.idcard import mask
 
 from .builders import (
     MUNICIPAL_1,

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from contest.db.models import Base, TZDateTime, utcnow
+from contest.db.models.core import Base, TZDateTime, utcnow
 from contest.domain import limits
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from contest.db.models import Base, TZDateTime, utcnow
+from contest.db.models.core import Base, TZDateTime, utcnow
 from contest.domain.limits import (
     CERT_BODY,
     CERT_TITLE,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from contest.domain import limits
+from contest.domain.lifecycle import SETUP
 from contest.domain.limits import (
     AUDIT_DEVICE,
     CLIENT_ID,
@@ -54,6 +55,7 @@ from contest.domain.limits import (
     UNIT_NAME,
     USERNAME,
 )
+from contest.domain.roles import JUDGE
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -226,7 +228,7 @@ class Item(Base):
     no_ties: Mapped[bool] = mapped_column(Boolean, default=False)
     excellence_fraction: Mapped[Decimal] = mapped_column(Numeric(4, 3), default=Decimal("0.5"))
     tie_break: Mapped[list] = mapped_column(JSON, default=lambda: ["practical_score", "practical_time"])
-    status: Mapped[str] = mapped_column(String(20), default="setup")
+    status: Mapped[str] = mapped_column(String(20), default=SETUP)
     draw_seed: Mapped[str | None] = mapped_column(String(DRAW_SEED.max), nullable=True)
     drawn_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
     # Monotonic per-item change counter: every stored mark or state change takes the next number,
@@ -349,7 +351,7 @@ class JudgeAssignment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
-    role: Mapped[str] = mapped_column(String(20), default="judge")  # judge / chief_judge
+    role: Mapped[str] = mapped_column(String(20), default=JUDGE)  # judge / chief_judge
     seat: Mapped[int] = mapped_column(Integer, default=0)  # 裁判席位号, shown instead of names
 
     item: Mapped[Item] = relationship(lazy="raise")

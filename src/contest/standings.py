@@ -1,4 +1,4 @@
-"""Scores and ranking of an item, from the stored marks, through the rules in domain/.
+"""Standings: scores and ranking of an item, from the stored marks, through the rules in domain/.
 
 The chief judge's console, the live board and the published results all come from here, so
 they can never disagree.
@@ -19,6 +19,7 @@ from contest.errors import Invalid
 from contest.events.service import get_item, item_entries, scheme_of
 
 DEFAULT_TIE_BREAK = ("practical_score", "practical_time")
+AWARD_LABELS = {"first": "一等奖", "second": "二等奖", "third": "三等奖", "excellence": "优胜奖"}
 
 
 @dataclass
