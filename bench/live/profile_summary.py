@@ -18,7 +18,7 @@ CATEGORIES = [
     ("board: rebuild fragments (item_results)", ("item_fragment", "_fragment")),
     ("board: progress queries", ("fragments_for", "_progress")),
     ("board: snapshot on hello", ("snapshot",)),
-    ("board: send to viewers", ("_broadcast", "_send_slice")),
+    ("board: send to viewers", ("broadcast", "_send_slice")),
     ("auth on connect", ("authenticate_request", "user_for_token")),
     ("websocket protocol (uvicorn/websockets)", ("websockets", "uvicorn/protocols")),
     ("aiosqlite worker threads (SQLite itself)", ("_connection_worker_thread",)),

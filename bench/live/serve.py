@@ -76,7 +76,7 @@ def instrument(path: str) -> None:
     writer.MarkWriter._write = timed("batch (MarkWriter._write: one transaction, in its thread on SQLite)", counted)
     hub.LiveHub._flush = timed("board flush (per competition, incl. fan-out)", hub.LiveHub._flush)
     hub.LiveHub.snapshot = timed("board snapshot (hello)", hub.LiveHub.snapshot)
-    hub.LiveHub._broadcast = timed("board send to all viewers", hub.LiveHub._broadcast)
+    hub.LiveHub.broadcast = timed("board send to all viewers", hub.LiveHub.broadcast)
     started = time.perf_counter()
 
     def dump() -> None:

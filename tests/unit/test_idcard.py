@@ -73,3 +73,16 @@ def test_mask_never_shows_more_than_half_and_always_hides_something(number: str)
 @given(st.text(max_size=60))
 def test_mask_of_a_mask_is_the_mask(number: str) -> None:
     assert mask(mask(number)) == mask(number)
+
+
+@pytest.mark.parametrize("typed", ["１１０１０５１９４９１００１０００２", "11010519491001000\uff38", "110105 19491001\u30000002"])
+def test_full_width_characters_are_refused_with_what_to_do(typed: str) -> None:
+    # Typed with a Chinese input method, the number looks right but would never match the real one.
+    with pytest.raises(IdNumberError, match="全角"):
+        validate(typed)
+
+
+def test_only_ascii_digits_make_a_resident_id() -> None:
+    arabic_indic = "١١٠١٠٥١٩٤٩١٠٠١٠٠٠٢"  # digits to str.isdigit(), not to anyone typing an ID number
+    with pytest.raises(IdNumberError):
+        validate(arabic_indic)

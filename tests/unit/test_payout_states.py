@@ -37,7 +37,7 @@ def test_a_transition_starts_only_from_its_sources(status: BatchStatus, step: st
 
 
 def test_frozen_and_editable_split_the_statuses() -> None:
-    assert FROZEN | EDITABLE == set(BatchStatus)
+    assert set(BatchStatus) == FROZEN | EDITABLE
     assert not FROZEN & EDITABLE
     assert all(frozen_refusal(s) is None for s in EDITABLE)
 

@@ -154,7 +154,7 @@ class LiveHub(InitPluginProtocol):
     async def _flush(self, competition_id: int, item_ids: set[int]) -> None:
         for item_id in item_ids:
             if self.consoles.get(item_id):
-                await self._broadcast(self.consoles[item_id], json.dumps({"type": "changed", "item_id": item_id}))
+                await self.broadcast(self.consoles[item_id], json.dumps({"type": "changed", "item_id": item_id}))
         viewers = self.boards.get(competition_id)
         if not viewers:
             return
@@ -165,7 +165,7 @@ class LiveHub(InitPluginProtocol):
         # ASCII (\uXXXX escapes): the server encodes the text once per viewer, and encoding an ASCII
         # string is a copy, where a Chinese one is transcoded every time (~6 us per viewer per update)
         message = json.dumps({"type": "update", "competition_id": competition_id, "items": fragments})
-        await self._broadcast(viewers, message)
+        await self.broadcast(viewers, message)
 
     async def _tell_judges(self, item_id: int, cells: list[tuple[int, int, int]]) -> None:
         """Each judge on the item hears of the cells others filled (who filled them is not said)."""
@@ -204,7 +204,7 @@ class LiveHub(InitPluginProtocol):
             self._snapshots[competition_id] = (changes, read_at, base)
             return base
 
-    async def _broadcast(self, sockets: set[WebSocket], text: str) -> None:
+    async def broadcast(self, sockets: set[WebSocket], text: str) -> None:
         """Send one text to every socket, in turn, a slice at a time with a turn of the event loop
         between slices (so acks are not held up by a long fan-out).
 

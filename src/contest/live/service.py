@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -410,7 +410,3 @@ async def judge_marks(db: AsyncSession, person_id: int, item_ids: list[int]) -> 
         {"item_id": item_id, "station": station, "criterion_id": criterion_id, "value": plain(value), "seq": seq}
         for item_id, station, criterion_id, value, seq in rows.all()
     ]
-
-
-async def count_marks(db: AsyncSession, item_id: int) -> int:
-    return (await db.execute(select(func.count()).select_from(Mark).where(Mark.item_id == item_id))).scalar_one()

@@ -93,8 +93,26 @@ def batch_settings(draw, policy):
     return BatchSettings(batch_id="P", amounts=amounts, unit_subsidy_mode=draw(st.sampled_from(["per_winner", "once_per_unit"])))
 
 
+# One achievement each policy certainly pays (an eligible person's 1st place, under a skill code
+# nothing else uses), so every case has lines and the properties below are never vacuous.
+PAYING = {
+    "weihai": (COMPETITIONS[0], PEOPLE[0]),
+    "longjiang": (COMPETITIONS[0], PEOPLE[0]),
+    "third": (COMPETITIONS[3], PEOPLE[4]),  # 省赛 一类; employed in 某省某市, 职工, 40 years old
+}
+
+
+@st.composite
+def with_a_paid_achievement(draw, name):
+    achievements = draw(achievement_lists())
+    competition, person = PAYING[name]
+    paid = Achievement(id="PAID", competition=competition, item="赛项", skill_code="S0", result=RESULTS[0], members=(Member(person),))
+    achievements.insert(draw(st.integers(0, len(achievements))), paid)
+    return achievements
+
+
 CASES = st.sampled_from(sorted(POLICIES)).flatmap(
-    lambda name: st.tuples(st.just(name), achievement_lists(), batch_settings(POLICIES[name]))
+    lambda name: st.tuples(st.just(name), with_a_paid_achievement(name), batch_settings(POLICIES[name]))
 )
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -127,6 +145,8 @@ def test_split_lines_add_up_to_the_award(case) -> None:
     policy = POLICIES[name]
     outcome = compute_awards(policy, achievements, batch)
     by_achievement = {a.id: a for a in achievements}
+    assert outcome.lines, "the case's paid achievement produced no line"
+    checked = 0
     for achievement_id in {line.achievement_id for line in outcome.lines}:
         achievement = by_achievement[achievement_id]
         lines = [line for line in outcome.lines if line.achievement_id == achievement_id]
@@ -137,9 +157,15 @@ def test_split_lines_add_up_to_the_award(case) -> None:
             team_rule = tier.rule_for("coach_team")
             team = award if tier.coach_same_as_competitor else team_rule.default_amount()
             assert Money.total(line.entitled for line in coaches) == team
+            checked += 1
         competitors = [line for line in lines if line.role == "competitor"]
-        if policy.rules.team_split != "per_person" and len(competitors) == len(achievement.members):
-            assert Money.total(line.entitled for line in competitors) == award
+        if len(competitors) == len(achievement.members):  # nobody left out: the whole award is split
+            if len(competitors) == 1 or policy.rules.team_split == "per_person":
+                assert all(line.entitled == award for line in competitors)
+            else:
+                assert Money.total(line.entitled for line in competitors) == award
+            checked += 1
+    assert checked, "no line was checked"
 
 
 @FAST
@@ -149,14 +175,19 @@ def test_amounts_stay_within_bounds(case) -> None:
     policy = POLICIES[name]
     outcome = compute_awards(policy, achievements, batch)
     by_achievement = {a.id: a for a in achievements}
+    assert outcome.lines, "the case's paid achievement produced no line"
+    bounded = 0
     for line in outcome.lines:
         assert Money("0") < line.amount <= line.entitled
         tier = policy.tier(line.tier_id)
         team = len(by_achievement[line.achievement_id].members) > 1
         if line.role == "competitor" and (not team or policy.rules.team_split == "per_person"):
             assert tier.competitor.check(line.entitled) is None
+            bounded += 1
         if line.role == "unit":
             assert tier.unit.check(line.entitled) is None
+            bounded += 1
+    assert bounded, "no amount was checked against its tier's bounds"
 
 
 @FAST

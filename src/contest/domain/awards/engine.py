@@ -48,7 +48,6 @@ from contest.domain.awards.model import (
 from contest.domain.awards.policy import (
     LEVEL_LABELS,
     LEVEL_RANK,
-    AmountRule,
     Eligibility,
     Honour,
     Policy,
@@ -811,8 +810,3 @@ def basis_parts(basis: str, document: str = "") -> tuple[str, str]:
         basis = basis[len(document) + 1 :]
     rule, mark, quote = basis.partition(_QUOTE_MARK)
     return rule, quote[:-1] if mark and quote.endswith("”") else quote
-
-
-def check_amount(rule: AmountRule, amount: Money) -> str | None:
-    """Exposed for callers (the payout-batch service) that validate an amount as it is typed."""
-    return rule.check(amount)
