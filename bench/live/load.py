@@ -212,7 +212,7 @@ class Judge:
         else:
             self.fleet.stats["queued_offline"] += 1
 
-    async def _send(self, ws, text: str) -> None:  # type: ignore[no-untyped-def]
+    async def _send(self, ws, text: str) -> None:
         with contextlib.suppress(ConnectionClosed, OSError):  # stays in the outbox; resent on reconnect
             await ws.send(text)
 
@@ -293,7 +293,7 @@ async def drive(
     judges: int | None = None,
     sampler=None,
     fault=None,
-    stop_after_p99_ms: float | None = None,  # type: ignore[no-untyped-def]
+    stop_after_p99_ms: float | None = None,
     drain_seconds: float = 15.0,
     budget_seconds: float = 900.0,
     seed: int = 1,

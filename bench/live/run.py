@@ -258,7 +258,7 @@ def run_part(
     fault = None
     if fault_at is not None:
 
-        async def fault() -> None:  # type: ignore[no-redef]
+        async def fault() -> None:
             await asyncio.sleep(fault_at)
             server.kill9()
             await asyncio.sleep(args.down_seconds)
@@ -332,11 +332,11 @@ def check_database(db_path: Path, marks: dict) -> dict:
     }
 
 
-def fmt(x) -> str:  # type: ignore[no-untyped-def]
+def fmt(x) -> str:
     return "–" if x is None else (f"{x:g}" if isinstance(x, float) else str(x))
 
 
-def ratio(a, b) -> str:  # type: ignore[no-untyped-def]
+def ratio(a, b) -> str:
     return "–" if a is None or not b else f"{a / b:.1f}x"
 
 

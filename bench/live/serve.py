@@ -30,11 +30,11 @@ def instrument(path: str) -> None:
     statements = [0]
 
     @event.listens_for(Engine, "before_cursor_execute")
-    def _count(*_args):  # type: ignore[no-untyped-def]
+    def _count(*_args):
         statements[0] += 1
 
-    def timed(name, fn):  # type: ignore[no-untyped-def]
-        async def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def timed(name, fn):
+        async def wrapper(*args, **kwargs):
             t, q = time.perf_counter(), statements[0]
             try:
                 return await fn(*args, **kwargs)
@@ -56,7 +56,7 @@ def instrument(path: str) -> None:
     gc_pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
     gc_started = [0.0]
 
-    def on_gc(phase, info):  # type: ignore[no-untyped-def]
+    def on_gc(phase, info):
         if phase == "start":
             gc_started[0] = time.perf_counter()
         else:
@@ -64,7 +64,7 @@ def instrument(path: str) -> None:
 
     gc.callbacks.append(on_gc)
 
-    async def counted(self, marks):  # type: ignore[no-untyped-def]
+    async def counted(self, marks):
         marks_per_batch[0] += 1
         marks_per_batch[1] += len(marks)
         t = time.perf_counter()

@@ -6,7 +6,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -74,7 +74,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
     # uvicorn believes X-Forwarded-For from exactly the proxies the app does (its access log then
     # shows the client's address); none configured, none believed (not even 127.0.0.1).
     proxies = {"proxy_headers": bool(settings.trusted_proxies), "forwarded_allow_ips": [str(n) for n in settings.trusted_proxies]}
-    options = {**SERVE_OPTIONS, **proxies}
+    options: dict[str, Any] = {**SERVE_OPTIONS, **proxies}
     uvicorn.run("contest.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload, **options)
 
 
@@ -145,7 +145,7 @@ def audit() -> None:
 MAX_PROBLEMS_SHOWN = 100  # a wrong key fails every record: the first ones say enough
 
 
-def _report_problems(count: int, problems: list) -> None:  # type: ignore[type-arg]
+def _report_problems(count: int, problems: list) -> None:
     for problem in problems[:MAX_PROBLEMS_SHOWN]:
         click.echo(problem.problem, err=True)
     if len(problems) > MAX_PROBLEMS_SHOWN:
@@ -157,7 +157,7 @@ def _report_problems(count: int, problems: list) -> None:  # type: ignore[type-a
 @click.option(
     "--checkpoint", "checkpoint_file", type=click.File("r", encoding="utf-8"), help="A checkpoint made by `contest audit checkpoint`."
 )
-def audit_verify(checkpoint_file) -> None:  # type: ignore[no-untyped-def]
+def audit_verify(checkpoint_file) -> None:
     from contest.audit.chain import Checkpoint, CheckpointError
     from contest.audit.service import verify_chain
 
@@ -202,7 +202,7 @@ def _audit_check(database_url: str) -> tuple[int, list]:
     return run_with_session(verify_chain, Settings.from_env().with_database(database_url))
 
 
-def _report(report, audit_records: int) -> None:  # type: ignore[no-untyped-def]
+def _report(report, audit_records: int) -> None:
     click.echo(f"  file: {report.path} ({report.bytes / 1024 / 1024:.1f} MB)")
     if report.schema:
         click.echo(f"  schema: {report.schema}")

@@ -162,6 +162,7 @@ async def score_demo(db: AsyncSession, seed: int = 2026) -> int:
                             level = skill * 0.8 if criterion.kind == "judgement" else skill
                             bias = 0.2 if criterion.kind == "judgement" and assignment.seat == biased else 0.0
                             value = criterion.step * round(steps * min(1.0, level + bias + rng.uniform(-0.08, 0.08)))
+                        assert user.person_id is not None and entry.station_no is not None  # demo judges are people; drawn
                         judge = Judge(user.id, user.username, user.person_id, "demo")
                         mark = MarkIn(str(uuid.uuid4()), item.id, entry.station_no, criterion.id, str(value))
                         try:

@@ -7,6 +7,7 @@ they can never disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -83,7 +84,7 @@ async def item_results(db: AsyncSession, item_id: int) -> ItemResults:
         (await db.execute(select(JudgeAssignment).where(JudgeAssignment.item_id == item_id).order_by(JudgeAssignment.seat))).scalars()
     )
     seat_of = {j.person_id: str(j.seat) for j in judges}
-    marks: dict[int, dict[int, dict[str, object]]] = {e.id: {} for e in entries}
+    marks: dict[int, dict[int, dict[str, Decimal]]] = {e.id: {} for e in entries}
     for mark in (await db.execute(select(Mark).where(Mark.item_id == item_id))).scalars():
         # Judges are keyed by seat: what a published number is explained with never names them.
         seat = seat_of.get(mark.judge_person_id, f"p{mark.judge_person_id}")

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def published(migrated, role_users):  # type: ignore[no-untyped-def]
+def published(migrated, role_users):
     """Marks entered through the judges' service, locked, revealed, published, the appeal window
     passed; fin2 exists."""
     live = published_competition(migrated.database_url)
@@ -23,7 +23,7 @@ def published(migrated, role_users):  # type: ignore[no-untyped-def]
     return live
 
 
-def test_finance_flow_down_to_the_downloaded_workbook(published, page, browser, live_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_finance_flow_down_to_the_downloaded_workbook(published, page, browser, live_server, tmp_path) -> None:
     sign_in(page, "fin")
     page.wait_for_load_state()
     page.goto("/finance")

@@ -42,7 +42,7 @@ P2 = {"ja": [30, 35, 20, 36], "jb": [32, 34, 22, 36], "jc": [31, 36, 21, 36]}
 
 
 @pytest.fixture
-def live(migrated) -> Live:  # type: ignore[no-untyped-def]
+def live(migrated) -> Live:
     """Seeded before the server and the browser start (Playwright runs its own event loop)."""
     return seed_live(migrated.database_url)
 
@@ -96,46 +96,46 @@ async def _status(database_url: str, item_id: int) -> str:
     return status
 
 
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def shot(page, name: str) -> None:
     target = os.environ.get("CONTEST_SHOTS")
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(target) / f"{name}.png"), full_page=True)
 
 
-def new_tab(browser, base_url: str, viewport: dict, **options):  # type: ignore[no-untyped-def]
+def new_tab(browser, base_url: str, viewport: dict, **options):
     context = browser.new_context(base_url=base_url, locale="zh-CN", viewport=viewport, **options)
     tab = context.new_page()
     tab.set_default_timeout(10_000)
     return context, tab
 
 
-def sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+def sign_in(page, username: str) -> None:
     page.goto("/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
 
 
-def open_tablet(page, username: str) -> None:  # type: ignore[no-untyped-def]
+def open_tablet(page, username: str) -> None:
     sign_in(page, username)
     page.wait_for_url("**/tablet")
     wait_connected(page)
 
 
-def wait_connected(page) -> None:  # type: ignore[no-untyped-def]
+def wait_connected(page) -> None:
     page.wait_for_selector("#conn[data-state=connected]")
 
 
-def wait_pending(page, count: int) -> None:  # type: ignore[no-untyped-def]
+def wait_pending(page, count: int) -> None:
     page.wait_for_function(f"() => document.getElementById('pending').textContent.trim() === '{count}'")
 
 
-def criterion_row(page, live: Live, code: str):  # type: ignore[no-untyped-def]
+def criterion_row(page, live: Live, code: str):
     return page.locator(f"#criteria .criterion[data-criterion='{live.criteria[code]}']")
 
 
-def enter_mark(page, live: Live, station: str, code: str, value: str):  # type: ignore[no-untyped-def]
+def enter_mark(page, live: Live, station: str, code: str, value: str):
     """Tap the station, type the value into the criterion's field, tap 提交; returns the row."""
     page.click(f".station[data-station='{live.stations[station]}']")
     page.wait_for_selector(f"#station-no:text-is('{live.stations[station]}')")
@@ -145,12 +145,12 @@ def enter_mark(page, live: Live, station: str, code: str, value: str):  # type: 
     return row
 
 
-def row_state(page, live: Live, station: str, code: str) -> str:  # type: ignore[no-untyped-def]
+def row_state(page, live: Live, station: str, code: str) -> str:
     page.click(f".station[data-station='{live.stations[station]}']")
     return criterion_row(page, live, code).locator(".mark-state").get_attribute("data-state")
 
 
-def assert_touch_targets(page, viewport: dict) -> None:  # type: ignore[no-untyped-def]
+def assert_touch_targets(page, viewport: dict) -> None:
     """Nothing needs sideways scrolling; every station button, field and submit button is at
     least 44 px high and lies within the screen's width."""
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
@@ -166,7 +166,7 @@ def assert_touch_targets(page, viewport: dict) -> None:  # type: ignore[no-untyp
         assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (target.evaluate("e => e.outerHTML"), box)
 
 
-def outbox(page, username: str) -> dict:  # type: ignore[no-untyped-def]
+def outbox(page, username: str) -> dict:
     return page.evaluate(f"JSON.parse(localStorage.getItem('contest.outbox.{username}') || '{{}}')")
 
 
@@ -185,7 +185,7 @@ SEND_MARKS = """async (marks) => {
 }"""
 
 
-def send_marks(page, live: Live, marks: list[tuple[str, str, object]]) -> None:  # type: ignore[no-untyped-def]
+def send_marks(page, live: Live, marks: list[tuple[str, str, object]]) -> None:
     payload = [
         {"item_id": live.item_id, "station": live.stations[s], "criterion_id": live.criteria[c], "value": str(v)} for s, c, v in marks
     ]
@@ -193,11 +193,11 @@ def send_marks(page, live: Live, marks: list[tuple[str, str, object]]) -> None: 
     assert [(r["type"], r.get("status")) for r in replies] == [("ack", "stored")] * len(marks), replies
 
 
-def board_item(board, live: Live):  # type: ignore[no-untyped-def]
+def board_item(board, live: Live):
     return board.locator(f"section.item[data-item='{live.item_id}']")
 
 
-def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, browser, migrated) -> None:
     context, tablet = new_tab(browser, live_server, TABLET, has_touch=True)
     board_context, board = new_tab(browser, live_server, BIG_SCREEN)
     try:
@@ -328,7 +328,7 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
         context.close()
 
 
-def wait_offline_ready(page) -> None:  # type: ignore[no-untyped-def]
+def wait_offline_ready(page) -> None:
     """The service worker controls the page and has kept the tablet page (done once per tablet)."""
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15_000)
     page.wait_for_function(
@@ -337,7 +337,7 @@ def wait_offline_ready(page) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def test_the_tablet_reloads_and_scores_while_offline(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_the_tablet_reloads_and_scores_while_offline(live, live_server, browser, migrated) -> None:
     context, tablet = new_tab(browser, live_server, TABLET)
     try:
         open_tablet(tablet, "ja")
@@ -373,7 +373,7 @@ def test_the_tablet_reloads_and_scores_while_offline(live, live_server, browser,
         context.close()
 
 
-def test_the_tablet_is_usable_in_portrait(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_the_tablet_is_usable_in_portrait(live, live_server, browser, migrated) -> None:
     context, tablet = new_tab(browser, live_server, PORTRAIT, has_touch=True, is_mobile=True)
     try:
         open_tablet(tablet, "ja")
@@ -410,7 +410,7 @@ def test_the_tablet_is_usable_in_portrait(live, live_server, browser, migrated) 
         context.close()
 
 
-def test_an_expired_sign_in_is_offered_a_new_one_and_keeps_the_outbox(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_an_expired_sign_in_is_offered_a_new_one_and_keeps_the_outbox(live, live_server, browser, migrated) -> None:
     from contest.db.models import UserSession
 
     context, page = new_tab(browser, live_server, TABLET)

@@ -33,7 +33,7 @@ def _add_users(url: str, *names: str) -> None:
         )
 
 
-def test_existing_usernames_are_normalised(settings) -> None:  # type: ignore[no-untyped-def]
+def test_existing_usernames_are_normalised(settings) -> None:
     url = settings.database_url
     upgrade(url, "0005")
     _add_users(url, "Org", "ＪＵＤＧＥ7", "张三", "judge1")
@@ -43,7 +43,7 @@ def test_existing_usernames_are_normalised(settings) -> None:  # type: ignore[no
     assert rows == [("org", "org"), ("judge7", "judge7"), ("张三", "张三"), ("judge1", "judgel")]
 
 
-def test_two_accounts_that_would_become_one_stop_the_upgrade_unchanged(settings) -> None:  # type: ignore[no-untyped-def]
+def test_two_accounts_that_would_become_one_stop_the_upgrade_unchanged(settings) -> None:
     url = settings.database_url
     upgrade(url, "0005")
     _add_users(url, "Org", "org")

@@ -117,7 +117,7 @@ def _round_trip(source: str, target: str, tmp_path: Path) -> None:
     assert _run(target, lambda db: _picture(db, new_id)) == before
 
 
-def test_archive_round_trip_on_sqlite(migrated, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_archive_round_trip_on_sqlite(migrated, tmp_path: Path) -> None:
     target = f"sqlite+aiosqlite:///{tmp_path / 'archive-target.db'}"
     upgrade(target)
     _round_trip(migrated.database_url, target, tmp_path)
@@ -136,7 +136,7 @@ def test_archive_round_trip_on_postgresql(pg_url: str, tmp_path: Path) -> None:
         pg.drop_database(name)
 
 
-def test_the_xlsx_archive_is_readable_and_a_foreign_file_is_refused(migrated, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_xlsx_archive_is_readable_and_a_foreign_file_is_refused(migrated, tmp_path: Path) -> None:
     live = published_competition(migrated.database_url)
     book_path = tmp_path / "存档.xlsx"
     _contest(["export", str(live.competition_id), "--out", str(book_path)], migrated.database_url, tmp_path)

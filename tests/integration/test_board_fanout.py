@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from typing import Any
 
 import pytest
 import uvicorn
@@ -19,7 +20,7 @@ from tests.integration.live_seed import Live, seed_live
 
 
 @pytest.fixture
-def live(migrated) -> Live:  # type: ignore[no-untyped-def]
+def live(migrated) -> Live:
     return seed_live(migrated.database_url)
 
 
@@ -29,12 +30,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_board_that_stops_reading_is_closed_and_the_others_get_every_update(live, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_board_that_stops_reading_is_closed_and_the_others_get_every_update(live, migrated) -> None:
     async def run() -> None:
         app = create_app(migrated)
         port = _free_port()
         # Pings every second (20 s in production): a stalled viewer's connection is then ended quickly.
-        pings = {"ws_ping_interval": 1, "ws_ping_timeout": 1}
+        pings: dict[str, Any] = {"ws_ping_interval": 1, "ws_ping_timeout": 1}
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **pings, **SERVE_OPTIONS)
         server = uvicorn.Server(config)
         serving = asyncio.create_task(server.serve())
@@ -90,7 +91,7 @@ def test_a_board_that_stops_reading_is_closed_and_the_others_get_every_update(li
     asyncio.run(run())
 
 
-def test_the_app_sets_its_garbage_collector_thresholds_at_startup(app) -> None:  # type: ignore[no-untyped-def]
+def test_the_app_sets_its_garbage_collector_thresholds_at_startup(app) -> None:
     import gc
 
     from litestar.testing import TestClient

@@ -31,7 +31,7 @@ ID_TAILS = {"甲1": make_id(100)[-4:], "甲2": make_id(101)[-4:], "乙1": make_i
 
 
 @pytest.fixture(scope="module")
-def published_template(tmp_path_factory) -> tuple[Path, Live]:  # type: ignore[no-untyped-def]
+def published_template(tmp_path_factory) -> tuple[Path, Live]:
     """The published competition (with the role users), built once: each test gets a copy of the file."""
     path = tmp_path_factory.mktemp("published") / "published.db"
     url = f"sqlite+aiosqlite:///{path}"
@@ -41,7 +41,7 @@ def published_template(tmp_path_factory) -> tuple[Path, Live]:  # type: ignore[n
 
 
 @pytest.fixture
-def migrated(settings, published_template):  # type: ignore[no-untyped-def]  # overrides conftest's: a copy of the template
+def migrated(settings, published_template):  # overrides conftest's: a copy of the template
     source, _ = published_template
     target = Path(settings.database_url.removeprefix("sqlite+aiosqlite:///"))
     for suffix in ("", "-wal", "-shm"):
@@ -51,12 +51,12 @@ def migrated(settings, published_template):  # type: ignore[no-untyped-def]  # o
 
 
 @pytest.fixture
-def role_users(migrated) -> dict[str, str]:  # type: ignore[no-untyped-def]  # already in the template
+def role_users(migrated) -> dict[str, str]:  # already in the template
     return dict(ROLE_USERS)
 
 
 @pytest.fixture
-def published(migrated, published_template) -> Live:  # type: ignore[no-untyped-def]
+def published(migrated, published_template) -> Live:
     return published_template[1]
 
 
@@ -74,7 +74,7 @@ def by_holder(url: str) -> dict[tuple[str, str], list[Certificate]]:
     return found
 
 
-def look_up(client, competition_id: int, name: str, secret: str):  # type: ignore[no-untyped-def]
+def look_up(client, competition_id: int, name: str, secret: str):
     if not client.cookies.get("csrftoken"):
         client.get(f"/public/competitions/{competition_id}/me")  # the form's page sets the CSRF cookie, as in a browser
     return post_form(client, f"/public/competitions/{competition_id}/me", {"name": name, "secret": secret})
@@ -84,7 +84,7 @@ def download_links(page: str) -> list[str]:
     return [link.replace("&amp;", "&") for link in re.findall(r'href="(/certificates/[^"]+/pdf\?token=[^"]+)"', page)]
 
 
-def test_publication_keeps_component_scores_and_issues_one_certificate_per_award(published, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_publication_keeps_component_scores_and_issues_one_certificate_per_award(published, migrated) -> None:
     url = migrated.database_url
 
     async def rows(db: Any) -> list[dict]:
@@ -99,7 +99,7 @@ def test_publication_keeps_component_scores_and_issues_one_certificate_per_award
     assert all(normalise_serial(c.serial) == c.serial for c in certificates(url))
 
 
-def test_a_competitor_sees_their_own_result_only_with_the_second_factor(published, client) -> None:  # type: ignore[no-untyped-def]
+def test_a_competitor_sees_their_own_result_only_with_the_second_factor(published, client) -> None:
     refused = look_up(client, published.competition_id, "选手甲1", "0000")
     assert refused.status_code == 403 and "姓名或证件号码后四位不正确" in refused.text
     assert "80.80" not in refused.text and refused.headers["cache-control"] == "private, no-store"
@@ -123,7 +123,7 @@ def test_a_competitor_sees_their_own_result_only_with_the_second_factor(publishe
     assert nothing.status_code == 200 and "62.80" in nothing.text and download_links(nothing.text) == []
 
 
-def test_failed_look_ups_are_throttled_in_the_database(published, client, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_failed_look_ups_are_throttled_in_the_database(published, client, migrated) -> None:
     for _ in range(migrated.login_max_failures):
         assert look_up(client, published.competition_id, "选手甲1", "9999").status_code == 403
     throttled = look_up(client, published.competition_id, "选手甲1", ID_TAILS["甲1"])
@@ -139,7 +139,7 @@ def test_failed_look_ups_are_throttled_in_the_database(published, client, migrat
     assert run(migrated.database_url, attempts) == (migrated.login_max_failures, 1)
 
 
-def test_many_addresses_cannot_walk_through_the_endings_of_one_name(published, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_many_addresses_cannot_walk_through_the_endings_of_one_name(published, migrated) -> None:
     from contest.accounts.sessions import throttle_of
     from contest.competitors import service
 
@@ -159,7 +159,7 @@ def test_many_addresses_cannot_walk_through_the_endings_of_one_name(published, m
     assert name_blocked is not None and other_name is None and verify is None
 
 
-def test_a_certificate_downloads_through_the_signed_link_only(published, client) -> None:  # type: ignore[no-untyped-def]
+def test_a_certificate_downloads_through_the_signed_link_only(published, client) -> None:
     from pypdf import PdfReader
 
     page = look_up(client, published.competition_id, "选手甲1", ID_TAILS["甲1"])
@@ -199,7 +199,7 @@ def _fonts(page: Any) -> list[Any]:
     return found
 
 
-def test_the_verification_page_is_public_masked_and_cacheable(published, client, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_the_verification_page_is_public_masked_and_cacheable(published, client, migrated) -> None:
     certificate = next(c for c in certificates(migrated.database_url) if c.name == "选手甲1")
     page = client.get(f"/verify/{certificate.serial}")
     assert page.status_code == 200
@@ -217,7 +217,7 @@ def test_the_verification_page_is_public_masked_and_cacheable(published, client,
     assert "Certificate valid" in english.text and "Results version" in english.text
 
 
-def test_unknown_serials_are_throttled_per_address(published, client, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_serials_are_throttled_per_address(published, client, migrated) -> None:
     from contest.domain.certificates import encode_serial
 
     budget = migrated.login_max_failures * 4
@@ -229,7 +229,7 @@ def test_unknown_serials_are_throttled_per_address(published, client, migrated) 
     assert throttled.status_code == 429 and "查验次数过多" in throttled.text and throttled.headers["cache-control"] == "private, no-store"
 
 
-def test_a_republication_supersedes_changed_certificates_and_keeps_unchanged_ones(published, client, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_republication_supersedes_changed_certificates_and_keeps_unchanged_ones(published, client, migrated) -> None:
     url = migrated.database_url
     before = by_holder(url)
     # 乙2's theory mark was wrong: 60 -> 30; 乙2 falls to 3rd (78.80), 甲1 rises to 2nd.
@@ -257,7 +257,7 @@ def test_a_republication_supersedes_changed_certificates_and_keeps_unchanged_one
     assert new_jia1.serial in link
 
 
-def test_a_correction_that_takes_an_award_away_revokes_its_certificate(published, client, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_correction_that_takes_an_award_away_revokes_its_certificate(published, client, migrated) -> None:
     url = migrated.database_url
     # Theory marks corrected: 甲1 80 -> 0 (64.80) and 乙1 70 -> 100 (68.80): 乙1 is 3rd, 甲1 4th and without an award.
     republish_with_marks(url, published, {"甲1": 0, "乙1": 100})
@@ -268,7 +268,7 @@ def test_a_correction_that_takes_an_award_away_revokes_its_certificate(published
     assert by_holder(url)[("选手乙1", "三等奖")][0].status == "valid"
 
 
-def test_honours_come_with_their_own_certificate_from_the_next_publication(published, judge_client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_honours_come_with_their_own_certificate_from_the_next_publication(published, judge_client, role_users, migrated) -> None:
     organizer = judge_client(role_users["organizer"])
     desk = f"/competitions/{published.competition_id}/certificates"
     refused = post_form(organizer, f"{desk}/honours", {"title": "威海市技术能手"})
@@ -293,7 +293,7 @@ def test_honours_come_with_their_own_certificate_from_the_next_publication(publi
     assert one_item.status_code == 404  # the other item has no certificates
 
 
-def test_the_organizer_revokes_a_certificate_with_a_public_reason(published, judge_client, role_users, migrated, client) -> None:  # type: ignore[no-untyped-def]
+def test_the_organizer_revokes_a_certificate_with_a_public_reason(published, judge_client, role_users, migrated, client) -> None:
     organizer = judge_client(role_users["organizer"])
     target = certificates(migrated.database_url)[0]
     desk = f"/competitions/{published.competition_id}/certificates"
@@ -309,7 +309,7 @@ def test_the_organizer_revokes_a_certificate_with_a_public_reason(published, jud
     assert download_links(found.text) == []
 
 
-def test_access_codes_are_exported_with_the_draw_and_replace_the_id_number(published, judge_client, role_users, migrated, client) -> None:  # type: ignore[no-untyped-def]
+def test_access_codes_are_exported_with_the_draw_and_replace_the_id_number(published, judge_client, role_users, migrated, client) -> None:
     organizer = judge_client(role_users["organizer"])
     desk = f"/competitions/{published.competition_id}/certificates"
     settings = {
@@ -360,7 +360,7 @@ def test_access_codes_are_exported_with_the_draw_and_replace_the_id_number(publi
     assert post_form(organizer, f"{desk}/codes/person", {"id_number": judge}).status_code == 404  # not a competitor
 
 
-def test_a_bad_template_is_refused_and_nothing_changes(published, judge_client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_template_is_refused_and_nothing_changes(published, judge_client, role_users, migrated) -> None:
     organizer = judge_client(role_users["organizer"])
     desk = f"/competitions/{published.competition_id}/certificates"
     bad = {
@@ -388,13 +388,13 @@ def test_a_bad_template_is_refused_and_nothing_changes(published, judge_client, 
     assert "证件号码后四位" in organizer.get(f"/public/competitions/{published.competition_id}/me").text
 
 
-def test_the_seal_is_checked_re_encoded_and_printed(published, judge_client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_the_seal_is_checked_re_encoded_and_printed(published, judge_client, role_users, migrated) -> None:
     from tests.unit.test_certificates import picture
 
     organizer = judge_client(role_users["organizer"])
     desk = f"/competitions/{published.competition_id}/certificates"
 
-    def upload(content: bytes, name: str = "seal.png"):  # type: ignore[no-untyped-def]
+    def upload(content: bytes, name: str = "seal.png"):
         return post_form(organizer, f"{desk}/seal", files={"file": (name, content, "image/png")})
 
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
@@ -414,7 +414,7 @@ def test_the_seal_is_checked_re_encoded_and_printed(published, judge_client, rol
     assert organizer.get(f"{desk}/seal.png").status_code == 404
 
 
-def test_an_archive_carries_the_certificates_and_the_seal(published, migrated, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_archive_carries_the_certificates_and_the_seal(published, migrated, tmp_path) -> None:
     """`contest export` / `contest import`: certificates keep their serials and states (so printed
     QR codes still verify on the new system), the seal image travels as base64."""
     from click.testing import CliRunner

@@ -41,7 +41,7 @@ DOC = (REPO_ROOT / "docs" / "live.md").read_text(encoding="utf-8")
 
 
 @pytest.fixture
-def live(migrated) -> Live:  # type: ignore[no-untyped-def]
+def live(migrated) -> Live:
     return seed_live(migrated.database_url)
 
 
@@ -175,7 +175,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def signed_in_as(client, other):  # type: ignore[no-untyped-def]
+def signed_in_as(client, other):
     """Sockets opened on ``client`` (its app, so its hub) with ``other``'s session while inside."""
     own = client.cookies.get("contest_session")
     client.cookies.set("contest_session", other.cookies.get("contest_session"))
@@ -190,7 +190,7 @@ def _rename(url: str, old: str, new: str) -> None:
         db.execute(f"ALTER TABLE {old} RENAME TO {new}")
 
 
-def test_every_documented_code_is_what_the_server_answers(judge_client, live, migrated, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_every_documented_code_is_what_the_server_answers(judge_client, live, migrated, role_users) -> None:
     documented = documented_messages()
     shapes = examples()
     seen_codes: set[str] = set()
@@ -320,7 +320,7 @@ def test_every_documented_code_is_what_the_server_answers(judge_client, live, mi
     assert server_types <= seen_types
 
 
-def test_the_console_socket_is_for_this_items_chief_judge(judge_client, live, migrated, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_the_console_socket_is_for_this_items_chief_judge(judge_client, live, migrated, role_users) -> None:
     """The other item's judge "jo" made chief judge of item 2 only: item 1's console is closed with 4403."""
     asyncio.run(_make_chief(migrated.database_url, "jo", live.other_item_id))
     other_chief = judge_client("jo")
@@ -361,7 +361,7 @@ async def _make_chief(url: str, username: str, item_id: int) -> None:
 
 
 @pytest.fixture
-def served(live, migrated) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def served(live, migrated) -> Iterator[str]:
     """The app under uvicorn with `contest serve`'s options, for the transport limits."""
     from contest.app import create_app
 
@@ -378,7 +378,7 @@ def served(live, migrated) -> Iterator[str]:  # type: ignore[no-untyped-def]
     thread.join(timeout=10)
 
 
-def test_a_frame_over_the_limit_closes_with_1009_and_a_foreign_origin_with_a_refusal(served, live) -> None:  # type: ignore[no-untyped-def]
+def test_a_frame_over_the_limit_closes_with_1009_and_a_foreign_origin_with_a_refusal(served, live) -> None:
     with connect(f"{served}/ws/board/{live.competition_id}", max_size=None, open_timeout=5) as board:
         board.send(json.dumps({"type": "hello", "seqs": {}}))
         assert json.loads(board.recv(timeout=5))["type"] == "snapshot"
@@ -395,7 +395,7 @@ def test_a_frame_over_the_limit_closes_with_1009_and_a_foreign_origin_with_a_ref
         connect(f"{served}/ws/board/{live.competition_id}", origin="http://evil.example", open_timeout=5)
 
 
-def test_a_hello_the_server_cannot_answer_closes_with_1011(judge_client, live, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_hello_the_server_cannot_answer_closes_with_1011(judge_client, live, migrated) -> None:
     """The database loses a table under a welcome: the socket is closed with 1011 (reconnect later),
     never answered with a half welcome; once the database is back, a hello is welcomed."""
     client = judge_client("ja")

@@ -20,14 +20,14 @@ from contest.cli import main
 from tests.conftest import require_or_skip
 
 
-def test_ready_when_the_database_and_the_writer_are(client) -> None:  # type: ignore[no-untyped-def]
+def test_ready_when_the_database_and_the_writer_are(client) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "mark_writer": "ok"}}
 
 
 @pytest.mark.services
-def test_not_ready_names_the_part_that_fails(migrated, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_not_ready_names_the_part_that_fails(migrated, tmp_path) -> None:
     """A Redis of our own, stopped while the server runs: /readyz says it is Redis."""
     server = shutil.which("redis-server")
     if server is None:
@@ -57,7 +57,7 @@ def test_not_ready_names_the_part_that_fails(migrated, tmp_path) -> None:  # typ
         redis.kill()
 
 
-def test_not_ready_without_the_database(migrated, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_not_ready_without_the_database(migrated, tmp_path) -> None:
     missing = replace(migrated, database_url=f"sqlite+aiosqlite:///{tmp_path / 'no-such-dir' / 'x.db'}")
     with TestClient(app=create_app(missing)) as client:
         response = client.get("/readyz")
@@ -66,13 +66,13 @@ def test_not_ready_without_the_database(migrated, tmp_path) -> None:  # type: ig
 
 
 @pytest.mark.services
-def test_ready_with_redis(migrated, redis_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_ready_with_redis(migrated, redis_url: str) -> None:
     with TestClient(app=create_app(replace(migrated, redis_url=redis_url))) as client:
         response = client.get("/readyz")
     assert response.status_code == 200 and response.json()["checks"]["redis"] == "ok"
 
 
-def test_one_version_everywhere(client) -> None:  # type: ignore[no-untyped-def]
+def test_one_version_everywhere(client) -> None:
     assert CliRunner().invoke(main, ["--version"]).output.strip() == f"contest, version {__version__}"
     assert f"contest {__version__}" in client.get("/").text
 
@@ -92,7 +92,7 @@ def _sample(text: str, name: str, labels: str = "") -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def test_metrics_count_marks_acks_devices_and_errors(judge_client, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_metrics_count_marks_acks_devices_and_errors(judge_client, migrated) -> None:
     import uuid
 
     from contest.metrics import exposition
@@ -136,7 +136,7 @@ def test_metrics_count_marks_acks_devices_and_errors(judge_client, migrated) -> 
         time.sleep(0.02)
 
 
-def test_metrics_are_for_organizers_or_a_scraper_with_the_token(migrated, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_metrics_are_for_organizers_or_a_scraper_with_the_token(migrated, role_users) -> None:
     from tests.conftest import login
 
     with TestClient(app=create_app(replace(migrated, metrics_token="s3cret-scrape-token"))) as client:

@@ -81,7 +81,7 @@ FORM = st.dictionaries(
 )
 
 
-def _send(client: TestClient, case, form: dict | None, csrf: str) -> int:  # type: ignore[no-untyped-def]
+def _send(client: TestClient, case, form: dict | None, csrf: str) -> int:
     kwargs = case.as_transport_kwargs(base_url="http://testserver.local")
     headers = {k: v for k, v in (kwargs.get("headers") or {}).items() if k.lower() not in ("content-length", "host", "cookie")}
     if kwargs["method"].upper() not in ("GET", "HEAD", "OPTIONS"):
@@ -97,7 +97,7 @@ def _send(client: TestClient, case, form: dict | None, csrf: str) -> int:  # typ
     return response.status_code
 
 
-def _strategies(operation):  # type: ignore[no-untyped-def]
+def _strategies(operation):
     """Cases as described (positive) and breaking the description (negative), plus positive cases
     whose ids are those of real rows (1 and 2), so the handlers behind the 404s are reached too."""
     cases = operation.as_strategy(GenerationMode.POSITIVE)
@@ -111,7 +111,7 @@ def _strategies(operation):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("role", ["organizer", "finance"])
-def test_openapi_fuzz_finds_no_5xx(app, role_users, migrated, role: str) -> None:  # type: ignore[no-untyped-def]
+def test_openapi_fuzz_finds_no_5xx(app, role_users, migrated, role: str) -> None:
     seed_live(migrated.database_url)
     started = time.monotonic()
     failures: list[str] = []
@@ -137,7 +137,7 @@ def test_openapi_fuzz_finds_no_5xx(app, role_users, migrated, role: str) -> None
                 suppress_health_check=list(HealthCheck),
             )
             @given(case=_strategies(operation), form=FORM if wants_form else st.none())
-            def fuzz(case, form) -> None:  # type: ignore[no-untyped-def]
+            def fuzz(case, form) -> None:
                 status = _send(client, case, form, csrf)
                 if status >= 500:
                     body = case.body if not isinstance(case.body, bytes) else case.body[:200]

@@ -29,7 +29,7 @@ from tests.integration.seed import ACTOR, make_id
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
-def organizer(request, tmp_path: Path) -> Iterator[tuple[TestClient, str]]:  # type: ignore[no-untyped-def]
+def organizer(request, tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'lengths.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
     upgrade(url)
     seed_live(url)
@@ -98,7 +98,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("path", "form", "message"), CASES, ids=[f"{c[0]}:{c[2][:6]}" for c in CASES])
-def test_too_long_is_a_clear_error_and_nothing_is_written(organizer, path: str, form: dict, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_too_long_is_a_clear_error_and_nothing_is_written(organizer, path: str, form: dict, message: str) -> None:
     client, url = organizer
     before = _counts(url)
     response = post_form(client, path, form)
@@ -107,7 +107,7 @@ def test_too_long_is_a_clear_error_and_nothing_is_written(organizer, path: str, 
     assert _counts(url) == before
 
 
-def test_megabytes_of_text_are_refused_without_being_stored_or_echoed(organizer) -> None:  # type: ignore[no-untyped-def]
+def test_megabytes_of_text_are_refused_without_being_stored_or_echoed(organizer) -> None:
     client, url = organizer
     before = _counts(url)
     response = post_form(client, "/units", {"name": "单" * 1_000_000})
@@ -116,7 +116,7 @@ def test_megabytes_of_text_are_refused_without_being_stored_or_echoed(organizer)
     assert _counts(url) == before
 
 
-def test_a_too_long_roster_cell_is_named_by_sheet_row_and_column(organizer) -> None:  # type: ignore[no-untyped-def]
+def test_a_too_long_roster_cell_is_named_by_sheet_row_and_column(organizer) -> None:
     client, url = organizer
     book = openpyxl.Workbook()
     sheet = book.active

@@ -143,14 +143,14 @@ def sign_in(client: httpx.Client, username: str) -> str:
     return token
 
 
-def receive(ws, deadline: float) -> dict:  # type: ignore[no-untyped-def]
+def receive(ws, deadline: float) -> dict:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise TimeoutError
     return json.loads(ws.recv(timeout=min(remaining, IO_TIMEOUT)))
 
 
-def test_a_mark_on_one_process_reaches_a_board_on_the_other(live: Live, servers: tuple[Server, Server], request) -> None:  # type: ignore[no-untyped-def]
+def test_a_mark_on_one_process_reaches_a_board_on_the_other(live: Live, servers: tuple[Server, Server], request) -> None:
     a, b = servers
     with httpx.Client(base_url=a.http, timeout=IO_TIMEOUT, follow_redirects=False) as on_a:
         session = sign_in(on_a, "ja")

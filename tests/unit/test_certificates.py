@@ -144,7 +144,7 @@ slots = st.tuples(st.integers(1, 4), st.sampled_from(["一等奖", "二等奖", 
 
 
 @given(st.lists(slots, max_size=8), st.lists(slots, max_size=8))
-def test_every_certificate_is_accounted_for_once_and_every_slot_covered_once(before, after) -> None:  # type: ignore[no-untyped-def]
+def test_every_certificate_is_accounted_for_once_and_every_slot_covered_once(before, after) -> None:
     existing = [Existing(i + 1, person, content(str(person), award, honour)) for i, (person, award, honour) in enumerate(before)]
     wanted = [Wanted(person, content(str(person), award, honour)) for person, award, honour in after]
     result = plan(existing, wanted)

@@ -25,7 +25,7 @@ def test_every_wrong_check_digit_is_refused(body: str, digit: str) -> None:
 
 
 @pytest.mark.parametrize("raw", ["", "   ", None, "1101051949123100", "110105194912310021X", "11010519491231002Y", "abc!"])
-def test_malformed_numbers_are_refused_in_chinese(raw) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_numbers_are_refused_in_chinese(raw) -> None:
     with pytest.raises(IdNumberError) as error:
         validate(raw)
     assert any("\u4e00" <= ch <= "\u9fff" for ch in str(error.value))
@@ -55,7 +55,7 @@ def test_any_body_with_its_check_digit_validates(body: str) -> None:
         (None, ""),
     ],
 )
-def test_mask_hides_most_of_any_number(number, masked) -> None:  # type: ignore[no-untyped-def]
+def test_mask_hides_most_of_any_number(number, masked) -> None:
     assert mask(number) == masked
 
 

@@ -21,7 +21,7 @@ from contest.web.i18n import LANGUAGES
 from contest.web.openapi import form_body
 from contest.web.pages import render
 
-HOME_BY_ROLE = {ORGANIZER: "/competitions", CHIEF_JUDGE: "/chief", JUDGE: "/tablet", FINANCE: "/finance"}
+HOME_BY_ROLE: dict[str, str] = {ORGANIZER: "/competitions", CHIEF_JUDGE: "/chief", JUDGE: "/tablet", FINANCE: "/finance"}
 
 
 def _safe_next(target: str | None, fallback: str) -> str:

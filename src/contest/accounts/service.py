@@ -10,9 +10,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import CursorResult, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.accounts.security import hash_password, new_token, token_hash, verify_password
@@ -254,7 +254,7 @@ async def clear_lock(session: AsyncSession, actor: Actor, ip: str, username: str
     statement = delete(LoginAttempt).where(LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.at >= since)
     if username is not None:
         statement = statement.where(LoginAttempt.username == username)
-    cleared = (await session.execute(statement)).rowcount or 0
+    cleared = cast("CursorResult[Any]", await session.execute(statement)).rowcount or 0  # a DELETE's result has a rowcount
     if not cleared:
         await session.rollback()
         raise AccountError(f"地址 {ip}{f' 上的账号「{username}」' if username else ''}没有被限制的登录(可能已自动解除)")

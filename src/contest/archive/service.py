@@ -25,9 +25,9 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Boolean, Date, Integer, LargeBinary, Numeric, Table, func, select
+from sqlalchemy import Boolean, CursorResult, Date, Integer, LargeBinary, Numeric, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest import __version__
@@ -190,7 +190,7 @@ async def _collect_people_and_units(db: AsyncSession, found: dict[str, list[dict
 
 
 async def _audit_records(db: AsyncSession, competition_id: int, items: set[int]) -> list[dict[str, Any]]:
-    table = AuditRecord.__table__
+    table = cast(Table, AuditRecord.__table__)  # a mapped class's table (typed as any FromClause)
     about = ((AuditRecord.entity == "competition") & (AuditRecord.entity_id == str(competition_id))) | (
         (AuditRecord.entity == "item") & AuditRecord.entity_id.in_([str(i) for i in items])
     )
@@ -335,9 +335,11 @@ async def _insert(db: AsyncSession, table: Table, row: dict[str, Any], new_ids: 
         if existing is not None:
             new_ids[table.name][old_id] = existing
             return
-    result = await db.execute(table.insert().values(**values))
+    result = cast("CursorResult[Any]", await db.execute(table.insert().values(**values)))  # an INSERT's result
     if old_id is not None:
-        new_ids[table.name][old_id] = result.inserted_primary_key[0]
+        inserted = result.inserted_primary_key
+        assert inserted is not None  # an INSERT of one row
+        new_ids[table.name][old_id] = inserted[0]
 
 
 def _new_id(new_ids: dict[str, dict[Any, Any]], referenced: str, old: Any, table: str, column: str) -> Any:

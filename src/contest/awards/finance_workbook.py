@@ -273,7 +273,7 @@ def _text_body(text: str) -> str:
     return body
 
 
-class _Rows(tuple):  # type: ignore[type-arg]
+class _Rows(tuple):
     """A row for the fast path (a tuple, so WriteOnlyWorksheet.append accepts it)."""
 
     style_ids: dict[str, int]
@@ -354,7 +354,7 @@ class _RawXml:
         self.stream.write(xml.encode("utf-8", "replace"))
 
 
-class _FastWorksheetWriter(WorksheetWriter):  # type: ignore[misc]
+class _FastWorksheetWriter(WorksheetWriter):
     """openpyxl's write-only sheet writer, streaming through _RawXml instead of lxml's
     xmlfile, so a _Rows row costs one string join instead of ~30 element objects."""
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
@@ -424,7 +424,7 @@ def _validation(column: Column, letter: str) -> DataValidation | None:
     return validation
 
 
-def write_template(path: str | Path) -> None:
+def write_template(path: str | Path | IO[bytes]) -> None:
     """The blank results template: Chinese headers; text format and validations (drop-downs with
     their error alerts on) over the same rows; a 填写说明 sheet describing every column, with one
     complete example row."""

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import MediaType
 from litestar.response import Redirect, Template
+from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.accounts.sessions import throttle_of
@@ -415,4 +416,11 @@ async def verify(request: Request, db: AsyncSession, serial: str) -> Any:
     )
 
 
-COMPETITOR_HANDLERS = [CertificateDeskController, my_result_form, my_result, certificate_download, verify_form, verify]
+COMPETITOR_HANDLERS: list[ControllerRouterHandler] = [
+    CertificateDeskController,
+    my_result_form,
+    my_result,
+    certificate_download,
+    verify_form,
+    verify,
+]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,7 +54,7 @@ async def public_competition(db: AsyncSession, competition_id: int, q: str = "")
             if history:
                 rows = [row for row in history[-1].rows if _matches(row, q.strip())]
                 published[item.id] = {"version": history[-1], "rows": rows}
-    context = {"competition": competition, "counts": counts, "published": published, "q": q}
+    context: dict[str, Any] = {"competition": competition, "counts": counts, "published": published, "q": q}
     return render("desks/public_competition.html", **context)
 
 

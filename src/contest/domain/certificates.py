@@ -291,8 +291,8 @@ def plan(existing: Iterable[Existing], wanted: Iterable[Wanted]) -> Plan:
         wanted_by_slot.setdefault(want.slot, want)
     covered: set[tuple[int, str]] = set()
     for old in sorted(existing, key=lambda e: e.certificate_id):
-        want = wanted_by_slot.get(old.slot)
-        if want is None or old.slot in covered:
+        wanted_now = wanted_by_slot.get(old.slot)
+        if wanted_now is None or old.slot in covered:
             result.revoke.append(old.certificate_id)
         elif want.content == old.content:
             result.keep.append(old.certificate_id)

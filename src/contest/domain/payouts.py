@@ -26,8 +26,8 @@ class BatchKind(StrEnum):
 
 DRAFT, COMPUTED, SUBMITTED, APPROVED, PAID = BatchStatus
 
-STATUS_LABELS = {DRAFT: "草稿", COMPUTED: "已计算", SUBMITTED: "待审批", APPROVED: "已审批", PAID: "已发放"}
-KIND_LABELS = {BatchKind.REGULAR: "常规批次", BatchKind.CORRECTION: "更正批次"}
+STATUS_LABELS: dict[str, str] = {DRAFT: "草稿", COMPUTED: "已计算", SUBMITTED: "待审批", APPROVED: "已审批", PAID: "已发放"}
+KIND_LABELS: dict[str, str] = {BatchKind.REGULAR: "常规批次", BatchKind.CORRECTION: "更正批次"}
 FROZEN = frozenset({APPROVED, PAID})  # the lines never change again
 EDITABLE = frozenset({DRAFT, COMPUTED, SUBMITTED})  # may be recomputed, amounts set, external results imported
 
@@ -69,7 +69,7 @@ def status_after_compute(status: str, changed: bool) -> BatchStatus:
 def frozen_refusal(status: str) -> str | None:
     """Why an approved or paid batch's lines cannot be recomputed or changed, or None."""
     if status in FROZEN:
-        return f"批次已{STATUS_LABELS[BatchStatus(status)]},发放行已冻结,不能重新计算或修改金额;如需更正请建立更正批次"
+        return f"批次已{STATUS_LABELS[status]},发放行已冻结,不能重新计算或修改金额;如需更正请建立更正批次"
     return None
 
 

@@ -67,7 +67,7 @@ class CompetitionController(Controller):
 
     @get("/")
     async def index(self, db: AsyncSession) -> Template:
-        context = {"competitions": await service.list_competitions(db), "policies": policy_choices(), "errors": []}
+        context: dict[str, Any] = {"competitions": await service.list_competitions(db), "policies": policy_choices(), "errors": []}
         return render("events/competitions.html", **context)
 
     @post("/", **COMPETITION_FORM)

@@ -64,7 +64,7 @@ def make_channels(settings: Settings) -> ChannelsPlugin:
     if settings.redis_url:
         from redis.asyncio import Redis
 
-        backend = GuardedRedisBackend(redis=Redis.from_url(settings.redis_url))
+        backend: GuardedRedisBackend | GuardedMemoryBackend = GuardedRedisBackend(redis=Redis.from_url(settings.redis_url))
     else:
         backend = GuardedMemoryBackend()
     return ChannelsPlugin(backend=backend, channels=["changes"])

@@ -9,6 +9,7 @@ import segno
 from litestar import Controller, Request, get, post
 from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect, Response, Template
+from litestar.types import ControllerRouterHandler
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -260,4 +261,12 @@ async def link_sign_in(request: Request, db: AsyncSession, token: str) -> Redire
     return Redirect("/tablet", cookies=[session_cookie(settings, session_token)])
 
 
-LIVE_HANDLERS = [tablet, tablet_service_worker, ConsoleController, ItemResultsController, board, judge_links, link_sign_in]
+LIVE_HANDLERS: list[ControllerRouterHandler] = [
+    tablet,
+    tablet_service_worker,
+    ConsoleController,
+    ItemResultsController,
+    board,
+    judge_links,
+    link_sign_in,
+]

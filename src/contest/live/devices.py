@@ -22,6 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -189,12 +190,15 @@ async def _mark_closed(db: AsyncSession, connection: Connection, device: str) ->
     )
 
 
-def _insert_for(db: AsyncSession):  # type: ignore[no-untyped-def]
-    if db.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+def _insert_for(db: AsyncSession) -> Any:
+    """The dialect's INSERT (both have ON CONFLICT DO UPDATE, with the same calls)."""
+    if db.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 # ------------------------------------------------------------------ reading, for the console

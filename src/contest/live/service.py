@@ -12,8 +12,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Result, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -167,8 +168,8 @@ class _SameAs:
 
 def _lock_items(db: Session, item_ids: list[int]) -> dict[int, tuple[str, int]]:
     """Lock the items (in id order, so two processes cannot deadlock); returns {id: (status, competition id)}."""
-    if db.bind.dialect.name == "postgresql":
-        rows = db.execute(
+    if db.get_bind().dialect.name == "postgresql":
+        rows: Result[*tuple[Any, ...]] = db.execute(
             select(Item.id, Item.status, Item.competition_id).where(Item.id.in_(item_ids)).order_by(Item.id).with_for_update()
         )
     else:  # SQLite: any write takes the database's one write lock until commit
@@ -200,7 +201,7 @@ class _BatchChecks:
         checks.items = items
         marks = [mark for _, mark in batch]
         judges = {judge.person_id for judge, _ in batch}
-        rows = db.execute(
+        rows: Result[*tuple[Any, ...]] = db.execute(
             select(MarkSubmission.client_id, MarkSubmission.judge_person_id, MarkSubmission.value, MarkSubmission.seq).where(
                 MarkSubmission.client_id.in_({m.client_id for m in marks})
             )

@@ -101,7 +101,7 @@ class PolicyNames:
         return tier.title_en if lang == "en" and tier.title_en else tier.title
 
 
-COMMON = {
+COMMON: dict[str, Any] = {
     "money": _money,
     "capital": _capital,
     "STATUS": STATUS_LABELS,

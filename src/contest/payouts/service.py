@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -500,7 +500,7 @@ async def _store(db: AsyncSession, batch: PayoutBatch, computation: _Computation
     for number, row in enumerate(new_lines, 1):
         row.number = number
     before = list(batch.lines)
-    diff = diff_lines(before, new_lines)
+    diff: dict[str, Any] = diff_lines(before, new_lines)
     diff["computation"] = batch.computations + 1
     diff["first"] = batch.computations == 0
     batch.lines.clear()
@@ -584,7 +584,7 @@ async def _take(db: AsyncSession, batch: PayoutBatch, statuses: frozenset[str] |
         .values(**(values or {"computations": PayoutBatch.computations}))
         .execution_options(synchronize_session=False)
     )
-    return (await db.execute(statement)).rowcount == 1
+    return cast("CursorResult[Any]", await db.execute(statement)).rowcount == 1  # an UPDATE's result has a rowcount
 
 
 async def _lock_editable(db: AsyncSession, batch: PayoutBatch) -> None:
@@ -1059,8 +1059,8 @@ def award_result(batch: PayoutBatch) -> AwardResult:
         ledger_mode=settings.get("ledger_mode") or (rules.ledger_mode if rules else ""),
         unit_subsidy_mode=settings.get("unit_subsidy_mode") or (rules.unit_subsidy_mode if rules else ""),
         lines=lines,
-        excluded=excluded,
-        honours=honours,  # type: ignore[arg-type]
+        excluded=excluded,  # type: ignore[arg-type]  # stored rows with the fields the workbook reads (_Excluded)
+        honours=honours,
     )
 
 

@@ -31,7 +31,7 @@ from contest.standings import item_results
 
 PLACE_AWARDS = ("first", "second", "third")
 PROVISIONAL_NOTE = "该赛项成绩已公示但尚未最终确认(申诉期内),申诉处理后可能变动"
-ITEM_STATUS_LABELS = {
+ITEM_STATUS_LABELS: dict[str, str] = {
     SETUP: "筹备中",
     SCORING: "评分中",
     LOCKED: "已锁定",
@@ -268,7 +268,7 @@ async def check_sources(db: AsyncSession, sources: list[dict[str, Any]], compute
     checks = []
     for item, competition in rows:
         label = ITEM_STATUS_LABELS.get(item.status, item.status)
-        base = {"item_id": item.id, "competition": competition.name, "item": item.name}
+        base: dict[str, Any] = {"item_id": item.id, "competition": competition.name, "item": item.name}
         if item.status not in PUBLIC_RESULTS:
             checks.append(SourceCheck(**base, why=f"成绩已撤回({label}),须重新计算", stale=True))
             continue

@@ -145,7 +145,8 @@ async def record_appeal(
 
 
 async def _stations(db: AsyncSession, item_id: int) -> set[int]:
-    return set((await db.execute(select(Entry.station_no).where(Entry.item_id == item_id, Entry.station_no.is_not(None)))).scalars())
+    stations = (await db.execute(select(Entry.station_no).where(Entry.item_id == item_id, Entry.station_no.is_not(None)))).scalars()
+    return {s for s in stations if s is not None}
 
 
 async def decide_appeal(db: AsyncSession, actor: Actor, item_id: int, appeal_id: int, status: str, decision: str) -> Appeal:

@@ -44,7 +44,7 @@ def _download(content: bytes, ascii_name: str, chinese_name: str) -> Response:
 class RosterController(Controller):
     path = "/competitions/{competition_id:int}/import"
     opt = ORGANIZERS
-    exception_handlers = {RequestEntityTooLarge: _too_large}  # type: ignore[dict-item]  # noqa: RUF012 - Litestar reads it once
+    exception_handlers = {RequestEntityTooLarge: _too_large}  # noqa: RUF012 - Litestar reads it once
 
     @get("/")
     async def index(self, db: AsyncSession, competition_id: int) -> Template:

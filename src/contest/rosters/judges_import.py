@@ -128,14 +128,16 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
     ctx.check_people_against_db()
     person_ids = [p.id for p in ctx.people.values()]
     users_by_name: dict[str, User] = {}
+    user: User | None
     lookalike_of = await lookalikes(db, usernames)  # an existing account another name reads like
     for chunk in chunks(sorted(usernames)):
-        for user in (await db.execute(select(User).where(User.username.in_(chunk)))).scalars():
-            users_by_name[user.username] = user
+        for found in (await db.execute(select(User).where(User.username.in_(chunk)))).scalars():
+            users_by_name[found.username] = found
     users_by_person: dict[int, list[User]] = {}
     for chunk in chunks(person_ids):  # type: ignore[arg-type]
-        for user in (await db.execute(select(User).where(User.person_id.in_(chunk)))).scalars():
-            users_by_person.setdefault(user.person_id, []).append(user)  # type: ignore[arg-type]
+        for found in (await db.execute(select(User).where(User.person_id.in_(chunk)))).scalars():
+            if found.person_id is not None:  # selected by person_id: always
+                users_by_person.setdefault(found.person_id, []).append(found)
     item_ids = [item.id for item in ctx.items.values()]
     assignments: dict[tuple[int, int], JudgeAssignment] = {}
     seats: dict[int, int] = {}

@@ -196,8 +196,8 @@ def _attribute_scheme_messages(messages: list[str], draft: ItemDraft | None, row
                 target = (crit.row, _criterion_column(message))
                 break
         if target is None:
-            label = next((lb for lb in COMPONENT_KINDS.values() if f"「{lb}」" in message), None)
-            kind = COMPONENT_BY_LABEL.get(label or "")
+            named = next((lb for lb in COMPONENT_KINDS.values() if f"「{lb}」" in message), None)
+            kind = COMPONENT_BY_LABEL.get(named or "")
             of_kind = [c for c in rows if c.kind == kind]
             if "满分之和" in message and of_kind:
                 target = (of_kind[0].row, "满分")
@@ -411,8 +411,8 @@ def _check_stored_entries(entries: dict[tuple[str, str], EntryDraft], stored: di
             continue  # replaced by the file's list
         for member in entry.members:
             elsewhere[(code, member.person.id_number)] = entry_no
-    for (code, _), entry in entries.items():
-        for number, row in zip(entry.members, entry.member_rows, strict=True):
+    for (code, _), draft in entries.items():
+        for number, row in zip(draft.members, draft.member_rows, strict=True):
             other = elsewhere.get((code, number))
             if other is not None:
                 row.error(ID_NUMBER, f"该选手已在本赛项参赛号「{other}」中登记(系统中已有),同一赛项不能重复报名")

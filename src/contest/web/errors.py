@@ -53,7 +53,7 @@ def not_found(request: Request, exc: NotFoundException) -> Response:
 
 
 def validation_error(request: Request, exc: ValidationException) -> Response:
-    details = [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in (exc.extra or [])]  # type: ignore[union-attr]
+    details = [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in (exc.extra or [])]
     return _respond(request, 400, "bad_request", "请求参数无效", details)
 
 

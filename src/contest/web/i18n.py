@@ -499,7 +499,7 @@ def translate(text: str, language: str) -> str:
 
 def pick_language(cookie_value: str | None, accept_language: str | None) -> str:
     if cookie_value in LANGUAGES:
-        return cookie_value  # type: ignore[return-value]
+        return cookie_value
     if accept_language and accept_language.lower().startswith("en"):
         return "en"
     return DEFAULT_LANGUAGE

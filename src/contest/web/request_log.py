@@ -20,6 +20,7 @@ import uuid
 from contextvars import ContextVar
 from typing import Any
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from contest.web.log_masking import mask_id_numbers
@@ -93,7 +94,7 @@ def with_request_ids(app: ASGIApp) -> ASGIApp:
         given = _header(scope, b"x-request-id")
         request_id = given if _CLIENT_ID.fullmatch(given) else uuid.uuid4().hex[:16]
         token = REQUEST_ID.set(request_id)
-        if scope["type"] == "websocket":
+        if scope["type"] == ScopeType.WEBSOCKET:
             try:
                 await app(scope, receive, send)
             finally:

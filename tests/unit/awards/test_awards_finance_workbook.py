@@ -306,7 +306,7 @@ def test_fast_and_ordinary_openpyxl_paths_write_the_same_workbook(withholds: boo
     assert fast_book.sheetnames == slow_book.sheetnames
     for name in fast_book.sheetnames:
 
-        def cells(book, name=name):  # type: ignore[no-untyped-def]
+        def cells(book, name=name):
             return [
                 (c.coordinate, c.value, c.data_type, c.number_format, bool(c.font.b), c.border.left.style, bool(c.alignment.wrap_text))
                 for row in book[name].iter_rows()

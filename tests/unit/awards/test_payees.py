@@ -40,7 +40,7 @@ def test_credit_codes_carry_their_check_character() -> None:
         parse_phone("call me")
 
 
-def workbook(rows: list[dict[str, object]]):  # type: ignore[no-untyped-def]
+def workbook(rows: list[dict[str, object]]):
     stream = io.BytesIO()
     write_template(stream)
     book = load_workbook(io.BytesIO(stream.getvalue()))

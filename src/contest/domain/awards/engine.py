@@ -408,9 +408,10 @@ class _Engine:
 
         excluded, lines = self.excluded, self.lines
         for index, achievement in enumerate(ordered):
-            entry = entries[index]
+            claims = entries[index]
             entries[index] = None  # its candidates are no longer needed once emitted
-            assert entry is not None
+            assert claims is not None
+            entry = claims
             start, first_line = len(excluded), len(lines)
             tier = entry[0]
             if tier is None:
@@ -503,6 +504,7 @@ class _Engine:
         amount = self.tier_amounts[(tier.id, "competitor")]
         override = self.settings.achievement_amounts.get(achievement.id)
         if override is not None:
+            assert tier.competitor is not None  # honour-only tiers returned above
             problem = tier.competitor.check(override)
             if problem:
                 self.problems.append(f"成绩编号 {achievement.id} 的金额设置: {problem}")
@@ -687,7 +689,7 @@ class _Engine:
             amounts = [team_amount] * n
             note = f"教练团队 {n} 人,每人按标准全额奖励"
         elif mode == "by_shares" and coaches[0].share is not None:
-            amounts = split(team_amount, [c.share for c in coaches])  # type: ignore[misc]
+            amounts = split(team_amount, [c.share for c in coaches])
             ratio = ":".join(_share_text(c.share) for c in coaches)
             note = f"教练团队共 {team_amount.format()} 元,{n} 人按份额 {ratio} 分配,余数归牵头教练 {coaches[0].person.name}"
         else:

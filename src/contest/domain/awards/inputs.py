@@ -365,6 +365,7 @@ def achievement_from_dict(data: Any, where: str, pool: InputPool | None = None) 
                 coaches.append(pool.coach(coach) if pool else coach)
     if errors.errors:
         raise InputErrors(errors.errors)
+    assert competition is not None  # else an error was recorded
     achievement = Achievement(
         id=achievement_id,
         competition=competition,

@@ -12,10 +12,11 @@ import sys
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from contest.domain.money import Money, to_chinese_capital
 
+_Entry = TypeVar("_Entry", "Member", "Coach")  # a pooled team member or coach
 MEDAL_PLACES = {"gold": 1, "silver": 2, "bronze": 3}
 MEDAL_LABELS = {"gold": "金牌", "silver": "银牌", "bronze": "铜牌"}
 SQUAD_LABELS = {"national": "入选国家集训队", "provincial": "入选省集训队"}
@@ -92,12 +93,12 @@ class InputPool:
         return self._people.setdefault(person, person)
 
     def member(self, member: Member) -> Member:
-        return self._entry((type(member), _share_key(member.share)), member)  # type: ignore[no-any-return]
+        return self._entry((type(member), _share_key(member.share)), member)
 
     def coach(self, coach: Coach) -> Coach:
-        return self._entry((type(coach), _share_key(coach.share), coach.lead), coach)  # type: ignore[no-any-return]
+        return self._entry((type(coach), _share_key(coach.share), coach.lead), coach)
 
-    def _entry(self, kind: tuple[Any, ...], entry: Member | Coach) -> Member | Coach:
+    def _entry(self, kind: tuple[Any, ...], entry: _Entry) -> _Entry:
         person = self.person(entry.person)
         by_person = self._entries.get(kind)
         if by_person is None:
@@ -105,7 +106,7 @@ class InputPool:
         found = by_person.get(person)
         if found is None:
             found = by_person[person] = entry if person is entry.person else replace(entry, person=person)
-        return found  # type: ignore[no-any-return]
+        return cast("_Entry", found)  # kind starts with the entry's type: what is found is one too
 
     def members(self, members: tuple[Member, ...]) -> tuple[Member, ...]:
         """The tuple of pooled members (from ``member``)."""
@@ -333,7 +334,7 @@ class ExcludedLine:
 
     @status.setter
     def status(self, value: str) -> None:
-        self._why = (value, *self._why[1:])  # type: ignore[assignment]
+        self._why = (value, *self._why[1:])
 
     @property
     def reason(self) -> str:
@@ -359,7 +360,7 @@ class ExcludedLine:
 
     @tier_id.setter
     def tier_id(self, value: str) -> None:
-        self._why = (*self._why[:3], value)  # type: ignore[assignment]
+        self._why = (*self._why[:3], value)
 
     def _fields(self) -> tuple[Any, ...]:
         status, reason, role, tier_id = self._why
@@ -368,7 +369,7 @@ class ExcludedLine:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._fields() == other._fields()  # type: ignore[attr-defined]
+        return self._fields() == other._fields()
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
 
