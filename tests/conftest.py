@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from argon2 import PasswordHasher
@@ -42,7 +43,7 @@ security._DUMMY_HASH = security._hasher.hash("dummy-password-for-unknown-users")
 ROLE_USERS = {"organizer": "org", "chief_judge": "chief", "judge": "judge1", "finance": "fin"}
 
 
-def require_or_skip(env_var: str, reason: str) -> None:
+def require_or_skip(env_var: str, reason: str) -> NoReturn:
     """Skip with a visible reason, or fail when the lane is required."""
     if os.environ.get(env_var) == "1":
         pytest.fail(f"{reason} (required because {env_var}=1)")

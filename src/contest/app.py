@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[DefineMiddleware(SessionAuthMiddleware, exclude=["^/static/", "^/healthz", "^/readyz"])],
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax"),
         template_config=TemplateConfig(directory=templates_dir(), engine=JinjaTemplateEngine, engine_callback=templating.configure),
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]  # each handler takes its own exception type; the mapping's type cannot say so
         openapi_config=OpenAPIConfig(
             title="contest",
             version=__version__,

@@ -50,7 +50,7 @@ def main() -> None:
 # off: the app writes its own, with the request id (web/request_log.py).
 # ws_max_size: the largest websocket frame a client may send (docs/live.md, "Limits"); a judge's message
 # is a few hundred bytes, and uvicorn's default of 16 MiB would let one socket make the server buffer 16 MiB.
-SERVE_OPTIONS = {
+SERVE_OPTIONS: dict[str, Any] = {
     "proxy_headers": False,
     "ws": "websockets-sansio",
     "ws_per_message_deflate": False,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from contest.db.engine import make_engine, make_session_factory
 from contest.db.models import Entry, Mark, MarkSubmission, User
@@ -66,8 +66,10 @@ def stored_marks(database_url: str, username: str, item_id: int) -> list[tuple[i
                 .where(Mark.judge_person_id == person_id, Mark.item_id == item_id)
                 .order_by(Entry.station_no, Mark.criterion_id)
             )
-            result = [
-                (station, criterion, format(value.normalize(), "f"), client_id) for station, criterion, value, client_id in rows.all()
+            result: list[tuple[int, int, str, str | None]] = [
+                (station, criterion, format(value.normalize(), "f"), client_id)
+                for station, criterion, value, client_id in rows.all()
+                if station is not None  # marks are only ever given to drawn stations
             ]
         await engine.dispose()
         return result
@@ -288,7 +290,12 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
             assert "cj" in console.locator("#lock-form .signer").inner_text()  # the signed-in account signs
             # The page asks first; declining posts nothing.
             asked: list[str] = []
-            console.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+
+            def decline(dialog: Any) -> None:
+                asked.append(dialog.message)
+                dialog.dismiss()
+
+            console.once("dialog", decline)
             console.click("#lock-button")
             assert asked and "cj" in asked[0] and "焊工" in asked[0]
             assert console.locator("#item-status").inner_text() == "评分中"
@@ -420,7 +427,7 @@ def test_an_expired_sign_in_is_offered_a_new_one_and_keeps_the_outbox(live, live
     async def expire_sessions() -> None:
         engine = make_engine(migrated.database_url)
         async with make_session_factory(engine)() as db:
-            await db.execute(UserSession.__table__.delete())
+            await db.execute(delete(UserSession))
             await db.commit()
         await engine.dispose()
 

@@ -69,9 +69,10 @@ async def _seed(url: str) -> Live:
         await service.run_draw(db, ACTOR, item.id, seed="live-test")
         await service.run_draw(db, ACTOR, other.id, seed="live-test")
         await actions.open_scoring(db, ACTOR, item.id)
-        stations = {
+        stations: dict[str, int] = {
             labels[no]: station
             for no, station in (await db.execute(select(Entry.entry_no, Entry.station_no).where(Entry.item_id == item.id))).all()
+            if station is not None  # drawn above: every entry has one
         }
         fresh = await service.get_item(db, item.id)
         criteria = {k.code: k.id for c in fresh.components for k in c.criteria}

@@ -146,7 +146,7 @@ def places(url: str, live: Live) -> dict[str, tuple[int | None, str | None]]:
     async def work(db: Any) -> dict[str, tuple[int | None, str | None]]:
         results = await item_results(db, live.item_id)
         by_station = {station: label for label, station in live.stations.items()}
-        return {by_station[r.entry.station_no]: (r.ranked.place, r.ranked.award) for r in results.rows}
+        return {by_station[r.entry.station_no]: (r.ranked.place, r.ranked.award) for r in results.rows if r.entry.station_no is not None}
 
     return run(url, work)
 

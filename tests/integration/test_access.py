@@ -129,12 +129,12 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
 
 
 def _app_routes(app) -> set[tuple[str, str]]:
-    found = set()
+    found: set[tuple[str, str]] = set()
     for route in app.routes:
         if isinstance(route, HTTPRoute):
             for handler in route.route_handlers:
                 for method in handler.http_methods - {"OPTIONS", "HEAD"}:
-                    found.add((method, route.path))
+                    found.add((str(method), route.path))
     return found
 
 

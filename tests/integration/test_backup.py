@@ -43,6 +43,7 @@ class MarkStream(threading.Thread):
         engine = make_engine(self.url)
         async with make_session_factory(engine)() as db:
             user = (await db.execute(select(User).where(User.username == "ja"))).scalar_one()
+            assert user.person_id is not None  # a judge is a person
             judge = Judge(user.id, user.username, user.person_id, "backup-test")
             n = 0
             while not self.stop.is_set():

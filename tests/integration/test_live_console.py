@@ -211,7 +211,9 @@ def test_the_tablet_page_opens_on_an_open_item_and_embeds_its_data_safely(judge_
     import json
 
     page = judge_client("cj").get("/tablet").text  # cj is chief judge of item 1 only: one item
-    config = json.loads(html.unescape(re.search(r'<script id="tablet-config" type="application/json">(.*?)</script>', page, re.S).group(1)))
+    block = re.search(r'<script id="tablet-config" type="application/json">(.*?)</script>', page, re.S)
+    assert block is not None
+    config = json.loads(html.unescape(block.group(1)))
     assert config["app_version"] == offline.tablet_version() and config["judge"] == "cj"
     assert [(i["name"], i["status"], i["competition"]) for i in config["items"]] == [("焊工", "scoring", "2026年直播测试大赛")]
 

@@ -27,6 +27,7 @@ import uvicorn
 from litestar.exceptions import WebSocketDisconnect
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from contest.cli import SERVE_OPTIONS
 from contest.domain import limits
@@ -132,7 +133,7 @@ def test_the_value_checks_say_what_the_table_says() -> None:
     scored = CriterionRule(1, "P1", Decimal(60), Decimal("0.5"), "measurement", 1, "single")
     worldskills = CriterionRule(2, "W1", Decimal(20), Decimal(1), "judgement", 3, "worldskills")
     for rule, value in ((scored, "70"), (scored, "10.25"), (scored, "NaN"), (worldskills, "4"), (worldskills, "1.5")):
-        code, message = check_mark(rule, Decimal(value))  # type: ignore[misc]
+        code, message = check_mark(rule, Decimal(value))  # type: ignore[misc]  # a refusal, as the test's data says
         assert any(matches(t, message) for t in documented[code]), (code, message)
 
 
@@ -392,7 +393,7 @@ def test_a_frame_over_the_limit_closes_with_1009_and_a_foreign_origin_with_a_ref
         board.send(json.dumps({"type": "hello", "seqs": {}}))
         assert json.loads(board.recv(timeout=5))["type"] == "snapshot"
     with pytest.raises(Exception, match="403"):
-        connect(f"{served}/ws/board/{live.competition_id}", origin="http://evil.example", open_timeout=5)
+        connect(f"{served}/ws/board/{live.competition_id}", origin=Origin("http://evil.example"), open_timeout=5)
 
 
 def test_a_hello_the_server_cannot_answer_closes_with_1011(judge_client, live, migrated) -> None:

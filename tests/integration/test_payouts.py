@@ -265,7 +265,7 @@ def test_ledger_across_two_batches(live, fin, fin2, migrated, mode: str) -> None
     found = run(migrated.database_url, excluded)
     assert {("选手甲2", "already_paid"), ("选手乙2", "already_paid"), ("选手甲1", "superseded")} <= found
     approve_and_pay(fin, fin2, second, "2027-01-15")
-    total = {}
+    total: dict[str, int] = {}
     for recipient, amount, _batch in run(migrated.database_url, ledger):
         total[recipient] = total.get(recipient, 0) + amount
     assert total[ID["甲1"]] == (500000 if mode == "top_up" else 600000)
@@ -306,7 +306,7 @@ def test_a_paid_line_is_corrected_by_reversal_and_a_new_line(live, fin, fin2, mi
     paid_ids = {line_id: (amount, who) for line_id, amount, who in paid_before}
     assert len(reversals) == 3 and len(payments) == 3
     for line in reversals:  # each cancels exactly the paid line it references
-        assert paid_ids[line.reverses_line_id] == (-line.amount_fen, line.recipient_id)
+        assert line.reverses_line_id is not None and paid_ids[line.reverses_line_id] == (-line.amount_fen, line.recipient_id)
         assert f"#{first}" in line.notes[0]
     assert {(line.recipient_id, line.amount_fen) for line in payments} == {(ID["乙2"], 200000), (ID["甲1"], 150000), (ID["甲2"], 100000)}
     page = fin.get(f"/finance/batches/{correction}").text
@@ -682,7 +682,9 @@ def _signed_in(base: str, username: str):
     from tests.conftest import PASSWORD
 
     client = httpx.Client(base_url=base, follow_redirects=False, timeout=60)
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert found is not None, "the login page carries a CSRF token"
+    token = found.group(1)
     assert client.post("/login", data={"username": username, "password": PASSWORD, "_csrf_token": token}).status_code in (302, 303)
     return client, token
 

@@ -75,6 +75,7 @@ def test_appeals_only_within_the_window_and_decisions_are_final(judge_client, li
 
     async def too_late(db):
         item = await get_item(db, live.item_id)
+        assert item.published_at is not None
         return await service.record_appeal(
             db, ACTOR, live.item_id, 1, "乙单位领队", "迟到的申诉", now=item.published_at + timedelta(hours=2, minutes=1)
         )
@@ -84,6 +85,7 @@ def test_appeals_only_within_the_window_and_decisions_are_final(judge_client, li
 
     async def finalize_later(db):
         item = await get_item(db, live.item_id)
+        assert item.published_at is not None
         return await results_service.finalize(db, ACTOR, live.item_id, now=item.published_at + timedelta(hours=3))
 
     refused = post_form(organizer, f"/items/{live.item_id}/results/finalize")

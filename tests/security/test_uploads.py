@@ -158,13 +158,13 @@ def test_judges_marks_are_acknowledged_while_a_hostile_upload_is_parsed(migrated
                 async with connect(f"ws://127.0.0.1:{port}/ws/judge", additional_headers={"Cookie": cookies}) as socket_:
                     await socket_.send(json.dumps({"type": "hello", "device": "pytest"}))
                     assert json.loads(await socket_.recv())["type"] == "welcome"
-                    token = organizer.cookies.get("csrftoken")
+                    csrf = organizer.cookies.get("csrftoken")
                     loop = asyncio.get_running_loop()
                     started = loop.time()
                     uploading = asyncio.create_task(
                         organizer.post(
                             f"/competitions/{live.competition_id}/import/roster",
-                            data={"_csrf_token": token},
+                            data={"_csrf_token": csrf},
                             files={"file": ("名单.xlsx", content)},
                         )
                     )

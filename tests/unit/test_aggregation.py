@@ -97,9 +97,9 @@ def test_worldskills_refuses_everything_else() -> None:
 
 
 def test_check_mark_takes_ints_but_never_floats() -> None:
-    assert check_mark(RULE, 7) is None  # type: ignore[arg-type]
+    assert check_mark(RULE, 7) is None  # type: ignore[arg-type]  # an int, as JSON may bring
     with pytest.raises(TypeError):
-        check_mark(RULE, 7.5)  # type: ignore[arg-type]
+        check_mark(RULE, 7.5)  # type: ignore[arg-type]  # a float is refused
 
 
 def test_check_mark_messages_stay_short_for_absurd_exponents() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -158,7 +159,7 @@ def test_every_certificate_is_accounted_for_once_and_every_slot_covered_once(bef
     for want in result.issue:
         assert want.slot not in valid
         valid[want.slot] = want.content
-    first_wanted = {}
+    first_wanted: dict[Any, Any] = {}
     for w in wanted:
         first_wanted.setdefault(w.slot, w.content)
     assert valid == first_wanted
@@ -203,8 +204,8 @@ def test_a_seal_is_re_encoded_as_png_with_its_white_background_cleared() -> None
         assert png.startswith(b"\x89PNG")
         with Image.open(io.BytesIO(png)) as image:
             assert image.mode == "RGBA"
-            assert image.getpixel((2, 2))[3] == 0  # the white corner is transparent
-            assert image.getpixel((30, 30))[3] == 255 and image.getpixel((30, 30))[0] > 150  # the red is kept
+            assert image.getpixel((2, 2))[3] == 0  # type: ignore[index]  # RGBA: a tuple  # the white corner is transparent
+            assert image.getpixel((30, 30))[3] == 255 and image.getpixel((30, 30))[0] > 150  # type: ignore[index]  # RGBA: a tuple  # the red is kept
 
 
 def test_a_big_seal_is_scaled_down() -> None:
@@ -246,7 +247,7 @@ def test_a_decompression_bomb_is_refused_before_decoding() -> None:
 def test_every_member_of_a_team_gets_the_award_and_each_honour() -> None:
     from contest.competitors.certificates import wanted_of
 
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "award": "一等奖",
             "unit": "甲单位",

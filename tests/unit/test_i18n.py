@@ -11,7 +11,7 @@ CALL = re.compile(r"""_\(\s*(["'])(.+?)\1\s*\)""")
 
 
 def test_every_template_string_has_english() -> None:
-    missing = {}
+    missing: dict[str, str] = {}
     for path in (REPO_ROOT / "templates").rglob("*.html"):
         for _, text in CALL.findall(path.read_text(encoding="utf-8")):
             if text not in EN:

@@ -28,18 +28,18 @@ from contest.domain.money import Money, MoneyError, split, to_chinese_capital
     ],
 )
 def test_parse(raw: object, fen: int) -> None:
-    assert Money(raw).fen == fen
+    assert Money(raw).fen == fen  # type: ignore[arg-type]  # also what the signature refuses
 
 
 @pytest.mark.parametrize("raw", [0.1, 100.0, "1.005", Decimal("1.005"), "abc", "", "1,00", True, Decimal("NaN"), "1e5", None])
 def test_parse_rejects(raw: object) -> None:
     with pytest.raises(MoneyError):
-        Money(raw)  # type: ignore[arg-type]
+        Money(raw)  # type: ignore[arg-type]  # the wrong type on purpose
 
 
 def test_float_never_accepted_and_says_why() -> None:
     with pytest.raises(MoneyError, match="浮点"):
-        Money(0.3)
+        Money(0.3)  # type: ignore[arg-type]  # a float is refused at run time too
 
 
 def test_format_and_plain() -> None:
@@ -83,7 +83,7 @@ def test_split_remainder_goes_to_first_share() -> None:
 @pytest.mark.parametrize("shares", [[], [0, 0], ["-1", "2"], [0.5, 0.5], 0])
 def test_split_rejects_bad_shares(shares: object) -> None:
     with pytest.raises(MoneyError):
-        split(Money("10"), shares)  # type: ignore[arg-type]
+        split(Money("10"), shares)  # type: ignore[arg-type]  # the wrong type on purpose
 
 
 @given(

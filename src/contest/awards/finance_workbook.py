@@ -317,9 +317,9 @@ _ATTRS: dict[int, dict[str, str]] = {}
 def _style_attrs(style_ids: dict[str, int]) -> dict[str, str]:
     key = id(style_ids)
     found = _ATTRS.get(key)
-    if found is None or found.get("__ids__") is not style_ids:  # type: ignore[comparison-overlap]
+    if found is None or found.get("__ids__") is not style_ids:  # type: ignore[comparison-overlap]  # the entry keeps its key's dict alive
         found = {name: f' s="{number}"' for name, number in style_ids.items()}
-        found["__ids__"] = style_ids  # type: ignore[assignment]
+        found["__ids__"] = style_ids  # type: ignore[assignment]  # (an id() is reused once its object is gone)
         _ATTRS[key] = found
     return found
 

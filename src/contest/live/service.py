@@ -162,7 +162,7 @@ class _SameAs:
     mark: MarkIn
 
     def outcome(self) -> Outcome:
-        ack = self.first.outcome()[0]  # type: ignore[index]
+        ack = self.first.outcome()[0]  # type: ignore[index]  # the first of the batch was stored: an (Ack, competition) pair
         return Ack(ack.client_id, "duplicate", self.mark.item_id, self.mark.station, self.mark.criterion_id, ack.value, ack.seq), None
 
 

@@ -122,4 +122,4 @@ def _settle(future: asyncio.Future[Outcome], result: Outcome | None = None, exce
     if exception is not None:
         future.set_exception(exception)
     else:
-        future.set_result(result)  # type: ignore[arg-type]
+        future.set_result(result)  # type: ignore[arg-type]  # without an exception, the caller passes the outcome

@@ -427,7 +427,8 @@ def _line_row(
 async def _correction_lines(db: AsyncSession, batch: PayoutBatch, computation: _Computation) -> list[PayoutLineRow]:
     """What the original batch should have paid, against what it (and its paid corrections)
     did pay: a reversal of each wrong paid line, and a new line with the right amount."""
-    original = await get_batch(db, batch.corrects_batch_id)  # type: ignore[arg-type]
+    assert batch.corrects_batch_id is not None  # a correction batch names the batch it corrects
+    original = await get_batch(db, batch.corrects_batch_id)
     paid: list[PayoutLineRow] = list(original.lines)
     for other in await corrections_of(db, original.id):
         if other.id != batch.id and other.status == PAID:

@@ -277,7 +277,8 @@ async def check_sources(db: AsyncSession, sources: list[dict[str, Any]], compute
             continue
         reasons = []
         if item.status == PUBLISHED and appeal_window_open(now, item.published_at, competition.appeal_hours):
-            deadline = appeal_deadline(item.published_at, competition.appeal_hours)  # type: ignore[arg-type]
+            assert item.published_at is not None  # published: it has the time
+            deadline = appeal_deadline(item.published_at, competition.appeal_hours)
             reasons.append(f"申诉期内(至 {deadline.astimezone().strftime('%Y-%m-%d %H:%M')})")
         if pending.get(item.id):
             reasons.append(f"有 {pending[item.id]} 件申诉尚未处理")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +44,7 @@ WEIGHT_COLUMNS = {kind: f"{label}权重" for kind, label in COMPONENT_KINDS.item
 ALL_WEIGHTS = "、".join(WEIGHT_COLUMNS.values())
 ITEM_LIST_SPLIT = re.compile(r"[、,,;;\s]+")
 CHUNK = 500
+_T = TypeVar("_T")
 CONCURRENT = "导入时系统中的数据被同时修改(可能有人在同时导入),未导入任何数据,请重新上传"
 
 
@@ -204,7 +206,7 @@ class Context:
                 )
 
 
-def chunks(values: list[str]) -> Iterable[list[str]]:
+def chunks(values: Sequence[_T]) -> Iterable[Sequence[_T]]:
     for start in range(0, len(values), CHUNK):
         yield values[start : start + CHUNK]
 

@@ -134,7 +134,7 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
         for found in (await db.execute(select(User).where(User.username.in_(chunk)))).scalars():
             users_by_name[found.username] = found
     users_by_person: dict[int, list[User]] = {}
-    for chunk in chunks(person_ids):  # type: ignore[arg-type]
+    for chunk in chunks(person_ids):
         for found in (await db.execute(select(User).where(User.person_id.in_(chunk)))).scalars():
             if found.person_id is not None:  # selected by person_id: always
                 users_by_person.setdefault(found.person_id, []).append(found)

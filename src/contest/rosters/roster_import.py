@@ -341,11 +341,10 @@ def _check_entries(entries: dict[tuple[str, str], EntryDraft], ctx: Context, ite
             if row.text("团队名称") and entry.team_name and row.text("团队名称") != entry.team_name:
                 row.error("团队名称", f"同一团队的团队名称应相同(第 {first.number} 行为「{entry.team_name}」)")
         draft, stored = items.get(code), ctx.items.get(code)
-        if draft is None and stored is None:
+        known: ItemDraft | Item | None = draft or stored
+        if known is None:
             continue
-        is_team = draft.is_team if draft else stored.is_team  # type: ignore[union-attr]
-        size = draft.team_size if draft else stored.team_size  # type: ignore[union-attr]
-        item_name = draft.name if draft else stored.name  # type: ignore[union-attr]
+        is_team, size, item_name = known.is_team, known.team_size, known.name
         if not is_team:
             for row in entry.rows[1:]:
                 row.error(ENTRY_NO, f"个人赛项「{item_name}」的参赛号「{entry_no}」只能有一名选手(第 {first.number} 行已使用)")

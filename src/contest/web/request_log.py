@@ -44,7 +44,7 @@ def _install_record_factory() -> None:
         record.request_id = REQUEST_ID.get()
         return record
 
-    make_record.adds_request_id = True  # type: ignore[attr-defined]
+    make_record.adds_request_id = True  # type: ignore[attr-defined]  # marks our factory, so it is installed once
     logging.setLogRecordFactory(make_record)
 
 

@@ -44,7 +44,8 @@ def problems_of(text: str, file: str = "bad.toml") -> list[tuple[str, str]]:
 
 def test_minimal_policy_is_valid() -> None:
     policy = validate_policy(tomllib.loads(MINIMAL), "mini.toml")
-    assert policy.id == "mini" and policy.tier("p1").competitor.fixed is not None
+    competitor = policy.tier("p1").competitor
+    assert policy.id == "mini" and competitor is not None and competitor.fixed is not None
 
 
 @pytest.mark.parametrize("path", [WEIHAI, LONGJIANG, THIRD])

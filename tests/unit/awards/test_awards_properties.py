@@ -151,10 +151,12 @@ def test_split_lines_add_up_to_the_award(case) -> None:
         achievement = by_achievement[achievement_id]
         lines = [line for line in outcome.lines if line.achievement_id == achievement_id]
         tier = policy.tier(lines[0].tier_id)
+        assert tier.competitor is not None  # it paid: not an honour-only tier
         award = batch.amounts.get(tier.id, tier.competitor.default_amount())
         coaches = [line for line in lines if line.role == "coach"]
         if coaches and policy.rules.coach_split != "per_person":
             team_rule = tier.rule_for("coach_team")
+            assert team_rule is not None
             team = award if tier.coach_same_as_competitor else team_rule.default_amount()
             assert Money.total(line.entitled for line in coaches) == team
             checked += 1
@@ -182,10 +184,10 @@ def test_amounts_stay_within_bounds(case) -> None:
         tier = policy.tier(line.tier_id)
         team = len(by_achievement[line.achievement_id].members) > 1
         if line.role == "competitor" and (not team or policy.rules.team_split == "per_person"):
-            assert tier.competitor.check(line.entitled) is None
+            assert tier.competitor is not None and tier.competitor.check(line.entitled) is None
             bounded += 1
         if line.role == "unit":
-            assert tier.unit.check(line.entitled) is None
+            assert tier.unit is not None and tier.unit.check(line.entitled) is None
             bounded += 1
     assert bounded, "no amount was checked against its tier's bounds"
 

@@ -180,7 +180,7 @@ def test_template_checks_every_closed_column_over_the_formatted_rows(tmp_path: P
 def test_the_example_row_reads_back_and_full_width_digits_are_explained(tmp_path: Path) -> None:
     from contest.awards.results_io import _EXAMPLE
 
-    values = {c.header: _EXAMPLE[c.key] for c in COLUMNS if _EXAMPLE.get(c.key)}
+    values: dict[str, object] = {c.header: _EXAMPLE[c.key] for c in COLUMNS if _EXAMPLE.get(c.key)}
     path = write_rows(tmp_path / "example.xlsx", [values])
     [achievement] = read_results(path)
     assert (achievement.group, achievement.occupation, achievement.field_size, achievement.size) == ("职工组", "焊工", 32, 1)

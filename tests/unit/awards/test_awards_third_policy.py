@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from contest.domain.money import Money
 
 from .builders import achievement, competition, person, third
 
-CITY = {"region": "某省某市甲区"}
+CITY: dict[str, Any] = {"region": "某省某市甲区"}
 MUNICIPAL = competition("municipal", 1, year=2024, when=date(2024, 5, 20))
 PROVINCIAL = competition("provincial", 1, year=2024, when=date(2024, 6, 1))
 

@@ -390,7 +390,7 @@ class _Engine:
                     elif type(found) is list:
                         found.append(claim)
                     else:
-                        by_person[person_id] = [found, claim]  # type: ignore[list-item]
+                        by_person[person_id] = [found, claim]  # type: ignore[list-item]  # one claim, or a list once a second comes
         if self.problems:
             raise AwardError(self.problems)
 
@@ -561,7 +561,7 @@ class _Engine:
         if size == 1 or self.policy.rules.team_split == "per_person":
             return [amount] * len(members)
         if self.policy.rules.team_split == "by_shares" and members[0].share is not None:
-            return split(amount, [m.share for m in members])  # type: ignore[misc]
+            return split(amount, [m.share for m in members])  # type: ignore[misc]  # shares all given: inputs check it
         # equal parts of the whole entry; members not listed (an external result naming only
         # ours) keep their parts out of this batch
         return split(amount, size)[: len(members)]
