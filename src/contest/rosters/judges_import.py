@@ -130,12 +130,12 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
     users_by_name: dict[str, User] = {}
     user: User | None
     lookalike_of = await lookalikes(db, usernames)  # an existing account another name reads like
-    for chunk in chunks(sorted(usernames)):
-        for found in (await db.execute(select(User).where(User.username.in_(chunk)))).scalars():
+    for names in chunks(sorted(usernames)):
+        for found in (await db.execute(select(User).where(User.username.in_(names)))).scalars():
             users_by_name[found.username] = found
     users_by_person: dict[int, list[User]] = {}
-    for chunk in chunks(person_ids):
-        for found in (await db.execute(select(User).where(User.person_id.in_(chunk)))).scalars():
+    for ids in chunks(person_ids):
+        for found in (await db.execute(select(User).where(User.person_id.in_(ids)))).scalars():
             if found.person_id is not None:  # selected by person_id: always
                 users_by_person.setdefault(found.person_id, []).append(found)
     item_ids = [item.id for item in ctx.items.values()]
