@@ -18,6 +18,7 @@ from contest.audit.service import Actor
 from contest.db.models import Competition, User
 from contest.domain.lifecycle import SCORING, SETUP
 from contest.domain.roles import JUDGE, ROLES
+from contest.domain.text import N_
 from contest.errors import ContestError
 from contest.events import service
 from contest.events.service import CompetitionForm
@@ -44,8 +45,8 @@ def demo_logins(settings: Settings | None = None) -> list[tuple[str, str]]:
     header = list(next(rows))
     for row in rows:
         record = dict(zip(header, row, strict=False))
-        if record.get("登录账号"):
-            logins.append((str(record["登录账号"]), str(record["角色"])))
+        if record.get(N_("登录账号")):
+            logins.append((str(record[N_("登录账号")]), str(record["角色"])))
     return logins
 
 

@@ -16,11 +16,12 @@ from contest.db.models import Entry, Item, JudgeAssignment, Mark, TieDecision
 from contest.domain.aggregation import ComponentRule, CriterionRule, EntryScore, score_entry
 from contest.domain.ranking import Ranked, RankInput, rank
 from contest.domain.scheme import validate_scheme
+from contest.domain.text import N_
 from contest.errors import Invalid
 from contest.events.service import get_item, item_entries, scheme_of
 
 DEFAULT_TIE_BREAK = ("practical_score", "practical_time")
-AWARD_LABELS = {"first": "一等奖", "second": "二等奖", "third": "三等奖", "excellence": "优胜奖"}
+AWARD_LABELS = {"first": N_("一等奖"), "second": N_("二等奖"), "third": N_("三等奖"), "excellence": N_("优胜奖")}
 
 
 @dataclass

@@ -38,6 +38,7 @@ from contest.domain.awards.inputs import (
     parse_year,
 )
 from contest.domain.awards.model import Achievement, Coach, Competition, InputPool, Member, Person
+from contest.domain.text import N_
 from contest.xlsx.cells import cell_text, set_text
 from contest.xlsx.upload import open_xlsx, sheet_rows
 
@@ -67,7 +68,7 @@ def _id_number(value: Any) -> str:
 
 def _role(value: Any) -> str:
     text = cell_text(value)
-    roles = {"选手": "competitor", "competitor": "competitor", "教练": "coach", "coach": "coach"}
+    roles = {N_("选手"): "competitor", "competitor": "competitor", "教练": "coach", "coach": "coach"}
     if text not in roles:
         raise InputError(f"角色 {text!r} 无效;填 选手 或 教练")
     return roles[text]
@@ -99,8 +100,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("item", "赛项", _required("赛项"), True, True, 18, "赛项名称,如:焊接"),
     Column(
         "skill_code",
-        "技能代码",
-        _required("技能代码"),
+        N_("技能代码"),
+        _required(N_("技能代码")),
         True,
         True,
         14,
@@ -346,13 +347,13 @@ def _group(
 
 TEMPLATE_ROWS = 2000  # rows 2..2001: text format and every validation cover the same rows
 TEXT_COLUMNS = ("id", "skill_code", "id_number")  # long digit strings: text, or Excel drops digits
-RESULT_CHOICES = [f"第{n}名" for n in range(1, 31)] + ["金牌", "银牌", "铜牌", "优胜奖", "国家集训队", "省集训队"]
+RESULT_CHOICES = [f"第{n}名" for n in range(1, 31)] + ["金牌", "银牌", "铜牌", N_("优胜奖"), "国家集训队", "省集训队"]
 _LISTS = {  # closed columns: a drop-down; (values, error style: stop refuses, warning allows after a prompt)
-    "level": (["世界", "国家", "省级", "市级"], "stop"),
-    "class": (["一类", "二类"], "stop"),
+    "level": ([N_("世界"), N_("国家"), "省级", "市级"], "stop"),
+    "class": ([N_("一类"), N_("二类")], "stop"),
     "kinds": (sorted(set(KIND_ALIASES) - {"世赛", "世赛选拔赛", "国家级一类竞赛"}), "warning"),
     "result": (RESULT_CHOICES, "warning"),
-    "role": (["选手", "教练"], "stop"),
+    "role": ([N_("选手"), "教练"], "stop"),
     "employee_status": (["职工", "学生", "其他"], "stop"),
     "lead": (["是", "否"], "stop"),
 }
@@ -360,7 +361,7 @@ _EXAMPLE = {  # one complete row, shown on the instructions sheet
     "id": "2024-SD-001",
     "competition": "2024年山东省职业技能大赛",
     "level": "省级",
-    "class": "一类",
+    "class": N_("一类"),
     "kinds": "",
     "year": "2024",
     "date": "2024-09-15",
@@ -368,7 +369,7 @@ _EXAMPLE = {  # one complete row, shown on the instructions sheet
     "item": "焊接",
     "skill_code": "6-18-02-04",
     "result": "第1名",
-    "role": "选手",
+    "role": N_("选手"),
     "name": "张伟",
     "id_number": "370102199603140014",
     "unit": "威海技师学院",

@@ -23,6 +23,7 @@ from contest.audit.service import Actor, record
 from contest.db.models import Certificate, Competition, CompetitorSettings, HonourRuleRow, Item, ResultVersion, utcnow
 from contest.domain import certificates as rules
 from contest.domain.limits import REVOKE_REASON
+from contest.domain.text import N_
 from contest.errors import Conflict, Invalid, NotFound
 from contest.papers import pdf
 
@@ -220,7 +221,7 @@ def specimen_certificate(competition: Competition, item_name: str) -> Certificat
         team="",
         competition=competition.name,
         item=item_name,
-        award="一等奖",
+        award=N_("一等奖"),
         honour="",
         status="valid",
         issued_at=utcnow(),

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from contest.domain.text import N_
+
 
 class BatchStatus(StrEnum):
     DRAFT = "draft"
@@ -26,8 +28,14 @@ class BatchKind(StrEnum):
 
 DRAFT, COMPUTED, SUBMITTED, APPROVED, PAID = BatchStatus
 
-STATUS_LABELS: dict[str, str] = {DRAFT: "草稿", COMPUTED: "已计算", SUBMITTED: "待审批", APPROVED: "已审批", PAID: "已发放"}
-KIND_LABELS: dict[str, str] = {BatchKind.REGULAR: "常规批次", BatchKind.CORRECTION: "更正批次"}
+STATUS_LABELS: dict[str, str] = {
+    DRAFT: N_("草稿"),
+    COMPUTED: N_("已计算"),
+    SUBMITTED: N_("待审批"),
+    APPROVED: N_("已审批"),
+    PAID: N_("已发放"),
+}
+KIND_LABELS: dict[str, str] = {BatchKind.REGULAR: N_("常规批次"), BatchKind.CORRECTION: "更正批次"}
 FROZEN = frozenset({APPROVED, PAID})  # the lines never change again
 EDITABLE = frozenset({DRAFT, COMPUTED, SUBMITTED})  # may be recomputed, amounts set, external results imported
 

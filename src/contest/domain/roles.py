@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from contest.domain.text import N_
+
 
 class Role(StrEnum):
     """An account's role (stored as its value: "organizer", ...)."""
@@ -20,7 +22,7 @@ JUDGE = Role.JUDGE
 FINANCE = Role.FINANCE
 
 ROLES: dict[str, str] = {
-    ORGANIZER: "组织方",
+    ORGANIZER: N_("组织方"),
     CHIEF_JUDGE: "裁判长",
     JUDGE: "裁判",
     FINANCE: "财务",

@@ -33,6 +33,7 @@ from contest.domain.awards.payees import (
     parse_kind,
     parse_phone,
 )
+from contest.domain.text import N_
 from contest.errors import Invalid
 from contest.xlsx.cells import cell_text, set_text
 from contest.xlsx.upload import open_xlsx, sheet_rows
@@ -47,7 +48,7 @@ FIELD_LABELS = {
     "account_number": "银行账号",
     "credit_code": "统一社会信用代码",
     "phone": "联系电话",
-    "note": "备注",
+    "note": N_("备注"),
 }
 
 
@@ -90,7 +91,7 @@ COLUMNS: tuple[Column, ...] = (
         True,
     ),
     Column("phone", "联系电话", _limited(limits.PHONE, parse_phone), False, 16, "可选", True),
-    Column("note", "备注", _limited(limits.PAYEE_NOTE), False, 20, "可选"),
+    Column("note", N_("备注"), _limited(limits.PAYEE_NOTE), False, 20, "可选"),
 )
 _BY_HEADER = {c.header: c for c in COLUMNS}
 

@@ -58,6 +58,7 @@ from contest.domain.payouts import (
     refusal,
     status_after_compute,
 )
+from contest.domain.text import N_
 from contest.errors import Conflict, Invalid, NotFound
 from contest.payouts import payees
 from contest.payouts.sources import (
@@ -71,7 +72,7 @@ from contest.payouts.sources import (
 )
 from contest.xlsx.upload import parse_off_loop
 
-ROLE_NAMES = {"competitor": "选手", "coach_team": "教练团队", "unit": "选送单位"}
+ROLE_NAMES = {"competitor": N_("选手"), "coach_team": N_("教练团队"), "unit": "选送单位"}
 BUSY = "本批次刚被他人修改(可能是重复提交),请刷新页面查看最新状态后再操作"
 
 REGULAR, CORRECTION = BatchKind

@@ -27,16 +27,17 @@ from contest.domain.awards.model import Achievement, Coach, Competition, Member,
 from contest.domain.awards.policy import Policy
 from contest.domain.lifecycle import FINAL, LOCKED, PUBLIC_RESULTS, PUBLISHED, REVEALED, SCORING, SETUP
 from contest.domain.results import appeal_deadline, appeal_window_open
+from contest.domain.text import N_
 from contest.standings import item_results
 
 PLACE_AWARDS = ("first", "second", "third")
 PROVISIONAL_NOTE = "该赛项成绩已公示但尚未最终确认(申诉期内),申诉处理后可能变动"
 ITEM_STATUS_LABELS: dict[str, str] = {
-    SETUP: "筹备中",
-    SCORING: "评分中",
-    LOCKED: "已锁定",
-    REVEALED: "已解密",
-    PUBLISHED: "已公示",
+    SETUP: N_("筹备中"),
+    SCORING: N_("评分中"),
+    LOCKED: N_("已锁定"),
+    REVEALED: N_("已解密"),
+    PUBLISHED: N_("已公示"),
     FINAL: "最终成绩",
 }
 

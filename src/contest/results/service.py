@@ -16,12 +16,13 @@ from contest.domain.lifecycle import PUBLIC_RESULTS, PUBLISHED
 from contest.domain.limits import APPEAL_TEXT, APPELLANT, DECISION_TEXT, too_long
 from contest.domain.results import appeal_deadline, appeal_window_open, diff_rows
 from contest.domain.scheme import COMPONENT_KINDS, plain
+from contest.domain.text import N_
 from contest.errors import Conflict, Invalid, NotFound
 from contest.events.lifecycle import transition
 from contest.events.service import get_item
 from contest.standings import AWARD_LABELS, item_results
 
-APPEAL_DECISIONS = {"upheld": "申诉成立", "rejected": "申诉不成立"}
+APPEAL_DECISIONS = {"upheld": N_("申诉成立"), "rejected": N_("申诉不成立")}
 
 
 async def result_rows(db: AsyncSession, item_id: int, honours: list[HonourRule] | None = None) -> list[dict]:

@@ -17,6 +17,7 @@ from contest.db.models import (
 )
 from contest.domain import usernames as username_rules
 from contest.domain.roles import CHIEF_JUDGE, JUDGE, ROLES
+from contest.domain.text import N_
 from contest.errors import Conflict
 from contest.events.service import get_competition
 from contest.rosters.drafts import (
@@ -88,7 +89,7 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
         gender = row.choice(GENDER, GENDERS)
         unit_name = row.text("所在单位")
         role = row.choice("角色", JUDGE_ROLE_BY_LABEL, required=True)
-        username = row.text("登录账号")
+        username = row.text(N_("登录账号"))
         ctx.check_unit(row, "所在单位", unit_name)
         codes: list[str] = []
         for code in ITEM_LIST_SPLIT.split(row.text("执裁赛项")):
@@ -101,13 +102,13 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
             try:
                 username = username_rules.validate(username)  # normalised: `ORG` is `org`
             except username_rules.UsernameError as exc:
-                row.error("登录账号", str(exc))
+                row.error(N_("登录账号"), str(exc))
             else:
                 twin = username_skeletons.setdefault(username_rules.skeleton(username), username)
                 if twin in usernames:
                     where = f"第 {usernames[twin].number} 行"
                     row.error(
-                        "登录账号",
+                        N_("登录账号"),
                         f"登录账号「{username}」在{where}已使用"
                         if twin == username
                         else f"登录账号「{username}」与{where}的「{twin}」形似",
@@ -165,13 +166,15 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
         user = users_by_name.get(judge.username)
         own = users_by_person.get(person.id, []) if person else []
         if user is None and judge.username in lookalike_of:
-            judge.row.error("登录账号", f"登录账号「{judge.username}」与已有账号「{lookalike_of[judge.username]}」形似,容易认错,请换一个")
+            judge.row.error(
+                N_("登录账号"), f"登录账号「{judge.username}」与已有账号「{lookalike_of[judge.username]}」形似,容易认错,请换一个"
+            )
         elif user is not None and (person is None or user.person_id != person.id):
-            judge.row.error("登录账号", f"登录账号「{judge.username}」已被其他人员使用")
+            judge.row.error(N_("登录账号"), f"登录账号「{judge.username}」已被其他人员使用")
         elif user is not None and user.role not in (JUDGE, CHIEF_JUDGE):
-            judge.row.error("登录账号", f"登录账号「{judge.username}」是{ROLES.get(user.role, user.role)}账号,不能用作裁判账号")
+            judge.row.error(N_("登录账号"), f"登录账号「{judge.username}」是{ROLES.get(user.role, user.role)}账号,不能用作裁判账号")
         elif user is None and own:
-            judge.row.error("登录账号", f"该裁判已有登录账号「{own[0].username}」")
+            judge.row.error(N_("登录账号"), f"该裁判已有登录账号「{own[0].username}」")
         else:
             account_plan.append((judge, user))
 
@@ -182,7 +185,7 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
         return result
 
     counts = result.counts
-    for label in ("单位", "人员", "裁判分配", "登录账号"):
+    for label in ("单位", "人员", "裁判分配", N_("登录账号")):
         counts[label] = Count()
 
     def assignment_plan() -> list[tuple[JudgeDraft, str, JudgeAssignment | None]]:
@@ -204,7 +207,7 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
         counts["单位"].unchanged = len(ctx.unit_drafts)
         counts["人员"].unchanged = len(ctx.person_drafts)
         counts["裁判分配"].unchanged = len(assignment_plan())
-        counts["登录账号"].unchanged = len(account_plan)
+        counts[N_("登录账号")].unchanged = len(account_plan)
         return result
 
     try:
@@ -238,15 +241,15 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
                 await create_user(db, actor, judge.username, None, judge.role, display_name=person.name, person_id=person.id)
             except AccountError as exc:  # checked above; a race with another import lands here
                 await db.rollback()
-                problems.add(JUDGES.name, judge.row.number, "登录账号", exc.message)
+                problems.add(JUDGES.name, judge.row.number, N_("登录账号"), exc.message)
                 result.problems, result.counts = problems.sorted(), {}
                 return result
-            counts["登录账号"].added += 1
+            counts[N_("登录账号")].added += 1
         elif _account_role(user, judge) != user.role:
             user.role = _account_role(user, judge)
-            counts["登录账号"].updated += 1
+            counts[N_("登录账号")].updated += 1
         else:
-            counts["登录账号"].unchanged += 1
+            counts[N_("登录账号")].unchanged += 1
     detail = {"file": safe_filename(filename), "sha256": digest(content), "counts": result.summary()}
     await record(db, actor, "judges.import", "competition", competition_id, detail)
     await db.commit()

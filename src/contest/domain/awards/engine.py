@@ -54,6 +54,7 @@ from contest.domain.awards.policy import (
     Tier,
 )
 from contest.domain.money import Money, split
+from contest.domain.text import N_
 
 
 class AwardError(ValueError):
@@ -65,7 +66,7 @@ class AwardError(ValueError):
 
 
 _ROLES_IN_SETTINGS = ("competitor", "coach_team", "unit")
-_SETTING_ROLES = {"competitor": "选手", "coach_team": "教练团队", "unit": "选送单位"}
+_SETTING_ROLES = {"competitor": N_("选手"), "coach_team": N_("教练团队"), "unit": "选送单位"}
 _HONOUR_ONLY = "honour_only"  # an honour-only tier's claim for an eligible member
 
 
@@ -270,7 +271,7 @@ class _Engine:
         if text is None:
             rule = tier.rule_for(role)
             assert rule is not None
-            who = {"competitor": "选手", "coach_team": "教练团队", "unit": "选送单位"}[role]
+            who = {"competitor": N_("选手"), "coach_team": N_("教练团队"), "unit": "选送单位"}[role]
             same = "(与获奖选手同等标准)" if role == "coach_team" and tier.coach_same_as_competitor else ""
             text = f"{self.policy.document}:{tier.title},{who}{rule.describe()}{same}{_QUOTE_MARK}{tier.source}”"
             self._basis[key] = text
@@ -788,7 +789,7 @@ def _share_text(share: object) -> str:
 
 
 def _describe_competition(comp: Competition) -> str:
-    klass = {1: "一类", 2: "二类"}.get(comp.competition_class or 0, "")
+    klass = {1: N_("一类"), 2: N_("二类")}.get(comp.competition_class or 0, "")
     return f"{LEVEL_LABELS[comp.level]}{klass}"
 
 

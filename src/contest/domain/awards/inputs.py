@@ -29,6 +29,7 @@ from contest.domain.awards.model import (
 )
 from contest.domain.awards.policy import LEDGER_MODES, LEVELS, ROLES, UNIT_MODES
 from contest.domain.money import Money, MoneyError
+from contest.domain.text import N_
 
 
 class InputError(ValueError):
@@ -50,20 +51,20 @@ class InputErrors(ValueError):
 
 _LEVEL_ALIASES = {
     "world": "world",
-    "世界": "world",
+    N_("世界"): "world",
     "世界级": "world",
     "national": "national",
-    "国家": "national",
+    N_("国家"): "national",
     "国家级": "national",
     "全国": "national",
     "provincial": "provincial",
-    "省": "provincial",
+    N_("省"): "provincial",
     "省级": "provincial",
     "municipal": "municipal",
-    "市": "municipal",
+    N_("市"): "municipal",
     "市级": "municipal",
 }
-_CLASS_ALIASES = {"1": 1, "一类": 1, "一": 1, "2": 2, "二类": 2, "二": 2}
+_CLASS_ALIASES = {"1": 1, N_("一类"): 1, "一": 1, "2": 2, N_("二类"): 2, "二": 2}
 KIND_ALIASES = {
     "世界技能大赛": "worldskills",
     "世赛": "worldskills",
@@ -89,7 +90,7 @@ _MEDALS = {
     "铜牌": "bronze",
     "铜奖": "bronze",
 }
-_EXCELLENCE = {"excellence", "优胜奖", "优胜"}
+_EXCELLENCE = {"excellence", N_("优胜奖"), "优胜"}
 _SQUADS = {
     "squad:national": "national",
     "国家集训队": "national",
@@ -328,7 +329,7 @@ def achievement_from_dict(data: Any, where: str, pool: InputPool | None = None) 
                 date=when,
             )
     item = errors.run(f"{where}.item", _required, data.get("item"), "赛项")
-    skill = errors.run(f"{where}.skill_code", _required, data.get("skill_code"), "技能代码")
+    skill = errors.run(f"{where}.skill_code", _required, data.get("skill_code"), N_("技能代码"))
     result = errors.run(f"{where}.result", parse_result, data.get("result"))
     entry_size = errors.run(f"{where}.entry_size", parse_count, data.get("entry_size"), "参赛人数")
     field_size = errors.run(f"{where}.field_size", parse_count, data.get("field_size"), "参赛规模")

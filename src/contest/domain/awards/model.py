@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from contest.domain.money import Money, to_chinese_capital
+from contest.domain.text import N_
 
 _Entry = TypeVar("_Entry", "Member", "Coach")  # a pooled team member or coach
 MEDAL_PLACES = {"gold": 1, "silver": 2, "bronze": 3}
@@ -159,7 +160,7 @@ class Result:
         if self.place is not None:
             return f"第{self.place}名" + ("(优胜奖)" if self.excellence else "")
         if self.excellence:
-            return "优胜奖"
+            return N_("优胜奖")
         return SQUAD_LABELS[self.squad or ""]
 
 
@@ -469,13 +470,13 @@ class HonourLine:
 
 _ROLE_ORDER = {"competitor": 0, "coach": 1, "unit": 2}
 EXCLUDED_LABELS = {
-    "ineligible": "不符合条件",
-    "superseded": "已被更高成绩取代",
-    "already_paid": "此前已发放",
-    "not_covered": "不在奖励范围",
-    "out_of_force": "不在有效期",
-    "zero_amount": "金额为零",
-    "follows_competitor": "随选手不发放",
+    "ineligible": N_("不符合条件"),
+    "superseded": N_("已被更高成绩取代"),
+    "already_paid": N_("此前已发放"),
+    "not_covered": N_("不在奖励范围"),
+    "out_of_force": N_("不在有效期"),
+    "zero_amount": N_("金额为零"),
+    "follows_competitor": N_("随选手不发放"),
 }
 BATCH_SUBJECT = "batch:"  # subject of a once-per-unit-per-batch subsidy: not tied to a skill
 

@@ -24,6 +24,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from contest.domain.money import Money, MoneyError
+from contest.domain.text import N_
 
 if TYPE_CHECKING:
     from contest.domain.awards.model import Achievement, Result
@@ -40,14 +41,14 @@ DEDUP_RULES = ("highest_per_person_skill", "none")
 UNIT_MODES = ("per_winner", "once_per_unit")
 AGE_ON = ("competition_date", "batch_date")
 ROLES = ("competitor", "coach", "unit")
-ROLE_LABELS = {"competitor": "选手", "coach": "教练", "unit": "单位"}
-LEDGER_MODE_LABELS = {"top_up": "补差", "skip": "不重复发放"}
-UNIT_MODE_LABELS = {"per_winner": "每名获奖选手一次", "once_per_unit": "每单位每批次一次"}
+ROLE_LABELS = {"competitor": N_("选手"), "coach": "教练", "unit": "单位"}
+LEDGER_MODE_LABELS = {"top_up": N_("补差"), "skip": N_("不重复发放")}
+UNIT_MODE_LABELS = {"per_winner": N_("每名获奖选手一次"), "once_per_unit": N_("每单位每批次一次")}
 # entry sizes a tier may require: (min members, max members; None = no maximum)
 ENTRY_SIZES = {"individual": (1, 1), "pair": (2, 2), "team": (3, None)}
 ENTRY_LABELS = {"individual": "个人项目", "pair": "双人项目", "team": "团体项目"}
 HONOUR_TO = ("competitor", "lead_coach", "coaches")
-HONOUR_TO_LABELS = {"competitor": "选手", "lead_coach": "主要指导教师(牵头教练)", "coaches": "教练"}
+HONOUR_TO_LABELS = {"competitor": N_("选手"), "lead_coach": "主要指导教师(牵头教练)", "coaches": "教练"}
 TITLE_FIELDS = ("item", "occupation", "competition")  # {item} {occupation} {competition} in honour titles
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -170,7 +171,7 @@ class ResultRule:
         if self.squad is not None:
             return {"national": "入选国家集训队", "provincial": "入选省集训队"}[self.squad]
         if self.excellence:
-            return "优胜奖"
+            return N_("优胜奖")
         if self.share is not None:
             return f"排名在参赛单元数 {self.share.numerator}/{self.share.denominator}(含)以内"
         if self.place_from == self.place_to:
@@ -398,7 +399,7 @@ def tier_scope(tier: Tier) -> str:
     parts = [
         "/".join(
             [LEVEL_LABELS[level] for level in tier.levels]
-            + [{1: "一类", 2: "二类"}[c] for c in tier.classes]
+            + [{1: N_("一类"), 2: N_("二类")}[c] for c in tier.classes]
             + [KIND_LABELS.get(k, k) for k in tier.kinds]
         )
         or "任意赛事"
