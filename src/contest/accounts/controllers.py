@@ -14,10 +14,10 @@ from contest.accounts.sessions import SESSION_COOKIE, session_cookie, throttle_o
 from contest.audit.service import Actor
 from contest.domain import limits
 from contest.domain.roles import CHIEF_JUDGE, FINANCE, JUDGE, ORGANIZER
+from contest.i18n import LANGUAGES
 from contest.web import fields
 from contest.web.client import client_address
 from contest.web.guards import EVERYONE, ORGANIZERS, SIGNED_IN
-from contest.web.i18n import LANGUAGES
 from contest.web.openapi import form_body
 from contest.web.pages import render
 

@@ -20,6 +20,7 @@ from contest.audit.service import Actor, record
 from contest.db.models import LoginAttempt, User, UserSession, utcnow
 from contest.domain import limits, usernames
 from contest.domain.roles import ROLES
+from contest.domain.text import Text
 from contest.errors import ContestError
 
 
@@ -86,9 +87,9 @@ async def check_new_username(session: AsyncSession, raw: str) -> str:
     if twin == name:
         typed = str(raw).strip()
         same = "" if typed == name else f"(用户名不区分大小写和全角/半角,「{typed}」即「{name}」)"
-        raise AccountError(f"用户名「{name}」已存在{same}")
+        raise AccountError(Text("用户名「{name}」已存在{same}", name=name, same=same))
     if twin is not None:
-        raise AccountError(f"用户名「{name}」与已有账号「{twin}」形似,容易认错,请换一个")
+        raise AccountError(Text("用户名「{name}」与已有账号「{twin}」形似,容易认错,请换一个", name=name, twin=twin))
     return name
 
 
@@ -104,7 +105,7 @@ async def create_user(
     """The one way accounts are made (CLI, demo, judges' import): the username is checked here."""
     username = await check_new_username(session, username)
     if role not in ROLES:
-        raise AccountError(f"角色「{role}」无效,应为:{'、'.join(ROLES)}")
+        raise AccountError(Text("角色「{role}」无效,应为:{roles}", role=role, roles="、".join(ROLES)))
     try:
         password_hash = hash_password(password) if password else None
     except ValueError as exc:
@@ -127,7 +128,7 @@ async def set_password(session: AsyncSession, actor: Actor, username: str, passw
     username = usernames.normalise(username)
     user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
     if user is None:
-        raise AccountError(f"用户「{username}」不存在")
+        raise AccountError(Text("用户「{username}」不存在", username=username))
     try:
         user.password_hash = hash_password(password)
     except ValueError as exc:
@@ -201,7 +202,7 @@ async def login(
     until = await throttled_until(session, username, ip, throttle)
     if until is not None:
         minutes = max(1, math.ceil((until - utcnow()).total_seconds() / 60))
-        raise AccountError(f"登录失败次数过多,请 {minutes} 分钟后再试(或请组织方解除)")
+        raise AccountError(Text("登录失败次数过多,请 {minutes} 分钟后再试(或请组织方解除)", minutes=minutes))
     user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
     ok = verify_password(user.password_hash if user else None, password) and user is not None and user.is_active
     session.add(LoginAttempt(username=username, ip=ip, success=ok))

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contest import __version__
 from contest.audit.service import Actor, record
 from contest.db.models import AuditRecord, Base, PayoutLineRow
+from contest.domain.text import Text
 from contest.errors import Conflict, Invalid, NotFound
 
 FORMAT = "contest-archive"
@@ -115,7 +116,7 @@ async def collect(db: AsyncSession, competition_id: int) -> dict[str, Any]:
     found: dict[str, list[dict[str, Any]]] = {}
     found["competitions"] = await _select(db, tables["competitions"], "id", [competition_id])
     if not found["competitions"]:
-        raise NotFound(f"赛事 {competition_id} 不存在")
+        raise NotFound(Text("赛事 {competition_id} 不存在", competition_id=competition_id))
     found["items"] = await _select(db, tables["items"], "competition_id", [competition_id])
     items = _ids(found["items"])
     # Every table that hangs off an item (directly), then off those rows, found through foreign keys.

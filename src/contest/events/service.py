@@ -34,6 +34,7 @@ from contest.domain.lifecycle import SETUP
 from contest.domain.limits import too_long
 from contest.domain.roles import CHIEF_JUDGE, JUDGE, PANEL_ROLES
 from contest.domain.scheme import ComponentSpec, CriterionSpec, validate_scheme
+from contest.domain.text import Text
 from contest.errors import Conflict, Invalid, NotFound
 
 # ---------------------------------------------------------------- competitions
@@ -76,7 +77,7 @@ async def get_competition(db: AsyncSession, competition_id: int) -> Competition:
         )
     ).scalar_one_or_none()
     if competition is None:
-        raise NotFound(f"赛事 {competition_id} 不存在")
+        raise NotFound(Text("赛事 {competition_id} 不存在", competition_id=competition_id))
     return competition
 
 
@@ -131,7 +132,7 @@ async def get_item(db: AsyncSession, item_id: int) -> Item:
         )
     ).scalar_one_or_none()
     if item is None:
-        raise NotFound(f"赛项 {item_id} 不存在")
+        raise NotFound(Text("赛项 {item_id} 不存在", item_id=item_id))
     return item
 
 
@@ -144,14 +145,14 @@ async def save_item(db: AsyncSession, actor: Actor, competition_id: int, form: I
         select(Item.id).where(Item.competition_id == competition_id, Item.skill_code == form.skill_code.strip(), Item.id != (item_id or 0))
     )
     if clash.first():
-        raise Conflict(f"本赛事已有职业(工种)代码为「{form.skill_code}」的赛项")
+        raise Conflict(Text("本赛事已有职业(工种)代码为「{skill_code}」的赛项", skill_code=form.skill_code))
     if item_id is None:
         item = Item(competition_id=competition_id)
         db.add(item)
     else:
         item = await get_item(db, item_id)
         if item.competition_id != competition_id:
-            raise NotFound(f"赛项 {item_id} 不属于赛事 {competition_id}")
+            raise NotFound(Text("赛项 {item_id} 不属于赛事 {competition_id}", item_id=item_id, competition_id=competition_id))
         if item.status != SETUP and item.is_team != form.is_team:
             raise Conflict("评分开始后不能修改个人/团队类型")
     item.name = form.name.strip()
@@ -239,10 +240,10 @@ async def save_unit(
         raise Invalid("单位信息有误", details=errors)
     clash = await db.execute(select(Unit.id).where(Unit.name == name, Unit.id != (unit_id or 0)))
     if clash.first():
-        raise Conflict(f"单位「{name}」已存在")
+        raise Conflict(Text("单位「{name}」已存在", name=name))
     unit = Unit() if unit_id is None else await db.get(Unit, unit_id)
     if unit is None:
-        raise NotFound(f"单位 {unit_id} 不存在")
+        raise NotFound(Text("单位 {unit_id} 不存在", unit_id=unit_id))
     unit.name, unit.code, unit.region, unit.contact = name, code.strip(), region.strip(), contact.strip()
     db.add(unit)
     await db.flush()
@@ -312,7 +313,7 @@ async def person_by_id_number(db: AsyncSession, raw: str) -> Person:
         raise Invalid(str(exc)) from None
     person = (await db.execute(select(Person).where(Person.id_number == number))).scalar_one_or_none()
     if person is None:
-        raise NotFound(f"证件号码为 {idcard.mask(number)} 的人员不存在,请先在“人员”中添加或导入")
+        raise NotFound(Text("证件号码为 {number} 的人员不存在,请先在“人员”中添加或导入", number=idcard.mask(number)))
     return person
 
 
@@ -360,7 +361,7 @@ async def item_judges(db: AsyncSession, item_id: int) -> list[JudgeAssignment]:
 
 async def assign_judge(db: AsyncSession, actor: Actor, item_id: int, person: Person, role: str) -> JudgeAssignment:
     if role not in JUDGE_ROLES:
-        raise Invalid(f"裁判角色「{role}」无效,应为 裁判 或 裁判长")
+        raise Invalid(Text("裁判角色「{role}」无效,应为 裁判 或 裁判长", role=role))
     item = await get_item(db, item_id)
     existing = (
         await db.execute(select(JudgeAssignment).where(JudgeAssignment.item_id == item.id, JudgeAssignment.person_id == person.id))

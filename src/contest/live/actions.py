@@ -15,6 +15,7 @@ from contest.domain.lifecycle import SCORING, SETUP
 from contest.domain.limits import REASON
 from contest.domain.roles import CHIEF_JUDGE, JUDGE
 from contest.domain.scheme import validate_scheme
+from contest.domain.text import Text
 from contest.errors import Conflict, Invalid, NotFound
 from contest.events.lifecycle import next_seq, transition
 from contest.events.service import get_item, item_judges, scheme_of
@@ -55,10 +56,10 @@ async def lock(db: AsyncSession, actor: Actor, item_id: int, signer: str) -> int
     results = await item_results(db, item_id)
     if not results.complete:
         missing = sum(r.score.missing for r in results.rows)
-        raise Conflict(f"还有 {missing} 个分数未录入,不能锁定", code="incomplete")
+        raise Conflict(Text("还有 {missing} 个分数未录入,不能锁定", missing=missing), code="incomplete")
     if results.flagged:
         stations = "、".join(f"工位 {r.entry.station_no} 评分项 {flag}" for r, flag in results.flagged)
-        raise Conflict(f"评价分分歧超过 1 分,须在裁判长主持下重新评分:{stations}", code="spread")
+        raise Conflict(Text("评价分分歧超过 1 分,须在裁判长主持下重新评分:{stations}", stations=stations), code="spread")
     if results.needs_decision:
         raise Conflict("排名不并列的赛项存在并列,须由组织方确定名次后才能锁定", code="tie_undecided")
     item = results.item
@@ -90,7 +91,7 @@ def _check_reason(reason: str) -> None:
 async def _entry_by_station(db: AsyncSession, item_id: int, station: int) -> Entry:
     entry = (await db.execute(select(Entry).where(Entry.item_id == item_id, Entry.station_no == station))).scalar_one_or_none()
     if entry is None:
-        raise NotFound(f"工位号 {station} 不存在")
+        raise NotFound(Text("工位号 {station} 不存在", station=station))
     return entry
 
 
@@ -104,7 +105,7 @@ async def override_conflict(db: AsyncSession, actor: Actor, item_id: int, seat: 
         await db.execute(select(JudgeAssignment).where(JudgeAssignment.item_id == item_id, JudgeAssignment.seat == seat))
     ).scalar_one_or_none()
     if judge is None:
-        raise NotFound(f"席位 {seat} 没有裁判")
+        raise NotFound(Text("席位 {seat} 没有裁判", seat=seat))
     entry = await _entry_by_station(db, item_id, station)
     db.add(
         ConflictOverride(

@@ -17,9 +17,11 @@ from contest.accounts.sessions import session_cookie
 from contest.audit.service import Actor, head_at
 from contest.db.models import ConflictOverride, Entry
 from contest.domain import limits
+from contest.domain.competition import ITEM_STATUSES
 from contest.domain.lifecycle import NAMES_VISIBLE, SCORING
 from contest.domain.roles import CHIEF_JUDGE, ORGANIZER, PANEL_ROLES
 from contest.domain.scheme import plain
+from contest.domain.text import Text
 from contest.errors import ContestError, Invalid
 from contest.events import service as events
 from contest.live import actions, links
@@ -200,10 +202,10 @@ def _seconds(text: str) -> int | None:
     if not text:
         return None
     if not re.fullmatch(r"[0-9]{1,6}(:[0-9]{1,2}){0,2}", text):
-        raise Invalid(f"用时「{text[:20]}」格式不正确,应为 时:分:秒、分:秒 或 秒数")
+        raise Invalid(Text("用时「{text}」格式不正确,应为 时:分:秒、分:秒 或 秒数", text=text[:20]))
     parts = [int(p) for p in text.split(":")]
     if len(parts) > 3 or any(p < 0 for p in parts) or any(p >= 60 for p in parts[1:]):
-        raise Invalid(f"用时「{text}」格式不正确,应为 时:分:秒、分:秒 或 秒数")
+        raise Invalid(Text("用时「{text}」格式不正确,应为 时:分:秒、分:秒 或 秒数", text=text))
     seconds = 0
     for part in parts:
         seconds = seconds * 60 + part
@@ -230,7 +232,7 @@ class ItemResultsController(Controller):
             raw = fields.raw(form, "stations")[: limits.CODE_LIST.max]
             stations = [fields.parse_int(s, "工位号", 1) for s in raw.replace(",", " ").replace("、", " ").replace(",", " ").split()]
         except ValueError as exc:
-            raise Invalid(f"请按名次先后填写工位号,用空格分隔:{exc}") from None
+            raise Invalid(Text("请按名次先后填写工位号,用空格分隔:{exc}", exc=exc)) from None
         competition_id = await actions.decide_tie(db, actor, item_id, stations, fields.raw(form, "reason"))
         item = await events.get_item(db, item_id)
         request.app.state.hub.notify(competition_id, item_id, item.seq)
@@ -240,7 +242,9 @@ class ItemResultsController(Controller):
 @get("/board/{competition_id:int}", opt=EVERYONE)
 async def board(db: AsyncSession, competition_id: int) -> Template:
     competition = await events.get_competition(db, competition_id)
-    return render("live/board.html", competition=competition)
+    # The fragments are built once for every viewer, in Chinese: the page translates their labels.
+    labels = [*ITEM_STATUSES.values(), *AWARD_LABELS.values()]
+    return render("live/board.html", competition=competition, board_labels=labels)
 
 
 @post("/competitions/{competition_id:int}/judge-links", opt=ORGANIZERS)

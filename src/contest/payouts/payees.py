@@ -33,7 +33,7 @@ from contest.domain.awards.payees import (
     parse_kind,
     parse_phone,
 )
-from contest.domain.text import N_
+from contest.domain.text import N_, Text
 from contest.errors import Invalid
 from contest.xlsx.cells import cell_text, set_text
 from contest.xlsx.upload import open_xlsx, sheet_rows
@@ -189,7 +189,7 @@ def read_payee_upload(content: bytes) -> list[PayeeRow]:
         return parse_payee_workbook(book)
     except InputErrors as exc:
         raise Invalid(
-            f"收款信息文件有 {len(exc.errors)} 处错误,未导入任何收款信息",
+            Text("收款信息文件有 {count} 处错误,未导入任何收款信息", count=len(exc.errors)),
             details=[f"{e.where}: {e.message}" if e.where else e.message for e in exc.errors],
         ) from None
     finally:

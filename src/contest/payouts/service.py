@@ -58,7 +58,7 @@ from contest.domain.payouts import (
     refusal,
     status_after_compute,
 )
-from contest.domain.text import N_
+from contest.domain.text import N_, Text
 from contest.errors import Conflict, Invalid, NotFound
 from contest.payouts import payees
 from contest.payouts.sources import (
@@ -95,7 +95,7 @@ async def get_batch(db: AsyncSession, batch_id: int) -> PayoutBatch:
         )
     ).scalar_one_or_none()
     if batch is None:
-        raise NotFound(f"发放批次 {batch_id} 不存在")
+        raise NotFound(Text("发放批次 {batch_id} 不存在", batch_id=batch_id))
     return batch
 
 
@@ -129,7 +129,9 @@ def policy_of(policy_id: str) -> Policy:
     try:
         return load_policy(policy_id)
     except PolicyError as exc:
-        raise Invalid(f"奖励政策 {policy_id} 无法使用", details=[f"{k or '(根)'}: {p}" for k, p in exc.problems]) from None
+        raise Invalid(
+            Text("奖励政策 {policy_id} 无法使用", policy_id=policy_id), details=[f"{k or '(根)'}: {p}" for k, p in exc.problems]
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -670,7 +672,7 @@ async def import_external(db: AsyncSession, actor: Actor, batch_id: int, filenam
         achievements = await parse_off_loop(read_results_upload, content)
     except InputErrors as exc:
         raise Invalid(
-            f"外部成绩文件有 {len(exc.errors)} 处错误,未导入任何成绩",
+            Text("外部成绩文件有 {count} 处错误,未导入任何成绩", count=len(exc.errors)),
             details=[f"{e.where}: {e.message}" if e.where else e.message for e in exc.errors],
         ) from None
     if not achievements:
@@ -922,7 +924,7 @@ async def create_correction(db: AsyncSession, actor: Actor, batch_id: int) -> Pa
         raise Conflict("请对原批次建立更正批次,而不是对更正批次")
     pending = [b for b in await corrections_of(db, original.id) if b.status != PAID]
     if pending:
-        raise Conflict(f"该批次已有未完成的更正批次 #{pending[0].id},请先处理")
+        raise Conflict(Text("该批次已有未完成的更正批次 #{number},请先处理", number=pending[0].id))
     batch = PayoutBatch(
         name=f"{original.name}(更正)",
         policy_id=original.policy_id,

@@ -16,7 +16,7 @@ from contest.domain.lifecycle import PUBLIC_RESULTS, PUBLISHED
 from contest.domain.limits import APPEAL_TEXT, APPELLANT, DECISION_TEXT, too_long
 from contest.domain.results import appeal_deadline, appeal_window_open, diff_rows
 from contest.domain.scheme import COMPONENT_KINDS, plain
-from contest.domain.text import N_
+from contest.domain.text import N_, Text
 from contest.errors import Conflict, Invalid, NotFound
 from contest.events.lifecycle import transition
 from contest.events.service import get_item
@@ -103,7 +103,7 @@ async def add_version(db: AsyncSession, actor: Actor, item: Item) -> ResultVersi
 async def _item_and_competition(db: AsyncSession, item_id: int) -> tuple[Item, Competition]:
     item = await db.get(Item, item_id)
     if item is None:
-        raise NotFound(f"赛项 {item_id} 不存在")
+        raise NotFound(Text("赛项 {item_id} 不存在", item_id=item_id))
     competition = await db.get(Competition, item.competition_id)
     assert competition is not None
     return item, competition
@@ -129,7 +129,10 @@ async def record_appeal(
         if item.published_at is None or item.status not in PUBLIC_RESULTS:
             raise Conflict("成绩公示后才能受理申诉", code="not_published")
         deadline = appeal_deadline(item.published_at, competition.appeal_hours)
-        raise Conflict(f"申诉期已过:应在 {deadline.astimezone().strftime('%Y-%m-%d %H:%M')} 前提出", code="appeal_window_closed")
+        raise Conflict(
+            Text("申诉期已过:应在 {deadline} 前提出", deadline=deadline.astimezone().strftime("%Y-%m-%d %H:%M")),
+            code="appeal_window_closed",
+        )
     appeal = Appeal(
         item_id=item.id,
         station_no=station,
@@ -192,7 +195,7 @@ async def finalize(db: AsyncSession, actor: Actor, item_id: int, now: datetime |
     hours = item.competition.appeal_hours
     if item.published_at is not None and appeal_window_open(now or utcnow(), item.published_at, hours):
         deadline = appeal_deadline(item.published_at, hours).astimezone().strftime("%Y-%m-%d %H:%M")
-        raise Conflict(f"申诉期至 {deadline} 结束,之后才能确认最终成绩", code="appeal_window_open")
+        raise Conflict(Text("申诉期至 {deadline} 结束,之后才能确认最终成绩", deadline=deadline), code="appeal_window_open")
     if await pending_appeals(db, item_id):
         raise Conflict("还有申诉未作出仲裁结论,不能确认最终成绩", code="appeal_pending")
     return await transition(db, actor, item, "finalize", {})

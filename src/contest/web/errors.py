@@ -27,7 +27,8 @@ def _wants_json(request: Request) -> bool:
 def _respond(request: Request, status: int, code: str, message: str, details: list[str] | None = None) -> Response:
     metrics.ERRORS.labels(code).inc()
     if _wants_json(request):
-        body = {"error": {"code": code, "message": message, "details": details or []}}
+        # str(): a contest.domain.text.Text is a str subclass the JSON encoder does not take
+        body = {"error": {"code": code, "message": str(message), "details": [str(d) for d in details or []]}}
         return Response(body, status_code=status, media_type=MediaType.JSON)
     return render("error.html", status, status=status, code=code, message=message, details=details or [])
 
