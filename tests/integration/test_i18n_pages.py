@@ -9,7 +9,9 @@ import re
 
 from litestar.testing import TestClient
 
+from contest.settings import Settings
 from tests.conftest import login
+from tests.integration.live_seed import seed_live
 
 
 def test_an_error_page_in_english_and_in_chinese(client: TestClient, role_users: dict[str, str]) -> None:
@@ -31,9 +33,10 @@ def test_the_api_keeps_the_chinese_message(client: TestClient, role_users: dict[
     assert answer.json()["error"] == {"code": "not_found", "message": "赛事 4040 不存在", "details": []}
 
 
-def test_the_board_gets_its_strings_from_the_page(client: TestClient) -> None:
+def test_the_board_gets_its_strings_from_the_page(client: TestClient, migrated: Settings) -> None:
+    live = seed_live(migrated.database_url)
     client.cookies.set("lang", "en")
-    page = client.get("/board/1").text
+    page = client.get(f"/board/{live.competition_id}").text
     block = re.search(r'<script id="board-text" type="application/json">(.*?)</script>', page, re.S)
     assert block is not None
     text = json.loads(html.unescape(block.group(1)))

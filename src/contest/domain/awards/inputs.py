@@ -391,7 +391,7 @@ def check_achievement(achievement: Achievement, where: str) -> None:
         shares = [p.share for p in people]
         if any(s is not None for s in shares) and any(s is None for s in shares):
             problems.append(InputError("份额要么全部填写,要么全部留空(留空即平均分配)", f"{where}.{label}"))
-        elif shares and sum(s for s in shares if s is not None) <= 0:  # all given (the branch above)
+        elif shares and all(s is not None for s in shares) and sum(s for s in shares if s is not None) <= 0:
             problems.append(InputError("份额之和必须大于 0", f"{where}.{label}"))
         ids = [p.person.id_number for p in people]
         if len(set(ids)) != len(ids):
