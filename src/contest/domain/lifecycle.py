@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from contest.domain.text import N_
+
 
 class ItemStatus(StrEnum):
     """An item's stored status (Item.status holds the value)."""
@@ -40,12 +42,12 @@ TRANSITIONS: dict[str, tuple[frozenset[ItemStatus], ItemStatus]] = {
 }
 
 _REFUSALS = {
-    "open": "只有筹备中的赛项可以开始评分",
-    "lock": "只有评分中的赛项可以锁定",
-    "reveal": "赛项锁定后才能解密",
-    "publish": "赛项解密后才能公示",
-    "reopen": "只有已锁定、已解密或已公示的赛项可以重新开放评分",
-    "finalize": "只有已公示的赛项可以确认最终成绩",
+    "open": N_("只有筹备中的赛项可以开始评分"),
+    "lock": N_("只有评分中的赛项可以锁定"),
+    "reveal": N_("赛项锁定后才能解密"),
+    "publish": N_("赛项解密后才能公示"),
+    "reopen": N_("只有已锁定、已解密或已公示的赛项可以重新开放评分"),
+    "finalize": N_("只有已公示的赛项可以确认最终成绩"),
 }
 
 
