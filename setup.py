@@ -23,8 +23,9 @@ class BuildWithResources(build_py):
             return  # an editable install reads the checkout's folders
         target = Path(self.build_lib) / "contest" / "_data"
         for name in RESOURCES:
-            shutil.copytree(ROOT / name, target / name, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "make_*.py"))
+            shutil.copytree(
+                ROOT / name, target / name, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "make_*.py")
+            )
 
 
 setup(cmdclass={"build_py": BuildWithResources})

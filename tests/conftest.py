@@ -12,13 +12,13 @@ import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
+from argon2 import PasswordHasher
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from argon2 import PasswordHasher
 
 from contest.accounts import security
 from contest.accounts.service import create_user
@@ -43,7 +43,7 @@ security._DUMMY_HASH = security._hasher.hash("dummy-password-for-unknown-users")
 ROLE_USERS = {"organizer": "org", "chief_judge": "chief", "judge": "judge1", "finance": "fin"}
 
 
-def require_or_skip(env_var: str, reason: str) -> None:
+def require_or_skip(env_var: str, reason: str) -> NoReturn:
     """Skip with a visible reason, or fail when the lane is required."""
     if os.environ.get(env_var) == "1":
         pytest.fail(f"{reason} (required because {env_var}=1)")

@@ -40,8 +40,17 @@ class Baseline:
         if self.show_provisional:
             ranking = [{"place": n + 1, "station": s, "total": "0.00", "award": ""} for n, s in enumerate(item["stations"])]
         expected = len(item["stations"]) * len(item["criteria"])
-        return {"item_id": item_id, "name": f"赛项{item_id:03d}", "status": "scoring", "status_label": "评分中",
-                "seq": self.seq[item_id], "stored": self.stored[item_id], "expected": expected, "revealed": False, "ranking": ranking}
+        return {
+            "item_id": item_id,
+            "name": f"赛项{item_id:03d}",
+            "status": "scoring",
+            "status_label": "评分中",
+            "seq": self.seq[item_id],
+            "stored": self.stored[item_id],
+            "expected": expected,
+            "revealed": False,
+            "ranking": ranking,
+        }
 
     async def handler(self, ws: ServerConnection) -> None:
         path = ws.request.path if ws.request else ""
@@ -67,8 +76,16 @@ class Baseline:
                 self.seq[item_id] += 1
                 self.stored[item_id] += 1
                 self.dirty.add(item_id)
-                ack = {"type": "ack", "client_id": m["client_id"], "status": "stored", "item_id": item_id, "station": m["station"],
-                       "criterion_id": m["criterion_id"], "value": m["value"], "seq": self.seq[item_id]}
+                ack = {
+                    "type": "ack",
+                    "client_id": m["client_id"],
+                    "status": "stored",
+                    "item_id": item_id,
+                    "station": m["station"],
+                    "criterion_id": m["criterion_id"],
+                    "value": m["value"],
+                    "seq": self.seq[item_id],
+                }
                 await ws.send(json.dumps(ack))
         except ConnectionClosed:
             pass
@@ -81,7 +98,12 @@ class Baseline:
                 if m.get("type") == "hello":
                     known = {int(k): int(v) for k, v in (m.get("seqs") or {}).items()}
                     items = [self.fragment(i) for i in self.items if known.get(i) != self.seq[i]]
-                    await ws.send(json.dumps({"type": "snapshot", "competition_id": self.competition_id, "name": "baseline", "items": items}, ensure_ascii=False))
+                    await ws.send(
+                        json.dumps(
+                            {"type": "snapshot", "competition_id": self.competition_id, "name": "baseline", "items": items},
+                            ensure_ascii=False,
+                        )
+                    )
         except ConnectionClosed:
             pass
         finally:
@@ -93,7 +115,10 @@ class Baseline:
             if not self.dirty:
                 continue
             dirty, self.dirty = self.dirty, set()
-            message = json.dumps({"type": "update", "competition_id": self.competition_id, "items": [self.fragment(i) for i in sorted(dirty)]}, ensure_ascii=False)
+            message = json.dumps(
+                {"type": "update", "competition_id": self.competition_id, "items": [self.fragment(i) for i in sorted(dirty)]},
+                ensure_ascii=False,
+            )
             broadcast(self.boards, message)
 
 
@@ -102,8 +127,16 @@ async def main_async(host: str, port: int, plan: dict, compression: bool) -> Non
     stop = asyncio.get_running_loop().create_future()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set_result, None)
     flusher = asyncio.create_task(baseline.flush_loop())
-    async with serve(baseline.handler, host, port, backlog=4096, max_size=2**20, compression="deflate" if compression else None,
-                     ping_interval=20, ping_timeout=20):
+    async with serve(
+        baseline.handler,
+        host,
+        port,
+        backlog=4096,
+        max_size=2**20,
+        compression="deflate" if compression else None,
+        ping_interval=20,
+        ping_timeout=20,
+    ):
         print(f"baseline: serving on ws://{host}:{port}", flush=True)
         await stop
     flusher.cancel()

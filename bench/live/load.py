@@ -17,6 +17,7 @@ Measured:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -51,7 +52,10 @@ def percentiles(values: list[float] | np.ndarray) -> dict[str, float | None]:
     if len(values) == 0:
         return {"p50": None, "p95": None, "p99": None, "max": None, "n": 0}
     a = np.sort(np.asarray(values, dtype=np.float64) * 1000)
-    pick = lambda q: round(float(a[min(len(a) - 1, int(np.ceil(q * len(a))) - 1)]), 1)
+
+    def pick(q: float) -> float:
+        return round(float(a[min(len(a) - 1, int(np.ceil(q * len(a))) - 1)]), 1)
+
     return {"p50": pick(0.5), "p95": pick(0.95), "p99": pick(0.99), "max": round(float(a[-1]), 1), "n": len(a)}
 
 
@@ -88,8 +92,14 @@ async def _boards(base: str, competition_id: int, count: int, compression: bool,
         while not stopping and time.monotonic() < deadline:
             try:
                 async with gate:
-                    ws = await connect(url, compression="deflate" if compression else None, open_timeout=OPEN_TIMEOUT,
-                                       ping_interval=None, max_size=None, max_queue=None)
+                    ws = await connect(
+                        url,
+                        compression="deflate" if compression else None,
+                        open_timeout=OPEN_TIMEOUT,
+                        ping_interval=None,
+                        max_size=None,
+                        max_queue=None,
+                    )
                 async with ws:
                     await ws.send(json.dumps({"type": "hello", "seqs": known_of(b)}))
                     json.loads(await ws.recv())  # the snapshot
@@ -127,10 +137,8 @@ async def _boards(base: str, competition_id: int, count: int, compression: bool,
                 await asyncio.sleep(0.5 + random.random())
 
     tasks = [asyncio.create_task(board(b)) for b in range(count)]
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(first_round.wait(), timeout=max(1.0, deadline - time.monotonic()))
-    except TimeoutError:
-        pass
     ready.put(("ready", os.getpid(), stats["connected"]))
     while not stop.is_set() and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
@@ -138,8 +146,10 @@ async def _boards(base: str, competition_id: int, count: int, compression: bool,
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    with open(out_path, "wb") as f:  # noqa: ASYNC230 - once, after the run
-        pickle.dump({"flushes": flushes, "fids": [a.tobytes() for a in fids], "times": [a.tobytes() for a in times], "stats": dict(stats)}, f)
+    with open(out_path, "wb") as f:  # once, after the run
+        pickle.dump(
+            {"flushes": flushes, "fids": [a.tobytes() for a in fids], "times": [a.tobytes() for a in times], "stats": dict(stats)}, f
+        )
 
 
 # ---------------------------------------------------------------------------- judges (this process)
@@ -188,8 +198,9 @@ class Judge:
         self.next_cell += 1
         client_id = str(uuid.uuid4())
         value = format(self.step * self.rng.randint(0, self.steps), "f")
-        text = json.dumps({"type": "mark", "client_id": client_id, "item_id": self.item_id, "station": station,
-                           "criterion_id": criterion, "value": value})
+        text = json.dumps(
+            {"type": "mark", "client_id": client_id, "item_id": self.item_id, "station": station, "criterion_id": criterion, "value": value}
+        )
         return client_id, text
 
     def submit(self) -> None:
@@ -197,15 +208,13 @@ class Judge:
         self.fleet.marks[client_id] = MarkRecord(self.item_id, time.monotonic(), self.fleet.phase)
         self.outbox[client_id] = text
         if self.ws is not None:
-            asyncio.ensure_future(self._send(self.ws, text))
+            asyncio.ensure_future(self._send(self.ws, text))  # noqa: RUF006 - a lost send stays in the outbox
         else:
             self.fleet.stats["queued_offline"] += 1
 
-    async def _send(self, ws, text: str) -> None:  # type: ignore[no-untyped-def]
-        try:
+    async def _send(self, ws, text: str) -> None:
+        with contextlib.suppress(ConnectionClosed, OSError):  # stays in the outbox; resent on reconnect
             await ws.send(text)
-        except (ConnectionClosed, OSError):
-            pass  # stays in the outbox; resent on reconnect
 
     def on_message(self, text: str) -> None:
         t = time.monotonic()
@@ -232,8 +241,15 @@ class Judge:
         while not self.fleet.stopping and time.monotonic() < deadline:
             try:
                 async with gate:
-                    ws = await connect(url, additional_headers=headers, compression="deflate" if self.fleet.compression else None,
-                                       open_timeout=OPEN_TIMEOUT, ping_interval=None, max_size=None, max_queue=None)
+                    ws = await connect(
+                        url,
+                        additional_headers=headers,
+                        compression="deflate" if self.fleet.compression else None,
+                        open_timeout=OPEN_TIMEOUT,
+                        ping_interval=None,
+                        max_size=None,
+                        max_queue=None,
+                    )
                 async with ws:
                     self.fleet.stats["judge connected" if not self.connected_once else "judge reconnected"] += 1
                     self.connected_once = True
@@ -266,9 +282,22 @@ class Phase:
     duration: float
 
 
-async def drive(base: str, plan: dict, boards: int, phases: list[Phase], *, workers: int = 2, compression: bool = True,
-                judges: int | None = None, sampler=None, fault=None, stop_after_p99_ms: float | None = None,  # type: ignore[no-untyped-def]
-                drain_seconds: float = 15.0, budget_seconds: float = 900.0, seed: int = 1) -> dict:
+async def drive(
+    base: str,
+    plan: dict,
+    boards: int,
+    phases: list[Phase],
+    *,
+    workers: int = 2,
+    compression: bool = True,
+    judges: int | None = None,
+    sampler=None,
+    fault=None,
+    stop_after_p99_ms: float | None = None,
+    drain_seconds: float = 15.0,
+    budget_seconds: float = 900.0,
+    seed: int = 1,
+) -> dict:
     """Connect, run the phases, drain, collect. Returns per-phase figures and the raw records.
 
     sampler: an object with start()/stop() -> dict (server CPU/RSS); fault: an async callable
@@ -291,8 +320,11 @@ async def drive(base: str, plan: dict, boards: int, phases: list[Phase], *, work
     procs = []
     for w, count in enumerate(per):
         if count:
-            p = ctx.Process(target=board_worker, args=(base, plan["competition_id"], count, compression, ready, stop,
-                                                      str(out_dir / f"boards-{w}.pkl"), deadline), daemon=True)
+            p = ctx.Process(
+                target=board_worker,
+                args=(base, plan["competition_id"], count, compression, ready, stop, str(out_dir / f"boards-{w}.pkl"), deadline),
+                daemon=True,
+            )
             p.start()
             procs.append(p)
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
@@ -339,12 +371,20 @@ async def drive(base: str, plan: dict, boards: int, phases: list[Phase], *, work
         # unacknowledged marks count as infinitely late: percentiles over the acked ones alone would flatter a server
         # that falls behind (p99 is then "inf" as soon as more than 1% are still unacknowledged after the drain)
         ack = percentiles([m.t_ack - m.t_send for m in acked] + [float("inf") for m in phase_marks if m.t_ack is None and not m.error])
-        results.append({
-            "rate": phase.rate, "duration": round(t_end - t0, 2), "sent": len(phase_marks), "acked": len(acked),
-            "stored": sum(1 for m in acked if m.status == "stored"), "duplicate": sum(1 for m in acked if m.status == "duplicate"),
-            "refused": sum(1 for m in phase_marks if m.error), "unacked": sum(1 for m in phase_marks if m.t_ack is None and not m.error),
-            "throughput": round(len(acked) / max(1e-9, last_ack - t0), 1), "ack_ms": ack,
-        })
+        results.append(
+            {
+                "rate": phase.rate,
+                "duration": round(t_end - t0, 2),
+                "sent": len(phase_marks),
+                "acked": len(acked),
+                "stored": sum(1 for m in acked if m.status == "stored"),
+                "duplicate": sum(1 for m in acked if m.status == "duplicate"),
+                "refused": sum(1 for m in phase_marks if m.error),
+                "unacked": sum(1 for m in phase_marks if m.t_ack is None and not m.error),
+                "throughput": round(len(acked) / max(1e-9, last_ack - t0), 1),
+                "ack_ms": ack,
+            }
+        )
         await asyncio.sleep(1.0)  # let the last flush reach the boards
         if stop_after_p99_ms is not None and (ack["p99"] is None or ack["p99"] >= stop_after_p99_ms or results[-1]["unacked"]):
             break
@@ -362,7 +402,7 @@ async def drive(base: str, plan: dict, boards: int, phases: list[Phase], *, work
     for w in range(len(per)):
         path = out_dir / f"boards-{w}.pkl"
         if path.exists():
-            with open(path, "rb") as f:  # noqa: ASYNC230 - once, after the run
+            with open(path, "rb") as f:  # once, after the run
                 board_data.append(pickle.load(f))
             path.unlink()
     board_stats = Counter()
@@ -372,9 +412,15 @@ async def drive(base: str, plan: dict, boards: int, phases: list[Phase], *, work
     for k, r in enumerate(results):
         r["board_ms"] = board_latency[k]
     return {
-        "judges": len(tablets), "judges_connected": sum(t.connected_once for t in tablets), "boards": boards,
-        "boards_connected": boards_connected, "connect_seconds": round(connect_seconds, 1), "phases": results,
-        "stats": dict(fleet.stats), "board_stats": dict(board_stats), "server": server,
+        "judges": len(tablets),
+        "judges_connected": sum(t.connected_once for t in tablets),
+        "boards": boards,
+        "boards_connected": boards_connected,
+        "connect_seconds": round(connect_seconds, 1),
+        "phases": results,
+        "stats": dict(fleet.stats),
+        "board_stats": dict(board_stats),
+        "server": server,
         "marks": {cid: (m.item_id, m.status, m.error, m.sends) for cid, m in fleet.marks.items()},
         "wall_seconds": round(time.monotonic() - started, 1),
     }
@@ -386,7 +432,7 @@ def board_latencies(marks: dict[str, MarkRecord], board_data: list[dict], phases
     pairs never showed up (a board dropped, or the run ended first)."""
     stored = [m for m in marks.values() if m.status == "stored" and m.seq is not None]
     out = []
-    for k in range(phases):
+    for _ in range(phases):
         out.append({"hist": np.zeros(120_001, dtype=np.int64), "missing": 0, "pairs": 0})
     if not stored or not board_data:
         return [{"p50": None, "p95": None, "p99": None, "max": None, "n": 0, "missing": 0} for _ in range(phases)]
@@ -412,7 +458,7 @@ def board_latencies(marks: dict[str, MarkRecord], board_data: list[dict], phases
             pos = np.searchsorted(sq_a, m_seq[sel], side="left")
             ok = pos < len(fl)
             first_fid[sel[ok]] = np.array(fl)[pos[ok]]
-        for fb, tb in zip(d["fids"], d["times"]):
+        for fb, tb in zip(d["fids"], d["times"], strict=False):
             f = np.frombuffer(fb, dtype=np.int32)
             t = np.frombuffer(tb, dtype=np.float64)
             if len(f) == 0:
@@ -441,6 +487,5 @@ def board_latencies(marks: dict[str, MarkRecord], board_data: list[dict], phases
             continue
         cum = np.cumsum(hist)
         p50, p95, p99 = (int(np.searchsorted(cum, q * n, side="left")) for q in (0.5, 0.95, 0.99))  # ms bucket of each quantile
-        figures.append({"p50": p50, "p95": p95, "p99": p99, "max": int(np.nonzero(hist)[0][-1]), "n": n,
-                        "missing": out[k]["missing"]})
+        figures.append({"p50": p50, "p95": p95, "p99": p99, "max": int(np.nonzero(hist)[0][-1]), "n": n, "missing": out[k]["missing"]})
     return figures

@@ -1,6 +1,6 @@
 """Summarise a `py-spy record --format raw` profile of our server by where the time goes.
 
-    .venv/bin/python -m bench.live.profile_summary var/bench-live/profile-quick-1.raw
+.venv/bin/python -m bench.live.profile_summary var/bench-live/profile-quick-1.raw
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ CATEGORIES = [
     ("board: rebuild fragments (item_results)", ("item_fragment", "_fragment")),
     ("board: progress queries", ("fragments_for", "_progress")),
     ("board: snapshot on hello", ("snapshot",)),
-    ("board: send to viewers", ("_broadcast", "_send_slice")),
+    ("board: send to viewers", ("broadcast", "_send_slice")),
     ("auth on connect", ("authenticate_request", "user_for_token")),
     ("websocket protocol (uvicorn/websockets)", ("websockets", "uvicorn/protocols")),
     ("aiosqlite worker threads (SQLite itself)", ("_connection_worker_thread",)),

@@ -49,10 +49,29 @@ REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
 
 MODES = {
-    "quick": {"items": 20, "judges_per_item": 5, "boards": 500, "rate": 50, "duration": 20, "steps": "20,30,40,60,80,120,200,400,800,1200,1600,2400",
-              "step_seconds": 8, "fault_duration": 20, "workers": 1},
-    "full": {"items": 100, "judges_per_item": 10, "boards": 5000, "rate": 200, "duration": 60, "steps": "10,20,40,60,100,200,400",
-             "step_seconds": 10, "fault_duration": 30, "fault_rate": 20, "workers": 2},
+    "quick": {
+        "items": 20,
+        "judges_per_item": 5,
+        "boards": 500,
+        "rate": 50,
+        "duration": 20,
+        "steps": "20,30,40,60,80,120,200,400,800,1200,1600,2400",
+        "step_seconds": 8,
+        "fault_duration": 20,
+        "workers": 1,
+    },
+    "full": {
+        "items": 100,
+        "judges_per_item": 10,
+        "boards": 5000,
+        "rate": 200,
+        "duration": 60,
+        "steps": "10,20,40,60,100,200,400",
+        "step_seconds": 10,
+        "fault_duration": 30,
+        "fault_rate": 20,
+        "workers": 2,
+    },
 }
 
 
@@ -182,8 +201,10 @@ class Sampler:
             return {}
         cpu = [s[1] for s in self.samples]
         return {
-            "cpu_mean_pct": round(sum(cpu) / len(cpu)), "cpu_max_pct": round(max(cpu)),
-            "rss_max_mb": round(max(s[2] for s in self.samples)), "rss_end_mb": round(self.samples[-1][2]),
+            "cpu_mean_pct": round(sum(cpu) / len(cpu)),
+            "cpu_max_pct": round(max(cpu)),
+            "rss_max_mb": round(max(s[2] for s in self.samples)),
+            "rss_end_mb": round(self.samples[-1][2]),
             "client_cpu_mean_pct": round(sum(s[3] for s in self.samples) / len(self.samples)),
             "load1_mean": round(sum(s[4] for s in self.samples) / len(self.samples), 2),
         }
@@ -197,8 +218,18 @@ def seed(work: Path, name: str, args: argparse.Namespace) -> tuple[Path, Path, d
     return db_path, plan_path, plan
 
 
-def run_part(kind: str, work: Path, db_path: Path | None, plan_path: Path, plan: dict, phases: list[Phase], args: argparse.Namespace,
-             stop_after: float | None = None, fault_at: float | None = None, drain: float = 15.0) -> dict:
+def run_part(
+    kind: str,
+    work: Path,
+    db_path: Path | None,
+    plan_path: Path,
+    plan: dict,
+    phases: list[Phase],
+    args: argparse.Namespace,
+    stop_after: float | None = None,
+    fault_at: float | None = None,
+    drain: float = 15.0,
+) -> dict:
     server = Server(kind, free_port(), work, db_path, plan_path, args.compression)
     server.instrument = args.instrument and kind == "ours" and fault_at is None
     server.extra_args = args.server_args.split()
@@ -207,20 +238,48 @@ def run_part(kind: str, work: Path, db_path: Path | None, plan_path: Path, plan:
     spy = None
     if kind == "ours" and args.profile and fault_at is None:
         svg = work / f"profile-{args.mode}{'-' + args.label if args.label else ''}-{len(phases)}.{args.profile_format}"
-        spy = subprocess.Popen([str(Path(PY).parent / "py-spy"), "record", "--pid", str(server.pid), "--rate", "50", "--format",
-                                args.profile_format, "--output", str(svg), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        spy = subprocess.Popen(
+            [
+                str(Path(PY).parent / "py-spy"),
+                "record",
+                "--pid",
+                str(server.pid),
+                "--rate",
+                "50",
+                "--format",
+                args.profile_format,
+                "--output",
+                str(svg),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     fault = None
     if fault_at is not None:
-        async def fault() -> None:  # type: ignore[no-redef]
+
+        async def fault() -> None:
             await asyncio.sleep(fault_at)
             server.kill9()
             await asyncio.sleep(args.down_seconds)
             await asyncio.get_running_loop().run_in_executor(None, server.start)
 
     try:
-        result = asyncio.run(drive(f"ws://127.0.0.1:{server.port}", plan, args.boards, phases, workers=args.workers,
-                                   compression=args.compression, sampler=sampler, fault=fault,
-                                   stop_after_p99_ms=stop_after, budget_seconds=args.budget, drain_seconds=drain))
+        result = asyncio.run(
+            drive(
+                f"ws://127.0.0.1:{server.port}",
+                plan,
+                args.boards,
+                phases,
+                workers=args.workers,
+                compression=args.compression,
+                sampler=sampler,
+                fault=fault,
+                stop_after_p99_ms=stop_after,
+                budget_seconds=args.budget,
+                drain_seconds=drain,
+            )
+        )
     finally:
         if spy is not None:
             spy.send_signal(signal.SIGINT)
@@ -243,7 +302,9 @@ def check_database(db_path: Path, marks: dict) -> dict:
     with sqlite3.connect(db_path) as db:
         in_db = [r[0] for r in db.execute("SELECT client_id FROM mark_submissions")]
         mark_rows = db.execute("SELECT count(*) FROM marks").fetchone()[0]
-        dup_cells = db.execute("SELECT count(*) FROM (SELECT 1 FROM marks GROUP BY entry_id, criterion_id, judge_person_id HAVING count(*) > 1)").fetchone()[0]
+        dup_cells = db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM marks GROUP BY entry_id, criterion_id, judge_person_id HAVING count(*) > 1)"
+        ).fetchone()[0]
         mark_cids = [r[0] for r in db.execute("SELECT client_id FROM marks")]
     submitted = set(marks)
     refused = {cid for cid, (_, _, error, _) in marks.items() if error}
@@ -251,11 +312,19 @@ def check_database(db_path: Path, marks: dict) -> dict:
     db_set = set(in_db)
     acked = {cid for cid, (_, status, _, _) in marks.items() if status}
     return {
-        "acked": len(acked), "acked_not_in_db (lost)": len(acked - db_set), "unacked_in_db": len((expected - acked) & db_set),
+        "acked": len(acked),
+        "acked_not_in_db (lost)": len(acked - db_set),
+        "unacked_in_db": len((expected - acked) & db_set),
         "unacked_not_in_db (still in outboxes)": len((expected - acked) - db_set),
-        "submitted": len(submitted), "refused": len(refused), "expected_stored": len(expected),
-        "mark_submissions": len(in_db), "mark_submissions_distinct": len(db_set), "marks_rows": mark_rows,
-        "missing": len(expected - db_set), "extra": len(db_set - submitted), "duplicate_cells": dup_cells,
+        "submitted": len(submitted),
+        "refused": len(refused),
+        "expected_stored": len(expected),
+        "mark_submissions": len(in_db),
+        "mark_submissions_distinct": len(db_set),
+        "marks_rows": mark_rows,
+        "missing": len(expected - db_set),
+        "extra": len(db_set - submitted),
+        "duplicate_cells": dup_cells,
         "marks_not_submitted": len(set(mark_cids) - submitted),
         "acked_duplicate": sum(1 for _, status, _, _ in marks.values() if status == "duplicate"),
         "resent": sum(1 for *_, sends in marks.values() if sends > 1),
@@ -263,23 +332,27 @@ def check_database(db_path: Path, marks: dict) -> dict:
     }
 
 
-def fmt(x) -> str:  # type: ignore[no-untyped-def]
+def fmt(x) -> str:
     return "–" if x is None else (f"{x:g}" if isinstance(x, float) else str(x))
 
 
-def ratio(a, b) -> str:  # type: ignore[no-untyped-def]
+def ratio(a, b) -> str:
     return "–" if a is None or not b else f"{a / b:.1f}x"
 
 
 def summary(report: dict) -> str:
     lines = []
     a = report["args"]
-    lines.append(f"mode {a['mode']}: {a['items']} items x {a['judges_per_item']} judges = {a['items'] * a['judges_per_item']} judges, "
-                 f"{a['boards']} boards, compression {'on' if a['compression'] else 'off'}; {report['machine']}")
+    lines.append(
+        f"mode {a['mode']}: {a['items']} items x {a['judges_per_item']} judges = {a['items'] * a['judges_per_item']} judges, "
+        f"{a['boards']} boards, compression {'on' if a['compression'] else 'off'}; {report['machine']}"
+    )
     if "target" in report and "baseline" not in report["target"]:
         p = report["target"]["ours"]["phases"][0]
-        lines.append(f"ours only: ack {p['ack_ms']}, board {p['board_ms']}, throughput {p['throughput']}, unacked {p['unacked']}, "
-                     f"server {report['target']['ours']['server']}")
+        lines.append(
+            f"ours only: ack {p['ack_ms']}, board {p['board_ms']}, throughput {p['throughput']}, unacked {p['unacked']}, "
+            f"server {report['target']['ours']['server']}"
+        )
     elif "target" in report:
         lines.append("")
         lines.append("| figure | ours | baseline | ratio |")
@@ -289,28 +362,51 @@ def summary(report: dict) -> str:
         for label, key in (("ack", "ack_ms"), ("board", "board_ms")):
             for q in ("p50", "p95", "p99", "max"):
                 lines.append(f"| {label} {q} (ms) | {fmt(po[key][q])} | {fmt(pb[key][q])} | {ratio(po[key][q], pb[key][q])} |")
-        for label, key in (("marks sent", "sent"), ("acked", "acked"), ("unacked", "unacked"), ("refused", "refused"), ("throughput (acks/s)", "throughput")):
+        for label, key in (
+            ("marks sent", "sent"),
+            ("acked", "acked"),
+            ("unacked", "unacked"),
+            ("refused", "refused"),
+            ("throughput (acks/s)", "throughput"),
+        ):
             lines.append(f"| {label} | {fmt(po[key])} | {fmt(pb[key])} | |")
-        lines.append(f"| board (mark, viewer) pairs measured / missing | {po['board_ms']['n']} / {po['board_ms']['missing']} | {pb['board_ms']['n']} / {pb['board_ms']['missing']} | |")
-        lines.append(f"| judges / boards connected | {o['judges_connected']} / {o['boards_connected']} | {b['judges_connected']} / {b['boards_connected']} | |")
+        lines.append(
+            f"| board (mark, viewer) pairs measured / missing | {po['board_ms']['n']} / {po['board_ms']['missing']} | {pb['board_ms']['n']} / {pb['board_ms']['missing']} | |"  # noqa: E501 - one literal, clearer whole
+        )
+        lines.append(
+            f"| judges / boards connected | {o['judges_connected']} / {o['boards_connected']} | {b['judges_connected']} / {b['boards_connected']} | |"  # noqa: E501 - one literal, clearer whole
+        )
         lines.append(f"| connect time (s) | {o['connect_seconds']} | {b['connect_seconds']} | |")
-        for label, key in (("server CPU mean %", "cpu_mean_pct"), ("server CPU max %", "cpu_max_pct"), ("server RSS max (MB)", "rss_max_mb"),
-                           ("client CPU mean % (all procs)", "client_cpu_mean_pct"), ("load avg (1 min) during", "load1_mean")):
+        for label, key in (
+            ("server CPU mean %", "cpu_mean_pct"),
+            ("server CPU max %", "cpu_max_pct"),
+            ("server RSS max (MB)", "rss_max_mb"),
+            ("client CPU mean % (all procs)", "client_cpu_mean_pct"),
+            ("load avg (1 min) during", "load1_mean"),
+        ):
             lines.append(f"| {label} | {fmt(o['server'].get(key))} | {fmt(b['server'].get(key))} | |")
-        lines.append(f"| errors (ours) | {json.dumps({k: v for k, v in o['stats'].items() if 'error' in k or 'Error' in k or 'failed' in k}, ensure_ascii=False)} | | |")
+        lines.append(
+            f"| errors (ours) | {json.dumps({k: v for k, v in o['stats'].items() if 'error' in k or 'Error' in k or 'failed' in k}, ensure_ascii=False)} | | |"  # noqa: E501 - one literal, clearer whole
+        )
     if "saturate" in report:
         lines.append("")
-        lines.append("| rate (marks/s) | ours ack p99 | ours board p99 | ours acks/s | ours CPU% | baseline ack p99 | baseline board p99 | baseline acks/s |")
+        lines.append(
+            "| rate (marks/s) | ours ack p99 | ours board p99 | ours acks/s | ours CPU% | baseline ack p99 | baseline board p99 | baseline acks/s |"  # noqa: E501 - one literal, clearer whole
+        )
         lines.append("|---|---|---|---|---|---|---|---|")
         o, b = report["saturate"]["ours"]["phases"], report["saturate"]["baseline"]["phases"]
         for k in range(max(len(o), len(b))):
             po = o[k] if k < len(o) else None
             pb = b[k] if k < len(b) else None
             rate = (po or pb)["rate"]
-            lines.append(f"| {fmt(rate)} | {fmt(po and po['ack_ms']['p99'])} | {fmt(po and po['board_ms']['p99'])} | {fmt(po and po['throughput'])} | "
-                         f" | {fmt(pb and pb['ack_ms']['p99'])} | {fmt(pb and pb['board_ms']['p99'])} | {fmt(pb and pb['throughput'])} |")
-        lines.append(f"\nsaturation (highest rate with ack p99 < 100 ms): ours {fmt(report['saturate']['ours_point'])}, "
-                     f"baseline {fmt(report['saturate']['baseline_point'])}")
+            lines.append(
+                f"| {fmt(rate)} | {fmt(po and po['ack_ms']['p99'])} | {fmt(po and po['board_ms']['p99'])} | {fmt(po and po['throughput'])} | "  # noqa: E501 - one literal, clearer whole
+                f" | {fmt(pb and pb['ack_ms']['p99'])} | {fmt(pb and pb['board_ms']['p99'])} | {fmt(pb and pb['throughput'])} |"
+            )
+        lines.append(
+            f"\nsaturation (highest rate with ack p99 < 100 ms): ours {fmt(report['saturate']['ours_point'])}, "
+            f"baseline {fmt(report['saturate']['baseline_point'])}"
+        )
     if "fault" in report:
         f = report["fault"]
         lines.append("")
@@ -344,19 +440,24 @@ def main() -> None:
     parser.add_argument("--steps", help="saturation rates, comma-separated")
     parser.add_argument("--step-seconds", type=float)
     parser.add_argument("--fault-duration", type=float)
-    parser.add_argument("--fault-rate", type=float, help="marks/s during the fault run (default: --rate; keep it below saturation so outboxes drain)")
+    parser.add_argument(
+        "--fault-rate", type=float, help="marks/s during the fault run (default: --rate; keep it below saturation so outboxes drain)"
+    )
     parser.add_argument("--fault-boards", type=int, help="board viewers during the fault run (default: --boards)")
     parser.add_argument("--fault-drain", type=float, default=60.0, help="seconds to let outboxes drain after the restart")
     parser.add_argument("--down-seconds", type=float, default=1.0, help="how long the server stays dead")
     parser.add_argument("--workers", type=int, help="board client processes")
-    parser.add_argument("--compression", action="store_true",
-                        help="permessage-deflate on both servers (browsers ask for it; `contest serve` declines it)")
+    parser.add_argument(
+        "--compression", action="store_true", help="permessage-deflate on both servers (browsers ask for it; `contest serve` declines it)"
+    )
     parser.add_argument("--budget", type=float, default=900.0, help="wall-clock limit of each part's client (s)")
     parser.add_argument("--work", type=Path, default=REPO / "var" / "bench-live")
     parser.add_argument("--label", default="")
     parser.add_argument("--instrument", action="store_true", help="time the mark path and the board flush inside our server")
     parser.add_argument("--skip-baseline", action="store_true", help="target part: measure ours only (A/B runs of our server)")
-    parser.add_argument("--server-args", default="", help="extra arguments for our server (bench.live.serve), e.g. '--switch-interval 0.001'")
+    parser.add_argument(
+        "--server-args", default="", help="extra arguments for our server (bench.live.serve), e.g. '--switch-interval 0.001'"
+    )
     parser.add_argument("--profile", action="store_true", help="py-spy record our server during its parts")
     parser.add_argument("--profile-format", default="speedscope", choices=["speedscope", "flamegraph", "raw"])
     args = parser.parse_args()
@@ -369,7 +470,7 @@ def main() -> None:
     report: dict = {
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, {round(psutil.virtual_memory().total / 2**30)} GiB, "
-                   f"Python {platform.python_version()}, nofile {raise_nofile()}",
+        f"Python {platform.python_version()}, nofile {raise_nofile()}",
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "load_before": os.getloadavg(),
     }
@@ -379,24 +480,35 @@ def main() -> None:
         if "target" in parts:
             report["target"] = {}
             for kind in ("ours",) if args.skip_baseline else ("ours", "baseline"):
-                report["target"][kind] = run_part(kind, args.work, db_path if kind == "ours" else None, plan_path, plan,
-                                                  [Phase(args.rate, args.duration)], args)
+                report["target"][kind] = run_part(
+                    kind, args.work, db_path if kind == "ours" else None, plan_path, plan, [Phase(args.rate, args.duration)], args
+                )
                 report["target"][kind].pop("marks")
                 print(kind, json.dumps(report["target"][kind]["phases"], ensure_ascii=False), flush=True)
         if "saturate" in parts:
             steps = [Phase(float(r), args.step_seconds) for r in args.steps.split(",")]
             report["saturate"] = {}
             for kind in ("ours", "baseline"):
-                report["saturate"][kind] = run_part(kind, args.work, db_path if kind == "ours" else None, plan_path, plan, steps, args,
-                                                    stop_after=100.0)
+                report["saturate"][kind] = run_part(
+                    kind, args.work, db_path if kind == "ours" else None, plan_path, plan, steps, args, stop_after=100.0
+                )
                 report["saturate"][kind].pop("marks")
                 report["saturate"][f"{kind}_point"] = saturation_point(report["saturate"][kind]["phases"])
                 print(kind, "saturation", report["saturate"][f"{kind}_point"], flush=True)
     if "fault" in parts:
         db_path, plan_path, plan = seed(args.work, "fault", args)
         args_fault = argparse.Namespace(**{**vars(args), "boards": args.fault_boards if args.fault_boards is not None else args.boards})
-        result = run_part("ours", args.work, db_path, plan_path, plan, [Phase(args.fault_rate or args.rate, args.fault_duration)], args_fault,
-                          fault_at=args.fault_duration / 2, drain=args.fault_drain)
+        result = run_part(
+            "ours",
+            args.work,
+            db_path,
+            plan_path,
+            plan,
+            [Phase(args.fault_rate or args.rate, args.fault_duration)],
+            args_fault,
+            fault_at=args.fault_duration / 2,
+            drain=args.fault_drain,
+        )
         result["check"] = check_database(db_path, result.pop("marks"))
         report["fault"] = result
         print("fault", json.dumps(result["check"]), flush=True)

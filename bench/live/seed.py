@@ -54,7 +54,10 @@ def scheme(criteria: int, panel: int) -> list[ComponentSpec]:
         ComponentSpec(
             "practical",
             Decimal(100),
-            criteria=[CriterionSpec(f"C{k + 1}", f"评分项{k + 1}", Decimal(100) / criteria, STEP, "judgement", panel, aggregation) for k in range(criteria)],
+            criteria=[
+                CriterionSpec(f"C{k + 1}", f"评分项{k + 1}", Decimal(100) / criteria, STEP, "judgement", panel, aggregation)
+                for k in range(criteria)
+            ],
         )
     ]
 

@@ -1,11 +1,12 @@
 """Our app served as `contest serve` does (uvicorn, one process, `cli.SERVE_OPTIONS`), with bench-only variants.
 
-    .venv/bin/python -m bench.live.serve --port 8000 [--ws-deflate] [--instrument FILE]
+.venv/bin/python -m bench.live.serve --port 8000 [--ws-deflate] [--instrument FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+
 import uvicorn
 
 
@@ -29,11 +30,11 @@ def instrument(path: str) -> None:
     statements = [0]
 
     @event.listens_for(Engine, "before_cursor_execute")
-    def _count(*_args):  # type: ignore[no-untyped-def]
+    def _count(*_args):
         statements[0] += 1
 
-    def timed(name, fn):  # type: ignore[no-untyped-def]
-        async def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def timed(name, fn):
+        async def wrapper(*args, **kwargs):
             t, q = time.perf_counter(), statements[0]
             try:
                 return await fn(*args, **kwargs)
@@ -42,6 +43,7 @@ def instrument(path: str) -> None:
                 s[0] += 1
                 s[1] += time.perf_counter() - t
                 s[2] += statements[0] - q  # includes statements of concurrent tasks: an upper bound
+
         return wrapper
 
     sockets._store = timed("mark (_store: queued + its batch)", sockets._store)
@@ -54,7 +56,7 @@ def instrument(path: str) -> None:
     gc_pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
     gc_started = [0.0]
 
-    def on_gc(phase, info):  # type: ignore[no-untyped-def]
+    def on_gc(phase, info):
         if phase == "start":
             gc_started[0] = time.perf_counter()
         else:
@@ -62,7 +64,7 @@ def instrument(path: str) -> None:
 
     gc.callbacks.append(on_gc)
 
-    async def counted(self, marks):  # type: ignore[no-untyped-def]
+    async def counted(self, marks):
         marks_per_batch[0] += 1
         marks_per_batch[1] += len(marks)
         t = time.perf_counter()
@@ -74,22 +76,32 @@ def instrument(path: str) -> None:
     writer.MarkWriter._write = timed("batch (MarkWriter._write: one transaction, in its thread on SQLite)", counted)
     hub.LiveHub._flush = timed("board flush (per competition, incl. fan-out)", hub.LiveHub._flush)
     hub.LiveHub.snapshot = timed("board snapshot (hello)", hub.LiveHub.snapshot)
-    hub.LiveHub._broadcast = timed("board send to all viewers", hub.LiveHub._broadcast)
+    hub.LiveHub.broadcast = timed("board send to all viewers", hub.LiveHub.broadcast)
     started = time.perf_counter()
 
     def dump() -> None:
         wall = time.perf_counter() - started
-        out = {name: {"calls": c, "ms_per_call": round(1000 * sec / c, 2) if c else None, "share_of_wall": round(sec / wall, 3),
-                      "statements_per_call": round(q / c, 1) if c else None} for name, (c, sec, q) in stats.items()}
+        out = {
+            name: {
+                "calls": c,
+                "ms_per_call": round(1000 * sec / c, 2) if c else None,
+                "share_of_wall": round(sec / wall, 3),
+                "statements_per_call": round(q / c, 1) if c else None,
+            }
+            for name, (c, sec, q) in stats.items()
+        }
         batches, marks = marks_per_batch
         out["marks per batch"] = {"batches": batches, "mean": round(marks / batches, 1) if batches else None}
         out["gc tracked objects"] = objects[0]
-        out["gc pauses"] = {f"gen{g}": {"count": len(p), "total_ms": round(sum(p)), "max_ms": round(max(p), 1) if p else None}
-                            for g, p in gc_pauses.items()}
+        out["gc pauses"] = {
+            f"gen{g}": {"count": len(p), "total_ms": round(sum(p)), "max_ms": round(max(p), 1) if p else None} for g, p in gc_pauses.items()
+        }
         if batch_ms:
             ranked = sorted(batch_ms)
-            out["batch ms"] = {q: round(ranked[min(len(ranked) - 1, int(len(ranked) * f))], 1) for q, f in
-                               (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))}
+            out["batch ms"] = {
+                q: round(ranked[min(len(ranked) - 1, int(len(ranked) * f))], 1)
+                for q, f in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))
+            }
         with open(f"{path}.tmp", "w") as f:
             json.dump({"wall_seconds": round(wall, 1), "timers": out}, f, indent=1, ensure_ascii=False)
         os.replace(f"{path}.tmp", path)  # atomic: the bench may read it while we are killed
@@ -112,7 +124,9 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--ws-deflate", action="store_true", help="per-message deflate on (contest serve has it off)")
-    parser.add_argument("--instrument", help="write wall-time and query counts of the mark path and the board flush to this JSON file at exit")
+    parser.add_argument(
+        "--instrument", help="write wall-time and query counts of the mark path and the board flush to this JSON file at exit"
+    )
     parser.add_argument("--switch-interval", type=float, help="the interpreter's thread switch interval (s), default 0.005")
     parser.add_argument("--gc-threshold", help="gc.set_threshold for the experiment (the app sets contest.app.GC_THRESHOLDS at startup)")
     args = parser.parse_args()

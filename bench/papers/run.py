@@ -17,8 +17,7 @@ from datetime import date
 from contest.competitors import certificates
 from contest.competitors.seal import clean_seal
 from contest.competitors.service import default_settings
-from contest.db.competitor_models import Certificate
-from contest.db.models import Competition
+from contest.db.models import Certificate, Competition
 from contest.domain.certificates import encode_serial
 from contest.papers import pdf
 
@@ -45,8 +44,20 @@ def main() -> None:
     settings = default_settings(competition)
     settings.seal_png = seal()
     issued = [
-        Certificate(serial=encode_serial(secrets.randbits(128)), version=1, confirmed_version=1, kind="award", name=f"选手{i}", unit="某某职业技术学院",
-                    team="", competition=competition.name, item="焊工", award="一等奖", honour="", status="valid")
+        Certificate(
+            serial=encode_serial(secrets.randbits(128)),
+            version=1,
+            confirmed_version=1,
+            kind="award",
+            name=f"选手{i}",
+            unit="某某职业技术学院",
+            team="",
+            competition=competition.name,
+            item="焊工",
+            award="一等奖",
+            honour="",
+            status="valid",
+        )
         for i in range(n)
     ]
     print(f"Python {platform.python_version()}, {platform.machine()}")

@@ -18,7 +18,7 @@ from contest.awards.policies import load_policy
 from contest.domain.awards import Achievement, Competition, Member, Person, Result, compute_awards
 from contest.domain.awards.model import BatchSettings
 from contest.domain.idcard import check_digit
-from contest.xlsx.finance_workbook import PayeeDetails, WorkbookInfo, payee_key, write_finance_workbook
+from contest.awards.finance_workbook import PayeeDetails, WorkbookInfo, payee_key, write_finance_workbook
 
 HERE = Path(__file__).resolve().parent
 PAGE = int(__import__("os").environ.get("PAGE", "2"))

@@ -7,41 +7,41 @@ import logging
 
 from litestar import Litestar, Router, get
 from litestar.config.csrf import CSRFConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from contest import __version__
-from contest.web.pages import render
 from contest.accounts.controllers import AccountController, LoginLockController
-from contest.db.engine import make_engine, make_session_factory
+from contest.accounts.sessions import SessionAuthMiddleware, provide_actor
 from contest.competitors.controllers import COMPETITOR_HANDLERS
+from contest.db.engine import make_engine, make_session_factory
 from contest.desks.controllers import DESK_HANDLERS
 from contest.events.controllers import CompetitionController, ConflictController, ItemController, PeopleController, UnitController
 from contest.live.channels import make_channels
 from contest.live.controllers import LIVE_HANDLERS
 from contest.live.hub import LiveHub
-from contest.live.writer import MarkWriter
 from contest.live.sockets import SOCKET_HANDLERS
+from contest.live.writer import MarkWriter
 from contest.payouts.controllers import PayoutController
+from contest.resources import static_dir, templates_dir
 from contest.results.controllers import ResultsController
 from contest.rosters.controllers import RosterController
-from contest.resources import static_dir, templates_dir
 from contest.settings import Settings
 from contest.web import templating
-from contest.web.auth import SessionAuthMiddleware
-from contest.web.deps import provide_actor, provide_db
+from contest.web.deps import provide_db
 from contest.web.errors import EXCEPTION_HANDLERS
+from contest.web.guards import EVERYONE, access_guard
 from contest.web.headers import add_security_headers
 from contest.web.health import HEALTH_HANDLERS
-from contest.web.guards import EVERYONE, access_guard
 from contest.web.log_masking import mask_id_numbers_in_logs
+from contest.web.pages import render
 from contest.web.request_log import configure_logging, with_request_ids
 
 
@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[DefineMiddleware(SessionAuthMiddleware, exclude=["^/static/", "^/healthz", "^/readyz"])],
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax"),
         template_config=TemplateConfig(directory=templates_dir(), engine=JinjaTemplateEngine, engine_callback=templating.configure),
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]  # each handler takes its own exception type; the mapping's type cannot say so
         openapi_config=OpenAPIConfig(
             title="contest",
             version=__version__,

@@ -6,7 +6,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -50,8 +50,13 @@ def main() -> None:
 # off: the app writes its own, with the request id (web/request_log.py).
 # ws_max_size: the largest websocket frame a client may send (docs/live.md, "Limits"); a judge's message
 # is a few hundred bytes, and uvicorn's default of 16 MiB would let one socket make the server buffer 16 MiB.
-SERVE_OPTIONS = {"proxy_headers": False, "ws": "websockets-sansio", "ws_per_message_deflate": False, "access_log": False,
-                 "ws_max_size": 65_536}
+SERVE_OPTIONS: dict[str, Any] = {
+    "proxy_headers": False,
+    "ws": "websockets-sansio",
+    "ws_per_message_deflate": False,
+    "access_log": False,
+    "ws_max_size": 65_536,
+}
 
 
 @main.command(help="Serve the web app (uvicorn). Several workers need PostgreSQL + Redis.")
@@ -69,7 +74,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
     # uvicorn believes X-Forwarded-For from exactly the proxies the app does (its access log then
     # shows the client's address); none configured, none believed (not even 127.0.0.1).
     proxies = {"proxy_headers": bool(settings.trusted_proxies), "forwarded_allow_ips": [str(n) for n in settings.trusted_proxies]}
-    options = {**SERVE_OPTIONS, **proxies}
+    options: dict[str, Any] = {**SERVE_OPTIONS, **proxies}
     uvicorn.run("contest.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload, **options)
 
 
@@ -140,7 +145,7 @@ def audit() -> None:
 MAX_PROBLEMS_SHOWN = 100  # a wrong key fails every record: the first ones say enough
 
 
-def _report_problems(count: int, problems: list) -> None:  # type: ignore[type-arg]
+def _report_problems(count: int, problems: list) -> None:
     for problem in problems[:MAX_PROBLEMS_SHOWN]:
         click.echo(problem.problem, err=True)
     if len(problems) > MAX_PROBLEMS_SHOWN:
@@ -149,8 +154,10 @@ def _report_problems(count: int, problems: list) -> None:  # type: ignore[type-a
 
 
 @audit.command("verify", help="Check every audit record's MAC and link (and the chain against a checkpoint); exit 1 on tampering.")
-@click.option("--checkpoint", "checkpoint_file", type=click.File("r", encoding="utf-8"), help="A checkpoint made by `contest audit checkpoint`.")
-def audit_verify(checkpoint_file) -> None:  # type: ignore[no-untyped-def]
+@click.option(
+    "--checkpoint", "checkpoint_file", type=click.File("r", encoding="utf-8"), help="A checkpoint made by `contest audit checkpoint`."
+)
+def audit_verify(checkpoint_file) -> None:
     from contest.audit.chain import Checkpoint, CheckpointError
     from contest.audit.service import verify_chain
 
@@ -169,7 +176,9 @@ def audit_verify(checkpoint_file) -> None:  # type: ignore[no-untyped-def]
 
 
 @audit.command("checkpoint", help="Verify the chain, then print its head (records, last MAC, time) as JSON: keep it outside the database.")
-@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), help="Write the checkpoint to this file instead of printing it.")
+@click.option(
+    "--out", "out", type=click.Path(dir_okay=False, writable=True), help="Write the checkpoint to this file instead of printing it."
+)
 def audit_checkpoint(out: str | None) -> None:
     from contest.audit.service import verified_checkpoint
 
@@ -193,7 +202,7 @@ def _audit_check(database_url: str) -> tuple[int, list]:
     return run_with_session(verify_chain, Settings.from_env().with_database(database_url))
 
 
-def _report(report, audit_records: int) -> None:  # type: ignore[no-untyped-def]
+def _report(report, audit_records: int) -> None:
     click.echo(f"  file: {report.path} ({report.bytes / 1024 / 1024:.1f} MB)")
     if report.schema:
         click.echo(f"  schema: {report.schema}")
@@ -304,8 +313,9 @@ def demo_load(if_empty: bool) -> None:
 
     settings = Settings.from_env()
     with click.progressbar(length=len(DEMO_STEPS), label="loading the demo", item_show_func=lambda step: step, file=sys.stderr) as bar:
-        loaded = run_with_session(lambda session: load_demo(session, settings, only_if_empty=if_empty,
-                                                            done=lambda step: bar.update(1, step)), settings)
+        loaded = run_with_session(
+            lambda session: load_demo(session, settings, only_if_empty=if_empty, done=lambda step: bar.update(1, step)), settings
+        )
     click.echo("demo data loaded" if loaded else "database already has data; demo not loaded again")
     click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
     for username, role_label in demo_logins():

@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contest.accounts.service import create_user, set_password
 from contest.audit.service import Actor
 from contest.db.models import Competition, User
-from contest.domain.roles import ROLES
+from contest.domain.lifecycle import SCORING, SETUP
+from contest.domain.roles import JUDGE, ROLES
+from contest.domain.text import N_
 from contest.errors import ContestError
 from contest.events import service
 from contest.events.service import CompetitionForm
@@ -43,8 +45,8 @@ def demo_logins(settings: Settings | None = None) -> list[tuple[str, str]]:
     header = list(next(rows))
     for row in rows:
         record = dict(zip(header, row, strict=False))
-        if record.get("登录账号"):
-            logins.append((str(record["登录账号"]), str(record["角色"])))
+        if record.get(N_("登录账号")):
+            logins.append((str(record[N_("登录账号")]), str(record["角色"])))
     return logins
 
 
@@ -103,7 +105,7 @@ async def open_demo_items(db: AsyncSession, competition_id: int) -> None:
 
     competition = await service.get_competition(db, competition_id)
     for item in competition.items:
-        if item.status == "setup":
+        if item.status == SETUP:
             await open_scoring(db, ACTOR, item.id)
 
 
@@ -130,7 +132,7 @@ async def score_demo(db: AsyncSession, seed: int = 2026) -> int:
     rng = random.Random(seed)
     stored = 0
     scorers: dict[int, User] = {}
-    items = list((await db.execute(select(Item).where(Item.status == "scoring").order_by(Item.id))).scalars())
+    items = list((await db.execute(select(Item).where(Item.status == SCORING).order_by(Item.id))).scalars())
     for item in items:
         full = await service.get_item(db, item.id)
         judges = list(
@@ -138,7 +140,7 @@ async def score_demo(db: AsyncSession, seed: int = 2026) -> int:
                 await db.execute(
                     select(JudgeAssignment, User)
                     .join(User, User.person_id == JudgeAssignment.person_id)
-                    .where(JudgeAssignment.item_id == item.id, JudgeAssignment.role == "judge")
+                    .where(JudgeAssignment.item_id == item.id, JudgeAssignment.role == JUDGE)
                     .order_by(JudgeAssignment.seat)
                 )
             ).all()
@@ -161,6 +163,7 @@ async def score_demo(db: AsyncSession, seed: int = 2026) -> int:
                             level = skill * 0.8 if criterion.kind == "judgement" else skill
                             bias = 0.2 if criterion.kind == "judgement" and assignment.seat == biased else 0.0
                             value = criterion.step * round(steps * min(1.0, level + bias + rng.uniform(-0.08, 0.08)))
+                        assert user.person_id is not None and entry.station_no is not None  # demo judges are people; drawn
                         judge = Judge(user.id, user.username, user.person_id, "demo")
                         mark = MarkIn(str(uuid.uuid4()), item.id, entry.station_no, criterion.id, str(value))
                         try:

@@ -13,12 +13,17 @@ import secrets
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import overload
 
 from contest import resources
 
 REPO_ROOT = resources.CHECKOUT_DIR  # the source checkout (tests and benchmarks use it)
 
 
+@overload
+def _env(name: str) -> str | None: ...
+@overload
+def _env(name: str, default: str) -> str: ...
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(f"CONTEST_{name}")
     return value if value not in (None, "") else default
@@ -159,7 +164,7 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        var_dir = Path(_env("VAR_DIR", str(Path.cwd() / "var"))).resolve()  # type: ignore[arg-type]
+        var_dir = Path(_env("VAR_DIR", str(Path.cwd() / "var"))).resolve()
         database_url = _env("DATABASE_URL") or f"sqlite+aiosqlite:///{var_dir / 'contest.db'}"
         origins = tuple(o.strip() for o in (_env("ALLOWED_ORIGINS", "") or "").split(",") if o.strip())
         return cls(
@@ -174,9 +179,9 @@ class Settings:
             agreement_threshold=_decimal_setting("AGREEMENT_THRESHOLD", "0.5"),
             agreement_min_cells=_positive_int("AGREEMENT_MIN_CELLS", "3"),
             device_silent_seconds=_positive_int("DEVICE_SILENT_SECONDS", "30"),
-            session_days=int(_env("SESSION_DAYS", "7")),  # type: ignore[arg-type]
-            login_max_failures=int(_env("LOGIN_MAX_FAILURES", "5")),  # type: ignore[arg-type]
-            login_window_minutes=int(_env("LOGIN_WINDOW_MINUTES", "15")),  # type: ignore[arg-type]
+            session_days=int(_env("SESSION_DAYS", "7")),
+            login_max_failures=int(_env("LOGIN_MAX_FAILURES", "5")),
+            login_window_minutes=int(_env("LOGIN_WINDOW_MINUTES", "15")),
             secure_cookies=_env("SECURE_COOKIES", "0") == "1",
             allowed_origins=origins,
             trusted_proxies=_trusted_proxies(_env("TRUSTED_PROXIES")),

@@ -6,6 +6,10 @@
   const competition = root.dataset.competition;
   const items = {}; // item_id -> latest fragment
   const conn = document.getElementById("conn");
+  // The page's strings, in the reader's language (board.html); the labels in the fragments are
+  // Chinese, built once for every viewer, and looked up here.
+  const T = JSON.parse(document.getElementById("board-text").textContent);
+  const label = (text) => (text && T.labels[text]) || text;
   // Reconnecting: one timer, the delay doubling per failed attempt up to CAP, half of it random, so
   // thousands of boards do not all come back in the same instant after a restart or a Wi-Fi blip.
   const BASE = 1000, CAP = 30000;
@@ -15,7 +19,7 @@
     const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/board/" + competition);
     ws.onopen = () => {
       conn.dataset.state = "live";
-      conn.title = "实时";
+      conn.title = T.live;
       const seqs = {};
       for (const [id, item] of Object.entries(items)) seqs[id] = item.seq;
       ws.send(JSON.stringify({ type: "hello", seqs: seqs }));
@@ -31,7 +35,7 @@
     };
     ws.onclose = () => {
       conn.dataset.state = "offline";
-      conn.title = "连接中断,正在重连";
+      conn.title = T.offline;
       const delay = Math.min(CAP, BASE * 2 ** attempts++);
       setTimeout(connect, delay / 2 + Math.random() * delay / 2);
     };
@@ -51,7 +55,7 @@
       card.dataset.item = item.item_id;
       card.dataset.seq = item.seq;
       const title = cell("h2", item.name);
-      const status = cell("span", item.status_label, "status");
+      const status = cell("span", label(item.status_label), "status");
       status.dataset.status = item.status;
       title.appendChild(status);
       card.appendChild(title);
@@ -65,10 +69,10 @@
       if (item.ranking) {
         const table = document.createElement("table");
         const head = document.createElement("tr");
-        head.appendChild(cell("th", "名次", "place"));
-        head.appendChild(cell("th", "工位号", "station"));
-        if (item.revealed) { head.appendChild(cell("th", "姓名")); head.appendChild(cell("th", "单位")); }
-        head.appendChild(cell("th", "总分", "total"));
+        head.appendChild(cell("th", T.place, "place"));
+        head.appendChild(cell("th", T.station, "station"));
+        if (item.revealed) { head.appendChild(cell("th", T.name)); head.appendChild(cell("th", T.unit)); }
+        head.appendChild(cell("th", T.total, "total"));
         head.appendChild(cell("th", "", "award"));
         table.appendChild(head);
         for (const line of item.ranking) {
@@ -78,7 +82,7 @@
           row.appendChild(cell("td", line.station, "station"));
           if (item.revealed) { row.appendChild(cell("td", line.name, "name")); row.appendChild(cell("td", line.unit)); }
           row.appendChild(cell("td", line.total || "—", "total"));
-          row.appendChild(cell("td", line.award, "award"));
+          row.appendChild(cell("td", label(line.award), "award"));
           table.appendChild(row);
         }
         card.appendChild(table);

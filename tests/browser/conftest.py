@@ -26,7 +26,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def live_server(migrated, role_users) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def live_server(migrated, role_users) -> Iterator[str]:
     port = free_port()
     config = uvicorn.Config(create_app(migrated), host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
     server = uvicorn.Server(config)
@@ -55,7 +55,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(live_server, browser):  # type: ignore[no-untyped-def]  # server first: Playwright runs a loop
+def page(live_server, browser):  # server first: Playwright runs a loop
     context = browser.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 1280, "height": 900})
     tab = context.new_page()
     tab.set_default_timeout(10_000)

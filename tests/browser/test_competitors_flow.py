@@ -31,17 +31,19 @@ def scan_qr(pdf_bytes: bytes) -> str:
     return codes[0]
 
 
-def fits_the_screen(page) -> bool:  # type: ignore[no-untyped-def]
+def fits_the_screen(page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
 
 
 @pytest.fixture
-def published(migrated, role_users):  # type: ignore[no-untyped-def]
+def published(migrated, role_users):
     return published_competition(migrated.database_url)
 
 
-def test_look_up_download_scan_verify_then_superseded(published, browser, live_server, migrated, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=live_server, locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True, accept_downloads=True)
+def test_look_up_download_scan_verify_then_superseded(published, browser, live_server, migrated, tmp_path) -> None:
+    context = browser.new_context(
+        base_url=live_server, locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True, accept_downloads=True
+    )
     try:
         page = context.new_page()
         page.set_default_timeout(15_000)

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def published(migrated, role_users):  # type: ignore[no-untyped-def]
+def published(migrated, role_users):
     """Marks entered through the judges' service, locked, revealed, published, the appeal window
     passed; fin2 exists."""
     live = published_competition(migrated.database_url)
@@ -23,7 +23,7 @@ def published(migrated, role_users):  # type: ignore[no-untyped-def]
     return live
 
 
-def test_finance_flow_down_to_the_downloaded_workbook(published, page, browser, live_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_finance_flow_down_to_the_downloaded_workbook(published, page, browser, live_server, tmp_path) -> None:
     sign_in(page, "fin")
     page.wait_for_load_state()
     page.goto("/finance")
@@ -96,9 +96,12 @@ def test_finance_flow_down_to_the_downloaded_workbook(published, page, browser, 
     header = next(i for i, row in enumerate(rows) if row[0] == "序号")
     assert sheet.print_title_rows == f"${header + 1}:${header + 1}"
     assert rows[header][:9] == ("序号", "姓名", "证件号码", "选送单位", "赛事", "赛项", "成绩", "奖励对象", "金额")
-    paid = {(row[1], row[2], row[7], row[8]) for row in rows[header + 1:] if isinstance(row[0], int)}
-    assert paid == {("选手甲2", make_id(101), "选手", 2500), ("选手乙2", make_id(103), "选手", 1500),
-                    ("选手甲1", make_id(100), "选手", 1000)}
+    paid = {(row[1], row[2], row[7], row[8]) for row in rows[header + 1 :] if isinstance(row[0], int)}
+    assert paid == {
+        ("选手甲2", make_id(101), "选手", 2500),
+        ("选手乙2", make_id(103), "选手", 1500),
+        ("选手甲1", make_id(100), "选手", 1000),
+    }
     total = next(row for row in rows if row[0] == "合计")
     assert total[8] == 5000 and "伍仟元整" in total[2]
     texts = [c for row in rows for c in row if isinstance(c, str)]

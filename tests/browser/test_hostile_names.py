@@ -21,10 +21,10 @@ HOSTILE = """x</script><script>window.__pwned=1</script><img src=x onerror="wind
 
 
 @pytest.fixture
-def live(migrated) -> Live:  # type: ignore[no-untyped-def]
+def live(migrated) -> Live:
     live = seed_live(migrated.database_url)
 
-    async def rename(db) -> None:  # type: ignore[no-untyped-def]
+    async def rename(db) -> None:
         await db.execute(update(Competition).values(name="赛事" + HOSTILE))
         await db.execute(update(Item).where(Item.id == live.item_id).values(name="赛项" + HOSTILE))
         await db.execute(update(Criterion).values(name="评分项" + HOSTILE))
@@ -36,7 +36,7 @@ def live(migrated) -> Live:  # type: ignore[no-untyped-def]
     return live
 
 
-def _watch(page) -> list[str]:  # type: ignore[no-untyped-def]
+def _watch(page) -> list[str]:
     """Console errors of the page (a refused inline script shows up here)."""
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
@@ -44,14 +44,14 @@ def _watch(page) -> list[str]:  # type: ignore[no-untyped-def]
     return errors
 
 
-def _assert_inert(page, errors: list[str], must_show: str) -> None:  # type: ignore[no-untyped-def]
+def _assert_inert(page, errors: list[str], must_show: str) -> None:
     assert page.evaluate("window.__pwned") is None, "the hostile name ran as script"
     assert page.locator("img[src=x]").count() == 0 and page.locator("b:text-is('粗')").count() == 0
     assert must_show + HOSTILE in page.inner_text("body")
     assert not [e for e in errors if "Content Security Policy" in e], errors
 
 
-def test_hostile_names_are_text_on_tablet_console_board_and_public_page(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_names_are_text_on_tablet_console_board_and_public_page(live, live_server, browser, migrated) -> None:
     context, tablet = new_tab(browser, live_server, TABLET)
     errors = _watch(tablet)
     sign_in(tablet, "ja")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from contest.db.engine import make_engine, make_session_factory
 from contest.db.models import Entry, Mark, MarkSubmission, User
@@ -36,13 +36,13 @@ BIG_SCREEN = {"width": 1920, "height": 1080}
 # The full mark set of the seeded item (as tests/integration/test_live_flow.py::score_everything):
 # ja enters the measurements T1 and P1; ja, jb and jc each judge P2.
 ORDER = ["甲1", "甲2", "乙1", "乙2"]
-T1 = dict(zip(ORDER, ["80", "90", "70", "60"]))
-P1 = dict(zip(ORDER, ["50", "55", "40", "55"]))
+T1 = dict(zip(ORDER, ["80", "90", "70", "60"], strict=False))
+P1 = dict(zip(ORDER, ["50", "55", "40", "55"], strict=False))
 P2 = {"ja": [30, 35, 20, 36], "jb": [32, 34, 22, 36], "jc": [31, 36, 21, 36]}
 
 
 @pytest.fixture
-def live(migrated) -> Live:  # type: ignore[no-untyped-def]
+def live(migrated) -> Live:
     """Seeded before the server and the browser start (Playwright runs its own event loop)."""
     return seed_live(migrated.database_url)
 
@@ -66,8 +66,10 @@ def stored_marks(database_url: str, username: str, item_id: int) -> list[tuple[i
                 .where(Mark.judge_person_id == person_id, Mark.item_id == item_id)
                 .order_by(Entry.station_no, Mark.criterion_id)
             )
-            result = [
-                (station, criterion, format(value.normalize(), "f"), client_id) for station, criterion, value, client_id in rows.all()
+            result: list[tuple[int, int, str, str | None]] = [
+                (station, criterion, format(value.normalize(), "f"), client_id)
+                for station, criterion, value, client_id in rows.all()
+                if station is not None  # marks are only ever given to drawn stations
             ]
         await engine.dispose()
         return result
@@ -96,46 +98,46 @@ async def _status(database_url: str, item_id: int) -> str:
     return status
 
 
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def shot(page, name: str) -> None:
     target = os.environ.get("CONTEST_SHOTS")
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(target) / f"{name}.png"), full_page=True)
 
 
-def new_tab(browser, base_url: str, viewport: dict, **options):  # type: ignore[no-untyped-def]
+def new_tab(browser, base_url: str, viewport: dict, **options):
     context = browser.new_context(base_url=base_url, locale="zh-CN", viewport=viewport, **options)
     tab = context.new_page()
     tab.set_default_timeout(10_000)
     return context, tab
 
 
-def sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+def sign_in(page, username: str) -> None:
     page.goto("/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
 
 
-def open_tablet(page, username: str) -> None:  # type: ignore[no-untyped-def]
+def open_tablet(page, username: str) -> None:
     sign_in(page, username)
     page.wait_for_url("**/tablet")
     wait_connected(page)
 
 
-def wait_connected(page) -> None:  # type: ignore[no-untyped-def]
+def wait_connected(page) -> None:
     page.wait_for_selector("#conn[data-state=connected]")
 
 
-def wait_pending(page, count: int) -> None:  # type: ignore[no-untyped-def]
+def wait_pending(page, count: int) -> None:
     page.wait_for_function(f"() => document.getElementById('pending').textContent.trim() === '{count}'")
 
 
-def criterion_row(page, live: Live, code: str):  # type: ignore[no-untyped-def]
+def criterion_row(page, live: Live, code: str):
     return page.locator(f"#criteria .criterion[data-criterion='{live.criteria[code]}']")
 
 
-def enter_mark(page, live: Live, station: str, code: str, value: str):  # type: ignore[no-untyped-def]
+def enter_mark(page, live: Live, station: str, code: str, value: str):
     """Tap the station, type the value into the criterion's field, tap 提交; returns the row."""
     page.click(f".station[data-station='{live.stations[station]}']")
     page.wait_for_selector(f"#station-no:text-is('{live.stations[station]}')")
@@ -145,12 +147,12 @@ def enter_mark(page, live: Live, station: str, code: str, value: str):  # type: 
     return row
 
 
-def row_state(page, live: Live, station: str, code: str) -> str:  # type: ignore[no-untyped-def]
+def row_state(page, live: Live, station: str, code: str) -> str:
     page.click(f".station[data-station='{live.stations[station]}']")
     return criterion_row(page, live, code).locator(".mark-state").get_attribute("data-state")
 
 
-def assert_touch_targets(page, viewport: dict) -> None:  # type: ignore[no-untyped-def]
+def assert_touch_targets(page, viewport: dict) -> None:
     """Nothing needs sideways scrolling; every station button, field and submit button is at
     least 44 px high and lies within the screen's width."""
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
@@ -166,7 +168,7 @@ def assert_touch_targets(page, viewport: dict) -> None:  # type: ignore[no-untyp
         assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (target.evaluate("e => e.outerHTML"), box)
 
 
-def outbox(page, username: str) -> dict:  # type: ignore[no-untyped-def]
+def outbox(page, username: str) -> dict:
     return page.evaluate(f"JSON.parse(localStorage.getItem('contest.outbox.{username}') || '{{}}')")
 
 
@@ -185,7 +187,7 @@ SEND_MARKS = """async (marks) => {
 }"""
 
 
-def send_marks(page, live: Live, marks: list[tuple[str, str, object]]) -> None:  # type: ignore[no-untyped-def]
+def send_marks(page, live: Live, marks: list[tuple[str, str, object]]) -> None:
     payload = [
         {"item_id": live.item_id, "station": live.stations[s], "criterion_id": live.criteria[c], "value": str(v)} for s, c, v in marks
     ]
@@ -193,11 +195,11 @@ def send_marks(page, live: Live, marks: list[tuple[str, str, object]]) -> None: 
     assert [(r["type"], r.get("status")) for r in replies] == [("ack", "stored")] * len(marks), replies
 
 
-def board_item(board, live: Live):  # type: ignore[no-untyped-def]
+def board_item(board, live: Live):
     return board.locator(f"section.item[data-item='{live.item_id}']")
 
 
-def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, browser, migrated) -> None:
     context, tablet = new_tab(browser, live_server, TABLET, has_touch=True)
     board_context, board = new_tab(browser, live_server, BIG_SCREEN)
     try:
@@ -250,7 +252,9 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
         assert submissions(migrated.database_url, live.item_id) == 3
 
         # The big screen shows them (pushed, no reload).
-        board.wait_for_function(f"() => document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").textContent === '3 / 20'")
+        board.wait_for_function(
+            f"() => document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").textContent === '3 / 20'"
+        )
         assert item.locator("tr[data-station]").count() == 4  # provisional ranking by 工位号
         assert item.locator(".name").count() == 0
         shot(board, "board-1920-progress")
@@ -268,7 +272,9 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
                 send_marks(other, live, [(s, "P2", P2[judge][i]) for i, s in enumerate(ORDER)])
             finally:
                 other_context.close()
-        board.wait_for_function(f"() => document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").textContent === '20 / 20'")
+        board.wait_for_function(
+            f"() => document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").textContent === '20 / 20'"
+        )
         tablet.reload()
         wait_connected(tablet)
         assert tablet.locator(".station.done").count() == 4
@@ -284,7 +290,12 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
             assert "cj" in console.locator("#lock-form .signer").inner_text()  # the signed-in account signs
             # The page asks first; declining posts nothing.
             asked: list[str] = []
-            console.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+
+            def decline(dialog: Any) -> None:
+                asked.append(dialog.message)
+                dialog.dismiss()
+
+            console.once("dialog", decline)
             console.click("#lock-button")
             assert asked and "cj" in asked[0] and "焊工" in asked[0]
             assert console.locator("#item-status").inner_text() == "评分中"
@@ -324,16 +335,16 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
         context.close()
 
 
-def wait_offline_ready(page) -> None:  # type: ignore[no-untyped-def]
+def wait_offline_ready(page) -> None:
     """The service worker controls the page and has kept the tablet page (done once per tablet)."""
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15_000)
     page.wait_for_function(
-        "() => caches.keys().then(async (names) => { for (const n of names) if (await (await caches.open(n)).match('/tablet')) return true; return false; })",
+        "() => caches.keys().then(async (names) => { for (const n of names) if (await (await caches.open(n)).match('/tablet')) return true; return false; })",  # noqa: E501 - one literal, clearer whole
         timeout=15_000,
     )
 
 
-def test_the_tablet_reloads_and_scores_while_offline(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_the_tablet_reloads_and_scores_while_offline(live, live_server, browser, migrated) -> None:
     context, tablet = new_tab(browser, live_server, TABLET)
     try:
         open_tablet(tablet, "ja")
@@ -369,7 +380,7 @@ def test_the_tablet_reloads_and_scores_while_offline(live, live_server, browser,
         context.close()
 
 
-def test_the_tablet_is_usable_in_portrait(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_the_tablet_is_usable_in_portrait(live, live_server, browser, migrated) -> None:
     context, tablet = new_tab(browser, live_server, PORTRAIT, has_touch=True, is_mobile=True)
     try:
         open_tablet(tablet, "ja")
@@ -406,7 +417,7 @@ def test_the_tablet_is_usable_in_portrait(live, live_server, browser, migrated) 
         context.close()
 
 
-def test_an_expired_sign_in_is_offered_a_new_one_and_keeps_the_outbox(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_an_expired_sign_in_is_offered_a_new_one_and_keeps_the_outbox(live, live_server, browser, migrated) -> None:
     from contest.db.models import UserSession
 
     context, page = new_tab(browser, live_server, TABLET)
@@ -416,7 +427,7 @@ def test_an_expired_sign_in_is_offered_a_new_one_and_keeps_the_outbox(live, live
     async def expire_sessions() -> None:
         engine = make_engine(migrated.database_url)
         async with make_session_factory(engine)() as db:
-            await db.execute(UserSession.__table__.delete())
+            await db.execute(delete(UserSession))
             await db.commit()
         await engine.dispose()
 

@@ -6,6 +6,7 @@ Set CONTEST_SHOTS=/some/dir to keep screenshots.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from datetime import datetime
@@ -41,18 +42,18 @@ WIDE = {"width": 1400, "height": 1000}
 
 
 @pytest.fixture
-def live(migrated) -> Live:  # type: ignore[no-untyped-def]
+def live(migrated) -> Live:
     return seed_live(migrated.database_url)
 
 
-def station_tile(page, live: Live, station: str):  # type: ignore[no-untyped-def]
+def station_tile(page, live: Live, station: str):
     return page.locator(f".station[data-station='{live.stations[station]}']")
 
 
 # ------------------------------------------------------------------ drafts
 
 
-def test_a_typed_mark_is_never_left_unsent(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_typed_mark_is_never_left_unsent(live, live_server, browser, migrated) -> None:
     context, tablet = new_tab(browser, live_server, TABLET, has_touch=True)
     try:
         open_tablet(tablet, "ja")
@@ -70,7 +71,9 @@ def test_a_typed_mark_is_never_left_unsent(live, live_server, browser, migrated)
         tablet.click(f".station[data-station='{live.stations['甲2']}']")
         criterion_row(tablet, live, "P1").locator("input.mark-input").fill("75")  # P1 is out of 60
         tablet.click(f".station[data-station='{live.stations['乙1']}']")
-        tablet.wait_for_function(f"() => document.querySelector(\".station[data-station='{live.stations['甲2']}'] .flag\").textContent === '1 未提交'")
+        tablet.wait_for_function(
+            f"() => document.querySelector(\".station[data-station='{live.stations['甲2']}'] .flag\").textContent === '1 未提交'"
+        )
         assert "1 未提交" in tablet.locator(".tab.active").inner_text()
         assert tablet.locator("#drafts").inner_text() == "1" and tablet.locator("#drafts-box").is_visible()
 
@@ -103,7 +106,7 @@ def test_a_typed_mark_is_never_left_unsent(live, live_server, browser, migrated)
 # ------------------------------------------------------------------ taken cells, tabs
 
 
-def test_a_cell_another_judge_filled_shows_as_taken(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_cell_another_judge_filled_shows_as_taken(live, live_server, browser, migrated) -> None:
     first_context, first = new_tab(browser, live_server, TABLET)
     second_context, second = new_tab(browser, live_server, TABLET)
     try:
@@ -128,7 +131,7 @@ def test_a_cell_another_judge_filled_shows_as_taken(live, live_server, browser, 
         second_context.close()
 
 
-def test_tabs_name_the_competition_and_the_tablet_opens_on_an_open_item(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_tabs_name_the_competition_and_the_tablet_opens_on_an_open_item(live, live_server, browser, migrated) -> None:
     """jo judges both items; item 1 (first by id) is locked, item 2 open: the tablet opens on item 2."""
 
     async def arrange() -> None:
@@ -158,7 +161,8 @@ def test_tabs_name_the_competition_and_the_tablet_opens_on_an_open_item(live, li
 
 # ------------------------------------------------------------------ the chief judge sees the hall
 
-def test_the_console_sees_every_tablet_and_every_judges_drift(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+
+def test_the_console_sees_every_tablet_and_every_judges_drift(live, live_server, browser, migrated) -> None:
     """Two tablets: ja's is fine; jb's marks do not get through (held in the network), then it is cut
     off: the console shows it offline with 2 unsent marks, a warning, and ja still online. When it
     comes back its marks go out and the warning goes. Judges' drift shows as marks come in."""
@@ -169,7 +173,7 @@ def test_the_console_sees_every_tablet_and_every_judges_drift(live, live_server,
     state = {"hold": True, "cut": False}
     routes: list = []
 
-    def route(ws) -> None:  # type: ignore[no-untyped-def]
+    def route(ws) -> None:
         """Between jb's tablet and the server: marks are held back while "hold"; "cut" ends it all."""
         if state["cut"]:
             ws.close(code=4000, reason="cut")
@@ -194,7 +198,7 @@ def test_the_console_sees_every_tablet_and_every_judges_drift(live, live_server,
         cut.route_web_socket("**/ws/judge", route)
         open_tablet(cut, "jb")
 
-        def device(seat: int):  # type: ignore[no-untyped-def]
+        def device(seat: int):
             return console.locator(f"#devices tr[data-seat='{seat}']")
 
         console.wait_for_selector("#devices tr[data-seat='1'][data-state=online]", timeout=20_000)
@@ -206,7 +210,9 @@ def test_the_console_sees_every_tablet_and_every_judges_drift(live, live_server,
         enter_mark(cut, live, "甲2", "T1", "77")
         wait_pending(cut, 2)
         assert len(held) == 2
-        console.wait_for_function("() => document.querySelector(\"#devices tr[data-seat='2'] td.pending\").textContent.trim().startsWith('2')", timeout=20_000)
+        console.wait_for_function(
+            "() => document.querySelector(\"#devices tr[data-seat='2'] td.pending\").textContent.trim().startsWith('2')", timeout=20_000
+        )
 
         # jb's tablet is cut off: its socket ends, and it cannot reconnect
         state["cut"] = True
@@ -225,7 +231,7 @@ def test_the_console_sees_every_tablet_and_every_judges_drift(live, live_server,
         cut.wait_for_selector("#conn[data-state=connected]", timeout=30_000)  # its next attempt, with back-off
         wait_pending(cut, 0)
         console.wait_for_function(
-            "() => (() => { const r = document.querySelector(\"#devices tr[data-seat='2']\"); return r.dataset.state === 'online' && r.querySelector('td.pending').textContent.trim() === '0'; })()",
+            "() => (() => { const r = document.querySelector(\"#devices tr[data-seat='2']\"); return r.dataset.state === 'online' && r.querySelector('td.pending').textContent.trim() === '0'; })()",  # noqa: E501 - one literal, clearer whole
             timeout=20_000,
         )
         assert "device-warning" not in (device(2).get_attribute("class") or "")
@@ -254,7 +260,7 @@ STEP = 250  # ms of simulated time per step
 T0 = datetime(2026, 11, 21, 9, 0, 0)
 
 
-def run_clock(page, steps: int, clock: dict) -> None:  # type: ignore[no-untyped-def]
+def run_clock(page, steps: int, clock: dict) -> None:
     """Advance the page's fake clock a step at a time, letting the routed sockets answer in between."""
     for _ in range(steps):
         clock["step"] += 1
@@ -262,7 +268,7 @@ def run_clock(page, steps: int, clock: dict) -> None:  # type: ignore[no-untyped
         page.wait_for_timeout(10)
 
 
-def test_server_errors_are_resent_in_rounds_that_stay_linear(live, live_server, browser, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_server_errors_are_resent_in_rounds_that_stay_linear(live, live_server, browser, migrated) -> None:
     """A database outage: every mark gets server_error. Five pending marks over two simulated minutes
     are resent once per round of the tablet's one timer, the rounds further and further apart: the
     sends grow linearly (and slowly), never by the reply (5, 25, 125 ... as before)."""
@@ -271,7 +277,7 @@ def test_server_errors_are_resent_in_rounds_that_stay_linear(live, live_server, 
     sends: list[tuple[int, str]] = []  # (step, client_id)
     outage = {"on": True}
 
-    def server(ws) -> None:  # type: ignore[no-untyped-def]
+    def server(ws) -> None:
         def reply(text: str) -> None:
             message = json.loads(text)
             if message["type"] == "hello":
@@ -281,8 +287,16 @@ def test_server_errors_are_resent_in_rounds_that_stay_linear(live, live_server, 
             elif message["type"] == "mark":
                 sends.append((clock["step"], message["client_id"]))
                 if outage["on"]:
-                    ws.send(json.dumps({"type": "error", "code": "server_error", "message": "服务器暂时无法保存,标记将自动重发",
-                                        "client_id": message["client_id"]}))
+                    ws.send(
+                        json.dumps(
+                            {
+                                "type": "error",
+                                "code": "server_error",
+                                "message": "服务器暂时无法保存,标记将自动重发",
+                                "client_id": message["client_id"],
+                            }
+                        )
+                    )
                 else:
                     fields = {k: message[k] for k in ("client_id", "item_id", "station", "criterion_id", "value")}
                     ws.send(json.dumps({"type": "ack", "status": "stored", "seq": 1, **fields}))
@@ -307,7 +321,7 @@ def test_server_errors_are_resent_in_rounds_that_stay_linear(live, live_server, 
         rounds = sorted({step for step, _ in sends})
         per_round = [sum(1 for step, _ in sends if step == r) for r in rounds]
         assert per_round == [5] * len(rounds), per_round  # each round: every pending mark once
-        gaps = [(b - a) * STEP for a, b in zip(rounds, rounds[1:])]
+        gaps = [(b - a) * STEP for a, b in itertools.pairwise(rounds)]
         # rounds at least 0.5, 1, 2, 4, 7.5, 7.5 ... s apart: at most 1 + 4 + 14 rounds within 120 s
         assert all(gap >= 500 for gap in gaps), gaps
         assert 5 <= len(rounds) <= 19, gaps
@@ -323,12 +337,12 @@ def test_server_errors_are_resent_in_rounds_that_stay_linear(live, live_server, 
         context.close()
 
 
-def test_boards_reconnect_with_backoff(live, live_server, browser) -> None:  # type: ignore[no-untyped-def]
+def test_boards_reconnect_with_backoff(live, live_server, browser) -> None:
     context, board = new_tab(browser, live_server, TABLET)
     clock = {"step": 0}
     attempts: list[int] = []  # steps
 
-    def refuse(ws) -> None:  # type: ignore[no-untyped-def]
+    def refuse(ws) -> None:
         attempts.append(clock["step"])
         ws.close(code=1011, reason="restarting")
 
@@ -339,7 +353,7 @@ def test_boards_reconnect_with_backoff(live, live_server, browser) -> None:  # t
         board.goto(f"/board/{live.competition_id}")
         board.wait_for_function("() => document.getElementById('conn').dataset.state === 'offline'")
         run_clock(board, 4 * 120, clock)
-        gaps = [(b - a) * STEP for a, b in zip(attempts, attempts[1:])]
+        gaps = [(b - a) * STEP for a, b in itertools.pairwise(attempts)]
         # 0.5+, 1+, 2+, 4+, 8+, then 15+ s apart: at most 13 attempts in two minutes (a fixed 2 s made 60)
         assert 5 <= len(attempts) <= 13, gaps
         assert all(gap >= 500 for gap in gaps) and max(gaps) >= 15_000, gaps
@@ -347,7 +361,7 @@ def test_boards_reconnect_with_backoff(live, live_server, browser) -> None:  # t
         context.close()
 
 
-def test_an_account_that_is_no_judge_is_told_once_and_not_retried(live, live_server, browser, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_an_account_that_is_no_judge_is_told_once_and_not_retried(live, live_server, browser, role_users) -> None:
     """judge1 has the judge role but no linked person: after its hello the server says not_a_judge
     and closes with 4403; the tablet shows why and stops (no reconnect loop)."""
     context, tablet = new_tab(browser, live_server, TABLET)

@@ -9,14 +9,14 @@ from tests.conftest import PASSWORD
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+def sign_in(page, username: str) -> None:
     page.goto("/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
 
 
-def test_organizer_creates_a_competition_an_item_and_a_scheme(page) -> None:  # type: ignore[no-untyped-def]
+def test_organizer_creates_a_competition_an_item_and_a_scheme(page) -> None:
     sign_in(page, "org")
     page.wait_for_url("**/competitions")
     page.fill("input[name=name]", "2026年浏览器测试大赛")
@@ -62,7 +62,7 @@ def test_organizer_creates_a_competition_an_item_and_a_scheme(page) -> None:  # 
     assert page.locator("input[name=crit_code]").first.input_value() == "T1"
 
 
-def test_judge_cannot_open_organizer_pages(page) -> None:  # type: ignore[no-untyped-def]
+def test_judge_cannot_open_organizer_pages(page) -> None:
     sign_in(page, "judge1")
     page.wait_for_url("**/tablet")
     response = page.goto("/competitions")

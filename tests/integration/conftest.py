@@ -10,7 +10,7 @@ from tests.conftest import login
 
 
 @pytest.fixture
-def judge_client(migrated):  # type: ignore[no-untyped-def]
+def judge_client(migrated):
     """judge_client(username) -> a signed-in TestClient; all are closed after the test.
 
     Each client gets its own app instance (one lifespan each, like one server process each):

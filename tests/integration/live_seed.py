@@ -53,8 +53,14 @@ async def _seed(url: str) -> Live:
         other_entry.members = [EntryMember(person_id=other_person.id)]
         db.add(other_entry)
         await db.commit()
-        panel = (("ja", "丙单位", "judge", item), ("jb", "丙单位", "judge", item), ("jc", "丙单位", "judge", item),
-                 ("jx", "甲单位", "judge", item), ("cj", "丙单位", "chief_judge", item), ("jo", "丙单位", "judge", other))
+        panel = (
+            ("ja", "丙单位", "judge", item),
+            ("jb", "丙单位", "judge", item),
+            ("jc", "丙单位", "judge", item),
+            ("jx", "甲单位", "judge", item),
+            ("cj", "丙单位", "chief_judge", item),
+            ("jo", "丙单位", "judge", other),
+        )
         for n, (username, unit, role, target) in enumerate(panel):
             person = await service.save_person(db, ACTOR, PersonForm(make_id(300 + n, "19700101"), f"裁判{username}", units[unit].id))
             await service.assign_judge(db, ACTOR, target.id, person, role)
@@ -63,7 +69,11 @@ async def _seed(url: str) -> Live:
         await service.run_draw(db, ACTOR, item.id, seed="live-test")
         await service.run_draw(db, ACTOR, other.id, seed="live-test")
         await actions.open_scoring(db, ACTOR, item.id)
-        stations = {labels[no]: station for no, station in (await db.execute(select(Entry.entry_no, Entry.station_no).where(Entry.item_id == item.id))).all()}
+        stations: dict[str, int] = {
+            labels[no]: station
+            for no, station in (await db.execute(select(Entry.entry_no, Entry.station_no).where(Entry.item_id == item.id))).all()
+            if station is not None  # drawn above: every entry has one
+        }
         fresh = await service.get_item(db, item.id)
         criteria = {k.code: k.id for c in fresh.components for k in c.criteria}
     await engine.dispose()

@@ -23,6 +23,7 @@ from contest.events import service
 from contest.events.service import CompetitionForm
 from contest.live import actions
 from contest.live.service import Judge, MarkIn, submit_mark
+from contest.results import service as results_service
 from tests.conftest import PASSWORD
 from tests.integration.live_seed import Live, seed_live
 
@@ -54,8 +55,9 @@ async def _judge(db: Any, username: str) -> Judge:
 
 async def _mark(db: Any, live: Live, username: str, label: str, code: str, value: int) -> None:
     judge = await _judge(db, username)
-    mark = MarkIn(client_id=str(uuid.uuid4()), item_id=live.item_id, station=live.stations[label],
-                  criterion_id=live.criteria[code], value=str(value))
+    mark = MarkIn(
+        client_id=str(uuid.uuid4()), item_id=live.item_id, station=live.stations[label], criterion_id=live.criteria[code], value=str(value)
+    )
     ack, _ = await submit_mark(db, judge, mark)
     assert ack.status == "stored"
 
@@ -73,13 +75,22 @@ async def _score_and_publish(db: Any, live: Live) -> None:
 async def _lock_reveal_publish(db: Any, live: Live) -> None:
     await actions.lock(db, ACTOR, live.item_id, "裁判长丙")
     await actions.reveal(db, ACTOR, live.item_id)
-    await actions.publish(db, ACTOR, live.item_id)
+    await results_service.publish(db, ACTOR, live.item_id)
 
 
 async def _under_policy(db: Any, live: Live) -> None:
     comp = await service.get_competition(db, live.competition_id)
-    form = CompetitionForm(comp.name, comp.year, comp.level, comp.category, policy_id=POLICY, organizer=ORGANIZER,
-                           start_date=date(2026, 11, 20), end_date=date(2026, 11, 22), show_provisional=True)
+    form = CompetitionForm(
+        comp.name,
+        comp.year,
+        comp.level,
+        comp.category,
+        policy_id=POLICY,
+        organizer=ORGANIZER,
+        start_date=date(2026, 11, 20),
+        end_date=date(2026, 11, 22),
+        show_provisional=True,
+    )
     await service.save_competition(db, ACTOR, form, live.competition_id)
     await create_user(db, ACTOR, "fin2", PASSWORD, "finance", "财务审批人")
     await db.commit()
@@ -110,7 +121,7 @@ def close_appeal_window(url: str, live: Live, confirm: bool = False) -> None:
         item.published_at = item.published_at - timedelta(hours=3)
         await db.commit()
         if confirm:
-            await actions.finalize(db, ACTOR, live.item_id)
+            await results_service.finalize(db, ACTOR, live.item_id)
 
     run(url, work)
 
@@ -130,12 +141,12 @@ def republish_with_marks(url: str, live: Live, changes: dict[str, int]) -> None:
 
 def places(url: str, live: Live) -> dict[str, tuple[int | None, str | None]]:
     """label -> (place, award) as the ranking stands."""
-    from contest.live.scores import item_results
+    from contest.standings import item_results
 
     async def work(db: Any) -> dict[str, tuple[int | None, str | None]]:
         results = await item_results(db, live.item_id)
         by_station = {station: label for label, station in live.stations.items()}
-        return {by_station[r.entry.station_no]: (r.ranked.place, r.ranked.award) for r in results.rows}
+        return {by_station[r.entry.station_no]: (r.ranked.place, r.ranked.award) for r in results.rows if r.entry.station_no is not None}
 
     return run(url, work)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+from sqlalchemy import update
+
 from contest.audit.service import Actor
 from contest.db.engine import make_engine, make_session_factory
 from contest.db.models import Entry, EntryCoach, EntryMember, User
@@ -66,8 +68,7 @@ async def seed_competition(database_url: str, judge_username: str | None = None,
         conflict = await service.declare_conflict(db, ACTOR, judge, people[1], "亲属")
         for username, person in ((judge_username, judge), (chief_username, chief)):
             if username:
-                user = (await db.execute(User.__table__.select().where(User.username == username))).first()
-                await db.execute(User.__table__.update().where(User.id == user.id).values(person_id=person.id))
+                await db.execute(update(User).where(User.username == username).values(person_id=person.id))
         await db.commit()
         ids = {
             "competition_id": comp.id,

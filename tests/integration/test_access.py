@@ -128,17 +128,17 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
 }
 
 
-def _app_routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    found = set()
+def _app_routes(app) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
     for route in app.routes:
         if isinstance(route, HTTPRoute):
             for handler in route.route_handlers:
                 for method in handler.http_methods - {"OPTIONS", "HEAD"}:
-                    found.add((method, route.path))
+                    found.add((str(method), route.path))
     return found
 
 
-def test_every_route_is_in_the_matrix(app) -> None:  # type: ignore[no-untyped-def]
+def test_every_route_is_in_the_matrix(app) -> None:
     routes = _app_routes(app)
     assert routes - set(EXPECTED) == set(), "new routes: add them to EXPECTED with who may use them"
     assert set(EXPECTED) - routes == set(), "EXPECTED lists routes the app does not have"
@@ -146,11 +146,16 @@ def test_every_route_is_in_the_matrix(app) -> None:  # type: ignore[no-untyped-d
 
 def _concrete(path: str, ids: dict[str, int]) -> str:
     path = path.replace("{serial:str}", "0" * 26)
-    path = path.replace("{code:str}", "en").replace("{token:str}", "no-such-token").replace("{file_path:path}", "css/app.css").replace("{path:str}", "openapi.json")
+    path = (
+        path.replace("{code:str}", "en")
+        .replace("{token:str}", "no-such-token")
+        .replace("{file_path:path}", "css/app.css")
+        .replace("{path:str}", "openapi.json")
+    )
     return re.sub(r"\{(\w+):int\}", lambda m: str(ids[m.group(1)]), path)
 
 
-def _refused(response) -> bool:  # type: ignore[no-untyped-def]
+def _refused(response) -> bool:
     if response.status_code in (401, 403):
         return True
     # An anonymous GET of a page is sent to the login form.
@@ -158,7 +163,7 @@ def _refused(response) -> bool:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("role", sorted(ALL))
-def test_access_matrix(app, role_users, migrated, role: str) -> None:  # type: ignore[no-untyped-def]
+def test_access_matrix(app, role_users, migrated, role: str) -> None:
     # The chief judge account is the seeded item's chief: a chief of another item is refused (below).
     ids = seed(migrated.database_url, judge_username=role_users["judge"], chief_username=role_users["chief_judge"])
     ids["appeal_id"] = 1  # none exists: allowed roles get 404, which is not a refusal
@@ -184,7 +189,7 @@ def test_access_matrix(app, role_users, migrated, role: str) -> None:  # type: i
         assert problems == []
 
 
-def test_a_chief_judge_of_another_item_is_refused_the_console(app, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_chief_judge_of_another_item_is_refused_the_console(app, role_users, migrated) -> None:
     ids = seed(migrated.database_url)  # the chief account is not linked to this item's panel
     with TestClient(app=app) as client:
         login(client, role_users["chief_judge"], PASSWORD)

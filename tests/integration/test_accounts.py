@@ -16,7 +16,7 @@ from contest.db.models import AuditRecord, Competition, User, UserSession
 from tests.conftest import PASSWORD, csrf_token, login, post_form
 
 
-def _count(url: str, model) -> int:  # type: ignore[no-untyped-def]
+def _count(url: str, model) -> int:
     async def run() -> int:
         engine = make_engine(url)
         async with make_session_factory(engine)() as db:
@@ -27,20 +27,20 @@ def _count(url: str, model) -> int:  # type: ignore[no-untyped-def]
     return asyncio.run(run())
 
 
-def test_password_is_stored_as_argon2id(role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_password_is_stored_as_argon2id(role_users, migrated) -> None:
     async def hashes() -> list[str]:
         engine = make_engine(migrated.database_url)
         async with make_session_factory(engine)() as db:
             rows = (await db.execute(select(User.password_hash))).scalars().all()
         await engine.dispose()
-        return list(rows)
+        return [h for h in rows if h is not None]
 
     stored = asyncio.run(hashes())
     assert stored and all(h.startswith("$argon2id$") for h in stored)
     assert PASSWORD not in "".join(stored)
 
 
-def test_login_with_wrong_password_is_refused_in_chinese(client, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_login_with_wrong_password_is_refused_in_chinese(client, role_users) -> None:
     token = csrf_token(client)
     response = client.post("/login", data={"username": "org", "password": "wrong-password", "_csrf_token": token})
     assert response.status_code == 400
@@ -48,21 +48,21 @@ def test_login_with_wrong_password_is_refused_in_chinese(client, role_users) -> 
     assert client.get("/competitions", follow_redirects=False).status_code == 302
 
 
-def test_login_redirects_to_the_role_home_and_opens_pages(client, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_login_redirects_to_the_role_home_and_opens_pages(client, role_users) -> None:
     token = csrf_token(client)
     response = client.post("/login", data={"username": "judge1", "password": PASSWORD, "_csrf_token": token}, follow_redirects=False)
     assert response.status_code == 302 and response.headers["location"] == "/tablet"
     assert client.get("/tablet").status_code == 200
 
 
-def test_login_next_must_be_a_local_path(client, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_login_next_must_be_a_local_path(client, role_users) -> None:
     token = csrf_token(client)
     data = {"username": "org", "password": PASSWORD, "next": "//evil.example/x", "_csrf_token": token}
     response = client.post("/login", data=data, follow_redirects=False)
     assert response.headers["location"] == "/competitions"
 
 
-def test_throttling_refuses_even_the_right_password_after_repeated_failures(client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_throttling_refuses_even_the_right_password_after_repeated_failures(client, role_users, migrated) -> None:
     for _ in range(migrated.login_max_failures):
         token = csrf_token(client)
         client.post("/login", data={"username": "org", "password": "nope-nope", "_csrf_token": token})
@@ -73,7 +73,7 @@ def test_throttling_refuses_even_the_right_password_after_repeated_failures(clie
     assert _count(migrated.database_url, UserSession) == 0
 
 
-def test_throttle_is_shared_by_two_app_instances(role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_throttle_is_shared_by_two_app_instances(role_users, migrated) -> None:
     """Counted in the database: failures on one process count on the other."""
     with TestClient(app=create_app(migrated)) as first:
         for _ in range(migrated.login_max_failures):
@@ -83,7 +83,7 @@ def test_throttle_is_shared_by_two_app_instances(role_users, migrated) -> None: 
         assert "登录失败次数过多" in response.text
 
 
-def test_session_from_one_instance_is_valid_on_another_and_logout_ends_it(role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_session_from_one_instance_is_valid_on_another_and_logout_ends_it(role_users, migrated) -> None:
     with TestClient(app=create_app(migrated)) as first, TestClient(app=create_app(migrated)) as second:
         login(first, "org")
         second.cookies.update(first.cookies)
@@ -94,7 +94,7 @@ def test_session_from_one_instance_is_valid_on_another_and_logout_ends_it(role_u
     assert _count(migrated.database_url, UserSession) == 0
 
 
-def test_form_post_without_csrf_token_is_refused_and_changes_nothing(client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_form_post_without_csrf_token_is_refused_and_changes_nothing(client, role_users, migrated) -> None:
     login(client, "org")
     data = {"name": "无令牌赛事", "year": "2026", "level": "municipal", "category": "1"}
     response = client.post("/competitions", data=data, follow_redirects=False)
@@ -108,13 +108,13 @@ def test_form_post_without_csrf_token_is_refused_and_changes_nothing(client, rol
     assert _count(migrated.database_url, Competition) == 1
 
 
-def test_login_form_itself_needs_the_csrf_token(client, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_login_form_itself_needs_the_csrf_token(client, role_users) -> None:
     client.get("/login")
     response = client.post("/login", data={"username": "org", "password": PASSWORD}, follow_redirects=False)
     assert response.status_code == 403
 
 
-def test_api_style_errors_are_machine_readable(client, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_api_style_errors_are_machine_readable(client, role_users) -> None:
     response = client.get("/competitions", headers={"accept": "application/json"}, follow_redirects=False)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "not_signed_in"
@@ -124,12 +124,14 @@ def test_api_style_errors_are_machine_readable(client, role_users) -> None:  # t
 
 
 @pytest.mark.parametrize("spelling", ["ORG", "Org", "ｏｒｇ", " org "])
-def test_sign_in_finds_the_account_however_the_name_is_typed(client, role_users, spelling: str) -> None:  # type: ignore[no-untyped-def]
-    response = client.post("/login", data={"username": spelling, "password": PASSWORD, "_csrf_token": csrf_token(client)}, follow_redirects=False)
+def test_sign_in_finds_the_account_however_the_name_is_typed(client, role_users, spelling: str) -> None:
+    response = client.post(
+        "/login", data={"username": spelling, "password": PASSWORD, "_csrf_token": csrf_token(client)}, follow_redirects=False
+    )
     assert response.status_code == 302 and response.headers["location"] == "/competitions"
 
 
-def _users_create(migrated, monkeypatch, name: str):  # type: ignore[no-untyped-def]
+def _users_create(migrated, monkeypatch, name: str):
     monkeypatch.setenv("CONTEST_DATABASE_URL", migrated.database_url)
     monkeypatch.setenv("CONTEST_VAR_DIR", str(migrated.var_dir))
     return CliRunner().invoke(main, ["users", "create", name, "judge", "--password", "long-enough-1"])
@@ -146,7 +148,7 @@ REFUSED_NAMES = [
 ]
 
 
-def test_users_create_refuses_unsafe_names_and_look_alikes(role_users, migrated, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_users_create_refuses_unsafe_names_and_look_alikes(role_users, migrated, monkeypatch) -> None:
     users_before, audit_before = _count(migrated.database_url, User), _count(migrated.database_url, AuditRecord)
     for name, message in REFUSED_NAMES:
         result = _users_create(migrated, monkeypatch, name)
@@ -154,7 +156,7 @@ def test_users_create_refuses_unsafe_names_and_look_alikes(role_users, migrated,
     assert (_count(migrated.database_url, User), _count(migrated.database_url, AuditRecord)) == (users_before, audit_before)
 
 
-def test_users_create_stores_the_normalised_name(role_users, migrated, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_users_create_stores_the_normalised_name(role_users, migrated, monkeypatch) -> None:
     result = _users_create(migrated, monkeypatch, "Li.Wei")
     assert result.exit_code == 0 and "li.wei" in result.output
 

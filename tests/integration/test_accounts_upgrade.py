@@ -27,10 +27,13 @@ def _sql(url: str, statement: str) -> list[tuple]:
 
 def _add_users(url: str, *names: str) -> None:
     for name in names:
-        _sql(url, f"INSERT INTO users (username, display_name, role, is_active, created_at) VALUES ('{name}', '', 'judge', 1, '2026-01-01 00:00:00')")
+        _sql(
+            url,
+            f"INSERT INTO users (username, display_name, role, is_active, created_at) VALUES ('{name}', '', 'judge', 1, '2026-01-01 00:00:00')",  # noqa: E501 - one literal, clearer whole
+        )
 
 
-def test_existing_usernames_are_normalised(settings) -> None:  # type: ignore[no-untyped-def]
+def test_existing_usernames_are_normalised(settings) -> None:
     url = settings.database_url
     upgrade(url, "0005")
     _add_users(url, "Org", "ＪＵＤＧＥ7", "张三", "judge1")
@@ -40,7 +43,7 @@ def test_existing_usernames_are_normalised(settings) -> None:  # type: ignore[no
     assert rows == [("org", "org"), ("judge7", "judge7"), ("张三", "张三"), ("judge1", "judgel")]
 
 
-def test_two_accounts_that_would_become_one_stop_the_upgrade_unchanged(settings) -> None:  # type: ignore[no-untyped-def]
+def test_two_accounts_that_would_become_one_stop_the_upgrade_unchanged(settings) -> None:
     url = settings.database_url
     upgrade(url, "0005")
     _add_users(url, "Org", "org")

@@ -20,12 +20,10 @@ from contest.audit.service import Actor
 from contest.cli import main
 from contest.db.engine import make_engine, make_session_factory
 from contest.db.migrate import upgrade
-from contest.db.models import Competition, Criterion, Entry, Item, Mark, Person
-from contest.db.payout_models import PayoutBatch, PayoutLedgerEntry
-from contest.db.results_models import Appeal, ResultVersion
-from contest.live.scores import item_results
+from contest.db.models import Appeal, Competition, Criterion, Entry, Item, Mark, PayoutBatch, PayoutLedgerEntry, Person, ResultVersion
 from contest.payouts import service as payouts
 from contest.results import service as results
+from contest.standings import item_results
 from tests.integration.payout_seed import published_competition
 
 FIN = Actor(user_id=1001, username="fin", device="tests")
@@ -52,7 +50,9 @@ async def _history(db: Any, competition_id: int) -> None:
     await results.decide_appeal(db, FIN, item.id, appeal.id, "rejected", "经复核,成绩无误")
     item.published_at = item.published_at - timedelta(hours=3)  # the appeal window has passed
     await db.commit()
-    batch = await payouts.create_batch(db, FIN, payouts.BatchForm("2026年第一批", "jinengxingwei-weihai-2021", date(2026, 1, 1), date(2026, 12, 31)))
+    batch = await payouts.create_batch(
+        db, FIN, payouts.BatchForm("2026年第一批", "jinengxingwei-weihai-2021", date(2026, 1, 1), date(2026, 12, 31))
+    )
     await payouts.compute(db, FIN, batch.id)
     await payouts.submit(db, FIN, batch.id)
     await payouts.approve(db, FIN2, batch.id)
@@ -73,8 +73,10 @@ async def _picture(db: Any, competition_id: int) -> dict[str, Any]:
         picture[f"status {item.skill_code}"] = (item.status, item.seq, item.locked_by, item.draw_seed)
     marks = await db.execute(
         select(Entry.entry_no, Criterion.code, Person.id_number, Mark.value, Mark.client_id, Mark.seq)
-        .join(Entry, Entry.id == Mark.entry_id).join(Criterion, Criterion.id == Mark.criterion_id)
-        .join(Person, Person.id == Mark.judge_person_id).where(Mark.item_id.in_(item_ids))
+        .join(Entry, Entry.id == Mark.entry_id)
+        .join(Criterion, Criterion.id == Mark.criterion_id)
+        .join(Person, Person.id == Mark.judge_person_id)
+        .where(Mark.item_id.in_(item_ids))
     )
     picture["marks"] = sorted((a, b, c, str(d), e, f) for a, b, c, d, e, f in marks.all())
     versions = await db.execute(select(ResultVersion).where(ResultVersion.item_id.in_(item_ids)).order_by(ResultVersion.version))
@@ -115,7 +117,7 @@ def _round_trip(source: str, target: str, tmp_path: Path) -> None:
     assert _run(target, lambda db: _picture(db, new_id)) == before
 
 
-def test_archive_round_trip_on_sqlite(migrated, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_archive_round_trip_on_sqlite(migrated, tmp_path: Path) -> None:
     target = f"sqlite+aiosqlite:///{tmp_path / 'archive-target.db'}"
     upgrade(target)
     _round_trip(migrated.database_url, target, tmp_path)
@@ -134,7 +136,7 @@ def test_archive_round_trip_on_postgresql(pg_url: str, tmp_path: Path) -> None:
         pg.drop_database(name)
 
 
-def test_the_xlsx_archive_is_readable_and_a_foreign_file_is_refused(migrated, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_xlsx_archive_is_readable_and_a_foreign_file_is_refused(migrated, tmp_path: Path) -> None:
     live = published_competition(migrated.database_url)
     book_path = tmp_path / "存档.xlsx"
     _contest(["export", str(live.competition_id), "--out", str(book_path)], migrated.database_url, tmp_path)

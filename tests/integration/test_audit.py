@@ -9,7 +9,7 @@ import json
 import re
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,8 +29,8 @@ from tests.integration.seed import seed
 OTHER_KEY = "a-key-the-forger-made-up-0123456789abcdef"
 
 
-def _run(url: str, work):  # type: ignore[no-untyped-def]
-    async def runner():  # type: ignore[no-untyped-def]
+def _run(url: str, work):
+    async def runner():
         engine = make_engine(url)
         try:
             async with make_session_factory(engine)() as db:
@@ -42,7 +42,7 @@ def _run(url: str, work):  # type: ignore[no-untyped-def]
 
 
 def _sql(url: str, *statements: str) -> None:
-    async def work(db):  # type: ignore[no-untyped-def]
+    async def work(db):
         for statement in statements:
             await db.execute(text(statement))
         await db.commit()
@@ -50,12 +50,12 @@ def _sql(url: str, *statements: str) -> None:
     _run(url, work)
 
 
-def _verify(url: str, checkpoint: Checkpoint | None = None):  # type: ignore[no-untyped-def]
+def _verify(url: str, checkpoint: Checkpoint | None = None):
     return _run(url, lambda db: verify_chain(db, checkpoint))
 
 
 def _records(url: str) -> list[AuditRecord]:
-    async def work(db):  # type: ignore[no-untyped-def]
+    async def work(db):
         return list((await db.execute(select(AuditRecord).order_by(AuditRecord.id))).scalars())
 
     return _run(url, work)
@@ -64,7 +64,7 @@ def _records(url: str) -> list[AuditRecord]:
 def _append(url: str, n: int) -> None:
     """Records written the normal way (the service, in a transaction)."""
 
-    async def work(db):  # type: ignore[no-untyped-def]
+    async def work(db):
         for i in range(n):
             await record(db, Actor.system("tests"), "test.more", "thing", i, {"i": i})
         await db.commit()
@@ -72,11 +72,11 @@ def _append(url: str, n: int) -> None:
     _run(url, work)
 
 
-def _rewrite_from(url: str, first_id: int, sign, change: dict | None = None) -> None:  # type: ignore[no-untyped-def]
+def _rewrite_from(url: str, first_id: int, sign, change: dict | None = None) -> None:
     """What a forger with database access does: edit record `first_id` and recompute every
     link and checksum from there on with `sign` (a plain hash, or a MAC under a key of his own)."""
 
-    async def work(db):  # type: ignore[no-untyped-def]
+    async def work(db):
         rows = list((await db.execute(select(AuditRecord).order_by(AuditRecord.id))).scalars())
         prev = ""
         for rec in rows:
@@ -84,14 +84,16 @@ def _rewrite_from(url: str, first_id: int, sign, change: dict | None = None) -> 
                 rec.detail = change
             if rec.id >= first_id:
                 rec.prev_hash = prev
-                rec.hash = sign(payload(prev, rec.at, rec.actor_id, rec.actor, rec.device, rec.action, rec.entity, rec.entity_id, rec.detail))
+                rec.hash = sign(
+                    payload(prev, rec.at, rec.actor_id, rec.actor, rec.device, rec.action, rec.entity, rec.entity_id, rec.detail)
+                )
             prev = rec.hash
         await db.commit()
 
     _run(url, work)
 
 
-def test_records_carry_a_keyed_mac_and_the_chain_verifies(migrated) -> None:  # type: ignore[no-untyped-def]
+def test_records_carry_a_keyed_mac_and_the_chain_verifies(migrated) -> None:
     seed(migrated.database_url)
     count, problems = _verify(migrated.database_url)
     assert count >= 10 and problems == []
@@ -102,15 +104,15 @@ def test_records_carry_a_keyed_mac_and_the_chain_verifies(migrated) -> None:  # 
         assert rec.hash == mac(data) != legacy_digest(data)
 
 
-def test_a_changed_record_is_named(migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_changed_record_is_named(migrated) -> None:
     seed(migrated.database_url)
-    _sql(migrated.database_url, "UPDATE audit_log SET detail = '{\"seed\": \"forged\"}' WHERE id = 3")
+    _sql(migrated.database_url, 'UPDATE audit_log SET detail = \'{"seed": "forged"}\' WHERE id = 3')
     _, problems = _verify(migrated.database_url)
     assert [p.record_id for p in problems] == [3]
     assert "篡改" in problems[0].problem and "MAC" in problems[0].problem
 
 
-def test_a_deleted_record_is_named_by_its_successor(migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_deleted_record_is_named_by_its_successor(migrated) -> None:
     seed(migrated.database_url)
     _sql(migrated.database_url, "DELETE FROM audit_log WHERE id = 5")
     _, problems = _verify(migrated.database_url)
@@ -118,14 +120,14 @@ def test_a_deleted_record_is_named_by_its_successor(migrated) -> None:  # type: 
     assert "记录 4" in problems[0].problem and "缺失" in problems[0].problem
 
 
-def test_deleting_the_first_records_is_named(migrated) -> None:  # type: ignore[no-untyped-def]
+def test_deleting_the_first_records_is_named(migrated) -> None:
     seed(migrated.database_url)
     _sql(migrated.database_url, "DELETE FROM audit_log WHERE id <= 2")
     _, problems = _verify(migrated.database_url)
     assert [p.record_id for p in problems] == [3] and "此前的记录缺失" in problems[0].problem
 
 
-def test_a_chain_recomputed_with_a_plain_hash_is_caught(migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_chain_recomputed_with_a_plain_hash_is_caught(migrated) -> None:
     """The attack that beat the unkeyed chain: edit, then recompute every hash after it."""
     seed(migrated.database_url)
     _rewrite_from(migrated.database_url, 4, legacy_digest, {"seed": "forged"})
@@ -134,7 +136,7 @@ def test_a_chain_recomputed_with_a_plain_hash_is_caught(migrated) -> None:  # ty
     assert {p.record_id for p in problems} == {r.id for r in _records(migrated.database_url) if r.id >= 4}
 
 
-def test_a_chain_recomputed_with_another_key_is_caught(migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_chain_recomputed_with_another_key_is_caught(migrated) -> None:
     seed(migrated.database_url)
     _rewrite_from(migrated.database_url, 4, Mac(OTHER_KEY), {"seed": "forged"})
     _, problems = _verify(migrated.database_url)
@@ -142,7 +144,7 @@ def test_a_chain_recomputed_with_another_key_is_caught(migrated) -> None:  # typ
     assert all(p.record_id >= 4 for p in problems)
 
 
-def test_a_whole_chain_under_another_key_says_the_key_is_wrong(migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_whole_chain_under_another_key_says_the_key_is_wrong(migrated) -> None:
     seed(migrated.database_url)
     _rewrite_from(migrated.database_url, 1, Mac(OTHER_KEY))
     _, problems = _verify(migrated.database_url)
@@ -156,7 +158,7 @@ def _checkpoint(url: str) -> Checkpoint:
     return checkpoint
 
 
-def test_records_cut_off_the_end_show_against_a_checkpoint(migrated) -> None:  # type: ignore[no-untyped-def]
+def test_records_cut_off_the_end_show_against_a_checkpoint(migrated) -> None:
     seed(migrated.database_url)
     checkpoint = _checkpoint(migrated.database_url)
     last = _records(migrated.database_url)[-1]
@@ -170,7 +172,7 @@ def test_records_cut_off_the_end_show_against_a_checkpoint(migrated) -> None:  #
     assert "2 条记录被删除" in problems[0].problem
 
 
-def test_records_after_a_checkpoint_are_fine_but_a_replaced_one_is_not(migrated) -> None:  # type: ignore[no-untyped-def]
+def test_records_after_a_checkpoint_are_fine_but_a_replaced_one_is_not(migrated) -> None:
     seed(migrated.database_url)
     checkpoint = _checkpoint(migrated.database_url)
     _append(migrated.database_url, 3)
@@ -184,7 +186,7 @@ def test_records_after_a_checkpoint_are_fine_but_a_replaced_one_is_not(migrated)
     assert len(problems) == 1 and f"检查点时第 {checkpoint.records} 条是记录 {checkpoint.last_id}" in problems[0].problem
 
 
-def test_a_checkpoint_of_another_key_is_told_apart(migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_checkpoint_of_another_key_is_told_apart(migrated) -> None:
     seed(migrated.database_url)
     checkpoint = _checkpoint(migrated.database_url)
     foreign = Checkpoint(checkpoint.records, checkpoint.last_id, checkpoint.mac, checkpoint.at, Mac(OTHER_KEY).key_id)
@@ -192,7 +194,7 @@ def test_a_checkpoint_of_another_key_is_told_apart(migrated) -> None:  # type: i
     assert [p.record_id for p in problems] == [0] and "另一把审计密钥" in problems[0].problem
 
 
-def test_the_head_is_the_count_and_the_last_mac(migrated) -> None:  # type: ignore[no-untyped-def]
+def test_the_head_is_the_count_and_the_last_mac(migrated) -> None:
     assert _run(migrated.database_url, chain_head).records == 0
     seed(migrated.database_url)
     head = _run(migrated.database_url, chain_head)
@@ -201,13 +203,13 @@ def test_the_head_is_the_count_and_the_last_mac(migrated) -> None:  # type: igno
 
 
 @pytest.fixture
-def cli_env(migrated, monkeypatch):  # type: ignore[no-untyped-def]
+def cli_env(migrated, monkeypatch):
     monkeypatch.setenv("CONTEST_DATABASE_URL", migrated.database_url)
     monkeypatch.setenv("CONTEST_VAR_DIR", str(migrated.var_dir))
     return migrated
 
 
-def test_cli_checkpoint_and_verify(cli_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_checkpoint_and_verify(cli_env, tmp_path: Path) -> None:
     seed(cli_env.database_url)
     runner = CliRunner()
     ok = runner.invoke(main, ["audit", "verify"])
@@ -236,9 +238,13 @@ def test_cli_checkpoint_and_verify(cli_env, tmp_path: Path) -> None:  # type: ig
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("not json", "不是有效的 JSON"), ('{"records": 1}', "格式不对"), ('{"format": "contest-audit-checkpoint/1", "records": 1}', "缺少字段")],
+    [
+        ("not json", "不是有效的 JSON"),
+        ('{"records": 1}', "格式不对"),
+        ('{"format": "contest-audit-checkpoint/1", "records": 1}', "缺少字段"),
+    ],
 )
-def test_cli_refuses_an_unreadable_checkpoint(cli_env, tmp_path: Path, content: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_cli_refuses_an_unreadable_checkpoint(cli_env, tmp_path: Path, content: str, message: str) -> None:
     file = tmp_path / "bad.json"
     file.write_text(content)
     result = CliRunner().invoke(main, ["audit", "verify", "--checkpoint", str(file)])
@@ -249,7 +255,7 @@ def test_cli_refuses_an_unreadable_checkpoint(cli_env, tmp_path: Path, content: 
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
-def fresh_url(request, settings) -> str:  # type: ignore[no-untyped-def]
+def fresh_url(request, settings) -> str:
     return settings.database_url if request.param == "sqlite" else request.getfixturevalue("pg_url")
 
 
@@ -258,7 +264,7 @@ def _legacy_chain(url: str, n: int) -> None:
     prev = ""
     statements = []
     for i in range(1, n + 1):
-        at = datetime(2026, 5, 1, 8, 0, i, 1000 * i, tzinfo=timezone.utc)
+        at = datetime(2026, 5, 1, 8, 0, i, 1000 * i, tzinfo=UTC)
         detail = {"n": i, "名称": "旧记录"}
         digest = legacy_digest(payload(prev, at, None, "legacy", "cli", "test.old", "thing", str(i), detail))
         stored_at = at.replace(tzinfo=None).isoformat(sep=" ") + ("" if url.startswith("sqlite") else "+00")
@@ -282,7 +288,8 @@ def test_upgrade_seals_an_unkeyed_chain_and_keeps_its_records(fresh_url: str) ->
     assert seal.detail == {"legacy_records": 4, "legacy_head": records[3].hash, "legacy_last_id": 4}
     seed(url)  # new records chain on from the seal
     assert _verify(url)[1] == []
-    assert upgrade(url) is None and len([r for r in _records(url) if r.action == SEAL_ACTION]) == 1
+    upgrade(url)  # nothing to seal again
+    assert len([r for r in _records(url) if r.action == SEAL_ACTION]) == 1
 
 
 def test_after_the_seal_old_records_are_as_safe_as_new_ones(fresh_url: str) -> None:
@@ -303,11 +310,13 @@ def test_after_the_seal_old_records_are_as_safe_as_new_ones(fresh_url: str) -> N
 
 
 def _rewrite_plain_legacy(url: str, upto: int) -> None:
-    async def work(db):  # type: ignore[no-untyped-def]
+    async def work(db):
         prev = ""
         for rec in (await db.execute(select(AuditRecord).where(AuditRecord.id <= upto).order_by(AuditRecord.id))).scalars():
             rec.prev_hash = prev
-            rec.hash = legacy_digest(payload(prev, rec.at, rec.actor_id, rec.actor, rec.device, rec.action, rec.entity, rec.entity_id, rec.detail))
+            rec.hash = legacy_digest(
+                payload(prev, rec.at, rec.actor_id, rec.actor, rec.device, rec.action, rec.entity, rec.entity_id, rec.detail)
+            )
             prev = rec.hash
         await db.commit()
 
@@ -317,7 +326,7 @@ def _rewrite_plain_legacy(url: str, upto: int) -> None:
 # ---------------------------------------------------------------- the by-hand check of docs/security.md
 
 
-def test_the_documented_by_hand_check_agrees_with_verify(cli_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_documented_by_hand_check_agrees_with_verify(cli_env, tmp_path: Path) -> None:
     """docs/security.md's few lines of Python, run as written on a SQLite database."""
     doc = (REPO_ROOT / "docs" / "security.md").read_text(encoding="utf-8")
     script = re.search(r"```python\n(# check_checkpoint\.py.*?)```", doc, re.S)
@@ -328,9 +337,11 @@ def test_the_documented_by_hand_check_agrees_with_verify(cli_env, tmp_path: Path
     assert CliRunner().invoke(main, ["audit", "checkpoint", "--out", str(file)]).exit_code == 0
     database = cli_env.database_url.split("///", 1)[1]
 
-    def by_hand() -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+    def by_hand() -> subprocess.CompletedProcess:
         env = {"AUDIT_KEY": TEST_AUDIT_KEY, "PATH": "/usr/bin:/bin"}
-        return subprocess.run([sys.executable, "check_checkpoint.py", database, str(file)], cwd=tmp_path, env=env, capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "check_checkpoint.py", database, str(file)], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
 
     good = by_hand()
     assert good.returncode == 0 and "OK" in good.stdout, good.stdout + good.stderr
@@ -348,7 +359,7 @@ def test_the_documented_openssl_key_id_matches(tmp_path: Path) -> None:
     assert result.stdout.strip() == Mac(TEST_AUDIT_KEY).key_id
 
 
-def test_the_results_page_shows_the_current_head(app, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_the_results_page_shows_the_current_head(app, role_users, migrated) -> None:
     from litestar.testing import TestClient
 
     from tests.conftest import login

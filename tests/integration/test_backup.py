@@ -43,6 +43,7 @@ class MarkStream(threading.Thread):
         engine = make_engine(self.url)
         async with make_session_factory(engine)() as db:
             user = (await db.execute(select(User).where(User.username == "ja"))).scalar_one()
+            assert user.person_id is not None  # a judge is a person
             judge = Judge(user.id, user.username, user.person_id, "backup-test")
             n = 0
             while not self.stop.is_set():
@@ -104,7 +105,7 @@ def _round_trip(source_url: str, target_url: str, tmp_path: Path) -> None:
     assert code == 0, output
 
 
-def test_backup_while_marking_and_restore_on_sqlite(migrated, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_backup_while_marking_and_restore_on_sqlite(migrated, tmp_path: Path) -> None:
     _round_trip(migrated.database_url, f"sqlite+aiosqlite:///{tmp_path / 'restored.db'}", tmp_path)
 
 
@@ -120,7 +121,7 @@ def test_backup_while_marking_and_restore_on_postgresql(pg_url: str, tmp_path: P
         pg.drop_database(name)
 
 
-def test_a_file_that_is_not_a_backup_is_refused_and_the_database_untouched(migrated, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_that_is_not_a_backup_is_refused_and_the_database_untouched(migrated, tmp_path: Path) -> None:
     seed_live(migrated.database_url)
     before = _submissions(migrated.database_url)
     junk = tmp_path / "junk.db"

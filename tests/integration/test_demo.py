@@ -12,13 +12,13 @@ from contest.demo import DEMO_PASSWORD, demo_logins, load_demo
 from tests.conftest import login
 
 
-async def _load_and_count(settings):  # type: ignore[no-untyped-def]
+async def _load_and_count(settings):
     engine = make_engine(settings.database_url)
     async with make_session_factory(engine)() as db:
         first = await load_demo(db, settings, only_if_empty=True)
         second = await load_demo(db, settings, only_if_empty=True)
 
-        async def count(model, *where) -> int:  # type: ignore[no-untyped-def]
+        async def count(model, *where) -> int:
             return (await db.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
 
         competition = (await db.execute(select(Competition))).scalar_one()
@@ -39,7 +39,7 @@ async def _load_and_count(settings):  # type: ignore[no-untyped-def]
     return result
 
 
-def test_demo_has_the_shape_the_issue_asks_for(migrated) -> None:  # type: ignore[no-untyped-def]
+def test_demo_has_the_shape_the_issue_asks_for(migrated) -> None:
     result = asyncio.run(_load_and_count(migrated))
     assert result["loaded"] == (True, False)
     assert result["competition"] == (2026, "municipal", 1, "jinengxingwei-weihai-2021")
@@ -51,7 +51,7 @@ def test_demo_has_the_shape_the_issue_asks_for(migrated) -> None:  # type: ignor
     assert result["users"] == len(demo_logins(migrated))
 
 
-def test_every_demo_login_signs_in(app, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_every_demo_login_signs_in(app, migrated) -> None:
     from litestar.testing import TestClient
 
     asyncio.run(_load_and_count(migrated))

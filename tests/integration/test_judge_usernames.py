@@ -10,7 +10,19 @@ from contest.accounts.service import create_user
 from contest.db.models import User
 from contest.rosters import service
 from contest.rosters.sheets import JUDGES
-from tests.integration.test_roster_import import ACTOR, WELD, cells, judge_sheets, make_competition, messages, pid, run_roster, good_sheets, snapshot, workbook
+from tests.integration.test_roster_import import (
+    ACTOR,
+    WELD,
+    cells,
+    good_sheets,
+    judge_sheets,
+    make_competition,
+    messages,
+    pid,
+    run_roster,
+    snapshot,
+    workbook,
+)
 
 
 def _judge(name: str, seq: int, username: str) -> list:

@@ -25,7 +25,7 @@ from tests.integration.test_live_protocol import mark, send
 
 
 @pytest.fixture
-def live(migrated) -> Live:  # type: ignore[no-untyped-def]
+def live(migrated) -> Live:
     return seed_live(migrated.database_url)
 
 
@@ -44,14 +44,14 @@ def eventually(check: Callable[[], object], seconds: float = 10.0) -> object:
         time.sleep(0.2)
 
 
-def device_row(client, live: Live, seat: int) -> str:  # type: ignore[no-untyped-def]
+def device_row(client, live: Live, seat: int) -> str:
     page = client.get(f"/chief/items/{live.item_id}/devices").text
     match = re.search(rf'<tr data-seat="{seat}"[^>]*>.*?</tr>', page, re.S)
     assert match, page
     return match.group(0)
 
 
-def wait_row(client, live: Live, seat: int, needle: str) -> str:  # type: ignore[no-untyped-def]
+def wait_row(client, live: Live, seat: int, needle: str) -> str:
     """The seat's device row, once it contains needle."""
     found: list[str] = []
 
@@ -63,7 +63,7 @@ def wait_row(client, live: Live, seat: int, needle: str) -> str:  # type: ignore
     return found[0]
 
 
-async def _db(url: str, work):  # type: ignore[no-untyped-def]
+async def _db(url: str, work):
     engine = make_engine(url)
     async with make_session_factory(engine)() as db:
         result = await work(db)
@@ -75,7 +75,7 @@ async def _db(url: str, work):  # type: ignore[no-untyped-def]
 # ------------------------------------------------------------------ device health
 
 
-def test_a_tablet_with_unsent_marks_that_drops_off_is_a_warning(judge_client, live, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_tablet_with_unsent_marks_that_drops_off_is_a_warning(judge_client, live, migrated) -> None:
     chief = judge_client("cj")
     tablet = judge_client("ja")
     assert 'data-state="never"' in device_row(chief, live, 1)  # never connected
@@ -94,7 +94,7 @@ def test_a_tablet_with_unsent_marks_that_drops_off_is_a_warning(judge_client, li
     assert "有 2 条分数未发送,平板未连接" in text_of(row)
 
 
-def test_a_tablet_gone_silent_and_an_old_version_are_shown(judge_client, live, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_tablet_gone_silent_and_an_old_version_are_shown(judge_client, live, migrated) -> None:
     chief = judge_client("cj")
     tablet = judge_client("jb")
     with tablet.websocket_connect("/ws/judge") as socket:
@@ -104,7 +104,7 @@ def test_a_tablet_gone_silent_and_an_old_version_are_shown(judge_client, live, m
 
         # Its process stops writing (killed, say): the row still says connected, but last contact
         # ages beyond device_silent_seconds.
-        async def age(db):  # type: ignore[no-untyped-def]
+        async def age(db):
             await db.execute(update(DeviceStatus).values(last_seen_at=utcnow() - timedelta(seconds=migrated.device_silent_seconds + 5)))
 
         asyncio.run(_db(migrated.database_url, age))
@@ -112,7 +112,7 @@ def test_a_tablet_gone_silent_and_an_old_version_are_shown(judge_client, live, m
         assert 'data-state="silent"' in row and "有 1 条分数未发送,平板已失去联系" in text_of(row)
 
 
-def test_a_late_close_of_an_old_socket_does_not_unplug_the_new_one(judge_client, live, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_late_close_of_an_old_socket_does_not_unplug_the_new_one(judge_client, live, migrated) -> None:
     chief = judge_client("cj")
     tablet = judge_client("jc")
     old = tablet.websocket_connect("/ws/judge").__enter__()
@@ -129,15 +129,15 @@ def test_a_late_close_of_an_old_socket_does_not_unplug_the_new_one(judge_client,
     assert len(asyncio.run(_db(migrated.database_url, lambda db: _rows(db)))) == 1  # one row per account and device
 
 
-async def _rows(db):  # type: ignore[no-untyped-def]
+async def _rows(db):
     return (await db.execute(select(DeviceStatus.device, DeviceStatus.connection_id, DeviceStatus.connected))).all()
 
 
 # ------------------------------------------------------------------ why the lock is disabled
 
 
-def test_the_console_says_why_the_item_cannot_be_locked(judge_client, live, migrated) -> None:  # type: ignore[no-untyped-def]
-    async def recuse_jc(db):  # type: ignore[no-untyped-def]
+def test_the_console_says_why_the_item_cannot_be_locked(judge_client, live, migrated) -> None:
+    async def recuse_jc(db):
         judge = (await db.execute(select(Person).join(User, User.person_id == Person.id).where(User.username == "jc"))).scalar_one()
         competitor = (await db.execute(select(Person).where(Person.name == "选手甲1"))).scalar_one()
         await events.declare_conflict(db, ACTOR, judge, competitor, "亲属关系")
@@ -152,13 +152,16 @@ def test_the_console_says_why_the_item_cannot_be_locked(judge_client, live, migr
     s = live.stations
     assert "暂不能锁定" in page and "缺少分数: 19 个" in page
     # 甲1's P2: ja scored, jc and jx are recused: only jb is left for the two marks still needed
-    assert f"工位 {s['甲1']} · P2:还差 2 个分数,可评分的裁判不足;席位 3、4 需回避;席位 2 尚未评分;请授予回避豁免,或由裁判长作为评委录入" in page
+    assert (
+        f"工位 {s['甲1']} · P2:还差 2 个分数,可评分的裁判不足;席位 3、4 需回避;席位 2 尚未评分;请授予回避豁免,或由裁判长作为评委录入"
+        in page
+    )
     # 乙1's T1: any of the four may enter it; ja's tablet is connected, the others' are not
     assert f"工位 {s['乙1']} · T1:还差 1 个分数,等待席位 1、2、3、4 之一录入(席位 2、3、4 的平板未连接)" in page
     assert 'data-lockable="false"' in chief.get(f"/chief/items/{live.item_id}/matrix").text
 
 
-def test_spread_and_drift_are_named(judge_client, live, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_spread_and_drift_are_named(judge_client, live, migrated) -> None:
     """ja marks P2 (out of 40) well above jb and jc on every entry: flagged as scoring high."""
     p2 = {"ja": [40, 40, 35, 40], "jb": [32, 34, 22, 36], "jc": [31, 36, 21, 36]}
     for judge, values in p2.items():
@@ -177,7 +180,7 @@ def test_spread_and_drift_are_named(judge_client, live, migrated) -> None:  # ty
 # ------------------------------------------------------------------ the tablet's shell
 
 
-def test_the_service_worker_is_served_for_the_tablet_and_versioned(client, live) -> None:  # type: ignore[no-untyped-def]
+def test_the_service_worker_is_served_for_the_tablet_and_versioned(client, live) -> None:
     response = client.get("/tablet-sw.js")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/javascript")
     assert response.headers["cache-control"] == "no-cache"
@@ -188,7 +191,7 @@ def test_the_service_worker_is_served_for_the_tablet_and_versioned(client, live)
     assert "__VERSION__" not in body and "__ASSETS__" not in body
 
 
-def test_the_version_changes_with_any_static_file(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_version_changes_with_any_static_file(tmp_path, monkeypatch) -> None:
     static = tmp_path / "static"
     shutil.copytree(REPO_ROOT / "static", static)
     monkeypatch.setattr(offline, "STATIC", static)
@@ -204,11 +207,13 @@ def test_the_version_changes_with_any_static_file(tmp_path, monkeypatch) -> None
         offline.tablet_version.cache_clear()
 
 
-def test_the_tablet_page_opens_on_an_open_item_and_embeds_its_data_safely(judge_client, live, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_the_tablet_page_opens_on_an_open_item_and_embeds_its_data_safely(judge_client, live, migrated) -> None:
     import json
 
     page = judge_client("cj").get("/tablet").text  # cj is chief judge of item 1 only: one item
-    config = json.loads(html.unescape(re.search(r'<script id="tablet-config" type="application/json">(.*?)</script>', page, re.S).group(1)))
+    block = re.search(r'<script id="tablet-config" type="application/json">(.*?)</script>', page, re.S)
+    assert block is not None
+    config = json.loads(html.unescape(block.group(1)))
     assert config["app_version"] == offline.tablet_version() and config["judge"] == "cj"
     assert [(i["name"], i["status"], i["competition"]) for i in config["items"]] == [("焊工", "scoring", "2026年直播测试大赛")]
 
@@ -223,7 +228,7 @@ def test_live_templates_have_no_inline_script_handler_or_style() -> None:
         assert "| safe" not in source.replace("csrf_input | safe", "").replace("link.qr | safe", ""), path.name
 
 
-def test_welcome_names_the_cells_others_filled_and_never_the_judges_own(judge_client, live) -> None:  # type: ignore[no-untyped-def]
+def test_welcome_names_the_cells_others_filled_and_never_the_judges_own(judge_client, live) -> None:
     """A measurement entered by one judge and a judgement criterion whose panel of 3 is full are
     taken for everyone else; the judge's own cells are marks, not taken; who filled them is not said."""
     with judge_client("ja").websocket_connect("/ws/judge") as socket:
@@ -243,17 +248,19 @@ def test_welcome_names_the_cells_others_filled_and_never_the_judges_own(judge_cl
             welcomes[judge] = send(socket, {"type": "hello"})
     assert welcomes["ja"]["taken"] == []  # both cells hold ja's own marks
     assert sorted(welcomes["jb"]["taken"], key=str) == [cell("乙1", "T1")]
-    assert sorted(welcomes["jx"]["taken"], key=lambda c: c["criterion_id"]) == sorted([cell("乙1", "T1"), cell("乙2", "P2")], key=lambda c: c["criterion_id"])
+    assert sorted(welcomes["jx"]["taken"], key=lambda c: c["criterion_id"]) == sorted(
+        [cell("乙1", "T1"), cell("乙2", "P2")], key=lambda c: c["criterion_id"]
+    )
     assert all(set(c) == {"item_id", "station", "criterion_id"} for w in welcomes.values() for c in w["taken"])
 
 
-def test_the_lock_shows_the_audit_chain_as_it_left_it(judge_client, live, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_the_lock_shows_the_audit_chain_as_it_left_it(judge_client, live, migrated) -> None:
     """The checkpoint printed with the signature is the lock's own record: its position and MAC."""
     from contest.audit.service import verify_chain
     from contest.db.models import AuditRecord
     from tests.integration.payout_seed import _lock_reveal_publish, run
 
-    async def score(db) -> None:  # type: ignore[no-untyped-def]
+    async def score(db) -> None:
         from tests.integration.payout_seed import _mark
 
         for judge, values in {"ja": [30, 35, 20, 36], "jb": [32, 34, 22, 36], "jc": [31, 36, 21, 36]}.items():
@@ -269,10 +276,14 @@ def test_the_lock_shows_the_audit_chain_as_it_left_it(judge_client, live, migrat
     shown = re.search(r'id="lock-audit-head">.*?#(\d+) · MAC <span class="mono">([0-9a-f]+)</span>', page, re.S)
     assert shown, page[:2000]
 
-    async def lock_record(db) -> tuple[int, str, int]:  # type: ignore[no-untyped-def]
+    async def lock_record(db) -> tuple[int, str, int]:
         from sqlalchemy import func, select
 
-        rec = (await db.execute(select(AuditRecord).where(AuditRecord.action == "item.lock").order_by(AuditRecord.id.desc()))).scalars().first()
+        rec = (
+            (await db.execute(select(AuditRecord).where(AuditRecord.action == "item.lock").order_by(AuditRecord.id.desc())))
+            .scalars()
+            .first()
+        )
         position = (await db.execute(select(func.count()).select_from(AuditRecord).where(AuditRecord.id <= rec.id))).scalar_one()
         count, problems = await verify_chain(db)
         assert problems == [] and count > position  # reveal and publish came after it

@@ -27,6 +27,7 @@ import uvicorn
 from litestar.exceptions import WebSocketDisconnect
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from contest.cli import SERVE_OPTIONS
 from contest.domain import limits
@@ -41,7 +42,7 @@ DOC = (REPO_ROOT / "docs" / "live.md").read_text(encoding="utf-8")
 
 
 @pytest.fixture
-def live(migrated) -> Live:  # type: ignore[no-untyped-def]
+def live(migrated) -> Live:
     return seed_live(migrated.database_url)
 
 
@@ -108,8 +109,17 @@ def test_the_error_table_lists_the_servers_codes_and_every_text() -> None:
     assert set(documented) == set(protocol.ERRORS)
     for code, default in protocol.ERRORS.items():
         assert default in documented[code], code
-    templates = [protocol.NOT_JSON, protocol.TOO_LONG, protocol.TOO_DEEP, protocol.UNKNOWN_TYPE, protocol.MISSING,
-                 protocol.NOT_INTEGER, protocol.NOT_STRING, protocol.NOT_VALUE, protocol.BAD_CLIENT_ID]
+    templates = [
+        protocol.NOT_JSON,
+        protocol.TOO_LONG,
+        protocol.TOO_DEEP,
+        protocol.UNKNOWN_TYPE,
+        protocol.MISSING,
+        protocol.NOT_INTEGER,
+        protocol.NOT_STRING,
+        protocol.NOT_VALUE,
+        protocol.BAD_CLIENT_ID,
+    ]
     assert all(t in documented["bad_message"] for t in templates)
     assert protocol.NO_PERSON in documented["not_a_judge"]
     for field in (limits.CLIENT_ID, limits.MARK_VALUE, limits.REASON, limits.DEVICE, limits.APP_VERSION):
@@ -123,7 +133,7 @@ def test_the_value_checks_say_what_the_table_says() -> None:
     scored = CriterionRule(1, "P1", Decimal(60), Decimal("0.5"), "measurement", 1, "single")
     worldskills = CriterionRule(2, "W1", Decimal(20), Decimal(1), "judgement", 3, "worldskills")
     for rule, value in ((scored, "70"), (scored, "10.25"), (scored, "NaN"), (worldskills, "4"), (worldskills, "1.5")):
-        code, message = check_mark(rule, Decimal(value))  # type: ignore[misc]
+        code, message = check_mark(rule, Decimal(value))  # type: ignore[misc]  # a refusal, as the test's data says
         assert any(matches(t, message) for t in documented[code]), (code, message)
 
 
@@ -133,10 +143,18 @@ def test_the_close_codes_and_limits_are_the_servers() -> None:
     limits_table = {row[0]: row[1] for row in table("Limits")}
     frame = next(v for k, v in limits_table.items() if k.startswith("websocket frame"))
     assert frame == f"{SERVE_OPTIONS['ws_max_size'] // 1024} KiB"
-    assert next(v for k, v in limits_table.items() if k.startswith("message text")) == f"{protocol.MAX_MESSAGE_CHARS:,} characters (`protocol.MAX_MESSAGE_CHARS`)"
+    assert (
+        next(v for k, v in limits_table.items() if k.startswith("message text"))
+        == f"{protocol.MAX_MESSAGE_CHARS:,} characters (`protocol.MAX_MESSAGE_CHARS`)"
+    )
     assert f"{protocol.MAX_DEPTH} levels" in next(v for k, v in limits_table.items() if k.startswith("nesting"))
     assert f"1 to {protocol.ID_MAX}" in next(v for k, v in limits_table.items() if k.startswith("ids"))
-    for label, field in (("`value`", limits.MARK_VALUE), ("`reason`", limits.REASON), ("`device`", limits.DEVICE), ("`app`", limits.APP_VERSION)):
+    for label, field in (
+        ("`value`", limits.MARK_VALUE),
+        ("`reason`", limits.REASON),
+        ("`device`", limits.DEVICE),
+        ("`app`", limits.APP_VERSION),
+    ):
         assert limits_table[label] == f"{field.max} characters"
 
 
@@ -158,7 +176,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def signed_in_as(client, other):  # type: ignore[no-untyped-def]
+def signed_in_as(client, other):
     """Sockets opened on ``client`` (its app, so its hub) with ``other``'s session while inside."""
     own = client.cookies.get("contest_session")
     client.cookies.set("contest_session", other.cookies.get("contest_session"))
@@ -173,7 +191,7 @@ def _rename(url: str, old: str, new: str) -> None:
         db.execute(f"ALTER TABLE {old} RENAME TO {new}")
 
 
-def test_every_documented_code_is_what_the_server_answers(judge_client, live, migrated, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_every_documented_code_is_what_the_server_answers(judge_client, live, migrated, role_users) -> None:
     documented = documented_messages()
     shapes = examples()
     seen_codes: set[str] = set()
@@ -200,19 +218,41 @@ def test_every_documented_code_is_what_the_server_answers(judge_client, live, mi
         expect(send(a, {"type": "ping", "pending": 1, "oldest_pending_age": 3}), kind="pong")
 
         # bad_message, every variant
-        for text in ("not json", "[1]", '"text"', "null", '{"type": "ping", "x": NaN}', "x" * (protocol.MAX_MESSAGE_CHARS + 1),
-                     json.dumps({"type": "ping", "x": [[[[1]]]]}), "[" * 5000 + "]" * 5000):
+        for text in (
+            "not json",
+            "[1]",
+            '"text"',
+            "null",
+            '{"type": "ping", "x": NaN}',
+            "x" * (protocol.MAX_MESSAGE_CHARS + 1),
+            json.dumps({"type": "ping", "x": [[[[1]]]]}),
+            "[" * 5000 + "]" * 5000,
+        ):
             a.send_text(text)
             expect(a.receive_json(), "bad_message")
-        for message in ({"type": "dance"}, {"kind": "mark"}, {"type": 5}, {"type": "mark", "client_id": str(uuid.uuid4())},
-                        mark(live, "乙1", "P1", "5", client_id="short"), mark(live, "乙1", "P1", "5", client_id="é" * 10),
-                        {**mark(live, "乙1", "P1", "5"), "item_id": 1.5}, {**mark(live, "乙1", "P1", "5"), "item_id": True},
-                        {**mark(live, "乙1", "P1", "5"), "item_id": " 1 "}, {**mark(live, "乙1", "P1", "5"), "item_id": "١"},
-                        {**mark(live, "乙1", "P1", "5"), "item_id": 2**63}, {**mark(live, "乙1", "P1", "5"), "station": 0},
-                        {**mark(live, "乙1", "P1", "5"), "value": True}, {**mark(live, "乙1", "P1", "5"), "value": [5]},
-                        {**mark(live, "乙1", "P1", "5"), "reason": 5}, mark(live, "乙1", "P1", "5", reason="理" * 501),
-                        mark(live, "乙1", "P1", "5" * 41), {"type": "hello", "device": "d" * 61}, {"type": "ping", "pending": -1},
-                        {"type": "hello", "app": "v" * 41}, {**mark(live, "乙1", "P1", "5"), "client_id": "c" * 65}):
+        for message in (
+            {"type": "dance"},
+            {"kind": "mark"},
+            {"type": 5},
+            {"type": "mark", "client_id": str(uuid.uuid4())},
+            mark(live, "乙1", "P1", "5", client_id="short"),
+            mark(live, "乙1", "P1", "5", client_id="é" * 10),
+            {**mark(live, "乙1", "P1", "5"), "item_id": 1.5},
+            {**mark(live, "乙1", "P1", "5"), "item_id": True},
+            {**mark(live, "乙1", "P1", "5"), "item_id": " 1 "},
+            {**mark(live, "乙1", "P1", "5"), "item_id": "١"},
+            {**mark(live, "乙1", "P1", "5"), "item_id": 2**63},
+            {**mark(live, "乙1", "P1", "5"), "station": 0},
+            {**mark(live, "乙1", "P1", "5"), "value": True},
+            {**mark(live, "乙1", "P1", "5"), "value": [5]},
+            {**mark(live, "乙1", "P1", "5"), "reason": 5},
+            mark(live, "乙1", "P1", "5", reason="理" * 501),
+            mark(live, "乙1", "P1", "5" * 41),
+            {"type": "hello", "device": "d" * 61},
+            {"type": "ping", "pending": -1},
+            {"type": "hello", "app": "v" * 41},
+            {**mark(live, "乙1", "P1", "5"), "client_id": "c" * 65},
+        ):
             expect(send(a, message), "bad_message")
         # a station with a fraction never lands on another station
         reply = expect(send(a, {**mark(live, "乙1", "P1", "5"), "station": live.stations["乙1"] + 0.9}), "bad_message")
@@ -226,8 +266,10 @@ def test_every_documented_code_is_what_the_server_answers(judge_client, live, mi
         expect(send(a, {**mark(live, "乙1", "P1", "5"), "criterion_id": 9999}), "unknown_criterion")
         expect(send(a, mark(live, "乙1", "P1", "60.5")), "out_of_range")
         expect(send(a, mark(live, "乙1", "P1", "10.25")), "off_step")
-        a.send_text('{"type": "mark", "client_id": "' + str(uuid.uuid4()) + f'", "item_id": {live.item_id}, "station": {live.stations["乙1"]}, '
-                    f'"criterion_id": {live.criteria["P1"]}, "value": 1e-999999999}}')
+        a.send_text(
+            '{"type": "mark", "client_id": "' + str(uuid.uuid4()) + f'", "item_id": {live.item_id}, "station": {live.stations["乙1"]}, '
+            f'"criterion_id": {live.criteria["P1"]}, "value": 1e-999999999}}'
+        )
         expect(a.receive_json(), "off_step")  # exact: not a float that underflows to 0
         expect(send(o, mark(live, "乙1", "P1", "10")), "not_assigned")
         expect(send(o, {**mark(live, "乙1", "P1", "10"), "item_id": live.other_item_id, "station": 1}), "item_closed")
@@ -279,17 +321,15 @@ def test_every_documented_code_is_what_the_server_answers(judge_client, live, mi
     assert server_types <= seen_types
 
 
-def test_the_console_socket_is_for_this_items_chief_judge(judge_client, live, migrated, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_the_console_socket_is_for_this_items_chief_judge(judge_client, live, migrated, role_users) -> None:
     """The other item's judge "jo" made chief judge of item 2 only: item 1's console is closed with 4403."""
     asyncio.run(_make_chief(migrated.database_url, "jo", live.other_item_id))
     other_chief = judge_client("jo")
-    with pytest.raises(WebSocketDisconnect) as closed:
-        with other_chief.websocket_connect(f"/ws/console/{live.item_id}") as socket:
-            socket.receive_json()
+    with pytest.raises(WebSocketDisconnect) as closed, other_chief.websocket_connect(f"/ws/console/{live.item_id}") as socket:
+        socket.receive_json()
     assert closed.value.code == sockets.CLOSE_FORBIDDEN
-    with pytest.raises(WebSocketDisconnect) as closed:
-        with judge_client("cj").websocket_connect(f"/ws/console/{live.item_id + 999}") as socket:
-            socket.receive_json()
+    with pytest.raises(WebSocketDisconnect) as closed, judge_client("cj").websocket_connect(f"/ws/console/{live.item_id + 999}") as socket:
+        socket.receive_json()
     assert closed.value.code == sockets.CLOSE_UNKNOWN
     # its own chief judge and an organizer are let in: a change of the item reaches them
     for name in ("cj", role_users["organizer"]):
@@ -311,14 +351,18 @@ async def _make_chief(url: str, username: str, item_id: int) -> None:
     engine = make_engine(url)
     async with make_session_factory(engine)() as db:
         person = (await db.execute(select(User.person_id).where(User.username == username))).scalar_one()
-        await db.execute(update(JudgeAssignment).where(JudgeAssignment.item_id == item_id, JudgeAssignment.person_id == person).values(role="chief_judge"))
+        await db.execute(
+            update(JudgeAssignment)
+            .where(JudgeAssignment.item_id == item_id, JudgeAssignment.person_id == person)
+            .values(role="chief_judge")
+        )
         await db.execute(update(User).where(User.username == username).values(role="chief_judge"))
         await db.commit()
     await engine.dispose()
 
 
 @pytest.fixture
-def served(live, migrated) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def served(live, migrated) -> Iterator[str]:
     """The app under uvicorn with `contest serve`'s options, for the transport limits."""
     from contest.app import create_app
 
@@ -335,7 +379,7 @@ def served(live, migrated) -> Iterator[str]:  # type: ignore[no-untyped-def]
     thread.join(timeout=10)
 
 
-def test_a_frame_over_the_limit_closes_with_1009_and_a_foreign_origin_with_a_refusal(served, live) -> None:  # type: ignore[no-untyped-def]
+def test_a_frame_over_the_limit_closes_with_1009_and_a_foreign_origin_with_a_refusal(served, live) -> None:
     with connect(f"{served}/ws/board/{live.competition_id}", max_size=None, open_timeout=5) as board:
         board.send(json.dumps({"type": "hello", "seqs": {}}))
         assert json.loads(board.recv(timeout=5))["type"] == "snapshot"
@@ -349,10 +393,10 @@ def test_a_frame_over_the_limit_closes_with_1009_and_a_foreign_origin_with_a_ref
         board.send(json.dumps({"type": "hello", "seqs": {}}))
         assert json.loads(board.recv(timeout=5))["type"] == "snapshot"
     with pytest.raises(Exception, match="403"):
-        connect(f"{served}/ws/board/{live.competition_id}", origin="http://evil.example", open_timeout=5)
+        connect(f"{served}/ws/board/{live.competition_id}", origin=Origin("http://evil.example"), open_timeout=5)
 
 
-def test_a_hello_the_server_cannot_answer_closes_with_1011(judge_client, live, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_hello_the_server_cannot_answer_closes_with_1011(judge_client, live, migrated) -> None:
     """The database loses a table under a welcome: the socket is closed with 1011 (reconnect later),
     never answered with a half welcome; once the database is back, a hello is welcomed."""
     client = judge_client("ja")

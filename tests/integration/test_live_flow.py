@@ -13,7 +13,7 @@ from tests.integration.test_live_protocol import mark, send
 
 
 @pytest.fixture
-def live(migrated) -> Live:  # type: ignore[no-untyped-def]
+def live(migrated) -> Live:
     return seed_live(migrated.database_url)
 
 
@@ -24,7 +24,7 @@ P1 = [50, 55, 40, 55]
 ORDER = ["甲1", "甲2", "乙1", "乙2"]
 
 
-def score_everything(judge_client, live: Live) -> None:  # type: ignore[no-untyped-def]
+def score_everything(judge_client, live: Live) -> None:
     for judge in ("ja", "jb", "jc"):
         client = judge_client(judge)
         with client.websocket_connect("/ws/judge") as socket:
@@ -35,7 +35,7 @@ def score_everything(judge_client, live: Live) -> None:  # type: ignore[no-untyp
                     assert send(socket, mark(live, station, "P1", P1[i]))["status"] == "stored"
 
 
-def test_board_gets_a_snapshot_then_coalesced_updates(judge_client, live) -> None:  # type: ignore[no-untyped-def]
+def test_board_gets_a_snapshot_then_coalesced_updates(judge_client, live) -> None:
     judge = judge_client("ja")
     with judge.websocket_connect(f"/ws/board/{live.competition_id}") as board:
         board.send_json({"type": "hello", "seqs": {}})
@@ -60,7 +60,7 @@ def test_board_gets_a_snapshot_then_coalesced_updates(judge_client, live) -> Non
         assert resumed["type"] == "snapshot" and live.item_id not in [i["item_id"] for i in resumed["items"]]
 
 
-def test_lock_reveal_publish_and_reopen(judge_client, live, migrated, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_lock_reveal_publish_and_reopen(judge_client, live, migrated, role_users) -> None:
     chief = judge_client("cj")
     console = f"/chief/items/{live.item_id}"
     refused = post_form(chief, f"{console}/lock", {"signer": "裁判长丙"})
@@ -137,19 +137,26 @@ async def _signature(url: str, item_id: int) -> dict:
     return result
 
 
-def test_conflict_override_lets_the_judge_score(judge_client, live) -> None:  # type: ignore[no-untyped-def]
+def test_conflict_override_lets_the_judge_score(judge_client, live) -> None:
     judge = judge_client("jx")
     with judge.websocket_connect("/ws/judge") as socket:
         assert send(socket, mark(live, "甲1", "P2", "30"))["code"] == "conflict"
     chief = judge_client("cj")
-    assert post_form(chief, f"/chief/items/{live.item_id}/override", {"seat": "4", "station": str(live.stations["甲1"]), "reason": ""}).status_code == 422
-    response = post_form(chief, f"/chief/items/{live.item_id}/override", {"seat": "4", "station": str(live.stations["甲1"]), "reason": "裁判人数不足"})
+    assert (
+        post_form(
+            chief, f"/chief/items/{live.item_id}/override", {"seat": "4", "station": str(live.stations["甲1"]), "reason": ""}
+        ).status_code
+        == 422
+    )
+    response = post_form(
+        chief, f"/chief/items/{live.item_id}/override", {"seat": "4", "station": str(live.stations["甲1"]), "reason": "裁判人数不足"}
+    )
     assert response.status_code == 302
     with judge.websocket_connect("/ws/judge") as socket:
         assert send(socket, mark(live, "甲1", "P2", "30"))["status"] == "stored"
 
 
-def test_practical_time_is_parsed_and_bad_input_refused(judge_client, live) -> None:  # type: ignore[no-untyped-def]
+def test_practical_time_is_parsed_and_bad_input_refused(judge_client, live) -> None:
     chief = judge_client("cj")
     station = str(live.stations["甲1"])
     assert post_form(chief, f"/chief/items/{live.item_id}/time", {"station": station, "time": "1:5:00"}).status_code == 302
@@ -158,7 +165,7 @@ def test_practical_time_is_parsed_and_bad_input_refused(judge_client, live) -> N
     assert bad.status_code == 422 and "格式不正确" in bad.text
 
 
-def test_a_malformed_board_hello_still_gets_a_full_snapshot(judge_client, live) -> None:  # type: ignore[no-untyped-def]
+def test_a_malformed_board_hello_still_gets_a_full_snapshot(judge_client, live) -> None:
     client = judge_client("ja")
     with client.websocket_connect(f"/ws/board/{live.competition_id}") as board:
         board.send_json({"type": "hello", "seqs": {str(live.item_id): "not-a-number", "x": 1}})
@@ -167,7 +174,7 @@ def test_a_malformed_board_hello_still_gets_a_full_snapshot(judge_client, live) 
     assert live.item_id in [i["item_id"] for i in snapshot["items"]]
 
 
-def test_progress_only_fragments_match_the_full_computation(judge_client, live, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_progress_only_fragments_match_the_full_computation(judge_client, live, migrated) -> None:
     """Without a provisional ranking the board counts marks with grouped queries; same numbers."""
     from contest.db.engine import make_engine, make_session_factory
     from contest.live.board import fragments_for, item_fragment
@@ -177,7 +184,7 @@ def test_progress_only_fragments_match_the_full_computation(judge_client, live, 
             assert send(socket, mark(live, station, "T1", "60"))["status"] == "stored"
         assert send(socket, mark(live, "乙1", "P2", "30"))["status"] == "stored"
 
-    async def both():  # type: ignore[no-untyped-def]
+    async def both():
         engine = make_engine(migrated.database_url)
         async with make_session_factory(engine)() as db:
             fast = await fragments_for(db, [live.item_id], show_provisional=False)

@@ -15,11 +15,11 @@ from tests.integration.live_seed import Live, seed_live
 
 
 @pytest.fixture
-def live(migrated) -> Live:  # type: ignore[no-untyped-def]
+def live(migrated) -> Live:
     return seed_live(migrated.database_url)
 
 
-def mark(live: Live, station: str, code: str, value: object, client_id: str | None = None, **extra) -> dict:  # type: ignore[no-untyped-def]
+def mark(live: Live, station: str, code: str, value: object, client_id: str | None = None, **extra) -> dict:
     return {
         "type": "mark",
         "client_id": client_id or str(uuid.uuid4()),
@@ -31,7 +31,7 @@ def mark(live: Live, station: str, code: str, value: object, client_id: str | No
     }
 
 
-def send(socket, message: dict) -> dict:  # type: ignore[no-untyped-def]
+def send(socket, message: dict) -> dict:
     socket.send_json(message)
     return socket.receive_json()
 
@@ -43,7 +43,9 @@ def _counts(url: str) -> dict[str, int]:
             result = {
                 "marks": (await db.execute(select(func.count()).select_from(Mark))).scalar_one(),
                 "submissions": (await db.execute(select(func.count()).select_from(MarkSubmission))).scalar_one(),
-                "audit_marks": (await db.execute(select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "mark.set"))).scalar_one(),
+                "audit_marks": (
+                    await db.execute(select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "mark.set"))
+                ).scalar_one(),
             }
         await engine.dispose()
         return result
@@ -51,7 +53,7 @@ def _counts(url: str) -> dict[str, int]:
     return asyncio.run(run())
 
 
-def test_a_mark_is_stored_once_and_a_retry_is_acknowledged_again(judge_client, app, live, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_mark_is_stored_once_and_a_retry_is_acknowledged_again(judge_client, app, live, migrated) -> None:
     client = judge_client("ja")
     with client.websocket_connect("/ws/judge") as socket:
         message = mark(live, "乙1", "P1", "55.5")
@@ -64,12 +66,18 @@ def test_a_mark_is_stored_once_and_a_retry_is_acknowledged_again(judge_client, a
     with client.websocket_connect("/ws/judge") as socket:
         welcome = send(socket, {"type": "hello", "device": "tablet-7"})
         assert welcome["type"] == "welcome"
-        assert {"item_id": live.item_id, "station": live.stations["乙1"], "criterion_id": live.criteria["P1"], "value": "55.5", "seq": first["seq"]} in welcome["marks"]
+        assert {
+            "item_id": live.item_id,
+            "station": live.stations["乙1"],
+            "criterion_id": live.criteria["P1"],
+            "value": "55.5",
+            "seq": first["seq"],
+        } in welcome["marks"]
         assert send(socket, message)["status"] == "duplicate"
     assert _counts(migrated.database_url) == {"marks": 1, "submissions": 1, "audit_marks": 1}
 
 
-def test_changing_a_mark_keeps_the_history_in_the_audit_log(judge_client, app, live, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_changing_a_mark_keeps_the_history_in_the_audit_log(judge_client, app, live, migrated) -> None:
     client = judge_client("ja")
     with client.websocket_connect("/ws/judge") as socket:
         first = send(socket, mark(live, "乙1", "P2", "30"))
@@ -109,7 +117,7 @@ ERROR_CASES = [
 
 
 @pytest.mark.parametrize(("username", "factory", "code"), ERROR_CASES)
-def test_refusals_carry_a_code_and_a_chinese_message(judge_client, app, live, migrated, username, factory, code) -> None:  # type: ignore[no-untyped-def]
+def test_refusals_carry_a_code_and_a_chinese_message(judge_client, app, live, migrated, username, factory, code) -> None:
     client = judge_client(username)
     with client.websocket_connect("/ws/judge") as socket:
         message = factory(live)
@@ -119,7 +127,7 @@ def test_refusals_carry_a_code_and_a_chinese_message(judge_client, app, live, mi
     assert _counts(migrated.database_url)["marks"] == 0
 
 
-def test_measurement_taken_panel_full_and_reused_client_id(judge_client, app, live, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_measurement_taken_panel_full_and_reused_client_id(judge_client, app, live, migrated) -> None:
     clients = {name: judge_client(name) for name in ("ja", "jb", "jc", "cj")}
     sockets = {name: c.websocket_connect("/ws/judge").__enter__() for name, c in clients.items()}
     assert send(sockets["ja"], mark(live, "乙1", "P1", "40"))["status"] == "stored"
@@ -135,7 +143,7 @@ def test_measurement_taken_panel_full_and_reused_client_id(judge_client, app, li
     assert _counts(migrated.database_url)["marks"] == 5
 
 
-def test_non_json_and_unknown_messages(judge_client, app, live) -> None:  # type: ignore[no-untyped-def]
+def test_non_json_and_unknown_messages(judge_client, app, live) -> None:
     client = judge_client("ja")
     with client.websocket_connect("/ws/judge") as socket:
         socket.send_text("not json")
@@ -144,19 +152,17 @@ def test_non_json_and_unknown_messages(judge_client, app, live) -> None:  # type
         assert send(socket, {"type": "ping"}) == {"type": "pong"}
 
 
-def test_anonymous_and_non_judges_cannot_open_the_judge_socket(judge_client, app, live, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_and_non_judges_cannot_open_the_judge_socket(judge_client, app, live, role_users) -> None:
     from litestar.exceptions import WebSocketDisconnect
 
-    with TestClient(app=app) as anonymous, pytest.raises(WebSocketDisconnect):
-        with anonymous.websocket_connect("/ws/judge") as socket:
-            socket.receive_json()
+    with TestClient(app=app) as anonymous, pytest.raises(WebSocketDisconnect), anonymous.websocket_connect("/ws/judge") as socket:
+        socket.receive_json()
     organizer = judge_client(role_users["organizer"])
-    with pytest.raises(WebSocketDisconnect):
-        with organizer.websocket_connect("/ws/judge") as socket:
-            socket.receive_json()
+    with pytest.raises(WebSocketDisconnect), organizer.websocket_connect("/ws/judge") as socket:
+        socket.receive_json()
 
 
-def test_a_judge_account_without_a_person_is_told_so_after_its_hello(judge_client, app, live, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_a_judge_account_without_a_person_is_told_so_after_its_hello(judge_client, app, live, role_users) -> None:
     from litestar.exceptions import WebSocketDisconnect
 
     from contest.live.sockets import CLOSE_FORBIDDEN
@@ -170,7 +176,7 @@ def test_a_judge_account_without_a_person_is_told_so_after_its_hello(judge_clien
     assert closed.value.code == CLOSE_FORBIDDEN
 
 
-def test_the_device_is_audited_as_sent_and_null_is_no_device(judge_client, app, live, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_the_device_is_audited_as_sent_and_null_is_no_device(judge_client, app, live, migrated) -> None:
     client = judge_client("ja")
     with client.websocket_connect("/ws/judge", headers={"user-agent": "TestTablet/1"}) as socket:
         assert send(socket, {"type": "hello", "device": None})["type"] == "welcome"
@@ -184,17 +190,20 @@ def test_the_device_is_audited_as_sent_and_null_is_no_device(judge_client, app, 
     async def devices() -> list[str]:
         engine = make_engine(migrated.database_url)
         async with make_session_factory(engine)() as db:
-            rows = (await db.execute(select(AuditRecord.device).where(AuditRecord.action == "mark.set").order_by(AuditRecord.id))).scalars().all()
+            rows = (
+                (await db.execute(select(AuditRecord.device).where(AuditRecord.action == "mark.set").order_by(AuditRecord.id)))
+                .scalars()
+                .all()
+            )
         await engine.dispose()
         return list(rows)
 
     assert asyncio.run(devices()) == ["TestTablet/1", "tablet-7 TestTablet/1", "tablet-7 TestTablet/1"]
 
 
-def test_a_foreign_origin_is_refused(judge_client, app, live) -> None:  # type: ignore[no-untyped-def]
+def test_a_foreign_origin_is_refused(judge_client, app, live) -> None:
     from litestar.exceptions import WebSocketDisconnect
 
     client = judge_client("ja")
-    with pytest.raises(WebSocketDisconnect):
-        with client.websocket_connect("/ws/judge", headers={"origin": "http://evil.example"}) as socket:
-            socket.receive_json()
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect("/ws/judge", headers={"origin": "http://evil.example"}) as socket:
+        socket.receive_json()

@@ -19,8 +19,8 @@ THROTTLE = Throttle(max_failures=5, window=timedelta(minutes=15))
 ATTACKER, JUDGES_TABLET, OTHER = "10.0.0.66", "10.0.0.7", "10.0.0.8"
 
 
-def _run(url: str, work):  # type: ignore[no-untyped-def]
-    async def runner():  # type: ignore[no-untyped-def]
+def _run(url: str, work):
+    async def runner():
         engine = make_engine(url)
         try:
             async with make_session_factory(engine)() as db:
@@ -32,7 +32,7 @@ def _run(url: str, work):  # type: ignore[no-untyped-def]
 
 
 def _try(url: str, username: str, password: str, ip: str) -> str:
-    async def work(db) -> str:  # type: ignore[no-untyped-def]
+    async def work(db) -> str:
         try:
             await login(db, username, password, ip, "tests", THROTTLE, 1)
         except AccountError as exc:
@@ -50,14 +50,14 @@ def _fail(url: str, username: str, ip: str, times: int) -> None:
 def _failed_before(url: str, username: str, ip: str, times: int) -> None:
     """Failures as `login` records them, written directly (each real one costs an argon2 hash)."""
 
-    async def work(db) -> None:  # type: ignore[no-untyped-def]
+    async def work(db) -> None:
         db.add_all([LoginAttempt(username=username, ip=ip, success=False) for _ in range(times)])
         await db.commit()
 
     _run(url, work)
 
 
-def test_wrong_passwords_from_one_device_do_not_lock_the_judge_out_elsewhere(role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_passwords_from_one_device_do_not_lock_the_judge_out_elsewhere(role_users, migrated) -> None:
     url = migrated.database_url
     _fail(url, "judge1", ATTACKER, 5)
     assert "登录失败次数过多" in _try(url, "judge1", PASSWORD, ATTACKER)  # the right password, from there: refused
@@ -65,7 +65,7 @@ def test_wrong_passwords_from_one_device_do_not_lock_the_judge_out_elsewhere(rol
     assert _try(url, "fin", PASSWORD, ATTACKER) == "ok"  # other accounts from that address: in (below the address limit)
 
 
-def test_an_address_trying_many_accounts_is_slowed_down(role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_an_address_trying_many_accounts_is_slowed_down(role_users, migrated) -> None:
     url = migrated.database_url
     for name in ("org", "fin", "judge1"):
         _failed_before(url, name, ATTACKER, 4)  # below the per-account limit each ...
@@ -76,14 +76,14 @@ def test_an_address_trying_many_accounts_is_slowed_down(role_users, migrated) ->
     assert _try(url, "fin", PASSWORD, OTHER) == "ok"
 
 
-def test_case_and_full_width_count_as_the_same_account(role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_case_and_full_width_count_as_the_same_account(role_users, migrated) -> None:
     url = migrated.database_url
     for spelling in ("JUDGE1", "Judge1", "ｊｕｄｇｅ１", "judge1 ", "judge1"):
         _fail(url, spelling, ATTACKER, 1)
     assert "登录失败次数过多" in _try(url, "judge1", PASSWORD, ATTACKER)
 
 
-def test_a_success_ends_a_run_of_typos_and_old_failures_expire(role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_success_ends_a_run_of_typos_and_old_failures_expire(role_users, migrated) -> None:
     url = migrated.database_url
     _failed_before(url, "judge1", JUDGES_TABLET, 4)
     assert _try(url, "judge1", PASSWORD, JUDGES_TABLET) == "ok"
@@ -92,7 +92,7 @@ def test_a_success_ends_a_run_of_typos_and_old_failures_expire(role_users, migra
     _failed_before(url, "org", ATTACKER, 5)
     assert "请 15 分钟后再试" in _try(url, "org", PASSWORD, ATTACKER)
 
-    async def age(db) -> None:  # type: ignore[no-untyped-def]
+    async def age(db) -> None:
         # Move the failures back in time: 16 minutes ago they are out of the window.
         for attempt in (await db.execute(select(LoginAttempt).where(LoginAttempt.username == "org"))).scalars():
             attempt.at = attempt.at - timedelta(minutes=16)
@@ -102,28 +102,37 @@ def test_a_success_ends_a_run_of_typos_and_old_failures_expire(role_users, migra
     assert _try(url, "org", PASSWORD, ATTACKER) == "ok"
 
 
-def test_spoofed_forwarding_headers_are_ignored_without_a_trusted_proxy(client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_spoofed_forwarding_headers_are_ignored_without_a_trusted_proxy(client, role_users, migrated) -> None:
     for n in range(5):
         headers = {"x-forwarded-for": f"198.51.100.{n}", "x-real-ip": f"198.51.100.{n}"}
         client.post("/login", data={"username": "org", "password": "bad-pass-1", "_csrf_token": csrf_token(client)}, headers=headers)
-    response = client.post("/login", data={"username": "org", "password": PASSWORD, "_csrf_token": csrf_token(client)}, headers={"x-forwarded-for": "198.51.100.99"})
+    response = client.post(
+        "/login",
+        data={"username": "org", "password": PASSWORD, "_csrf_token": csrf_token(client)},
+        headers={"x-forwarded-for": "198.51.100.99"},
+    )
     assert response.status_code == 400 and "登录失败次数过多" in response.text
     ips = _run(migrated.database_url, lambda db: _distinct_ips(db))
     assert ips == ["testclient"]
 
 
-async def _distinct_ips(db) -> list[str]:  # type: ignore[no-untyped-def]
+async def _distinct_ips(db) -> list[str]:
     return list((await db.execute(select(LoginAttempt.ip).distinct())).scalars())
 
 
-def test_the_organizer_sees_and_clears_a_lock(client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_the_organizer_sees_and_clears_a_lock(client, role_users, migrated) -> None:
     url = migrated.database_url
     _failed_before(url, "judge1", ATTACKER, 5)
     for name in ("a1", "a2", "a3", "a4"):
         _failed_before(url, name, OTHER, 5)  # 20 from OTHER: the address as a whole, and four account pairs
     locks = _run(url, lambda db: current_locks(db, THROTTLE))
     assert {(lock.username, lock.ip, lock.failures) for lock in locks} == {
-        ("judge1", ATTACKER, 5), ("a1", OTHER, 5), ("a2", OTHER, 5), ("a3", OTHER, 5), ("a4", OTHER, 5), (None, OTHER, 20)
+        ("judge1", ATTACKER, 5),
+        ("a1", OTHER, 5),
+        ("a2", OTHER, 5),
+        ("a3", OTHER, 5),
+        ("a4", OTHER, 5),
+        (None, OTHER, 20),
     }
     sign_in(client, "org")
     page = client.get("/accounts/locks")
@@ -143,7 +152,7 @@ def test_the_organizer_sees_and_clears_a_lock(client, role_users, migrated) -> N
     assert again.status_code == 400 and "没有被限制的登录" in again.text
 
 
-async def _unlock_details(db) -> list[dict]:  # type: ignore[no-untyped-def]
+async def _unlock_details(db) -> list[dict]:
     rows = await db.execute(select(AuditRecord.detail).where(AuditRecord.action == "login.unlock").order_by(AuditRecord.id))
     return list(rows.scalars())
 
@@ -158,7 +167,12 @@ def test_throttling_and_its_listing_on_postgresql(pg_url: str) -> None:
         _failed_before(pg_url, name, OTHER, 5)
     locks = _run(pg_url, lambda db: current_locks(db, THROTTLE))
     assert {(lock.username, lock.ip, lock.failures) for lock in locks} == {
-        ("judge1", ATTACKER, 5), ("a1", OTHER, 5), ("a2", OTHER, 5), ("a3", OTHER, 5), ("a4", OTHER, 5), (None, OTHER, 20)
+        ("judge1", ATTACKER, 5),
+        ("a1", OTHER, 5),
+        ("a2", OTHER, 5),
+        ("a3", OTHER, 5),
+        ("a4", OTHER, 5),
+        (None, OTHER, 20),
     }
     assert "登录失败次数过多" in _try(pg_url, "judge1", PASSWORD, ATTACKER)
     assert _try(pg_url, "judge1", PASSWORD, JUDGES_TABLET) == "用户名或密码错误"  # not throttled there (no such user here)

@@ -19,7 +19,7 @@ async def _tables_and_diff(url: str) -> tuple[set[str], list]:
     try:
         async with engine.connect() as conn:
 
-            def inspect_sync(sync_conn):  # type: ignore[no-untyped-def]
+            def inspect_sync(sync_conn):
                 tables = set(inspect(sync_conn).get_table_names())
                 context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
                 return tables, compare_metadata(context, Base.metadata)
@@ -42,7 +42,7 @@ def _check_round_trip(url: str) -> None:
     assert set(Base.metadata.tables) <= tables
 
 
-def test_migrations_on_sqlite(settings) -> None:  # type: ignore[no-untyped-def]
+def test_migrations_on_sqlite(settings) -> None:
     _check_round_trip(settings.database_url)
 
 

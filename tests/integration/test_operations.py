@@ -20,14 +20,14 @@ from contest.cli import main
 from tests.conftest import require_or_skip
 
 
-def test_ready_when_the_database_and_the_writer_are(client) -> None:  # type: ignore[no-untyped-def]
+def test_ready_when_the_database_and_the_writer_are(client) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "mark_writer": "ok"}}
 
 
 @pytest.mark.services
-def test_not_ready_names_the_part_that_fails(migrated, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_not_ready_names_the_part_that_fails(migrated, tmp_path) -> None:
     """A Redis of our own, stopped while the server runs: /readyz says it is Redis."""
     server = shutil.which("redis-server")
     if server is None:
@@ -35,8 +35,10 @@ def test_not_ready_names_the_part_that_fails(migrated, tmp_path) -> None:  # typ
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    redis = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                             stdout=subprocess.DEVNULL)
+    redis = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 10
         while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() != "PONG":
@@ -55,7 +57,7 @@ def test_not_ready_names_the_part_that_fails(migrated, tmp_path) -> None:  # typ
         redis.kill()
 
 
-def test_not_ready_without_the_database(migrated, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_not_ready_without_the_database(migrated, tmp_path) -> None:
     missing = replace(migrated, database_url=f"sqlite+aiosqlite:///{tmp_path / 'no-such-dir' / 'x.db'}")
     with TestClient(app=create_app(missing)) as client:
         response = client.get("/readyz")
@@ -64,13 +66,13 @@ def test_not_ready_without_the_database(migrated, tmp_path) -> None:  # type: ig
 
 
 @pytest.mark.services
-def test_ready_with_redis(migrated, redis_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_ready_with_redis(migrated, redis_url: str) -> None:
     with TestClient(app=create_app(replace(migrated, redis_url=redis_url))) as client:
         response = client.get("/readyz")
     assert response.status_code == 200 and response.json()["checks"]["redis"] == "ok"
 
 
-def test_one_version_everywhere(client) -> None:  # type: ignore[no-untyped-def]
+def test_one_version_everywhere(client) -> None:
     assert CliRunner().invoke(main, ["--version"]).output.strip() == f"contest, version {__version__}"
     assert f"contest {__version__}" in client.get("/").text
 
@@ -90,12 +92,11 @@ def _sample(text: str, name: str, labels: str = "") -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def test_metrics_count_marks_acks_devices_and_errors(judge_client, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_metrics_count_marks_acks_devices_and_errors(judge_client, migrated) -> None:
     import uuid
 
-    from tests.integration.live_seed import seed_live
-
     from contest.metrics import exposition
+    from tests.integration.live_seed import seed_live
 
     live = seed_live(migrated.database_url)
     client = judge_client("ja")  # the metrics are this process's (one process here)
@@ -108,8 +109,14 @@ def test_metrics_count_marks_acks_devices_and_errors(judge_client, migrated) -> 
         socket.send_json({"type": "hello", "device": "pytest"})
         assert socket.receive_json()["type"] == "welcome"
         assert _sample(scrape(), "contest_connected_tablets") == _sample(start, "contest_connected_tablets") + 1
-        mark = {"type": "mark", "client_id": str(uuid.uuid4()), "item_id": live.item_id, "station": live.stations["乙1"],
-                "criterion_id": live.criteria["P1"], "value": "50"}
+        mark = {
+            "type": "mark",
+            "client_id": str(uuid.uuid4()),
+            "item_id": live.item_id,
+            "station": live.stations["乙1"],
+            "criterion_id": live.criteria["P1"],
+            "value": "50",
+        }
         for _ in range(2):  # stored, then the retry: a duplicate
             socket.send_json(mark)
             assert socket.receive_json()["type"] == "ack"
@@ -117,7 +124,9 @@ def test_metrics_count_marks_acks_devices_and_errors(judge_client, migrated) -> 
         assert socket.receive_json()["code"] == "off_step"
     end = scrape()
     assert _sample(end, "contest_marks_total", '{outcome="stored"}') == _sample(start, "contest_marks_total", '{outcome="stored"}') + 1
-    assert _sample(end, "contest_marks_total", '{outcome="duplicate"}') == _sample(start, "contest_marks_total", '{outcome="duplicate"}') + 1
+    assert (
+        _sample(end, "contest_marks_total", '{outcome="duplicate"}') == _sample(start, "contest_marks_total", '{outcome="duplicate"}') + 1
+    )
     assert _sample(end, "contest_mark_ack_seconds_count") >= _sample(start, "contest_mark_ack_seconds_count") + 3
     assert _sample(end, "contest_errors_total", '{code="off_step"}') >= _sample(start, "contest_errors_total", '{code="off_step"}') + 1
     assert _sample(end, "contest_writer_batch_marks_count") >= _sample(start, "contest_writer_batch_marks_count") + 2
@@ -127,7 +136,7 @@ def test_metrics_count_marks_acks_devices_and_errors(judge_client, migrated) -> 
         time.sleep(0.02)
 
 
-def test_metrics_are_for_organizers_or_a_scraper_with_the_token(migrated, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_metrics_are_for_organizers_or_a_scraper_with_the_token(migrated, role_users) -> None:
     from tests.conftest import login
 
     with TestClient(app=create_app(replace(migrated, metrics_token="s3cret-scrape-token"))) as client:

@@ -16,8 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from contest.awards.results_io import write_template
-from contest.db.models import AuditRecord
-from contest.db.payout_models import PayoutBatch, PayoutLedgerEntry, PayoutLineRow
+from contest.db.models import AuditRecord, PayoutBatch, PayoutLedgerEntry, PayoutLineRow
 from contest.payouts import service
 from contest.payouts.sources import PROVISIONAL_NOTE
 from tests.conftest import post_form
@@ -38,7 +37,7 @@ V1 = {"甲2": 200000, "乙2": 150000, "甲1": 100000}
 
 
 @pytest.fixture
-def live(migrated) -> Live:  # type: ignore[no-untyped-def]
+def live(migrated) -> Live:
     """Published, and its appeal window has passed with no appeal (approval waits for that)."""
     live = published_competition(migrated.database_url)
     close_appeal_window(migrated.database_url, live)
@@ -46,38 +45,41 @@ def live(migrated) -> Live:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def in_appeal(migrated) -> Live:  # type: ignore[no-untyped-def]
+def in_appeal(migrated) -> Live:
     """Published a moment ago: still in its 2-hour appeal window."""
     return published_competition(migrated.database_url)
 
 
 @pytest.fixture
-def fin(judge_client, role_users):  # type: ignore[no-untyped-def]
+def fin(judge_client, role_users):
     return judge_client(role_users["finance"])
 
 
 @pytest.fixture
-def fin2(judge_client):  # type: ignore[no-untyped-def]
+def fin2(judge_client):
     """The second finance account (the approver); payout_seed creates it: ask for ``live`` or
     ``in_appeal`` before this fixture."""
     return judge_client("fin2")
 
 
-def create_batch(client, name: str = "2026年第一批") -> int:  # type: ignore[no-untyped-def]
-    response = post_form(client, "/finance/batches", {"name": name, "policy_id": "jinengxingwei-weihai-2021",
-                                                      "period_from": "2026-01-01", "period_to": "2026-12-31"})
+def create_batch(client, name: str = "2026年第一批") -> int:
+    response = post_form(
+        client,
+        "/finance/batches",
+        {"name": name, "policy_id": "jinengxingwei-weihai-2021", "period_from": "2026-01-01", "period_to": "2026-12-31"},
+    )
     assert response.status_code in (302, 303), response.text[:2000]
     return int(response.headers["location"].rsplit("/", 1)[1])
 
 
-def ok(response) -> None:  # type: ignore[no-untyped-def]
+def ok(response) -> None:
     assert response.status_code in (302, 303), response.text[:3000]
 
 
 def batch_state(url: str, batch_id: int) -> tuple[str, dict[str, int], dict[str, Any]]:
     """(status, recipient id -> amount in fen (payments and reversals summed), settings)."""
 
-    async def work(db):  # type: ignore[no-untyped-def]
+    async def work(db):
         batch = await service.get_batch(db, batch_id)
         amounts: dict[str, int] = {}
         for line in batch.lines:
@@ -88,25 +90,25 @@ def batch_state(url: str, batch_id: int) -> tuple[str, dict[str, int], dict[str,
 
 
 def lines_of(url: str, batch_id: int) -> list[PayoutLineRow]:
-    async def work(db):  # type: ignore[no-untyped-def]
+    async def work(db):
         return list((await service.get_batch(db, batch_id)).lines)
 
     return run(url, work)
 
 
-def computed_batch(client) -> int:  # type: ignore[no-untyped-def]
+def computed_batch(client) -> int:
     batch_id = create_batch(client)
     ok(post_form(client, f"/finance/batches/{batch_id}/compute"))
     return batch_id
 
 
-def approve_and_pay(fin, fin2, batch_id: int, paid_on: str) -> None:  # type: ignore[no-untyped-def]
+def approve_and_pay(fin, fin2, batch_id: int, paid_on: str) -> None:
     ok(post_form(fin, f"/finance/batches/{batch_id}/submit"))
     ok(post_form(fin2, f"/finance/batches/{batch_id}/approve"))
     ok(post_form(fin, f"/finance/batches/{batch_id}/paid", {"paid_on": paid_on}))
 
 
-def test_published_results_flow_into_a_batch_with_basis_and_notes(in_appeal, fin, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_published_results_flow_into_a_batch_with_basis_and_notes(in_appeal, fin, migrated) -> None:
     live = in_appeal
     batch_id = computed_batch(fin)
     status, amounts, _ = batch_state(migrated.database_url, batch_id)
@@ -123,7 +125,7 @@ def test_published_results_flow_into_a_batch_with_basis_and_notes(in_appeal, fin
     assert "未发放" not in page or "选手乙1" not in page  # no award: not an achievement at all
 
 
-def test_creator_cannot_approve_and_approved_lines_are_frozen(live, fin, fin2, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_creator_cannot_approve_and_approved_lines_are_frozen(live, fin, fin2, migrated) -> None:
     batch_id = computed_batch(fin)
     assert post_form(fin, f"/finance/batches/{batch_id}/approve").status_code == 409  # not submitted yet
     ok(post_form(fin, f"/finance/batches/{batch_id}/submit"))
@@ -141,7 +143,7 @@ def test_creator_cannot_approve_and_approved_lines_are_frozen(live, fin, fin2, m
     assert [(line.id, line.amount_fen) for line in lines_of(migrated.database_url, batch_id)] == before
     assert batch_state(migrated.database_url, batch_id)[2] == {}
 
-    async def audit(db):  # type: ignore[no-untyped-def]
+    async def audit(db):
         rows = (await db.execute(select(AuditRecord).where(AuditRecord.entity == "payout_batch"))).scalars().all()
         return [r.action for r in rows], [r.detail for r in rows]
 
@@ -150,11 +152,12 @@ def test_creator_cannot_approve_and_approved_lines_are_frozen(live, fin, fin2, m
     assert not any(number in str(details) for number in ID.values())  # never 证件号码 in the audit log
 
 
-def test_bad_amounts_are_refused_and_nothing_is_written(live, fin, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_bad_amounts_are_refused_and_nothing_is_written(live, fin, migrated) -> None:
     batch_id = computed_batch(fin)
     before = [(line.id, line.amount_fen) for line in lines_of(migrated.database_url, batch_id)]
-    below = post_form(fin, f"/finance/batches/{batch_id}/settings",
-                      {"amount:municipal-class1-1st": "2500", "amount:municipal-class1-3rd": "999.99"})
+    below = post_form(
+        fin, f"/finance/batches/{batch_id}/settings", {"amount:municipal-class1-1st": "2500", "amount:municipal-class1-3rd": "999.99"}
+    )
     assert below.status_code == 422
     assert "低于下限(不低于 1,000.00 元)" in below.text
     garbage = post_form(fin, f"/finance/batches/{batch_id}/settings", {"amount:municipal-class1-1st": "两千"})
@@ -169,7 +172,7 @@ def test_bad_amounts_are_refused_and_nothing_is_written(live, fin, migrated) -> 
     assert batch_state(migrated.database_url, batch_id)[1][ID["甲2"]] == 250000  # above the floor: allowed
 
 
-def test_recompute_after_republish_shows_the_difference_before_approval(live, fin, fin2, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_recompute_after_republish_shows_the_difference_before_approval(live, fin, fin2, migrated) -> None:
     batch_id = computed_batch(fin)
     ok(post_form(fin, f"/finance/batches/{batch_id}/submit"))
     # an appeal succeeds: 甲2's theory mark was wrong; the item is republished as v2
@@ -179,7 +182,7 @@ def test_recompute_after_republish_shows_the_difference_before_approval(live, fi
     assert status == "computed"  # back from submitted: the changed batch must be submitted again
     assert amounts == {ID["乙2"]: 200000, ID["甲1"]: 150000, ID["甲2"]: 100000}
 
-    async def diff(db):  # type: ignore[no-untyped-def]
+    async def diff(db):
         return (await service.get_batch(db, batch_id)).diff
 
     changed = {(d["recipient_name"], d["old"], d["new"]) for d in run(migrated.database_url, diff)["changed"]}
@@ -216,17 +219,28 @@ def external_workbook(rows: list[dict[str, str]]) -> bytes:
     return out.getvalue()
 
 
-PROVINCIAL_WIN = {"成绩编号": "SD-2026-001", "赛事名称": "2026年山东省职业技能大赛", "赛事级别": "省级", "赛事类别": "一类",
-                  "年份": "2026", "赛项": "焊工", "技能代码": "6-18-02-04", "成绩": "第1名", "角色": "选手",
-                  "姓名": "选手甲1", "证件号码": ID["甲1"], "选送单位": "甲单位"}
+PROVINCIAL_WIN = {
+    "成绩编号": "SD-2026-001",
+    "赛事名称": "2026年山东省职业技能大赛",
+    "赛事级别": "省级",
+    "赛事类别": "一类",
+    "年份": "2026",
+    "赛项": "焊工",
+    "技能代码": "6-18-02-04",
+    "成绩": "第1名",
+    "角色": "选手",
+    "姓名": "选手甲1",
+    "证件号码": ID["甲1"],
+    "选送单位": "甲单位",
+}
 
 
 @pytest.mark.parametrize("mode", ["top_up", "skip"])
-def test_ledger_across_two_batches(live, fin, fin2, migrated, mode: str) -> None:  # type: ignore[no-untyped-def]
+def test_ledger_across_two_batches(live, fin, fin2, migrated, mode: str) -> None:
     first = computed_batch(fin)
     approve_and_pay(fin, fin2, first, "2026-12-01")
 
-    async def ledger(db):  # type: ignore[no-untyped-def]
+    async def ledger(db):
         return [(e.recipient_id, e.amount_fen, e.batch_id) for e in (await db.execute(select(PayoutLedgerEntry))).scalars()]
 
     assert sorted(run(migrated.database_url, ledger)) == sorted((ID[k], v, first) for k, v in V1.items())
@@ -234,8 +248,7 @@ def test_ledger_across_two_batches(live, fin, fin2, migrated, mode: str) -> None
     # a year's second batch: the same municipal results again, and 甲1's provincial 1st place
     # in the same skill (5,000, paid by the city), imported from the results template
     second = create_batch(fin, "2026年第二批")
-    ok(post_form(fin, f"/finance/batches/{second}/external",
-                 files={"file": ("外部成绩.xlsx", external_workbook([PROVINCIAL_WIN]))}))
+    ok(post_form(fin, f"/finance/batches/{second}/external", files={"file": ("外部成绩.xlsx", external_workbook([PROVINCIAL_WIN]))}))
     ok(post_form(fin, f"/finance/batches/{second}/settings", {"ledger_mode": mode}))
     _status, amounts, _ = batch_state(migrated.database_url, second)
     lines = lines_of(migrated.database_url, second)
@@ -246,34 +259,35 @@ def test_ledger_across_two_batches(live, fin, fin2, migrated, mode: str) -> None
         assert amounts == {ID["甲1"]: 500000}
     assert lines[0].payer == "威海市人力资源和社会保障局、威海市财政局" and lines[0].source == "external"
 
-    async def excluded(db):  # type: ignore[no-untyped-def]
+    async def excluded(db):
         return {(e.recipient_name, e.status) for e in (await service.get_batch(db, second)).excluded}
 
     found = run(migrated.database_url, excluded)
     assert {("选手甲2", "already_paid"), ("选手乙2", "already_paid"), ("选手甲1", "superseded")} <= found
     approve_and_pay(fin, fin2, second, "2027-01-15")
-    total = {}
+    total: dict[str, int] = {}
     for recipient, amount, _batch in run(migrated.database_url, ledger):
         total[recipient] = total.get(recipient, 0) + amount
     assert total[ID["甲1"]] == (500000 if mode == "top_up" else 600000)
 
 
-def test_a_bad_external_row_imports_nothing(live, fin, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_external_row_imports_nothing(live, fin, migrated) -> None:
     batch_id = computed_batch(fin)
     bad = dict(PROVINCIAL_WIN, 证件号码="371002199001011234", 成绩编号="SD-2")
-    response = post_form(fin, f"/finance/batches/{batch_id}/external",
-                         files={"file": ("外部成绩.xlsx", external_workbook([PROVINCIAL_WIN, bad]))})
+    response = post_form(
+        fin, f"/finance/batches/{batch_id}/external", files={"file": ("外部成绩.xlsx", external_workbook([PROVINCIAL_WIN, bad]))}
+    )
     assert response.status_code == 422
     assert "未导入任何成绩" in response.text and "第 3 行" in response.text and "证件号码" in response.text
 
-    async def external(db):  # type: ignore[no-untyped-def]
+    async def external(db):
         batch = await service.get_batch(db, batch_id)
         return batch.external, batch.external_filename, len(batch.lines)
 
     assert run(migrated.database_url, external) == ({}, "", 3)
 
 
-def test_a_paid_line_is_corrected_by_reversal_and_a_new_line(live, fin, fin2, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_paid_line_is_corrected_by_reversal_and_a_new_line(live, fin, fin2, migrated) -> None:
     first = computed_batch(fin)
     approve_and_pay(fin, fin2, first, "2026-12-01")
     paid_before = [(line.id, line.amount_fen, line.recipient_id) for line in lines_of(migrated.database_url, first)]
@@ -292,19 +306,19 @@ def test_a_paid_line_is_corrected_by_reversal_and_a_new_line(live, fin, fin2, mi
     paid_ids = {line_id: (amount, who) for line_id, amount, who in paid_before}
     assert len(reversals) == 3 and len(payments) == 3
     for line in reversals:  # each cancels exactly the paid line it references
-        assert paid_ids[line.reverses_line_id] == (-line.amount_fen, line.recipient_id)
+        assert line.reverses_line_id is not None and paid_ids[line.reverses_line_id] == (-line.amount_fen, line.recipient_id)
         assert f"#{first}" in line.notes[0]
-    assert {(line.recipient_id, line.amount_fen) for line in payments} == {
-        (ID["乙2"], 200000), (ID["甲1"], 150000), (ID["甲2"], 100000)}
+    assert {(line.recipient_id, line.amount_fen) for line in payments} == {(ID["乙2"], 200000), (ID["甲1"], 150000), (ID["甲2"], 100000)}
     page = fin.get(f"/finance/batches/{correction}").text
     assert "冲销" in page and "-2,000.00" in page
 
     assert post_form(fin, f"/finance/batches/{first}/correction").status_code == 409  # one open correction at a time
     approve_and_pay(fin, fin2, correction, "2026-12-20")
 
-    async def net(db):  # type: ignore[no-untyped-def]
-        rows = await db.execute(select(PayoutLedgerEntry.recipient_id, func.sum(PayoutLedgerEntry.amount_fen))
-                                .group_by(PayoutLedgerEntry.recipient_id))
+    async def net(db):
+        rows = await db.execute(
+            select(PayoutLedgerEntry.recipient_id, func.sum(PayoutLedgerEntry.amount_fen)).group_by(PayoutLedgerEntry.recipient_id)
+        )
         return dict(rows.all())
 
     assert run(migrated.database_url, net) == {ID["乙2"]: 200000, ID["甲1"]: 150000, ID["甲2"]: 100000}
@@ -317,7 +331,7 @@ def test_a_paid_line_is_corrected_by_reversal_and_a_new_line(live, fin, fin2, mi
     assert lines_of(migrated.database_url, int(response.headers["location"].rsplit("/", 1)[1])) == []
 
 
-def test_workbook_and_honours_download(live, fin, judge_client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_workbook_and_honours_download(live, fin, judge_client, role_users, migrated) -> None:
     batch_id = computed_batch(fin)
     organizer = judge_client(role_users["organizer"])
     response = organizer.get(f"/finance/batches/{batch_id}/workbook.xlsx")  # organizers may view and download
@@ -329,13 +343,16 @@ def test_workbook_and_honours_download(live, fin, judge_client, role_users, migr
     payer = sheets[ORGANIZER]
     header = next(i for i, row in enumerate(payer) if row[0] == "序号")
     assert payer[header][:4] == ("序号", "姓名", "证件号码", "选送单位")
-    lines = [row for row in payer[header + 1:] if isinstance(row[0], int)]
+    lines = [row for row in payer[header + 1 :] if isinstance(row[0], int)]
     assert {(row[1], row[2], row[8]) for row in lines} == {
-        ("选手甲2", ID["甲2"], 2000), ("选手乙2", ID["乙2"], 1500), ("选手甲1", ID["甲1"], 1000)}
+        ("选手甲2", ID["甲2"], 2000),
+        ("选手乙2", ID["乙2"], 1500),
+        ("选手甲1", ID["甲1"], 1000),
+    }
     assert "已计算" in str(summary) and "不能据此付款" in str(summary)  # an unapproved batch says so on the workbook
 
 
-def test_access_judges_and_the_public_are_refused(live, judge_client, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_access_judges_and_the_public_are_refused(live, judge_client, role_users) -> None:
     fin = judge_client(role_users["finance"])
     batch_id = computed_batch(fin)
     judge = judge_client(role_users["judge"])
@@ -350,7 +367,7 @@ def test_access_judges_and_the_public_are_refused(live, judge_client, role_users
     assert organizer.get(f"/finance/batches/{batch_id}").status_code == 200
 
 
-def test_honours_are_listed_beside_the_payouts(migrated) -> None:  # type: ignore[no-untyped-def]
+def test_honours_are_listed_beside_the_payouts(migrated) -> None:
     """龙技赛场 lists non-cash honours; the batch stores them and the workbook has a sheet for them."""
     from contest.awards.policies import load_policy
     from contest.domain.awards import compute_awards
@@ -358,16 +375,35 @@ def test_honours_are_listed_beside_the_payouts(migrated) -> None:  # type: ignor
 
     policy = load_policy("longjisaichang-heilongjiang-2022")
     person = Person(id_number=make_id(501), name="选手黑", unit="哈尔滨单位", employment_region="黑龙江省哈尔滨市")
-    result = compute_awards(policy, [Achievement("H1", Competition("2026年黑龙江省职业技能大赛", "provincial", 2026, 1),
-                                                 "焊工", "6-18-02-04", Result(place=1), (Member(person),))])
+    result = compute_awards(
+        policy,
+        [
+            Achievement(
+                "H1",
+                Competition("2026年黑龙江省职业技能大赛", "provincial", 2026, 1),
+                "焊工",
+                "6-18-02-04",
+                Result(place=1),
+                (Member(person),),
+            )
+        ],
+    )
     assert "按规定晋升相应职业技能等级" in {h.title for h in result.honours}
 
-    async def work(db):  # type: ignore[no-untyped-def]
+    async def work(db):
         from contest.payouts.service import _Computation, _store
         from contest.payouts.sources import Collected
 
-        batch = PayoutBatch(name="h", policy_id=policy.id, period_from=date(2026, 1, 1), period_to=date(2026, 12, 31),
-                            settings={}, external={}, sources=[], diff={})
+        batch = PayoutBatch(
+            name="h",
+            policy_id=policy.id,
+            period_from=date(2026, 1, 1),
+            period_to=date(2026, 12, 31),
+            settings={},
+            external={},
+            sources=[],
+            diff={},
+        )
         db.add(batch)
         await db.flush()
         batch = await service.get_batch(db, batch.id)
@@ -392,15 +428,14 @@ def set_display_name(url: str, username: str, name: str) -> None:
 
     from contest.db.models import User
 
-    async def work(db):  # type: ignore[no-untyped-def]
+    async def work(db):
         await db.execute(update(User).where(User.username == username).values(display_name=name))
         await db.commit()
 
     run(url, work)
 
 
-def test_approval_waits_for_the_appeal_window_and_an_organizer_may_vouch(in_appeal, fin, fin2, judge_client, role_users,
-                                                                         migrated) -> None:  # type: ignore[no-untyped-def]
+def test_approval_waits_for_the_appeal_window_and_an_organizer_may_vouch(in_appeal, fin, fin2, judge_client, role_users, migrated) -> None:
     set_display_name(migrated.database_url, "fin", "王会计")
     set_display_name(migrated.database_url, role_users["organizer"], "赵主任")
     batch_id = computed_batch(fin)
@@ -424,21 +459,21 @@ def test_approval_waits_for_the_appeal_window_and_an_organizer_may_vouch(in_appe
     assert "成绩未最终确认即审批" in summary and "赵主任" in summary and "本赛项无人申诉" in summary
     assert "制表人:王会计" in summary and "批准人:财务审批人" in summary  # names, not fin / fin2
 
-    async def audit(db):  # type: ignore[no-untyped-def]
+    async def audit(db):
         rows = (await db.execute(select(AuditRecord).where(AuditRecord.action == "payout.results_override"))).scalars().all()
         return [r.detail for r in rows]
 
     assert run(migrated.database_url, audit)[0]["reason"] == "本赛项无人申诉,申诉不涉及获奖名次"
 
 
-def test_an_undecided_appeal_blocks_approval_after_the_window(in_appeal, fin, fin2, judge_client, role_users,
-                                                              migrated) -> None:  # type: ignore[no-untyped-def]
+def test_an_undecided_appeal_blocks_approval_after_the_window(in_appeal, fin, fin2, judge_client, role_users, migrated) -> None:
     from contest.audit.service import Actor
     from contest.results.service import record_appeal
 
-    async def appeal(db):  # type: ignore[no-untyped-def]
-        await record_appeal(db, Actor.system("tests"), in_appeal.item_id, in_appeal.stations["甲2"], "甲单位领队",
-                            "对第2名的理论成绩有异议")
+    async def appeal(db):
+        await record_appeal(
+            db, Actor.system("tests"), in_appeal.item_id, in_appeal.stations["甲2"], "甲单位领队", "对第2名的理论成绩有异议"
+        )
 
     run(migrated.database_url, appeal)
     close_appeal_window(migrated.database_url, in_appeal)
@@ -474,11 +509,20 @@ ACCOUNTS = {"甲2": "6222020200112233445", "乙2": "6217000011112222333", "甲1"
 
 
 def payee_rows() -> list[dict[str, object]]:
-    return [{"类型": "个人", "姓名或单位名称": f"选手{k}", "证件号码": ID[k], "开户行": "中国工商银行威海分行",
-             "银行账号": v, "联系电话": "13800000000"} for k, v in ACCOUNTS.items()]
+    return [
+        {
+            "类型": "个人",
+            "姓名或单位名称": f"选手{k}",
+            "证件号码": ID[k],
+            "开户行": "中国工商银行威海分行",
+            "银行账号": v,
+            "联系电话": "13800000000",
+        }
+        for k, v in ACCOUNTS.items()
+    ]
 
 
-def test_payees_import_and_the_workbook_pays_from_them(live, fin, fin2, judge_client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_payees_import_and_the_workbook_pays_from_them(live, fin, fin2, judge_client, role_users, migrated) -> None:
     batch_id = computed_batch(fin)
     page = fin.get(f"/finance/batches/{batch_id}").text
     assert "缺少收款信息(3)" in page
@@ -489,8 +533,16 @@ def test_payees_import_and_the_workbook_pays_from_them(live, fin, fin2, judge_cl
     bad = payee_rows()
     bad[1] = {**bad[1], "银行账号": "6217-0000-1111"}  # 12 digits: fine
     bad[2] = {**bad[2], "银行账号": 6228480012345678901}  # a number cell loses digits
-    bad.append({"类型": "单位", "姓名或单位名称": "甲单位", "证件号码": "", "统一社会信用代码": "91350100M000100Y44",
-                "开户行": "中国银行", "银行账号": "237012345678"})
+    bad.append(
+        {
+            "类型": "单位",
+            "姓名或单位名称": "甲单位",
+            "证件号码": "",
+            "统一社会信用代码": "91350100M000100Y44",
+            "开户行": "中国银行",
+            "银行账号": "237012345678",
+        }
+    )
     refused = post_form(fin, "/finance/payees/import", files={"file": ("收款.xlsx", payee_workbook(bad))})
     assert refused.status_code == 422 and "未导入任何收款信息" in refused.text
     assert "第 4 行“银行账号”列(G)" in refused.text and "文本格式" in refused.text
@@ -514,20 +566,32 @@ def test_payees_import_and_the_workbook_pays_from_them(live, fin, fin2, judge_cl
     bank = sheets[f"代发-{ORGANIZER}"]
     assert next(row for row in bank if row[0] == "总笔数")[1:4] == (3, "总金额(元)", 4500)
     assert {(row[1], row[2], row[4]) for row in bank if isinstance(row[0], int)} == {
-        ("选手甲2", ACCOUNTS["甲2"], 2000), ("选手乙2", ACCOUNTS["乙2"], 1500), ("选手甲1", ACCOUNTS["甲1"], 1000)}
+        ("选手甲2", ACCOUNTS["甲2"], 2000),
+        ("选手乙2", ACCOUNTS["乙2"], 1500),
+        ("选手甲1", ACCOUNTS["甲1"], 1000),
+    }
     masked = workbook_sheets(organizer.get(f"/finance/batches/{batch_id}/workbook.xlsx").content)
     assert not [name for name in masked if name.startswith("代发")] and ACCOUNTS["甲2"] not in str(masked)
 
-    async def audit(db):  # type: ignore[no-untyped-def]
+    async def audit(db):
         return [r.detail for r in (await db.execute(select(AuditRecord))).scalars()]
 
     details = str(run(migrated.database_url, audit))
     assert not any(number in details for number in ACCOUNTS.values())  # never an account number in the audit log
 
 
-def test_one_payee_edited_on_the_page_keeps_what_was_typed_on_an_error(live, fin, migrated) -> None:  # type: ignore[no-untyped-def]
-    form = {"kind": "unit", "name": "甲单位", "key": "", "account_name": "甲单位", "bank_name": "中国银行威海分行",
-            "account_number": "2370 1234 5678", "credit_code": "91350100M000100Y44", "phone": "", "note": ""}
+def test_one_payee_edited_on_the_page_keeps_what_was_typed_on_an_error(live, fin, migrated) -> None:
+    form = {
+        "kind": "unit",
+        "name": "甲单位",
+        "key": "",
+        "account_name": "甲单位",
+        "bank_name": "中国银行威海分行",
+        "account_number": "2370 1234 5678",
+        "credit_code": "91350100M000100Y44",
+        "phone": "",
+        "note": "",
+    }
     refused = post_form(fin, "/finance/payees", form)
     assert refused.status_code == 422 and "校验位错误" in refused.text
     assert 'value="2370 1234 5678"' in refused.text and 'value="中国银行威海分行"' in refused.text
@@ -536,18 +600,24 @@ def test_one_payee_edited_on_the_page_keeps_what_was_typed_on_an_error(live, fin
     assert saved.status_code == 200 and "已保存 甲单位 的收款信息" in saved.text and "237012345678" in saved.text
 
 
-def test_forms_keep_what_was_typed_and_name_the_field(live, fin, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_forms_keep_what_was_typed_and_name_the_field(live, fin, migrated) -> None:
     batch_id = computed_batch(fin)
-    refused = post_form(fin, f"/finance/batches/{batch_id}/settings",
-                        {"amount:municipal-class1-1st": "2500", "amount:municipal-class1-2nd": "1499", "ledger_mode": "skip"})
+    refused = post_form(
+        fin,
+        f"/finance/batches/{batch_id}/settings",
+        {"amount:municipal-class1-1st": "2500", "amount:municipal-class1-2nd": "1499", "ledger_mode": "skip"},
+    )
     assert refused.status_code == 422
     assert 'value="2500"' in refused.text and 'value="1499"' in refused.text  # typed values stay
     assert "市级一类职业技能竞赛项目第2名·选手:金额 1,499.00 元低于下限" in refused.text
     assert 'name="amount:municipal-class1-2nd" value="1499" inputmode="decimal" class="invalid"' in refused.text
     assert '<option value="skip" selected>' in refused.text
     assert batch_state(migrated.database_url, batch_id)[2] == {}  # nothing saved
-    created = post_form(fin, "/finance/batches", {"name": "", "policy_id": "jinengxingwei-weihai-2021",
-                                                  "period_from": "2026-01-01", "period_to": "2025-12-31"})
+    created = post_form(
+        fin,
+        "/finance/batches",
+        {"name": "", "policy_id": "jinengxingwei-weihai-2021", "period_from": "2026-01-01", "period_to": "2025-12-31"},
+    )
     assert created.status_code == 422 and "期间的结束日期不能早于开始日期" in created.text
     assert 'value="2025-12-31" required class="invalid"' in created.text
 
@@ -559,11 +629,11 @@ def visible(html: str) -> str:
     return re.sub(r"<[^>]*>", " ", html)
 
 
-def test_a_blank_batch_name_gets_a_meaningful_one_and_pages_show_labels(live, fin, fin2, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_blank_batch_name_gets_a_meaningful_one_and_pages_show_labels(live, fin, fin2, migrated) -> None:
     batch_id = create_batch(fin, "")
     ok(post_form(fin, f"/finance/batches/{batch_id}/compute"))
 
-    async def name(db):  # type: ignore[no-untyped-def]
+    async def name(db):
         return (await service.get_batch(db, batch_id)).name
 
     assert run(migrated.database_url, name) == f"技能兴威行动:重要赛事奖励 2026年度第1批({date.today().isoformat()})"
@@ -581,7 +651,7 @@ def test_a_blank_batch_name_gets_a_meaningful_one_and_pages_show_labels(live, fi
 # ---------------------------------------------------------------- marking paid twice at once (issue 10)
 
 
-def _serve(settings):  # type: ignore[no-untyped-def]
+def _serve(settings):
     """The app under uvicorn on 127.0.0.1 in a thread, as in production: concurrent requests."""
     import socket
     import threading
@@ -604,7 +674,7 @@ def _serve(settings):  # type: ignore[no-untyped-def]
     return server, thread, f"http://127.0.0.1:{port}"
 
 
-def _signed_in(base: str, username: str):  # type: ignore[no-untyped-def]
+def _signed_in(base: str, username: str):
     import re
 
     import httpx
@@ -612,12 +682,14 @@ def _signed_in(base: str, username: str):  # type: ignore[no-untyped-def]
     from tests.conftest import PASSWORD
 
     client = httpx.Client(base_url=base, follow_redirects=False, timeout=60)
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert found is not None, "the login page carries a CSRF token"
+    token = found.group(1)
     assert client.post("/login", data={"username": username, "password": PASSWORD, "_csrf_token": token}).status_code in (302, 303)
     return client, token
 
 
-def _double_clicks(settings, batch_id: int, times: int = 7) -> list[int]:  # type: ignore[no-untyped-def]
+def _double_clicks(settings, batch_id: int, times: int = 7) -> list[int]:
     """``times`` concurrent 登记为已发放 requests for one batch, from one signed-in browser."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -627,9 +699,12 @@ def _double_clicks(settings, batch_id: int, times: int = 7) -> list[int]:  # typ
         client.get("/finance")
         csrf = client.cookies.get("csrftoken") or token
         with ThreadPoolExecutor(times) as pool:
-            responses = list(pool.map(lambda _: client.post(f"/finance/batches/{batch_id}/paid",
-                                                            data={"paid_on": "2026-12-01", "_csrf_token": csrf}),
-                                      range(times)))
+            responses = list(
+                pool.map(
+                    lambda _: client.post(f"/finance/batches/{batch_id}/paid", data={"paid_on": "2026-12-01", "_csrf_token": csrf}),
+                    range(times),
+                )
+            )
         client.close()
         return [r.status_code for r in responses]
     finally:
@@ -638,14 +713,15 @@ def _double_clicks(settings, batch_id: int, times: int = 7) -> list[int]:  # typ
 
 
 def _ledger_rows(url: str, batch_id: int) -> int:
-    async def work(db):  # type: ignore[no-untyped-def]
-        return (await db.execute(select(func.count()).select_from(PayoutLedgerEntry)
-                                 .where(PayoutLedgerEntry.batch_id == batch_id))).scalar_one()
+    async def work(db):
+        return (
+            await db.execute(select(func.count()).select_from(PayoutLedgerEntry).where(PayoutLedgerEntry.batch_id == batch_id))
+        ).scalar_one()
 
     return run(url, work)
 
 
-def test_marking_paid_seven_times_at_once_pays_once_and_never_fails(live, fin, fin2, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_marking_paid_seven_times_at_once_pays_once_and_never_fails(live, fin, fin2, migrated) -> None:
     batch_id = computed_batch(fin)
     ok(post_form(fin, f"/finance/batches/{batch_id}/submit"))
     ok(post_form(fin2, f"/finance/batches/{batch_id}/approve"))
@@ -654,23 +730,23 @@ def test_marking_paid_seven_times_at_once_pays_once_and_never_fails(live, fin, f
     assert batch_state(migrated.database_url, batch_id)[0] == "paid"
     assert _ledger_rows(migrated.database_url, batch_id) == 3  # one ledger entry per line, once
 
-    async def audits(db):  # type: ignore[no-untyped-def]
-        return (await db.execute(select(func.count()).select_from(AuditRecord)
-                                 .where(AuditRecord.action == "payout.batch_paid"))).scalar_one()
+    async def audits(db):
+        return (
+            await db.execute(select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "payout.batch_paid"))
+        ).scalar_one()
 
     assert run(migrated.database_url, audits) == 1
 
 
 @pytest.mark.services
-def test_marking_paid_at_once_on_postgresql(pg_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_marking_paid_at_once_on_postgresql(pg_url, tmp_path) -> None:
     import asyncio
 
     from contest.db.migrate import upgrade
     from contest.settings import REPO_ROOT, Settings
     from tests.conftest import _create_role_users, login
 
-    settings = Settings(database_url=pg_url, secret_key="test-secret-key-0123456789abcdef", var_dir=tmp_path,
-                        seeds_dir=REPO_ROOT / "seeds")
+    settings = Settings(database_url=pg_url, secret_key="test-secret-key-0123456789abcdef", var_dir=tmp_path, seeds_dir=REPO_ROOT / "seeds")
     upgrade(pg_url)
     asyncio.run(_create_role_users(pg_url))
     live = published_competition(pg_url)

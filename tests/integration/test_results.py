@@ -11,8 +11,8 @@ from contest.audit.service import Actor
 from contest.db.engine import make_engine, make_session_factory
 from contest.errors import Conflict
 from contest.events.service import get_item
-from contest.live import actions
 from contest.results import service
+from contest.results import service as results_service
 from tests.conftest import post_form
 from tests.integration.live_seed import Live, _item_status, seed_live
 from tests.integration.seed import make_id
@@ -23,11 +23,11 @@ ACTOR = Actor.system("tests")
 
 
 @pytest.fixture
-def live(migrated) -> Live:  # type: ignore[no-untyped-def]
+def live(migrated) -> Live:
     return seed_live(migrated.database_url)
 
 
-def publish_scored_item(judge_client, live: Live, organizer) -> None:  # type: ignore[no-untyped-def]
+def publish_scored_item(judge_client, live: Live, organizer) -> None:
     score_everything(judge_client, live)
     chief = judge_client("cj")
     assert post_form(chief, f"/chief/items/{live.item_id}/lock", {"signer": "裁判长丙"}).status_code == 302
@@ -35,8 +35,8 @@ def publish_scored_item(judge_client, live: Live, organizer) -> None:  # type: i
     assert post_form(organizer, f"/items/{live.item_id}/publish").status_code == 302
 
 
-def run(url: str, work):  # type: ignore[no-untyped-def]
-    async def runner():  # type: ignore[no-untyped-def]
+def run(url: str, work):
+    async def runner():
         engine = make_engine(url)
         try:
             async with make_session_factory(engine)() as db:
@@ -47,7 +47,7 @@ def run(url: str, work):  # type: ignore[no-untyped-def]
     return asyncio.run(runner())
 
 
-def test_publication_is_v1_public_and_searchable(judge_client, live, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_publication_is_v1_public_and_searchable(judge_client, live, role_users) -> None:
     organizer = judge_client(role_users["organizer"])
     publish_scored_item(judge_client, live, organizer)
     page = organizer.get(f"/public/competitions/{live.competition_id}").text
@@ -60,7 +60,7 @@ def test_publication_is_v1_public_and_searchable(judge_client, live, role_users)
     assert "选手甲1" in by_station and "选手乙2" not in by_station
 
 
-def test_appeals_only_within_the_window_and_decisions_are_final(judge_client, live, migrated, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_appeals_only_within_the_window_and_decisions_are_final(judge_client, live, migrated, role_users) -> None:
     url = migrated.database_url
     with pytest.raises(Conflict, match="成绩公示后才能受理申诉"):
         run(url, lambda db: service.record_appeal(db, ACTOR, live.item_id, 1, "甲单位领队", "对 T1 有异议"))
@@ -68,19 +68,25 @@ def test_appeals_only_within_the_window_and_decisions_are_final(judge_client, li
     publish_scored_item(judge_client, live, organizer)
     refused = post_form(organizer, f"/items/{live.item_id}/results/appeals", {"appellant": "", "content": ""})
     assert refused.status_code == 422 and "请填写申诉人" in refused.text
-    ok = post_form(organizer, f"/items/{live.item_id}/results/appeals", {"appellant": "甲单位领队", "station": "1", "content": "对 T1 有异议"})
+    ok = post_form(
+        organizer, f"/items/{live.item_id}/results/appeals", {"appellant": "甲单位领队", "station": "1", "content": "对 T1 有异议"}
+    )
     assert ok.status_code == 302
 
-    async def too_late(db):  # type: ignore[no-untyped-def]
+    async def too_late(db):
         item = await get_item(db, live.item_id)
-        return await service.record_appeal(db, ACTOR, live.item_id, 1, "乙单位领队", "迟到的申诉", now=item.published_at + timedelta(hours=2, minutes=1))
+        assert item.published_at is not None
+        return await service.record_appeal(
+            db, ACTOR, live.item_id, 1, "乙单位领队", "迟到的申诉", now=item.published_at + timedelta(hours=2, minutes=1)
+        )
 
     with pytest.raises(Conflict, match="申诉期已过"):
         run(url, too_late)
 
-    async def finalize_later(db):  # type: ignore[no-untyped-def]
+    async def finalize_later(db):
         item = await get_item(db, live.item_id)
-        return await actions.finalize(db, ACTOR, live.item_id, now=item.published_at + timedelta(hours=3))
+        assert item.published_at is not None
+        return await results_service.finalize(db, ACTOR, live.item_id, now=item.published_at + timedelta(hours=3))
 
     refused = post_form(organizer, f"/items/{live.item_id}/results/finalize")
     assert refused.status_code == 409 and "申诉期至" in refused.text
@@ -95,7 +101,7 @@ def test_appeals_only_within_the_window_and_decisions_are_final(judge_client, li
     assert asyncio.run(_item_status(url, live.item_id)) == "final"
 
 
-def test_a_revision_is_v2_with_what_changed(judge_client, live, migrated, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_a_revision_is_v2_with_what_changed(judge_client, live, migrated, role_users) -> None:
     organizer = judge_client(role_users["organizer"])
     publish_scored_item(judge_client, live, organizer)
     chief = judge_client("cj")

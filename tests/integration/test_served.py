@@ -34,7 +34,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served(migrated, role_users, tmp_path: Path) -> Iterator[tuple[str, Path]]:  # type: ignore[no-untyped-def]
+def served(migrated, role_users, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     port = _free_port()
     log = tmp_path / "serve.log"
     env = {
@@ -77,7 +77,7 @@ def _login(client: httpx.Client, username: str, password: str, address: str) -> 
     return client.post("/login", data=data, headers={"x-forwarded-for": address})
 
 
-def test_served_app_keeps_id_numbers_out_of_its_logs_and_counts_the_proxied_address(served) -> None:  # type: ignore[no-untyped-def]
+def test_served_app_keeps_id_numbers_out_of_its_logs_and_counts_the_proxied_address(served) -> None:
     base, log = served
     with httpx.Client(base_url=base, timeout=10) as client:
         # Someone behind the proxy guesses the organizer's password: that device is stopped ...

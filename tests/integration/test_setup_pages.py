@@ -58,7 +58,7 @@ SCHEME = {
 }
 
 
-def test_scheme_saved_from_the_form(client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_scheme_saved_from_the_form(client, role_users, migrated) -> None:
     ids = seed(migrated.database_url)
     login(client, "org")
     response = post_form(client, f"/items/{ids['item_id']}/scheme", SCHEME)
@@ -72,7 +72,7 @@ def test_scheme_saved_from_the_form(client, role_users, migrated) -> None:  # ty
     ]
 
 
-def test_bad_scheme_is_refused_with_every_problem_and_the_old_scheme_kept(client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_bad_scheme_is_refused_with_every_problem_and_the_old_scheme_kept(client, role_users, migrated) -> None:
     ids = seed(migrated.database_url)
     before = _item(migrated.database_url, ids["item_id"])
     login(client, "org")
@@ -89,7 +89,7 @@ def test_bad_scheme_is_refused_with_every_problem_and_the_old_scheme_kept(client
     assert [(c.kind, c.weight) for c in after.components] == [(c.kind, c.weight) for c in before.components]
 
 
-def test_competition_form_errors_are_specific(client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_competition_form_errors_are_specific(client, role_users, migrated) -> None:
     login(client, "org")
     response = post_form(client, "/competitions", {"name": "", "year": "20x6", "level": "galactic", "category": "3"})
     assert response.status_code == 422
@@ -97,19 +97,23 @@ def test_competition_form_errors_are_specific(client, role_users, migrated) -> N
         assert message in response.text
     response = post_form(client, "/competitions", {"name": "", "year": "2026", "level": "galactic", "category": "3"})
     assert "赛事名称不能为空" in response.text and "级别「galactic」无效" in response.text and "类别应为" in response.text
-    response = post_form(client, "/competitions", {"name": "x", "year": "2026", "level": "municipal", "category": "1", "appeal_hours": "-1"})
+    response = post_form(
+        client, "/competitions", {"name": "x", "year": "2026", "level": "municipal", "category": "1", "appeal_hours": "-1"}
+    )
     assert response.status_code == 422 and "申诉时限应在 0 到 720 小时之间" in response.text
 
 
-def test_duplicate_skill_code_in_one_competition_is_refused(client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_skill_code_in_one_competition_is_refused(client, role_users, migrated) -> None:
     ids = seed(migrated.database_url)
     login(client, "org")
-    response = post_form(client, f"/competitions/{ids['competition_id']}/items", {"name": "焊工二", "skill_code": "6-18-02-04", "skill_name": "焊工"})
+    response = post_form(
+        client, f"/competitions/{ids['competition_id']}/items", {"name": "焊工二", "skill_code": "6-18-02-04", "skill_name": "焊工"}
+    )
     assert response.status_code == 409
     assert "已有职业(工种)代码为「6-18-02-04」的赛项" in response.text
 
 
-def test_person_with_wrong_check_digit_is_refused(client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_person_with_wrong_check_digit_is_refused(client, role_users, migrated) -> None:
     login(client, "org")
     good = COMPETITOR_IDS[0]
     wrong = good[:-1] + ("0" if good[-1] != "0" else "1")
@@ -118,7 +122,7 @@ def test_person_with_wrong_check_digit_is_refused(client, role_users, migrated) 
     assert "校验位错误" in response.text
 
 
-def test_draw_through_the_page_matches_the_domain_and_exports(client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_draw_through_the_page_matches_the_domain_and_exports(client, role_users, migrated) -> None:
     ids = seed(migrated.database_url)
     login(client, "org")
     response = post_form(client, f"/items/{ids['item_id']}/draw", {"seed": "2026-draw-A"})
@@ -136,7 +140,7 @@ def test_draw_through_the_page_matches_the_domain_and_exports(client, role_users
     assert _stations(migrated.database_url, ids["item_id"]) == stations
 
 
-def test_conflicts_from_unit_and_declaration_show_on_the_item_page(client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_conflicts_from_unit_and_declaration_show_on_the_item_page(client, role_users, migrated) -> None:
     ids = seed(migrated.database_url)
     login(client, "org")
     page = client.get(f"/items/{ids['item_id']}").text
@@ -148,7 +152,7 @@ def test_conflicts_from_unit_and_declaration_show_on_the_item_page(client, role_
     assert re.findall(r"tag warn[^>]*>(HG\d+)", chief_row) == ["HG004"]  # coach of HG004
 
 
-def test_id_numbers_full_for_organizers_masked_for_judges_absent_for_public(app, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_id_numbers_full_for_organizers_masked_for_judges_absent_for_public(app, role_users, migrated) -> None:
     from litestar.testing import TestClient
 
     ids = seed(migrated.database_url, judge_username="judge1", chief_username="chief")
@@ -165,9 +169,9 @@ def test_id_numbers_full_for_organizers_masked_for_judges_absent_for_public(app,
         login(judge, "judge1")
         page = judge.get("/judge").text
         assert "焊工" in page
-        assert not any(number in page for number in COMPETITOR_IDS + [JUDGE_ID])
+        assert not any(number in page for number in [*COMPETITOR_IDS, JUDGE_ID])
         assert not re.search(r"选手\d", page)
     with TestClient(app=app) as public:
         for path in ("/", f"/public/competitions/{ids['competition_id']}"):
             page = public.get(path).text
-            assert not any(number[:6] + number[6:14] in page for number in COMPETITOR_IDS + [JUDGE_ID, CHIEF_ID])
+            assert not any(number[:6] + number[6:14] in page for number in [*COMPETITOR_IDS, JUDGE_ID, CHIEF_ID])

@@ -26,8 +26,10 @@ def test_the_policy_allows_no_inline_script_or_style() -> None:
     assert "unsafe" not in CONTENT_SECURITY_POLICY
 
 
-@pytest.mark.parametrize("path", ["/", "/login", "/static/css/app.css", "/healthz", "/no-such-page", "/public/competitions/999", "/schema/openapi.json"])
-def test_every_response_carries_the_security_headers(client, path: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "path", ["/", "/login", "/static/css/app.css", "/healthz", "/no-such-page", "/public/competitions/999", "/schema/openapi.json"]
+)
+def test_every_response_carries_the_security_headers(client, path: str) -> None:
     response = client.get(path, follow_redirects=False)
     assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     assert response.headers["x-content-type-options"] == "nosniff"
@@ -35,7 +37,7 @@ def test_every_response_carries_the_security_headers(client, path: str) -> None:
     assert response.headers["referrer-policy"] == "same-origin"
 
 
-def test_redirects_and_refusals_carry_them_too(client, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_redirects_and_refusals_carry_them_too(client, role_users) -> None:
     assert "content-security-policy" in client.get("/competitions", follow_redirects=False).headers  # redirect to login
     login(client, role_users["judge"])
     refused = post_form(client, "/units", {"name": "x"})
@@ -43,7 +45,7 @@ def test_redirects_and_refusals_carry_them_too(client, role_users) -> None:  # t
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p.relative_to(REPO_ROOT / "templates")))
-def test_templates_cannot_run_what_they_show(template) -> None:  # type: ignore[no-untyped-def]
+def test_templates_cannot_run_what_they_show(template) -> None:
     source = template.read_text(encoding="utf-8")
     for expression in re.findall(r"\{\{\s*([^}]*?)\s*\|\s*safe\s*\}\}", source):
         assert expression in REVIEWED_SAFE, f"|safe on {expression!r}: escape it, or review it and list it here"

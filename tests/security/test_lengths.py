@@ -19,8 +19,7 @@ from contest.accounts.service import create_user
 from contest.app import create_app
 from contest.db.engine import make_engine, make_session_factory
 from contest.db.migrate import upgrade
-from contest.db.models import Competition, DeclaredConflict, Item, Person, Unit
-from contest.db.results_models import Appeal
+from contest.db.models import Appeal, Competition, DeclaredConflict, Item, Person, Unit
 from contest.domain import limits
 from contest.rosters.sheets import COMPETITORS
 from contest.settings import REPO_ROOT, Settings
@@ -30,7 +29,7 @@ from tests.integration.seed import ACTOR, make_id
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
-def organizer(request, tmp_path: Path) -> Iterator[tuple[TestClient, str]]:  # type: ignore[no-untyped-def]
+def organizer(request, tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'lengths.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
     upgrade(url)
     seed_live(url)
@@ -53,8 +52,10 @@ def _counts(url: str) -> dict[str, int]:
     async def run() -> dict[str, int]:
         engine = make_engine(url)
         async with make_session_factory(engine)() as db:
-            counts = {m.__tablename__: (await db.execute(select(func.count()).select_from(m))).scalar_one()
-                      for m in (Unit, Person, Competition, Item, DeclaredConflict, Appeal)}
+            counts = {
+                m.__tablename__: (await db.execute(select(func.count()).select_from(m))).scalar_one()
+                for m in (Unit, Person, Competition, Item, DeclaredConflict, Appeal)
+            }
             counts["item_names"] = len(set((await db.execute(select(Item.name))).scalars()))
         await engine.dispose()
         return counts
@@ -66,8 +67,16 @@ def long(field: limits.TextField) -> str:
     return "技" * (field.max + 1)
 
 
-SCHEME = {"weight_practical": "100", "crit_component": "practical", "crit_code": "P1", "crit_max": "100", "crit_step": "1",
-          "crit_kind": "measurement", "crit_panel": "1", "crit_agg": "single"}
+SCHEME = {
+    "weight_practical": "100",
+    "crit_component": "practical",
+    "crit_code": "P1",
+    "crit_max": "100",
+    "crit_step": "1",
+    "crit_kind": "measurement",
+    "crit_panel": "1",
+    "crit_agg": "single",
+}
 CASES = [
     ("/units", {"name": long(limits.UNIT_NAME)}, "单位名称过长:最多 200 个字符"),
     ("/units", {"name": "新单位", "contact": long(limits.CONTACT)}, "联系人过长:最多 100 个字符"),
@@ -77,8 +86,11 @@ CASES = [
     ("/competitions/1/items", {"name": long(limits.ITEM_NAME), "skill_code": "X-1", "skill_name": "焊工"}, "赛项名称过长"),
     ("/items/2", {"name": "电工", "skill_code": "6-31-01-03", "skill_name": long(limits.SKILL_NAME)}, "职业(工种)名称过长"),
     ("/items/2/scheme", {**SCHEME, "crit_name": long(limits.CRITERION_NAME)}, "评分项名称过长:最多 200 个字符"),
-    ("/conflicts", {"judge_id_number": make_id(300, "19700101"), "other_id_number": make_id(100), "reason": long(limits.CONFLICT_REASON)},
-     "回避原因过长"),
+    (
+        "/conflicts",
+        {"judge_id_number": make_id(300, "19700101"), "other_id_number": make_id(100), "reason": long(limits.CONFLICT_REASON)},
+        "回避原因过长",
+    ),
     ("/items/1/results/appeals", {"appellant": "张三", "content": long(limits.APPEAL_TEXT)}, "申诉内容过长:最多 2000 个字符"),
     ("/items/1/results/appeals", {"appellant": long(limits.APPELLANT), "content": "复核"}, "申诉人过长"),
     ("/items/2/draw", {"seed": long(limits.DRAW_SEED)}, "抽签种子过长"),
@@ -86,7 +98,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("path", "form", "message"), CASES, ids=[f"{c[0]}:{c[2][:6]}" for c in CASES])
-def test_too_long_is_a_clear_error_and_nothing_is_written(organizer, path: str, form: dict, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_too_long_is_a_clear_error_and_nothing_is_written(organizer, path: str, form: dict, message: str) -> None:
     client, url = organizer
     before = _counts(url)
     response = post_form(client, path, form)
@@ -95,7 +107,7 @@ def test_too_long_is_a_clear_error_and_nothing_is_written(organizer, path: str, 
     assert _counts(url) == before
 
 
-def test_megabytes_of_text_are_refused_without_being_stored_or_echoed(organizer) -> None:  # type: ignore[no-untyped-def]
+def test_megabytes_of_text_are_refused_without_being_stored_or_echoed(organizer) -> None:
     client, url = organizer
     before = _counts(url)
     response = post_form(client, "/units", {"name": "单" * 1_000_000})
@@ -104,7 +116,7 @@ def test_megabytes_of_text_are_refused_without_being_stored_or_echoed(organizer)
     assert _counts(url) == before
 
 
-def test_a_too_long_roster_cell_is_named_by_sheet_row_and_column(organizer) -> None:  # type: ignore[no-untyped-def]
+def test_a_too_long_roster_cell_is_named_by_sheet_row_and_column(organizer) -> None:
     client, url = organizer
     book = openpyxl.Workbook()
     sheet = book.active

@@ -97,7 +97,7 @@ def _count(url: str, model: type) -> int:
 
 
 @pytest.mark.parametrize(("what", "content", "message"), [REFUSALS[1], REFUSALS[5]], ids=["xls", "million-rows"])
-def test_a_hostile_roster_upload_is_a_clear_page_and_writes_nothing(client, role_users, migrated, what, content, message) -> None:  # type: ignore[no-untyped-def]
+def test_a_hostile_roster_upload_is_a_clear_page_and_writes_nothing(client, role_users, migrated, what, content, message) -> None:
     seed_live(migrated.database_url)
     login(client, role_users["organizer"])
     before = (_count(migrated.database_url, Person), _count(migrated.database_url, Unit))
@@ -107,7 +107,7 @@ def test_a_hostile_roster_upload_is_a_clear_page_and_writes_nothing(client, role
     assert (_count(migrated.database_url, Person), _count(migrated.database_url, Unit)) == before
 
 
-def test_a_hostile_finance_upload_names_the_problem_not_a_python_object(judge_client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_a_hostile_finance_upload_names_the_problem_not_a_python_object(judge_client, role_users, migrated) -> None:
     seed_live(migrated.database_url)
     fin = judge_client(role_users["finance"])
     batch_id = create_batch(fin)
@@ -118,7 +118,7 @@ def test_a_hostile_finance_upload_names_the_problem_not_a_python_object(judge_cl
         assert "_io.BytesIO" not in response.text and "object at 0x" not in response.text
 
 
-def test_an_upload_over_the_body_cap_gets_a_chinese_413(judge_client, role_users, migrated) -> None:  # type: ignore[no-untyped-def]
+def test_an_upload_over_the_body_cap_gets_a_chinese_413(judge_client, role_users, migrated) -> None:
     seed_live(migrated.database_url)
     fin = judge_client(role_users["finance"])
     batch_id = create_batch(fin)
@@ -133,7 +133,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_judges_marks_are_acknowledged_while_a_hostile_upload_is_parsed(migrated, role_users) -> None:  # type: ignore[no-untyped-def]
+def test_judges_marks_are_acknowledged_while_a_hostile_upload_is_parsed(migrated, role_users) -> None:
     """Under a real server: the many-row workbook takes the parser a second or more to refuse,
     and a judge sending marks one after another gets them acknowledged all along. With the parse
     on the event loop, no acknowledgement could arrive until the upload was answered."""
@@ -158,20 +158,32 @@ def test_judges_marks_are_acknowledged_while_a_hostile_upload_is_parsed(migrated
                 async with connect(f"ws://127.0.0.1:{port}/ws/judge", additional_headers={"Cookie": cookies}) as socket_:
                     await socket_.send(json.dumps({"type": "hello", "device": "pytest"}))
                     assert json.loads(await socket_.recv())["type"] == "welcome"
-                    token = organizer.cookies.get("csrftoken")
+                    csrf = organizer.cookies.get("csrftoken")
                     loop = asyncio.get_running_loop()
                     started = loop.time()
                     uploading = asyncio.create_task(
-                        organizer.post(f"/competitions/{live.competition_id}/import/roster",
-                                       data={"_csrf_token": token}, files={"file": ("名单.xlsx", content)})
+                        organizer.post(
+                            f"/competitions/{live.competition_id}/import/roster",
+                            data={"_csrf_token": csrf},
+                            files={"file": ("名单.xlsx", content)},
+                        )
                     )
                     acks: list[float] = []
                     value = 0
                     while not uploading.done():
                         value = (value + 1) % 60
-                        await socket_.send(json.dumps({"type": "mark", "client_id": str(uuid.uuid4()), "item_id": live.item_id,
-                                                       "station": live.stations["乙1"], "criterion_id": live.criteria["P1"],
-                                                       "value": str(value)}))
+                        await socket_.send(
+                            json.dumps(
+                                {
+                                    "type": "mark",
+                                    "client_id": str(uuid.uuid4()),
+                                    "item_id": live.item_id,
+                                    "station": live.stations["乙1"],
+                                    "criterion_id": live.criteria["P1"],
+                                    "value": str(value),
+                                }
+                            )
+                        )
                         reply = json.loads(await socket_.recv())
                         assert reply["type"] == "ack", reply
                         acks.append(loop.time() - started)

@@ -9,7 +9,7 @@ import uuid
 ADMIN_DSN = os.environ.get("CONTEST_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-def _admin_connect():  # type: ignore[no-untyped-def]
+def _admin_connect():
     import asyncpg
 
     return asyncpg.connect(ADMIN_DSN, timeout=5)

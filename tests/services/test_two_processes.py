@@ -48,7 +48,19 @@ class Server:
         self.log_path = log_dir / f"server-{name}.log"
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "contest.app:create_app", "--factory", "--host", HOST, "--port", str(port), "--log-level", "info"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "contest.app:create_app",
+                "--factory",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--log-level",
+                "info",
+            ],
             cwd=REPO_ROOT,
             env=env,
             stdout=self._log,
@@ -131,14 +143,14 @@ def sign_in(client: httpx.Client, username: str) -> str:
     return token
 
 
-def receive(ws, deadline: float) -> dict:  # type: ignore[no-untyped-def]
+def receive(ws, deadline: float) -> dict:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise TimeoutError
     return json.loads(ws.recv(timeout=min(remaining, IO_TIMEOUT)))
 
 
-def test_a_mark_on_one_process_reaches_a_board_on_the_other(live: Live, servers: tuple[Server, Server], request) -> None:  # type: ignore[no-untyped-def]
+def test_a_mark_on_one_process_reaches_a_board_on_the_other(live: Live, servers: tuple[Server, Server], request) -> None:
     a, b = servers
     with httpx.Client(base_url=a.http, timeout=IO_TIMEOUT, follow_redirects=False) as on_a:
         session = sign_in(on_a, "ja")
@@ -209,7 +221,9 @@ def wait_for_row(client: httpx.Client, live: Live, seat: int, needle: str, serve
         if needle in row:
             return row
         if time.monotonic() > deadline:
-            pytest.fail(f"{needle!r} not on B's console within {DELIVERY_TIMEOUT}s: {row}\n--- A ---\n{servers[0].log()}\n--- B ---\n{servers[1].log()}")
+            pytest.fail(
+                f"{needle!r} not on B's console within {DELIVERY_TIMEOUT}s: {row}\n--- A ---\n{servers[0].log()}\n--- B ---\n{servers[1].log()}"  # noqa: E501 - one literal, clearer whole
+            )
         time.sleep(0.2)
 
 

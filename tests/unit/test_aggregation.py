@@ -97,9 +97,9 @@ def test_worldskills_refuses_everything_else() -> None:
 
 
 def test_check_mark_takes_ints_but_never_floats() -> None:
-    assert check_mark(RULE, 7) is None  # type: ignore[arg-type]
+    assert check_mark(RULE, 7) is None  # type: ignore[arg-type]  # an int, as JSON may bring
     with pytest.raises(TypeError):
-        check_mark(RULE, 7.5)  # type: ignore[arg-type]
+        check_mark(RULE, 7.5)  # type: ignore[arg-type]  # a float is refused
 
 
 def test_check_mark_messages_stay_short_for_absurd_exponents() -> None:
@@ -284,9 +284,7 @@ def test_an_unusable_rule_is_an_error() -> None:
 
 def test_weights_20_80() -> None:
     theory = ComponentRule("theory", D(20), (measurement(1, "T1", "100"),))
-    practical = ComponentRule(
-        "practical", D(80), (measurement(2, "P1", "40"), judgement(3, "P2", "60", 3, "mean"))
-    )
+    practical = ComponentRule("practical", D(80), (measurement(2, "P1", "40"), judgement(3, "P2", "60", 3, "mean")))
     score = score_entry([theory, practical], {1: {"t": D(85)}, 2: {"m": D("36.5")}, 3: marks("50", "52", "54")})
     # practical = 36.5 + (50+52+54)/3 = 36.5 + 52 = 88.5
     # total = 20 x 85 / 100 + 80 x 88.5 / 100 = 17 + 70.8 = 87.8
@@ -375,9 +373,7 @@ def test_an_entry_without_any_marks() -> None:
 
 def test_complete_with_a_spread_flag_reports_the_code() -> None:
     theory = ComponentRule("theory", D(20), (measurement(1, "T1", "100"),))
-    practical = ComponentRule(
-        "practical", D(80), (judgement(2, "A1", "50", 3, "worldskills"), judgement(3, "A2", "50", 3, "worldskills"))
-    )
+    practical = ComponentRule("practical", D(80), (judgement(2, "A1", "50", 3, "worldskills"), judgement(3, "A2", "50", 3, "worldskills")))
     score = score_entry([theory, practical], {1: {"t": D(50)}, 2: marks("0", "1", "2"), 3: marks("1", "2", "2")})
     assert score.complete
     assert score.flags == ("A1",)
@@ -444,9 +440,7 @@ def test_aggregated_values_stay_within_the_criterion_scale(case: tuple[Criterion
 
 
 @given(rule_and_marks(), st.randoms(use_true_random=False))
-def test_aggregation_does_not_depend_on_the_order_marks_arrive(
-    case: tuple[CriterionRule, dict[str, D]], rnd: random.Random
-) -> None:
+def test_aggregation_does_not_depend_on_the_order_marks_arrive(case: tuple[CriterionRule, dict[str, D]], rnd: random.Random) -> None:
     rule, given_marks = case
     items = list(given_marks.items())
     rnd.shuffle(items)
@@ -469,7 +463,7 @@ def scheme_and_marks(draw: st.DrawFn) -> tuple[list[ComponentRule], dict[int, di
     components: list[ComponentRule] = []
     all_marks: dict[int, dict[str, D]] = {}
     next_id = 1
-    for kind, weight in zip(kinds, weights):
+    for kind, weight in zip(kinds, weights, strict=False):
         maxima = draw(split_100(draw(st.integers(1, 4)), D(1)))
         rules = []
         for max_mark in maxima:
@@ -501,9 +495,7 @@ def test_totals_stay_within_0_and_100(case: tuple[list[ComponentRule], dict[int,
 
 
 @given(scheme_and_marks(), st.sampled_from(["max", "zero"]))
-def test_full_marks_give_100_and_no_marks_give_0(
-    case: tuple[list[ComponentRule], dict[int, dict[str, D]]], which: str
-) -> None:
+def test_full_marks_give_100_and_no_marks_give_0(case: tuple[list[ComponentRule], dict[int, dict[str, D]]], which: str) -> None:
     components, all_marks = case
     rules = {rule.id: rule for component in components for rule in component.criteria}
     for cid, judge_marks in all_marks.items():
@@ -515,9 +507,7 @@ def test_full_marks_give_100_and_no_marks_give_0(
 
 
 @given(scheme_and_marks(), st.data())
-def test_missing_counts_the_marks_still_expected(
-    case: tuple[list[ComponentRule], dict[int, dict[str, D]]], data: st.DataObject
-) -> None:
+def test_missing_counts_the_marks_still_expected(case: tuple[list[ComponentRule], dict[int, dict[str, D]]], data: st.DataObject) -> None:
     components, all_marks = case
     removed = 0
     for judge_marks in all_marks.values():

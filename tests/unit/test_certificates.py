@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -54,8 +55,13 @@ def test_a_masked_name_hides_all_but_two_characters(name: str) -> None:
 
 @pytest.mark.parametrize(
     ("day", "text"),
-    [(date(2026, 11, 22), "二〇二六年十一月二十二日"), (date(2025, 1, 1), "二〇二五年一月一日"), (date(2030, 10, 10), "二〇三〇年十月十日"),
-     (date(2026, 12, 31), "二〇二六年十二月三十一日"), (date(2026, 2, 20), "二〇二六年二月二十日")],
+    [
+        (date(2026, 11, 22), "二〇二六年十一月二十二日"),
+        (date(2025, 1, 1), "二〇二五年一月一日"),
+        (date(2030, 10, 10), "二〇三〇年十月十日"),
+        (date(2026, 12, 31), "二〇二六年十二月三十一日"),
+        (date(2026, 2, 20), "二〇二六年二月二十日"),
+    ],
 )
 def test_dates_print_in_chinese_numerals(day: date, text: str) -> None:
     assert rules.chinese_date(day) == text
@@ -72,8 +78,13 @@ def test_a_template_fills_its_placeholders_and_keeps_its_own_words() -> None:
 
 @pytest.mark.parametrize(
     ("body", "message"),
-    [("{姓名}同志,荣获{名次}", "「{名次}」不是可用的占位符"), ("{姓名 同志", "不成对的花括号"), ("姓名} 同志", "不成对的花括号"),
-     ("", "不能为空"), ("{{姓名}}", "不成对的花括号")],
+    [
+        ("{姓名}同志,荣获{名次}", "「{名次}」不是可用的占位符"),
+        ("{姓名 同志", "不成对的花括号"),
+        ("姓名} 同志", "不成对的花括号"),
+        ("", "不能为空"),
+        ("{{姓名}}", "不成对的花括号"),
+    ],
 )
 def test_a_bad_template_is_refused_naming_the_problem(body: str, message: str) -> None:
     with pytest.raises(rules.TemplateError, match=message):
@@ -134,7 +145,7 @@ slots = st.tuples(st.integers(1, 4), st.sampled_from(["一等奖", "二等奖", 
 
 
 @given(st.lists(slots, max_size=8), st.lists(slots, max_size=8))
-def test_every_certificate_is_accounted_for_once_and_every_slot_covered_once(before, after) -> None:  # type: ignore[no-untyped-def]
+def test_every_certificate_is_accounted_for_once_and_every_slot_covered_once(before, after) -> None:
     existing = [Existing(i + 1, person, content(str(person), award, honour)) for i, (person, award, honour) in enumerate(before)]
     wanted = [Wanted(person, content(str(person), award, honour)) for person, award, honour in after]
     result = plan(existing, wanted)
@@ -148,7 +159,7 @@ def test_every_certificate_is_accounted_for_once_and_every_slot_covered_once(bef
     for want in result.issue:
         assert want.slot not in valid
         valid[want.slot] = want.content
-    first_wanted = {}
+    first_wanted: dict[Any, Any] = {}
     for w in wanted:
         first_wanted.setdefault(w.slot, w.content)
     assert valid == first_wanted
@@ -193,8 +204,8 @@ def test_a_seal_is_re_encoded_as_png_with_its_white_background_cleared() -> None
         assert png.startswith(b"\x89PNG")
         with Image.open(io.BytesIO(png)) as image:
             assert image.mode == "RGBA"
-            assert image.getpixel((2, 2))[3] == 0  # the white corner is transparent
-            assert image.getpixel((30, 30))[3] == 255 and image.getpixel((30, 30))[0] > 150  # the red is kept
+            assert image.getpixel((2, 2))[3] == 0  # type: ignore[index]  # RGBA: a tuple  # the white corner is transparent
+            assert image.getpixel((30, 30))[3] == 255 and image.getpixel((30, 30))[0] > 150  # type: ignore[index]  # RGBA: a tuple  # the red is kept
 
 
 def test_a_big_seal_is_scaled_down() -> None:
@@ -236,14 +247,21 @@ def test_a_decompression_bomb_is_refused_before_decoding() -> None:
 def test_every_member_of_a_team_gets_the_award_and_each_honour() -> None:
     from contest.competitors.certificates import wanted_of
 
-    rows = [
-        {"award": "一等奖", "unit": "甲单位", "team": "甲队", "people": [{"id": 1, "name": "张三"}, {"id": 2, "name": "李四"}],
-         "honours": ["技术能手"]},
+    rows: list[dict[str, Any]] = [
+        {
+            "award": "一等奖",
+            "unit": "甲单位",
+            "team": "甲队",
+            "people": [{"id": 1, "name": "张三"}, {"id": 2, "name": "李四"}],
+            "honours": ["技术能手"],
+        },
         {"award": "", "unit": "乙单位", "team": "乙队", "people": [{"id": 3, "name": "王五"}], "honours": []},
         {"award": "优胜奖", "unit": "丙单位"},  # a row published before members were kept: nothing to issue
     ]
     wanted = wanted_of(rows, "2026年市赛", "工业机器人系统运维")
     assert sorted((w.person_id, w.content.name, w.content.award, w.content.honour, w.content.team) for w in wanted) == [
-        (1, "张三", "一等奖", "", "甲队"), (1, "张三", "一等奖", "技术能手", "甲队"),
-        (2, "李四", "一等奖", "", "甲队"), (2, "李四", "一等奖", "技术能手", "甲队"),
+        (1, "张三", "一等奖", "", "甲队"),
+        (1, "张三", "一等奖", "技术能手", "甲队"),
+        (2, "李四", "一等奖", "", "甲队"),
+        (2, "李四", "一等奖", "技术能手", "甲队"),
     ]

@@ -8,12 +8,12 @@ from types import SimpleNamespace
 import pytest
 from litestar.datastructures import Headers
 
-from contest.web.auth import client_address
+from contest.web.client import client_address
 
 PROXIES = (ipaddress.ip_network("10.0.0.1"), ipaddress.ip_network("192.168.5.0/24"))
 
 
-def _connection(peer: str, *headers: tuple[str, str]):  # type: ignore[no-untyped-def]
+def _connection(peer: str, *headers: tuple[str, str]):
     return SimpleNamespace(client=SimpleNamespace(host=peer), headers=Headers([(k.encode(), v.encode()) for k, v in headers]))
 
 
@@ -40,8 +40,8 @@ def _connection(peer: str, *headers: tuple[str, str]):  # type: ignore[no-untype
     ],
 )
 def test_client_address(peer: str, headers: list[tuple[str, str]], expected: str) -> None:
-    assert client_address(_connection(peer, *headers), PROXIES) == expected  # type: ignore[arg-type]
+    assert client_address(_connection(peer, *headers), PROXIES) == expected
 
 
 def test_without_configured_proxies_headers_are_never_believed() -> None:
-    assert client_address(_connection("127.0.0.1", ("x-forwarded-for", "1.2.3.4")), ()) == "127.0.0.1"  # type: ignore[arg-type]
+    assert client_address(_connection("127.0.0.1", ("x-forwarded-for", "1.2.3.4")), ()) == "127.0.0.1"

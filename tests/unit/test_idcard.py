@@ -25,7 +25,7 @@ def test_every_wrong_check_digit_is_refused(body: str, digit: str) -> None:
 
 
 @pytest.mark.parametrize("raw", ["", "   ", None, "1101051949123100", "110105194912310021X", "11010519491231002Y", "abc!"])
-def test_malformed_numbers_are_refused_in_chinese(raw) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_numbers_are_refused_in_chinese(raw) -> None:
     with pytest.raises(IdNumberError) as error:
         validate(raw)
     assert any("\u4e00" <= ch <= "\u9fff" for ch in str(error.value))
@@ -55,7 +55,7 @@ def test_any_body_with_its_check_digit_validates(body: str) -> None:
         (None, ""),
     ],
 )
-def test_mask_hides_most_of_any_number(number, masked) -> None:  # type: ignore[no-untyped-def]
+def test_mask_hides_most_of_any_number(number, masked) -> None:
     assert mask(number) == masked
 
 
@@ -73,3 +73,16 @@ def test_mask_never_shows_more_than_half_and_always_hides_something(number: str)
 @given(st.text(max_size=60))
 def test_mask_of_a_mask_is_the_mask(number: str) -> None:
     assert mask(mask(number)) == mask(number)
+
+
+@pytest.mark.parametrize("typed", ["１１０１０５１９４９１００１０００２", "11010519491001000\uff38", "110105 19491001\u30000002"])
+def test_full_width_characters_are_refused_with_what_to_do(typed: str) -> None:
+    # Typed with a Chinese input method, the number looks right but would never match the real one.
+    with pytest.raises(IdNumberError, match="全角"):
+        validate(typed)
+
+
+def test_only_ascii_digits_make_a_resident_id() -> None:
+    arabic_indic = "١١٠١٠٥١٩٤٩١٠٠١٠٠٠٢"  # digits to str.isdigit(), not to anyone typing an ID number
+    with pytest.raises(IdNumberError):
+        validate(arabic_indic)

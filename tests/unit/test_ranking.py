@@ -97,9 +97,7 @@ def test_no_ties_without_a_decision_keeps_the_tie_and_flags_it() -> None:
 
 def test_no_ties_with_the_organizers_decision() -> None:
     # the organizer puts 3 before 2 (lower first): 3 is 2nd, 2 is 3rd
-    result = rank(
-        [entry(1, "90"), entry(2, "85"), entry(3, "85"), entry(4, "80")], no_ties=True, decisions={3: 1, 2: 2}
-    )
+    result = rank([entry(1, "90"), entry(2, "85"), entry(3, "85"), entry(4, "80")], no_ties=True, decisions={3: 1, 2: 2})
     assert places(result) == {1: 1, 3: 2, 2: 3, 4: 4}
     assert awards(result) == {1: "first", 3: "second", 2: "third", 4: None}
     assert not any(r.tied or r.needs_decision for r in result)
@@ -131,9 +129,7 @@ def test_decisions_only_matter_for_no_ties_groups() -> None:
 
 
 def test_only_the_undecided_group_is_flagged() -> None:
-    result = rank(
-        [entry(1, "90"), entry(2, "90"), entry(3, "80"), entry(4, "80")], no_ties=True, decisions={2: 1, 1: 2}
-    )
+    result = rank([entry(1, "90"), entry(2, "90"), entry(3, "80"), entry(4, "80")], no_ties=True, decisions={2: 1, 1: 2})
     assert places(result) == {2: 1, 1: 2, 3: 3, 4: 3}
     assert {r.entry_id: r.needs_decision for r in result} == {1: False, 2: False, 3: True, 4: True}
 
@@ -247,9 +243,7 @@ def test_places_are_a_competition_ranking(entries: list[RankInput]) -> None:
             assert r.place is None and r.award is None
             continue
         assert r.place == 1 + sum(1 for other in ranked if better(other, e))
-        assert r.tied == any(
-            o.entry_id != e.entry_id and not better(o, e) and not better(e, o) for o in ranked
-        )
+        assert r.tied == any(o.entry_id != e.entry_id and not better(o, e) and not better(e, o) for o in ranked)
         assert not r.needs_decision
 
 
@@ -262,9 +256,7 @@ def test_output_is_a_permutation_of_the_input_sorted_by_place(entries: list[Rank
 
 
 @given(fields(), st.randoms(use_true_random=False), st.booleans(), st.data())
-def test_rank_does_not_depend_on_input_order(
-    entries: list[RankInput], rnd: random.Random, no_ties: bool, data: st.DataObject
-) -> None:
+def test_rank_does_not_depend_on_input_order(entries: list[RankInput], rnd: random.Random, no_ties: bool, data: st.DataObject) -> None:
     decisions = data.draw(st.dictionaries(st.sampled_from([e.entry_id for e in entries] or [0]), st.integers(0, 5)))
     shuffled = list(entries)
     rnd.shuffle(shuffled)
@@ -287,9 +279,7 @@ def test_no_ties_with_full_decisions_shares_no_place(entries: list[RankInput], d
         if e.total is None:
             continue
         ahead = sum(1 for o in ranked if better(o, e))
-        tied_before = sum(
-            1 for o in ranked if not better(o, e) and not better(e, o) and decisions[o.entry_id] < decisions[e.entry_id]
-        )
+        tied_before = sum(1 for o in ranked if not better(o, e) and not better(e, o) and decisions[o.entry_id] < decisions[e.entry_id])
         assert r.place == 1 + ahead + tied_before
 
 

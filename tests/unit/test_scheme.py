@@ -21,7 +21,9 @@ def test_valid_common_splits() -> None:
             practical(CriterionSpec("P1", "p", D(60)), CriterionSpec("P2", "q", D(40), D(1), "judgement", 5, "trimmed_mean"), weight=prac),
         ]
         if oral:
-            components.append(ComponentSpec("oral", D(oral), criteria=[CriterionSpec("D1", "d", D(100), D(1), "judgement", 3, "worldskills")]))
+            components.append(
+                ComponentSpec("oral", D(oral), criteria=[CriterionSpec("D1", "d", D(100), D(1), "judgement", 3, "worldskills")])
+            )
         assert validate_scheme(components) == []
 
 

@@ -16,11 +16,11 @@ SECRET = "csrf-secret-0123456789abcdef-0123456789"
 
 
 @pytest.fixture
-def no_env_key(monkeypatch):  # type: ignore[no-untyped-def]
+def no_env_key(monkeypatch):
     monkeypatch.delenv("CONTEST_AUDIT_KEY", raising=False)
 
 
-def test_audit_key_is_generated_once_into_the_var_dir_owner_only(tmp_path: Path, no_env_key) -> None:  # type: ignore[no-untyped-def]
+def test_audit_key_is_generated_once_into_the_var_dir_owner_only(tmp_path: Path, no_env_key) -> None:
     key = _audit_key(tmp_path, SECRET)
     path = tmp_path / "audit_key"
     assert path.read_text() == key and len(key) >= 32 and key != SECRET
@@ -34,20 +34,20 @@ def _key_in(var_dir: str) -> str:
     return _audit_key(Path(var_dir), SECRET)
 
 
-def test_processes_starting_together_agree_on_one_key(tmp_path: Path, no_env_key) -> None:  # type: ignore[no-untyped-def]
+def test_processes_starting_together_agree_on_one_key(tmp_path: Path, no_env_key) -> None:
     with ProcessPoolExecutor(4) as pool:
         keys = set(pool.map(_key_in, [str(tmp_path / "var")] * 16))
     assert len(keys) == 1
 
 
-def test_audit_key_from_the_environment(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_audit_key_from_the_environment(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("CONTEST_AUDIT_KEY", "k" * 40)
     assert _audit_key(tmp_path, SECRET) == "k" * 40
     assert not (tmp_path / "audit_key").exists()
 
 
 @pytest.mark.parametrize(("key", "message"), [("short", "至少需要 32 个字符"), (SECRET, "不能与 CONTEST_SECRET_KEY 相同")])
-def test_a_weak_or_reused_audit_key_is_refused(tmp_path: Path, monkeypatch, key: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_weak_or_reused_audit_key_is_refused(tmp_path: Path, monkeypatch, key: str, message: str) -> None:
     monkeypatch.setenv("CONTEST_AUDIT_KEY", key)
     with pytest.raises(SettingsError, match=message):
         _audit_key(tmp_path, SECRET)
@@ -55,7 +55,7 @@ def test_a_weak_or_reused_audit_key_is_refused(tmp_path: Path, monkeypatch, key:
         Settings(database_url="sqlite://", secret_key=SECRET, var_dir=tmp_path, audit_key=key)
 
 
-def test_trusted_proxies_from_the_environment(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_trusted_proxies_from_the_environment(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("CONTEST_VAR_DIR", str(tmp_path))
     assert Settings.from_env().trusted_proxies == ()
     monkeypatch.setenv("CONTEST_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/24,::1")
@@ -65,5 +65,5 @@ def test_trusted_proxies_from_the_environment(tmp_path: Path, monkeypatch) -> No
         ipaddress.ip_network("::1/128"),
     )
     monkeypatch.setenv("CONTEST_TRUSTED_PROXIES", "10.0.0.1,proxy.local")
-    with pytest.raises(SettingsError, match="「proxy.local」不是 IP 地址或网段"):
+    with pytest.raises(SettingsError, match=r"「proxy\.local」不是 IP 地址或网段"):
         Settings.from_env()

@@ -2,44 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
 from litestar import Controller, Request, get, post
-from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contest.accounts.service import AccountError, clear_lock, current_locks, login, logout
+from contest.accounts.sessions import SESSION_COOKIE, session_cookie, throttle_of
+from contest.audit.service import Actor
 from contest.domain import limits
+from contest.domain.roles import CHIEF_JUDGE, FINANCE, JUDGE, ORGANIZER
+from contest.i18n import LANGUAGES
 from contest.web import fields
+from contest.web.client import client_address
+from contest.web.guards import EVERYONE, ORGANIZERS, SIGNED_IN
 from contest.web.openapi import form_body
 from contest.web.pages import render
-from contest.accounts.service import AccountError, Throttle, clear_lock, current_locks, login, logout
-from contest.audit.service import Actor
-from contest.domain.roles import CHIEF_JUDGE, FINANCE, JUDGE, ORGANIZER
-from contest.settings import Settings
-from contest.web.auth import SESSION_COOKIE, client_address
-from contest.web.guards import EVERYONE, ORGANIZERS, SIGNED_IN
-from contest.web.i18n import LANGUAGES
 
-HOME_BY_ROLE = {ORGANIZER: "/competitions", CHIEF_JUDGE: "/chief", JUDGE: "/tablet", FINANCE: "/finance"}
-
-
-def session_cookie(settings: Settings, token: str) -> Cookie:
-    return Cookie(
-        key=SESSION_COOKIE,
-        value=token,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        max_age=settings.session_days * 86400,
-        path="/",
-    )
-
-
-def throttle_of(settings: Settings) -> Throttle:
-    return Throttle(settings.login_max_failures, timedelta(minutes=settings.login_window_minutes))
+HOME_BY_ROLE: dict[str, str] = {ORGANIZER: "/competitions", CHIEF_JUDGE: "/chief", JUDGE: "/tablet", FINANCE: "/finance"}
 
 
 def _safe_next(target: str | None, fallback: str) -> str:

@@ -10,9 +10,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import CursorResult, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.accounts.security import hash_password, new_token, token_hash, verify_password
@@ -20,6 +20,7 @@ from contest.audit.service import Actor, record
 from contest.db.models import LoginAttempt, User, UserSession, utcnow
 from contest.domain import limits, usernames
 from contest.domain.roles import ROLES
+from contest.domain.text import Text
 from contest.errors import ContestError
 
 
@@ -66,7 +67,9 @@ async def lookalikes(session: AsyncSession, names: Iterable[str]) -> dict[str, s
 
 async def _reads_like(session: AsyncSession, name: str) -> str | None:
     """The username of an existing account that is `name` or reads like it, if any."""
-    rows = await session.execute(select(User.username).where(or_(User.username == name, User.username_skeleton == usernames.skeleton(name))))
+    rows = await session.execute(
+        select(User.username).where(or_(User.username == name, User.username_skeleton == usernames.skeleton(name)))
+    )
     found = list(rows.scalars())
     return name if name in found else (found[0] if found else None)
 
@@ -84,9 +87,9 @@ async def check_new_username(session: AsyncSession, raw: str) -> str:
     if twin == name:
         typed = str(raw).strip()
         same = "" if typed == name else f"(用户名不区分大小写和全角/半角,「{typed}」即「{name}」)"
-        raise AccountError(f"用户名「{name}」已存在{same}")
+        raise AccountError(Text("用户名「{name}」已存在{same}", name=name, same=same))
     if twin is not None:
-        raise AccountError(f"用户名「{name}」与已有账号「{twin}」形似,容易认错,请换一个")
+        raise AccountError(Text("用户名「{name}」与已有账号「{twin}」形似,容易认错,请换一个", name=name, twin=twin))
     return name
 
 
@@ -102,7 +105,7 @@ async def create_user(
     """The one way accounts are made (CLI, demo, judges' import): the username is checked here."""
     username = await check_new_username(session, username)
     if role not in ROLES:
-        raise AccountError(f"角色「{role}」无效,应为:{'、'.join(ROLES)}")
+        raise AccountError(Text("角色「{role}」无效,应为:{roles}", role=role, roles="、".join(ROLES)))
     try:
         password_hash = hash_password(password) if password else None
     except ValueError as exc:
@@ -125,7 +128,7 @@ async def set_password(session: AsyncSession, actor: Actor, username: str, passw
     username = usernames.normalise(username)
     user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
     if user is None:
-        raise AccountError(f"用户「{username}」不存在")
+        raise AccountError(Text("用户「{username}」不存在", username=username))
     try:
         user.password_hash = hash_password(password)
     except ValueError as exc:
@@ -149,7 +152,9 @@ class Throttle:
         return self.max_failures * self.address_factor
 
 
-async def failures_free_at(session: AsyncSession, attempts: Any, since: datetime, limit: int, window: timedelta, *where: Any) -> datetime | None:
+async def failures_free_at(
+    session: AsyncSession, attempts: Any, since: datetime, limit: int, window: timedelta, *where: Any
+) -> datetime | None:
     """When fewer than `limit` failures matching `where` will be left in the window (the limit-th
     most recent one leaves it then), or None if there are fewer already. `attempts` is a model with
     `at` and `success` columns: sign-ins here, competitors' look-ups in contest.competitors."""
@@ -193,11 +198,11 @@ async def login(
     `username` may be typed in any case or full-width: it is normalised before the look-up."""
     if len(username) > limits.USERNAME.max * 4 or len(password) > limits.PASSWORD.max:
         raise AccountError("用户名或密码过长")  # refused before normalising or hashing megabytes
-    username, ip = usernames.normalise(username)[:limits.USERNAME.max], ip[:64]
+    username, ip = usernames.normalise(username)[: limits.USERNAME.max], ip[:64]
     until = await throttled_until(session, username, ip, throttle)
     if until is not None:
         minutes = max(1, math.ceil((until - utcnow()).total_seconds() / 60))
-        raise AccountError(f"登录失败次数过多,请 {minutes} 分钟后再试(或请组织方解除)")
+        raise AccountError(Text("登录失败次数过多,请 {minutes} 分钟后再试(或请组织方解除)", minutes=minutes))
     user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
     ok = verify_password(user.password_hash if user else None, password) and user is not None and user.is_active
     session.add(LoginAttempt(username=username, ip=ip, success=ok))
@@ -233,7 +238,9 @@ async def current_locks(session: AsyncSession, throttle: Throttle) -> list[Lock]
         until = await _account_at_address_until(session, username, ip, since, throttle)
         if until is not None:
             locks.append(Lock(ip, username, count, until))
-    addresses = await session.execute(failed.group_by(LoginAttempt.ip).having(func.count() >= throttle.address_max).order_by(LoginAttempt.ip))
+    addresses = await session.execute(
+        failed.group_by(LoginAttempt.ip).having(func.count() >= throttle.address_max).order_by(LoginAttempt.ip)
+    )
     for ip, count in addresses.all():
         until = await _address_until(session, ip, since, throttle)
         if until is not None:
@@ -248,7 +255,7 @@ async def clear_lock(session: AsyncSession, actor: Actor, ip: str, username: str
     statement = delete(LoginAttempt).where(LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.at >= since)
     if username is not None:
         statement = statement.where(LoginAttempt.username == username)
-    cleared = (await session.execute(statement)).rowcount or 0
+    cleared = cast("CursorResult[Any]", await session.execute(statement)).rowcount or 0  # a DELETE's result has a rowcount
     if not cleared:
         await session.rollback()
         raise AccountError(f"地址 {ip}{f' 上的账号「{username}」' if username else ''}没有被限制的登录(可能已自动解除)")
@@ -258,14 +265,18 @@ async def clear_lock(session: AsyncSession, actor: Actor, ip: str, username: str
     return cleared
 
 
-async def open_session(session: AsyncSession, user_id: int, user_agent: str, session_days: int, via: str = "password") -> tuple[CurrentUser, str]:
+async def open_session(
+    session: AsyncSession, user_id: int, user_agent: str, session_days: int, via: str = "password"
+) -> tuple[CurrentUser, str]:
     """A new server-side session for the user; returns the user and the cookie token. Commits."""
     user = await session.get(User, user_id)
     if user is None or not user.is_active:
         raise AccountError("账号不存在或已停用")
     token = new_token()
     session.add(
-        UserSession(token_hash=token_hash(token), user_id=user.id, expires_at=utcnow() + timedelta(days=session_days), user_agent=user_agent[:300])
+        UserSession(
+            token_hash=token_hash(token), user_id=user.id, expires_at=utcnow() + timedelta(days=session_days), user_agent=user_agent[:300]
+        )
     )
     await record(session, Actor(user.id, user.username, user_agent[:200]), "user.login", "user", user.id, {"via": via})
     await session.commit()

@@ -25,15 +25,15 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Boolean, Date, Integer, LargeBinary, Numeric, Table, func, select
+from sqlalchemy import Boolean, CursorResult, Date, Integer, LargeBinary, Numeric, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest import __version__
 from contest.audit.service import Actor, record
-from contest.db.models import AuditRecord, Base
-from contest.db.payout_models import PayoutLineRow
+from contest.db.models import AuditRecord, Base, PayoutLineRow
+from contest.domain.text import Text
 from contest.errors import Conflict, Invalid, NotFound
 
 FORMAT = "contest-archive"
@@ -116,7 +116,7 @@ async def collect(db: AsyncSession, competition_id: int) -> dict[str, Any]:
     found: dict[str, list[dict[str, Any]]] = {}
     found["competitions"] = await _select(db, tables["competitions"], "id", [competition_id])
     if not found["competitions"]:
-        raise NotFound(f"赛事 {competition_id} 不存在")
+        raise NotFound(Text("赛事 {competition_id} 不存在", competition_id=competition_id))
     found["items"] = await _select(db, tables["items"], "competition_id", [competition_id])
     items = _ids(found["items"])
     # Every table that hangs off an item (directly), then off those rows, found through foreign keys.
@@ -159,7 +159,9 @@ async def _collect_payouts(db: AsyncSession, found: dict[str, list[dict[str, Any
     """The batches that paid this competition's results (and the batches they correct), whole."""
     tables = Base.metadata.tables
     sources = [f"item:{item_id}" for item_id in items]
-    batch_ids = set((await db.execute(select(PayoutLineRow.batch_id).where(PayoutLineRow.source.in_(sources)))).scalars()) if sources else set()
+    batch_ids = (
+        set((await db.execute(select(PayoutLineRow.batch_id).where(PayoutLineRow.source.in_(sources)))).scalars()) if sources else set()
+    )
     batches: list[dict[str, Any]] = []
     while batch_ids:
         rows = await _select(db, tables["payout_batches"], "id", batch_ids)
@@ -189,7 +191,7 @@ async def _collect_people_and_units(db: AsyncSession, found: dict[str, list[dict
 
 
 async def _audit_records(db: AsyncSession, competition_id: int, items: set[int]) -> list[dict[str, Any]]:
-    table = AuditRecord.__table__
+    table = cast(Table, AuditRecord.__table__)  # a mapped class's table (typed as any FromClause)
     about = ((AuditRecord.entity == "competition") & (AuditRecord.entity_id == str(competition_id))) | (
         (AuditRecord.entity == "item") & AuditRecord.entity_id.in_([str(i) for i in items])
     )
@@ -221,15 +223,19 @@ def write_xlsx(archive: dict[str, Any]) -> bytes:
         ("说明", "每个工作表对应一张数据表,每行一条记录。导回系统请使用同时导出的 JSON 文件(contest import)。"),
     ):
         about.append([text_cell(about, value) for value in line])
-    for name, rows in sorted(archive["tables"].items()) + [("audit_log", archive["audit"])]:
+    for name, rows in [*sorted(archive["tables"].items()), ("audit_log", archive["audit"])]:
         if not rows:
             continue
         sheet = book.create_sheet(name[:31])
         columns = list(rows[0])
         sheet.append([text_cell(sheet, c) for c in columns])
         for row in rows:
-            sheet.append([text_cell(sheet, _cell(json.dumps(row[c], ensure_ascii=False) if isinstance(row[c], (dict, list)) else row[c]))
-                          for c in columns])
+            sheet.append(
+                [
+                    text_cell(sheet, _cell(json.dumps(row[c], ensure_ascii=False) if isinstance(row[c], (dict, list)) else row[c]))
+                    for c in columns
+                ]
+            )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -268,8 +274,16 @@ async def load(db: AsyncSession, actor: Actor, archive: dict[str, Any]) -> int:
         raise ArchiveError(f"存档来自数据库版本 {archive.get('schema')},本数据库为 {schema}:请用相同版本的系统导入")
     tables = archive["tables"]
     submissions = [r["client_id"] for r in tables.get("mark_submissions", [])]
-    if submissions and (await db.execute(select(func.count()).select_from(Base.metadata.tables["mark_submissions"])
-                                         .where(Base.metadata.tables["mark_submissions"].c.client_id.in_(submissions[:500])))).scalar_one():
+    if (
+        submissions
+        and (
+            await db.execute(
+                select(func.count())
+                .select_from(Base.metadata.tables["mark_submissions"])
+                .where(Base.metadata.tables["mark_submissions"].c.client_id.in_(submissions[:500]))
+            )
+        ).scalar_one()
+    ):
         raise Conflict("本数据库中已有该存档的评分记录:这个存档已经导入过")
     new_ids: dict[str, dict[Any, Any]] = {}
     # Payout lines name their item in a string ("item:<id>"), not a foreign key: they come after the items.
@@ -283,9 +297,19 @@ async def load(db: AsyncSession, actor: Actor, archive: dict[str, Any]) -> int:
             await _insert(db, table, row, new_ids)
     competition_id = new_ids["competitions"][archive["competition"]["id"]]
     digest = hashlib.sha256(to_json(archive)).hexdigest()
-    await record(db, actor, "archive.import", "competition", competition_id,
-                 {"archive_sha256": digest, "source_competition_id": archive["competition"]["id"], "exported_at": archive.get("exported_at"),
-                  "source_audit_records": len(archive.get("audit", []))})
+    await record(
+        db,
+        actor,
+        "archive.import",
+        "competition",
+        competition_id,
+        {
+            "archive_sha256": digest,
+            "source_competition_id": archive["competition"]["id"],
+            "exported_at": archive.get("exported_at"),
+            "source_audit_records": len(archive.get("audit", [])),
+        },
+    )
     await db.commit()
     return competition_id
 
@@ -312,9 +336,11 @@ async def _insert(db: AsyncSession, table: Table, row: dict[str, Any], new_ids: 
         if existing is not None:
             new_ids[table.name][old_id] = existing
             return
-    result = await db.execute(table.insert().values(**values))
+    result = cast("CursorResult[Any]", await db.execute(table.insert().values(**values)))  # an INSERT's result
     if old_id is not None:
-        new_ids[table.name][old_id] = result.inserted_primary_key[0]
+        inserted = result.inserted_primary_key
+        assert inserted is not None  # an INSERT of one row
+        new_ids[table.name][old_id] = inserted[0]
 
 
 def _new_id(new_ids: dict[str, dict[Any, Any]], referenced: str, old: Any, table: str, column: str) -> Any:
@@ -326,4 +352,3 @@ def _new_id(new_ids: dict[str, dict[Any, Any]], referenced: str, old: Any, table
 
 def summary(archive: dict[str, Any]) -> dict[str, int]:
     return {name: len(rows) for name, rows in archive["tables"].items()} | {"audit_log": len(archive.get("audit", []))}
-

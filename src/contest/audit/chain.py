@@ -93,11 +93,9 @@ class Checkpoint:
         except ValueError as exc:
             raise CheckpointError(f"检查点文件不是有效的 JSON:{exc}") from None
         if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
-            raise CheckpointError(f"检查点文件格式不对:应有 \"format\": \"{CHECKPOINT_FORMAT}\"")
+            raise CheckpointError(f'检查点文件格式不对:应有 "format": "{CHECKPOINT_FORMAT}"')
         try:
-            checkpoint = cls(
-                records=data["records"], last_id=data["last_id"], mac=data["mac"], at=data["at"], key_id=data["key_id"]
-            )
+            checkpoint = cls(records=data["records"], last_id=data["last_id"], mac=data["mac"], at=data["at"], key_id=data["key_id"])
         except KeyError as exc:
             raise CheckpointError(f"检查点文件缺少字段 {exc.args[0]}") from None
         if not (isinstance(checkpoint.records, int) and isinstance(checkpoint.last_id, int) and checkpoint.records >= 0):

@@ -236,7 +236,12 @@ async def _verify(session: AsyncSession, checkpoint: Checkpoint | None) -> tuple
             )
         prev_hash, prev_id = rec.hash, rec.id
     if keyed > 1 and keyed_ok == 0:
-        problems.insert(0, ChainProblem(0, "没有一条记录的 MAC 能用当前的审计密钥验证:审计密钥不对(CONTEST_AUDIT_KEY 或 var/audit_key 被更换、删除),或整条链被重写"))
+        problems.insert(
+            0,
+            ChainProblem(
+                0, "没有一条记录的 MAC 能用当前的审计密钥验证:审计密钥不对(CONTEST_AUDIT_KEY 或 var/audit_key 被更换、删除),或整条链被重写"
+            ),
+        )
     if checkpoint is not None:
         if checkpoint.key_id != mac.key_id:
             problems.insert(0, ChainProblem(0, f"检查点是用另一把审计密钥生成的(检查点 key_id {checkpoint.key_id},当前 {mac.key_id})"))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import click
 
+from contest.awards.finance_workbook import STATUS_LABELS, WorkbookInfo, write_finance_workbook
 from contest.awards.ledger_io import read_ledger, read_settings, write_ledger
 from contest.awards.policies import load_policy, load_policy_file
 from contest.awards.results_io import read_results, write_template
@@ -35,7 +36,6 @@ from contest.domain.awards.policy import (
     tier_scope,
 )
 from contest.domain.money import to_chinese_capital
-from contest.xlsx.finance_workbook import STATUS_LABELS, WorkbookInfo, write_finance_workbook
 
 
 class _Failed(click.ClickException):
@@ -61,10 +61,14 @@ def check_policy(file: Path) -> None:
     since = policy.in_force_from.isoformat() if policy.in_force_from else "不限"
     until = policy.in_force_until.isoformat() if policy.in_force_until else "不限"
     rules = policy.rules
-    click.echo(f"  有效期:{since} 至 {until};不重复奖励:{DEDUP_LABELS[rules.dedup]};"
-               f"台账模式:{LEDGER_MODE_LABELS[rules.ledger_mode]}" + (";排名不并列" if rules.no_ties else ""))
-    click.echo(f"  团体分配:{SPLIT_LABELS[rules.team_split]};教练分配:{SPLIT_LABELS[rules.coach_split]};"
-               f"单位补助:{UNIT_MODE_LABELS[rules.unit_subsidy_mode]}")
+    click.echo(
+        f"  有效期:{since} 至 {until};不重复奖励:{DEDUP_LABELS[rules.dedup]};"
+        f"台账模式:{LEDGER_MODE_LABELS[rules.ledger_mode]}" + (";排名不并列" if rules.no_ties else "")
+    )
+    click.echo(
+        f"  团体分配:{SPLIT_LABELS[rules.team_split]};教练分配:{SPLIT_LABELS[rules.coach_split]};"
+        f"单位补助:{UNIT_MODE_LABELS[rules.unit_subsidy_mode]}"
+    )
     if policy.withholding.rate:
         click.echo(f"  代扣个税:{policy.withholding.describe()}")
     for tier in policy.tiers:
@@ -79,8 +83,7 @@ def check_policy(file: Path) -> None:
                 parts.append(f"单位 {tier.unit.describe()}")
             if tier.withholding is not None:
                 parts.append(tier.withholding.describe() if tier.withholding.rate else "不代扣个税")
-        click.echo(f"  - {tier.id}: {tier.title} [{tier_scope(tier)}] {';'.join(parts)};"
-                   f"支付方 {policy.payers[tier.payer].name}")
+        click.echo(f"  - {tier.id}: {tier.title} [{tier_scope(tier)}] {';'.join(parts)};支付方 {policy.payers[tier.payer].name}")
     for honour in policy.honours:
         to = "" if honour.to == "competitor" else f"(授予{HONOUR_TO_LABELS[honour.to]})"
         click.echo(f"  * 非现金:{honour.title}{to}")
@@ -93,20 +96,26 @@ def awards_group() -> None:
 
 @awards_group.command("compute")
 @click.option("--policy", "policy_ref", required=True, help="政策文件路径或政策 id")
-@click.option("--results", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="成绩文件 .xlsx(模板)或 .json")
-@click.option("--ledger", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="以往发放台账(可多次;也可直接用以往的 --json 输出)")
-@click.option("--settings", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="批次设置 .toml 或 .json")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="输出的财务工作簿 .xlsx")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
-              help="同时输出 JSON 结果")
-@click.option("--ledger-out", type=click.Path(dir_okay=False, path_type=Path),
-              help="输出更新后的台账(以往台账 + 本批次)")
-def compute(policy_ref: str, results: Path, ledger: tuple[Path, ...], settings: Path | None,
-            out: Path, json_out: Path | None, ledger_out: Path | None) -> None:
+@click.option("--results", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="成绩文件 .xlsx(模板)或 .json")
+@click.option(
+    "--ledger",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="以往发放台账(可多次;也可直接用以往的 --json 输出)",
+)
+@click.option("--settings", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="批次设置 .toml 或 .json")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出的财务工作簿 .xlsx")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="同时输出 JSON 结果")
+@click.option("--ledger-out", type=click.Path(dir_okay=False, path_type=Path), help="输出更新后的台账(以往台账 + 本批次)")
+def compute(
+    policy_ref: str,
+    results: Path,
+    ledger: tuple[Path, ...],
+    settings: Path | None,
+    out: Path,
+    json_out: Path | None,
+    ledger_out: Path | None,
+) -> None:
     """Compute one payout batch."""
     # A big results file takes seconds to read and its workbook seconds to write: say where it is
     # (on stderr, so the summary on stdout stays clean for scripts).
@@ -146,8 +155,7 @@ def compute(policy_ref: str, results: Path, ledger: tuple[Path, ...], settings: 
 
 
 @awards_group.command("template")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="输出的空白成绩模板 .xlsx")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出的空白成绩模板 .xlsx")
 def template(out: Path) -> None:
     """Write the blank results template (Chinese headers)."""
     write_template(out)

@@ -49,8 +49,7 @@ def read_ledger(paths: Iterable[str | Path]) -> list[LedgerEntry]:
 def write_ledger(result: AwardResult, path: str | Path, earlier: Iterable[LedgerEntry] = ()) -> None:
     """The ledger after this batch: earlier entries followed by this batch's payouts."""
     entries = [e.to_json() for e in earlier] + [e.to_json() for e in result.ledger_entries()]
-    Path(path).write_text(json.dumps({"entries": entries}, ensure_ascii=False, sort_keys=True, indent=1)
-                          + "\n", encoding="utf-8")
+    Path(path).write_text(json.dumps({"entries": entries}, ensure_ascii=False, sort_keys=True, indent=1) + "\n", encoding="utf-8")
 
 
 def read_settings(path: str | Path | None) -> BatchSettings:

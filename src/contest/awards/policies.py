@@ -57,13 +57,20 @@ def policy_choices() -> list[tuple[str, str]]:
     return choices
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long for the file system (a fuzzed form field) names no file
+        return False
+
+
 def load_policy(reference: str | Path) -> Policy:
     """``reference`` is a file path, or a policy id such as "jinengxingwei-weihai-2021"."""
     path = Path(reference)
-    if path.suffix == ".toml" or path.exists() or os.sep in str(reference):
+    if path.suffix == ".toml" or _exists(path) or os.sep in str(reference):
         return load_policy_file(path)
     candidate = policies_dir() / f"{reference}.toml"
-    if candidate.exists():
+    if _exists(candidate):
         policy = load_policy_file(candidate)
         if policy.id == str(reference):
             return policy

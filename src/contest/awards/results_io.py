@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
@@ -38,6 +38,7 @@ from contest.domain.awards.inputs import (
     parse_year,
 )
 from contest.domain.awards.model import Achievement, Coach, Competition, InputPool, Member, Person
+from contest.domain.text import N_
 from contest.xlsx.cells import cell_text, set_text
 from contest.xlsx.upload import open_xlsx, sheet_rows
 
@@ -51,6 +52,7 @@ def _required(what: str) -> Callable[[Any], str]:
         if not text:
             raise InputError(f"{what}不能为空")
         return text
+
     return parse
 
 
@@ -66,7 +68,7 @@ def _id_number(value: Any) -> str:
 
 def _role(value: Any) -> str:
     text = cell_text(value)
-    roles = {"选手": "competitor", "competitor": "competitor", "教练": "coach", "coach": "coach"}
+    roles = {N_("选手"): "competitor", "competitor": "competitor", "教练": "coach", "coach": "coach"}
     if text not in roles:
         raise InputError(f"角色 {text!r} 无效;填 选手 或 教练")
     return roles[text]
@@ -85,44 +87,75 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("id", "成绩编号", _required("成绩编号"), True, False, 12,
-           "同一成绩(一个参赛单元)的选手和教练各占一行,用相同的成绩编号"),
+    Column("id", "成绩编号", _required("成绩编号"), True, False, 12, "同一成绩(一个参赛单元)的选手和教练各占一行,用相同的成绩编号"),
     Column("competition", "赛事名称", _required("赛事名称"), True, True, 30, "如:第46届世界技能大赛"),
     Column("level", "赛事级别", parse_level, True, True, 10, "世界 / 国家 / 省级 / 市级"),
-    Column("class", "赛事类别", parse_class, True, True, 10, "一类 / 二类;世界技能大赛可留空",
-           may_be_blank=True),
-    Column("kinds", "赛事标签", parse_kinds, False, True, 22,
-           "可多个,用逗号分隔:世界技能大赛、世赛中国选拔赛、国家级一类、全国职业技能大赛"),
+    Column("class", "赛事类别", parse_class, True, True, 10, "一类 / 二类;世界技能大赛可留空", may_be_blank=True),
+    Column(
+        "kinds", "赛事标签", parse_kinds, False, True, 22, "可多个,用逗号分隔:世界技能大赛、世赛中国选拔赛、国家级一类、全国职业技能大赛"
+    ),
     Column("year", "年份", parse_year, True, True, 8, "比赛年份,如 2023"),
     Column("date", "比赛日期", lambda v: parse_date(v, "比赛日期"), False, True, 12, "可选,如 2023-09-15"),
     Column("organizer", "主办单位", _optional, False, True, 24, "市级竞赛由主办单位发放奖励时必填"),
     Column("item", "赛项", _required("赛项"), True, True, 18, "赛项名称,如:焊接"),
-    Column("skill_code", "技能代码", _required("技能代码"), True, True, 14,
-           "职业(工种)或世赛项目的统一代码;不同级别的同一项目必须相同,据此不重复奖励"),
-    Column("result", "成绩", parse_result, True, True, 12,
-           "第1名(或 1)、金牌/银牌/铜牌、优胜奖、国家集训队、省集训队;并列名次照填,如两个第2名"),
+    Column(
+        "skill_code",
+        N_("技能代码"),
+        _required(N_("技能代码")),
+        True,
+        True,
+        14,
+        "职业(工种)或世赛项目的统一代码;不同级别的同一项目必须相同,据此不重复奖励",
+    ),
+    Column(
+        "result", "成绩", parse_result, True, True, 12, "第1名(或 1)、金牌/银牌/铜牌、优胜奖、国家集训队、省集训队;并列名次照填,如两个第2名"
+    ),
     Column("role", "角色", _role, True, False, 8, "选手 / 教练;团体项目第一名选手为队长"),
     Column("name", "姓名", _required("姓名"), True, False, 10, ""),
     Column("id_number", "证件号码", _id_number, True, False, 21, "18 位身份证号,单元格须为文本格式"),
     Column("unit", "选送单位", _optional, True, False, 24, "选手的选送单位(单位补助发给它)"),
-    Column("employment_region", "就业地区", _optional, False, False, 18,
-           "如:黑龙江省哈尔滨市;按就业地区限定的政策必填"),
+    Column("employment_region", "就业地区", _optional, False, False, 18, "如:黑龙江省哈尔滨市;按就业地区限定的政策必填"),
     Column("employee_status", "职工身份", _optional, False, False, 10, "职工 / 学生 / 其他"),
-    Column("birth_date", "出生日期", lambda v: parse_date(v, "出生日期"), False, False, 12,
-           "可选;留空则从身份证号推算"),
-    Column("share", "份额", parse_share, False, False, 8,
-           "可选:团队或教练团队按份额分配时填写(如 60、40);留空即平均分配"),
-    Column("lead", "牵头教练", parse_flag, False, False, 10,
-           "是 / 否;牵头教练即主要指导教师:余数(分)归他,“优秀指导教师”等授予他;未填则为第一名教练"),
+    Column("birth_date", "出生日期", lambda v: parse_date(v, "出生日期"), False, False, 12, "可选;留空则从身份证号推算"),
+    Column("share", "份额", parse_share, False, False, 8, "可选:团队或教练团队按份额分配时填写(如 60、40);留空即平均分配"),
+    Column(
+        "lead",
+        "牵头教练",
+        parse_flag,
+        False,
+        False,
+        10,
+        "是 / 否;牵头教练即主要指导教师:余数(分)归他,“优秀指导教师”等授予他;未填则为第一名教练",
+    ),
     # added later, so the earlier columns keep their letters in old files and in error messages
-    Column("group", "组别", _optional, False, True, 10,
-           "可选:职工组 / 学生组 / 教师组 / 院校组 / 非院校组等;政策按组别奖励时必填"),
-    Column("occupation", "职业(工种)名称", _optional, False, True, 14,
-           "可选:如 焊工;称号写明职业(工种)时使用(如“焊工技术标兵”),留空则用赛项名称"),
-    Column("entry_size", "参赛人数", lambda v: parse_count(v, "参赛人数"), False, True, 8,
-           "可选:本参赛单元(选手或团队)的人数;留空按“选手”行数计算。政策区分个人/双人/团体时须准确"),
-    Column("field_size", "参赛规模", lambda v: parse_count(v, "参赛规模"), False, True, 8,
-           "可选:该赛项(组别)参加排名的参赛单元总数;政策按“排名在参赛人数1/2以内”等比例奖励时必填"),
+    Column("group", "组别", _optional, False, True, 10, "可选:职工组 / 学生组 / 教师组 / 院校组 / 非院校组等;政策按组别奖励时必填"),
+    Column(
+        "occupation",
+        "职业(工种)名称",
+        _optional,
+        False,
+        True,
+        14,
+        "可选:如 焊工;称号写明职业(工种)时使用(如“焊工技术标兵”),留空则用赛项名称",
+    ),
+    Column(
+        "entry_size",
+        "参赛人数",
+        lambda v: parse_count(v, "参赛人数"),
+        False,
+        True,
+        8,
+        "可选:本参赛单元(选手或团队)的人数;留空按“选手”行数计算。政策区分个人/双人/团体时须准确",
+    ),
+    Column(
+        "field_size",
+        "参赛规模",
+        lambda v: parse_count(v, "参赛规模"),
+        False,
+        True,
+        8,
+        "可选:该赛项(组别)参加排名的参赛单元总数;政策按“排名在参赛人数1/2以内”等比例奖励时必填",
+    ),
 )
 _BY_HEADER = {c.header: c for c in COLUMNS}
 
@@ -135,8 +168,7 @@ def read_results(path: str | Path) -> list[Achievement]:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
-            raise InputErrors([InputError(f"JSON 格式错误:{exc.msg}(第 {exc.lineno} 行第 {exc.colno} 列)",
-                                          str(path))]) from None
+            raise InputErrors([InputError(f"JSON 格式错误:{exc.msg}(第 {exc.lineno} 行第 {exc.colno} 列)", str(path))]) from None
         return achievements_from_json(data)
     if suffix in (".xlsx", ".xlsm"):
         return read_results_xlsx(path)
@@ -217,8 +249,9 @@ def _read_results(name: str, numbered_rows: Iterator[tuple[int, tuple[Any, ...]]
 _BAD = object()
 
 
-def _group(sheet: str, rows: list[tuple[int, dict[str, Any]]],
-           positions: dict[str, tuple[Column, int]], errors: list[InputError]) -> list[Achievement]:
+def _group(
+    sheet: str, rows: list[tuple[int, dict[str, Any]]], positions: dict[str, tuple[Column, int]], errors: list[InputError]
+) -> list[Achievement]:
     groups: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for row_number, values in rows:
         key = values.get("id")
@@ -234,54 +267,75 @@ def _group(sheet: str, rows: list[tuple[int, dict[str, Any]]],
             if not column.group or column.key not in positions:
                 continue
             value = None
-            for row_number, values in members:
+            for _row_number, values in members:
                 current = values.get(column.key)
                 if current is None or current is _BAD:
                     continue
                 if value is None:
                     value = current
                 elif current != value:
-                    errors.append(InputError(f"与成绩编号 {achievement_id} 的第 {first_row} 行不一致",
-                                             _where(sheet, row_number, column, positions[column.key][1])))
-            if (value is None and column.required and not column.may_be_blank
-                    and all(values.get(column.key) is not _BAD for _, values in members)):
-                    errors.append(InputError(f"{column.header}不能为空",
-                                             _where(sheet, first_row, column, positions[column.key][1])))
+                    errors.append(
+                        InputError(
+                            f"与成绩编号 {achievement_id} 的第 {first_row} 行不一致",
+                            _where(sheet, row_number, column, positions[column.key][1]),
+                        )
+                    )
+            if (
+                value is None
+                and column.required
+                and not column.may_be_blank
+                and all(values.get(column.key) is not _BAD for _, values in members)
+            ):
+                errors.append(InputError(f"{column.header}不能为空", _where(sheet, first_row, column, positions[column.key][1])))
             shared[column.key] = value
         people: list[Member] = []
         coaches: list[Coach] = []
         broken = False
-        for row_number, values in members:
+        for _row_number, values in members:
             if any(v is _BAD for v in values.values()):
                 broken = True
                 continue
-            person = Person(id_number=values["id_number"], name=values["name"],
-                            unit=values.get("unit") or "",
-                            employment_region=values.get("employment_region") or "",
-                            employee_status=values.get("employee_status") or "",
-                            birth_date=values.get("birth_date"))
+            person = Person(
+                id_number=values["id_number"],
+                name=values["name"],
+                unit=values.get("unit") or "",
+                employment_region=values.get("employment_region") or "",
+                employee_status=values.get("employee_status") or "",
+                birth_date=values.get("birth_date"),
+            )
             if values["role"] == "competitor":
                 people.append(pool.member(Member(person=person, share=values.get("share"))))
             else:
-                coaches.append(pool.coach(Coach(person=person, share=values.get("share"),
-                                                lead=bool(values.get("lead")))))
+                coaches.append(pool.coach(Coach(person=person, share=values.get("share"), lead=bool(values.get("lead")))))
         rows_text = "、".join(str(r) for r, _ in members)
         where = f"工作表“{sheet}”成绩编号 {achievement_id}(第 {rows_text} 行)"
         if not broken and not people:
             errors.append(InputError("至少要有一行角色为“选手”", where))
             continue
-        if broken or any(shared.get(c.key) is None for c in COLUMNS
-                         if c.group and c.required and not c.may_be_blank):
+        if broken or any(shared.get(c.key) is None for c in COLUMNS if c.group and c.required and not c.may_be_blank):
             continue
-        competition = Competition(name=shared["competition"], level=shared["level"],
-                                  year=shared["year"], competition_class=shared.get("class"),
-                                  kinds=shared.get("kinds") or frozenset(),
-                                  organizer=shared.get("organizer") or "", date=shared.get("date"))
-        achievement = Achievement(id=achievement_id, competition=competition, item=shared["item"],
-                                  skill_code=shared["skill_code"], result=shared["result"],
-                                  members=pool.members(tuple(people)), coaches=tuple(coaches),
-                                  group=shared.get("group") or "", entry_size=shared.get("entry_size"),
-                                  field_size=shared.get("field_size"), occupation=shared.get("occupation") or "")
+        competition = Competition(
+            name=shared["competition"],
+            level=shared["level"],
+            year=shared["year"],
+            competition_class=shared.get("class"),
+            kinds=shared.get("kinds") or frozenset(),
+            organizer=shared.get("organizer") or "",
+            date=shared.get("date"),
+        )
+        achievement = Achievement(
+            id=achievement_id,
+            competition=competition,
+            item=shared["item"],
+            skill_code=shared["skill_code"],
+            result=shared["result"],
+            members=pool.members(tuple(people)),
+            coaches=tuple(coaches),
+            group=shared.get("group") or "",
+            entry_size=shared.get("entry_size"),
+            field_size=shared.get("field_size"),
+            occupation=shared.get("occupation") or "",
+        )
         try:
             check_achievement(achievement, where)
         except InputErrors as exc:
@@ -293,23 +347,41 @@ def _group(sheet: str, rows: list[tuple[int, dict[str, Any]]],
 
 TEMPLATE_ROWS = 2000  # rows 2..2001: text format and every validation cover the same rows
 TEXT_COLUMNS = ("id", "skill_code", "id_number")  # long digit strings: text, or Excel drops digits
-RESULT_CHOICES = [f"第{n}名" for n in range(1, 31)] + ["金牌", "银牌", "铜牌", "优胜奖", "国家集训队", "省集训队"]
+RESULT_CHOICES = [f"第{n}名" for n in range(1, 31)] + ["金牌", "银牌", "铜牌", N_("优胜奖"), "国家集训队", "省集训队"]
 _LISTS = {  # closed columns: a drop-down; (values, error style: stop refuses, warning allows after a prompt)
-    "level": (["世界", "国家", "省级", "市级"], "stop"),
-    "class": (["一类", "二类"], "stop"),
+    "level": ([N_("世界"), N_("国家"), "省级", "市级"], "stop"),
+    "class": ([N_("一类"), N_("二类")], "stop"),
     "kinds": (sorted(set(KIND_ALIASES) - {"世赛", "世赛选拔赛", "国家级一类竞赛"}), "warning"),
     "result": (RESULT_CHOICES, "warning"),
-    "role": (["选手", "教练"], "stop"),
+    "role": ([N_("选手"), "教练"], "stop"),
     "employee_status": (["职工", "学生", "其他"], "stop"),
     "lead": (["是", "否"], "stop"),
 }
 _EXAMPLE = {  # one complete row, shown on the instructions sheet
-    "id": "2024-SD-001", "competition": "2024年山东省职业技能大赛", "level": "省级", "class": "一类",
-    "kinds": "", "year": "2024", "date": "2024-09-15", "organizer": "山东省人力资源和社会保障厅",
-    "item": "焊接", "skill_code": "6-18-02-04", "result": "第1名", "role": "选手", "name": "张伟",
-    "id_number": "370102199603140014", "unit": "威海技师学院", "employment_region": "山东省威海市",
-    "employee_status": "职工", "birth_date": "", "share": "", "lead": "", "group": "职工组",
-    "occupation": "焊工", "entry_size": "1", "field_size": "32",
+    "id": "2024-SD-001",
+    "competition": "2024年山东省职业技能大赛",
+    "level": "省级",
+    "class": N_("一类"),
+    "kinds": "",
+    "year": "2024",
+    "date": "2024-09-15",
+    "organizer": "山东省人力资源和社会保障厅",
+    "item": "焊接",
+    "skill_code": "6-18-02-04",
+    "result": "第1名",
+    "role": N_("选手"),
+    "name": "张伟",
+    "id_number": "370102199603140014",
+    "unit": "威海技师学院",
+    "employment_region": "山东省威海市",
+    "employee_status": "职工",
+    "birth_date": "",
+    "share": "",
+    "lead": "",
+    "group": "职工组",
+    "occupation": "焊工",
+    "entry_size": "1",
+    "field_size": "32",
 }
 
 
@@ -318,16 +390,14 @@ def _validation(column: Column, letter: str) -> DataValidation | None:
     last = TEMPLATE_ROWS + 1
     if column.key in _LISTS:
         values, style = _LISTS[column.key]
-        validation = DataValidation(type="list", formula1=f'"{",".join(values)}"', allow_blank=True,
-                                    errorStyle=style)
+        validation = DataValidation(type="list", formula1=f'"{",".join(values)}"', allow_blank=True, errorStyle=style)
         message = f"请从下拉列表中选择:{'、'.join(values[:8])}{'……' if len(values) > 8 else ''}"
         if column.key == "result":
             message = "请从下拉列表中选择;第30名以后可直接输入“第N名”(确认后保留)"
         if column.key == "kinds":
             message = "请从下拉列表中选择;多个标签用逗号分隔(确认后保留)"
     elif column.key in ("year",):
-        validation = DataValidation(type="whole", operator="between", formula1="1990", formula2="2100",
-                                    allow_blank=True)
+        validation = DataValidation(type="whole", operator="between", formula1="1990", formula2="2100", allow_blank=True)
         message = "年份应为四位数字,如 2024"
     elif column.key in ("entry_size", "field_size"):
         validation = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="1", allow_blank=True)
@@ -336,12 +406,12 @@ def _validation(column: Column, letter: str) -> DataValidation | None:
         validation = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
         message = "份额应为不小于 0 的数字,如 60 或 0.5"
     elif column.key in ("date", "birth_date"):
-        validation = DataValidation(type="date", operator="between", formula1="DATE(1900,1,1)",
-                                    formula2="DATE(2100,12,31)", allow_blank=True)
+        validation = DataValidation(
+            type="date", operator="between", formula1="DATE(1900,1,1)", formula2="DATE(2100,12,31)", allow_blank=True
+        )
         message = "请输入日期,如 2024-09-15"
     elif column.key == "id_number":
-        validation = DataValidation(type="textLength", operator="between", formula1="5", formula2="30",
-                                    allow_blank=True)
+        validation = DataValidation(type="textLength", operator="between", formula1="5", formula2="30", allow_blank=True)
         message = "证件号码须为文本:18 位身份证号(半角数字和 X),或其他证件号码"
     else:
         return None
@@ -355,7 +425,7 @@ def _validation(column: Column, letter: str) -> DataValidation | None:
     return validation
 
 
-def write_template(path: str | Path) -> None:
+def write_template(path: str | Path | IO[bytes]) -> None:
     """The blank results template: Chinese headers; text format and validations (drop-downs with
     their error alerts on) over the same rows; a 填写说明 sheet describing every column, with one
     complete example row."""
@@ -381,8 +451,9 @@ def write_template(path: str | Path) -> None:
     sheet.freeze_panes = "A2"
 
     help_sheet = book.create_sheet(HELP_SHEET)
-    for index, (a, b, c) in enumerate([("列", "是否必填", "说明")] + [
-            (col.header, "必填" if col.required else "可选", col.help) for col in COLUMNS], 1):
+    for index, (a, b, c) in enumerate(
+        [("列", "是否必填", "说明")] + [(col.header, "必填" if col.required else "可选", col.help) for col in COLUMNS], 1
+    ):
         for position, text in enumerate((a, b, c), 1):
             set_text(help_sheet.cell(row=index, column=position), text)
         if index == 1:

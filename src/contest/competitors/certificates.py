@@ -20,11 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor, record
-from contest.db.competitor_models import Certificate, CompetitorSettings, HonourRuleRow
-from contest.db.models import Competition, Item, utcnow
-from contest.db.results_models import ResultVersion
+from contest.db.models import Certificate, Competition, CompetitorSettings, HonourRuleRow, Item, ResultVersion, utcnow
 from contest.domain import certificates as rules
 from contest.domain.limits import REVOKE_REASON
+from contest.domain.text import N_
 from contest.errors import Conflict, Invalid, NotFound
 from contest.papers import pdf
 
@@ -48,7 +47,9 @@ def wanted_of(rows: list[dict], competition: str, item: str) -> list[rules.Wante
         for person in row.get("people", []):
             content = rules.Content(person["name"], row.get("unit", ""), row.get("team", ""), competition, item, row["award"])
             wanted.append(rules.Wanted(person["id"], content))
-            wanted += [rules.Wanted(person["id"], rules.Content(**{**content.__dict__, "honour": title})) for title in row.get("honours", [])]
+            wanted += [
+                rules.Wanted(person["id"], rules.Content(**{**content.__dict__, "honour": title})) for title in row.get("honours", [])
+            ]
     return wanted
 
 
@@ -60,9 +61,7 @@ async def issue_for_version(db: AsyncSession, actor: Actor, item: Item, version:
     """Certificates for a version just published (in its transaction; the caller commits)."""
     competition = await db.get(Competition, item.competition_id)
     assert competition is not None
-    existing = list(
-        (await db.execute(select(Certificate).where(Certificate.item_id == item.id, Certificate.status == "valid"))).scalars()
-    )
+    existing = list((await db.execute(select(Certificate).where(Certificate.item_id == item.id, Certificate.status == "valid"))).scalars())
     by_id = {c.id: c for c in existing}
     earlier = [rules.Existing(c.id, c.person_id, _content(c)) for c in existing]
     planned = rules.plan(earlier, wanted_of(version.rows, competition.name, item.name))
@@ -80,14 +79,26 @@ async def issue_for_version(db: AsyncSession, actor: Actor, item: Item, version:
     for replaces, want in [*((old_id, w) for old_id, w in planned.replace), *((None, w) for w in planned.issue)]:
         db.add(
             Certificate(
-                serial=new_serial(), competition_id=competition.id, item_id=item.id, result_version_id=version.id, version=version.version,
-                confirmed_version=version.version, person_id=want.person_id, replaces_id=replaces, kind=want.content.kind,
+                serial=new_serial(),
+                competition_id=competition.id,
+                item_id=item.id,
+                result_version_id=version.id,
+                version=version.version,
+                confirmed_version=version.version,
+                person_id=want.person_id,
+                replaces_id=replaces,
+                kind=want.content.kind,
                 **want.content.__dict__,
             )
         )
     await db.flush()
-    detail = {"version": version.version, "issued": len(planned.issue), "superseded": len(planned.replace), "revoked": len(planned.revoke),
-              "kept": len(planned.keep)}
+    detail = {
+        "version": version.version,
+        "issued": len(planned.issue),
+        "superseded": len(planned.replace),
+        "revoked": len(planned.revoke),
+        "kept": len(planned.keep),
+    }
     await record(db, actor, "certificates.issue", "item", item.id, detail)
     return planned
 
@@ -157,8 +168,12 @@ class Paper:
 
 
 def paper(
-    settings: CompetitorSettings, competition: Competition, certificates: list[Certificate], verify_base: str,
-    specimen: bool = False, document_title: str = "获奖证书",
+    settings: CompetitorSettings,
+    competition: Competition,
+    certificates: list[Certificate],
+    verify_base: str,
+    specimen: bool = False,
+    document_title: str = "获奖证书",
 ) -> Paper:
     """The certificates as one printable document (one landscape A4 page each)."""
     award_body = rules.parse_body(settings.award_body)
@@ -172,18 +187,20 @@ def paper(
         assets[f"qr{number}"] = (pdf.qr_svg(url), "image/svg+xml")
         values = {name: getattr(certificate, name) for name in rules.CONTENT_FIELDS}
         paragraphs = rules.fill(honour_body if certificate.honour else award_body, values)
-        sheets.append({
-            "title": settings.title,
-            "paragraphs": [{"pieces": p, "salutation": i == 0 and _is_salutation(p)} for i, p in enumerate(paragraphs)],
-            "issuer": issuer_of(settings, competition),
-            "date": rules.chinese_date(issue_date(settings, competition, certificate)),
-            "seal": "seal" if settings.seal_png else "",
-            "qr": f"qr{number}",
-            "serial": rules.grouped(certificate.serial),
-            "version": certificate.confirmed_version,
-            "verify_url": f"{verify_base}/verify",
-            "watermark": "样张" if specimen else ("" if certificate.status == "valid" else "已失效"),
-        })
+        sheets.append(
+            {
+                "title": settings.title,
+                "paragraphs": [{"pieces": p, "salutation": i == 0 and _is_salutation(p)} for i, p in enumerate(paragraphs)],
+                "issuer": issuer_of(settings, competition),
+                "date": rules.chinese_date(issue_date(settings, competition, certificate)),
+                "seal": "seal" if settings.seal_png else "",
+                "qr": f"qr{number}",
+                "serial": rules.grouped(certificate.serial),
+                "version": certificate.confirmed_version,
+                "verify_url": f"{verify_base}/verify",
+                "watermark": "样张" if specimen else ("" if certificate.status == "valid" else "已失效"),
+            }
+        )
     return Paper({"certificates": sheets, "document_title": document_title}, assets)
 
 
@@ -195,6 +212,17 @@ def _is_salutation(pieces: list[rules.Piece]) -> bool:
 def specimen_certificate(competition: Competition, item_name: str) -> Certificate:
     """A sample certificate for the organizer's preview (never stored)."""
     return Certificate(
-        serial=rules.encode_serial(0), version=1, confirmed_version=1, kind="award", name="张三", unit="某某职业技术学院", team="",
-        competition=competition.name, item=item_name, award="一等奖", honour="", status="valid", issued_at=utcnow(),
+        serial=rules.encode_serial(0),
+        version=1,
+        confirmed_version=1,
+        kind="award",
+        name="张三",
+        unit="某某职业技术学院",
+        team="",
+        competition=competition.name,
+        item=item_name,
+        award=N_("一等奖"),
+        honour="",
+        status="valid",
+        issued_at=utcnow(),
     )

@@ -12,27 +12,27 @@ from urllib.parse import quote
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import MediaType
 from litestar.response import Redirect, Template
+from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contest.accounts.controllers import throttle_of
+from contest.accounts.sessions import throttle_of
 from contest.audit.service import Actor
 from contest.competitors import certificates, links, service
 from contest.competitors.seal import MAX_SEAL_BYTES, clean_seal
-from contest.db.competitor_models import Certificate
-from contest.db.models import Competition
+from contest.db.models import Certificate, Competition
 from contest.domain import certificates as rules
 from contest.domain import idcard, limits
 from contest.domain.ranking import AWARDS
 from contest.errors import ContestError, Invalid, NotFound
 from contest.events import service as events
+from contest.events.draw_export import draw_workbook_with_codes
 from contest.papers import pdf
 from contest.web import fields
-from contest.web.auth import client_address
+from contest.web.client import client_address
 from contest.web.guards import EVERYONE, ORGANIZERS
 from contest.web.openapi import FILE, form_body
 from contest.web.pages import render
 from contest.web.uploads import receive_file
-from contest.xlsx.draw_export import draw_workbook_with_codes
 from contest.xlsx.upload import parse_off_loop
 
 PDF = "application/pdf"
@@ -61,8 +61,12 @@ async def _pdf_of(settings: Any, competition: Competition, chosen: list[Certific
 
 
 SETTINGS_FORM = form_body(
-    lookup_factor=list(rules.FACTORS), title=limits.CERT_TITLE, award_body=limits.CERT_BODY, honour_body=limits.CERT_BODY,
-    issuer=limits.ISSUER, issue_date=date,
+    lookup_factor=list(rules.FACTORS),
+    title=limits.CERT_TITLE,
+    award_body=limits.CERT_BODY,
+    honour_body=limits.CERT_BODY,
+    issuer=limits.ISSUER,
+    issue_date=date,
 )
 
 
@@ -73,7 +77,12 @@ class CertificateDeskController(Controller):
     opt = ORGANIZERS
 
     async def _page(
-        self, db: AsyncSession, competition_id: int, errors: list[str] | None = None, status: int = 200, new_code: dict | None = None,
+        self,
+        db: AsyncSession,
+        competition_id: int,
+        errors: list[str] | None = None,
+        status: int = 200,
+        new_code: dict | None = None,
         posted: Any = None,
     ) -> Template:
         competition = await events.get_competition(db, competition_id)
@@ -126,8 +135,12 @@ class CertificateDeskController(Controller):
                 raise Invalid("证书与查询设置有误", details=errors)
             competition = await events.get_competition(db, competition_id)
             posted = service.SettingsForm(
-                fields.raw(form, "lookup_factor"), fields.raw(form, "title"), fields.raw(form, "award_body"), fields.raw(form, "honour_body"),
-                fields.raw(form, "issuer"), issue_date,
+                fields.raw(form, "lookup_factor"),
+                fields.raw(form, "title"),
+                fields.raw(form, "award_body"),
+                fields.raw(form, "honour_body"),
+                fields.raw(form, "issuer"),
+                issue_date,
             )
             await service.save_settings(db, actor, competition, posted)
 
@@ -156,7 +169,9 @@ class CertificateDeskController(Controller):
         if not settings.seal_png:
             raise NotFound("还没有上传印章图片")
         # Our own PNG, never the uploaded bytes; nosniff comes with every response.
-        return Response(settings.seal_png, media_type="image/png", headers={**PRIVATE, "Content-Disposition": "inline; filename=\"seal.png\""})
+        return Response(
+            settings.seal_png, media_type="image/png", headers={**PRIVATE, "Content-Disposition": 'inline; filename="seal.png"'}
+        )
 
     @post("/honours", **form_body(title=limits.HONOUR_TITLE, awards=list(rules.AWARD_CODES)))
     async def add_honour(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Any:
@@ -221,7 +236,8 @@ class CertificateDeskController(Controller):
             await db.rollback()
             return await self._page(db, competition_id, [exc.message, *exc.details], exc.status_code)
         items = [
-            (await events.get_item(db, i.id), await events.item_entries(db, i.id), await events.latest_draw(db, i.id)) for i in competition.items
+            (await events.get_item(db, i.id), await events.item_entries(db, i.id), await events.latest_draw(db, i.id))
+            for i in competition.items
         ]
         workbook = draw_workbook_with_codes(items, codes)
         slips = await _admission_slips(db, competition, items, codes, public_base(request))
@@ -251,10 +267,16 @@ async def _admission_slips(db: AsyncSession, competition: Competition, items: li
     for item, entries, _ in items:
         for entry in entries:
             for member in entry.members:
-                slip = by_person.setdefault(member.person_id, {
-                    "name": member.person.name, "id_number": idcard.mask(member.person.id_number), "unit": entry.unit.name,
-                    "code": rules.format_code(codes[member.person_id]) if member.person_id in codes else "", "entries": [],
-                })
+                slip = by_person.setdefault(
+                    member.person_id,
+                    {
+                        "name": member.person.name,
+                        "id_number": idcard.mask(member.person.id_number),
+                        "unit": entry.unit.name,
+                        "code": rules.format_code(codes[member.person_id]) if member.person_id in codes else "",
+                        "entries": [],
+                    },
+                )
                 slip["entries"].append({"item": item.name, "entry_no": entry.entry_no})
     slips = sorted(by_person.values(), key=lambda s: (s["unit"], s["name"]))
     lookup_url = f"{base}/public/competitions/{competition.id}/me"
@@ -286,13 +308,27 @@ async def my_result(request: Request, db: AsyncSession, competition_id: int) -> 
     name = fields.raw(form, "name")
     context: dict[str, Any] = {"competition": competition, "factor": settings.lookup_factor, "name": name[: limits.PERSON_NAME.max]}
     try:
-        found = await service.lookup(db, competition, settings, name, fields.raw(form, "secret"),
-                                     client_address(request, app_settings.trusted_proxies), throttle_of(app_settings))
+        found = await service.lookup(
+            db,
+            competition,
+            settings,
+            name,
+            fields.raw(form, "secret"),
+            client_address(request, app_settings.trusted_proxies),
+            throttle_of(app_settings),
+        )
     except ContestError as exc:  # nothing half-written: the attempt itself is committed before a refusal
         return _private("competitors/me.html", exc.status_code, **context, results=None, errors=[exc.message, *exc.details])
     downloads = {c.serial: links.sign(app_settings.secret_key, c.serial) for r in found for i in r.items for c in i.certificates}
-    return _private("competitors/me.html", **context, results=found, downloads=downloads, errors=[], statuses=rules.STATUSES,
-                    kinds=certificates.KIND_LABELS)
+    return _private(
+        "competitors/me.html",
+        **context,
+        results=found,
+        downloads=downloads,
+        errors=[],
+        statuses=rules.STATUSES,
+        kinds=certificates.KIND_LABELS,
+    )
 
 
 @get("/certificates/{serial:str}/pdf", opt=EVERYONE)
@@ -318,8 +354,13 @@ async def verify_form(serial: str = "") -> Any:
     if normal:
         return Redirect(f"/verify/{normal}")
     error = "证书编号格式不正确:应为 26 位字母和数字(可含连字符)" if serial.strip() else ""
-    return Template("competitors/verify.html", context={"certificate": None, "error": error, "serial": serial[: limits.SERIAL.max]},
-                    status_code=422 if error else 200, media_type=MediaType.HTML, headers=PRIVATE)
+    return Template(
+        "competitors/verify.html",
+        context={"certificate": None, "error": error, "serial": serial[: limits.SERIAL.max]},
+        status_code=422 if error else 200,
+        media_type=MediaType.HTML,
+        headers=PRIVATE,
+    )
 
 
 @get("/verify/{serial:str}", opt={**EVERYONE, "exclude_from_csrf": True})
@@ -337,13 +378,23 @@ async def verify(request: Request, db: AsyncSession, serial: str) -> Any:
     until = await service.throttled_until(db, "verify", "", ip, throttle_of(settings))
     if until is not None:
         message = f"查验次数过多,请 {service.minutes_until(until)} 分钟后再试"
-        return Template("competitors/verify.html", context={"certificate": None, "error": message, "serial": serial[:40]},
-                        status_code=429, media_type=MediaType.HTML, headers=PRIVATE)
+        return Template(
+            "competitors/verify.html",
+            context={"certificate": None, "error": message, "serial": serial[:40]},
+            status_code=429,
+            media_type=MediaType.HTML,
+            headers=PRIVATE,
+        )
     certificate = await certificates.by_serial(db, normal) if normal else None
     if certificate is None:
         await service.note_attempt(db, "verify", "", ip, False)
-        return Template("competitors/verify.html", context={"certificate": None, "error": "未找到该证书编号:请核对后重新输入", "serial": serial[:40]},
-                        status_code=404, media_type=MediaType.HTML, headers=PRIVATE)
+        return Template(
+            "competitors/verify.html",
+            context={"certificate": None, "error": "未找到该证书编号:请核对后重新输入", "serial": serial[:40]},
+            status_code=404,
+            media_type=MediaType.HTML,
+            headers=PRIVATE,
+        )
     competition = await events.get_competition(db, certificate.competition_id)
     desk = await service.settings_of(db, competition)
     context = {
@@ -357,8 +408,19 @@ async def verify(request: Request, db: AsyncSession, serial: str) -> Any:
     }
     anonymous = request.scope.get("user") is None
     cache = f"public, max-age={VERIFY_MAX_AGE}" if anonymous else "private, no-store"
-    return Template("competitors/verify.html", context=context, media_type=MediaType.HTML,
-                    headers={"Cache-Control": cache, "Vary": "Cookie, Accept-Language"})
+    return Template(
+        "competitors/verify.html",
+        context=context,
+        media_type=MediaType.HTML,
+        headers={"Cache-Control": cache, "Vary": "Cookie, Accept-Language"},
+    )
 
 
-COMPETITOR_HANDLERS = [CertificateDeskController, my_result_form, my_result, certificate_download, verify_form, verify]
+COMPETITOR_HANDLERS: list[ControllerRouterHandler] = [
+    CertificateDeskController,
+    my_result_form,
+    my_result,
+    certificate_download,
+    verify_form,
+    verify,
+]

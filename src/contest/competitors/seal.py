@@ -48,7 +48,7 @@ def clean_seal(content: bytes) -> bytes:
     return out.getvalue()
 
 
-def _with_transparency(image):  # type: ignore[no-untyped-def]
+def _with_transparency(image):
     """RGBA; an image without its own transparency gets its near-white background cleared."""
     if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
         return image.convert("RGBA")

@@ -20,14 +20,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.accounts.service import Throttle, failures_free_at
 from contest.audit.service import Actor, record
-from contest.db.competitor_models import AccessCode, Certificate, CompetitorSettings, HonourRuleRow, LookupAttempt
-from contest.db.models import Competition, Entry, EntryMember, Item, Person, Unit, utcnow
-from contest.db.results_models import ResultVersion
+from contest.competitors.certificates import valid_of_person
+from contest.db.models import (
+    AccessCode,
+    Certificate,
+    Competition,
+    CompetitorSettings,
+    Entry,
+    EntryMember,
+    HonourRuleRow,
+    Item,
+    LookupAttempt,
+    Person,
+    ResultVersion,
+    Unit,
+    utcnow,
+)
 from contest.domain import certificates as rules
 from contest.domain import limits
-from contest.domain.lifecycle import PUBLIC_RESULTS
+from contest.domain.lifecycle import FINAL, PUBLIC_RESULTS
 from contest.errors import ContestError, Invalid, NotFound
-from contest.competitors.certificates import valid_of_person
 
 # A name tried from many addresses: this many times the per-address allowance, then it waits too.
 SUBJECT_FACTOR = 10
@@ -48,8 +60,14 @@ class Throttled(ContestError):
 
 def default_settings(competition: Competition) -> CompetitorSettings:
     return CompetitorSettings(
-        competition_id=competition.id, lookup_factor="id_last4", title=rules.DEFAULT_TITLE, award_body=rules.DEFAULT_AWARD_BODY,
-        honour_body=rules.DEFAULT_HONOUR_BODY, issuer="", issue_date=None, seal_png=None,
+        competition_id=competition.id,
+        lookup_factor="id_last4",
+        title=rules.DEFAULT_TITLE,
+        award_body=rules.DEFAULT_AWARD_BODY,
+        honour_body=rules.DEFAULT_HONOUR_BODY,
+        issuer="",
+        issue_date=None,
+        seal_png=None,
     )
 
 
@@ -83,15 +101,22 @@ async def save_settings(db: AsyncSession, actor: Actor, competition: Competition
         errors.append("查询方式应为 证件号码后四位 或 查询码")
     errors += rules.check_templates(form.title, form.award_body, form.honour_body)
     errors += limits.too_long(
-        (limits.CERT_TITLE, form.title), (limits.CERT_BODY, form.award_body), (limits.CERT_BODY, form.honour_body), (limits.ISSUER, form.issuer)
+        (limits.CERT_TITLE, form.title),
+        (limits.CERT_BODY, form.award_body),
+        (limits.CERT_BODY, form.honour_body),
+        (limits.ISSUER, form.issuer),
     )
     if errors:
         raise Invalid("证书与查询设置有误", details=errors)
     stored = await _stored_settings(db, competition)
     stored.lookup_factor, stored.title, stored.issuer = form.lookup_factor, form.title.strip(), form.issuer.strip()
     stored.issue_date, stored.award_body, stored.honour_body = form.issue_date, form.award_body.strip(), form.honour_body.strip()
-    detail = {"lookup_factor": form.lookup_factor, "title": stored.title, "issuer": stored.issuer,
-              "issue_date": form.issue_date.isoformat() if form.issue_date else None}
+    detail = {
+        "lookup_factor": form.lookup_factor,
+        "title": stored.title,
+        "issuer": stored.issuer,
+        "issue_date": form.issue_date.isoformat() if form.issue_date else None,
+    }
     await record(db, actor, "competitors.settings", "competition", competition.id, detail)
     await db.commit()
     return stored
@@ -190,16 +215,18 @@ async def issue_codes(db: AsyncSession, actor: Actor, competition_id: int, perso
 
 
 async def codes_issued(db: AsyncSession, competition_id: int) -> tuple[int, datetime | None]:
-    count, latest = (await db.execute(
-        select(func.count(), func.max(AccessCode.created_at)).where(AccessCode.competition_id == competition_id)
-    )).one()
+    count, latest = (
+        await db.execute(select(func.count(), func.max(AccessCode.created_at)).where(AccessCode.competition_id == competition_id))
+    ).one()
     return count, latest
 
 
 # ---------------------------------------------------------------- throttle
 
 
-async def _subject_at_address_until(db: AsyncSession, kind: str, subject: str, ip: str, since: datetime, throttle: Throttle) -> datetime | None:
+async def _subject_at_address_until(
+    db: AsyncSession, kind: str, subject: str, ip: str, since: datetime, throttle: Throttle
+) -> datetime | None:
     pair = LookupAttempt.kind == kind, LookupAttempt.subject == subject, LookupAttempt.ip == ip
     last_success = (await db.execute(select(func.max(LookupAttempt.at)).where(*pair, LookupAttempt.success.is_(True)))).scalar()
     start = max(since, last_success) if last_success else since
@@ -213,8 +240,17 @@ async def throttled_until(db: AsyncSession, kind: str, subject: str, ip: str, th
     until = [await failures_free_at(db, LookupAttempt, since, throttle.address_max, throttle.window, *address)]
     if subject:
         until.append(await _subject_at_address_until(db, kind, subject, ip, since, throttle))
-        until.append(await failures_free_at(db, LookupAttempt, since, throttle.max_failures * SUBJECT_FACTOR, throttle.window,
-                                            LookupAttempt.kind == kind, LookupAttempt.subject == subject))
+        until.append(
+            await failures_free_at(
+                db,
+                LookupAttempt,
+                since,
+                throttle.max_failures * SUBJECT_FACTOR,
+                throttle.window,
+                LookupAttempt.kind == kind,
+                LookupAttempt.subject == subject,
+            )
+        )
     return max((u for u in until if u is not None), default=None)
 
 
@@ -276,8 +312,15 @@ async def lookup(
     if settings.lookup_factor == "id_last4":
         matched = [p for p in people if rules.id_tail_matches(p.id_number, secret)]
     else:
-        holders = set((await db.execute(select(AccessCode.person_id).where(
-            AccessCode.competition_id == competition.id, AccessCode.code_hash == code_hash(competition.id, secret)))).scalars())
+        holders = set(
+            (
+                await db.execute(
+                    select(AccessCode.person_id).where(
+                        AccessCode.competition_id == competition.id, AccessCode.code_hash == code_hash(competition.id, secret)
+                    )
+                )
+            ).scalars()
+        )
         matched = [p for p in people if p.id in holders]
     await note_attempt(db, "lookup", subject, ip, bool(matched))
     if not matched:
@@ -294,30 +337,44 @@ def _row_of(rows: list[dict], entry: Entry) -> dict | None:
 
 
 async def my_result(db: AsyncSession, competition: Competition, person: Person) -> MyResult:
-    entries = (await db.execute(
-        select(Entry, Item)
-        .join(EntryMember, EntryMember.entry_id == Entry.id)
-        .join(Item, Item.id == Entry.item_id)
-        .where(EntryMember.person_id == person.id, Item.competition_id == competition.id)
-        .order_by(Item.id)
-    )).all()
+    entries = (
+        await db.execute(
+            select(Entry, Item)
+            .join(EntryMember, EntryMember.entry_id == Entry.id)
+            .join(Item, Item.id == Entry.item_id)
+            .where(EntryMember.person_id == person.id, Item.competition_id == competition.id)
+            .order_by(Item.id)
+        )
+    ).all()
     certificates = await valid_of_person(db, competition.id, person.id)
     items = []
     unit = ""
     for entry, item in entries:
         version = None
         if item.status in PUBLIC_RESULTS:
-            version = (await db.execute(
-                select(ResultVersion).where(ResultVersion.item_id == item.id).order_by(ResultVersion.version.desc()).limit(1)
-            )).scalar_one_or_none()
+            version = (
+                await db.execute(
+                    select(ResultVersion).where(ResultVersion.item_id == item.id).order_by(ResultVersion.version.desc()).limit(1)
+                )
+            ).scalar_one_or_none()
         row = _row_of(version.rows, entry) if version else None
         unit = unit or (row or {}).get("unit", "")
-        items.append(MyItem(
-            item_name=item.name, status=item.status, is_team=item.is_team, team=entry.team_name, entry_no=entry.entry_no,
-            station=entry.station_no, version=version.version if version else None, revised=bool(version and version.version > 1),
-            final=item.status == "final", row=row, field_size=sum(1 for r in version.rows if r.get("place")) if version else 0,
-            certificates=[c for c in certificates if c.item_id == item.id],
-        ))
+        items.append(
+            MyItem(
+                item_name=item.name,
+                status=item.status,
+                is_team=item.is_team,
+                team=entry.team_name,
+                entry_no=entry.entry_no,
+                station=entry.station_no,
+                version=version.version if version else None,
+                revised=bool(version and version.version > 1),
+                final=item.status == FINAL,
+                row=row,
+                field_size=sum(1 for r in version.rows if r.get("place")) if version else 0,
+                certificates=[c for c in certificates if c.item_id == item.id],
+            )
+        )
     if not unit and person.unit_id is not None:
         found = await db.get(Unit, person.unit_id)
         unit = found.name if found else ""

@@ -112,7 +112,7 @@ def sqlite_has_data(path: Path) -> bool:
 
 def restore_sqlite(backup: Path, database_url: str, force: bool) -> BackupReport:
     target = sqlite_file(database_url)
-    schema, rows = _sqlite_rows(backup)  # refuse a damaged or foreign file before touching anything
+    _schema, _rows = _sqlite_rows(backup)  # refuse a damaged or foreign file before touching anything
     if sqlite_has_data(target) and not force:
         raise BackupError(f"目标数据库 {target} 已有数据:确认要用备份覆盖时,加 --force(请先停止服务)")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -126,8 +126,10 @@ def restore_sqlite(backup: Path, database_url: str, force: bool) -> BackupReport
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise BackupError(f"找不到 {name}:请安装 PostgreSQL 客户端(Debian: apt-get install postgresql-client),"
-                          f"或直接运行 {name} --format=custom(见 docs/deploy.md)")
+        raise BackupError(
+            f"找不到 {name}:请安装 PostgreSQL 客户端(Debian: apt-get install postgresql-client),"
+            f"或直接运行 {name} --format=custom(见 docs/deploy.md)"
+        )
     return path
 
 
@@ -154,6 +156,15 @@ def restore_postgresql(backup: Path, database_url: str, force: bool, has_data: b
     _run([_tool("pg_restore"), "--list", str(backup)])  # refuse a damaged file before touching anything
     if has_data and not force:
         raise BackupError("目标数据库已有数据:确认要用备份覆盖时,加 --force(请先停止服务)")
-    _run([_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-          f"--dbname={libpq_url(database_url)}", str(backup)])
+    _run(
+        [
+            _tool("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            f"--dbname={libpq_url(database_url)}",
+            str(backup),
+        ]
+    )
     return BackupReport(backup, backup.stat().st_size, "")

@@ -1,1 +1,1 @@
-"""Landing pages per role (judge, chief judge, finance) and the public competition page."""
+"""Landing pages per role (judge, chief judge) and the public competition page."""

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contest.web.pages import render
 from contest.domain.lifecycle import PUBLIC_RESULTS
+from contest.domain.roles import CHIEF_JUDGE
 from contest.events import service
 from contest.results.service import versions
 from contest.web.guards import CHIEF_JUDGES, EVERYONE, JUDGES
+from contest.web.pages import render
 
 
 @get("/judge", opt=JUDGES)
@@ -26,7 +29,7 @@ async def judge_desk(request: Request, db: AsyncSession) -> Template:
 
 @get("/chief", opt=CHIEF_JUDGES)
 async def chief_desk(request: Request, db: AsyncSession) -> Template:
-    assignments = await service.judge_items(db, request.user.person_id, roles=("chief_judge",))
+    assignments = await service.judge_items(db, request.user.person_id, roles=(CHIEF_JUDGE,))
     panels = {}
     for assignment in assignments:
         judges = await service.item_judges(db, assignment.item_id)
@@ -51,7 +54,7 @@ async def public_competition(db: AsyncSession, competition_id: int, q: str = "")
             if history:
                 rows = [row for row in history[-1].rows if _matches(row, q.strip())]
                 published[item.id] = {"version": history[-1], "rows": rows}
-    context = {"competition": competition, "counts": counts, "published": published, "q": q}
+    context: dict[str, Any] = {"competition": competition, "counts": counts, "published": published, "q": q}
     return render("desks/public_competition.html", **context)
 
 

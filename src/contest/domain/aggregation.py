@@ -156,9 +156,7 @@ def aggregate(rule: CriterionRule, marks: Mapping[str, Decimal]) -> CriterionRes
             raise ValueError(problem[1])
         ordered.append((judge, _as_decimal(raw)))
     values = [Fraction(mark) for _, mark in ordered]
-    spread_flag = (
-        rule.aggregation == "worldskills" and bool(values) and max(values) - min(values) > 1
-    )
+    spread_flag = rule.aggregation == "worldskills" and bool(values) and max(values) - min(values) > 1
     complete = len(ordered) == expected
     if not complete:
         return CriterionResult(rule.id, None, tuple(ordered), (), False, spread_flag)

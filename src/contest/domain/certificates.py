@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from contest.domain.text import N_
+
 # ---------------------------------------------------------------- serial numbers
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -56,6 +58,7 @@ def grouped(serial: str) -> str:
 
 
 # ---------------------------------------------------------------- names
+
 
 def mask_name(name: str) -> str:
     """张三 -> 张*, 张小三 -> 张*三, 欧阳小明 -> 欧**明; one character -> *."""
@@ -222,7 +225,7 @@ def normalise_name(text: str) -> str:
 
 # ---------------------------------------------------------------- republication
 
-STATUSES = {"valid": "有效", "superseded": "已被更正后的证书取代", "revoked": "已撤销"}
+STATUSES = {"valid": N_("有效"), "superseded": N_("已被更正后的证书取代"), "revoked": N_("已撤销")}
 CONTENT_FIELDS = ("name", "unit", "team", "competition", "item", "award", "honour")
 
 
@@ -290,14 +293,14 @@ def plan(existing: Iterable[Existing], wanted: Iterable[Wanted]) -> Plan:
         wanted_by_slot.setdefault(want.slot, want)
     covered: set[tuple[int, str]] = set()
     for old in sorted(existing, key=lambda e: e.certificate_id):
-        want = wanted_by_slot.get(old.slot)
-        if want is None or old.slot in covered:
+        wanted_now = wanted_by_slot.get(old.slot)
+        if wanted_now is None or old.slot in covered:
             result.revoke.append(old.certificate_id)
-        elif want.content == old.content:
+        elif wanted_now.content == old.content:
             result.keep.append(old.certificate_id)
             covered.add(old.slot)
         else:
-            result.replace.append((old.certificate_id, want))
+            result.replace.append((old.certificate_id, wanted_now))
             covered.add(old.slot)
     result.issue = [want for slot, want in wanted_by_slot.items() if slot not in covered]
     return result

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-LEVELS = {"world": "世界", "national": "国家", "provincial": "省", "municipal": "市"}
-CATEGORIES = {1: "一类", 2: "二类"}
+from contest.domain.text import N_
+
+LEVELS = {"world": N_("世界"), "national": N_("国家"), "provincial": N_("省"), "municipal": N_("市")}
+CATEGORIES = {1: N_("一类"), 2: N_("二类")}
 ITEM_STATUSES = {
-    "setup": "筹备",
-    "scoring": "评分中",
+    "setup": N_("筹备"),
+    "scoring": N_("评分中"),
     "submitted": "已提交",
-    "locked": "已锁定",
-    "revealed": "已解密",
-    "published": "已公示",
-    "final": "已确认",
+    "locked": N_("已锁定"),
+    "revealed": N_("已解密"),
+    "published": N_("已公示"),
+    "final": N_("已确认"),
 }
 MAX_TEAM_SIZE = 3
 

@@ -10,8 +10,9 @@ import re
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
+_RESIDENT_ID = re.compile(r"^\d{17}[\dX]$", re.ASCII)
 _ANY_ID = re.compile(r"^[0-9A-Z()（）-]{5,30}$")
+_FULL_WIDTH = re.compile("[\uff10-\uff19\uff38\uff58\u3000]")  # ０-９ Ｘ ｘ and the ideographic space
 
 
 class IdNumberError(ValueError):
@@ -30,10 +31,14 @@ def check_digit(first17: str) -> str:
 
 def validate(raw: object) -> str:
     """Return the normalised number or raise IdNumberError with a Chinese message."""
+    wide = _FULL_WIDTH.search("" if raw is None else str(raw))
+    if wide:  # typed with a Chinese input method: looks right, but is not the digits it shows
+        shown = "全角空格" if wide.group() == "\u3000" else f"“{wide.group()}”"
+        raise IdNumberError(f"证件号码含全角字符({shown}):请切换到半角(英文)输入法重新输入数字和 X")
     number = normalise(raw)
     if not number:
         raise IdNumberError("证件号码不能为空")
-    if len(number) == 18 and number[:17].isdigit():
+    if len(number) == 18 and number[:17].isascii() and number[:17].isdigit():
         if not _RESIDENT_ID.match(number):
             raise IdNumberError(f"证件号码 {mask(number)} 格式不正确")
         expected = check_digit(number[:17])
@@ -46,14 +51,6 @@ def validate(raw: object) -> str:
     if not _ANY_ID.match(number):
         raise IdNumberError("证件号码格式不正确")
     return number
-
-
-def is_valid(raw: object) -> bool:
-    try:
-        validate(raw)
-    except IdNumberError:
-        return False
-    return True
 
 
 def mask(number: str | None) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contest.domain.text import N_
+
 
 @dataclass(frozen=True)
 class TextField:
@@ -107,7 +109,7 @@ BANK_NAME = TextField("开户行", 200)
 ACCOUNT_NUMBER = TextField("银行账号", 40)
 CREDIT_CODE = TextField("统一社会信用代码", 18)
 PAYEE_KEY = TextField("收款人", 200)  # the 证件号码 of a person, or the name of a unit
-PAYEE_NOTE = TextField("备注", 200)
+PAYEE_NOTE = TextField(N_("备注"), 200)
 WITHHOLDING = TextField("代扣依据", 300)
 
 # competitors (issue 17): their own results, certificates, verification

@@ -148,7 +148,7 @@ def _parse_fen(value: object) -> int:
     if isinstance(value, int):
         return value * 100
     if isinstance(value, float):
-        raise MoneyError(f"金额不能用浮点数({value!r}),请写成字符串,如 \"2000.50\"")
+        raise MoneyError(f'金额不能用浮点数({value!r}),请写成字符串,如 "2000.50"')
     if isinstance(value, Decimal):
         return _decimal_to_fen(value, repr(value))
     if isinstance(value, str):
@@ -235,7 +235,7 @@ def _section(number: int) -> str:
 
 
 def _yuan_capital(yuan: int) -> str:
-    sections = [yuan // 10**(4 * i) % 10**4 for i in range(3)]  # low to high: 个, 万, 亿
+    sections = [yuan // 10 ** (4 * i) % 10**4 for i in range(3)]  # low to high: 个, 万, 亿
     out: list[str] = []
     zero_pending = False
     for index in (2, 1, 0):

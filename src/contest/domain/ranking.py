@@ -41,10 +41,12 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from contest.domain.text import N_
+
 __all__ = ["AWARDS", "TIE_BREAKS", "RankInput", "Ranked", "rank"]
 
 TIE_BREAKS: dict[str, str] = {"practical_score": "实操成绩高者在前", "practical_time": "实操用时短者在前"}
-AWARDS: dict[str, str] = {"first": "一等奖", "second": "二等奖", "third": "三等奖", "excellence": "优胜奖"}
+AWARDS: dict[str, str] = {"first": N_("一等奖"), "second": N_("二等奖"), "third": N_("三等奖"), "excellence": N_("优胜奖")}
 _PLACE_AWARDS = {1: "first", 2: "second", 3: "third"}
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 COMPARED = ("total", "place", "award")
 
 
-def diff_rows(old: list[dict], new: list[dict]) -> list[dict]:
+def diff_rows(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Changes from ``old`` to ``new`` result rows (keyed by 工位号), in station order.
 
     Each change is {"station", "field", "old", "new"}; an entry that appears or disappears is
@@ -24,7 +25,9 @@ def diff_rows(old: list[dict], new: list[dict]) -> list[dict]:
         else:
             for field in COMPARED:
                 if before[station].get(field) != after[station].get(field):
-                    changes.append({"station": station, "field": field, "old": before[station].get(field), "new": after[station].get(field)})
+                    changes.append(
+                        {"station": station, "field": field, "old": before[station].get(field), "new": after[station].get(field)}
+                    )
     return changes
 
 

@@ -11,15 +11,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from contest.domain.limits import CRITERION_CODE, CRITERION_NAME, shown, too_long
+from contest.domain.text import N_
 
-COMPONENT_KINDS: dict[str, str] = {"theory": "理论", "practical": "实操", "oral": "答辩"}
-CRITERION_KINDS: dict[str, str] = {"measurement": "测量分", "judgement": "评价分"}
+COMPONENT_KINDS: dict[str, str] = {"theory": N_("理论"), "practical": "实操", "oral": N_("答辩")}
+CRITERION_KINDS: dict[str, str] = {"measurement": N_("测量分"), "judgement": N_("评价分")}
 AGGREGATIONS: dict[str, str] = {
-    "single": "单人评分",
-    "mean": "平均分",
-    "trimmed_mean": "去掉最高最低分后平均",
-    "median": "中位数",
-    "worldskills": "世赛评价分(0-3分)",
+    "single": N_("单人评分"),
+    "mean": N_("平均分"),
+    "trimmed_mean": N_("去掉最高最低分后平均"),
+    "median": N_("中位数"),
+    "worldskills": N_("世赛评价分(0-3分)"),
 }
 HUNDRED = Decimal(100)
 

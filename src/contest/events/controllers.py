@@ -10,26 +10,39 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contest.web.pages import render
 from contest.audit.service import Actor
 from contest.awards.policies import policy_choices
 from contest.domain import limits
 from contest.domain.competition import CATEGORIES, LEVELS
+from contest.domain.roles import JUDGE, PANEL_ROLES
 from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, CRITERION_KINDS
 from contest.errors import ContestError
 from contest.events import forms, service
+from contest.events.draw_export import draw_workbook
 from contest.web import fields
 from contest.web.guards import ORGANIZERS
 from contest.web.openapi import form_body
-from contest.xlsx.draw_export import draw_workbook
-
+from contest.web.pages import render
 
 COMPETITION_FORM = form_body(
-    name=limits.COMPETITION_NAME, year=int, level=list(LEVELS), category=[str(c) for c in CATEGORIES], policy_id=limits.POLICY_ID,
-    organizer=limits.ORGANIZER, start_date=date, end_date=date, show_provisional=bool, appeal_hours=int,
+    name=limits.COMPETITION_NAME,
+    year=int,
+    level=list(LEVELS),
+    category=[str(c) for c in CATEGORIES],
+    policy_id=limits.POLICY_ID,
+    organizer=limits.ORGANIZER,
+    start_date=date,
+    end_date=date,
+    show_provisional=bool,
+    appeal_hours=int,
 )
 ITEM_FORM = form_body(
-    name=limits.ITEM_NAME, skill_code=limits.SKILL_CODE, skill_name=limits.SKILL_NAME, is_team=bool, team_size=int, no_ties=bool,
+    name=limits.ITEM_NAME,
+    skill_code=limits.SKILL_CODE,
+    skill_name=limits.SKILL_NAME,
+    is_team=bool,
+    team_size=int,
+    no_ties=bool,
     excellence_fraction=Decimal,
 )
 
@@ -54,7 +67,7 @@ class CompetitionController(Controller):
 
     @get("/")
     async def index(self, db: AsyncSession) -> Template:
-        context = {"competitions": await service.list_competitions(db), "policies": policy_choices(), "errors": []}
+        context: dict[str, Any] = {"competitions": await service.list_competitions(db), "policies": policy_choices(), "errors": []}
         return render("events/competitions.html", **context)
 
     @post("/", **COMPETITION_FORM)
@@ -144,11 +157,22 @@ class ItemController(Controller):
 
         return await self._act(db, item_id, action)
 
-    @post("/scheme", **form_body(
-        weight_theory=Decimal, weight_practical=Decimal, weight_oral=Decimal, crit_component=list(COMPONENT_KINDS),
-        crit_code=limits.CRITERION_CODE, crit_name=limits.CRITERION_NAME, crit_max=Decimal, crit_step=Decimal,
-        crit_kind=list(CRITERION_KINDS), crit_panel=int, crit_agg=list(AGGREGATIONS),
-    ))
+    @post(
+        "/scheme",
+        **form_body(
+            weight_theory=Decimal,
+            weight_practical=Decimal,
+            weight_oral=Decimal,
+            crit_component=list(COMPONENT_KINDS),
+            crit_code=limits.CRITERION_CODE,
+            crit_name=limits.CRITERION_NAME,
+            crit_max=Decimal,
+            crit_step=Decimal,
+            crit_kind=list(CRITERION_KINDS),
+            crit_panel=int,
+            crit_agg=list(AGGREGATIONS),
+        ),
+    )
     async def save_scheme(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         form = await request.form()
 
@@ -157,13 +181,13 @@ class ItemController(Controller):
 
         return await self._act(db, item_id, action, posted_scheme=form)
 
-    @post("/judges", **form_body(id_number=limits.ID_NUMBER, role=["judge", "chief_judge"]))
+    @post("/judges", **form_body(id_number=limits.ID_NUMBER, role=list(PANEL_ROLES)))
     async def assign_judge(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         form = await request.form()
 
         async def action() -> None:
             person = await service.person_by_id_number(db, str(form.get("id_number", "")))
-            await service.assign_judge(db, actor, item_id, person, str(form.get("role", "judge")))
+            await service.assign_judge(db, actor, item_id, person, str(form.get("role", JUDGE)))
 
         return await self._act(db, item_id, action)
 
@@ -230,10 +254,18 @@ class PeopleController(Controller):
         form = await request.form()
         return await self._page(db, fields.raw(form, "q")[: limits.SEARCH.max])
 
-    @post("/", **form_body(
-        id_number=limits.ID_NUMBER, name=limits.PERSON_NAME, unit_id=int, gender=["", "男", "女"], phone=limits.PHONE,
-        employment_region=limits.REGION, is_employee=bool,
-    ))
+    @post(
+        "/",
+        **form_body(
+            id_number=limits.ID_NUMBER,
+            name=limits.PERSON_NAME,
+            unit_id=int,
+            gender=["", "男", "女"],
+            phone=limits.PHONE,
+            employment_region=limits.REGION,
+            is_employee=bool,
+        ),
+    )
     async def save(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
         try:
             await service.save_person(db, actor, forms.person_form(await request.form()))

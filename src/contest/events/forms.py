@@ -27,7 +27,7 @@ def competition_form(form: Any) -> CompetitionForm:
         start_date=fields.day(form, "start_date", "开始日期", errors),
         end_date=fields.day(form, "end_date", "结束日期", errors),
         show_provisional=fields.flag(form, "show_provisional"),
-        appeal_hours=fields.integer(form, "appeal_hours", "申诉时限", errors, default=2),
+        appeal_hours=fields.integer(form, "appeal_hours", "申诉时限", errors, default=2) or 0,  # None only with an error recorded
     )
     if errors:
         raise Invalid("赛事信息有误", details=errors)

@@ -30,8 +30,11 @@ from contest.domain import idcard, limits
 from contest.domain.competition import excellence_fraction_problem, validate_competition, validate_item
 from contest.domain.conflicts import EntryFacts, JudgeFacts, conflict_reasons
 from contest.domain.draw import draw_stations, new_seed
+from contest.domain.lifecycle import SETUP
 from contest.domain.limits import too_long
+from contest.domain.roles import CHIEF_JUDGE, JUDGE, PANEL_ROLES
 from contest.domain.scheme import ComponentSpec, CriterionSpec, validate_scheme
+from contest.domain.text import Text
 from contest.errors import Conflict, Invalid, NotFound
 
 # ---------------------------------------------------------------- competitions
@@ -74,7 +77,7 @@ async def get_competition(db: AsyncSession, competition_id: int) -> Competition:
         )
     ).scalar_one_or_none()
     if competition is None:
-        raise NotFound(f"赛事 {competition_id} 不存在")
+        raise NotFound(Text("赛事 {competition_id} 不存在", competition_id=competition_id))
     return competition
 
 
@@ -129,7 +132,7 @@ async def get_item(db: AsyncSession, item_id: int) -> Item:
         )
     ).scalar_one_or_none()
     if item is None:
-        raise NotFound(f"赛项 {item_id} 不存在")
+        raise NotFound(Text("赛项 {item_id} 不存在", item_id=item_id))
     return item
 
 
@@ -142,15 +145,15 @@ async def save_item(db: AsyncSession, actor: Actor, competition_id: int, form: I
         select(Item.id).where(Item.competition_id == competition_id, Item.skill_code == form.skill_code.strip(), Item.id != (item_id or 0))
     )
     if clash.first():
-        raise Conflict(f"本赛事已有职业(工种)代码为「{form.skill_code}」的赛项")
+        raise Conflict(Text("本赛事已有职业(工种)代码为「{skill_code}」的赛项", skill_code=form.skill_code))
     if item_id is None:
         item = Item(competition_id=competition_id)
         db.add(item)
     else:
         item = await get_item(db, item_id)
         if item.competition_id != competition_id:
-            raise NotFound(f"赛项 {item_id} 不属于赛事 {competition_id}")
-        if item.status != "setup" and item.is_team != form.is_team:
+            raise NotFound(Text("赛项 {item_id} 不属于赛事 {competition_id}", item_id=item_id, competition_id=competition_id))
+        if item.status != SETUP and item.is_team != form.is_team:
             raise Conflict("评分开始后不能修改个人/团队类型")
     item.name = form.name.strip()
     item.skill_code = form.skill_code.strip()
@@ -185,8 +188,7 @@ def apply_scheme(item: Item, components: list[ComponentSpec]) -> None:
     """
     existing = {c.kind: c for c in item.components}
     item.components[:] = [
-        _merge_component(existing.get(spec.kind) or Component(kind=spec.kind), spec, position)
-        for position, spec in enumerate(components)
+        _merge_component(existing.get(spec.kind) or Component(kind=spec.kind), spec, position) for position, spec in enumerate(components)
     ]
 
 
@@ -205,7 +207,7 @@ def _merge_component(component: Component, spec: ComponentSpec, position: int) -
 
 async def save_scheme(db: AsyncSession, actor: Actor, item_id: int, components: list[ComponentSpec]) -> Item:
     item = await get_item(db, item_id)
-    if item.status != "setup":
+    if item.status != SETUP:
         raise Conflict("评分已开始,评分方案不能再修改")
     errors = validate_scheme(components)
     if errors:
@@ -225,19 +227,23 @@ async def list_units(db: AsyncSession) -> list[Unit]:
     return list((await db.execute(select(Unit).order_by(Unit.name))).scalars())
 
 
-async def save_unit(db: AsyncSession, actor: Actor, name: str, code: str = "", region: str = "", contact: str = "", unit_id: int | None = None) -> Unit:
+async def save_unit(
+    db: AsyncSession, actor: Actor, name: str, code: str = "", region: str = "", contact: str = "", unit_id: int | None = None
+) -> Unit:
     name = name.strip()
     if not name:
         raise Invalid("单位名称不能为空")
-    errors = too_long((limits.UNIT_NAME, name), (limits.UNIT_CODE, code.strip()), (limits.REGION, region.strip()), (limits.CONTACT, contact.strip()))
+    errors = too_long(
+        (limits.UNIT_NAME, name), (limits.UNIT_CODE, code.strip()), (limits.REGION, region.strip()), (limits.CONTACT, contact.strip())
+    )
     if errors:
         raise Invalid("单位信息有误", details=errors)
     clash = await db.execute(select(Unit.id).where(Unit.name == name, Unit.id != (unit_id or 0)))
     if clash.first():
-        raise Conflict(f"单位「{name}」已存在")
+        raise Conflict(Text("单位「{name}」已存在", name=name))
     unit = Unit() if unit_id is None else await db.get(Unit, unit_id)
     if unit is None:
-        raise NotFound(f"单位 {unit_id} 不存在")
+        raise NotFound(Text("单位 {unit_id} 不存在", unit_id=unit_id))
     unit.name, unit.code, unit.region, unit.contact = name, code.strip(), region.strip(), contact.strip()
     db.add(unit)
     await db.flush()
@@ -275,8 +281,9 @@ async def save_person(db: AsyncSession, actor: Actor, form: PersonForm) -> Perso
         number = ""
     if not form.name.strip():
         errors.append("姓名不能为空")
-    errors += too_long((limits.PERSON_NAME, form.name.strip()), (limits.PHONE, form.phone.strip()),
-                       (limits.REGION, form.employment_region.strip()))
+    errors += too_long(
+        (limits.PERSON_NAME, form.name.strip()), (limits.PHONE, form.phone.strip()), (limits.REGION, form.employment_region.strip())
+    )
     if form.gender not in ("", "男", "女"):
         errors.append("性别应为 男 或 女")
     if form.unit_id is not None and await db.get(Unit, form.unit_id) is None:
@@ -306,7 +313,7 @@ async def person_by_id_number(db: AsyncSession, raw: str) -> Person:
         raise Invalid(str(exc)) from None
     person = (await db.execute(select(Person).where(Person.id_number == number))).scalar_one_or_none()
     if person is None:
-        raise NotFound(f"证件号码为 {idcard.mask(number)} 的人员不存在,请先在“人员”中添加或导入")
+        raise NotFound(Text("证件号码为 {number} 的人员不存在,请先在“人员”中添加或导入", number=idcard.mask(number)))
     return person
 
 
@@ -329,14 +336,17 @@ async def item_entries(db: AsyncSession, item_id: int) -> list[Entry]:
 
 async def entry_counts(db: AsyncSession, competition_id: int) -> dict[int, int]:
     rows = await db.execute(
-        select(Entry.item_id, func.count()).join(Item, Item.id == Entry.item_id).where(Item.competition_id == competition_id).group_by(Entry.item_id)
+        select(Entry.item_id, func.count())
+        .join(Item, Item.id == Entry.item_id)
+        .where(Item.competition_id == competition_id)
+        .group_by(Entry.item_id)
     )
     return {item_id: count for item_id, count in rows.all()}
 
 
 # ---------------------------------------------------------------- judges and conflicts
 
-JUDGE_ROLES = {"judge": "裁判", "chief_judge": "裁判长"}
+JUDGE_ROLES = {JUDGE: "裁判", CHIEF_JUDGE: "裁判长"}
 
 
 async def item_judges(db: AsyncSession, item_id: int) -> list[JudgeAssignment]:
@@ -351,7 +361,7 @@ async def item_judges(db: AsyncSession, item_id: int) -> list[JudgeAssignment]:
 
 async def assign_judge(db: AsyncSession, actor: Actor, item_id: int, person: Person, role: str) -> JudgeAssignment:
     if role not in JUDGE_ROLES:
-        raise Invalid(f"裁判角色「{role}」无效,应为 裁判 或 裁判长")
+        raise Invalid(Text("裁判角色「{role}」无效,应为 裁判 或 裁判长", role=role))
     item = await get_item(db, item_id)
     existing = (
         await db.execute(select(JudgeAssignment).where(JudgeAssignment.item_id == item.id, JudgeAssignment.person_id == person.id))
@@ -362,7 +372,9 @@ async def assign_judge(db: AsyncSession, actor: Actor, item_id: int, person: Per
         existing.role = role
         assignment = existing
     else:
-        seat = (await db.execute(select(func.coalesce(func.max(JudgeAssignment.seat), 0)).where(JudgeAssignment.item_id == item.id))).scalar_one()
+        seat = (
+            await db.execute(select(func.coalesce(func.max(JudgeAssignment.seat), 0)).where(JudgeAssignment.item_id == item.id))
+        ).scalar_one()
         assignment = JudgeAssignment(item_id=item.id, person_id=person.id, role=role, seat=seat + 1)
         db.add(assignment)
     await db.flush()
@@ -376,7 +388,7 @@ async def unassign_judge(db: AsyncSession, actor: Actor, item_id: int, assignmen
     if assignment is None or assignment.item_id != item_id:
         raise NotFound("该裁判分配不存在")
     item = await get_item(db, item_id)
-    if item.status not in ("setup",):
+    if item.status != SETUP:
         raise Conflict("评分已开始,不能移除裁判")
     await db.delete(assignment)
     await record(db, actor, "judge.unassign", "item", item_id, {"person_id": assignment.person_id})
@@ -405,7 +417,11 @@ async def declare_conflict(db: AsyncSession, actor: Actor, judge: Person, other:
 
 
 async def list_conflicts(db: AsyncSession) -> list[DeclaredConflict]:
-    statement = select(DeclaredConflict).options(selectinload(DeclaredConflict.judge), selectinload(DeclaredConflict.other)).order_by(DeclaredConflict.id)
+    statement = (
+        select(DeclaredConflict)
+        .options(selectinload(DeclaredConflict.judge), selectinload(DeclaredConflict.other))
+        .order_by(DeclaredConflict.id)
+    )
     return list((await db.execute(statement)).scalars())
 
 
@@ -454,7 +470,7 @@ async def conflict_matrix(db: AsyncSession, item_id: int) -> dict[int, dict[int,
 
 async def run_draw(db: AsyncSession, actor: Actor, item_id: int, seed: str | None = None) -> Draw:
     item = await get_item(db, item_id)
-    if item.status != "setup":
+    if item.status != SETUP:
         raise Conflict("评分已开始,不能重新抽签")
     entries = await item_entries(db, item_id)
     if not entries:
@@ -483,7 +499,7 @@ async def latest_draw(db: AsyncSession, item_id: int) -> Draw | None:
     return (await db.execute(select(Draw).where(Draw.item_id == item_id).order_by(Draw.id.desc()).limit(1))).scalar_one_or_none()
 
 
-async def judge_items(db: AsyncSession, person_id: int | None, roles: tuple[str, ...] = ("judge", "chief_judge")) -> list[JudgeAssignment]:
+async def judge_items(db: AsyncSession, person_id: int | None, roles: tuple[str, ...] = PANEL_ROLES) -> list[JudgeAssignment]:
     if person_id is None:
         return []
     statement = (
@@ -493,5 +509,3 @@ async def judge_items(db: AsyncSession, person_id: int | None, roles: tuple[str,
         .order_by(JudgeAssignment.item_id)
     )
     return list((await db.execute(statement)).scalars())
-
-

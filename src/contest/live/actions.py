@@ -6,22 +6,20 @@ commits; each returns the competition id to notify.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor, record
-from contest.db.models import ConflictOverride, Entry, Item, JudgeAssignment, TieDecision, utcnow
-from contest.domain.lifecycle import LifecycleError, next_status
-from contest.domain.results import appeal_deadline, appeal_window_open
-from contest.domain.scheme import validate_scheme
-from contest.errors import Conflict, Invalid, NotFound
+from contest.db.models import ConflictOverride, Entry, JudgeAssignment, TieDecision, utcnow
+from contest.domain.lifecycle import SCORING, SETUP
 from contest.domain.limits import REASON
+from contest.domain.roles import CHIEF_JUDGE, JUDGE
+from contest.domain.scheme import validate_scheme
+from contest.domain.text import Text
+from contest.errors import Conflict, Invalid, NotFound
+from contest.events.lifecycle import next_seq, transition
 from contest.events.service import get_item, item_judges, scheme_of
-from contest.live.scores import item_results
-from contest.live.service import next_seq
-from contest.results.service import add_version, pending_appeals
+from contest.standings import item_results
 
 
 async def is_chief_of(db: AsyncSession, item_id: int, person_id: int | None) -> bool:
@@ -29,21 +27,10 @@ async def is_chief_of(db: AsyncSession, item_id: int, person_id: int | None) -> 
         return False
     row = await db.execute(
         select(JudgeAssignment.id).where(
-            JudgeAssignment.item_id == item_id, JudgeAssignment.person_id == person_id, JudgeAssignment.role == "chief_judge"
+            JudgeAssignment.item_id == item_id, JudgeAssignment.person_id == person_id, JudgeAssignment.role == CHIEF_JUDGE
         )
     )
     return row.first() is not None
-
-
-async def _transition(db: AsyncSession, actor: Actor, item: Item, transition: str, detail: dict) -> int:
-    try:
-        item.status = next_status(transition, item.status)
-    except LifecycleError as exc:
-        raise Conflict(exc.message, code=exc.code) from None
-    seq = await next_seq(db, item.id)
-    await record(db, actor, f"item.{transition}", "item", item.id, {**detail, "status": item.status, "seq": seq})
-    await db.commit()
-    return item.competition_id
 
 
 async def open_scoring(db: AsyncSession, actor: Actor, item_id: int) -> int:
@@ -54,11 +41,11 @@ async def open_scoring(db: AsyncSession, actor: Actor, item_id: int) -> int:
         problems.append("该赛项还没有参赛单元")
     elif any(station is None for station in entries):
         problems.append("还有参赛单元没有工位号:请先抽签")
-    if not any(j.role == "judge" for j in await item_judges(db, item_id)):
+    if not any(j.role == JUDGE for j in await item_judges(db, item_id)):
         problems.append("还没有分配裁判")
     if problems:
         raise Invalid("赛项还不能开始评分", details=problems)
-    return await _transition(db, actor, item, "open", {})
+    return await transition(db, actor, item, "open", {})
 
 
 async def lock(db: AsyncSession, actor: Actor, item_id: int, signer: str) -> int:
@@ -69,42 +56,22 @@ async def lock(db: AsyncSession, actor: Actor, item_id: int, signer: str) -> int
     results = await item_results(db, item_id)
     if not results.complete:
         missing = sum(r.score.missing for r in results.rows)
-        raise Conflict(f"还有 {missing} 个分数未录入,不能锁定", code="incomplete")
+        raise Conflict(Text("还有 {missing} 个分数未录入,不能锁定", missing=missing), code="incomplete")
     if results.flagged:
         stations = "、".join(f"工位 {r.entry.station_no} 评分项 {flag}" for r, flag in results.flagged)
-        raise Conflict(f"评价分分歧超过 1 分,须在裁判长主持下重新评分:{stations}", code="spread")
+        raise Conflict(Text("评价分分歧超过 1 分,须在裁判长主持下重新评分:{stations}", stations=stations), code="spread")
     if results.needs_decision:
         raise Conflict("排名不并列的赛项存在并列,须由组织方确定名次后才能锁定", code="tie_undecided")
     item = results.item
     item.locked_at, item.locked_by, item.locked_by_user_id = utcnow(), signer.strip(), actor.user_id
     detail = {"signed_by": signer.strip(), "signed_by_user_id": actor.user_id, "signed_by_username": actor.username}
-    return await _transition(db, actor, item, "lock", detail)
+    return await transition(db, actor, item, "lock", detail)
 
 
 async def reveal(db: AsyncSession, actor: Actor, item_id: int) -> int:
     item = await get_item(db, item_id)
     item.revealed_at = utcnow()
-    return await _transition(db, actor, item, "reveal", {})
-
-
-async def publish(db: AsyncSession, actor: Actor, item_id: int) -> int:
-    """公示: the results become public as the next version (v1, v2 after a revision)."""
-    item = await get_item(db, item_id)
-    item.published_at = utcnow()
-    version = await add_version(db, actor, item)
-    return await _transition(db, actor, item, "publish", {"version": version.version})
-
-
-async def finalize(db: AsyncSession, actor: Actor, item_id: int, now: datetime | None = None) -> int:
-    """The results become final once the appeal window has closed with no appeal pending."""
-    item = await get_item(db, item_id)
-    hours = item.competition.appeal_hours
-    if item.published_at is not None and appeal_window_open(now or utcnow(), item.published_at, hours):
-        deadline = appeal_deadline(item.published_at, hours).astimezone().strftime("%Y-%m-%d %H:%M")
-        raise Conflict(f"申诉期至 {deadline} 结束,之后才能确认最终成绩", code="appeal_window_open")
-    if await pending_appeals(db, item_id):
-        raise Conflict("还有申诉未作出仲裁结论,不能确认最终成绩", code="appeal_pending")
-    return await _transition(db, actor, item, "finalize", {})
+    return await transition(db, actor, item, "reveal", {})
 
 
 async def reopen(db: AsyncSession, actor: Actor, item_id: int, reason: str) -> int:
@@ -113,7 +80,7 @@ async def reopen(db: AsyncSession, actor: Actor, item_id: int, reason: str) -> i
     _check_reason(reason)
     item = await get_item(db, item_id)
     item.locked_at, item.locked_by, item.locked_by_user_id, item.revealed_at, item.published_at = None, "", None, None, None
-    return await _transition(db, actor, item, "reopen", {"reason": reason.strip()})
+    return await transition(db, actor, item, "reopen", {"reason": reason.strip()})
 
 
 def _check_reason(reason: str) -> None:
@@ -124,7 +91,7 @@ def _check_reason(reason: str) -> None:
 async def _entry_by_station(db: AsyncSession, item_id: int, station: int) -> Entry:
     entry = (await db.execute(select(Entry).where(Entry.item_id == item_id, Entry.station_no == station))).scalar_one_or_none()
     if entry is None:
-        raise NotFound(f"工位号 {station} 不存在")
+        raise NotFound(Text("工位号 {station} 不存在", station=station))
     return entry
 
 
@@ -134,11 +101,17 @@ async def override_conflict(db: AsyncSession, actor: Actor, item_id: int, seat: 
         raise Invalid("回避豁免必须填写书面理由")
     _check_reason(reason)
     item = await get_item(db, item_id)
-    judge = (await db.execute(select(JudgeAssignment).where(JudgeAssignment.item_id == item_id, JudgeAssignment.seat == seat))).scalar_one_or_none()
+    judge = (
+        await db.execute(select(JudgeAssignment).where(JudgeAssignment.item_id == item_id, JudgeAssignment.seat == seat))
+    ).scalar_one_or_none()
     if judge is None:
-        raise NotFound(f"席位 {seat} 没有裁判")
+        raise NotFound(Text("席位 {seat} 没有裁判", seat=seat))
     entry = await _entry_by_station(db, item_id, station)
-    db.add(ConflictOverride(item_id=item_id, judge_person_id=judge.person_id, entry_id=entry.id, reason=reason.strip(), created_by=actor.username))
+    db.add(
+        ConflictOverride(
+            item_id=item_id, judge_person_id=judge.person_id, entry_id=entry.id, reason=reason.strip(), created_by=actor.username
+        )
+    )
     seq = await next_seq(db, item_id)
     await record(db, actor, "conflict.override", "item", item_id, {"seat": seat, "station": station, "reason": reason.strip(), "seq": seq})
     await db.commit()
@@ -147,7 +120,7 @@ async def override_conflict(db: AsyncSession, actor: Actor, item_id: int, seat: 
 
 async def set_practical_time(db: AsyncSession, actor: Actor, item_id: int, station: int, seconds: int | None) -> int:
     item = await get_item(db, item_id)
-    if item.status not in ("setup", "scoring"):
+    if item.status not in (SETUP, SCORING):
         raise Conflict("赛项已锁定,用时不能再修改;如需更正请重新开放评分")
     if seconds is not None and not 0 <= seconds <= 24 * 3600:
         raise Invalid("用时应在 0 到 24 小时之间")

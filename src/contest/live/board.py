@@ -10,9 +10,7 @@ from contest.db.models import Competition, Component, Criterion, Entry, Item, Ma
 from contest.domain.competition import ITEM_STATUSES
 from contest.domain.lifecycle import NAMES_VISIBLE
 from contest.errors import Invalid
-from contest.live.scores import item_results
-
-AWARD_LABELS = {"first": "一等奖", "second": "二等奖", "third": "三等奖", "excellence": "优胜奖"}
+from contest.standings import AWARD_LABELS, item_results
 
 
 async def fragments_for(db: AsyncSession, item_ids: list[int], show_provisional: bool) -> list[dict]:

@@ -28,7 +28,7 @@ class GuardedMemoryBackend(MemoryChannelsBackend):
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
         try:
             await super().publish(data, channels)
-        except Exception:  # noqa: BLE001 - see module docstring
+        except Exception:  # see module docstring
             log.exception("channels publish failed")
 
 
@@ -36,7 +36,7 @@ class GuardedRedisBackend(RedisChannelsPubSubBackend):
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
         try:
             await super().publish(data, channels)
-        except Exception:  # noqa: BLE001 - see module docstring
+        except Exception:  # see module docstring
             log.exception("channels publish to Redis failed")
 
     async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
@@ -64,7 +64,7 @@ def make_channels(settings: Settings) -> ChannelsPlugin:
     if settings.redis_url:
         from redis.asyncio import Redis
 
-        backend = GuardedRedisBackend(redis=Redis.from_url(settings.redis_url))
+        backend: GuardedRedisBackend | GuardedMemoryBackend = GuardedRedisBackend(redis=Redis.from_url(settings.redis_url))
     else:
         backend = GuardedMemoryBackend()
     return ChannelsPlugin(backend=backend, channels=["changes"])

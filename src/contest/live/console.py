@@ -10,13 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.db.models import ConflictOverride
-from contest.domain.agreement import Cell, JudgeAgreement, panel_agreement
 from contest.domain.aggregation import WORLDSKILLS_MAX
+from contest.domain.agreement import Cell, JudgeAgreement, panel_agreement
 from contest.events.service import conflict_matrix
 from contest.live.devices import JudgeDevices, item_devices
 from contest.live.readiness import readiness
-from contest.live.scores import ItemResults, item_results
 from contest.settings import Settings
+from contest.standings import ItemResults, item_results
 
 
 @dataclass(frozen=True)
@@ -68,4 +68,3 @@ async def console_view(db: AsyncSession, item_id: int, settings: Settings, app_v
 
 async def panel_devices(db: AsyncSession, item_id: int, settings: Settings, app_version: str) -> list[JudgeDevices]:
     return await item_devices(db, item_id, settings.device_silent_seconds, app_version)
-

@@ -3,35 +3,38 @@
 from __future__ import annotations
 
 import re
-
 from typing import Any
 
 import segno
 from litestar import Controller, Request, get, post
 from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect, Response, Template
+from litestar.types import ControllerRouterHandler
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contest.accounts.controllers import session_cookie
+from contest.accounts.sessions import session_cookie
 from contest.audit.service import Actor, head_at
 from contest.db.models import ConflictOverride, Entry
 from contest.domain import limits
-from contest.domain.lifecycle import NAMES_VISIBLE
-from contest.domain.roles import ORGANIZER
+from contest.domain.competition import ITEM_STATUSES
+from contest.domain.lifecycle import NAMES_VISIBLE, SCORING
+from contest.domain.roles import CHIEF_JUDGE, ORGANIZER, PANEL_ROLES
 from contest.domain.scheme import plain
+from contest.domain.text import Text
 from contest.errors import ContestError, Invalid
 from contest.events import service as events
 from contest.live import actions, links
-from contest.live.board import AWARD_LABELS
 from contest.live.console import console_view, panel_devices
 from contest.live.offline import service_worker, tablet_version
+from contest.results import service as results_service
+from contest.standings import AWARD_LABELS
 from contest.web import fields
 from contest.web.guards import EVERYONE, JUDGES, ORGANIZERS, access
 from contest.web.openapi import form_body
 from contest.web.pages import render
 
-CONSOLE = access(ORGANIZER, "chief_judge")
+CONSOLE = access(ORGANIZER, CHIEF_JUDGE)
 
 
 @get("/tablet", opt=JUDGES)
@@ -40,11 +43,17 @@ async def tablet(request: Request, db: AsyncSession) -> Template:
     come in the judge's order of work: open ones first (the tablet opens on the first of them)."""
     person_id = request.user.person_id
     items = []
-    for assignment in await events.judge_items(db, person_id, roles=("judge", "chief_judge")):
+    for assignment in await events.judge_items(db, person_id, roles=PANEL_ROLES):
         item = await events.get_item(db, assignment.item_id)
         matrix = await events.conflict_matrix(db, item.id)
         overrides = set(
-            (await db.execute(select(ConflictOverride.entry_id).where(ConflictOverride.item_id == item.id, ConflictOverride.judge_person_id == person_id))).scalars()
+            (
+                await db.execute(
+                    select(ConflictOverride.entry_id).where(
+                        ConflictOverride.item_id == item.id, ConflictOverride.judge_person_id == person_id
+                    )
+                )
+            ).scalars()
         )
         blocked = {entry_id for entry_id in matrix.get(assignment.id, {}) if entry_id not in overrides}
         entries = (await db.execute(select(Entry.id, Entry.station_no).where(Entry.item_id == item.id).order_by(Entry.station_no))).all()
@@ -72,7 +81,7 @@ async def tablet(request: Request, db: AsyncSession) -> Template:
                 ],
             }
         )
-    items.sort(key=lambda i: (i["status"] != "scoring", i["id"]))
+    items.sort(key=lambda i: (i["status"] != SCORING, i["id"]))
     config = {"judge": request.user.username, "items": items, "app_version": tablet_version()}
     return render("live/tablet.html", items=items, config=config)
 
@@ -193,10 +202,10 @@ def _seconds(text: str) -> int | None:
     if not text:
         return None
     if not re.fullmatch(r"[0-9]{1,6}(:[0-9]{1,2}){0,2}", text):
-        raise Invalid(f"用时「{text[:20]}」格式不正确,应为 时:分:秒、分:秒 或 秒数")
+        raise Invalid(Text("用时「{text}」格式不正确,应为 时:分:秒、分:秒 或 秒数", text=text[:20]))
     parts = [int(p) for p in text.split(":")]
     if len(parts) > 3 or any(p < 0 for p in parts) or any(p >= 60 for p in parts[1:]):
-        raise Invalid(f"用时「{text}」格式不正确,应为 时:分:秒、分:秒 或 秒数")
+        raise Invalid(Text("用时「{text}」格式不正确,应为 时:分:秒、分:秒 或 秒数", text=text))
     seconds = 0
     for part in parts:
         seconds = seconds * 60 + part
@@ -211,7 +220,7 @@ class ItemResultsController(Controller):
 
     @post("/publish")
     async def publish(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Redirect:
-        competition_id = await actions.publish(db, actor, item_id)
+        competition_id = await results_service.publish(db, actor, item_id)
         item = await events.get_item(db, item_id)
         request.app.state.hub.notify(competition_id, item_id, item.seq)
         return Redirect(f"/chief/items/{item_id}")
@@ -223,7 +232,7 @@ class ItemResultsController(Controller):
             raw = fields.raw(form, "stations")[: limits.CODE_LIST.max]
             stations = [fields.parse_int(s, "工位号", 1) for s in raw.replace(",", " ").replace("、", " ").replace(",", " ").split()]
         except ValueError as exc:
-            raise Invalid(f"请按名次先后填写工位号,用空格分隔:{exc}") from None
+            raise Invalid(Text("请按名次先后填写工位号,用空格分隔:{exc}", exc=exc)) from None
         competition_id = await actions.decide_tie(db, actor, item_id, stations, fields.raw(form, "reason"))
         item = await events.get_item(db, item_id)
         request.app.state.hub.notify(competition_id, item_id, item.seq)
@@ -233,7 +242,9 @@ class ItemResultsController(Controller):
 @get("/board/{competition_id:int}", opt=EVERYONE)
 async def board(db: AsyncSession, competition_id: int) -> Template:
     competition = await events.get_competition(db, competition_id)
-    return render("live/board.html", competition=competition)
+    # The fragments are built once for every viewer, in Chinese: the page translates their labels.
+    labels = [*ITEM_STATUSES.values(), *AWARD_LABELS.values()]
+    return render("live/board.html", competition=competition, board_labels=labels)
 
 
 @post("/competitions/{competition_id:int}/judge-links", opt=ORGANIZERS)
@@ -254,4 +265,12 @@ async def link_sign_in(request: Request, db: AsyncSession, token: str) -> Redire
     return Redirect("/tablet", cookies=[session_cookie(settings, session_token)])
 
 
-LIVE_HANDLERS = [tablet, tablet_service_worker, ConsoleController, ItemResultsController, board, judge_links, link_sign_in]
+LIVE_HANDLERS: list[ControllerRouterHandler] = [
+    tablet,
+    tablet_service_worker,
+    ConsoleController,
+    ItemResultsController,
+    board,
+    judge_links,
+    link_sign_in,
+]

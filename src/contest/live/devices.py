@@ -22,6 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -127,7 +128,7 @@ class DeviceRegistry:
                 async with self.session_factory() as db:
                     await _write(db, batch)
                     await db.commit()
-            except Exception:  # noqa: BLE001 - keep the process serving; retried at the next flush
+            except Exception:  # keep the process serving; retried at the next flush
                 log.exception("writing device status failed")
                 self.dirty.update(c.id for c in batch if c.id in self.connections)
                 return
@@ -183,16 +184,21 @@ async def _mark_closed(db: AsyncSession, connection: Connection, device: str) ->
     await db.execute(
         update(DeviceStatus)
         .where(DeviceStatus.user_id == connection.user_id, DeviceStatus.device == device, DeviceStatus.connection_id == connection.id)
-        .values(connected=False, last_seen_at=connection.last_seen, pending=connection.pending, oldest_pending_at=connection.oldest_pending_at)
+        .values(
+            connected=False, last_seen_at=connection.last_seen, pending=connection.pending, oldest_pending_at=connection.oldest_pending_at
+        )
     )
 
 
-def _insert_for(db: AsyncSession):  # type: ignore[no-untyped-def]
-    if db.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+def _insert_for(db: AsyncSession) -> Any:
+    """The dialect's INSERT (both have ON CONFLICT DO UPDATE, with the same calls)."""
+    if db.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 # ------------------------------------------------------------------ reading, for the console
@@ -304,4 +310,3 @@ async def item_devices(
         seen_people.add(person_id)
         result.append(JudgeDevices(seat, name, username or "", role, person_id, tuple(by_person.get(person_id, ()))))
     return result
-

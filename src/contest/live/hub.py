@@ -15,9 +15,8 @@ import json
 import logging
 import time
 from collections import defaultdict
-from typing import Any
-
 from collections.abc import AsyncIterator
+from typing import Any
 
 from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
@@ -115,7 +114,7 @@ class LiveHub(InitPluginProtocol):
             notice["t"] = list(taken)
         try:
             self.channels.publish(notice, CHANNEL)
-        except Exception:  # noqa: BLE001 - the publish path must never fail a judge's stored mark
+        except Exception:  # the publish path must never fail a judge's stored mark
             log.exception("publishing a live change failed")
 
     async def _listen(self) -> None:
@@ -131,7 +130,7 @@ class LiveHub(InitPluginProtocol):
                         self.changes += 1
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - keep listening whatever one message or the backend did
+            except Exception:  # keep listening whatever one message or the backend did
                 log.exception("live change subscription failed; resubscribing")
                 await asyncio.sleep(1)
 
@@ -149,13 +148,13 @@ class LiveHub(InitPluginProtocol):
             for competition_id, item_ids in dirty.items():
                 try:
                     await self._flush(competition_id, item_ids)
-                except Exception:  # noqa: BLE001 - one bad item must not stop every board
+                except Exception:  # one bad item must not stop every board
                     log.exception("flushing live changes of competition %s failed", competition_id)
 
     async def _flush(self, competition_id: int, item_ids: set[int]) -> None:
         for item_id in item_ids:
             if self.consoles.get(item_id):
-                await self._broadcast(self.consoles[item_id], json.dumps({"type": "changed", "item_id": item_id}))
+                await self.broadcast(self.consoles[item_id], json.dumps({"type": "changed", "item_id": item_id}))
         viewers = self.boards.get(competition_id)
         if not viewers:
             return
@@ -166,7 +165,7 @@ class LiveHub(InitPluginProtocol):
         # ASCII (\uXXXX escapes): the server encodes the text once per viewer, and encoding an ASCII
         # string is a copy, where a Chinese one is transcoded every time (~6 us per viewer per update)
         message = json.dumps({"type": "update", "competition_id": competition_id, "items": fragments})
-        await self._broadcast(viewers, message)
+        await self.broadcast(viewers, message)
 
     async def _tell_judges(self, item_id: int, cells: list[tuple[int, int, int]]) -> None:
         """Each judge on the item hears of the cells others filled (who filled them is not said)."""
@@ -205,7 +204,7 @@ class LiveHub(InitPluginProtocol):
             self._snapshots[competition_id] = (changes, read_at, base)
             return base
 
-    async def _broadcast(self, sockets: set[WebSocket], text: str) -> None:
+    async def broadcast(self, sockets: set[WebSocket], text: str) -> None:
         """Send one text to every socket, in turn, a slice at a time with a turn of the event loop
         between slices (so acks are not held up by a long fan-out).
 

@@ -39,7 +39,9 @@ async def issue_links(db: AsyncSession, actor: Actor, competition_id: int) -> li
 
 
 async def sign_in_with_link(db: AsyncSession, token: str, user_agent: str, session_days: int) -> tuple[CurrentUser, str]:
-    link = (await db.execute(select(LoginLink).where(LoginLink.token_hash == token_hash(token), LoginLink.expires_at > utcnow()))).scalar_one_or_none()
+    link = (
+        await db.execute(select(LoginLink).where(LoginLink.token_hash == token_hash(token), LoginLink.expires_at > utcnow()))
+    ).scalar_one_or_none()
     if link is None:
         raise NotFound("登录链接无效或已过期,请向组织方索取新的二维码")
     return await open_session(db, link.user_id, user_agent, session_days, via="link")

@@ -115,7 +115,7 @@ def _depth(value: object) -> int:
     while stack:
         node, level = stack.pop()
         if isinstance(node, dict):
-            children = node.values()
+            children = list(node.values())
         elif isinstance(node, list):
             children = node
         else:

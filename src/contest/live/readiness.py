@@ -1,6 +1,6 @@
 """Why an item cannot be locked yet, in words the chief judge can act on.
 
-From the scored item (live/scores.py), its panel's conflicts and overrides, and the panel's
+From the scored item (contest/standings.py), its panel's conflicts and overrides, and the panel's
 tablets (live/devices.py): every missing mark with why it is missing (waiting for which seats,
 whose tablet is offline or holds unsent marks; or no judge may score it because of 回避), every
 judgement spread over 1, and every undecided tie. Plain data in, plain data out.
@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from contest.db.models import JudgeAssignment
 from contest.domain.aggregation import expected_marks
+from contest.domain.roles import JUDGE
 from contest.domain.scheme import plain
 from contest.live.devices import JudgeDevices
-from contest.live.scores import ItemResults
+from contest.standings import ItemResults
 
 SHOWN = 30  # lines of missing marks listed; the rest are counted
 
@@ -81,7 +82,7 @@ def readiness(
 ) -> Readiness:
     """``conflicts``: assignment id -> entry id -> reasons; ``overrides``: (judge person, entry) pairs
     the chief judge has let score anyway; ``devices``: the panel's tablets."""
-    panel = [j for j in results.judges if j.role == "judge"]
+    panel = [j for j in results.judges if j.role == JUDGE]
     online = {d.person_id for d in devices if d.state == "online"}
     unsent = {d.person_id for d in devices if d.pending}
     missing: list[Missing] = []

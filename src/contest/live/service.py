@@ -12,8 +12,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Result, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -35,7 +36,7 @@ from contest.db.models import (
 )
 from contest.domain.aggregation import CriterionRule, check_mark
 from contest.domain.conflicts import EntryFacts, JudgeFacts, conflict_reasons
-from contest.domain.lifecycle import ACCEPTS_MARKS
+from contest.domain.lifecycle import ACCEPTS_MARKS, SETUP
 from contest.domain.scheme import plain
 from contest.live.protocol import ERRORS, MarkIn
 
@@ -90,12 +91,6 @@ def _rule(criterion: Criterion) -> CriterionRule:
         panel_size=criterion.panel_size,
         aggregation=criterion.aggregation,
     )
-
-
-async def next_seq(db: AsyncSession, item_id: int) -> int | None:
-    """Take the item's next sequence number (an atomic increment in this transaction); None if no such item."""
-    result = await db.execute(update(Item).where(Item.id == item_id).values(seq=Item.seq + 1).returning(Item.seq))
-    return result.scalar_one_or_none()
 
 
 Outcome = tuple[Ack, int | None] | MarkRefused  # the ack and the competition to notify (None: nothing changed)
@@ -167,14 +162,14 @@ class _SameAs:
     mark: MarkIn
 
     def outcome(self) -> Outcome:
-        ack = self.first.outcome()[0]  # type: ignore[index]
+        ack = self.first.outcome()[0]  # type: ignore[index]  # the first of the batch was stored: an (Ack, competition) pair
         return Ack(ack.client_id, "duplicate", self.mark.item_id, self.mark.station, self.mark.criterion_id, ack.value, ack.seq), None
 
 
 def _lock_items(db: Session, item_ids: list[int]) -> dict[int, tuple[str, int]]:
     """Lock the items (in id order, so two processes cannot deadlock); returns {id: (status, competition id)}."""
-    if db.bind.dialect.name == "postgresql":
-        rows = db.execute(
+    if db.get_bind().dialect.name == "postgresql":
+        rows: Result[*tuple[Any, ...]] = db.execute(
             select(Item.id, Item.status, Item.competition_id).where(Item.id.in_(item_ids)).order_by(Item.id).with_for_update()
         )
     else:  # SQLite: any write takes the database's one write lock until commit
@@ -206,7 +201,7 @@ class _BatchChecks:
         checks.items = items
         marks = [mark for _, mark in batch]
         judges = {judge.person_id for judge, _ in batch}
-        rows = db.execute(
+        rows: Result[*tuple[Any, ...]] = db.execute(
             select(MarkSubmission.client_id, MarkSubmission.judge_person_id, MarkSubmission.value, MarkSubmission.seq).where(
                 MarkSubmission.client_id.in_({m.client_id for m in marks})
             )
@@ -230,9 +225,7 @@ class _BatchChecks:
             )
         )
         checks.entries = {(i, station): (entry_id, unit) for i, station, entry_id, unit in rows.all() if (i, station) in stations}
-        rows = db.execute(
-            select(Component.item_id, Criterion).join(Component).where(Criterion.id.in_({m.criterion_id for m in marks}))
-        )
+        rows = db.execute(select(Component.item_id, Criterion).join(Component).where(Criterion.id.in_({m.criterion_id for m in marks})))
         checks.criteria = {criterion.id: (item_id, criterion) for item_id, criterion in rows.all()}
         entry_ids = {entry_id for entry_id, _ in checks.entries.values()}
         if not entry_ids:
@@ -293,7 +286,7 @@ class _BatchChecks:
             return retry
         status, competition_id = self.items[mark.item_id]
         if status not in ACCEPTS_MARKS:
-            raise MarkRefused("item_closed", "该赛项已锁定,不再接受评分" if status != "setup" else "该赛项尚未开始评分")
+            raise MarkRefused("item_closed", "该赛项已锁定,不再接受评分" if status != SETUP else "该赛项尚未开始评分")
         if (mark.item_id, judge.person_id) not in self.assigned:
             raise MarkRefused("not_assigned")
         entry = self.entries.get((mark.item_id, mark.station))
@@ -418,7 +411,3 @@ async def judge_marks(db: AsyncSession, person_id: int, item_ids: list[int]) -> 
         {"item_id": item_id, "station": station, "criterion_id": criterion_id, "value": plain(value), "seq": seq}
         for item_id, station, criterion_id, value, seq in rows.all()
     ]
-
-
-async def count_marks(db: AsyncSession, item_id: int) -> int:
-    return (await db.execute(select(func.count()).select_from(Mark).where(Mark.item_id == item_id))).scalar_one()

@@ -94,7 +94,7 @@ async def judge_socket(socket: WebSocket) -> None:
                     hub.devices.report(connection, status)
                     try:
                         reply = await _welcome(state, judge)
-                    except Exception:  # noqa: BLE001 - the database is away: the tablet reconnects later, with back-off
+                    except Exception:  # the database is away: the tablet reconnects later, with back-off
                         log.exception("welcoming a tablet failed")
                         await socket.close(code=SERVER_UNAVAILABLE, reason="try_again_later")
                         return
@@ -124,7 +124,7 @@ async def _refuse_after_hello(socket: WebSocket) -> None:
         return
 
 
-async def _store(state, judge: Judge, payload: dict) -> dict:  # type: ignore[no-untyped-def]
+async def _store(state, judge: Judge, payload: dict) -> dict:
     mark = protocol.parse_mark(payload)  # ProtocolError: refused before it is queued
     try:
         outcome = await state.mark_writer.submit(judge, mark)
@@ -139,7 +139,7 @@ async def _store(state, judge: Judge, payload: dict) -> dict:  # type: ignore[no
     return ack.message()
 
 
-async def _welcome(state, judge: Judge) -> dict:  # type: ignore[no-untyped-def]
+async def _welcome(state, judge: Judge) -> dict:
     async with state.session_factory() as db:
         item_ids = list((await db.execute(select(JudgeAssignment.item_id).where(JudgeAssignment.person_id == judge.person_id))).scalars())
         marks = await judge_marks(db, judge.person_id, item_ids)
@@ -147,7 +147,7 @@ async def _welcome(state, judge: Judge) -> dict:  # type: ignore[no-untyped-def]
     return {"type": "welcome", "items": item_ids, "marks": marks, "taken": taken}
 
 
-async def taken_cells(db, person_id: int, item_ids: list[int]) -> list[dict]:  # type: ignore[no-untyped-def]
+async def taken_cells(db, person_id: int, item_ids: list[int]) -> list[dict]:
     """Cells of these items that other panel members have filled and this judge has no mark in: a
     measurement with its one mark, a judgement criterion with its full panel. Who filled them is not said."""
     if not item_ids:

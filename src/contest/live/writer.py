@@ -78,7 +78,7 @@ class MarkWriter:
                 batch.append(self._queue.get_nowait())
             try:
                 await self._store(batch)
-            except Exception as exc:  # noqa: BLE001 - a bug here must not leave judges waiting for ever
+            except Exception as exc:  # a bug here must not leave judges waiting for ever
                 log.exception("the mark writer failed")
                 for _, _, future in batch:
                     _settle(future, exception=exc)
@@ -88,7 +88,7 @@ class MarkWriter:
         started = time.perf_counter()
         try:
             outcomes = await self._write([(judge, mark) for judge, mark, _ in batch])
-        except Exception as exc:  # noqa: BLE001 - nothing of the batch was stored (rolled back)
+        except Exception as exc:  # nothing of the batch was stored (rolled back)
             if len(batch) > 1:
                 # One mark's failure (say a unique key raced by another process) must not fail the
                 # others: store them one by one, so only that mark gets the error.
@@ -122,4 +122,4 @@ def _settle(future: asyncio.Future[Outcome], result: Outcome | None = None, exce
     if exception is not None:
         future.set_exception(exception)
     else:
-        future.set_result(result)  # type: ignore[arg-type]
+        future.set_result(result)  # type: ignore[arg-type]  # without an exception, the caller passes the outcome

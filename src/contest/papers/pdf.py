@@ -72,7 +72,7 @@ def render_pdf(template: str, context: Mapping[str, Any], assets: Mapping[str, t
     from weasyprint import HTML
 
     html = render_html(template, context)
-    return HTML(string=html, base_url="asset:/", url_fetcher=_fetcher(assets or {})).write_pdf()  # type: ignore[no-any-return]
+    return HTML(string=html, base_url="asset:/", url_fetcher=_fetcher(assets or {})).write_pdf()
 
 
 def _fetcher(assets: Mapping[str, tuple[bytes, str]]) -> Any:

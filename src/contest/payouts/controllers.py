@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor
+from contest.awards.finance_workbook import payee_key
 from contest.awards.policies import policy_choices
 from contest.domain import limits
 from contest.domain.awards.model import EXCLUDED_LABELS
@@ -31,17 +32,17 @@ from contest.domain.awards.policy import (
 )
 from contest.domain.idcard import mask
 from contest.domain.money import Money, to_chinese_capital
+from contest.domain.payouts import EDITABLE, KIND_LABELS, PAID, STATUS_LABELS
 from contest.domain.roles import FINANCE
-from contest.errors import ContestError, Invalid
+from contest.errors import ContestError
 from contest.payouts import payees, service
 from contest.payouts.service import BatchForm
 from contest.payouts.sources import ITEM_STATUS_LABELS
 from contest.web.guards import FINANCE_DESK, FINANCE_ONLY, ORGANIZERS
-from contest.web.pages import render
 from contest.web.openapi import FILE, form_body
+from contest.web.pages import render
 from contest.web.uploads import MAX_BODY_BYTES, receive_file
 from contest.xlsx.upload import parse_off_loop
-from contest.xlsx.finance_workbook import payee_key
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -100,10 +101,17 @@ class PolicyNames:
         return tier.title_en if lang == "en" and tier.title_en else tier.title
 
 
-COMMON = {
-    "money": _money, "capital": _capital, "STATUS": service.STATUS_LABELS, "KIND": service.KIND_LABELS,
-    "ROLE": ROLE_LABELS, "EXCLUDED": EXCLUDED_LABELS, "LEDGER_MODES": LEDGER_MODE_LABELS,
-    "UNIT_MODES": UNIT_MODE_LABELS, "ITEM_STATUS_LABELS": ITEM_STATUS_LABELS, "PAYEE_KINDS": PAYEE_KINDS,
+COMMON: dict[str, Any] = {
+    "money": _money,
+    "capital": _capital,
+    "STATUS": STATUS_LABELS,
+    "KIND": KIND_LABELS,
+    "ROLE": ROLE_LABELS,
+    "EXCLUDED": EXCLUDED_LABELS,
+    "LEDGER_MODES": LEDGER_MODE_LABELS,
+    "UNIT_MODES": UNIT_MODE_LABELS,
+    "ITEM_STATUS_LABELS": ITEM_STATUS_LABELS,
+    "PAYEE_KINDS": PAYEE_KINDS,
     "mask": mask,
 }
 
@@ -116,8 +124,14 @@ def _is_finance(request: Request) -> bool:
 class PayoutController(Controller):
     path = "/finance"
 
-    async def _index(self, db: AsyncSession, errors: list[str] | None = None, status: int = 200, form: dict | None = None,
-                     fields: dict[str, str] | None = None) -> Template:
+    async def _index(
+        self,
+        db: AsyncSession,
+        errors: list[str] | None = None,
+        status: int = 200,
+        form: dict | None = None,
+        fields: dict[str, str] | None = None,
+    ) -> Template:
         today = date.today()
         context = {
             "batches": await service.list_batches(db),
@@ -130,9 +144,17 @@ class PayoutController(Controller):
         }
         return render("payouts/index.html", status, **context)
 
-    async def _page(self, request: Request, db: AsyncSession, batch_id: int, errors: list[str] | None = None,
-                    status: int = 200, typed: dict[str, str] | None = None, fields: dict[str, str] | None = None,
-                    notice: str = "") -> Template:
+    async def _page(
+        self,
+        request: Request,
+        db: AsyncSession,
+        batch_id: int,
+        errors: list[str] | None = None,
+        status: int = 200,
+        typed: dict[str, str] | None = None,
+        fields: dict[str, str] | None = None,
+        notice: str = "",
+    ) -> Template:
         batch = await service.get_batch(db, batch_id)
         try:
             policy = service.policy_of(batch.policy_id)
@@ -144,23 +166,27 @@ class PayoutController(Controller):
         original = await service.get_batch(db, batch.corrects_batch_id) if batch.corrects_batch_id else None
         finance = _is_finance(request)
         details = await payees.details_for(db, {payee_key(line) for line in batch.lines})
-        found = await service.blockers(db, batch) if batch.status in service.EDITABLE else None
-        missing = [line for line in batch.lines if line.amount_fen > 0
-                   and not details.get(payee_key(line), payees.PayeeDetails()).complete(payee_key(line)[0])]
+        found = await service.blockers(db, batch) if batch.status in EDITABLE else None
+        missing = [
+            line
+            for line in batch.lines
+            if line.amount_fen > 0 and not details.get(payee_key(line), payees.PayeeDetails()).complete(payee_key(line)[0])
+        ]
         context = {
             "batch": batch,
             "groups": service.payer_groups(batch),
             "fields": amount_fields,
             "names": PolicyNames(),
-            "people": await service.user_names(db, [batch.created_by_id, batch.submitted_by_id, batch.approved_by_id,
-                                                     batch.results_override_by_id]),
+            "people": await service.user_names(
+                db, [batch.created_by_id, batch.submitted_by_id, batch.approved_by_id, batch.results_override_by_id]
+            ),
             "policy_ledger_mode": rules.ledger_mode if rules else "",
             "policy_unit_mode": rules.unit_subsidy_mode if rules else "",
             "ledger_modes": LEDGER_MODES,
             "unit_modes": UNIT_MODES,
             "original": original,
             "corrections": await service.corrections_of(db, batch.id),
-            "editable": batch.status in service.EDITABLE,
+            "editable": batch.status in EDITABLE,
             "errors": errors or [],
             "typed": typed or {},
             "field_errors": fields or {},
@@ -175,8 +201,7 @@ class PayoutController(Controller):
         }
         return render("payouts/batch.html", status, **context)
 
-    async def _act(self, request: Request, db: AsyncSession, batch_id: int, action: Any,
-                   typed: dict[str, str] | None = None) -> Any:
+    async def _act(self, request: Request, db: AsyncSession, batch_id: int, action: Any, typed: dict[str, str] | None = None) -> Any:
         try:
             await action()
         except ContestError as exc:
@@ -209,13 +234,22 @@ class PayoutController(Controller):
     async def compute(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
         return await self._act(request, db, batch_id, lambda: service.compute(db, actor, batch_id))
 
-    @post("/batches/{batch_id:int}/settings", opt=FINANCE_ONLY, **form_body(unit_subsidy_mode=list(UNIT_MODES), ledger_mode=list(LEDGER_MODES)))
+    @post(
+        "/batches/{batch_id:int}/settings",
+        opt=FINANCE_ONLY,
+        **form_body(unit_subsidy_mode=list(UNIT_MODES), ledger_mode=list(LEDGER_MODES)),
+    )
     async def settings(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
         form = await request.form()
         typed = {key: str(value) for key, value in form.items() if key != "_csrf_token"}
-        amounts = {key[len("amount:"):]: value for key, value in typed.items() if key.startswith("amount:")}
-        return await self._act(request, db, batch_id, lambda: service.save_settings(
-            db, actor, batch_id, amounts, typed.get("unit_subsidy_mode", ""), typed.get("ledger_mode", "")), typed)
+        amounts = {key[len("amount:") :]: value for key, value in typed.items() if key.startswith("amount:")}
+        return await self._act(
+            request,
+            db,
+            batch_id,
+            lambda: service.save_settings(db, actor, batch_id, amounts, typed.get("unit_subsidy_mode", ""), typed.get("ledger_mode", "")),
+            typed,
+        )
 
     @post("/batches/{batch_id:int}/external", opt=FINANCE_ONLY, request_max_body_size=MAX_BODY_BYTES, **form_body(file=FILE))
     async def external(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
@@ -237,15 +271,15 @@ class PayoutController(Controller):
     async def override(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
         form = await request.form()
         typed = {"override_reason": str(form.get("reason", ""))}
-        return await self._act(request, db, batch_id,
-                               lambda: service.override_results(db, actor, batch_id, typed["override_reason"]), typed)
+        return await self._act(
+            request, db, batch_id, lambda: service.override_results(db, actor, batch_id, typed["override_reason"]), typed
+        )
 
     @post("/batches/{batch_id:int}/return", opt=FINANCE_ONLY, **form_body(reason=limits.REASON))
     async def send_back(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
         form = await request.form()
         typed = {"return_reason": str(form.get("reason", ""))}
-        return await self._act(request, db, batch_id,
-                               lambda: service.return_batch(db, actor, batch_id, typed["return_reason"]), typed)
+        return await self._act(request, db, batch_id, lambda: service.return_batch(db, actor, batch_id, typed["return_reason"]), typed)
 
     @post("/batches/{batch_id:int}/paid", opt=FINANCE_ONLY, **form_body(paid_on=date))
     async def paid(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
@@ -273,15 +307,14 @@ class PayoutController(Controller):
     async def workbook(self, request: Request, db: AsyncSession, batch_id: int) -> Response:
         batch = await service.get_batch(db, batch_id)
         content = await service.workbook_bytes(db, batch, for_finance=_is_finance(request))
-        status = "" if batch.status == "paid" else f"-{batch.status}"
+        status = "" if batch.status == PAID else f"-{batch.status}"
         filename = f"payout-batch-{batch.id}{status}.xlsx"
         return Response(content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     @get("/ledger", opt=FINANCE_DESK)
     async def ledger(self, db: AsyncSession, policy: str = "") -> Template:
         entries = await service.ledger(db, policy or None)
-        return render("payouts/ledger.html", entries=entries, policy=policy, policies=policy_choices(),
-                      names=PolicyNames(), **COMMON)
+        return render("payouts/ledger.html", entries=entries, policy=policy, policies=policy_choices(), names=PolicyNames(), **COMMON)
 
     @get("/results-template.xlsx", opt=FINANCE_DESK)
     async def results_template(self) -> Response:
@@ -289,33 +322,66 @@ class PayoutController(Controller):
 
         stream = io.BytesIO()
         write_template(stream)
-        return Response(stream.getvalue(), media_type=XLSX,
-                        headers={"Content-Disposition": 'attachment; filename="external-results-template.xlsx"'})
+        return Response(
+            stream.getvalue(), media_type=XLSX, headers={"Content-Disposition": 'attachment; filename="external-results-template.xlsx"'}
+        )
 
     # ------------------------------------------------------------ payees (finance only)
 
-    async def _payees(self, db: AsyncSession, query: str = "", errors: list[str] | None = None, status: int = 200,
-                      form: dict[str, str] | None = None, fields: dict[str, str] | None = None,
-                      notice: str = "") -> Template:
-        return render("payouts/payees.html", status, payees=await payees.list_payees(db, query), query=query,
-                      errors=errors or [], form=form or {}, field_errors=fields or {}, notice=notice,
-                      columns=payees.COLUMNS, **COMMON)
+    async def _payees(
+        self,
+        db: AsyncSession,
+        query: str = "",
+        errors: list[str] | None = None,
+        status: int = 200,
+        form: dict[str, str] | None = None,
+        fields: dict[str, str] | None = None,
+        notice: str = "",
+    ) -> Template:
+        return render(
+            "payouts/payees.html",
+            status,
+            payees=await payees.list_payees(db, query),
+            query=query,
+            errors=errors or [],
+            form=form or {},
+            field_errors=fields or {},
+            notice=notice,
+            columns=payees.COLUMNS,
+            **COMMON,
+        )
 
     @get("/payees", opt=FINANCE_ONLY)
     async def payee_list(self, db: AsyncSession, q: str = "", kind: str = "", key: str = "", name: str = "") -> Template:
         form = {"kind": kind, "key": key, "name": name}
         if kind in PAYEE_KINDS and (key or name):  # "补充收款信息" from a batch: the form starts with who it is
-            existing = (await payees.details_for(db, [(kind, key if kind == "person" else name)]))
+            existing = await payees.details_for(db, [(kind, key if kind == "person" else name)])
             found = next(iter(existing.values()), None)
             if found is not None:
-                form.update(account_name=found.account_name, bank_name=found.bank_name,
-                            account_number=found.account_number, credit_code=found.credit_code, phone=found.phone)
+                form.update(
+                    account_name=found.account_name,
+                    bank_name=found.bank_name,
+                    account_number=found.account_number,
+                    credit_code=found.credit_code,
+                    phone=found.phone,
+                )
         return await self._payees(db, q, form=form)
 
-    @post("/payees", opt=FINANCE_ONLY, **form_body(
-        kind=list(PAYEE_KINDS), key=limits.PAYEE_KEY, name=limits.PAYEE_KEY, account_name=limits.ACCOUNT_NAME, bank_name=limits.BANK_NAME,
-        account_number=limits.ACCOUNT_NUMBER, credit_code=limits.CREDIT_CODE, phone=limits.PHONE, note=limits.PAYEE_NOTE,
-    ))
+    @post(
+        "/payees",
+        opt=FINANCE_ONLY,
+        **form_body(
+            kind=list(PAYEE_KINDS),
+            key=limits.PAYEE_KEY,
+            name=limits.PAYEE_KEY,
+            account_name=limits.ACCOUNT_NAME,
+            bank_name=limits.BANK_NAME,
+            account_number=limits.ACCOUNT_NUMBER,
+            credit_code=limits.CREDIT_CODE,
+            phone=limits.PHONE,
+            note=limits.PAYEE_NOTE,
+        ),
+    )
     async def payee_save(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
         data = await request.form()
         typed = {k: str(data.get(k, "")) for k in ("kind", "key", "name", *payees.FIELDS)}
@@ -354,5 +420,4 @@ class PayoutController(Controller):
             filename = f"payees-batch-{found.id}.xlsx"
         stream = io.BytesIO()
         payees.write_template(stream, recipients)
-        return Response(stream.getvalue(), media_type=XLSX,
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return Response(stream.getvalue(), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor, record
-from contest.db.models import Person
-from contest.db.payout_models import Payee
+from contest.awards.finance_workbook import PayeeDetails
+from contest.db.models import Payee, Person
 from contest.domain import idcard, limits
 from contest.domain.awards.inputs import InputError, InputErrors, parse_id_number
 from contest.domain.awards.payees import (
@@ -33,17 +33,23 @@ from contest.domain.awards.payees import (
     parse_kind,
     parse_phone,
 )
+from contest.domain.text import N_, Text
 from contest.errors import Invalid
 from contest.xlsx.cells import cell_text, set_text
-from contest.xlsx.finance_workbook import PayeeDetails
 from contest.xlsx.upload import open_xlsx, sheet_rows
 
 SHEET = "收款信息"
 HELP_SHEET = "填写说明"
 TEMPLATE_ROWS = 2000
 FIELDS = ("account_name", "bank_name", "account_number", "credit_code", "phone", "note")
-FIELD_LABELS = {"account_name": "户名", "bank_name": "开户行", "account_number": "银行账号",
-                "credit_code": "统一社会信用代码", "phone": "联系电话", "note": "备注"}
+FIELD_LABELS = {
+    "account_name": "户名",
+    "bank_name": "开户行",
+    "account_number": "银行账号",
+    "credit_code": "统一社会信用代码",
+    "phone": "联系电话",
+    "note": N_("备注"),
+}
 
 
 def _limited(field_: limits.TextField, parse: Callable[[Any], str] | None = None) -> Callable[[Any], str]:
@@ -53,6 +59,7 @@ def _limited(field_: limits.TextField, parse: Callable[[Any], str] | None = None
         if problem:
             raise InputError(problem)
         return text
+
     return run
 
 
@@ -69,16 +76,22 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column("kind", "类型", parse_kind, True, 8, "个人 / 单位"),
-    Column("name", "姓名或单位名称", _limited(limits.PAYEE_KEY), True, 28,
-           "个人填姓名;单位填单位全称,须与发放表中的选送单位名称一致"),
+    Column("name", "姓名或单位名称", _limited(limits.PAYEE_KEY), True, 28, "个人填姓名;单位填单位全称,须与发放表中的选送单位名称一致"),
     Column("id_number", "证件号码", lambda v: v, True, 21, "个人必填:18 位身份证号(文本格式);单位留空", True),
     Column("credit_code", "统一社会信用代码", parse_credit_code, False, 21, "单位必填:18 位", True),
     Column("account_name", "户名", _limited(limits.ACCOUNT_NAME), True, 20, "银行账户的户名;留空则为姓名或单位名称"),
     Column("bank_name", "开户行", _limited(limits.BANK_NAME), True, 28, "开户银行全称,如 中国工商银行威海分行营业部"),
-    Column("account_number", "银行账号", _limited(limits.ACCOUNT_NUMBER, parse_account_number), True, 24,
-           "8 到 32 位数字,文本格式;空格和短横线会去掉", True),
+    Column(
+        "account_number",
+        "银行账号",
+        _limited(limits.ACCOUNT_NUMBER, parse_account_number),
+        True,
+        24,
+        "8 到 32 位数字,文本格式;空格和短横线会去掉",
+        True,
+    ),
     Column("phone", "联系电话", _limited(limits.PHONE, parse_phone), False, 16, "可选", True),
-    Column("note", "备注", _limited(limits.PAYEE_NOTE), False, 20, "可选"),
+    Column("note", N_("备注"), _limited(limits.PAYEE_NOTE), False, 20, "可选"),
 )
 _BY_HEADER = {c.header: c for c in COLUMNS}
 
@@ -115,8 +128,7 @@ def parse_payee_workbook(book: Any) -> list[PayeeRow]:
         text = cell_text(value).lstrip("*").strip()
         if text in _BY_HEADER:
             positions[_BY_HEADER[text].key] = (_BY_HEADER[text], index)
-    errors = [InputError(f"缺少“{c.header}”列(表头须在第 1 行)", _where(name, 1)) for c in COLUMNS
-              if c.required and c.key not in positions]
+    errors = [InputError(f"缺少“{c.header}”列(表头须在第 1 行)", _where(name, 1)) for c in COLUMNS if c.required and c.key not in positions]
     if errors:
         raise InputErrors(errors)
     found: list[PayeeRow] = []
@@ -176,8 +188,10 @@ def read_payee_upload(content: bytes) -> list[PayeeRow]:
     try:
         return parse_payee_workbook(book)
     except InputErrors as exc:
-        raise Invalid(f"收款信息文件有 {len(exc.errors)} 处错误,未导入任何收款信息",
-                      details=[f"{e.where}: {e.message}" if e.where else e.message for e in exc.errors]) from None
+        raise Invalid(
+            Text("收款信息文件有 {count} 处错误,未导入任何收款信息", count=len(exc.errors)),
+            details=[f"{e.where}: {e.message}" if e.where else e.message for e in exc.errors],
+        ) from None
     finally:
         book.close()
 
@@ -191,7 +205,7 @@ async def _existing(db: AsyncSession, keys: Iterable[tuple[str, str]]) -> dict[t
     for kind in ("person", "unit"):
         wanted = [key for k, key in keys if k == kind]
         for start in range(0, len(wanted), 500):
-            statement = select(Payee).where(Payee.kind == kind, Payee.key.in_(wanted[start:start + 500]))
+            statement = select(Payee).where(Payee.kind == kind, Payee.key.in_(wanted[start : start + 500]))
             for payee in (await db.execute(statement)).scalars():
                 found[(payee.kind, payee.key)] = payee
     return found
@@ -204,7 +218,7 @@ def _apply(payee: Payee, values: dict[str, str]) -> list[str]:
             setattr(payee, name, values[name])
             changed.append(name)
     if not payee.account_name:
-        payee.account_name = payee.name[:limits.ACCOUNT_NAME.max]
+        payee.account_name = payee.name[: limits.ACCOUNT_NAME.max]
     return changed
 
 
@@ -217,8 +231,17 @@ async def import_payees(db: AsyncSession, actor: Actor, filename: str, rows: lis
     for row in rows:
         payee = existing.get((row.kind, row.key))
         if payee is None:
-            payee = Payee(kind=row.kind, key=row.key, name=row.name, account_name="", bank_name="", account_number="",
-                          credit_code="", phone="", note="")
+            payee = Payee(
+                kind=row.kind,
+                key=row.key,
+                name=row.name,
+                account_name="",
+                bank_name="",
+                account_number="",
+                credit_code="",
+                phone="",
+                note="",
+            )
             db.add(payee)
             created += 1
         else:
@@ -226,8 +249,9 @@ async def import_payees(db: AsyncSession, actor: Actor, filename: str, rows: lis
         payee.name = row.name
         _apply(payee, row.values)
         payee.updated_by = actor.username
-    await record(db, actor, "payee.import", "payees", "", {"filename": filename[:limits.FILENAME.max],
-                                                          "created": created, "updated": updated})
+    await record(
+        db, actor, "payee.import", "payees", "", {"filename": filename[: limits.FILENAME.max], "created": created, "updated": updated}
+    )
     await db.commit()
     return created, updated
 
@@ -248,7 +272,7 @@ class PayeeForm:
         name = self.name.strip()
         if not name:
             problems["name"] = "请填写姓名或单位名称"
-        elif (problem := limits.PAYEE_KEY.problem(name)):
+        elif problem := limits.PAYEE_KEY.problem(name):
             problems["name"] = problem
         key = name
         if kind == "person":
@@ -281,16 +305,18 @@ async def save_payee(db: AsyncSession, actor: Actor, form: PayeeForm) -> Payee:
         raise PayeeInvalid(problems)
     payee = (await _existing(db, [(row.kind, row.key)])).get((row.kind, row.key))
     if payee is None:
-        payee = Payee(kind=row.kind, key=row.key, name=row.name, account_name="", bank_name="", account_number="",
-                      credit_code="", phone="", note="")
+        payee = Payee(
+            kind=row.kind, key=row.key, name=row.name, account_name="", bank_name="", account_number="", credit_code="", phone="", note=""
+        )
         db.add(payee)
     payee.name = row.name
     changed = _apply(payee, row.values)
     payee.updated_by = actor.username
     await db.flush()
     shown = idcard.mask(row.key) if row.kind == "person" else row.key
-    await record(db, actor, "payee.save", "payee", payee.id, {"kind": row.kind, "recipient": shown,
-                                                              "fields": [FIELD_LABELS[f] for f in changed]})
+    await record(
+        db, actor, "payee.save", "payee", payee.id, {"kind": row.kind, "recipient": shown, "fields": [FIELD_LABELS[f] for f in changed]}
+    )
     await db.commit()
     return payee
 
@@ -305,8 +331,13 @@ async def list_payees(db: AsyncSession, query: str = "", limit: int = 200) -> li
 
 
 def details(payee: Payee) -> PayeeDetails:
-    return PayeeDetails(account_name=payee.account_name, bank_name=payee.bank_name,
-                        account_number=payee.account_number, phone=payee.phone, credit_code=payee.credit_code)
+    return PayeeDetails(
+        account_name=payee.account_name,
+        bank_name=payee.bank_name,
+        account_number=payee.account_number,
+        phone=payee.phone,
+        credit_code=payee.credit_code,
+    )
 
 
 async def details_for(db: AsyncSession, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], PayeeDetails]:
@@ -318,7 +349,7 @@ async def roster_phones(db: AsyncSession, id_numbers: Iterable[str]) -> dict[str
     wanted = sorted(set(id_numbers))
     phones: dict[str, str] = {}
     for start in range(0, len(wanted), 500):
-        statement = select(Person.id_number, Person.phone).where(Person.id_number.in_(wanted[start:start + 500]))
+        statement = select(Person.id_number, Person.phone).where(Person.id_number.in_(wanted[start : start + 500]))
         phones.update({number: phone for number, phone in (await db.execute(statement)).all() if phone})
     return phones
 
@@ -345,13 +376,26 @@ def write_template(target: Any, recipients: Iterable[tuple[str, str, str]] = ())
         if column.text:
             for row in range(2, last + 1):
                 sheet.cell(row=row, column=index).number_format = "@"
-    kinds = DataValidation(type="list", formula1='"个人,单位"', allow_blank=False, showErrorMessage=True,
-                           errorTitle="“类型”填写有误", error="请从下拉列表中选择:个人 或 单位")
+    kinds = DataValidation(
+        type="list",
+        formula1='"个人,单位"',
+        allow_blank=False,
+        showErrorMessage=True,
+        errorTitle="“类型”填写有误",
+        error="请从下拉列表中选择:个人 或 单位",
+    )
     kinds.add(f"A2:A{last}")
     sheet.add_data_validation(kinds)
-    account = DataValidation(type="textLength", operator="between", formula1="8", formula2="40", allow_blank=True,
-                             showErrorMessage=True, errorTitle="“银行账号”填写有误",
-                             error="银行账号应为 8 到 32 位数字,须为文本格式(半角数字)")
+    account = DataValidation(
+        type="textLength",
+        operator="between",
+        formula1="8",
+        formula2="40",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="“银行账号”填写有误",
+        error="银行账号应为 8 到 32 位数字,须为文本格式(半角数字)",
+    )
     account.add(f"G2:G{last}")
     sheet.add_data_validation(account)
     sheet.freeze_panes = "C2"
@@ -361,22 +405,24 @@ def write_template(target: Any, recipients: Iterable[tuple[str, str, str]] = ())
         if kind == "person":
             set_text(sheet.cell(row=offset, column=3), key)
     help_sheet = book.create_sheet(HELP_SHEET)
-    for index, (a, b, c) in enumerate([("列", "是否必填", "说明")] + [
-            (col.header, "必填" if col.required else "可选", col.help) for col in COLUMNS], 1):
+    for index, (a, b, c) in enumerate(
+        [("列", "是否必填", "说明")] + [(col.header, "必填" if col.required else "可选", col.help) for col in COLUMNS], 1
+    ):
         for position, text in enumerate((a, b, c), 1):
             set_text(help_sheet.cell(row=index, column=position), text)
     for position in (1, 2, 3):
         help_sheet.cell(row=1, column=position).font = bold
     help_sheet.column_dimensions["A"].width = 16
     help_sheet.column_dimensions["C"].width = 80
-    notes = ["一行一个收款人:个人按证件号码、单位按单位名称对应发放表中的领取人。",
-             "留空的单元格保留系统中已有的信息;文件中任何一行有错,整个文件都不会导入。",
-             "银行账号、证件号码是个人信息:本文件仅供财务人员使用,请妥善保管。"]
+    notes = [
+        "一行一个收款人:个人按证件号码、单位按单位名称对应发放表中的领取人。",
+        "留空的单元格保留系统中已有的信息;文件中任何一行有错,整个文件都不会导入。",
+        "银行账号、证件号码是个人信息:本文件仅供财务人员使用,请妥善保管。",
+    ]
     start = len(COLUMNS) + 3
     for offset, note in enumerate(notes):
         set_text(help_sheet.cell(row=start + offset, column=1), note)
-    example = ("个人", "张伟", "370102199603140014", "", "张伟", "中国工商银行威海分行营业部", "6222020200112233445",
-               "13800000000", "")
+    example = ("个人", "张伟", "370102199603140014", "", "张伟", "中国工商银行威海分行营业部", "6222020200112233445", "13800000000", "")
     set_text(help_sheet.cell(row=start + len(notes) + 1, column=1), "示例:")
     for index, (column, value) in enumerate(zip(COLUMNS, example, strict=True), 1):
         set_text(help_sheet.cell(row=start + len(notes) + 2, column=index), column.header)

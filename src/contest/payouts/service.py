@@ -11,22 +11,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from contest.audit.service import Actor, record
+from contest.awards.finance_workbook import PayeeDetails, WorkbookInfo, payee_key, write_finance_workbook
 from contest.awards.policies import load_policy
-from contest.db.models import User, utcnow
-from contest.db.payout_models import (
+from contest.db.models import (
     PayoutBatch,
     PayoutExcludedRow,
     PayoutHonourRow,
     PayoutLedgerEntry,
     PayoutLineRow,
+    User,
+    utcnow,
 )
+from contest.domain import limits
 from contest.domain.awards.engine import AwardError, compute_awards
 from contest.domain.awards.inputs import InputErrors
 from contest.domain.awards.model import (
@@ -37,9 +40,25 @@ from contest.domain.awards.model import (
     PayoutLine,
     ledger_skill,
 )
-from contest.domain import limits
 from contest.domain.awards.policy import LEDGER_MODES, UNIT_MODES, Policy, PolicyError
 from contest.domain.money import Money, MoneyError
+from contest.domain.payouts import (
+    APPROVED,
+    COMPUTED,
+    DRAFT,
+    EDITABLE,
+    FROZEN,
+    PAID,
+    STATUS_LABELS,
+    SUBMITTED,
+    TRANSITIONS,
+    BatchKind,
+    four_eyes_refusal,
+    frozen_refusal,
+    refusal,
+    status_after_compute,
+)
+from contest.domain.text import N_, Text
 from contest.errors import Conflict, Invalid, NotFound
 from contest.payouts import payees
 from contest.payouts.sources import (
@@ -51,15 +70,12 @@ from contest.payouts.sources import (
     external_from_json,
     external_to_json,
 )
-from contest.xlsx.finance_workbook import PayeeDetails, WorkbookInfo, payee_key, write_finance_workbook
 from contest.xlsx.upload import parse_off_loop
 
-STATUS_LABELS = {"draft": "草稿", "computed": "已计算", "submitted": "待审批", "approved": "已审批", "paid": "已发放"}
-KIND_LABELS = {"regular": "常规批次", "correction": "更正批次"}
-FROZEN = frozenset({"approved", "paid"})
-EDITABLE = frozenset({"draft", "computed", "submitted"})
-ROLE_NAMES = {"competitor": "选手", "coach_team": "教练团队", "unit": "选送单位"}
+ROLE_NAMES = {"competitor": N_("选手"), "coach_team": N_("教练团队"), "unit": "选送单位"}
 BUSY = "本批次刚被他人修改(可能是重复提交),请刷新页面查看最新状态后再操作"
+
+REGULAR, CORRECTION = BatchKind
 
 
 # ---------------------------------------------------------------- reading
@@ -79,7 +95,7 @@ async def get_batch(db: AsyncSession, batch_id: int) -> PayoutBatch:
         )
     ).scalar_one_or_none()
     if batch is None:
-        raise NotFound(f"发放批次 {batch_id} 不存在")
+        raise NotFound(Text("发放批次 {batch_id} 不存在", batch_id=batch_id))
     return batch
 
 
@@ -90,8 +106,11 @@ async def corrections_of(db: AsyncSession, batch_id: int) -> list[PayoutBatch]:
 
 async def ledger(db: AsyncSession, policy_id: str | None = None) -> list[tuple[PayoutLedgerEntry, PayoutLineRow]]:
     """Ledger entries with the line each one records (for the recipient's name, item and result)."""
-    statement = (select(PayoutLedgerEntry, PayoutLineRow).join(PayoutLineRow, PayoutLineRow.id == PayoutLedgerEntry.line_id)
-                 .order_by(PayoutLedgerEntry.id))
+    statement = (
+        select(PayoutLedgerEntry, PayoutLineRow)
+        .join(PayoutLineRow, PayoutLineRow.id == PayoutLedgerEntry.line_id)
+        .order_by(PayoutLedgerEntry.id)
+    )
     if policy_id:
         statement = statement.where(PayoutLedgerEntry.policy_id == policy_id)
     return [(entry, line) for entry, line in (await db.execute(statement)).all()]
@@ -110,7 +129,9 @@ def policy_of(policy_id: str) -> Policy:
     try:
         return load_policy(policy_id)
     except PolicyError as exc:
-        raise Invalid(f"奖励政策 {policy_id} 无法使用", details=[f"{k or '(根)'}: {p}" for k, p in exc.problems]) from None
+        raise Invalid(
+            Text("奖励政策 {policy_id} 无法使用", policy_id=policy_id), details=[f"{k or '(根)'}: {p}" for k, p in exc.problems]
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -163,7 +184,7 @@ class BatchForm:
     def field_errors(self) -> dict[str, str]:
         """A message per form field (named as the form names it)."""
         errors: dict[str, str] = {}
-        if (problem := limits.BATCH_NAME.problem(self.name.strip())):
+        if problem := limits.BATCH_NAME.problem(self.name.strip()):
             errors["name"] = problem
         if not self.policy_id:
             errors["policy_id"] = "请选择奖励政策"
@@ -191,11 +212,13 @@ async def default_batch_name(db: AsyncSession, policy: Policy, period_from: date
     """e.g. "技能兴威行动:重要赛事奖励 2026年度第2批(2026-11-27)": the policy, the period, which
     batch of the policy it is, and the day it was made."""
     years = str(period_from.year) if period_from.year == period_to.year else f"{period_from.year}-{period_to.year}"
-    same_year = (PayoutBatch.period_from >= date(period_from.year, 1, 1),
-                 PayoutBatch.period_from <= date(period_from.year, 12, 31))
-    count = (await db.execute(select(func.count()).select_from(PayoutBatch)
-                              .where(PayoutBatch.policy_id == policy.id, PayoutBatch.kind == "regular", *same_year))).scalar_one()
-    return f"{policy.name} {years}年度第{count + 1}批({date.today().isoformat()})"[:limits.BATCH_NAME.max]
+    same_year = (PayoutBatch.period_from >= date(period_from.year, 1, 1), PayoutBatch.period_from <= date(period_from.year, 12, 31))
+    count = (
+        await db.execute(
+            select(func.count()).select_from(PayoutBatch).where(PayoutBatch.policy_id == policy.id, PayoutBatch.kind == REGULAR, *same_year)
+        )
+    ).scalar_one()
+    return f"{policy.name} {years}年度第{count + 1}批({date.today().isoformat()})"[: limits.BATCH_NAME.max]
 
 
 async def create_batch(db: AsyncSession, actor: Actor, form: BatchForm) -> PayoutBatch:
@@ -205,13 +228,30 @@ async def create_batch(db: AsyncSession, actor: Actor, form: BatchForm) -> Payou
     policy = policy_of(form.policy_id)
     assert form.period_from is not None and form.period_to is not None
     name = form.name.strip() or await default_batch_name(db, policy, form.period_from, form.period_to)
-    batch = PayoutBatch(name=name, policy_id=policy.id, period_from=form.period_from, period_to=form.period_to,
-                        status="draft", kind="regular", settings={}, external={}, sources=[], diff={},
-                        created_by_id=actor.user_id, created_by=actor.username)
+    batch = PayoutBatch(
+        name=name,
+        policy_id=policy.id,
+        period_from=form.period_from,
+        period_to=form.period_to,
+        status=DRAFT,
+        kind=REGULAR,
+        settings={},
+        external={},
+        sources=[],
+        diff={},
+        created_by_id=actor.user_id,
+        created_by=actor.username,
+    )
     db.add(batch)
     await db.flush()
-    await record(db, actor, "payout.batch_create", "payout_batch", batch.id,
-                 {"name": batch.name, "policy_id": batch.policy_id, "period": [form.period_from.isoformat(), form.period_to.isoformat()]})
+    await record(
+        db,
+        actor,
+        "payout.batch_create",
+        "payout_batch",
+        batch.id,
+        {"name": batch.name, "policy_id": batch.policy_id, "period": [form.period_from.isoformat(), form.period_to.isoformat()]},
+    )
     await db.commit()
     return batch
 
@@ -266,10 +306,18 @@ def _engine_settings(batch: PayoutBatch, settings: dict[str, Any]) -> BatchSetti
 
 
 def _to_ledger(entry: PayoutLedgerEntry) -> LedgerEntry:
-    return LedgerEntry(policy_id=entry.policy_id, batch_id=f"#{entry.batch_id}", paid_on=entry.paid_on,
-                       recipient_id=entry.recipient_id, role=entry.role, skill_code=entry.skill_code,
-                       subject_id=entry.subject_id, amount=Money.from_fen(entry.amount_fen), tier_id=entry.tier_id,
-                       achievement_id=entry.achievement_id)
+    return LedgerEntry(
+        policy_id=entry.policy_id,
+        batch_id=f"#{entry.batch_id}",
+        paid_on=entry.paid_on,
+        recipient_id=entry.recipient_id,
+        role=entry.role,
+        skill_code=entry.skill_code,
+        subject_id=entry.subject_id,
+        amount=Money.from_fen(entry.amount_fen),
+        tier_id=entry.tier_id,
+        achievement_id=entry.achievement_id,
+    )
 
 
 async def _ledger_for(db: AsyncSession, batch: PayoutBatch) -> list[LedgerEntry]:
@@ -301,8 +349,7 @@ async def _compute(db: AsyncSession, batch: PayoutBatch, settings: dict[str, Any
     for achievement in outside:
         collected.source_of[achievement.id] = "external"
     try:
-        result = compute_awards(policy, collected.achievements + outside, _engine_settings(batch, settings),
-                                await _ledger_for(db, batch))
+        result = compute_awards(policy, collected.achievements + outside, _engine_settings(batch, settings), await _ledger_for(db, batch))
     except AwardError as exc:
         raise Invalid("无法计算:批次设置或成绩有误,未保存任何改动", details=exc.problems) from None
     for line in result.lines:
@@ -316,10 +363,18 @@ def _line_key(line: PayoutLineRow) -> tuple[str, str, str, str]:
 
 
 def _diff_entry(line: PayoutLineRow, old: int | None, new: int | None) -> dict[str, Any]:
-    return {"kind": line.kind, "role": line.role, "recipient_id": line.recipient_id, "recipient_name": line.recipient_name,
-            "competition": line.competition, "item": line.item, "result": line.result, "payer": line.payer,
-            "old": None if old is None else Money.from_fen(old).plain(),
-            "new": None if new is None else Money.from_fen(new).plain()}
+    return {
+        "kind": line.kind,
+        "role": line.role,
+        "recipient_id": line.recipient_id,
+        "recipient_name": line.recipient_name,
+        "competition": line.competition,
+        "item": line.item,
+        "result": line.result,
+        "payer": line.payer,
+        "old": None if old is None else Money.from_fen(old).plain(),
+        "new": None if new is None else Money.from_fen(new).plain(),
+    }
 
 
 def diff_lines(before: list[PayoutLineRow], after: list[PayoutLineRow]) -> dict[str, list[dict[str, Any]]]:
@@ -339,26 +394,47 @@ def diff_lines(before: list[PayoutLineRow], after: list[PayoutLineRow]) -> dict[
     return {"added": added, "removed": removed, "changed": changed}
 
 
-def _line_row(line: PayoutLine, source: str, kind: str = "payment", amount_fen: int | None = None,
-              notes: tuple[str, ...] | None = None, reverses: int | None = None) -> PayoutLineRow:
+def _line_row(
+    line: PayoutLine,
+    source: str,
+    kind: str = "payment",
+    amount_fen: int | None = None,
+    notes: tuple[str, ...] | None = None,
+    reverses: int | None = None,
+) -> PayoutLineRow:
     return PayoutLineRow(
-        kind=kind, reverses_line_id=reverses, payer=line.payer, role=line.role, recipient_id=line.recipient_id,
-        recipient_name=line.recipient_name, recipient_unit=line.recipient_unit,
-        amount_fen=line.amount.fen if amount_fen is None else amount_fen, entitled_fen=line.entitled.fen,
-        tier_id=line.tier_id, basis=line.basis, notes=list(line.notes if notes is None else notes),
-        achievement_id=line.achievement_id, competition=line.competition, item=line.item, skill_code=line.skill_code,
-        result=line.result, subject_id=line.subject_id, source=source,
-        withheld_fen=line.withheld.fen, withholding=line.withholding[:limits.WITHHOLDING.max],
+        kind=kind,
+        reverses_line_id=reverses,
+        payer=line.payer,
+        role=line.role,
+        recipient_id=line.recipient_id,
+        recipient_name=line.recipient_name,
+        recipient_unit=line.recipient_unit,
+        amount_fen=line.amount.fen if amount_fen is None else amount_fen,
+        entitled_fen=line.entitled.fen,
+        tier_id=line.tier_id,
+        basis=line.basis,
+        notes=list(line.notes if notes is None else notes),
+        achievement_id=line.achievement_id,
+        competition=line.competition,
+        item=line.item,
+        skill_code=line.skill_code,
+        result=line.result,
+        subject_id=line.subject_id,
+        source=source,
+        withheld_fen=line.withheld.fen,
+        withholding=line.withholding[: limits.WITHHOLDING.max],
     )
 
 
 async def _correction_lines(db: AsyncSession, batch: PayoutBatch, computation: _Computation) -> list[PayoutLineRow]:
     """What the original batch should have paid, against what it (and its paid corrections)
     did pay: a reversal of each wrong paid line, and a new line with the right amount."""
-    original = await get_batch(db, batch.corrects_batch_id)  # type: ignore[arg-type]
+    assert batch.corrects_batch_id is not None  # a correction batch names the batch it corrects
+    original = await get_batch(db, batch.corrects_batch_id)
     paid: list[PayoutLineRow] = list(original.lines)
     for other in await corrections_of(db, original.id):
-        if other.id != batch.id and other.status == "paid":
+        if other.id != batch.id and other.status == PAID:
             paid.extend((await get_batch(db, other.id)).lines)
     net: dict[tuple[str, str, str], int] = {}
     withheld: dict[tuple[str, str, str], int] = {}
@@ -381,20 +457,38 @@ async def _correction_lines(db: AsyncSession, batch: PayoutBatch, computation: _
             continue
         if was != 0:
             ref = latest[key]
-            why = (f"更正后应发 {right.amount.format()} 元" if right is not None else "更正后不再符合发放条件")
+            why = f"更正后应发 {right.amount.format()} 元" if right is not None else "更正后不再符合发放条件"
             note = f"冲销批次“{original.name}”(#{original.id})第 {ref.number} 行已发放的 {Money.from_fen(was).format()} 元:{why}"
             reversal = PayoutLineRow(
-                kind="reversal", reverses_line_id=ref.id, payer=payer_of[key], role=ref.role, recipient_id=ref.recipient_id,
-                recipient_name=ref.recipient_name, recipient_unit=ref.recipient_unit, amount_fen=-was, entitled_fen=0,
-                tier_id=ref.tier_id, basis=ref.basis, notes=[note], achievement_id=ref.achievement_id,
-                competition=ref.competition, item=ref.item, skill_code=ref.skill_code, result=ref.result,
-                subject_id=ref.subject_id, source=ref.source, withheld_fen=-withheld.get(key, 0),
+                kind="reversal",
+                reverses_line_id=ref.id,
+                payer=payer_of[key],
+                role=ref.role,
+                recipient_id=ref.recipient_id,
+                recipient_name=ref.recipient_name,
+                recipient_unit=ref.recipient_unit,
+                amount_fen=-was,
+                entitled_fen=0,
+                tier_id=ref.tier_id,
+                basis=ref.basis,
+                notes=[note],
+                achievement_id=ref.achievement_id,
+                competition=ref.competition,
+                item=ref.item,
+                skill_code=ref.skill_code,
+                result=ref.result,
+                subject_id=ref.subject_id,
+                source=ref.source,
+                withheld_fen=-withheld.get(key, 0),
                 withholding=ref.withholding,
             )
             rows.append(reversal)
         if right is not None and right.amount.fen != 0:
-            extra = (f"更正批次“{original.name}”(#{original.id}):替代已冲销的原发放行" if was != 0
-                     else f"更正批次“{original.name}”(#{original.id}):原批次未发放,补发")
+            extra = (
+                f"更正批次“{original.name}”(#{original.id}):替代已冲销的原发放行"
+                if was != 0
+                else f"更正批次“{original.name}”(#{original.id}):原批次未发放,补发"
+            )
             source = computation.collected.source_of.get(right.achievement_id, "")
             rows.append(_line_row(right, source, notes=(*right.notes, extra)))
     return rows
@@ -403,14 +497,14 @@ async def _correction_lines(db: AsyncSession, batch: PayoutBatch, computation: _
 async def _store(db: AsyncSession, batch: PayoutBatch, computation: _Computation) -> dict[str, Any]:
     """Replace the batch's lines with this computation; returns the difference from the last one."""
     result = computation.result
-    if batch.kind == "correction":
+    if batch.kind == CORRECTION:
         new_lines = await _correction_lines(db, batch, computation)
     else:
         new_lines = [_line_row(line, computation.collected.source_of.get(line.achievement_id, "")) for line in result.lines]
     for number, row in enumerate(new_lines, 1):
         row.number = number
     before = list(batch.lines)
-    diff = diff_lines(before, new_lines)
+    diff: dict[str, Any] = diff_lines(before, new_lines)
     diff["computation"] = batch.computations + 1
     diff["first"] = batch.computations == 0
     batch.lines.clear()
@@ -419,32 +513,56 @@ async def _store(db: AsyncSession, batch: PayoutBatch, computation: _Computation
     await db.flush()  # the old rows go before the new ones come (numbers restart at 1)
     batch.lines.extend(new_lines)
     batch.excluded.extend(
-        PayoutExcludedRow(number=n, status=ex.status, reason=ex.reason, role=ex.role, recipient_id=ex.recipient_id,
-                          recipient_name=ex.recipient_name, recipient_unit=ex.recipient_unit, achievement_id=ex.achievement_id,
-                          competition=ex.competition, item=ex.item, skill_code=ex.skill_code, result=ex.result,
-                          tier_id=ex.tier_id, amount_fen=None if ex.amount is None else ex.amount.fen)
+        PayoutExcludedRow(
+            number=n,
+            status=ex.status,
+            reason=ex.reason,
+            role=ex.role,
+            recipient_id=ex.recipient_id,
+            recipient_name=ex.recipient_name,
+            recipient_unit=ex.recipient_unit,
+            achievement_id=ex.achievement_id,
+            competition=ex.competition,
+            item=ex.item,
+            skill_code=ex.skill_code,
+            result=ex.result,
+            tier_id=ex.tier_id,
+            amount_fen=None if ex.amount is None else ex.amount.fen,
+        )
         for n, ex in enumerate(result.excluded, 1)
     )
     batch.honours.extend(
-        PayoutHonourRow(number=n, honour_id=h.honour_id, title=h.title, source=h.source, recipient_id=h.recipient_id,
-                        recipient_name=h.recipient_name, recipient_unit=h.recipient_unit, achievement_id=h.achievement_id,
-                        competition=h.competition, item=h.item, result=h.result, tier_id=h.tier_id, role=h.role)
+        PayoutHonourRow(
+            number=n,
+            honour_id=h.honour_id,
+            title=h.title,
+            source=h.source,
+            recipient_id=h.recipient_id,
+            recipient_name=h.recipient_name,
+            recipient_unit=h.recipient_unit,
+            achievement_id=h.achievement_id,
+            competition=h.competition,
+            item=h.item,
+            result=h.result,
+            tier_id=h.tier_id,
+            role=h.role,
+        )
         for n, h in enumerate(result.honours, 1)
     )
     batch.sources = [s.to_json() for s in computation.collected.items] + (
         [{"external": True, "filename": batch.external_filename, "achievements": computation.external_count}]
-        if computation.external_count else []
+        if computation.external_count
+        else []
     )
     batch.total_fen = sum(row.amount_fen for row in new_lines)
     batch.computations += 1
     batch.computed_at = utcnow()
     changed = bool(diff["added"] or diff["removed"] or diff["changed"])
     batch.diff = diff if not diff["first"] else {}
-    if batch.status == "draft":
-        batch.status = "computed"
-    elif batch.status == "submitted" and changed:
-        batch.status = "computed"  # approve only what was submitted: submit again after reviewing the difference
+    status = status_after_compute(batch.status, changed)
+    if status != batch.status and batch.status == SUBMITTED:  # back to computed: the submission lapses
         batch.submitted_by_id, batch.submitted_by, batch.submitted_at = None, "", None
+    batch.status = status
     if changed and batch.results_override_reason:  # the organizer vouched for other lines: ask again
         _clear_override(batch)
     return diff
@@ -456,21 +574,21 @@ def _clear_override(batch: PayoutBatch) -> None:
 
 
 def _check_editable(batch: PayoutBatch) -> None:
-    if batch.status in FROZEN:
-        raise Conflict(f"批次已{STATUS_LABELS[batch.status]},发放行已冻结,不能重新计算或修改金额;如需更正请建立更正批次",
-                       code="frozen")
+    if problem := frozen_refusal(batch.status):
+        raise Conflict(problem, code="frozen")
 
 
 async def _take(db: AsyncSession, batch: PayoutBatch, statuses: frozenset[str] | set[str], **values: Any) -> bool:
     """Compare-and-set on the batch row: apply ``values`` only if the batch is still in one of
     ``statuses`` and nobody recomputed it since it was read. Holds the row's write lock until the
     transaction ends, so a second concurrent request waits, then finds it changed (never a 500)."""
-    statement = (update(PayoutBatch)
-                 .where(PayoutBatch.id == batch.id, PayoutBatch.status.in_(statuses),
-                        PayoutBatch.computations == batch.computations)
-                 .values(**(values or {"computations": PayoutBatch.computations}))
-                 .execution_options(synchronize_session=False))
-    return (await db.execute(statement)).rowcount == 1
+    statement = (
+        update(PayoutBatch)
+        .where(PayoutBatch.id == batch.id, PayoutBatch.status.in_(statuses), PayoutBatch.computations == batch.computations)
+        .values(**(values or {"computations": PayoutBatch.computations}))
+        .execution_options(synchronize_session=False)
+    )
+    return cast("CursorResult[Any]", await db.execute(statement)).rowcount == 1  # an UPDATE's result has a rowcount
 
 
 async def _lock_editable(db: AsyncSession, batch: PayoutBatch) -> None:
@@ -481,9 +599,17 @@ async def _lock_editable(db: AsyncSession, batch: PayoutBatch) -> None:
 
 
 def _audit_summary(batch: PayoutBatch, diff: dict[str, Any]) -> dict[str, Any]:
-    return {"computation": batch.computations, "lines": len(batch.lines), "excluded": len(batch.excluded),
-            "honours": len(batch.honours), "total": Money.from_fen(batch.total_fen).plain(), "status": batch.status,
-            "added": len(diff["added"]), "removed": len(diff["removed"]), "changed": len(diff["changed"])}
+    return {
+        "computation": batch.computations,
+        "lines": len(batch.lines),
+        "excluded": len(batch.excluded),
+        "honours": len(batch.honours),
+        "total": Money.from_fen(batch.total_fen).plain(),
+        "status": batch.status,
+        "added": len(diff["added"]),
+        "removed": len(diff["removed"]),
+        "changed": len(diff["changed"]),
+    }
 
 
 async def compute(db: AsyncSession, actor: Actor, batch_id: int) -> dict[str, Any]:
@@ -497,8 +623,9 @@ async def compute(db: AsyncSession, actor: Actor, batch_id: int) -> dict[str, An
     return diff
 
 
-async def save_settings(db: AsyncSession, actor: Actor, batch_id: int, raw_amounts: dict[str, str],
-                        unit_mode: str = "", ledger_mode: str = "") -> dict[str, Any]:
+async def save_settings(
+    db: AsyncSession, actor: Actor, batch_id: int, raw_amounts: dict[str, str], unit_mode: str = "", ledger_mode: str = ""
+) -> dict[str, Any]:
     """Set the batch's amounts (within each tier's cap/floor) and modes, and recompute. An
     amount out of bounds is refused with the tier and the bound; nothing is written."""
     batch = await get_batch(db, batch_id)
@@ -511,9 +638,19 @@ async def save_settings(db: AsyncSession, actor: Actor, batch_id: int, raw_amoun
     batch.settings = settings
     diff = await _store(db, batch, computation)
     changes = {k: v for k, v in settings["amounts"].items() if before.get("amounts", {}).get(k) != v}
-    await record(db, actor, "payout.amounts_set", "payout_batch", batch.id,
-                 {"amounts": changes, "unit_subsidy_mode": settings["unit_subsidy_mode"],
-                  "ledger_mode": settings["ledger_mode"], **_audit_summary(batch, diff)})
+    await record(
+        db,
+        actor,
+        "payout.amounts_set",
+        "payout_batch",
+        batch.id,
+        {
+            "amounts": changes,
+            "unit_subsidy_mode": settings["unit_subsidy_mode"],
+            "ledger_mode": settings["ledger_mode"],
+            **_audit_summary(batch, diff),
+        },
+    )
     await db.commit()
     return diff
 
@@ -525,7 +662,7 @@ async def import_external(db: AsyncSession, actor: Actor, batch_id: int, filenam
 
     batch = await get_batch(db, batch_id)
     _check_editable(batch)
-    if batch.kind == "correction":
+    if batch.kind == CORRECTION:
         raise Conflict("更正批次沿用原批次的外部成绩,不能另行导入")
     if not content:
         raise Invalid("请选择要导入的成绩文件(.xlsx)")
@@ -534,8 +671,10 @@ async def import_external(db: AsyncSession, actor: Actor, batch_id: int, filenam
     try:
         achievements = await parse_off_loop(read_results_upload, content)
     except InputErrors as exc:
-        raise Invalid(f"外部成绩文件有 {len(exc.errors)} 处错误,未导入任何成绩",
-                      details=[f"{e.where}: {e.message}" if e.where else e.message for e in exc.errors]) from None
+        raise Invalid(
+            Text("外部成绩文件有 {count} 处错误,未导入任何成绩", count=len(exc.errors)),
+            details=[f"{e.where}: {e.message}" if e.where else e.message for e in exc.errors],
+        ) from None
     if not achievements:
         raise Invalid("外部成绩文件中没有成绩行")
     external = external_to_json(achievements)
@@ -543,8 +682,14 @@ async def import_external(db: AsyncSession, actor: Actor, batch_id: int, filenam
     computation = await _compute(db, batch, batch.settings or {}, external)
     batch.external, batch.external_filename = external, filename[:200]
     diff = await _store(db, batch, computation)
-    await record(db, actor, "payout.external_import", "payout_batch", batch.id,
-                 {"filename": filename[:200], "achievements": len(achievements), **_audit_summary(batch, diff)})
+    await record(
+        db,
+        actor,
+        "payout.external_import",
+        "payout_batch",
+        batch.id,
+        {"filename": filename[:200], "achievements": len(achievements), **_audit_summary(batch, diff)},
+    )
     await db.commit()
     return len(achievements)
 
@@ -554,19 +699,32 @@ async def import_external(db: AsyncSession, actor: Actor, batch_id: int, filenam
 
 async def submit(db: AsyncSession, actor: Actor, batch_id: int) -> None:
     batch = await get_batch(db, batch_id)
-    if batch.status == "submitted" and batch.submitted_by_id == actor.user_id:
+    if batch.status == SUBMITTED and batch.submitted_by_id == actor.user_id:
         return  # the same request again (a double click): the same result
-    if batch.status != "computed":
-        raise Conflict("只有已计算的批次可以提交审批" if batch.status == "draft" or batch.status in FROZEN
-                       else "该批次已提交审批")
+    if problem := refusal("submit", batch.status):
+        raise Conflict(problem)
     if not batch.lines:
         raise Conflict("批次没有发放行,无需审批")
-    if not await _take(db, batch, {"computed"}, status="submitted", submitted_by_id=actor.user_id,
-                       submitted_by=actor.username, submitted_at=utcnow(), returned_reason=""):
+    if not await _take(
+        db,
+        batch,
+        TRANSITIONS["submit"].sources,
+        status=SUBMITTED,
+        submitted_by_id=actor.user_id,
+        submitted_by=actor.username,
+        submitted_at=utcnow(),
+        returned_reason="",
+    ):
         await db.rollback()
-        return await _same_or_busy(db, batch_id, "submitted", actor)
-    await record(db, actor, "payout.batch_submit", "payout_batch", batch.id,
-                 {"computation": batch.computations, "lines": len(batch.lines), "total": Money.from_fen(batch.total_fen).plain()})
+        return await _same_or_busy(db, batch_id, SUBMITTED, actor)
+    await record(
+        db,
+        actor,
+        "payout.batch_submit",
+        "payout_batch",
+        batch.id,
+        {"computation": batch.computations, "lines": len(batch.lines), "total": Money.from_fen(batch.total_fen).plain()},
+    )
     await db.commit()
 
 
@@ -610,27 +768,45 @@ async def approve(db: AsyncSession, actor: Actor, batch_id: int) -> None:
     """Approval by a second finance account, and only once the results are final (or an organizer
     vouched for the unfinished ones with a recorded reason)."""
     batch = await get_batch(db, batch_id)
-    if batch.status == "approved" and batch.approved_by_id == actor.user_id:
+    if batch.status == APPROVED and batch.approved_by_id == actor.user_id:
         return  # a double click: the same result
-    if batch.status != "submitted":
-        raise Conflict("只有待审批的批次可以审批")
-    if actor.user_id is not None and actor.user_id in (batch.created_by_id, batch.submitted_by_id):
-        who = "创建人" if actor.user_id == batch.created_by_id else "提交人"
-        raise Conflict(f"审批人不能是本批次的{who}:须由另一名财务人员审批", code="same_person")
+    if problem := refusal("approve", batch.status):
+        raise Conflict(problem)
+    if problem := four_eyes_refusal(actor.user_id, batch.created_by_id, batch.submitted_by_id):
+        raise Conflict(problem, code="same_person")
     found = await blockers(db, batch)
     if found.hard:
-        raise Conflict("成绩在本批次计算后有变动,须重新计算后再提交审批", code="results_changed",
-                       details=_describe(found.hard))
-    if (waiting := found.uncovered(batch)):
-        raise Conflict("成绩尚未最终确认,暂不能审批:须等申诉期结束且申诉处理完毕,或由组织方填写理由准许提前审批",
-                       code="results_not_final", details=_describe(waiting))
-    if not await _take(db, batch, {"submitted"}, status="approved", approved_by_id=actor.user_id,
-                       approved_by=actor.username, approved_at=utcnow()):
+        raise Conflict("成绩在本批次计算后有变动,须重新计算后再提交审批", code="results_changed", details=_describe(found.hard))
+    if waiting := found.uncovered(batch):
+        raise Conflict(
+            "成绩尚未最终确认,暂不能审批:须等申诉期结束且申诉处理完毕,或由组织方填写理由准许提前审批",
+            code="results_not_final",
+            details=_describe(waiting),
+        )
+    if not await _take(
+        db,
+        batch,
+        TRANSITIONS["approve"].sources,
+        status=APPROVED,
+        approved_by_id=actor.user_id,
+        approved_by=actor.username,
+        approved_at=utcnow(),
+    ):
         await db.rollback()
-        return await _same_or_busy(db, batch_id, "approved", actor)
-    await record(db, actor, "payout.batch_approve", "payout_batch", batch.id,
-                 {"computation": batch.computations, "lines": len(batch.lines), "total": Money.from_fen(batch.total_fen).plain(),
-                  "results_override": bool(batch.results_override_reason)})
+        return await _same_or_busy(db, batch_id, APPROVED, actor)
+    await record(
+        db,
+        actor,
+        "payout.batch_approve",
+        "payout_batch",
+        batch.id,
+        {
+            "computation": batch.computations,
+            "lines": len(batch.lines),
+            "total": Money.from_fen(batch.total_fen).plain(),
+            "results_override": bool(batch.results_override_reason),
+        },
+    )
     await db.commit()
 
 
@@ -639,11 +815,11 @@ async def override_results(db: AsyncSession, actor: Actor, batch_id: int, reason
     covers the source items unfinished now, and lapses when a recompute changes the lines."""
     batch = await get_batch(db, batch_id)
     reason = reason.strip()
-    if batch.status not in ("computed", "submitted"):
-        raise Conflict("只有已计算或待审批的批次可以准许提前审批")
+    if problem := refusal("override_results", batch.status):
+        raise Conflict(problem)
     if not reason:
         raise FormInvalid("准许提前审批须填写理由", {"reason": "请填写理由(如:申诉不涉及获奖名次)"})
-    if (problem := limits.REASON.problem(reason)):
+    if problem := limits.REASON.problem(reason):
         raise FormInvalid("理由过长,未保存", {"reason": problem})
     found = await blockers(db, batch)
     if found.hard:
@@ -651,28 +827,44 @@ async def override_results(db: AsyncSession, actor: Actor, batch_id: int, reason
     if not found.open:
         raise Conflict("本批次的成绩均已最终确认,无需准许提前审批")
     items = [{"item_id": c.item_id, "competition": c.competition, "item": c.item, "why": c.why} for c in found.open]
-    if not await _take(db, batch, {"computed", "submitted"}, results_override_reason=reason,
-                       results_override_by=actor.username, results_override_by_id=actor.user_id,
-                       results_override_at=utcnow(), results_override_items=items):
+    if not await _take(
+        db,
+        batch,
+        TRANSITIONS["override_results"].sources,
+        results_override_reason=reason,
+        results_override_by=actor.username,
+        results_override_by_id=actor.user_id,
+        results_override_at=utcnow(),
+        results_override_items=items,
+    ):
         await db.rollback()
         raise Conflict(BUSY, code="busy")
-    await record(db, actor, "payout.results_override", "payout_batch", batch.id,
-                 {"reason": reason, "items": [c.item_id for c in found.open]})
+    await record(
+        db, actor, "payout.results_override", "payout_batch", batch.id, {"reason": reason, "items": [c.item_id for c in found.open]}
+    )
     await db.commit()
 
 
 async def return_batch(db: AsyncSession, actor: Actor, batch_id: int, reason: str) -> None:
     """The approver sends a submitted batch back (退回) with a reason."""
     batch = await get_batch(db, batch_id)
-    if batch.status != "submitted":
-        raise Conflict("只有待审批的批次可以退回")
+    if problem := refusal("return", batch.status):
+        raise Conflict(problem)
     reason = reason.strip()
     if not reason:
         raise FormInvalid("退回须填写理由", {"reason": "请填写退回理由"})
-    if (problem := limits.REASON.problem(reason)):
+    if problem := limits.REASON.problem(reason):
         raise FormInvalid("退回理由过长", {"reason": problem})
-    if not await _take(db, batch, {"submitted"}, status="computed", submitted_by_id=None, submitted_by="",
-                       submitted_at=None, returned_reason=reason):
+    if not await _take(
+        db,
+        batch,
+        TRANSITIONS["return"].sources,
+        status=COMPUTED,
+        submitted_by_id=None,
+        submitted_by="",
+        submitted_at=None,
+        returned_reason=reason,
+    ):
         await db.rollback()
         raise Conflict(BUSY, code="busy")
     await record(db, actor, "payout.batch_return", "payout_batch", batch.id, {"reason": reason})
@@ -685,22 +877,39 @@ async def mark_paid(db: AsyncSession, actor: Actor, batch_id: int, paid_on: date
     ledger entry is written, so a second request (a double click) finds it paid and gets the
     same result; returns False then."""
     batch = await get_batch(db, batch_id)
-    if batch.status == "paid":
+    if batch.status == PAID:
         return False
-    if batch.status != "approved":
-        raise Conflict("只有已审批的批次可以登记为已发放")
+    if problem := refusal("pay", batch.status):
+        raise Conflict(problem)
     when = paid_on or date.today()
-    if not await _take(db, batch, {"approved"}, status="paid", paid_by=actor.username, paid_at=utcnow(), paid_on=when):
+    if not await _take(db, batch, TRANSITIONS["pay"].sources, status=PAID, paid_by=actor.username, paid_at=utcnow(), paid_on=when):
         await db.rollback()
-        await _same_or_busy(db, batch_id, "paid", actor)
+        await _same_or_busy(db, batch_id, PAID, actor)
         return False
     for line in batch.lines:
-        db.add(PayoutLedgerEntry(policy_id=batch.policy_id, batch_id=batch.id, line_id=line.id, paid_on=when,
-                                 recipient_id=line.recipient_id, role=line.role,
-                                 skill_code=ledger_skill(line.subject_id, line.skill_code), subject_id=line.subject_id,
-                                 amount_fen=line.amount_fen, tier_id=line.tier_id, achievement_id=line.achievement_id))
-    await record(db, actor, "payout.batch_paid", "payout_batch", batch.id,
-                 {"paid_on": when.isoformat(), "ledger_entries": len(batch.lines), "total": Money.from_fen(batch.total_fen).plain()})
+        db.add(
+            PayoutLedgerEntry(
+                policy_id=batch.policy_id,
+                batch_id=batch.id,
+                line_id=line.id,
+                paid_on=when,
+                recipient_id=line.recipient_id,
+                role=line.role,
+                skill_code=ledger_skill(line.subject_id, line.skill_code),
+                subject_id=line.subject_id,
+                amount_fen=line.amount_fen,
+                tier_id=line.tier_id,
+                achievement_id=line.achievement_id,
+            )
+        )
+    await record(
+        db,
+        actor,
+        "payout.batch_paid",
+        "payout_batch",
+        batch.id,
+        {"paid_on": when.isoformat(), "ledger_entries": len(batch.lines), "total": Money.from_fen(batch.total_fen).plain()},
+    )
     await db.commit()
     return True
 
@@ -709,25 +918,35 @@ async def create_correction(db: AsyncSession, actor: Actor, batch_id: int) -> Pa
     """A correction batch for a paid batch: recomputed from the results as they are now, it holds
     a reversal for every paid line that is wrong and a new line with the right amount."""
     original = await get_batch(db, batch_id)
-    if original.status != "paid":
+    if original.status != PAID:
         raise Conflict("只有已发放的批次需要更正;未审批的批次直接重新计算即可")
-    if original.kind == "correction":
+    if original.kind == CORRECTION:
         raise Conflict("请对原批次建立更正批次,而不是对更正批次")
-    pending = [b for b in await corrections_of(db, original.id) if b.status != "paid"]
+    pending = [b for b in await corrections_of(db, original.id) if b.status != PAID]
     if pending:
-        raise Conflict(f"该批次已有未完成的更正批次 #{pending[0].id},请先处理")
-    batch = PayoutBatch(name=f"{original.name}(更正)", policy_id=original.policy_id, period_from=original.period_from,
-                        period_to=original.period_to, status="draft", kind="correction", corrects_batch_id=original.id,
-                        settings=dict(original.settings or {}), external=dict(original.external or {}),
-                        external_filename=original.external_filename, sources=[], diff={},
-                        created_by_id=actor.user_id, created_by=actor.username)
+        raise Conflict(Text("该批次已有未完成的更正批次 #{number},请先处理", number=pending[0].id))
+    batch = PayoutBatch(
+        name=f"{original.name}(更正)",
+        policy_id=original.policy_id,
+        period_from=original.period_from,
+        period_to=original.period_to,
+        status=DRAFT,
+        kind=CORRECTION,
+        corrects_batch_id=original.id,
+        settings=dict(original.settings or {}),
+        external=dict(original.external or {}),
+        external_filename=original.external_filename,
+        sources=[],
+        diff={},
+        created_by_id=actor.user_id,
+        created_by=actor.username,
+    )
     db.add(batch)
     await db.flush()
     batch = await get_batch(db, batch.id)
     computation = await _compute(db, batch, batch.settings or {}, batch.external or {})
     diff = await _store(db, batch, computation)
-    await record(db, actor, "payout.correction_create", "payout_batch", batch.id,
-                 {"corrects": original.id, **_audit_summary(batch, diff)})
+    await record(db, actor, "payout.correction_create", "payout_batch", batch.id, {"corrects": original.id, **_audit_summary(batch, diff)})
     await db.commit()
     return batch
 
@@ -781,30 +1000,71 @@ def award_result(batch: PayoutBatch) -> AwardResult:
         policy_name, rules = batch.policy_id, None
     settings = batch.settings or {}
     lines = [
-        PayoutLine(payer=r.payer, role=r.role, recipient_id=r.recipient_id, recipient_name=r.recipient_name,
-                   recipient_unit=r.recipient_unit, amount=Money.from_fen(r.amount_fen), entitled=Money.from_fen(r.entitled_fen),
-                   tier_id=r.tier_id, basis=r.basis, achievement_id=r.achievement_id, competition=r.competition, item=r.item,
-                   skill_code=r.skill_code, result=r.result, subject_id=r.subject_id,
-                   notes=tuple(r.notes or ()), withheld=Money.from_fen(r.withheld_fen or 0), withholding=r.withholding or "")
+        PayoutLine(
+            payer=r.payer,
+            role=r.role,
+            recipient_id=r.recipient_id,
+            recipient_name=r.recipient_name,
+            recipient_unit=r.recipient_unit,
+            amount=Money.from_fen(r.amount_fen),
+            entitled=Money.from_fen(r.entitled_fen),
+            tier_id=r.tier_id,
+            basis=r.basis,
+            achievement_id=r.achievement_id,
+            competition=r.competition,
+            item=r.item,
+            skill_code=r.skill_code,
+            result=r.result,
+            subject_id=r.subject_id,
+            notes=tuple(r.notes or ()),
+            withheld=Money.from_fen(r.withheld_fen or 0),
+            withholding=r.withholding or "",
+        )
         for r in batch.lines
     ]
     lines.sort(key=lambda line: line.payer)  # grouped by payer, in the batch's order within each
     excluded = [
-        _Excluded(e.status, e.reason, e.role, e.recipient_id, e.recipient_name, e.recipient_unit, e.competition, e.item,
-                  e.result, None if e.amount_fen is None else Money.from_fen(e.amount_fen))
+        _Excluded(
+            e.status,
+            e.reason,
+            e.role,
+            e.recipient_id,
+            e.recipient_name,
+            e.recipient_unit,
+            e.competition,
+            e.item,
+            e.result,
+            None if e.amount_fen is None else Money.from_fen(e.amount_fen),
+        )
         for e in batch.excluded
     ]
     honours = [
-        HonourLine(honour_id=h.honour_id, title=h.title, source=h.source, recipient_id=h.recipient_id,
-                   recipient_name=h.recipient_name, recipient_unit=h.recipient_unit, achievement_id=h.achievement_id,
-                   competition=h.competition, item=h.item, result=h.result, tier_id=h.tier_id, role=h.role or "competitor")
+        HonourLine(
+            honour_id=h.honour_id,
+            title=h.title,
+            source=h.source,
+            recipient_id=h.recipient_id,
+            recipient_name=h.recipient_name,
+            recipient_unit=h.recipient_unit,
+            achievement_id=h.achievement_id,
+            competition=h.competition,
+            item=h.item,
+            result=h.result,
+            tier_id=h.tier_id,
+            role=h.role or "competitor",
+        )
         for h in batch.honours
     ]
     return AwardResult(
-        policy_id=batch.policy_id, policy_name=policy_name, batch_id=batch.name, batch_date=batch.paid_on,
+        policy_id=batch.policy_id,
+        policy_name=policy_name,
+        batch_id=batch.name,
+        batch_date=batch.paid_on,
         ledger_mode=settings.get("ledger_mode") or (rules.ledger_mode if rules else ""),
         unit_subsidy_mode=settings.get("unit_subsidy_mode") or (rules.unit_subsidy_mode if rules else ""),
-        lines=lines, excluded=excluded, honours=honours,  # type: ignore[arg-type]
+        lines=lines,
+        excluded=excluded,  # type: ignore[arg-type]  # stored rows with the fields the workbook reads (_Excluded)
+        honours=honours,
     )
 
 
@@ -821,7 +1081,7 @@ async def workbook_info(db: AsyncSession, batch: PayoutBatch, result: AwardResul
     info = WorkbookInfo.for_result(result, policy)
     names = await user_names(db, [batch.created_by_id, batch.approved_by_id, batch.results_override_by_id])
     info.batch_name, info.batch_number = batch.name, f"#{batch.id}"
-    info.status = STATUS_LABELS[batch.status] + ("(更正批次)" if batch.kind == "correction" else "")
+    info.status = STATUS_LABELS[batch.status] + ("(更正批次)" if batch.kind == CORRECTION else "")
     info.final = batch.status in FROZEN
     made = batch.computed_at or batch.created_at  # 制表日期: when the lines were made
     info.made_on = made.astimezone().date() if made else None
@@ -831,7 +1091,7 @@ async def workbook_info(db: AsyncSession, batch: PayoutBatch, result: AwardResul
         who = names.get(batch.results_override_by_id or -1, batch.results_override_by)
         items = "、".join(f"{i['competition']}·{i['item']}({i['why']})" for i in batch.results_override_items or [])
         info.override = f"组织方 {who} 于 {_day(batch.results_override_at)} 准许提前审批,理由:{batch.results_override_reason}(涉及:{items})"
-    if batch.status == "paid" and batch.paid_on:
+    if batch.status == PAID and batch.paid_on:
         info.notes = (*info.notes, f"已于 {batch.paid_on.isoformat()} 发放,记入发放台账。")
     info.payees = await payees.details_for(db, {payee_key(line) for line in result.lines})
     info.phones = await payees.roster_phones(db, [line.recipient_id for line in result.lines if line.role != "unit"])
@@ -852,5 +1112,6 @@ async def workbook_bytes(db: AsyncSession, batch: PayoutBatch, *, for_finance: b
 async def missing_payees(db: AsyncSession, batch: PayoutBatch) -> list[PayoutLineRow]:
     """Lines whose recipient has no (or incomplete) payment details: flagged before approval."""
     found = await payees.details_for(db, {payee_key(line) for line in batch.lines})
-    return [line for line in batch.lines
-            if line.amount_fen > 0 and not found.get(payee_key(line), PayeeDetails()).complete(payee_key(line)[0])]
+    return [
+        line for line in batch.lines if line.amount_fen > 0 and not found.get(payee_key(line), PayeeDetails()).complete(payee_key(line)[0])
+    ]

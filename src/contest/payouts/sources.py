@@ -13,30 +13,32 @@ form on the batch and read again at every computation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-
-from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contest.db.models import Appeal, Entry, Item
 from contest.db.models import Competition as CompetitionRow
-from contest.db.models import Entry, Item
-from contest.db.results_models import Appeal
-from contest.domain.results import appeal_deadline, appeal_window_open
 from contest.domain.awards.inputs import achievements_from_json
 from contest.domain.awards.model import Achievement, Coach, Competition, Member, Person, Result
 from contest.domain.awards.policy import Policy
-from contest.domain.lifecycle import PUBLIC_RESULTS
-from contest.live.scores import item_results
+from contest.domain.lifecycle import FINAL, LOCKED, PUBLIC_RESULTS, PUBLISHED, REVEALED, SCORING, SETUP
+from contest.domain.results import appeal_deadline, appeal_window_open
+from contest.domain.text import N_
+from contest.standings import item_results
 
 PLACE_AWARDS = ("first", "second", "third")
 PROVISIONAL_NOTE = "该赛项成绩已公示但尚未最终确认(申诉期内),申诉处理后可能变动"
-ITEM_STATUS_LABELS = {
-    "setup": "筹备中", "scoring": "评分中", "locked": "已锁定", "revealed": "已解密",
-    "published": "已公示", "final": "最终成绩",
+ITEM_STATUS_LABELS: dict[str, str] = {
+    SETUP: N_("筹备中"),
+    SCORING: N_("评分中"),
+    LOCKED: N_("已锁定"),
+    REVEALED: N_("已解密"),
+    PUBLISHED: N_("已公示"),
+    FINAL: "最终成绩",
 }
 
 
@@ -51,8 +53,15 @@ class SourceItem:
     achievements: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"competition_id": self.competition_id, "competition": self.competition, "item_id": self.item_id,
-                "item": self.item, "status": self.status, "included": self.included, "achievements": self.achievements}
+        return {
+            "competition_id": self.competition_id,
+            "competition": self.competition,
+            "item_id": self.item_id,
+            "item": self.item,
+            "status": self.status,
+            "included": self.included,
+            "achievements": self.achievements,
+        }
 
 
 @dataclass
@@ -71,28 +80,50 @@ def _share(value: int | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def entry_achievement(achievement_id: str, competition: Competition, item: Item, entry: Entry, result: Result,
-                      field_size: int | None = None) -> Achievement:
+def entry_achievement(
+    achievement_id: str, competition: Competition, item: Item, entry: Entry, result: Result, field_size: int | None = None
+) -> Achievement:
     unit = entry.unit.name if entry.unit is not None else ""
     members = tuple(
-        Member(Person(id_number=m.person.id_number, name=m.person.name, unit=unit,
-                      employment_region=m.person.employment_region,
-                      employee_status=_employee_status(m.person.is_employee)))
+        Member(
+            Person(
+                id_number=m.person.id_number,
+                name=m.person.name,
+                unit=unit,
+                employment_region=m.person.employment_region,
+                employee_status=_employee_status(m.person.is_employee),
+            )
+        )
         for m in entry.members
     )
     coaches_rows = sorted(entry.coaches, key=lambda c: (not c.is_lead, c.position, c.id))  # the lead first
     shares = [c.share for c in coaches_rows]
     use_shares = bool(shares) and all(s is not None and s > 0 for s in shares)  # shares all given, or equal split
     coaches = tuple(
-        Coach(Person(id_number=c.person.id_number, name=c.person.name, unit=unit,
-                     employment_region=c.person.employment_region,
-                     employee_status=_employee_status(c.person.is_employee)),
-              share=_share(c.share) if use_shares else None, lead=c.is_lead)
+        Coach(
+            Person(
+                id_number=c.person.id_number,
+                name=c.person.name,
+                unit=unit,
+                employment_region=c.person.employment_region,
+                employee_status=_employee_status(c.person.is_employee),
+            ),
+            share=_share(c.share) if use_shares else None,
+            lead=c.is_lead,
+        )
         for c in coaches_rows
     )
-    return Achievement(id=achievement_id, competition=competition, item=item.name, skill_code=item.skill_code,
-                       result=result, members=members, coaches=coaches, field_size=field_size,
-                       occupation=item.skill_name or "")
+    return Achievement(
+        id=achievement_id,
+        competition=competition,
+        item=item.name,
+        skill_code=item.skill_code,
+        result=result,
+        members=members,
+        coaches=coaches,
+        field_size=field_size,
+        occupation=item.skill_name or "",
+    )
 
 
 async def collect_ours(db: AsyncSession, policy: Policy, period_from: date, period_to: date) -> Collected:
@@ -103,12 +134,15 @@ async def collect_ours(db: AsyncSession, policy: Policy, period_from: date, peri
         and_(CompetitionRow.end_date.is_(None), CompetitionRow.year >= period_from.year, CompetitionRow.year <= period_to.year),
     )
     competitions = list(
-        (await db.execute(select(CompetitionRow).where(CompetitionRow.policy_id == policy_id, in_period).order_by(CompetitionRow.id))).scalars()
+        (
+            await db.execute(select(CompetitionRow).where(CompetitionRow.policy_id == policy_id, in_period).order_by(CompetitionRow.id))
+        ).scalars()
     )
     for row in competitions:
         items = list((await db.execute(select(Item).where(Item.competition_id == row.id).order_by(Item.id))).scalars())
-        competition = Competition(name=row.name, level=row.level, year=row.year, competition_class=row.category,
-                                  organizer=row.organizer, date=row.end_date)
+        competition = Competition(
+            name=row.name, level=row.level, year=row.year, competition_class=row.category, organizer=row.organizer, date=row.end_date
+        )
         for item in items:
             status = item.status
             source = SourceItem(row.id, row.name, item.id, item.name, status, status in PUBLIC_RESULTS)
@@ -128,7 +162,7 @@ async def collect_ours(db: AsyncSession, policy: Policy, period_from: date, peri
                     continue  # ranked, no award, and no tier pays the place: not a candidate
                 collected.achievements.append(achievement)
                 collected.source_of[achievement.id] = f"item:{item.id}"
-                if status != "final":
+                if status != FINAL:
                     collected.provisional.add(achievement.id)
                 source.achievements += 1
     return collected
@@ -138,9 +172,14 @@ async def collect_ours(db: AsyncSession, policy: Policy, period_from: date, peri
 
 
 def _person_json(person: Person) -> dict[str, Any]:
-    return {"id_number": person.id_number, "name": person.name, "unit": person.unit,
-            "employment_region": person.employment_region, "employee_status": person.employee_status,
-            "birth_date": person.birth_date.isoformat() if person.birth_date else None}
+    return {
+        "id_number": person.id_number,
+        "name": person.name,
+        "unit": person.unit,
+        "employment_region": person.employment_region,
+        "employee_status": person.employee_status,
+        "birth_date": person.birth_date.isoformat() if person.birth_date else None,
+    }
 
 
 def _result_json(result: Result) -> dict[str, Any]:
@@ -157,16 +196,25 @@ def achievement_to_json(achievement: Achievement) -> dict[str, Any]:
     comp = achievement.competition
     return {
         "id": achievement.id,
-        "competition": {"name": comp.name, "level": comp.level, "year": comp.year,
-                        "class": comp.competition_class, "kinds": sorted(comp.kinds),
-                        "organizer": comp.organizer, "date": comp.date.isoformat() if comp.date else None},
+        "competition": {
+            "name": comp.name,
+            "level": comp.level,
+            "year": comp.year,
+            "class": comp.competition_class,
+            "kinds": sorted(comp.kinds),
+            "organizer": comp.organizer,
+            "date": comp.date.isoformat() if comp.date else None,
+        },
         "item": achievement.item,
         "skill_code": achievement.skill_code,
         "result": _result_json(achievement.result),
         "members": [{**_person_json(m.person), "share": None if m.share is None else str(m.share)} for m in achievement.members],
-        "coaches": [{**_person_json(c.person), "share": None if c.share is None else str(c.share), "lead": c.lead}
-                    for c in achievement.coaches],
-        "group": achievement.group, "entry_size": achievement.entry_size, "field_size": achievement.field_size,
+        "coaches": [
+            {**_person_json(c.person), "share": None if c.share is None else str(c.share), "lead": c.lead} for c in achievement.coaches
+        ],
+        "group": achievement.group,
+        "entry_size": achievement.entry_size,
+        "field_size": achievement.field_size,
         "occupation": achievement.occupation,
     }
 
@@ -196,23 +244,32 @@ class SourceCheck:
     final: bool = False
 
 
-async def check_sources(db: AsyncSession, sources: list[dict[str, Any]], computed_at: datetime | None,
-                        now: datetime) -> list[SourceCheck]:
+async def check_sources(db: AsyncSession, sources: list[dict[str, Any]], computed_at: datetime | None, now: datetime) -> list[SourceCheck]:
     """Our items the batch read, as they stand now: each one still in its appeal window, with an
     undecided appeal, reopened, or republished since the batch was computed. Items whose window
     has closed with every appeal decided count as final, confirmed (最终成绩) or not."""
     ids = [s["item_id"] for s in sources if not s.get("external") and s.get("included")]
     if not ids:
         return []
-    rows = (await db.execute(select(Item, CompetitionRow).join(CompetitionRow, CompetitionRow.id == Item.competition_id)
-                             .where(Item.id.in_(ids)).order_by(Item.id))).all()
-    pending = dict((await db.execute(select(Appeal.item_id, func.count()).where(Appeal.item_id.in_(ids),
-                                                                                 Appeal.status == "pending")
-                                     .group_by(Appeal.item_id))).all())
+    rows = (
+        await db.execute(
+            select(Item, CompetitionRow)
+            .join(CompetitionRow, CompetitionRow.id == Item.competition_id)
+            .where(Item.id.in_(ids))
+            .order_by(Item.id)
+        )
+    ).all()
+    pending = dict(
+        (
+            await db.execute(
+                select(Appeal.item_id, func.count()).where(Appeal.item_id.in_(ids), Appeal.status == "pending").group_by(Appeal.item_id)
+            )
+        ).all()
+    )
     checks = []
     for item, competition in rows:
         label = ITEM_STATUS_LABELS.get(item.status, item.status)
-        base = {"item_id": item.id, "competition": competition.name, "item": item.name}
+        base: dict[str, Any] = {"item_id": item.id, "competition": competition.name, "item": item.name}
         if item.status not in PUBLIC_RESULTS:
             checks.append(SourceCheck(**base, why=f"成绩已撤回({label}),须重新计算", stale=True))
             continue
@@ -220,8 +277,9 @@ async def check_sources(db: AsyncSession, sources: list[dict[str, Any]], compute
             checks.append(SourceCheck(**base, why="成绩在本批次计算后重新公示,须重新计算", stale=True))
             continue
         reasons = []
-        if item.status == "published" and appeal_window_open(now, item.published_at, competition.appeal_hours):
-            deadline = appeal_deadline(item.published_at, competition.appeal_hours)  # type: ignore[arg-type]
+        if item.status == PUBLISHED and appeal_window_open(now, item.published_at, competition.appeal_hours):
+            assert item.published_at is not None  # published: it has the time
+            deadline = appeal_deadline(item.published_at, competition.appeal_hours)
             reasons.append(f"申诉期内(至 {deadline.astimezone().strftime('%Y-%m-%d %H:%M')})")
         if pending.get(item.id):
             reasons.append(f"有 {pending[item.id]} 件申诉尚未处理")

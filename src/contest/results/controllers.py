@@ -9,14 +9,13 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor, chain_head
+from contest.domain import limits
 from contest.domain.results import appeal_deadline
 from contest.errors import ContestError, Invalid
 from contest.events.service import get_item
-from contest.live import actions
 from contest.results import service
-from contest.web.guards import ORGANIZERS
-from contest.domain import limits
 from contest.web import fields
+from contest.web.guards import ORGANIZERS
 from contest.web.openapi import form_body
 from contest.web.pages import render
 
@@ -78,4 +77,4 @@ class ResultsController(Controller):
 
     @post("/finalize")
     async def finalize(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
-        return await self._act(request, db, item_id, lambda: actions.finalize(db, actor, item_id))
+        return await self._act(request, db, item_id, lambda: service.finalize(db, actor, item_id))

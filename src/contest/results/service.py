@@ -9,18 +9,20 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor, record
-from contest.db.models import AuditRecord, Competition, Entry, Item, utcnow
-from contest.db.results_models import Appeal, ResultVersion
 from contest.competitors.certificates import honour_rules, issue_for_version
+from contest.db.models import Appeal, AuditRecord, Competition, Entry, Item, ResultVersion, utcnow
 from contest.domain.certificates import HonourRule, honours_for
-from contest.domain.scheme import COMPONENT_KINDS, plain
+from contest.domain.lifecycle import PUBLIC_RESULTS, PUBLISHED
 from contest.domain.limits import APPEAL_TEXT, APPELLANT, DECISION_TEXT, too_long
 from contest.domain.results import appeal_deadline, appeal_window_open, diff_rows
+from contest.domain.scheme import COMPONENT_KINDS, plain
+from contest.domain.text import N_, Text
 from contest.errors import Conflict, Invalid, NotFound
-from contest.live.board import AWARD_LABELS
-from contest.live.scores import item_results
+from contest.events.lifecycle import transition
+from contest.events.service import get_item
+from contest.standings import AWARD_LABELS, item_results
 
-APPEAL_DECISIONS = {"upheld": "申诉成立", "rejected": "申诉不成立"}
+APPEAL_DECISIONS = {"upheld": N_("申诉成立"), "rejected": N_("申诉不成立")}
 
 
 async def result_rows(db: AsyncSession, item_id: int, honours: list[HonourRule] | None = None) -> list[dict]:
@@ -101,7 +103,7 @@ async def add_version(db: AsyncSession, actor: Actor, item: Item) -> ResultVersi
 async def _item_and_competition(db: AsyncSession, item_id: int) -> tuple[Item, Competition]:
     item = await db.get(Item, item_id)
     if item is None:
-        raise NotFound(f"赛项 {item_id} 不存在")
+        raise NotFound(Text("赛项 {item_id} 不存在", item_id=item_id))
     competition = await db.get(Competition, item.competition_id)
     assert competition is not None
     return item, competition
@@ -123,12 +125,22 @@ async def record_appeal(
         errors.append(f"工位号 {station} 在本赛项中不存在")
     if errors:
         raise Invalid("申诉信息有误", details=errors)
-    if item.status not in ("published",) or not appeal_window_open(now, item.published_at, competition.appeal_hours):
-        if item.published_at is None or item.status not in ("published", "final"):
+    if item.status != PUBLISHED or not appeal_window_open(now, item.published_at, competition.appeal_hours):
+        if item.published_at is None or item.status not in PUBLIC_RESULTS:
             raise Conflict("成绩公示后才能受理申诉", code="not_published")
         deadline = appeal_deadline(item.published_at, competition.appeal_hours)
-        raise Conflict(f"申诉期已过:应在 {deadline.astimezone().strftime('%Y-%m-%d %H:%M')} 前提出", code="appeal_window_closed")
-    appeal = Appeal(item_id=item.id, station_no=station, appellant=appellant.strip(), content=content.strip(), recorded_by=actor.username, received_at=now)
+        raise Conflict(
+            Text("申诉期已过:应在 {deadline} 前提出", deadline=deadline.astimezone().strftime("%Y-%m-%d %H:%M")),
+            code="appeal_window_closed",
+        )
+    appeal = Appeal(
+        item_id=item.id,
+        station_no=station,
+        appellant=appellant.strip(),
+        content=content.strip(),
+        recorded_by=actor.username,
+        received_at=now,
+    )
     db.add(appeal)
     await db.flush()
     await record(db, actor, "appeal.record", "item", item.id, {"appeal_id": appeal.id, "station": station, "appellant": appeal.appellant})
@@ -137,7 +149,8 @@ async def record_appeal(
 
 
 async def _stations(db: AsyncSession, item_id: int) -> set[int]:
-    return set((await db.execute(select(Entry.station_no).where(Entry.item_id == item_id, Entry.station_no.is_not(None)))).scalars())
+    stations = (await db.execute(select(Entry.station_no).where(Entry.item_id == item_id, Entry.station_no.is_not(None)))).scalars()
+    return {s for s in stations if s is not None}
 
 
 async def decide_appeal(db: AsyncSession, actor: Actor, item_id: int, appeal_id: int, status: str, decision: str) -> Appeal:
@@ -166,3 +179,23 @@ async def appeals_of(db: AsyncSession, item_id: int) -> list[Appeal]:
 async def pending_appeals(db: AsyncSession, item_id: int) -> int:
     query = select(func.count()).select_from(Appeal).where(Appeal.item_id == item_id, Appeal.status == "pending")
     return (await db.execute(query)).scalar_one()
+
+
+async def publish(db: AsyncSession, actor: Actor, item_id: int) -> int:
+    """公示: the results become public as the next version (v1, v2 after a revision)."""
+    item = await get_item(db, item_id)
+    item.published_at = utcnow()
+    version = await add_version(db, actor, item)
+    return await transition(db, actor, item, "publish", {"version": version.version})
+
+
+async def finalize(db: AsyncSession, actor: Actor, item_id: int, now: datetime | None = None) -> int:
+    """The results become final once the appeal window has closed with no appeal pending."""
+    item = await get_item(db, item_id)
+    hours = item.competition.appeal_hours
+    if item.published_at is not None and appeal_window_open(now or utcnow(), item.published_at, hours):
+        deadline = appeal_deadline(item.published_at, hours).astimezone().strftime("%Y-%m-%d %H:%M")
+        raise Conflict(Text("申诉期至 {deadline} 结束,之后才能确认最终成绩", deadline=deadline), code="appeal_window_open")
+    if await pending_appeals(db, item_id):
+        raise Conflict("还有申诉未作出仲裁结论,不能确认最终成绩", code="appeal_pending")
+    return await transition(db, actor, item, "finalize", {})

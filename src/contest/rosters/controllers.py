@@ -14,11 +14,11 @@ from contest.audit.service import Actor
 from contest.errors import ContestError
 from contest.events.service import get_competition
 from contest.rosters import service
+from contest.rosters.templates import judges_template, roster_template
 from contest.web.guards import ORGANIZERS
 from contest.web.openapi import FILE, form_body
 from contest.web.pages import render
 from contest.web.uploads import MAX_BODY_BYTES, receive_file
-from contest.xlsx.roster_templates import judges_template, roster_template
 from contest.xlsx.upload import MAX_FILE_BYTES, TOO_LARGE
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -26,7 +26,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _too_large(request: Request, exc: RequestEntityTooLarge) -> Template:
     kind = "judges" if request.url.path.rstrip("/").endswith("/judges") else "roster"
-    context = {"competition": None, "competition_id": request.path_params.get("competition_id"), "result": None, "kind": kind, "message": TOO_LARGE}
+    context = {
+        "competition": None,
+        "competition_id": request.path_params.get("competition_id"),
+        "result": None,
+        "kind": kind,
+        "message": TOO_LARGE,
+    }
     return render("rosters/result.html", 413, **context)
 
 
@@ -38,7 +44,7 @@ def _download(content: bytes, ascii_name: str, chinese_name: str) -> Response:
 class RosterController(Controller):
     path = "/competitions/{competition_id:int}/import"
     opt = ORGANIZERS
-    exception_handlers = {RequestEntityTooLarge: _too_large}  # type: ignore[dict-item]
+    exception_handlers = {RequestEntityTooLarge: _too_large}  # noqa: RUF012 - Litestar reads it once
 
     @get("/")
     async def index(self, db: AsyncSession, competition_id: int) -> Template:

@@ -62,7 +62,6 @@ def normalise_header(value: Any) -> str:
     return text
 
 
-
 @dataclass
 class Row:
     """One data row; typed readers record a problem and mark the row failed."""
@@ -126,7 +125,7 @@ class Row:
         if number is None:
             self.error(column, f"「{value}」不是整数")
             return None
-        if minimum is not None and number < minimum or maximum is not None and number > maximum:
+        if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
             bounds = f"{minimum} 到 {maximum}" if maximum is not None else f"不小于 {minimum}"
             self.error(column, f"{column} {number} 超出范围,应为 {bounds}")
             return None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from contest.domain import limits
 from contest.domain.limits import TextField
+from contest.domain.text import N_
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ CRITERIA = SheetSpec(
 )
 
 COMPETITORS = SheetSpec(
-    "选手",
+    N_("选手"),
     (
         Column(SKILL_CODE, True, "所参加的赛项", limits.SKILL_CODE),
         Column(ENTRY_NO, True, "同一赛项内唯一;团队的每名成员填写同一个参赛号", limits.ENTRY_NO),
@@ -115,8 +116,7 @@ COACHES = SheetSpec(
         Column("份额", note="奖金分配份额,正整数(如 6 和 4 按 6:4 分配);同一参赛单元要么都填、要么都不填(平均分配)"),
         Column("是否主教练", note="是 或 否;每个参赛单元至多一名主教练"),
     ),
-    "每行一名教练。导入时,选手表中每个参赛单元的教练替换为本表所列的教练;"
-    "文件中没有教练表时,已有的教练保持不变。",
+    "每行一名教练。导入时,选手表中每个参赛单元的教练替换为本表所列的教练;文件中没有教练表时,已有的教练保持不变。",
 )
 
 JUDGES = SheetSpec(
@@ -129,7 +129,7 @@ JUDGES = SheetSpec(
         Column(PHONE, note="可选", limit=limits.PHONE),
         Column("角色", True, "裁判 或 裁判长"),
         Column("执裁赛项", note="职业(工种)代码,多个用 、 或 , 分隔", limit=limits.CODE_LIST),
-        Column("登录账号", note="可选;填写时为该裁判创建登录账号(不设密码,之后通过登录链接登录)", limit=limits.USERNAME),
+        Column(N_("登录账号"), note="可选;填写时为该裁判创建登录账号(不设密码,之后通过登录链接登录)", limit=limits.USERNAME),
     ),
     "每行一名裁判。人员按证件号码更新;已分配的裁判保留原席位号,新分配的裁判按本表顺序编席位号。",
     required=True,

@@ -6,14 +6,13 @@ import logging
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
-from litestar.exceptions import ValidationException
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException, ValidationException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from contest import metrics
-from contest.web.pages import render
 from contest.errors import ContestError
+from contest.web.pages import render
 from contest.xlsx.upload import MAX_FILE_BYTES
 
 log = logging.getLogger("contest")
@@ -28,7 +27,8 @@ def _wants_json(request: Request) -> bool:
 def _respond(request: Request, status: int, code: str, message: str, details: list[str] | None = None) -> Response:
     metrics.ERRORS.labels(code).inc()
     if _wants_json(request):
-        body = {"error": {"code": code, "message": message, "details": details or []}}
+        # str(): a contest.domain.text.Text is a str subclass the JSON encoder does not take
+        body = {"error": {"code": code, "message": str(message), "details": [str(d) for d in details or []]}}
         return Response(body, status_code=status, media_type=MediaType.JSON)
     return render("error.html", status, status=status, code=code, message=message, details=details or [])
 
@@ -54,7 +54,7 @@ def not_found(request: Request, exc: NotFoundException) -> Response:
 
 
 def validation_error(request: Request, exc: ValidationException) -> Response:
-    details = [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in (exc.extra or [])]  # type: ignore[union-attr]
+    details = [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in (exc.extra or [])]
     return _respond(request, 400, "bad_request", "请求参数无效", details)
 
 

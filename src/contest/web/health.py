@@ -8,9 +8,8 @@ A load balancer sends traffic to a process only while /readyz answers 200; /heal
 from __future__ import annotations
 
 import asyncio
-from functools import lru_cache
-
 import hmac
+from functools import lru_cache
 
 from litestar import Request, Response, get
 from litestar.datastructures import State

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
 from contest.domain.limits import TextField
 
@@ -28,11 +28,11 @@ def _schema(kind: Any) -> Schema:
     if kind is Decimal:
         return Schema(type=OpenAPIType.STRING, pattern=r"^-?[0-9]{1,6}(\.[0-9]{1,2})?$", description="decimal")
     if kind is date:
-        return Schema(type=OpenAPIType.STRING, format="date")  # type: ignore[arg-type]
+        return Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE)
     if kind is bool:
         return Schema(type=OpenAPIType.STRING, enum=["1", ""])
     if kind == FILE:
-        return Schema(type=OpenAPIType.STRING, format="binary")  # type: ignore[arg-type]
+        return Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
     if isinstance(kind, (list, tuple)):
         return Schema(type=OpenAPIType.STRING, enum=list(kind))
     raise TypeError(f"no schema for form field kind {kind!r}")

@@ -20,6 +20,7 @@ import uuid
 from contextvars import ContextVar
 from typing import Any
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from contest.web.log_masking import mask_id_numbers
@@ -43,7 +44,7 @@ def _install_record_factory() -> None:
         record.request_id = REQUEST_ID.get()
         return record
 
-    make_record.adds_request_id = True  # type: ignore[attr-defined]
+    make_record.adds_request_id = True  # type: ignore[attr-defined]  # marks our factory, so it is installed once
     logging.setLogRecordFactory(make_record)
 
 
@@ -93,7 +94,7 @@ def with_request_ids(app: ASGIApp) -> ASGIApp:
         given = _header(scope, b"x-request-id")
         request_id = given if _CLIENT_ID.fullmatch(given) else uuid.uuid4().hex[:16]
         token = REQUEST_ID.set(request_id)
-        if scope["type"] == "websocket":
+        if scope["type"] == ScopeType.WEBSOCKET:
             try:
                 await app(scope, receive, send)
             finally:
@@ -111,9 +112,16 @@ def with_request_ids(app: ASGIApp) -> ASGIApp:
             address = f"{client[0]}:{client[1]}" if client else "-"
             duration = round((time.perf_counter() - started) * 1000, 1)
             level = logging.DEBUG if scope.get("path") in QUIET_PATHS else logging.INFO
-            access_log.log(level, '%s "%s %s" %d %.1fms', address, scope.get("method", ""), path, status, duration,
-                           extra={"method": scope.get("method", ""), "path": path, "status": status, "duration_ms": duration,
-                                  "client": address})
+            access_log.log(
+                level,
+                '%s "%s %s" %d %.1fms',
+                address,
+                scope.get("method", ""),
+                path,
+                status,
+                duration,
+                extra={"method": scope.get("method", ""), "path": path, "status": status, "duration_ms": duration, "client": address},
+            )
 
         async def send_with_id(message: Message) -> None:
             nonlocal logged

@@ -1,4 +1,5 @@
-"""Jinja2 set-up: the language, _() for translation, masking, labels; shared by every template."""
+"""Jinja2 set-up: the language, _() for translation (Jinja's i18n extension over the message
+catalogs, contest/i18n.py), masking, labels; shared by every template."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from contest.domain import idcard, limits
 from contest.domain.competition import CATEGORIES, ITEM_STATUSES, LEVELS
 from contest.domain.roles import ROLES, SEES_PERSONAL_DATA
 from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, CRITERION_KINDS, plain
-from contest.web.i18n import LANGUAGES, pick_language, translate
+from contest.i18n import LANGUAGES, pick_language, translate
+
 
 def _language(ctx: Any) -> str:
     request = ctx.get("request")
@@ -23,8 +25,20 @@ def _language(ctx: Any) -> str:
 
 
 @pass_context
-def _translate(ctx: Any, text: str) -> str:
+def _gettext(ctx: Any, text: str) -> str:
     return translate(text, _language(ctx))
+
+
+@pass_context
+def _ngettext(ctx: Any, singular: str, plural: str, n: int) -> str:
+    return translate(singular if n == 1 else plural, _language(ctx))
+
+
+@pass_context
+def _translated(ctx: Any, texts: list[str]) -> dict[str, str]:
+    """{Chinese: the reader's language} for strings a page script shows (board labels)."""
+    language = _language(ctx)
+    return {text: translate(text, language) for text in texts}
 
 
 @pass_context
@@ -44,9 +58,12 @@ def _id_number(ctx: Any, number: str | None) -> str:
 
 def configure(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
+    env.add_extension("jinja2.ext.i18n")
+    # Old-style gettext: _("…%s…") % value, as the templates write it; the result is escaped like any text.
+    env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.globals.update(
-        _=_translate,
         lang=_current_language,
+        translated=_translated,
         LANGUAGES=LANGUAGES,
         ROLES=ROLES,
         LEVELS=LEVELS,

@@ -28,4 +28,4 @@ async def receive_file(request: Request, missing: str = "请选择要导入的 .
     if len(content) > MAX_FILE_BYTES:
         raise UploadTooLarge(TOO_LARGE)
     # The name is only shown and audited: keep its end (the extension) within the declared maximum.
-    return upload.filename[-FILENAME.max:], content
+    return upload.filename[-FILENAME.max :], content

@@ -108,8 +108,7 @@ def sheet_rows(worksheet: Any, sheet_name: str | None = None) -> Iterator[tuple[
     for number, values in enumerate(worksheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
         if number > MAX_SCANNED_ROWS:
             raise UploadRejected(
-                f"工作表「{name}」超过 {MAX_SCANNED_ROWS} 行(含空行):请删除多余的空行,"
-                f"数据超过 {MAX_DATA_ROWS} 行时请分成多个文件导入"
+                f"工作表「{name}」超过 {MAX_SCANNED_ROWS} 行(含空行):请删除多余的空行,数据超过 {MAX_DATA_ROWS} 行时请分成多个文件导入"
             )
         yield number, values
 

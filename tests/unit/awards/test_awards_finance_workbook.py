@@ -6,16 +6,14 @@ control total), it withholds when the policy says so, text stays text and amount
 from __future__ import annotations
 
 import io
+import itertools
 from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
 
-from contest.domain.idcard import mask
-from contest.domain.awards import compute_awards
-from contest.domain.awards.policy import Withholding
-from contest.xlsx.finance_workbook import (
+from contest.awards.finance_workbook import (
     BANK_COLUMNS,
     FOOTER,
     PAYER_COLUMNS,
@@ -25,6 +23,9 @@ from contest.xlsx.finance_workbook import (
     WorkbookInfo,
     write_finance_workbook,
 )
+from contest.domain.awards import compute_awards
+from contest.domain.awards.policy import Withholding
+from contest.domain.idcard import mask
 
 from .builders import (
     MUNICIPAL_1,
@@ -60,17 +61,21 @@ def weihai_batch(**info_changes):
     """A selection winner (paid by the city, with the 100,000 unit subsidy) and a municipal winner."""
     policy = weihai()
     winner = person("甲", unit="威海职业学院")
-    result = compute_awards(policy, [
-        achievement(SELECTION, "第2名", members=[winner]),
-        achievement(MUNICIPAL_1, "第1名", members=[person("乙")]),
-        achievement(PROVINCIAL_1, "第4名", members=[person("丙")]),
-    ])
+    result = compute_awards(
+        policy,
+        [
+            achievement(SELECTION, "第2名", members=[winner]),
+            achievement(MUNICIPAL_1, "第1名", members=[person("乙")]),
+            achievement(PROVINCIAL_1, "第4名", members=[person("丙")]),
+        ],
+    )
     info = WorkbookInfo.for_result(result, policy)
     info.batch_name, info.batch_number, info.status = "2026年度第1批", "#7", "已审批"
     info.prepared_by, info.approved_by, info.final = "王会计", "李处长", True
-    info.payees = {("person", winner.id_number): PayeeDetails(winner.name, "中国工商银行威海分行", ACCOUNT, "13800000001"),
-                   ("unit", "威海职业学院"): PayeeDetails("威海职业学院", "中国银行威海分行", "237012345678", "",
-                                                   "91350100M000100Y43")}
+    info.payees = {
+        ("person", winner.id_number): PayeeDetails(winner.name, "中国工商银行威海分行", ACCOUNT, "13800000001"),
+        ("unit", "威海职业学院"): PayeeDetails("威海职业学院", "中国银行威海分行", "237012345678", "", "91350100M000100Y43"),
+    }
     for key, value in info_changes.items():
         setattr(info, key, value)
     return result, info, winner
@@ -92,7 +97,7 @@ def test_payer_sheet_prints_on_a4_landscape_one_page_wide_with_header_and_footer
     header = header_index(rows) + 1  # 1-based row of the column header
     assert sheet.print_title_rows == f"${header}:${header}"  # repeated on every printed page
     assert sheet.freeze_panes == f"C{header + 1}"
-    title_block = [row[0] for row in rows[:header - 1]]
+    title_block = [row[0] for row in rows[: header - 1]]
     assert title_block[0] == "技能兴威行动:重要赛事奖励奖金发放表"
     assert any("威人社字〔2021〕16号" in text for text in title_block)  # the document number
     assert any("2026年度第1批" in text and "#7" in text and "制表日期" in text for text in title_block)
@@ -117,11 +122,14 @@ def test_payer_columns_carry_payment_details_and_the_unit_its_credit_code() -> N
     header = header_index(rows)
     assert rows[header] == PAYER_COLUMNS
     at = {name: index for index, name in enumerate(PAYER_COLUMNS)}
-    lines = {row[at["奖励对象"]]: row for row in rows[header + 1:] if row[0] not in (None, "合计")}
+    lines = {row[at["奖励对象"]]: row for row in rows[header + 1 :] if row[0] not in (None, "合计")}
     competitor, unit = lines["选手"], lines["单位"]
     assert (competitor[at["姓名"]], competitor[at["证件号码"]]) == ("甲", winner.id_number)  # full ID for finance
     assert (competitor[at["开户行"]], competitor[at["银行账号"]], competitor[at["联系电话"]]) == (
-        "中国工商银行威海分行", ACCOUNT, "13800000001")
+        "中国工商银行威海分行",
+        ACCOUNT,
+        "13800000001",
+    )
     assert unit[at["证件号码"]] == "91350100M000100Y43"  # a unit's document is its 统一社会信用代码
     assert competitor[at["金额"]] == 100000 and unit[at["金额"]] == 100000
     assert all(row[at["签字"]] is None for row in lines.values())
@@ -151,9 +159,11 @@ def test_bank_sheet_lists_payees_with_two_decimal_amounts_and_a_control_total() 
     rows = rows_of(sheet)
     header = header_index(rows)
     assert rows[header] == BANK_COLUMNS
-    details = rows[header + 1:]
+    details = rows[header + 1 :]
     assert [(r[1], r[2], r[3], r[4]) for r in details] == [
-        ("甲", ACCOUNT, "中国工商银行威海分行", 100000), ("威海职业学院", "237012345678", "中国银行威海分行", 100000)]
+        ("甲", ACCOUNT, "中国工商银行威海分行", 100000),
+        ("威海职业学院", "237012345678", "中国银行威海分行", 100000),
+    ]
     assert {r[5] for r in details} == {"职业技能竞赛奖金", "技能人才培养补助"}
     amount = sheet.cell(row=header + 2, column=5)
     assert amount.data_type == "n" and amount.number_format == "0.00"
@@ -172,21 +182,25 @@ def test_organizers_get_masked_accounts_and_no_bank_sheet() -> None:
     assert not [name for name in book.sheetnames if name.startswith("代发")]
     rows = rows_of(book[CITY])
     at = PAYER_COLUMNS.index("银行账号")
-    accounts = {row[at] for row in rows[header_index(rows) + 1:] if row[at]}
+    accounts = {row[at] for row in rows[header_index(rows) + 1 :] if row[at]}
     assert accounts == {mask(ACCOUNT), mask("237012345678")} and ACCOUNT not in str(rows)
 
 
 def test_withholding_columns_when_the_policy_withholds() -> None:
     policy = replace(weihai(), withholding=Withholding(Decimal("0.2"), "偶然所得"))
-    result = compute_awards(policy, [achievement(SELECTION, "第2名", members=[person("甲", unit="威海职业学院")]),
-                                     achievement(MUNICIPAL_1, "第1名", members=[person("乙")])],
-                            )
+    result = compute_awards(
+        policy,
+        [
+            achievement(SELECTION, "第2名", members=[person("甲", unit="威海职业学院")]),
+            achievement(MUNICIPAL_1, "第1名", members=[person("乙")]),
+        ],
+    )
     info = WorkbookInfo.for_result(result, policy)
     book = build(result, info)
     rows = rows_of(book[CITY])
     header = rows[header_index(rows)]
     assert header[8:11] == ("应发金额", "代扣个税", "实发金额")
-    line = {row[7]: row for row in rows[header_index(rows) + 1:] if row[0] not in (None, "合计")}
+    line = {row[7]: row for row in rows[header_index(rows) + 1 :] if row[0] not in (None, "合计")}
     assert line["选手"][8:11] == (100000, 20000, 80000)
     assert line["单位"][8:11] == (100000, 0, 100000)  # never withheld from a unit
     total = next(row for row in rows if row[0] == "合计")
@@ -219,8 +233,7 @@ def test_an_early_approval_shows_its_reason() -> None:
 def test_totals_and_sign_off_share_the_page_with_names() -> None:
     """Many lines: page breaks are placed, and the last break leaves lines on the total's page."""
     policy = weihai()
-    many = [achievement(MUNICIPAL_1, f"第{1 + i % 3}名", members=[person(f"选手{i}")], skill=f"S{i}")
-            for i in range(47)]
+    many = [achievement(MUNICIPAL_1, f"第{1 + i % 3}名", members=[person(f"选手{i}")], skill=f"S{i}") for i in range(47)]
     result = compute_awards(policy, many)
     sheet = build(result, WorkbookInfo.for_result(result, policy))["威海市总工会"]
     rows = rows_of(sheet)
@@ -230,13 +243,13 @@ def test_totals_and_sign_off_share_the_page_with_names() -> None:
     assert len(breaks) >= 2 and breaks == sorted(breaks) and all(b >= header for b in breaks)
     assert breaks[-1] < total_row - 1  # at least one line is printed on the total's page
     pages = [header, *breaks, total_row]
-    assert all(later > earlier for earlier, later in zip(pages, pages[1:], strict=False))
+    assert all(later > earlier for earlier, later in itertools.pairwise(pages))
 
 
 def test_summary_totals_and_capital() -> None:
     result, info, _ = weihai_batch()
     rows = rows_of(build(result, info)["汇总"])
-    table = {row[1]: row for row in rows[header_index(rows) + 1:] if row[0] not in (None,)}
+    table = {row[1]: row for row in rows[header_index(rows) + 1 :] if row[0] not in (None,)}
     assert table[CITY][2:5] == (2, 200000, "贰拾万元整")
     assert table["威海市总工会"][2:5] == (1, 2000, "贰仟元整")
     total = next(row for row in rows if row[0] == "合计")
@@ -247,8 +260,7 @@ def test_summary_totals_and_capital() -> None:
 def test_user_text_stays_text_and_amounts_are_numbers() -> None:
     tricky = person(FORMULA, unit="=1+1")
     odd = person("#N/A", unit="@SUM(A1)")
-    result = compute_awards(longjiang(), [achievement(PROVINCIAL_1, "第1名", members=[tricky],
-                                                      coaches=[odd], item="+cmd|' /C calc'!A0")])
+    result = compute_awards(longjiang(), [achievement(PROVINCIAL_1, "第1名", members=[tricky], coaches=[odd], item="+cmd|' /C calc'!A0")])
     book = build(result)
     sheet = book["黑龙江省人力资源和社会保障厅"]
     cells = {cell.value: cell for row in sheet.iter_rows() for cell in row if cell.value is not None}
@@ -264,8 +276,7 @@ def test_amounts_keep_the_fen() -> None:
     team = [person("甲"), person("乙"), person("丙")]
     book = build(compute_awards(longjiang(), [achievement(PROVINCIAL_1, "第2名", members=team)]))
     at = PAYER_COLUMNS.index("金额")
-    values = sorted(row[at] for row in book["黑龙江省人力资源和社会保障厅"].iter_rows(values_only=True)
-                    if row[7] == "选手")
+    values = sorted(row[at] for row in book["黑龙江省人力资源和社会保障厅"].iter_rows(values_only=True) if row[7] == "选手")
     assert [Decimal(str(v)) for v in values] == [Decimal("3333.33"), Decimal("3333.33"), Decimal("3333.34")]
 
 
@@ -273,7 +284,7 @@ def test_honours_sheet_with_coach_role_and_control_characters() -> None:
     winner = person("李\x01四")
     book = build(compute_awards(longjiang(), [achievement(PROVINCIAL_1, "第1名", members=[winner])]))
     honours = rows_of(book["非现金奖励"])
-    body = honours[header_index(honours) + 1:]
+    body = honours[header_index(honours) + 1 :]
     assert len(body) == 3 and body[0][1] == "李四" and body[0][7] == "选手"
     assert any("晋升" in row[8] for row in body)
 
@@ -282,18 +293,27 @@ def test_honours_sheet_with_coach_role_and_control_characters() -> None:
 def test_fast_and_ordinary_openpyxl_paths_write_the_same_workbook(withholds: bool) -> None:
     policy = longjiang() if not withholds else replace(longjiang(), withholding=Withholding(Decimal("0.2")))
     team = [person(FORMULA, unit=" 前后有空格 "), person("乙")]
-    result = compute_awards(policy, [
-        achievement(PROVINCIAL_1, "第1名", members=team, coaches=[person("#REF!")]),
-        achievement(PROVINCIAL_1, "第9名", members=[person("丙")])])
+    result = compute_awards(
+        policy,
+        [
+            achievement(PROVINCIAL_1, "第1名", members=team, coaches=[person("#REF!")]),
+            achievement(PROVINCIAL_1, "第9名", members=[person("丙")]),
+        ],
+    )
     info = WorkbookInfo.for_result(result, policy)
     info.payees = {("person", team[0].id_number): PayeeDetails("户名", "银行", "6222000011112222")}
     fast_book, slow_book = build(result, info, True), build(result, info, False)
     assert fast_book.sheetnames == slow_book.sheetnames
     for name in fast_book.sheetnames:
-        def cells(book):  # type: ignore[no-untyped-def]
-            return [(c.coordinate, c.value, c.data_type, c.number_format, bool(c.font.b), c.border.left.style,
-                     bool(c.alignment.wrap_text)) for row in book[name].iter_rows() for c in row
-                    if c.value is not None or c.border.left.style]
+
+        def cells(book, name=name):
+            return [
+                (c.coordinate, c.value, c.data_type, c.number_format, bool(c.font.b), c.border.left.style, bool(c.alignment.wrap_text))
+                for row in book[name].iter_rows()
+                for c in row
+                if c.value is not None or c.border.left.style
+            ]
+
         assert cells(fast_book) == cells(slow_book), name
         heights = [(i, d.height) for i, d in fast_book[name].row_dimensions.items() if d.height]
         assert heights == [(i, d.height) for i, d in slow_book[name].row_dimensions.items() if d.height], name

@@ -62,9 +62,16 @@ def test_coaches_are_topped_up_per_person() -> None:
 
 def test_ledger_of_another_policy_is_ignored() -> None:
     winner = person()
-    foreign = LedgerEntry(policy_id="another-policy", batch_id="X", paid_on=None,
-                          recipient_id=winner.id_number, role="competitor", skill_code="S",
-                          subject_id=winner.id_number, amount=Money("999999"))
+    foreign = LedgerEntry(
+        policy_id="another-policy",
+        batch_id="X",
+        paid_on=None,
+        recipient_id=winner.id_number,
+        role="competitor",
+        skill_code="S",
+        subject_id=winner.id_number,
+        amount=Money("999999"),
+    )
     ach = achievement(PROVINCIAL_1, "第1名", members=[winner], skill="S")
     [line] = compute_awards(longjiang(), [ach], ledger=[foreign]).lines
     assert line.amount == Money("20000")
@@ -72,10 +79,19 @@ def test_ledger_of_another_policy_is_ignored() -> None:
 
 def test_earlier_payments_add_up() -> None:
     winner = person()
-    entries = [LedgerEntry(policy_id=POLICY_ID, batch_id=b, paid_on=date(2023, m, 1),
-                           recipient_id=winner.id_number, role="competitor", skill_code="S",
-                           subject_id=winner.id_number, amount=Money(a))
-               for b, m, a in (("2023-1", 3, "5000"), ("2023-2", 9, "5000"))]
+    entries = [
+        LedgerEntry(
+            policy_id=POLICY_ID,
+            batch_id=b,
+            paid_on=date(2023, m, 1),
+            recipient_id=winner.id_number,
+            role="competitor",
+            skill_code="S",
+            subject_id=winner.id_number,
+            amount=Money(a),
+        )
+        for b, m, a in (("2023-1", 3, "5000"), ("2023-2", 9, "5000"))
+    ]
     ach = achievement(PROVINCIAL_1, "第1名", members=[winner], skill="S")
     [line] = compute_awards(longjiang(), [ach], ledger=entries).lines
     assert line.amount == Money("10000")

@@ -44,15 +44,18 @@ def team(*names: str):
 # --- entry size: individual top three, pair top two, team first place only -----------------------
 
 
-@pytest.mark.parametrize(("members", "place", "expected"), [
-    (1, "第1名", {"甲": Money("8000")}),
-    (1, "第3名", {"甲": Money("3000")}),
-    (2, "第1名", {"甲": Money("5000"), "乙": Money("5000")}),  # per entry, split equally
-    (2, "第2名", {"甲": Money("3000"), "乙": Money("3000")}),
-    (2, "第3名", {}),  # a pair's third place is not paid
-    (3, "第1名", {"甲": Money("5000"), "乙": Money("5000"), "丙": Money("5000")}),
-    (3, "第2名", {}),  # a team's second place is not paid
-])
+@pytest.mark.parametrize(
+    ("members", "place", "expected"),
+    [
+        (1, "第1名", {"甲": Money("8000")}),
+        (1, "第3名", {"甲": Money("3000")}),
+        (2, "第1名", {"甲": Money("5000"), "乙": Money("5000")}),  # per entry, split equally
+        (2, "第2名", {"甲": Money("3000"), "乙": Money("3000")}),
+        (2, "第3名", {}),  # a pair's third place is not paid
+        (3, "第1名", {"甲": Money("5000"), "乙": Money("5000"), "丙": Money("5000")}),
+        (3, "第2名", {}),  # a team's second place is not paid
+    ],
+)
 def test_the_tier_follows_the_entry_size(members: int, place: str, expected) -> None:
     entry = achievement(PROVINCIAL, place, members=team(*"甲乙丙"[:members]))
     outcome = compute_awards(sizes(), [entry])
@@ -133,19 +136,22 @@ def test_an_honour_with_its_own_condition_goes_to_employees_only() -> None:
 
 
 def test_groups_place_ranges_and_titles_that_name_the_occupation() -> None:
-    worker = replace(achievement(DALIAN, "第1名", members=[person("职工")], item="焊接", id="D1"),
-                     group="非院校组", occupation="焊工")
-    fifth = replace(achievement(DALIAN, "第5名", members=[person("第五")], item="焊接", id="D2"),
-                    group="非院校组", occupation="焊工")
+    worker = replace(achievement(DALIAN, "第1名", members=[person("职工")], item="焊接", id="D1"), group="非院校组", occupation="焊工")
+    fifth = replace(achievement(DALIAN, "第5名", members=[person("第五")], item="焊接", id="D2"), group="非院校组", occupation="焊工")
     coaches = team("主教练", "助理教练")
-    student = replace(achievement(DALIAN, "第1名", members=[person("学生")], coaches=coaches, lead=0,
-                                  item="电工", id="D3", skill="6-31-01-03"), group="院校组")
+    student = replace(
+        achievement(DALIAN, "第1名", members=[person("学生")], coaches=coaches, lead=0, item="电工", id="D3", skill="6-31-01-03"),
+        group="院校组",
+    )
     outcome = compute_awards(dalian(), [worker, fifth, student])
     assert paid(outcome) == {"职工": Money("10000"), "第五": Money("2000"), "学生": Money("5000")}
     honours = {(h.recipient_name, h.title, h.role) for h in outcome.honours}
-    assert honours == {("职工", "大连市焊工技术标兵", "competitor"), ("第五", "大连市焊工技术优胜者", "competitor"),
-                       ("学生", "大连市电工技术新星", "competitor"),  # no occupation given: the item
-                       ("主教练", "优秀指导教师", "coach")}  # the main instructor only, not his assistant
+    assert honours == {
+        ("职工", "大连市焊工技术标兵", "competitor"),
+        ("第五", "大连市焊工技术优胜者", "competitor"),
+        ("学生", "大连市电工技术新星", "competitor"),  # no occupation given: the item
+        ("主教练", "优秀指导教师", "coach"),
+    }  # the main instructor only, not his assistant
     assert paid(outcome, "coach") == {}  # a title for the coach, no money
 
 
@@ -182,7 +188,7 @@ def test_no_withholding_unless_the_policy_says_so_and_never_from_a_unit() -> Non
     assert by_role["competitor"].withheld == Money("20000") and by_role["unit"].withheld == Money("0")
 
 
-@given(st.integers(-10**10, 10**10), st.decimals(min_value=0, max_value=Decimal("0.99"), places=4))
+@given(st.integers(-(10**10), 10**10), st.decimals(min_value=0, max_value=Decimal("0.99"), places=4))
 def test_withholding_is_exact_and_never_more_than_the_amount(fen: int, rate: Decimal) -> None:
     amount = Money.from_fen(fen)
     withheld = Withholding(rate).of(amount)
@@ -196,18 +202,21 @@ def test_withholding_is_exact_and_never_more_than_the_amount(fen: int, rate: Dec
 # --- the schema says what is wrong -------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("old", "new", "words"), [
-    ('results = ["place:1"]', 'results = ["place:1"]\nentry = "pair"\nmin_members = 2', "只能写一种"),
-    ('results = ["place:1"]', 'results = ["place:1"]\nentry = "trio"', "取值 'trio' 无效"),
-    ('results = ["place:1"]', 'results = ["place:1"]\nmin_members = 3\nmax_members = 2', "大于 max_members"),
-    ('results = ["place:1"]', 'results = ["place:5-2"]', "从小到大"),
-    ('results = ["place:1"]', 'results = ["share:3/2"]', "不超过 1"),
-    ('results = ["place:1"]', 'results = ["share:half"]', "无效"),
-    ('competitor = { fixed = "1000" }', 'honour_only = true\ncompetitor = { fixed = "1000" }', "不能写金额"),
-    ('competitor = { fixed = "1000" }', 'honour_only = true', "没有任何 [[honours]] 指向它"),
-    ('competitor = { fixed = "1000" }', 'competitor = { fixed = "1000" }\nwithholding = { rate = "120%" }', "小于 100%"),
-    ('competitor = { fixed = "1000" }', 'competitor = { fixed = "1000" }\nwithholding = { rate = 0.2 }', "应为字符串"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ('results = ["place:1"]', 'results = ["place:1"]\nentry = "pair"\nmin_members = 2', "只能写一种"),
+        ('results = ["place:1"]', 'results = ["place:1"]\nentry = "trio"', "取值 'trio' 无效"),
+        ('results = ["place:1"]', 'results = ["place:1"]\nmin_members = 3\nmax_members = 2', "大于 max_members"),
+        ('results = ["place:1"]', 'results = ["place:5-2"]', "从小到大"),
+        ('results = ["place:1"]', 'results = ["share:3/2"]', "不超过 1"),
+        ('results = ["place:1"]', 'results = ["share:half"]', "无效"),
+        ('competitor = { fixed = "1000" }', 'honour_only = true\ncompetitor = { fixed = "1000" }', "不能写金额"),
+        ('competitor = { fixed = "1000" }', "honour_only = true", "没有任何 [[honours]] 指向它"),
+        ('competitor = { fixed = "1000" }', 'competitor = { fixed = "1000" }\nwithholding = { rate = "120%" }', "小于 100%"),
+        ('competitor = { fixed = "1000" }', 'competitor = { fixed = "1000" }\nwithholding = { rate = 0.2 }', "应为字符串"),
+    ],
+)
 def test_bad_new_keys_name_the_key_and_the_problem(old: str, new: str, words: str) -> None:
     text = MINIMAL.replace(old, new)
     with pytest.raises(PolicyError) as caught:

@@ -44,7 +44,8 @@ def problems_of(text: str, file: str = "bad.toml") -> list[tuple[str, str]]:
 
 def test_minimal_policy_is_valid() -> None:
     policy = validate_policy(tomllib.loads(MINIMAL), "mini.toml")
-    assert policy.id == "mini" and policy.tier("p1").competitor.fixed is not None
+    competitor = policy.tier("p1").competitor
+    assert policy.id == "mini" and competitor is not None and competitor.fixed is not None
 
 
 @pytest.mark.parametrize("path", [WEIHAI, LONGJIANG, THIRD])
@@ -55,31 +56,34 @@ def test_policy_files_load_and_every_tier_quotes_its_source(path: Path) -> None:
         assert tier.source and tier.title and tier.payer in policy.payers
 
 
-@pytest.mark.parametrize(("change", "key", "words"), [
-    (("competitor = { fixed = \"1000\" }", "competitor = { fixed = 1000.5 }"), "tiers[0].competitor.fixed", "浮点"),
-    (("competitor = { fixed = \"1000\" }", "competitor = { fixed = \"10万\" }"), "tiers[0].competitor.fixed", "金额格式"),
-    (("competitor = { fixed = \"1000\" }", "competitor = { most = \"1000\" }"), "tiers[0].competitor.most", "未知的键"),
-    (("competitor = { fixed = \"1000\" }", "competitor = { floor = \"500\", cap = \"100\", default = \"100\" }"),
-     "tiers[0].competitor", "大于"),
-    (("competitor = { fixed = \"1000\" }", "competitor = { cap = \"100\", default = \"200\" }"),
-     "tiers[0].competitor.default", "超过上限"),
-    (("competitor = { fixed = \"1000\" }", "competitor = { floor = \"1\", cap = \"9\" }"),
-     "tiers[0].competitor.default", "default"),
-    (("competitor = { fixed = \"1000\" }", "competitor = { }"), "tiers[0].competitor", "fixed"),
-    (('results = ["place:1"]', 'results = ["first"]'), "tiers[0].results[0]", "无效"),
-    (('results = ["place:1"]', 'results = ["place:0"]'), "tiers[0].results[0]", "无效"),
-    (('payer = "city"', 'payer = "county"'), "tiers[0].payer", "未定义的支付方"),
-    (('payer = "city"', 'payer = "city"\nlevels = ["county"]'), "tiers[0].levels[0]", "无效"),
-    (('payer = "city"', 'payer = "city"\nclasses = [3]'), "tiers[0].classes", "一类"),
-    (('payer = "city"', 'payer = "city"\nsorce = "typo"'), "tiers[0].sorce", "未知的键"),
-    (('source = "第1名奖励1000元"\n', ''), "tiers[0].source", "缺少必填项"),
-    (('id = "p1"', 'id = "P 1"'), "tiers[0].id", "小写"),
-    (("schema = 1", "schema = 2"), "schema", "版本"),
-    (('document = "某文件"', 'document = "某文件"\n[rules]\nledger_mode = "sometimes"'), "rules.ledger_mode", "top_up"),
-    (('document = "某文件"', 'document = "某文件"\n[eligibility]\nmin_age = 50\nmax_age = 40'),
-     "eligibility.min_age", "大于"),
-    (('document = "某文件"', 'document = "某文件"\n[in_force]\nfrom = "yesterday"'), "in_force.from", "日期"),
-])
+@pytest.mark.parametrize(
+    ("change", "key", "words"),
+    [
+        (('competitor = { fixed = "1000" }', "competitor = { fixed = 1000.5 }"), "tiers[0].competitor.fixed", "浮点"),
+        (('competitor = { fixed = "1000" }', 'competitor = { fixed = "10万" }'), "tiers[0].competitor.fixed", "金额格式"),
+        (('competitor = { fixed = "1000" }', 'competitor = { most = "1000" }'), "tiers[0].competitor.most", "未知的键"),
+        (
+            ('competitor = { fixed = "1000" }', 'competitor = { floor = "500", cap = "100", default = "100" }'),
+            "tiers[0].competitor",
+            "大于",
+        ),
+        (('competitor = { fixed = "1000" }', 'competitor = { cap = "100", default = "200" }'), "tiers[0].competitor.default", "超过上限"),
+        (('competitor = { fixed = "1000" }', 'competitor = { floor = "1", cap = "9" }'), "tiers[0].competitor.default", "default"),
+        (('competitor = { fixed = "1000" }', "competitor = { }"), "tiers[0].competitor", "fixed"),
+        (('results = ["place:1"]', 'results = ["first"]'), "tiers[0].results[0]", "无效"),
+        (('results = ["place:1"]', 'results = ["place:0"]'), "tiers[0].results[0]", "无效"),
+        (('payer = "city"', 'payer = "county"'), "tiers[0].payer", "未定义的支付方"),
+        (('payer = "city"', 'payer = "city"\nlevels = ["county"]'), "tiers[0].levels[0]", "无效"),
+        (('payer = "city"', 'payer = "city"\nclasses = [3]'), "tiers[0].classes", "一类"),
+        (('payer = "city"', 'payer = "city"\nsorce = "typo"'), "tiers[0].sorce", "未知的键"),
+        (('source = "第1名奖励1000元"\n', ""), "tiers[0].source", "缺少必填项"),
+        (('id = "p1"', 'id = "P 1"'), "tiers[0].id", "小写"),
+        (("schema = 1", "schema = 2"), "schema", "版本"),
+        (('document = "某文件"', 'document = "某文件"\n[rules]\nledger_mode = "sometimes"'), "rules.ledger_mode", "top_up"),
+        (('document = "某文件"', 'document = "某文件"\n[eligibility]\nmin_age = 50\nmax_age = 40'), "eligibility.min_age", "大于"),
+        (('document = "某文件"', 'document = "某文件"\n[in_force]\nfrom = "yesterday"'), "in_force.from", "日期"),
+    ],
+)
 def test_validation_error_names_key_and_problem(change: tuple[str, str], key: str, words: str) -> None:
     old, new = change
     assert old in MINIMAL
@@ -88,13 +92,17 @@ def test_validation_error_names_key_and_problem(change: tuple[str, str], key: st
 
 
 def test_duplicate_tier_ids_and_unknown_honour_tier() -> None:
-    text = MINIMAL + MINIMAL[MINIMAL.index("[[tiers]]"):] + """
+    text = (
+        MINIMAL
+        + MINIMAL[MINIMAL.index("[[tiers]]") :]
+        + """
 [[honours]]
 id = "h"
 title = "荣誉"
 source = "原文"
 tiers = ["nope"]
 """
+    )
     found = dict(problems_of(text))
     assert "重复" in found["tiers[1].id"]
     assert "未定义的档次" in found["honours[0].tiers[0]"]

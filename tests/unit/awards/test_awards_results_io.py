@@ -17,9 +17,21 @@ HEADERS = [c.header for c in COLUMNS]
 
 
 def row(**values: object) -> dict[str, object]:
-    base = {"成绩编号": "R1", "赛事名称": "省职业技能大赛", "赛事级别": "省级", "赛事类别": "一类",
-            "年份": 2023, "赛项": "焊工", "技能代码": "6-18-02-04", "成绩": "第1名", "角色": "选手",
-            "姓名": "张三", "证件号码": new_id(), "选送单位": "某技师学院", "就业地区": "黑龙江省哈尔滨市"}
+    base = {
+        "成绩编号": "R1",
+        "赛事名称": "省职业技能大赛",
+        "赛事级别": "省级",
+        "赛事类别": "一类",
+        "年份": 2023,
+        "赛项": "焊工",
+        "技能代码": "6-18-02-04",
+        "成绩": "第1名",
+        "角色": "选手",
+        "姓名": "张三",
+        "证件号码": new_id(),
+        "选送单位": "某技师学院",
+        "就业地区": "黑龙江省哈尔滨市",
+    }
     base.update(values)
     return base
 
@@ -55,12 +67,15 @@ def test_template_has_the_documented_chinese_headers(tmp_path: Path) -> None:
 
 def test_team_and_coaches_rows_group_by_id(tmp_path: Path) -> None:
     captain, member, coach = new_id(), new_id(), new_id()
-    path = write_rows(tmp_path / "r.xlsx", [
-        row(证件号码=captain, 姓名="队长"),
-        row(证件号码=member, 姓名="队员", 赛事名称=None, 赛事级别=None, 成绩=None),  # blanks inherit
-        row(证件号码=coach, 姓名="教练", 角色="教练", 份额="60", 牵头教练="是"),
-        row(成绩编号="R2", 成绩="金牌", 赛事级别="世界", 赛事类别=None, 赛事标签="世界技能大赛"),
-    ])
+    path = write_rows(
+        tmp_path / "r.xlsx",
+        [
+            row(证件号码=captain, 姓名="队长"),
+            row(证件号码=member, 姓名="队员", 赛事名称=None, 赛事级别=None, 成绩=None),  # blanks inherit
+            row(证件号码=coach, 姓名="教练", 角色="教练", 份额="60", 牵头教练="是"),
+            row(成绩编号="R2", 成绩="金牌", 赛事级别="世界", 赛事类别=None, 赛事标签="世界技能大赛"),
+        ],
+    )
     first, second = read_results(path)
     assert [m.person.name for m in first.members] == ["队长", "队员"]
     assert first.coaches[0].lead and str(first.coaches[0].share) == "60"
@@ -70,13 +85,16 @@ def test_team_and_coaches_rows_group_by_id(tmp_path: Path) -> None:
 
 
 def test_bad_cells_are_reported_by_sheet_row_and_column_and_nothing_is_imported(tmp_path: Path) -> None:
-    path = write_rows(tmp_path / "bad.xlsx", [
-        row(),
-        row(成绩编号="R2", 赛事级别="县级"),
-        row(成绩编号="R3", 证件号码="230103199506150010"),  # wrong check digit
-        row(成绩编号="R4", 成绩="冠军"),
-        row(成绩编号="R5", 年份="二三年"),
-    ])
+    path = write_rows(
+        tmp_path / "bad.xlsx",
+        [
+            row(),
+            row(成绩编号="R2", 赛事级别="县级"),
+            row(成绩编号="R3", 证件号码="230103199506150010"),  # wrong check digit
+            row(成绩编号="R4", 成绩="冠军"),
+            row(成绩编号="R5", 年份="二三年"),
+        ],
+    )
     found = errors_of(path)
     assert any("第 3 行“赛事级别”列(C)" in e and "县级" in e for e in found)
     assert any("第 4 行“证件号码”列(N)" in e and "校验位" in e for e in found)
@@ -108,8 +126,7 @@ def test_achievement_without_competitor_and_missing_header(tmp_path: Path) -> No
 
 
 def test_shares_must_be_all_or_none(tmp_path: Path) -> None:
-    path = write_rows(tmp_path / "s.xlsx", [
-        row(), row(证件号码=new_id(), 角色="教练", 份额="1"), row(证件号码=new_id(), 角色="教练")])
+    path = write_rows(tmp_path / "s.xlsx", [row(), row(证件号码=new_id(), 角色="教练", 份额="1"), row(证件号码=new_id(), 角色="教练")])
     assert any("份额要么全部填写" in e for e in errors_of(path))
 
 
@@ -163,7 +180,7 @@ def test_template_checks_every_closed_column_over_the_formatted_rows(tmp_path: P
 def test_the_example_row_reads_back_and_full_width_digits_are_explained(tmp_path: Path) -> None:
     from contest.awards.results_io import _EXAMPLE
 
-    values = {c.header: _EXAMPLE[c.key] for c in COLUMNS if _EXAMPLE.get(c.key)}
+    values: dict[str, object] = {c.header: _EXAMPLE[c.key] for c in COLUMNS if _EXAMPLE.get(c.key)}
     path = write_rows(tmp_path / "example.xlsx", [values])
     [achievement] = read_results(path)
     assert (achievement.group, achievement.occupation, achievement.field_size, achievement.size) == ("职工组", "焊工", 32, 1)
@@ -172,8 +189,9 @@ def test_the_example_row_reads_back_and_full_width_digits_are_explained(tmp_path
 
 
 def test_new_columns_are_checked(tmp_path: Path) -> None:
-    path = write_rows(tmp_path / "n.xlsx", [row(参赛人数="0"), row(成绩编号="R2", 参赛规模="三十"),
-                                           row(成绩编号="R3", 成绩="第9名", 参赛规模="8")])
+    path = write_rows(
+        tmp_path / "n.xlsx", [row(参赛人数="0"), row(成绩编号="R2", 参赛规模="三十"), row(成绩编号="R3", 成绩="第9名", 参赛规模="8")]
+    )
     found = errors_of(path)
     assert any("参赛人数" in e and "正整数" in e for e in found)
     assert any("第 3 行“参赛规模”列" in e for e in found)

@@ -25,8 +25,7 @@ from .builders import (
 
 
 def paid(outcome, role=None):
-    return {(line.recipient_id, line.role): line.amount for line in outcome.lines
-            if role is None or line.role == role}
+    return {(line.recipient_id, line.role): line.amount for line in outcome.lines if role is None or line.role == role}
 
 
 # --- no double award ----------------------------------------------------------------------
@@ -43,9 +42,13 @@ def test_same_skill_at_two_levels_pays_only_the_highest() -> None:
 
 def test_different_skills_are_both_paid() -> None:
     winner = person()
-    outcome = compute_awards(longjiang(), [
-        achievement(PROVINCIAL_1, "第1名", members=[winner], skill="S-A"),
-        achievement(PROVINCIAL_1, "第2名", members=[winner], skill="S-B")])
+    outcome = compute_awards(
+        longjiang(),
+        [
+            achievement(PROVINCIAL_1, "第1名", members=[winner], skill="S-A"),
+            achievement(PROVINCIAL_1, "第2名", members=[winner], skill="S-B"),
+        ],
+    )
     assert sorted(line.amount for line in outcome.lines) == [Money("10000"), Money("20000")]
 
 
@@ -55,8 +58,7 @@ def test_highest_is_by_award_not_input_order_weihai_squad_vs_provincial() -> Non
     provincial = achievement(PROVINCIAL_1, "第1名", members=[winner], skill="WS-10")
     for order in ([squad, provincial], [provincial, squad]):
         outcome = compute_awards(weihai(), order)
-        assert [(line.tier_id, line.amount) for line in outcome.lines] == [
-            ("worldskills-national-squad", Money("10000"))]
+        assert [(line.tier_id, line.amount) for line in outcome.lines] == [("worldskills-national-squad", Money("10000"))]
 
 
 def test_equal_awards_prefer_the_higher_tier() -> None:
@@ -95,8 +97,7 @@ def test_coaching_team_declared_shares() -> None:
     coaches = [person("甲"), person("乙")]
     ach = achievement(NATIONAL_COMPETITION, "第1名", coaches=coaches, coach_shares=["70", "30"])
     amounts = paid(compute_awards(longjiang(), [ach]), "coach")
-    assert amounts == {(coaches[0].id_number, "coach"): Money("70000"),
-                       (coaches[1].id_number, "coach"): Money("30000")}
+    assert amounts == {(coaches[0].id_number, "coach"): Money("70000"), (coaches[1].id_number, "coach"): Money("30000")}
 
 
 def test_coaching_team_equal_by_default() -> None:
@@ -119,8 +120,7 @@ def test_team_per_entry_split_by_member_shares() -> None:
     team = [person("队长"), person("队员")]
     ach = achievement(PROVINCIAL_1, "第1名", members=team, member_shares=["3", "1"])
     amounts = paid(compute_awards(longjiang(), [ach]), "competitor")
-    assert amounts == {(team[0].id_number, "competitor"): Money("15000"),
-                       (team[1].id_number, "competitor"): Money("5000")}
+    assert amounts == {(team[0].id_number, "competitor"): Money("15000"), (team[1].id_number, "competitor"): Money("5000")}
 
 
 def test_team_per_person_weihai() -> None:
@@ -133,14 +133,15 @@ def test_team_unit_subsidy_once_per_unit_in_the_entry() -> None:
     team = [person("甲", unit="单位一"), person("乙", unit="单位一"), person("丙", unit="单位二")]
     outcome = compute_awards(weihai(), [achievement(SELECTION, "第1名", members=team)])
     assert sorted((line.recipient_name, line.amount) for line in outcome.lines if line.role == "unit") == [
-        ("单位一", Money("100000")), ("单位二", Money("100000"))]
+        ("单位一", Money("100000")),
+        ("单位二", Money("100000")),
+    ]
 
 
 # --- unit subsidy modes ---------------------------------------------------------------------
 def test_unit_subsidy_per_winner_and_once_per_unit() -> None:
     a, b = person("甲", unit="威海职业学院"), person("乙", unit="威海职业学院")
-    results = [achievement(SELECTION, "第1名", members=[a], skill="X"),
-               achievement(WORLDSKILLS, "优胜奖", members=[b], skill="Y")]
+    results = [achievement(SELECTION, "第1名", members=[a], skill="X"), achievement(WORLDSKILLS, "优胜奖", members=[b], skill="Y")]
     per_winner = compute_awards(weihai(), results)
     assert [line.amount for line in per_winner.lines if line.role == "unit"] == [Money("100000")] * 2
     once = compute_awards(weihai(), results, BatchSettings(batch_id="B1", unit_subsidy_mode="once_per_unit"))
@@ -152,8 +153,7 @@ def test_unit_subsidy_per_winner_and_once_per_unit() -> None:
 # --- eligibility ----------------------------------------------------------------------------
 def test_out_of_province_winner_gets_nothing_with_the_reason() -> None:
     outsider, coach = person("外省选手", region="辽宁省沈阳市"), person("教练")
-    outcome = compute_awards(longjiang(), [achievement(PROVINCIAL_1, "第1名", members=[outsider],
-                                                       coaches=[coach])])
+    outcome = compute_awards(longjiang(), [achievement(PROVINCIAL_1, "第1名", members=[outsider], coaches=[coach])])
     assert outcome.lines == [] and outcome.honours == []
     by_role = {e.role: e for e in outcome.excluded}
     assert by_role["competitor"].status == "ineligible"
@@ -170,8 +170,7 @@ def test_missing_region_is_ineligible_not_assumed() -> None:
 
 def test_team_with_one_member_out_of_province_pays_the_others_their_share() -> None:
     team = [person("甲"), person("乙", region="吉林省长春市")]
-    outcome = compute_awards(longjiang(), [achievement(PROVINCIAL_1, "第1名", members=team,
-                                                       coaches=[person("教练")])])
+    outcome = compute_awards(longjiang(), [achievement(PROVINCIAL_1, "第1名", members=team, coaches=[person("教练")])])
     assert paid(outcome, "competitor") == {(team[0].id_number, "competitor"): Money("10000")}
     assert [e.recipient_id for e in outcome.excluded] == [team[1].id_number]
     assert list(paid(outcome, "coach").values()) == [Money("20000")]
@@ -180,21 +179,23 @@ def test_team_with_one_member_out_of_province_pays_the_others_their_share() -> N
 # --- caps and floors ------------------------------------------------------------------------
 def test_cap_defaults_to_the_cap_and_accepts_a_lower_amount() -> None:
     ach = achievement(NATIONAL_CLASS1, "第2名")
-    assert paid(compute_awards(weihai(), [ach]), "competitor") == {
-        (ach.members[0].person.id_number, "competitor"): Money("100000")}
+    assert paid(compute_awards(weihai(), [ach]), "competitor") == {(ach.members[0].person.id_number, "competitor"): Money("100000")}
     chosen = BatchSettings(amounts={"national-class1-top3": Money("60000")})
     assert list(paid(compute_awards(weihai(), [ach], chosen), "competitor").values()) == [Money("60000")]
     one = BatchSettings(achievement_amounts={ach.id: Money("0.01")})
     assert list(paid(compute_awards(weihai(), [ach], one), "competitor").values()) == [Money("0.01")]
 
 
-@pytest.mark.parametrize(("settings", "named"), [
-    (BatchSettings(amounts={"national-class1-top3": Money("100000.01")}), "“国家级一类职业技能竞赛项目前3名·选手”"),
-    (BatchSettings(amounts={"municipal-class1-2nd": Money("1499.99")}), "“市级一类职业技能竞赛项目第2名·选手”"),
-    (BatchSettings(amounts={"provincial-class1-1st": Money("6000")}), "固定金额"),  # fixed amount
-    (BatchSettings(amounts={"no-such-tier": Money("1")}), "没有档次 'no-such-tier'"),  # the key the user wrote
-    (BatchSettings(amounts={"national-class1-top3.unit": Money("50000")}), "·选送单位”"),  # unit subsidy is fixed
-])
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        (BatchSettings(amounts={"national-class1-top3": Money("100000.01")}), "“国家级一类职业技能竞赛项目前3名·选手”"),
+        (BatchSettings(amounts={"municipal-class1-2nd": Money("1499.99")}), "“市级一类职业技能竞赛项目第2名·选手”"),
+        (BatchSettings(amounts={"provincial-class1-1st": Money("6000")}), "固定金额"),  # fixed amount
+        (BatchSettings(amounts={"no-such-tier": Money("1")}), "没有档次 'no-such-tier'"),  # the key the user wrote
+        (BatchSettings(amounts={"national-class1-top3.unit": Money("50000")}), "·选送单位”"),  # unit subsidy is fixed
+    ],
+)
 def test_amount_outside_its_bound_is_an_error_not_a_clamp(settings, named) -> None:
     with pytest.raises(AwardError) as caught:
         compute_awards(weihai(), [achievement(NATIONAL_CLASS1, "第1名")], settings)
@@ -227,20 +228,25 @@ def test_zero_chosen_is_listed_not_paid() -> None:
 # --- ties -----------------------------------------------------------------------------------
 def test_tied_second_places_both_get_the_second_amount_and_there_is_no_third() -> None:
     first, second_a, second_b = person("冠军"), person("并列亚军甲"), person("并列亚军乙")
-    item = [achievement(PROVINCIAL_1, "第1名", members=[first], skill="T"),
-            achievement(PROVINCIAL_1, "第2名", members=[second_a], skill="T"),
-            achievement(PROVINCIAL_1, "第2名", members=[second_b], skill="T")]
+    item = [
+        achievement(PROVINCIAL_1, "第1名", members=[first], skill="T"),
+        achievement(PROVINCIAL_1, "第2名", members=[second_a], skill="T"),
+        achievement(PROVINCIAL_1, "第2名", members=[second_b], skill="T"),
+    ]
     amounts = paid(compute_awards(longjiang(), item), "competitor")
-    assert amounts == {(first.id_number, "competitor"): Money("20000"),
-                       (second_a.id_number, "competitor"): Money("10000"),
-                       (second_b.id_number, "competitor"): Money("10000")}
+    assert amounts == {
+        (first.id_number, "competitor"): Money("20000"),
+        (second_a.id_number, "competitor"): Money("10000"),
+        (second_b.id_number, "competitor"): Money("10000"),
+    }
     assert not any(line.tier_id.endswith("3rd") for line in compute_awards(longjiang(), item).lines)
 
 
 def test_tied_gold_medals_at_worldskills() -> None:
     a, b = person("甲"), person("乙")
-    outcome = compute_awards(longjiang(), [achievement(WORLDSKILLS, "金牌", members=[a], skill="W"),
-                                           achievement(WORLDSKILLS, "金牌", members=[b], skill="W")])
+    outcome = compute_awards(
+        longjiang(), [achievement(WORLDSKILLS, "金牌", members=[a], skill="W"), achievement(WORLDSKILLS, "金牌", members=[b], skill="W")]
+    )
     assert list(paid(outcome).values()) == [Money("500000")] * 2
 
 

@@ -64,11 +64,20 @@ def test_weihai_tier(comp, result, tier, amount, unit, payer) -> None:
     assert outcome.excluded == []
 
 
-@pytest.mark.parametrize(("comp", "result"), [
-    (WORLDSKILLS, "第4名"), (SELECTION, "第4名"), (SELECTION, "优胜奖"), (PROVINCIAL_2, "第1名"),
-    (PROVINCIAL_1, "第4名"), (PROVINCIAL_1, "优胜奖"), (competition("municipal", 2), "第1名"),
-    (competition("national", 2), "第1名"), (MUNICIPAL_1, "第4名"),
-])
+@pytest.mark.parametrize(
+    ("comp", "result"),
+    [
+        (WORLDSKILLS, "第4名"),
+        (SELECTION, "第4名"),
+        (SELECTION, "优胜奖"),
+        (PROVINCIAL_2, "第1名"),
+        (PROVINCIAL_1, "第4名"),
+        (PROVINCIAL_1, "优胜奖"),
+        (competition("municipal", 2), "第1名"),
+        (competition("national", 2), "第1名"),
+        (MUNICIPAL_1, "第4名"),
+    ],
+)
 def test_weihai_results_outside_the_policy_are_listed_not_dropped(comp, result) -> None:
     winner = person()
     outcome = compute_awards(weihai(), [achievement(comp, result, members=[winner])])
@@ -104,18 +113,28 @@ def test_longjiang_tier_pays_competitor_and_coaching_team_the_same(comp, result,
         assert longjiang().tier(tier).source in line.basis
     # non-cash outcomes are listed for the winner
     assert {h.honour_id for h in outcome.honours} == {
-        "skill-level-promotion", "recommend-longjiang-technical-expert", "recommend-provincial-may-day-medal"}
+        "skill-level-promotion",
+        "recommend-longjiang-technical-expert",
+        "recommend-provincial-may-day-medal",
+    }
     assert {h.recipient_id for h in outcome.honours} == {winner.id_number}
 
 
-@pytest.mark.parametrize(("comp", "result"), [
-    (WORLDSKILLS, "优胜奖"), (WORLDSKILLS, "第4名"), (SELECTION, "第1名"), (NATIONAL_CLASS1, "第1名"),
-    (NATIONAL_COMPETITION, "第4名"), (PROVINCIAL_2, "第1名"), (MUNICIPAL_1, "第1名"),
-    (SELECTION, "国家集训队"),
-])
+@pytest.mark.parametrize(
+    ("comp", "result"),
+    [
+        (WORLDSKILLS, "优胜奖"),
+        (WORLDSKILLS, "第4名"),
+        (SELECTION, "第1名"),
+        (NATIONAL_CLASS1, "第1名"),
+        (NATIONAL_COMPETITION, "第4名"),
+        (PROVINCIAL_2, "第1名"),
+        (MUNICIPAL_1, "第1名"),
+        (SELECTION, "国家集训队"),
+    ],
+)
 def test_longjiang_results_outside_the_policy(comp, result) -> None:
     winner, coach = person(), person("教练")
     outcome = compute_awards(longjiang(), [achievement(comp, result, members=[winner], coaches=[coach])])
     assert outcome.lines == [] and outcome.honours == []
-    assert sorted((e.role, e.status) for e in outcome.excluded) == [
-        ("coach", "not_covered"), ("competitor", "not_covered")]
+    assert sorted((e.role, e.status) for e in outcome.excluded) == [("coach", "not_covered"), ("competitor", "not_covered")]

@@ -40,7 +40,7 @@ def test_credit_codes_carry_their_check_character() -> None:
         parse_phone("call me")
 
 
-def workbook(rows: list[dict[str, object]]):  # type: ignore[no-untyped-def]
+def workbook(rows: list[dict[str, object]]):
     stream = io.BytesIO()
     write_template(stream)
     book = load_workbook(io.BytesIO(stream.getvalue()))
@@ -55,21 +55,30 @@ def workbook(rows: list[dict[str, object]]):  # type: ignore[no-untyped-def]
 
 def test_payee_rows_only_what_they_fill_in_and_every_problem_by_row_and_column() -> None:
     person = new_id()
-    rows = parse_payee_workbook(workbook([
-        {"类型": "个人", "姓名或单位名称": "张伟", "证件号码": person, "开户行": "工行", "银行账号": "6222020200112233445"},
-        {"类型": "单位", "姓名或单位名称": "威海技师学院", "统一社会信用代码": "91350100M000100Y43", "联系电话": "0631-5200000"},
-    ]))
+    rows = parse_payee_workbook(
+        workbook(
+            [
+                {"类型": "个人", "姓名或单位名称": "张伟", "证件号码": person, "开户行": "工行", "银行账号": "6222020200112233445"},
+                {"类型": "单位", "姓名或单位名称": "威海技师学院", "统一社会信用代码": "91350100M000100Y43", "联系电话": "0631-5200000"},
+            ]
+        )
+    )
     assert [(r.kind, r.key, r.values) for r in rows] == [
         ("person", person, {"bank_name": "工行", "account_number": "6222020200112233445"}),
-        ("unit", "威海技师学院", {"credit_code": "91350100M000100Y43", "phone": "0631-5200000"})]
+        ("unit", "威海技师学院", {"credit_code": "91350100M000100Y43", "phone": "0631-5200000"}),
+    ]
     with pytest.raises(InputErrors) as caught:
-        parse_payee_workbook(workbook([
-            {"类型": "其他", "姓名或单位名称": "甲"},
-            {"类型": "个人", "姓名或单位名称": "乙", "证件号码": "123"},
-            {"类型": "单位", "姓名或单位名称": "丙单位", "证件号码": person},
-            {"类型": "个人", "姓名或单位名称": "张伟", "证件号码": person},
-            {"类型": "个人", "姓名或单位名称": "张伟", "证件号码": person},
-        ]))
+        parse_payee_workbook(
+            workbook(
+                [
+                    {"类型": "其他", "姓名或单位名称": "甲"},
+                    {"类型": "个人", "姓名或单位名称": "乙", "证件号码": "123"},
+                    {"类型": "单位", "姓名或单位名称": "丙单位", "证件号码": person},
+                    {"类型": "个人", "姓名或单位名称": "张伟", "证件号码": person},
+                    {"类型": "个人", "姓名或单位名称": "张伟", "证件号码": person},
+                ]
+            )
+        )
     found = [str(e) for e in caught.value.errors]
     assert any("第 2 行“类型”列(A)" in e and "个人 或 单位" in e for e in found)
     assert any("第 3 行“证件号码”列(C)" in e for e in found)

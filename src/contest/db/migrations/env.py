@@ -34,11 +34,12 @@ async def _run_async(url: str) -> None:
 
 
 def run_migrations_online() -> None:
-    url = config.get_main_option("sqlalchemy.url")
     connection = config.attributes.get("connection")
     if connection is not None:
         _run(connection)
     else:
+        url = config.get_main_option("sqlalchemy.url")
+        assert url is not None, "migrate.py sets sqlalchemy.url"
         asyncio.run(_run_async(url))
 
 

@@ -1,9 +1,9 @@
 """Award engine and policy schema (pure: no I/O). See docs/policies.md and docs/awards.md.
 
-    from contest.domain.awards import compute_awards, validate_policy
-    policy = validate_policy(tomllib.loads(text), "seeds/policies/x.toml")
-    result = compute_awards(policy, achievements, BatchSettings(batch_id="2024-1"), ledger)
-    result.to_json()
+from contest.domain.awards import compute_awards, validate_policy
+policy = validate_policy(tomllib.loads(text), "seeds/policies/x.toml")
+result = compute_awards(policy, achievements, BatchSettings(batch_id="2024-1"), ledger)
+result.to_json()
 """
 
 from contest.domain.awards.engine import AwardError, birth_date_from_id, compute_awards
@@ -41,9 +41,33 @@ from contest.domain.awards.policy import (
 )
 
 __all__ = [
-    "Achievement", "AmountRule", "AwardError", "AwardResult", "BatchSettings", "Coach",
-    "Competition", "Eligibility", "ExcludedLine", "HonourLine", "InputError", "InputErrors", "InputPool",
-    "LedgerEntry", "Member", "PayerTotal", "PayoutLine", "Person", "Policy", "PolicyError",
-    "Result", "Tier", "achievement_from_dict", "achievements_from_json", "birth_date_from_id",
-    "compute_awards", "ledger_from_json", "settings_from_dict", "validate_policy",
+    "Achievement",
+    "AmountRule",
+    "AwardError",
+    "AwardResult",
+    "BatchSettings",
+    "Coach",
+    "Competition",
+    "Eligibility",
+    "ExcludedLine",
+    "HonourLine",
+    "InputError",
+    "InputErrors",
+    "InputPool",
+    "LedgerEntry",
+    "Member",
+    "PayerTotal",
+    "PayoutLine",
+    "Person",
+    "Policy",
+    "PolicyError",
+    "Result",
+    "Tier",
+    "achievement_from_dict",
+    "achievements_from_json",
+    "birth_date_from_id",
+    "compute_awards",
+    "ledger_from_json",
+    "settings_from_dict",
+    "validate_policy",
 ]

@@ -48,13 +48,13 @@ from contest.domain.awards.model import (
 from contest.domain.awards.policy import (
     LEVEL_LABELS,
     LEVEL_RANK,
-    AmountRule,
     Eligibility,
     Honour,
     Policy,
     Tier,
 )
 from contest.domain.money import Money, split
+from contest.domain.text import N_
 
 
 class AwardError(ValueError):
@@ -66,7 +66,7 @@ class AwardError(ValueError):
 
 
 _ROLES_IN_SETTINGS = ("competitor", "coach_team", "unit")
-_SETTING_ROLES = {"competitor": "选手", "coach_team": "教练团队", "unit": "选送单位"}
+_SETTING_ROLES = {"competitor": N_("选手"), "coach_team": N_("教练团队"), "unit": "选送单位"}
 _HONOUR_ONLY = "honour_only"  # an honour-only tier's claim for an eligible member
 
 
@@ -175,8 +175,15 @@ class _Engine:
     # --- helpers ---------------------------------------------------------------------
     def _match(self, achievement: Achievement) -> Tier | None:
         comp = achievement.competition
-        key = (comp.level, comp.competition_class, comp.kinds, achievement.result, achievement.group,
-               achievement.size, achievement.field_size)
+        key = (
+            comp.level,
+            comp.competition_class,
+            comp.kinds,
+            achievement.result,
+            achievement.group,
+            achievement.size,
+            achievement.field_size,
+        )
         try:
             return self._match_cache[key]
         except KeyError:
@@ -264,59 +271,80 @@ class _Engine:
         if text is None:
             rule = tier.rule_for(role)
             assert rule is not None
-            who = {"competitor": "选手", "coach_team": "教练团队", "unit": "选送单位"}[role]
+            who = {"competitor": N_("选手"), "coach_team": N_("教练团队"), "unit": "选送单位"}[role]
             same = "(与获奖选手同等标准)" if role == "coach_team" and tier.coach_same_as_competitor else ""
-            text = (f"{self.policy.document}:{tier.title},{who}{rule.describe()}{same}"
-                    f"{_QUOTE_MARK}{tier.source}”")
+            text = f"{self.policy.document}:{tier.title},{who}{rule.describe()}{same}{_QUOTE_MARK}{tier.source}”"
             self._basis[key] = text
         return text
 
-    def _exclude(self, status: str, reason: str, role: str, person: Person,
-                 achievement: Achievement, tier: Tier | None, amount: Money | None) -> None:
+    def _exclude(
+        self, status: str, reason: str, role: str, person: Person, achievement: Achievement, tier: Tier | None, amount: Money | None
+    ) -> None:
         why = (status, reason, role, tier.id if tier else "")
         self.excluded.append(ExcludedLine.shared(self._whys.setdefault(why, why), person, achievement, amount))
 
-    def _pay(self, role: str, recipient: Person, achievement: Achievement,
-             tier: Tier, entitled: Money, subject_id: str, basis_role: str,
-             notes: list[str]) -> None:
+    def _pay(
+        self,
+        role: str,
+        recipient: Person,
+        achievement: Achievement,
+        tier: Tier,
+        entitled: Money,
+        subject_id: str,
+        basis_role: str,
+        notes: list[str],
+    ) -> None:
         """Emit a payout line for ``entitled``, less what the ledger says was paid before."""
         comp = achievement.competition
         person_id, name, unit = recipient.id_number, recipient.name, recipient.unit
         if entitled.fen == 0:
-            self._exclude("zero_amount", "本批次设定金额为 0 元,不发放", role, recipient,
-                          achievement, tier, entitled)
+            self._exclude("zero_amount", "本批次设定金额为 0 元,不发放", role, recipient, achievement, tier, entitled)
             return
         amount = entitled
-        earlier = self.prior.get((person_id, role, ledger_skill(subject_id, achievement.skill_code),
-                                  subject_id))
+        earlier = self.prior.get((person_id, role, ledger_skill(subject_id, achievement.skill_code), subject_id))
         if earlier:
             paid = Money.from_fen(sum(e.amount.fen for e in earlier))
             history = ";".join(
-                f"{e.paid_on.isoformat() if e.paid_on else '日期不详'} 批次 {e.batch_id or '不详'} "
-                f"发放 {e.amount.format()} 元"
-                for e in sorted(earlier, key=lambda e: (e.paid_on or date.min, e.batch_id, e.amount.fen)))
+                f"{e.paid_on.isoformat() if e.paid_on else '日期不详'} 批次 {e.batch_id or '不详'} 发放 {e.amount.format()} 元"
+                for e in sorted(earlier, key=lambda e: (e.paid_on or date.min, e.batch_id, e.amount.fen))
+            )
             if paid >= entitled:
-                self._exclude("already_paid",
-                              f"此前已发放 {paid.format()} 元({history}),不低于本次应发 "
-                              f"{entitled.format()} 元,不重复奖励({self.ledger_mode})",
-                              role, recipient, achievement, tier, entitled)
+                self._exclude(
+                    "already_paid",
+                    f"此前已发放 {paid.format()} 元({history}),不低于本次应发 {entitled.format()} 元,不重复奖励({self.ledger_mode})",
+                    role,
+                    recipient,
+                    achievement,
+                    tier,
+                    entitled,
+                )
                 return
             if self.ledger_mode == "top_up":
                 amount = entitled - paid
-                notes = [*notes, (f"本次应发 {entitled.format()} 元,此前已发 {paid.format()} 元"
-                                  f"({history}),补发差额 {amount.format()} 元")]
+                notes = [*notes, (f"本次应发 {entitled.format()} 元,此前已发 {paid.format()} 元({history}),补发差额 {amount.format()} 元")]
             else:
-                notes = [*notes, (f"此前已发放较低奖励 {paid.format()} 元({history});"
-                                  "skip 模式不抵扣,按本次标准全额发放")]
+                notes = [*notes, (f"此前已发放较低奖励 {paid.format()} 元({history});skip 模式不抵扣,按本次标准全额发放")]
         payer, payer_note = self._payer(tier, comp)
         if payer_note:
-            notes = notes + [payer_note]
+            notes = [*notes, payer_note]
         line = PayoutLine(
-            payer=payer, role=role, recipient_id=person_id, recipient_name=name,
-            recipient_unit=unit, amount=amount, entitled=entitled, tier_id=tier.id,
-            basis=self._basis_text(tier, basis_role), achievement_id=achievement.id,
-            competition=comp.name, item=achievement.item, skill_code=achievement.skill_code,
-            result=self._label(achievement.result), subject_id=subject_id, notes=tuple(notes))
+            payer=payer,
+            role=role,
+            recipient_id=person_id,
+            recipient_name=name,
+            recipient_unit=unit,
+            amount=amount,
+            entitled=entitled,
+            tier_id=tier.id,
+            basis=self._basis_text(tier, basis_role),
+            achievement_id=achievement.id,
+            competition=comp.name,
+            item=achievement.item,
+            skill_code=achievement.skill_code,
+            result=self._label(achievement.result),
+            subject_id=subject_id,
+            notes=tuple(notes),
+        )
         if role != "unit":  # 个人所得税: withheld from individuals only, never from a sending unit
             rule, words = self._withholding_of(tier)
             if rule is not None:
@@ -363,7 +391,7 @@ class _Engine:
                     elif type(found) is list:
                         found.append(claim)
                     else:
-                        by_person[person_id] = [found, claim]  # type: ignore[list-item]
+                        by_person[person_id] = [found, claim]  # type: ignore[list-item]  # one claim, or a list once a second comes
         if self.problems:
             raise AwardError(self.problems)
 
@@ -381,9 +409,10 @@ class _Engine:
 
         excluded, lines = self.excluded, self.lines
         for index, achievement in enumerate(ordered):
-            entry = entries[index]
+            claims = entries[index]
             entries[index] = None  # its candidates are no longer needed once emitted
-            assert entry is not None
+            assert claims is not None
+            entry = claims
             start, first_line = len(excluded), len(lines)
             tier = entry[0]
             if tier is None:
@@ -414,10 +443,17 @@ class _Engine:
         if late_lines:
             self.lines = list(heapq.merge(lines, late_lines, key=PayoutLine.sort_key))
         # honours are already in order: achievements in id order, each one's sorted in _emit
-        return AwardResult(policy_id=self.policy.id, policy_name=self.policy.name,
-                           batch_id=self.settings.batch_id, batch_date=self.settings.batch_date,
-                           ledger_mode=self.ledger_mode, unit_subsidy_mode=self.unit_mode,
-                           lines=self.lines, excluded=self.excluded, honours=self.honours)
+        return AwardResult(
+            policy_id=self.policy.id,
+            policy_name=self.policy.name,
+            batch_id=self.settings.batch_id,
+            batch_date=self.settings.batch_date,
+            ledger_mode=self.ledger_mode,
+            unit_subsidy_mode=self.unit_mode,
+            lines=self.lines,
+            excluded=self.excluded,
+            honours=self.honours,
+        )
 
     def _check_no_ties(self, achievements: Sequence[Achievement]) -> None:
         """排名不并列: two results with the same place in one item (and group) are refused."""
@@ -434,7 +470,8 @@ class _Engine:
                 self.problems.append(
                     f"排名不并列:{name}·{item}{f'({group})' if group else ''}有 {len(ids)} 个第{place}名"
                     f"(成绩编号 {'、'.join(sorted(ids))});本政策规定排名不并列,请由组织方确定名次后再计算"
-                    + (f"(依据:“{rule}”)" if rule else ""))
+                    + (f"(依据:“{rule}”)" if rule else "")
+                )
 
     def _check_ids(self, achievements: Sequence[Achievement]) -> None:
         """Duplicate ids, and per-achievement amounts for ids not in the batch (the set of ids
@@ -463,20 +500,24 @@ class _Engine:
         if tier.honour_only:
             if achievement.id in self.settings.achievement_amounts:
                 self.problems.append(f"成绩编号 {achievement.id} 的金额设置: 该成绩只授予荣誉称号,不发奖金")
-            return (tier, *(self._ineligible(tier, member.person, comp) or _HONOUR_ONLY
-                            for member in achievement.members))
+            return (tier, *(self._ineligible(tier, member.person, comp) or _HONOUR_ONLY for member in achievement.members))
 
         amount = self.tier_amounts[(tier.id, "competitor")]
         override = self.settings.achievement_amounts.get(achievement.id)
         if override is not None:
+            assert tier.competitor is not None  # honour-only tiers returned above
             problem = tier.competitor.check(override)
             if problem:
                 self.problems.append(f"成绩编号 {achievement.id} 的金额设置: {problem}")
             amount = override
         shares = self._member_amounts(achievement, amount)
-        return (tier, *(self._ineligible(tier, member.person, comp)
-                        or _Candidate(achievement, index, tier, shares[index])
-                        for index, member in enumerate(achievement.members)))
+        return (
+            tier,
+            *(
+                self._ineligible(tier, member.person, comp) or _Candidate(achievement, index, tier, shares[index])
+                for index, member in enumerate(achievement.members)
+            ),
+        )
 
     def _in_force_cached(self, comp: Competition) -> tuple[None, _Why, _Why] | None:
         """The no-tier entry for out_of_force, shared by the competition's achievements, or None."""
@@ -492,8 +533,7 @@ class _Engine:
 
     def _not_covered(self, achievement: Achievement) -> tuple[None, _Why, _Why]:
         comp, result = achievement.competition, achievement.result
-        key = (comp.name, comp.level, comp.competition_class, result, achievement.group, achievement.size,
-               achievement.field_size)
+        key = (comp.name, comp.level, comp.competition_class, result, achievement.group, achievement.size, achievement.field_size)
         found = self._reasons.get(key)
         if found is None:  # one shared reason per distinct case keeps big batches small
             label = self._label(result)
@@ -503,8 +543,7 @@ class _Engine:
             if achievement.size > 1:
                 what += f"·{achievement.size}人参赛单元"
             reason = f"{comp.name}({what})的“{label}”不在本政策奖励范围"
-            if (achievement.field_size is None and result.place is not None
-                    and any(t.needs_field_size() for t in self.policy.tiers)):
+            if achievement.field_size is None and result.place is not None and any(t.needs_field_size() for t in self.policy.tiers):
                 reason += "(未提供参赛规模,按参赛单元数比例确定的名次无法判断)"
             found = _no_tier("not_covered", reason)
             self._reasons[key] = found
@@ -523,13 +562,12 @@ class _Engine:
         if size == 1 or self.policy.rules.team_split == "per_person":
             return [amount] * len(members)
         if self.policy.rules.team_split == "by_shares" and members[0].share is not None:
-            return split(amount, [m.share for m in members])  # type: ignore[misc]
+            return split(amount, [m.share for m in members])  # type: ignore[misc]  # shares all given: inputs check it
         # equal parts of the whole entry; members not listed (an external result naming only
         # ours) keep their parts out of this batch
-        return split(amount, size)[:len(members)]
+        return split(amount, size)[: len(members)]
 
-    def _emit(self, achievement: Achievement, tier: Tier, entry: tuple[Any, ...],
-              winners: dict[tuple[str, str], _Candidate]) -> None:
+    def _emit(self, achievement: Achievement, tier: Tier, entry: tuple[Any, ...], winners: dict[tuple[str, str], _Candidate]) -> None:
         """``entry``: the tier, then each member's claim (see _claims)."""
         if tier.honour_only:  # a title, no money: honours for the eligible members and coaches
             self._grant_honours(achievement, tier, [i for i, c in enumerate(entry[1:]) if c is _HONOUR_ONLY])
@@ -541,22 +579,19 @@ class _Engine:
             person = member.person
             claim = entry[index + 1]
             if type(claim) is str:
-                self._exclude("ineligible", claim, "competitor", person,
-                              achievement, tier, self._would_be(achievement, tier, index))
+                self._exclude("ineligible", claim, "competitor", person, achievement, tier, self._would_be(achievement, tier, index))
                 first_reason = first_reason or claim
                 continue
             assert type(claim) is _Candidate
             if not claim.kept:
                 best = winners[(person.id_number, achievement.skill_code)]
                 reason = self._superseded_reason(achievement, best)
-                self._exclude("superseded", reason, "competitor", person, achievement, tier,
-                              claim.amount)
+                self._exclude("superseded", reason, "competitor", person, achievement, tier, claim.amount)
                 first_reason = first_reason or reason
                 continue
             kept_members.append(index)
             notes = [team_note] if team_note else []
-            self._pay("competitor", person, achievement, tier, claim.amount, person.id_number,
-                      "competitor", notes)
+            self._pay("competitor", person, achievement, tier, claim.amount, person.id_number, "competitor", notes)
         self._grant_honours(achievement, tier, kept_members)
 
         subject = "+".join(sorted(m.person.id_number for m in achievement.members))
@@ -587,12 +622,22 @@ class _Engine:
             for person, role in people:
                 if honour.eligibility is not None and self._honour_refused(honour, person, achievement):
                     continue
-                honours.append(HonourLine(
-                    honour_id=honour.id, title=title, source=honour.source,
-                    recipient_id=person.id_number, recipient_name=person.name,
-                    recipient_unit=person.unit, achievement_id=achievement.id,
-                    competition=achievement.competition.name, item=achievement.item,
-                    result=label, tier_id=tier.id, role=role))
+                honours.append(
+                    HonourLine(
+                        honour_id=honour.id,
+                        title=title,
+                        source=honour.source,
+                        recipient_id=person.id_number,
+                        recipient_name=person.name,
+                        recipient_unit=person.unit,
+                        achievement_id=achievement.id,
+                        competition=achievement.competition.name,
+                        item=achievement.item,
+                        result=label,
+                        tier_id=tier.id,
+                        role=role,
+                    )
+                )
         if len(honours) - first > 1:  # achievements come in id order: this keeps all in order
             honours[first:] = sorted(honours[first:], key=HonourLine.sort_key)
 
@@ -601,8 +646,7 @@ class _Engine:
         return self._check_eligibility(honour.eligibility, person, achievement.competition) is not None
 
     def _would_be(self, achievement: Achievement, tier: Tier, index: int) -> Money:
-        amount = self.settings.achievement_amounts.get(achievement.id,
-                                                       self.tier_amounts[(tier.id, "competitor")])
+        amount = self.settings.achievement_amounts.get(achievement.id, self.tier_amounts[(tier.id, "competitor")])
         return self._member_amounts(achievement, amount)[index]
 
     def _team_note(self, achievement: Achievement) -> str:
@@ -623,13 +667,13 @@ class _Engine:
     def _superseded_reason(self, achievement: Achievement, best: _Candidate) -> str:
         win = best.achievement
         rule = self.policy.rules.source
-        return (f"同一技能({achievement.skill_code})按最高成绩奖励,不重复奖励:本批次按 "
-                f"{win.competition.name}·{win.item}·{self._label(win.result)}"
-                f"({best.amount.format()} 元,成绩编号 {win.id})奖励"
-                + (f"(依据:“{rule}”)" if rule else ""))
+        return (
+            f"同一技能({achievement.skill_code})按最高成绩奖励,不重复奖励:本批次按 "
+            f"{win.competition.name}·{win.item}·{self._label(win.result)}"
+            f"({best.amount.format()} 元,成绩编号 {win.id})奖励" + (f"(依据:“{rule}”)" if rule else "")
+        )
 
-    def _emit_coaches(self, achievement: Achievement, tier: Tier, kept_members: list[int],
-                      member_reason: str, subject: str) -> None:
+    def _emit_coaches(self, achievement: Achievement, tier: Tier, kept_members: list[int], member_reason: str, subject: str) -> None:
         coaches = _lead_first(achievement.coaches)  # the lead takes the fen left over
         if not kept_members:
             reason = f"教练团队随获奖选手奖励,选手本项成绩未予奖励:{member_reason}"
@@ -637,8 +681,7 @@ class _Engine:
                 self._exclude("follows_competitor", reason, "coach", coach.person, achievement, tier, None)
             return
         if tier.coach_same_as_competitor:
-            team_amount = self.settings.achievement_amounts.get(
-                achievement.id, self.tier_amounts[(tier.id, "competitor")])
+            team_amount = self.settings.achievement_amounts.get(achievement.id, self.tier_amounts[(tier.id, "competitor")])
         else:
             team_amount = self.tier_amounts[(tier.id, "coach_team")]
         mode = self.policy.rules.coach_split
@@ -647,17 +690,14 @@ class _Engine:
             amounts = [team_amount] * n
             note = f"教练团队 {n} 人,每人按标准全额奖励"
         elif mode == "by_shares" and coaches[0].share is not None:
-            amounts = split(team_amount, [c.share for c in coaches])  # type: ignore[misc]
+            amounts = split(team_amount, [c.share for c in coaches])
             ratio = ":".join(_share_text(c.share) for c in coaches)
-            note = (f"教练团队共 {team_amount.format()} 元,{n} 人按份额 {ratio} 分配,"
-                    f"余数归牵头教练 {coaches[0].person.name}")
+            note = f"教练团队共 {team_amount.format()} 元,{n} 人按份额 {ratio} 分配,余数归牵头教练 {coaches[0].person.name}"
         else:
             amounts = split(team_amount, n)
-            note = (f"教练团队共 {team_amount.format()} 元,{n} 人平均分配,"
-                    f"余数归牵头教练 {coaches[0].person.name}") if n > 1 else ""
+            note = (f"教练团队共 {team_amount.format()} 元,{n} 人平均分配,余数归牵头教练 {coaches[0].person.name}") if n > 1 else ""
         for coach, amount in zip(coaches, amounts, strict=True):
-            self._pay("coach", coach.person, achievement, tier, amount, subject,
-                      "coach_team", [note] if note else [])
+            self._pay("coach", coach.person, achievement, tier, amount, subject, "coach_team", [note] if note else [])
 
     def _collect_units(self, achievement: Achievement, tier: Tier, kept_members: list[int]) -> None:
         by_unit: dict[str, list[str]] = {}
@@ -666,8 +706,15 @@ class _Engine:
             by_unit.setdefault(person.unit, []).append(person.id_number)
         for unit, ids in by_unit.items():
             if not unit:
-                self._exclude("ineligible", "选送单位未填写,无法发放单位补助", "unit", _unit(""),
-                              achievement, tier, self.tier_amounts[(tier.id, "unit")])
+                self._exclude(
+                    "ineligible",
+                    "选送单位未填写,无法发放单位补助",
+                    "unit",
+                    _unit(""),
+                    achievement,
+                    tier,
+                    self.tier_amounts[(tier.id, "unit")],
+                )
                 continue
             self._unit_claims.append((unit, achievement, tier, "+".join(sorted(ids))))
 
@@ -675,25 +722,36 @@ class _Engine:
         claims = self._unit_claims
         if self.unit_mode == "once_per_unit":
             # once per unit per batch: the highest subsidy, then the earliest tier, then the id
-            claims.sort(key=lambda c: (c[0], -self.tier_amounts[(c[2].id, "unit")].fen,
-                                       c[2].order, c[1].id))
+            claims.sort(key=lambda c: (c[0], -self.tier_amounts[(c[2].id, "unit")].fen, c[2].order, c[1].id))
             done: dict[str, tuple[Achievement, Tier]] = {}
             for unit, achievement, tier, _ids in claims:
                 amount = self.tier_amounts[(tier.id, "unit")]
                 if unit in done:
                     first = done[unit][0]
-                    self._exclude("superseded",
-                                  f"单位补助按“每单位每批次一次”发放,本批次已随成绩编号 {first.id}"
-                                  f"({first.competition.name}·{first.item})补助",
-                                  "unit", _unit(unit), achievement, tier, amount)
+                    self._exclude(
+                        "superseded",
+                        f"单位补助按“每单位每批次一次”发放,本批次已随成绩编号 {first.id}({first.competition.name}·{first.item})补助",
+                        "unit",
+                        _unit(unit),
+                        achievement,
+                        tier,
+                        amount,
+                    )
                     continue
                 done[unit] = (achievement, tier)
-                self._pay("unit", _unit(unit), achievement, tier, amount,
-                          f"{BATCH_SUBJECT}{self.settings.batch_id}", "unit", ["单位补助每单位每批次一次"])
+                self._pay(
+                    "unit",
+                    _unit(unit),
+                    achievement,
+                    tier,
+                    amount,
+                    f"{BATCH_SUBJECT}{self.settings.batch_id}",
+                    "unit",
+                    ["单位补助每单位每批次一次"],
+                )
         else:
             for unit, achievement, tier, ids in claims:
-                self._pay("unit", _unit(unit), achievement, tier,
-                          self.tier_amounts[(tier.id, "unit")], ids, "unit", [])
+                self._pay("unit", _unit(unit), achievement, tier, self.tier_amounts[(tier.id, "unit")], ids, "unit", [])
 
 
 _achievement_id = attrgetter("id")
@@ -722,8 +780,7 @@ def _unit(name: str) -> Person:
 def _candidate_rank(candidate: _Candidate) -> tuple[int, int, int, str]:
     """Best first: most money for this person, then the higher tier in the file, then level."""
     comp = candidate.achievement.competition
-    return (-candidate.amount.fen, candidate.tier.order, -LEVEL_RANK[comp.level],
-            candidate.achievement.id)
+    return (-candidate.amount.fen, candidate.tier.order, -LEVEL_RANK[comp.level], candidate.achievement.id)
 
 
 def _share_text(share: object) -> str:
@@ -732,7 +789,7 @@ def _share_text(share: object) -> str:
 
 
 def _describe_competition(comp: Competition) -> str:
-    klass = {1: "一类", 2: "二类"}.get(comp.competition_class or 0, "")
+    klass = {1: N_("一类"), 2: N_("二类")}.get(comp.competition_class or 0, "")
     return f"{LEVEL_LABELS[comp.level]}{klass}"
 
 
@@ -753,11 +810,6 @@ def basis_parts(basis: str, document: str = "") -> tuple[str, str]:
     """A line's basis (see _Engine._basis_text) as (the tier and its amount rule, the quoted
     clause), without the policy document that printed forms show once in their title."""
     if document and basis.startswith(f"{document}:"):
-        basis = basis[len(document) + 1:]
+        basis = basis[len(document) + 1 :]
     rule, mark, quote = basis.partition(_QUOTE_MARK)
     return rule, quote[:-1] if mark and quote.endswith("”") else quote
-
-
-def check_amount(rule: AmountRule, amount: Money) -> str | None:
-    """Exposed for callers (the payout-batch service) that validate an amount as it is typed."""
-    return rule.check(amount)

@@ -29,6 +29,7 @@ from contest.domain.awards.model import (
 )
 from contest.domain.awards.policy import LEDGER_MODES, LEVELS, ROLES, UNIT_MODES
 from contest.domain.money import Money, MoneyError
+from contest.domain.text import N_
 
 
 class InputError(ValueError):
@@ -49,27 +50,57 @@ class InputErrors(ValueError):
 
 
 _LEVEL_ALIASES = {
-    "world": "world", "世界": "world", "世界级": "world",
-    "national": "national", "国家": "national", "国家级": "national", "全国": "national",
-    "provincial": "provincial", "省": "provincial", "省级": "provincial",
-    "municipal": "municipal", "市": "municipal", "市级": "municipal",
+    "world": "world",
+    N_("世界"): "world",
+    "世界级": "world",
+    "national": "national",
+    N_("国家"): "national",
+    "国家级": "national",
+    "全国": "national",
+    "provincial": "provincial",
+    N_("省"): "provincial",
+    "省级": "provincial",
+    "municipal": "municipal",
+    N_("市"): "municipal",
+    "市级": "municipal",
 }
-_CLASS_ALIASES = {"1": 1, "一类": 1, "一": 1, "2": 2, "二类": 2, "二": 2}
+_CLASS_ALIASES = {"1": 1, N_("一类"): 1, "一": 1, "2": 2, N_("二类"): 2, "二": 2}
 KIND_ALIASES = {
-    "世界技能大赛": "worldskills", "世赛": "worldskills",
-    "世赛中国选拔赛": "worldskills_china_selection", "世赛选拔赛": "worldskills_china_selection",
-    "国家级一类": "national_class1", "国家级一类竞赛": "national_class1",
+    "世界技能大赛": "worldskills",
+    "世赛": "worldskills",
+    "世赛中国选拔赛": "worldskills_china_selection",
+    "世赛选拔赛": "worldskills_china_selection",
+    "国家级一类": "national_class1",
+    "国家级一类竞赛": "national_class1",
     "全国职业技能大赛": "national_vocational_skills_competition",
 }
 _KIND_TAG = re.compile(r"^[a-z0-9_]+$")
 _CN_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_MEDALS = {"gold": "gold", "金": "gold", "金牌": "gold", "金奖": "gold",
-           "silver": "silver", "银": "silver", "银牌": "silver", "银奖": "silver",
-           "bronze": "bronze", "铜": "bronze", "铜牌": "bronze", "铜奖": "bronze"}
-_EXCELLENCE = {"excellence", "优胜奖", "优胜"}
-_SQUADS = {"squad:national": "national", "国家集训队": "national", "世赛国家集训队": "national",
-           "入选国家集训队": "national", "入选世赛国家集训队": "national",
-           "squad:provincial": "provincial", "省集训队": "provincial", "入选省集训队": "provincial"}
+_MEDALS = {
+    "gold": "gold",
+    "金": "gold",
+    "金牌": "gold",
+    "金奖": "gold",
+    "silver": "silver",
+    "银": "silver",
+    "银牌": "silver",
+    "银奖": "silver",
+    "bronze": "bronze",
+    "铜": "bronze",
+    "铜牌": "bronze",
+    "铜奖": "bronze",
+}
+_EXCELLENCE = {"excellence", N_("优胜奖"), "优胜"}
+_SQUADS = {
+    "squad:national": "national",
+    "国家集训队": "national",
+    "世赛国家集训队": "national",
+    "入选国家集训队": "national",
+    "入选世赛国家集训队": "national",
+    "squad:provincial": "provincial",
+    "省集训队": "provincial",
+    "入选省集训队": "provincial",
+}
 _PLACE = re.compile(r"^(?:place:|第)?\s*([0-9]+|[一二三四五六七八九十])\s*(?:名)?$")
 
 
@@ -108,8 +139,7 @@ def parse_kinds(value: Any) -> frozenset[str]:
             continue
         tag = KIND_ALIASES.get(text, text)
         if not _KIND_TAG.match(tag):
-            raise InputError(f"赛事标签 {text!r} 无效;可填 {', '.join(sorted(set(KIND_ALIASES.values())))}"
-                             "(或其中文名),多个用逗号分隔")
+            raise InputError(f"赛事标签 {text!r} 无效;可填 {', '.join(sorted(set(KIND_ALIASES.values())))}(或其中文名),多个用逗号分隔")
         tags.add(tag)
     return frozenset(tags)
 
@@ -208,15 +238,8 @@ def parse_flag(value: Any) -> bool:
     raise InputError(f"{value!r} 无效;填 是 或 否")
 
 
-_FULL_WIDTH = re.compile("[\uff10-\uff19\uff38\uff58\u3000]")  # ０-９ Ｘ ｘ and the ideographic space
-
-
 def parse_id_number(value: Any) -> str:
-    text = "" if value is None else str(value)
-    wide = _FULL_WIDTH.search(text)
-    if wide:  # typed with a Chinese input method: looks right, but is not the digits it shows
-        shown = "全角空格" if wide.group() == "\u3000" else f"“{wide.group()}”"
-        raise InputError(f"证件号码含全角字符({shown}):请切换到半角(英文)输入法重新输入数字和 X")
+    """The award inputs' error type around the one ID number parser (domain/idcard.py)."""
     try:
         return idcard.validate(value)
     except idcard.IdNumberError as exc:
@@ -266,9 +289,14 @@ def person_from_dict(data: Mapping[str, Any], where: str, errors: _Collector) ->
     birth = errors.run(f"{where}.birth_date", parse_date, data.get("birth_date"), "出生日期")
     if len(errors.errors) > before:
         return None
-    return Person(id_number=id_number, name=name, unit=_text(data.get("unit")),
-                  employment_region=_text(data.get("employment_region")),
-                  employee_status=_text(data.get("employee_status")), birth_date=birth)
+    return Person(
+        id_number=id_number,
+        name=name,
+        unit=_text(data.get("unit")),
+        employment_region=_text(data.get("employment_region")),
+        employee_status=_text(data.get("employee_status")),
+        birth_date=birth,
+    )
 
 
 def achievement_from_dict(data: Any, where: str, pool: InputPool | None = None) -> Achievement:
@@ -291,11 +319,17 @@ def achievement_from_dict(data: Any, where: str, pool: InputPool | None = None) 
         kinds = errors.run(f"{path}.kinds", parse_kinds, comp.get("kinds"))
         when = errors.run(f"{path}.date", parse_date, comp.get("date"), "比赛日期")
         if name and level and year:
-            competition = Competition(name=name, level=level, year=year, competition_class=klass,
-                                      kinds=kinds or frozenset(), organizer=_text(comp.get("organizer")),
-                                      date=when)
+            competition = Competition(
+                name=name,
+                level=level,
+                year=year,
+                competition_class=klass,
+                kinds=kinds or frozenset(),
+                organizer=_text(comp.get("organizer")),
+                date=when,
+            )
     item = errors.run(f"{where}.item", _required, data.get("item"), "赛项")
-    skill = errors.run(f"{where}.skill_code", _required, data.get("skill_code"), "技能代码")
+    skill = errors.run(f"{where}.skill_code", _required, data.get("skill_code"), N_("技能代码"))
     result = errors.run(f"{where}.result", parse_result, data.get("result"))
     entry_size = errors.run(f"{where}.entry_size", parse_count, data.get("entry_size"), "参赛人数")
     field_size = errors.run(f"{where}.field_size", parse_count, data.get("field_size"), "参赛规模")
@@ -332,12 +366,20 @@ def achievement_from_dict(data: Any, where: str, pool: InputPool | None = None) 
                 coaches.append(pool.coach(coach) if pool else coach)
     if errors.errors:
         raise InputErrors(errors.errors)
-    achievement = Achievement(id=achievement_id, competition=competition, item=item,
-                              skill_code=skill, result=result,
-                              members=pool.members(tuple(members)) if pool else tuple(members),
-                              coaches=tuple(coaches), group=_text(data.get("group")),
-                              entry_size=entry_size, field_size=field_size,
-                              occupation=_text(data.get("occupation")))
+    assert competition is not None  # else an error was recorded
+    achievement = Achievement(
+        id=achievement_id,
+        competition=competition,
+        item=item,
+        skill_code=skill,
+        result=result,
+        members=pool.members(tuple(members)) if pool else tuple(members),
+        coaches=tuple(coaches),
+        group=_text(data.get("group")),
+        entry_size=entry_size,
+        field_size=field_size,
+        occupation=_text(data.get("occupation")),
+    )
     check_achievement(achievement, where)
     return achievement
 
@@ -349,7 +391,7 @@ def check_achievement(achievement: Achievement, where: str) -> None:
         shares = [p.share for p in people]
         if any(s is not None for s in shares) and any(s is None for s in shares):
             problems.append(InputError("份额要么全部填写,要么全部留空(留空即平均分配)", f"{where}.{label}"))
-        elif shares and all(s is not None for s in shares) and sum(shares) <= 0:  # type: ignore[arg-type]
+        elif shares and all(s is not None for s in shares) and sum(s for s in shares if s is not None) <= 0:
             problems.append(InputError("份额之和必须大于 0", f"{where}.{label}"))
         ids = [p.person.id_number for p in people]
         if len(set(ids)) != len(ids):
@@ -361,12 +403,9 @@ def check_achievement(achievement: Achievement, where: str) -> None:
         if achievement.entry_size < listed:
             problems.append(InputError(f"参赛人数 {achievement.entry_size} 少于列出的选手({listed} 人)", f"{where}.entry_size"))
         elif achievement.entry_size > listed and achievement.members and achievement.members[0].share is not None:
-            problems.append(InputError("填写了份额时,须列出参赛单元的全部成员(参赛人数与选手行数一致)",
-                                       f"{where}.entry_size"))
-    if (achievement.field_size is not None and achievement.result.place is not None
-            and achievement.result.place > achievement.field_size):
-        problems.append(InputError(f"名次第{achievement.result.place}名大于参赛规模 {achievement.field_size}",
-                                   f"{where}.field_size"))
+            problems.append(InputError("填写了份额时,须列出参赛单元的全部成员(参赛人数与选手行数一致)", f"{where}.entry_size"))
+    if achievement.field_size is not None and achievement.result.place is not None and achievement.result.place > achievement.field_size:
+        problems.append(InputError(f"名次第{achievement.result.place}名大于参赛规模 {achievement.field_size}", f"{where}.field_size"))
     if problems:
         raise InputErrors(problems)
 
@@ -375,7 +414,7 @@ def achievements_from_json(data: Any) -> list[Achievement]:
     """``{"achievements": [...]}`` or a bare list. Any bad entry: InputErrors, nothing returned."""
     items = data.get("achievements") if isinstance(data, Mapping) else data
     if not isinstance(items, list):
-        raise InputErrors([InputError("应为 {\"achievements\": [...]} 或成绩列表", "(根)")])
+        raise InputErrors([InputError('应为 {"achievements": [...]} 或成绩列表', "(根)")])
     found: list[Achievement] = []
     errors: list[InputError] = []
     seen: set[str] = set()
@@ -398,8 +437,7 @@ def achievements_from_json(data: Any) -> list[Achievement]:
 
 def settings_from_dict(data: Mapping[str, Any]) -> BatchSettings:
     errors = _Collector()
-    allowed = {"batch_id", "batch_date", "amounts", "achievement_amounts", "unit_subsidy_mode",
-               "ledger_mode"}
+    allowed = {"batch_id", "batch_date", "amounts", "achievement_amounts", "unit_subsidy_mode", "ledger_mode"}
     for key in sorted(set(data) - allowed):
         errors.errors.append(InputError(f"未知的键;可用:{', '.join(sorted(allowed))}", key))
     batch_date = errors.run("batch_date", parse_date, data.get("batch_date"), "批次日期")
@@ -423,18 +461,16 @@ def settings_from_dict(data: Mapping[str, Any]) -> BatchSettings:
         modes[name] = value
     if errors.errors:
         raise InputErrors(errors.errors)
-    return BatchSettings(batch_id=_text(data.get("batch_id")), batch_date=batch_date,
-                         amounts=amounts, achievement_amounts=achievement_amounts, **modes)
+    return BatchSettings(
+        batch_id=_text(data.get("batch_id")), batch_date=batch_date, amounts=amounts, achievement_amounts=achievement_amounts, **modes
+    )
 
 
 def ledger_from_json(data: Any) -> list[LedgerEntry]:
     """A list of entries, ``{"entries": [...]}``, or an earlier payouts JSON (its ledger_entries)."""
-    if isinstance(data, Mapping):
-        items = data.get("entries", data.get("ledger_entries"))
-    else:
-        items = data
+    items = data.get("entries", data.get("ledger_entries")) if isinstance(data, Mapping) else data
     if not isinstance(items, list):
-        raise InputErrors([InputError("台账应为条目列表、{\"entries\": [...]} 或以往的发放结果 JSON", "(根)")])
+        raise InputErrors([InputError('台账应为条目列表、{"entries": [...]} 或以往的发放结果 JSON', "(根)")])
     entries: list[LedgerEntry] = []
     errors = _Collector()
     for index, raw in enumerate(items):
@@ -452,12 +488,20 @@ def ledger_from_json(data: Any) -> list[LedgerEntry]:
         paid_on = errors.run(f"{where}.paid_on", parse_date, raw.get("paid_on"), "发放日期")
         if len(errors.errors) > before:
             continue
-        entries.append(LedgerEntry(policy_id=policy_id, batch_id=_text(raw.get("batch_id")),
-                                   paid_on=paid_on, recipient_id=recipient, role=role,
-                                   skill_code=_text(raw.get("skill_code")),
-                                   subject_id=_text(raw.get("subject_id")), amount=amount,
-                                   tier_id=_text(raw.get("tier_id")),
-                                   achievement_id=_text(raw.get("achievement_id"))))
+        entries.append(
+            LedgerEntry(
+                policy_id=policy_id,
+                batch_id=_text(raw.get("batch_id")),
+                paid_on=paid_on,
+                recipient_id=recipient,
+                role=role,
+                skill_code=_text(raw.get("skill_code")),
+                subject_id=_text(raw.get("subject_id")),
+                amount=amount,
+                tier_id=_text(raw.get("tier_id")),
+                achievement_id=_text(raw.get("achievement_id")),
+            )
+        )
     if errors.errors:
         raise InputErrors(errors.errors)
     return entries

@@ -12,10 +12,12 @@ import sys
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from contest.domain.money import Money, to_chinese_capital
+from contest.domain.text import N_
 
+_Entry = TypeVar("_Entry", "Member", "Coach")  # a pooled team member or coach
 MEDAL_PLACES = {"gold": 1, "silver": 2, "bronze": 3}
 MEDAL_LABELS = {"gold": "金牌", "silver": "银牌", "bronze": "铜牌"}
 SQUAD_LABELS = {"national": "入选国家集训队", "provincial": "入选省集训队"}
@@ -92,12 +94,12 @@ class InputPool:
         return self._people.setdefault(person, person)
 
     def member(self, member: Member) -> Member:
-        return self._entry((type(member), _share_key(member.share)), member)  # type: ignore[no-any-return]
+        return self._entry((type(member), _share_key(member.share)), member)
 
     def coach(self, coach: Coach) -> Coach:
-        return self._entry((type(coach), _share_key(coach.share), coach.lead), coach)  # type: ignore[no-any-return]
+        return self._entry((type(coach), _share_key(coach.share), coach.lead), coach)
 
-    def _entry(self, kind: tuple[Any, ...], entry: Member | Coach) -> Member | Coach:
+    def _entry(self, kind: tuple[Any, ...], entry: _Entry) -> _Entry:
         person = self.person(entry.person)
         by_person = self._entries.get(kind)
         if by_person is None:
@@ -105,7 +107,7 @@ class InputPool:
         found = by_person.get(person)
         if found is None:
             found = by_person[person] = entry if person is entry.person else replace(entry, person=person)
-        return found  # type: ignore[no-any-return]
+        return cast("_Entry", found)  # kind starts with the entry's type: what is found is one too
 
     def members(self, members: tuple[Member, ...]) -> tuple[Member, ...]:
         """The tuple of pooled members (from ``member``)."""
@@ -158,7 +160,7 @@ class Result:
         if self.place is not None:
             return f"第{self.place}名" + ("(优胜奖)" if self.excellence else "")
         if self.excellence:
-            return "优胜奖"
+            return N_("优胜奖")
         return SQUAD_LABELS[self.squad or ""]
 
 
@@ -224,10 +226,15 @@ class LedgerEntry:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "policy_id": self.policy_id, "batch_id": self.batch_id,
+            "policy_id": self.policy_id,
+            "batch_id": self.batch_id,
             "paid_on": self.paid_on.isoformat() if self.paid_on else None,
-            "recipient_id": self.recipient_id, "role": self.role, "skill_code": self.skill_code,
-            "subject_id": self.subject_id, "amount": self.amount.plain(), "tier_id": self.tier_id,
+            "recipient_id": self.recipient_id,
+            "role": self.role,
+            "skill_code": self.skill_code,
+            "subject_id": self.subject_id,
+            "amount": self.amount.plain(),
+            "tier_id": self.tier_id,
             "achievement_id": self.achievement_id,
         }
 
@@ -263,12 +270,22 @@ class PayoutLine:
 
     def to_json(self) -> dict[str, Any]:
         out = {
-            "payer": self.payer, "role": self.role, "recipient_id": self.recipient_id,
-            "recipient_name": self.recipient_name, "recipient_unit": self.recipient_unit,
-            "amount": self.amount.plain(), "entitled": self.entitled.plain(),
-            "tier_id": self.tier_id, "basis": self.basis, "achievement_id": self.achievement_id,
-            "competition": self.competition, "item": self.item, "skill_code": self.skill_code,
-            "result": self.result, "subject_id": self.subject_id, "notes": list(self.notes),
+            "payer": self.payer,
+            "role": self.role,
+            "recipient_id": self.recipient_id,
+            "recipient_name": self.recipient_name,
+            "recipient_unit": self.recipient_unit,
+            "amount": self.amount.plain(),
+            "entitled": self.entitled.plain(),
+            "tier_id": self.tier_id,
+            "basis": self.basis,
+            "achievement_id": self.achievement_id,
+            "competition": self.competition,
+            "item": self.item,
+            "skill_code": self.skill_code,
+            "result": self.result,
+            "subject_id": self.subject_id,
+            "notes": list(self.notes),
         }
         if self.withheld:  # only when the policy withholds: other outputs stay as they were
             out.update(withheld=self.withheld.plain(), net=self.net.plain(), withholding=self.withholding)
@@ -293,8 +310,9 @@ class ExcludedLine:
     achievement: Achievement
     amount: Money | None  # what it would have been, when a tier applied
 
-    def __init__(self, status: str, reason: str, role: str, person: Person, achievement: Achievement,
-                 tier_id: str = "", amount: Money | None = None) -> None:
+    def __init__(
+        self, status: str, reason: str, role: str, person: Person, achievement: Achievement, tier_id: str = "", amount: Money | None = None
+    ) -> None:
         # status: ineligible / superseded / already_paid / not_covered / out_of_force / ...
         self._why = (status, reason, role, tier_id)
         self.person = person
@@ -302,8 +320,7 @@ class ExcludedLine:
         self.amount = amount
 
     @classmethod
-    def shared(cls, why: tuple[str, str, str, str], person: Person, achievement: Achievement,
-               amount: Money | None = None) -> ExcludedLine:
+    def shared(cls, why: tuple[str, str, str, str], person: Person, achievement: Achievement, amount: Money | None = None) -> ExcludedLine:
         """A line whose (status, reason, role, tier_id) is the given, shared, tuple."""
         line = cls.__new__(cls)
         line._why = why
@@ -318,7 +335,7 @@ class ExcludedLine:
 
     @status.setter
     def status(self, value: str) -> None:
-        self._why = (value, *self._why[1:])  # type: ignore[assignment]
+        self._why = (value, *self._why[1:])
 
     @property
     def reason(self) -> str:
@@ -344,7 +361,7 @@ class ExcludedLine:
 
     @tier_id.setter
     def tier_id(self, value: str) -> None:
-        self._why = (*self._why[:3], value)  # type: ignore[assignment]
+        self._why = (*self._why[:3], value)
 
     def _fields(self) -> tuple[Any, ...]:
         status, reason, role, tier_id = self._why
@@ -353,7 +370,7 @@ class ExcludedLine:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._fields() == other._fields()  # type: ignore[attr-defined]
+        return self._fields() == other._fields()
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
 
@@ -400,11 +417,18 @@ class ExcludedLine:
     def to_json(self) -> dict[str, Any]:
         status, reason, role, tier_id = self._why
         return {
-            "status": status, "reason": reason, "role": role,
-            "recipient_id": self.recipient_id, "recipient_name": self.recipient_name,
-            "recipient_unit": self.recipient_unit, "achievement_id": self.achievement_id,
-            "competition": self.competition, "item": self.item, "skill_code": self.skill_code,
-            "result": self.result, "tier_id": tier_id,
+            "status": status,
+            "reason": reason,
+            "role": role,
+            "recipient_id": self.recipient_id,
+            "recipient_name": self.recipient_name,
+            "recipient_unit": self.recipient_unit,
+            "achievement_id": self.achievement_id,
+            "competition": self.competition,
+            "item": self.item,
+            "skill_code": self.skill_code,
+            "result": self.result,
+            "tier_id": tier_id,
             "amount": self.amount.plain() if self.amount is not None else None,
         }
 
@@ -429,19 +453,30 @@ class HonourLine:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "honour_id": self.honour_id, "title": self.title, "source": self.source,
-            "recipient_id": self.recipient_id, "recipient_name": self.recipient_name,
-            "recipient_unit": self.recipient_unit, "achievement_id": self.achievement_id,
-            "competition": self.competition, "item": self.item, "result": self.result,
-            "tier_id": self.tier_id, "role": self.role,
+            "honour_id": self.honour_id,
+            "title": self.title,
+            "source": self.source,
+            "recipient_id": self.recipient_id,
+            "recipient_name": self.recipient_name,
+            "recipient_unit": self.recipient_unit,
+            "achievement_id": self.achievement_id,
+            "competition": self.competition,
+            "item": self.item,
+            "result": self.result,
+            "tier_id": self.tier_id,
+            "role": self.role,
         }
 
 
 _ROLE_ORDER = {"competitor": 0, "coach": 1, "unit": 2}
 EXCLUDED_LABELS = {
-    "ineligible": "不符合条件", "superseded": "已被更高成绩取代", "already_paid": "此前已发放",
-    "not_covered": "不在奖励范围", "out_of_force": "不在有效期", "zero_amount": "金额为零",
-    "follows_competitor": "随选手不发放",
+    "ineligible": N_("不符合条件"),
+    "superseded": N_("已被更高成绩取代"),
+    "already_paid": N_("此前已发放"),
+    "not_covered": N_("不在奖励范围"),
+    "out_of_force": N_("不在有效期"),
+    "zero_amount": N_("金额为零"),
+    "follows_competitor": N_("随选手不发放"),
 }
 BATCH_SUBJECT = "batch:"  # subject of a once-per-unit-per-batch subsidy: not tied to a skill
 
@@ -458,8 +493,7 @@ class PayerTotal:
     total: Money
 
     def to_json(self) -> dict[str, Any]:
-        return {"payer": self.payer, "lines": self.lines, "total": self.total.plain(),
-                "total_capital": to_chinese_capital(self.total)}
+        return {"payer": self.payer, "lines": self.lines, "total": self.total.plain(), "total_capital": to_chinese_capital(self.total)}
 
 
 @dataclass(slots=True)
@@ -484,8 +518,7 @@ class AwardResult:
             entry = totals.setdefault(line.payer, [0, 0])
             entry[0] += 1
             entry[1] += line.amount.fen
-        return [PayerTotal(payer, count, Money.from_fen(fen))
-                for payer, (count, fen) in sorted(totals.items())]
+        return [PayerTotal(payer, count, Money.from_fen(fen)) for payer, (count, fen) in sorted(totals.items())]
 
     @property
     def total(self) -> Money:
@@ -493,20 +526,32 @@ class AwardResult:
 
     def ledger_entries(self) -> list[LedgerEntry]:
         """What this batch pays, in the form the next batch reads as its ledger."""
-        return [LedgerEntry(policy_id=self.policy_id, batch_id=self.batch_id,
-                            paid_on=self.batch_date, recipient_id=line.recipient_id,
-                            role=line.role, skill_code=ledger_skill(line.subject_id, line.skill_code),
-                            subject_id=line.subject_id, amount=line.amount,
-                            tier_id=line.tier_id, achievement_id=line.achievement_id)
-                for line in self.lines]
+        return [
+            LedgerEntry(
+                policy_id=self.policy_id,
+                batch_id=self.batch_id,
+                paid_on=self.batch_date,
+                recipient_id=line.recipient_id,
+                role=line.role,
+                skill_code=ledger_skill(line.subject_id, line.skill_code),
+                subject_id=line.subject_id,
+                amount=line.amount,
+                tier_id=line.tier_id,
+                achievement_id=line.achievement_id,
+            )
+            for line in self.lines
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "policy_id": self.policy_id, "policy_name": self.policy_name,
+            "policy_id": self.policy_id,
+            "policy_name": self.policy_name,
             "batch_id": self.batch_id,
             "batch_date": self.batch_date.isoformat() if self.batch_date else None,
-            "ledger_mode": self.ledger_mode, "unit_subsidy_mode": self.unit_subsidy_mode,
-            "total": self.total.plain(), "total_capital": to_chinese_capital(self.total),
+            "ledger_mode": self.ledger_mode,
+            "unit_subsidy_mode": self.unit_subsidy_mode,
+            "total": self.total.plain(),
+            "total_capital": to_chinese_capital(self.total),
             "payers": [t.to_json() for t in self.payer_totals()],
             "lines": [line.to_json() for line in self.lines],
             "excluded": [line.to_json() for line in self.excluded],

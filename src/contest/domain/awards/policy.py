@@ -24,6 +24,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from contest.domain.money import Money, MoneyError
+from contest.domain.text import N_
 
 if TYPE_CHECKING:
     from contest.domain.awards.model import Achievement, Result
@@ -40,19 +41,21 @@ DEDUP_RULES = ("highest_per_person_skill", "none")
 UNIT_MODES = ("per_winner", "once_per_unit")
 AGE_ON = ("competition_date", "batch_date")
 ROLES = ("competitor", "coach", "unit")
-ROLE_LABELS = {"competitor": "选手", "coach": "教练", "unit": "单位"}
-LEDGER_MODE_LABELS = {"top_up": "补差", "skip": "不重复发放"}
-UNIT_MODE_LABELS = {"per_winner": "每名获奖选手一次", "once_per_unit": "每单位每批次一次"}
+ROLE_LABELS = {"competitor": N_("选手"), "coach": "教练", "unit": "单位"}
+LEDGER_MODE_LABELS = {"top_up": N_("补差"), "skip": N_("不重复发放")}
+UNIT_MODE_LABELS = {"per_winner": N_("每名获奖选手一次"), "once_per_unit": N_("每单位每批次一次")}
 # entry sizes a tier may require: (min members, max members; None = no maximum)
 ENTRY_SIZES = {"individual": (1, 1), "pair": (2, 2), "team": (3, None)}
 ENTRY_LABELS = {"individual": "个人项目", "pair": "双人项目", "team": "团体项目"}
 HONOUR_TO = ("competitor", "lead_coach", "coaches")
-HONOUR_TO_LABELS = {"competitor": "选手", "lead_coach": "主要指导教师(牵头教练)", "coaches": "教练"}
+HONOUR_TO_LABELS = {"competitor": N_("选手"), "lead_coach": "主要指导教师(牵头教练)", "coaches": "教练"}
 TITLE_FIELDS = ("item", "occupation", "competition")  # {item} {occupation} {competition} in honour titles
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_RESULT = re.compile(r"^(?:place:([1-9][0-9]*)(?:-([1-9][0-9]*))?|excellence|squad:(national|provincial)"
-                     r"|share:([0-9./%]+))$")
+_RESULT = re.compile(
+    r"^(?:place:([1-9][0-9]*)(?:-([1-9][0-9]*))?|excellence|squad:(national|provincial)"
+    r"|share:([0-9./%]+))$"
+)
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
@@ -168,7 +171,7 @@ class ResultRule:
         if self.squad is not None:
             return {"national": "入选国家集训队", "provincial": "入选省集训队"}[self.squad]
         if self.excellence:
-            return "优胜奖"
+            return N_("优胜奖")
         if self.share is not None:
             return f"排名在参赛单元数 {self.share.numerator}/{self.share.denominator}(含)以内"
         if self.place_from == self.place_to:
@@ -180,8 +183,10 @@ def parse_result_rule(text: str) -> ResultRule | str:
     """The rule, or the problem in Chinese."""
     match = _RESULT.match(text)
     if not match:
-        return (f"{text!r} 无效;可用 place:N(第 N 名)、place:N-M(第 N 至 M 名)、excellence(优胜奖)、"
-                "squad:national(国家集训队)、squad:provincial(省集训队)、share:1/2(排名在参赛单元数的 1/2 以内)")
+        return (
+            f"{text!r} 无效;可用 place:N(第 N 名)、place:N-M(第 N 至 M 名)、excellence(优胜奖)、"
+            "squad:national(国家集训队)、squad:provincial(省集训队)、share:1/2(排名在参赛单元数的 1/2 以内)"
+        )
     low, high, squad, share = match.groups()
     if squad:
         return ResultRule(text, squad=squad)
@@ -189,8 +194,13 @@ def parse_result_rule(text: str) -> ResultRule | str:
         return ResultRule(text, excellence=True)
     if share is not None:
         try:
-            value = (Fraction(Decimal(share[:-1])) / 100 if share.endswith("%")
-                     else Fraction(share) if "/" in share else Fraction(Decimal(share)))
+            value = (
+                Fraction(Decimal(share[:-1])) / 100
+                if share.endswith("%")
+                else Fraction(share)
+                if "/" in share
+                else Fraction(Decimal(share))
+            )
         except (ValueError, ZeroDivisionError, InvalidOperation):
             return f"{text!r} 无效:份额应写成 1/2、50% 或 0.5"
         if not 0 < value <= 1:
@@ -214,8 +224,7 @@ class Eligibility:
 
     @property
     def is_open(self) -> bool:
-        return not (self.employment_regions or self.employee_statuses
-                    or self.min_age is not None or self.max_age is not None)
+        return not (self.employment_regions or self.employee_statuses or self.min_age is not None or self.max_age is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,8 +316,11 @@ class Honour:
     eligibility: Eligibility | None = None  # a condition of the honour's own (e.g. 职工身份)
 
     def title_for(self, achievement: Achievement) -> str:
-        values = {"item": achievement.item, "occupation": achievement.occupation or achievement.item,
-                  "competition": achievement.competition.name}
+        values = {
+            "item": achievement.item,
+            "occupation": achievement.occupation or achievement.item,
+            "competition": achievement.competition.name,
+        }
         return _PLACEHOLDER.sub(lambda m: values[m.group(1)], self.title)
 
 
@@ -374,15 +386,24 @@ class Policy:
 
 DEDUP_LABELS = {"highest_per_person_skill": "同一人同一技能按最高成绩奖励", "none": "不限"}
 SPLIT_LABELS = {"per_person": "每人全额", "equal": "平均分配", "by_shares": "按份额分配"}
-KIND_LABELS = {"worldskills": "世界技能大赛", "worldskills_china_selection": "世赛中国选拔赛",
-               "national_class1": "国家级一类", "national_vocational_skills_competition": "全国职业技能大赛"}
+KIND_LABELS = {
+    "worldskills": "世界技能大赛",
+    "worldskills_china_selection": "世赛中国选拔赛",
+    "national_class1": "国家级一类",
+    "national_vocational_skills_competition": "全国职业技能大赛",
+}
 
 
 def tier_scope(tier: Tier) -> str:
     """Which results a tier pays, in words: 省级/一类·院校组·双人项目·第1至3名."""
-    parts = ["/".join([LEVEL_LABELS[level] for level in tier.levels]
-                      + [{1: "一类", 2: "二类"}[c] for c in tier.classes]
-                      + [KIND_LABELS.get(k, k) for k in tier.kinds]) or "任意赛事"]
+    parts = [
+        "/".join(
+            [LEVEL_LABELS[level] for level in tier.levels]
+            + [{1: N_("一类"), 2: N_("二类")}[c] for c in tier.classes]
+            + [KIND_LABELS.get(k, k) for k in tier.kinds]
+        )
+        or "任意赛事"
+    ]
     if tier.groups:
         parts.append("/".join(tier.groups))
     if entry := tier.describe_entry():
@@ -414,8 +435,7 @@ class _Checker:
             hint = f";可用的键:{', '.join(sorted(allowed))}"
             self.add(_join(key, name), f"未知的键{hint}")
 
-    def text(self, data: dict[str, Any], key: str, name: str, required: bool = True,
-             default: str = "") -> str:
+    def text(self, data: dict[str, Any], key: str, name: str, required: bool = True, default: str = "") -> str:
         if name not in data:
             if required:
                 self.add(_join(key, name), "缺少必填项")
@@ -426,8 +446,7 @@ class _Checker:
             return default
         return value.strip()
 
-    def choice(self, data: dict[str, Any], key: str, name: str, options: tuple[str, ...],
-               default: str) -> str:
+    def choice(self, data: dict[str, Any], key: str, name: str, options: tuple[str, ...], default: str) -> str:
         if name not in data:
             return default
         value = data[name]
@@ -436,8 +455,7 @@ class _Checker:
             return default
         return str(value)
 
-    def text_list(self, data: dict[str, Any], key: str, name: str,
-                  options: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    def text_list(self, data: dict[str, Any], key: str, name: str, options: tuple[str, ...] | None = None) -> tuple[str, ...]:
         if name not in data:
             return ()
         value = data[name]
@@ -476,7 +494,7 @@ class _Checker:
 
     def money(self, value: Any, key: str) -> Money | None:
         if isinstance(value, float):
-            self.add(key, f"金额不能写成浮点数 {value!r},请写成字符串,如 \"2000.50\" 或整数 2000")
+            self.add(key, f'金额不能写成浮点数 {value!r},请写成字符串,如 "2000.50" 或整数 2000')
             return None
         if not isinstance(value, (int, str, Decimal)) or isinstance(value, bool):
             self.add(key, f"金额应为整数或字符串,实际是 {_kind(value)}")
@@ -497,8 +515,7 @@ def _join(key: str, name: str) -> str:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "表", list: "列表", str: "字符串", int: "整数", float: "浮点数",
-            bool: "布尔值"}.get(type(value), type(value).__name__)
+    return {dict: "表", list: "列表", str: "字符串", int: "整数", float: "浮点数", bool: "布尔值"}.get(type(value), type(value).__name__)
 
 
 def _amount_rule(check: _Checker, data: Any, key: str) -> AmountRule | None:
@@ -506,8 +523,7 @@ def _amount_rule(check: _Checker, data: Any, key: str) -> AmountRule | None:
     if table is None:
         return None
     check.known(table, key, {"fixed", "floor", "cap", "default"})
-    values = {name: check.money(table[name], _join(key, name))
-              for name in ("fixed", "floor", "cap", "default") if name in table}
+    values = {name: check.money(table[name], _join(key, name)) for name in ("fixed", "floor", "cap", "default") if name in table}
     if "fixed" in table:
         if len(table) > 1 and set(table) & {"floor", "cap", "default"}:
             check.add(key, "fixed(固定金额)不能与 floor/cap/default 同时使用")
@@ -541,13 +557,13 @@ def _withholding(check: _Checker, data: Any, key: str) -> Withholding | None:
     raw = table.get("rate")
     path = _join(key, "rate")
     if not isinstance(raw, (str, int)) or isinstance(raw, bool):
-        check.add(path, f"应为字符串,如 \"20%\" 或 \"0.2\",实际是 {_kind(raw) if raw is not None else '未填写'}")
+        check.add(path, f'应为字符串,如 "20%" 或 "0.2",实际是 {_kind(raw) if raw is not None else "未填写"}')
         return None
     text = str(raw).strip()
     try:
         rate = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
     except InvalidOperation:
-        check.add(path, f"税率 {raw!r} 无效;应写成 \"20%\" 或 \"0.2\"")
+        check.add(path, f'税率 {raw!r} 无效;应写成 "20%" 或 "0.2"')
         return None
     if not rate.is_finite() or not 0 <= rate < 1:
         check.add(path, f"税率 {raw!r} 应不小于 0 且小于 100%")
@@ -559,8 +575,7 @@ def _eligibility(check: _Checker, data: Any, key: str) -> Eligibility:
     table = check.table(data, key)
     if table is None:
         return Eligibility()
-    check.known(table, key, {"employment_regions", "employee_statuses", "min_age", "max_age",
-                             "age_on", "source"})
+    check.known(table, key, {"employment_regions", "employee_statuses", "min_age", "max_age", "age_on", "source"})
     min_age = check.integer(table, key, "min_age", 0, 120)
     max_age = check.integer(table, key, "max_age", 0, 120)
     if min_age is not None and max_age is not None and min_age > max_age:
@@ -575,9 +590,27 @@ def _eligibility(check: _Checker, data: Any, key: str) -> Eligibility:
     )
 
 
-_TIER_KEYS = {"id", "title", "title_en", "source", "payer", "results", "levels", "classes", "kinds",
-              "competitor", "coach_team", "unit", "eligibility", "groups", "entry", "min_members",
-              "max_members", "honour_only", "withholding"}
+_TIER_KEYS = {
+    "id",
+    "title",
+    "title_en",
+    "source",
+    "payer",
+    "results",
+    "levels",
+    "classes",
+    "kinds",
+    "competitor",
+    "coach_team",
+    "unit",
+    "eligibility",
+    "groups",
+    "entry",
+    "min_members",
+    "max_members",
+    "honour_only",
+    "withholding",
+}
 
 
 def _tier(check: _Checker, data: Any, key: str, order: int, payers: dict[str, Payer]) -> Tier | None:
@@ -596,7 +629,7 @@ def _tier(check: _Checker, data: Any, key: str, order: int, payers: dict[str, Pa
         check.add(_join(key, "payer"), f"未定义的支付方 {payer!r};已定义:{', '.join(sorted(payers)) or '无'}")
     results = check.text_list(table, key, "results")
     if "results" not in table:
-        check.add(_join(key, "results"), "缺少必填项(如 [\"place:1\"]、\"place:4-10\"、\"excellence\"、\"share:1/2\")")
+        check.add(_join(key, "results"), '缺少必填项(如 ["place:1"]、"place:4-10"、"excellence"、"share:1/2")')
     rules: list[ResultRule] = []
     for index, result in enumerate(results):
         rule = parse_result_rule(result)
@@ -638,21 +671,34 @@ def _tier(check: _Checker, data: Any, key: str, order: int, payers: dict[str, Pa
         elif isinstance(raw, dict):
             coach_team = _amount_rule(check, raw, path)
         else:
-            check.add(path, "应为 \"same_as_competitor\" 或金额表,如 { fixed = \"5000\" }")
-    unit = (_amount_rule(check, table["unit"], _join(key, "unit"))
-            if "unit" in table and not honour_only else None)
-    eligibility = (_eligibility(check, table["eligibility"], _join(key, "eligibility"))
-                   if "eligibility" in table else None)
-    withholding = (_withholding(check, table["withholding"], _join(key, "withholding"))
-                   if "withholding" in table else None)
+            check.add(path, '应为 "same_as_competitor" 或金额表,如 { fixed = "5000" }')
+    unit = _amount_rule(check, table["unit"], _join(key, "unit")) if "unit" in table and not honour_only else None
+    eligibility = _eligibility(check, table["eligibility"], _join(key, "eligibility")) if "eligibility" in table else None
+    withholding = _withholding(check, table["withholding"], _join(key, "withholding")) if "withholding" in table else None
     if len(check.problems) > before or (competitor is None and not honour_only):
         return None
-    return Tier(id=tier_id, title=title, source=source, payer=payer, results=results,
-                competitor=competitor, levels=levels, classes=classes, kinds=kinds,
-                coach_team=coach_team, coach_same_as_competitor=same, unit=unit,
-                eligibility=eligibility, order=order, rules=tuple(rules), groups=groups,
-                min_members=min_members, max_members=max_members, withholding=withholding,
-                title_en=check.text(table, key, "title_en", required=False))
+    return Tier(
+        id=tier_id,
+        title=title,
+        source=source,
+        payer=payer,
+        results=results,
+        competitor=competitor,
+        levels=levels,
+        classes=classes,
+        kinds=kinds,
+        coach_team=coach_team,
+        coach_same_as_competitor=same,
+        unit=unit,
+        eligibility=eligibility,
+        order=order,
+        rules=tuple(rules),
+        groups=groups,
+        min_members=min_members,
+        max_members=max_members,
+        withholding=withholding,
+        title_en=check.text(table, key, "title_en", required=False),
+    )
 
 
 def _entry_size(check: _Checker, table: dict[str, Any], key: str) -> tuple[int | None, int | None]:
@@ -679,15 +725,35 @@ def _honour(check: _Checker, entry: dict[str, Any], path: str, tier_ids: set[str
     title = check.text(entry, path, "title")
     for name in _PLACEHOLDER.findall(title):
         if name not in TITLE_FIELDS:
-            check.add(_join(path, "title"), f"称号中的 {{{name}}} 无效;可用 {{item}}(赛项)、{{occupation}}(职业/工种)、{{competition}}(赛事)")
-    return Honour(id=check.text(entry, path, "id"), title=title, source=check.text(entry, path, "source"),
-                  tiers=honour_tiers, to=check.choice(entry, path, "to", HONOUR_TO, "competitor"),
-                  eligibility=(_eligibility(check, entry["eligibility"], _join(path, "eligibility"))
-                               if "eligibility" in entry else None))
+            check.add(
+                _join(path, "title"), f"称号中的 {{{name}}} 无效;可用 {{item}}(赛项)、{{occupation}}(职业/工种)、{{competition}}(赛事)"
+            )
+    return Honour(
+        id=check.text(entry, path, "id"),
+        title=title,
+        source=check.text(entry, path, "source"),
+        tiers=honour_tiers,
+        to=check.choice(entry, path, "to", HONOUR_TO, "competitor"),
+        eligibility=(_eligibility(check, entry["eligibility"], _join(path, "eligibility")) if "eligibility" in entry else None),
+    )
 
 
-_TOP_KEYS = {"schema", "id", "name", "name_en", "document", "issuer", "region", "in_force", "rules",
-             "eligibility", "payers", "tiers", "honours", "withholding"}
+_TOP_KEYS = {
+    "schema",
+    "id",
+    "name",
+    "name_en",
+    "document",
+    "issuer",
+    "region",
+    "in_force",
+    "rules",
+    "eligibility",
+    "payers",
+    "tiers",
+    "honours",
+    "withholding",
+}
 
 
 def validate_policy(data: Any, file: str) -> Policy:
@@ -715,8 +781,7 @@ def validate_policy(data: Any, file: str) -> Policy:
 
     rules = Rules()
     if "rules" in top and (table := check.table(top["rules"], "rules")) is not None:
-        check.known(table, "rules", {"dedup", "ledger_mode", "team_split", "coach_split",
-                                     "unit_subsidy_mode", "no_ties", "source"})
+        check.known(table, "rules", {"dedup", "ledger_mode", "team_split", "coach_split", "unit_subsidy_mode", "no_ties", "source"})
         no_ties = table.get("no_ties", False)
         if not isinstance(no_ties, bool):
             check.add("rules.no_ties", f"应为 true 或 false,实际是 {no_ties!r}")
@@ -731,9 +796,8 @@ def validate_policy(data: Any, file: str) -> Policy:
             source=check.text(table, "rules", "source", required=False),
         )
 
-    eligibility = (_eligibility(check, top["eligibility"], "eligibility")
-                   if "eligibility" in top else Eligibility())
-    withholding = (_withholding(check, top["withholding"], "withholding") if "withholding" in top else None)
+    eligibility = _eligibility(check, top["eligibility"], "eligibility") if "eligibility" in top else Eligibility()
+    withholding = _withholding(check, top["withholding"], "withholding") if "withholding" in top else None
 
     payers: dict[str, Payer] = {}
     if "payers" not in top:
@@ -750,9 +814,12 @@ def validate_policy(data: Any, file: str) -> Policy:
             from_competition = None
             if "from_competition" in entry:
                 from_competition = check.choice(entry, path, "from_competition", ("organizer",), "organizer")
-            payers[payer_key] = Payer(key=payer_key, name=check.text(entry, path, "name"),
-                                      from_competition=from_competition,
-                                      source=check.text(entry, path, "source", required=False))
+            payers[payer_key] = Payer(
+                key=payer_key,
+                name=check.text(entry, path, "name"),
+                from_competition=from_competition,
+                source=check.text(entry, path, "source", required=False),
+            )
 
     tiers: list[Tier] = []
     raw_tiers = top.get("tiers")
@@ -782,15 +849,27 @@ def validate_policy(data: Any, file: str) -> Policy:
                 honours.append(_honour(check, entry, path, tier_ids))
     for tier in tiers:
         if tier.honour_only and not any(not h.tiers or tier.id in h.tiers for h in honours):
-            check.add(f"tiers[{tier.order}].honour_only",
-                      f"档次 {tier.id} 只授予荣誉,但没有任何 [[honours]] 指向它(在荣誉的 tiers 中写上 {tier.id!r})")
+            check.add(
+                f"tiers[{tier.order}].honour_only",
+                f"档次 {tier.id} 只授予荣誉,但没有任何 [[honours]] 指向它(在荣誉的 tiers 中写上 {tier.id!r})",
+            )
 
     if check.problems:
         raise PolicyError(file, check.problems)
-    return Policy(id=policy_id, name=name, document=document, tiers=tuple(tiers), payers=payers,
-                  rules=rules, eligibility=eligibility, honours=tuple(honours),
-                  in_force_from=in_force_from, in_force_until=in_force_until,
-                  issuer=check.text(top, "", "issuer", required=False),
-                  region=check.text(top, "", "region", required=False), file=file,
-                  withholding=withholding or NO_WITHHOLDING,
-                  name_en=check.text(top, "", "name_en", required=False))
+    return Policy(
+        id=policy_id,
+        name=name,
+        document=document,
+        tiers=tuple(tiers),
+        payers=payers,
+        rules=rules,
+        eligibility=eligibility,
+        honours=tuple(honours),
+        in_force_from=in_force_from,
+        in_force_until=in_force_until,
+        issuer=check.text(top, "", "issuer", required=False),
+        region=check.text(top, "", "region", required=False),
+        file=file,
+        withholding=withholding or NO_WITHHOLDING,
+        name_en=check.text(top, "", "name_en", required=False),
+    )

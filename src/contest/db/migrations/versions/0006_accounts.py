@@ -74,8 +74,16 @@ def _seal_audit_chain(bind: sa.Connection) -> None:
     mac = Mac(_audit_key())(payload(head, at, None, "upgrade", "cli", SEAL_ACTION, "audit", "", detail))
     bind.execute(
         audit_log.insert().values(
-            at=at, actor_id=None, actor="upgrade", device="cli", action=SEAL_ACTION, entity="audit", entity_id="", detail=detail,
-            prev_hash=head, hash=mac,
+            at=at,
+            actor_id=None,
+            actor="upgrade",
+            device="cli",
+            action=SEAL_ACTION,
+            entity="audit",
+            entity_id="",
+            detail=detail,
+            prev_hash=head,
+            hash=mac,
         )
     )
 
@@ -83,9 +91,9 @@ def _seal_audit_chain(bind: sa.Connection) -> None:
 def upgrade() -> None:
     bind = op.get_bind()
     names = _normalised_usernames(bind)  # first: a collision stops the upgrade with nothing changed
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('username_skeleton', sa.String(length=64), nullable=False, server_default=''))
-        batch_op.create_index(batch_op.f('ix_users_username_skeleton'), ['username_skeleton'], unique=False)
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("username_skeleton", sa.String(length=64), nullable=False, server_default=""))
+        batch_op.create_index(batch_op.f("ix_users_username_skeleton"), ["username_skeleton"], unique=False)
     for user_id, name in names:
         bind.execute(users.update().where(users.c.id == user_id).values(username=name, username_skeleton=usernames.skeleton(name)))
     _seal_audit_chain(bind)
@@ -93,6 +101,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # Usernames stay normalised and the seal record stays: both are valid data for the old schema.
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_users_username_skeleton'))
-        batch_op.drop_column('username_skeleton')
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_users_username_skeleton"))
+        batch_op.drop_column("username_skeleton")

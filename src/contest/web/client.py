@@ -1,5 +1,4 @@
-"""Resolve the signed-in user from the session cookie, once per request, from the database; and
-the client's address, which proxy headers may only name when the peer is a trusted proxy."""
+"""The client's address, which proxy headers may only name when the peer is a trusted proxy."""
 
 from __future__ import annotations
 
@@ -7,22 +6,6 @@ import ipaddress
 from collections.abc import Sequence
 
 from litestar.connection import ASGIConnection
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-
-from contest.accounts.service import user_for_token
-
-SESSION_COOKIE = "contest_session"
-
-
-class SessionAuthMiddleware(AbstractAuthenticationMiddleware):
-    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
-        token = connection.cookies.get(SESSION_COOKIE)
-        if not token:
-            return AuthenticationResult(user=None, auth=None)
-        async with connection.app.state.session_factory() as session:
-            user = await user_for_token(session, token)
-        return AuthenticationResult(user=user, auth=token if user else None)
-
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from contest.db.models import Base, TZDateTime, utcnow
+from contest.db.models.core import Base, TZDateTime, utcnow
 from contest.domain.limits import APPEAL_TEXT, APPELLANT, DECISION_TEXT, REASON
 
 

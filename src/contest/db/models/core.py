@@ -5,7 +5,7 @@ Marks and weights are Numeric (Decimal in Python): never float.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -25,12 +25,37 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from contest.domain import limits
-
+from contest.domain.lifecycle import SETUP
 from contest.domain.limits import (
-    AUDIT_DEVICE, CLIENT_ID, COMPETITION_NAME, COMPONENT_NAME, CONFLICT_REASON, CONTACT, CRITERION_CODE, CRITERION_NAME, DISPLAY_NAME, DRAW_SEED,
-    ENTRY_NO, GENDER, ID_NUMBER, ITEM_NAME, ORGANIZER, PERSON_NAME, PHONE, POLICY_ID, REASON, REGION, SIGNATURE, SKILL_CODE, SKILL_NAME,
-    TEAM_NAME, UNIT_CODE, UNIT_NAME, USERNAME,
+    AUDIT_DEVICE,
+    CLIENT_ID,
+    COMPETITION_NAME,
+    COMPONENT_NAME,
+    CONFLICT_REASON,
+    CONTACT,
+    CRITERION_CODE,
+    CRITERION_NAME,
+    DISPLAY_NAME,
+    DRAW_SEED,
+    ENTRY_NO,
+    GENDER,
+    ID_NUMBER,
+    ITEM_NAME,
+    ORGANIZER,
+    PERSON_NAME,
+    PHONE,
+    POLICY_ID,
+    REASON,
+    REGION,
+    SIGNATURE,
+    SKILL_CODE,
+    SKILL_NAME,
+    TEAM_NAME,
+    UNIT_CODE,
+    UNIT_NAME,
+    USERNAME,
 )
+from contest.domain.roles import JUDGE
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -42,7 +67,7 @@ NAMING = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -55,14 +80,14 @@ class TZDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_bind_param(self, value, dialect):
         if value is not None and value.tzinfo is None:
             raise ValueError("naive datetime: use contest.db.models.utcnow()")
-        return value.astimezone(timezone.utc) if value is not None else None
+        return value.astimezone(UTC) if value is not None else None
 
-    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
+            return value.replace(tzinfo=UTC)
         return value
 
 
@@ -203,7 +228,7 @@ class Item(Base):
     no_ties: Mapped[bool] = mapped_column(Boolean, default=False)
     excellence_fraction: Mapped[Decimal] = mapped_column(Numeric(4, 3), default=Decimal("0.5"))
     tie_break: Mapped[list] = mapped_column(JSON, default=lambda: ["practical_score", "practical_time"])
-    status: Mapped[str] = mapped_column(String(20), default="setup")
+    status: Mapped[str] = mapped_column(String(20), default=SETUP)
     draw_seed: Mapped[str | None] = mapped_column(String(DRAW_SEED.max), nullable=True)
     drawn_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
     # Monotonic per-item change counter: every stored mark or state change takes the next number,
@@ -326,7 +351,7 @@ class JudgeAssignment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
-    role: Mapped[str] = mapped_column(String(20), default="judge")  # judge / chief_judge
+    role: Mapped[str] = mapped_column(String(20), default=JUDGE)  # judge / chief_judge
     seat: Mapped[int] = mapped_column(Integer, default=0)  # 裁判席位号, shown instead of names
 
     item: Mapped[Item] = relationship(lazy="raise")
@@ -456,8 +481,3 @@ class LoginLink(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(TZDateTime())
-
-
-from contest.db import results_models  # noqa: E402,F401 - registers the result version and appeal tables
-from contest.db import payout_models  # noqa: E402,F401 - registers the payout tables
-from contest.db import competitor_models  # noqa: E402,F401 - registers the competitors' tables (certificates, look-ups)

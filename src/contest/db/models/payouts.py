@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from contest.db.models import Base, TZDateTime, utcnow
+from contest.db.models.core import Base, TZDateTime, utcnow
 from contest.domain import limits
 
 
@@ -29,9 +29,7 @@ class PayoutBatch(Base):
     period_to: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="draft")
     kind: Mapped[str] = mapped_column(String(20), default="regular")  # regular / correction
-    corrects_batch_id: Mapped[int | None] = mapped_column(
-        ForeignKey("payout_batches.id", ondelete="RESTRICT"), nullable=True, index=True
-    )
+    corrects_batch_id: Mapped[int | None] = mapped_column(ForeignKey("payout_batches.id", ondelete="RESTRICT"), nullable=True, index=True)
     # {"amounts": {"tier" | "tier.unit" | "tier.coach_team": "2000.00"}, "unit_subsidy_mode": ..., "ledger_mode": ...}
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     # Results from competitions run elsewhere, imported from the award engine's Excel template,
@@ -62,7 +60,9 @@ class PayoutBatch(Base):
     results_override_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
     results_override_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     results_override_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
-    results_override_items: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # [{"item_id", "competition", "item", "why"}]
+    results_override_items: Mapped[list] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )  # [{"item_id", "competition", "item", "why"}]
 
     lines: Mapped[list[PayoutLineRow]] = relationship(
         back_populates="batch", lazy="raise", order_by="PayoutLineRow.number", cascade="all, delete-orphan"
@@ -70,9 +70,7 @@ class PayoutBatch(Base):
     excluded: Mapped[list[PayoutExcludedRow]] = relationship(
         lazy="raise", order_by="PayoutExcludedRow.number", cascade="all, delete-orphan"
     )
-    honours: Mapped[list[PayoutHonourRow]] = relationship(
-        lazy="raise", order_by="PayoutHonourRow.number", cascade="all, delete-orphan"
-    )
+    honours: Mapped[list[PayoutHonourRow]] = relationship(lazy="raise", order_by="PayoutHonourRow.number", cascade="all, delete-orphan")
 
 
 class PayoutLineRow(Base):
@@ -84,9 +82,7 @@ class PayoutLineRow(Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("payout_batches.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)  # 序号 within the batch
     kind: Mapped[str] = mapped_column(String(20), default="payment")  # payment / reversal
-    reverses_line_id: Mapped[int | None] = mapped_column(
-        ForeignKey("payout_lines.id", ondelete="RESTRICT"), nullable=True, index=True
-    )
+    reverses_line_id: Mapped[int | None] = mapped_column(ForeignKey("payout_lines.id", ondelete="RESTRICT"), nullable=True, index=True)
     payer: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))  # competitor / coach / unit
     recipient_id: Mapped[str] = mapped_column(String(200))  # 证件号码, or the unit's name

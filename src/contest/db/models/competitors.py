@@ -8,9 +8,18 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from contest.db.models import Base, TZDateTime, utcnow
+from contest.db.models.core import Base, TZDateTime, utcnow
 from contest.domain.limits import (
-    CERT_BODY, CERT_TITLE, COMPETITION_NAME, HONOUR_TITLE, ISSUER, ITEM_NAME, PERSON_NAME, REVOKE_REASON, TEAM_NAME, UNIT_NAME,
+    CERT_BODY,
+    CERT_TITLE,
+    COMPETITION_NAME,
+    HONOUR_TITLE,
+    ISSUER,
+    ITEM_NAME,
+    PERSON_NAME,
+    REVOKE_REASON,
+    TEAM_NAME,
+    UNIT_NAME,
 )
 
 

@@ -44,8 +44,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._writer import WorksheetWriter
-from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import tostring as xml_tostring
@@ -63,25 +63,65 @@ SUMMARY_SHEET = "汇总"
 EXCLUDED_SHEET = "未发放"
 HONOURS_SHEET = "非现金奖励"
 STATUS_LABELS = EXCLUDED_LABELS  # kept for callers that imported it from here
-PAYER_COLUMNS = ("序号", "姓名", "证件号码", "选送单位", "赛事", "赛项", "成绩", "奖励对象", "金额",
-                 "开户行", "银行账号", "联系电话", "说明", "签字")
+PAYER_COLUMNS = (
+    "序号",
+    "姓名",
+    "证件号码",
+    "选送单位",
+    "赛事",
+    "赛项",
+    "成绩",
+    "奖励对象",
+    "金额",
+    "开户行",
+    "银行账号",
+    "联系电话",
+    "说明",
+    "签字",
+)
 WITHHOLDING_COLUMNS = ("应发金额", "代扣个税", "实发金额")
 BANK_COLUMNS = ("序号", "户名", "账号", "开户行", "金额", "用途")
-EXCLUDED_COLUMNS = ("序号", "状态", "姓名", "证件号码", "选送单位", "赛事", "赛项", "成绩",
-                    "奖励对象", "原应发金额", "原因")
-HONOUR_COLUMNS = ("序号", "姓名", "证件号码", "选送单位", "赛事", "赛项", "成绩", "获奖对象",
-                  "非现金奖励", "依据")
+EXCLUDED_COLUMNS = ("序号", "状态", "姓名", "证件号码", "选送单位", "赛事", "赛项", "成绩", "奖励对象", "原应发金额", "原因")
+HONOUR_COLUMNS = ("序号", "姓名", "证件号码", "选送单位", "赛事", "赛项", "成绩", "获奖对象", "非现金奖励", "依据")
 FOOTER = "第 &P 页 共 &N 页"
-PROTECTION_NOTE = ("本批次已审批,各工作表已设保护以防误改(无密码:审阅 > 撤销工作表保护即可解除);"
-                   "解除保护后的改动不改变系统中的数据,以系统为准。")
-WITHHOLDING_NOTE = ("代扣个税:按政策各档规定的税率,对每名个人的每一行应发金额计算,四舍五入到分"
-                    "(ROUND_HALF_UP);单位补助不代扣。税率由财务部门决定:省级人民政府、国务院部委颁发的"
-                    "技术等方面的奖金通常免征个人所得税,市级及以下颁发的通常按“偶然所得”计税。")
-_COLUMN_WIDTHS = {"序号": 5, "姓名": 9, "证件号码": 22.5, "选送单位": 13, "赛事": 14, "赛项": 9, "成绩": 8,
-                  "奖励对象": 6, "金额": 12, "应发金额": 12, "代扣个税": 10, "实发金额": 12, "开户行": 13,
-                  "银行账号": 23.5, "联系电话": 14, "说明": 26, "签字": 11}
-_PAYER_STYLES = {"序号": "center", "证件号码": "id", "奖励对象": "center", "金额": "amount", "应发金额": "amount",
-                 "代扣个税": "amount", "实发金额": "amount", "银行账号": "id", "联系电话": "id"}
+PROTECTION_NOTE = (
+    "本批次已审批,各工作表已设保护以防误改(无密码:审阅 > 撤销工作表保护即可解除);解除保护后的改动不改变系统中的数据,以系统为准。"
+)
+WITHHOLDING_NOTE = (
+    "代扣个税:按政策各档规定的税率,对每名个人的每一行应发金额计算,四舍五入到分"
+    "(ROUND_HALF_UP);单位补助不代扣。税率由财务部门决定:省级人民政府、国务院部委颁发的"
+    "技术等方面的奖金通常免征个人所得税,市级及以下颁发的通常按“偶然所得”计税。"
+)
+_COLUMN_WIDTHS = {
+    "序号": 5,
+    "姓名": 9,
+    "证件号码": 22.5,
+    "选送单位": 13,
+    "赛事": 14,
+    "赛项": 9,
+    "成绩": 8,
+    "奖励对象": 6,
+    "金额": 12,
+    "应发金额": 12,
+    "代扣个税": 10,
+    "实发金额": 12,
+    "开户行": 13,
+    "银行账号": 23.5,
+    "联系电话": 14,
+    "说明": 26,
+    "签字": 11,
+}
+_PAYER_STYLES = {
+    "序号": "center",
+    "证件号码": "id",
+    "奖励对象": "center",
+    "金额": "amount",
+    "应发金额": "amount",
+    "代扣个税": "amount",
+    "实发金额": "amount",
+    "银行账号": "id",
+    "联系电话": "id",
+}
 _WRAP_MIN_ROW = 34.0  # points: room to sign (about 1 cm at the usual fit-to-width scale)
 _LINE_HEIGHT = 13.0  # points per line of 10-point text
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -157,10 +197,18 @@ class WorkbookInfo:
                 bases[tier.id] = TierBasis(tier.title, rule, tier.source)
         notes = []
         if result.ledger_mode:
-            notes.append(f"跨批次:{LEDGER_MODE_LABELS.get(result.ledger_mode, result.ledger_mode)};"
-                         f"单位补助:{UNIT_MODE_LABELS.get(result.unit_subsidy_mode, result.unit_subsidy_mode)}")
-        return cls(title=policy.name if policy else result.policy_name, document=policy.document if policy else "",
-                   batch_name=result.batch_id, made_on=result.batch_date, bases=bases, notes=tuple(notes))
+            notes.append(
+                f"跨批次:{LEDGER_MODE_LABELS.get(result.ledger_mode, result.ledger_mode)};"
+                f"单位补助:{UNIT_MODE_LABELS.get(result.unit_subsidy_mode, result.unit_subsidy_mode)}"
+            )
+        return cls(
+            title=policy.name if policy else result.policy_name,
+            document=policy.document if policy else "",
+            batch_name=result.batch_id,
+            made_on=result.batch_date,
+            bases=bases,
+            notes=tuple(notes),
+        )
 
 
 # ---------------------------------------------------------------- cells and rows
@@ -188,17 +236,13 @@ _STYLES: dict[str, dict[str, Any]] = {
     "title": {"font": Font(name=_HEI, size=16, bold=True), "alignment": Alignment(horizontal="center", vertical="center")},
     "subtitle": {"font": _BODY, "alignment": Alignment(vertical="center", wrap_text=True)},
     "unit": {"font": _BODY, "alignment": Alignment(horizontal="right", vertical="center")},
-    "header": {"font": Font(name=_HEI, size=10), "alignment": _CENTER, "border": _BOX,
-               "fill": PatternFill("solid", fgColor="F2F2F2")},
+    "header": {"font": Font(name=_HEI, size=10), "alignment": _CENTER, "border": _BOX, "fill": PatternFill("solid", fgColor="F2F2F2")},
     "text": {"font": _BODY, "alignment": _WRAP, "border": _BOX},
     "center": {"font": _BODY, "alignment": _CENTER, "border": _BOX},
     "id": {"font": _BODY, "alignment": _WRAP, "border": _BOX},
-    "amount": {"font": _BODY, "number_format": AMOUNT_FORMAT, "border": _BOX,
-               "alignment": Alignment(vertical="center")},
-    "bank_amount": {"font": _BODY, "number_format": BANK_AMOUNT_FORMAT, "border": _BOX,
-                    "alignment": Alignment(vertical="center")},
-    "total": {"font": _BOLD, "number_format": AMOUNT_FORMAT, "border": _BOX,
-              "alignment": Alignment(vertical="center")},
+    "amount": {"font": _BODY, "number_format": AMOUNT_FORMAT, "border": _BOX, "alignment": Alignment(vertical="center")},
+    "bank_amount": {"font": _BODY, "number_format": BANK_AMOUNT_FORMAT, "border": _BOX, "alignment": Alignment(vertical="center")},
+    "total": {"font": _BOLD, "number_format": AMOUNT_FORMAT, "border": _BOX, "alignment": Alignment(vertical="center")},
     "total_text": {"font": _BOLD, "alignment": _WRAP, "border": _BOX},
     "bold": {"font": _BOLD, "alignment": Alignment(vertical="center")},
     "note": {"font": Font(name=_SONG, size=9), "alignment": Alignment(vertical="top", wrap_text=True)},
@@ -229,7 +273,7 @@ def _text_body(text: str) -> str:
     return body
 
 
-class _Rows(tuple):  # type: ignore[type-arg]
+class _Rows(tuple):
     """A row for the fast path (a tuple, so WriteOnlyWorksheet.append accepts it)."""
 
     style_ids: dict[str, int]
@@ -273,9 +317,9 @@ _ATTRS: dict[int, dict[str, str]] = {}
 def _style_attrs(style_ids: dict[str, int]) -> dict[str, str]:
     key = id(style_ids)
     found = _ATTRS.get(key)
-    if found is None or found.get("__ids__") is not style_ids:  # type: ignore[comparison-overlap]
+    if found is None or found.get("__ids__") is not style_ids:  # type: ignore[comparison-overlap]  # the entry keeps its key's dict alive
         found = {name: f' s="{number}"' for name, number in style_ids.items()}
-        found["__ids__"] = style_ids  # type: ignore[assignment]
+        found["__ids__"] = style_ids  # type: ignore[assignment]  # (an id() is reused once its object is gone)
         _ATTRS[key] = found
     return found
 
@@ -310,7 +354,7 @@ class _RawXml:
         self.stream.write(xml.encode("utf-8", "replace"))
 
 
-class _FastWorksheetWriter(WorksheetWriter):  # type: ignore[misc]
+class _FastWorksheetWriter(WorksheetWriter):
     """openpyxl's write-only sheet writer, streaming through _RawXml instead of lxml's
     xmlfile, so a _Rows row costs one string join instead of ~30 element objects."""
 
@@ -495,8 +539,7 @@ class _Sheet:
 
     def table_header(self, columns: Iterable[str]) -> None:
         names = list(columns)
-        height = max(_LINE_HEIGHT * _lines(name, width) + 6
-                     for name, width in zip(names, self.layout.widths, strict=False))
+        height = max(_LINE_HEIGHT * _lines(name, width) + 6 for name, width in zip(names, self.layout.widths, strict=False))
         self.append([_Styled(name, "header") for name in names], max(20.0, height))
 
     def keep_together_from_here(self) -> None:
@@ -531,7 +574,7 @@ class _Sheet:
                 used += height
 
         place(1, keep_from - 1)
-        block = sum(heights[keep_from - 1:keep_until])
+        block = sum(heights[keep_from - 1 : keep_until])
         last_line = keep_from - 1
         if keep_from <= keep_until and used + block > capacity:
             if last_line > header_row + 1 and (not breaks or breaks[-1] < last_line - 1):
@@ -626,10 +669,15 @@ class _Writer:
         for first, last in halves:
             sheet.merge(first, last)
 
-    def _layout(self, title: str, widths: Sequence[float], header_row: int, header_text: str = "",
-                freeze_column: int = 3) -> _Layout:
-        return _Layout(title=title, widths=tuple(widths), header_row=header_row, freeze_column=freeze_column,
-                       header_text=header_text, protect=self.info.final)
+    def _layout(self, title: str, widths: Sequence[float], header_row: int, header_text: str = "", freeze_column: int = 3) -> _Layout:
+        return _Layout(
+            title=title,
+            widths=tuple(widths),
+            header_row=header_row,
+            freeze_column=freeze_column,
+            header_text=header_text,
+            protect=self.info.final,
+        )
 
     def _payee(self, line: PayoutLine) -> PayeeDetails:
         return self.info.payees.get(payee_key(line), _NO_PAYEE)
@@ -669,20 +717,24 @@ class _Writer:
         sheet.table_header(columns)
         for number, total in enumerate(totals, 1):
             lines = self.by_payer[total.payer]
-            row: list[Any] = [_Styled(number, "center"), _Styled(total.payer, "text"), _Styled(total.lines, "center"),
-                              _Styled(total.total, "amount")]
+            row: list[Any] = [
+                _Styled(number, "center"),
+                _Styled(total.payer, "text"),
+                _Styled(total.lines, "center"),
+                _Styled(total.total, "amount"),
+            ]
             if self.withholds:
-                row += [_Styled(Money.total(x.withheld for x in lines), "amount"),
-                        _Styled(Money.total(x.net for x in lines), "amount")]
+                row += [_Styled(Money.total(x.withheld for x in lines), "amount"), _Styled(Money.total(x.net for x in lines), "amount")]
             row.append(_Styled(to_chinese_capital(total.total), "text"))
             sheet.append(row, _row_height([(total.payer, widths[1])], 22))
         sheet.keep_together_from_here()
         grand = result.total
-        row = [_Styled("合计", "total_text"), _Styled(None, "total_text"), _Styled(len(result.lines), "center"),
-               _Styled(grand, "total")]
+        row = [_Styled("合计", "total_text"), _Styled(None, "total_text"), _Styled(len(result.lines), "center"), _Styled(grand, "total")]
         if self.withholds:
-            row += [_Styled(Money.total(x.withheld for x in result.lines), "total"),
-                    _Styled(Money.total(x.net for x in result.lines), "total")]
+            row += [
+                _Styled(Money.total(x.withheld for x in result.lines), "total"),
+                _Styled(Money.total(x.net for x in result.lines), "total"),
+            ]
         row.append(_Styled(to_chinese_capital(grand), "total_text"))
         sheet.append(row, 22)
         sheet.merge(1, 2)
@@ -717,8 +769,7 @@ class _Writer:
             notes.append(f"非现金奖励 {len(result.honours)} 项,见“{HONOURS_SHEET}”表。")
         missing = sum(len(lines) for lines in self.missing.values())
         if missing:
-            notes.append(f"{missing} 笔缺少收款信息(户名、开户行、银行账号;单位另需统一社会信用代码),"
-                         "未列入代发明细,须补全后另行支付。")
+            notes.append(f"{missing} 笔缺少收款信息(户名、开户行、银行账号;单位另需统一社会信用代码),未列入代发明细,须补全后另行支付。")
         if info.mask_accounts:
             notes.append("银行账号已遮蔽;代发明细仅财务人员下载的工作簿中有。")
         if self.withholds:
@@ -736,7 +787,7 @@ class _Writer:
         columns = list(PAYER_COLUMNS)
         if self.withholds:
             at = columns.index("金额")
-            columns[at:at + 1] = list(WITHHOLDING_COLUMNS)
+            columns[at : at + 1] = list(WITHHOLDING_COLUMNS)
         return columns, [_COLUMN_WIDTHS[name] for name in columns]
 
     def _payer_sheet(self, payer: str, lines: list[PayoutLine]) -> None:
@@ -744,8 +795,7 @@ class _Writer:
         columns, widths = self._payer_columns()
         position = {name: index for index, name in enumerate(columns)}
         header_text = f"{payer}    {info.batch_name}"
-        sheet = _Sheet(self.book, self._layout(_sheet_title(payer, self.taken), widths, self._header_row(1), header_text),
-                       self.fast)
+        sheet = _Sheet(self.book, self._layout(_sheet_title(payer, self.taken), widths, self._header_row(1), header_text), self.fast)
         self._title_block(sheet, f"{info.title}奖金发放表", [f"支付单位:{payer}"])
         sheet.table_header(columns)
         styles = tuple(_PAYER_STYLES.get(name, "text") for name in columns)
@@ -765,15 +815,23 @@ class _Writer:
             account = self._account(payee.account_number)
             if not payee.complete(kind):
                 bank = bank or "(缺收款信息)"
-            row: list[Any] = [number, name, document, line.recipient_unit, line.competition, line.item, line.result,
-                              ROLE_LABELS[line.role]]
+            row: list[Any] = [number, name, document, line.recipient_unit, line.competition, line.item, line.result, ROLE_LABELS[line.role]]
             if self.withholds:
                 row += [line.amount, line.withheld, line.net]
             else:
                 row.append(line.amount)
             row += [bank, account, phone, explain, None]
-            height = _row_height([(explain, note_width), (line.recipient_unit, unit_width), (line.competition, event_width),
-                                  (bank, bank_width), (name, name_width), (line.item, item_width)], _WRAP_MIN_ROW)
+            height = _row_height(
+                [
+                    (explain, note_width),
+                    (line.recipient_unit, unit_width),
+                    (line.competition, event_width),
+                    (bank, bank_width),
+                    (name, name_width),
+                    (line.item, item_width),
+                ],
+                _WRAP_MIN_ROW,
+            )
             sheet.append(row, height, styles)
         sheet.keep_together_from_here()
         self._payer_total(sheet, lines, position)
@@ -821,22 +879,39 @@ class _Writer:
                 purpose = "技能人才培养补助" if key[0] == "unit" else self.info.purpose
                 rows.append((payee, amount, purpose))
         widths = (6, 18, 28, 30, 14, 24)
-        sheet = _Sheet(self.book, self._layout(_sheet_title(payer, self.taken, "代发-"), widths, 5,
-                                               f"代发明细  {payer}", 2), self.fast)
+        sheet = _Sheet(self.book, self._layout(_sheet_title(payer, self.taken, "代发-"), widths, 5, f"代发明细  {payer}", 2), self.fast)
         sheet.line("批量代发明细", "title", 28)
-        sheet.line(f"付款单位:{payer}    批次:{self.info.batch_name}"
-                   + (f"({self.info.batch_number})" if self.info.batch_number else ""), "subtitle", 18)
+        sheet.line(
+            f"付款单位:{payer}    批次:{self.info.batch_name}" + (f"({self.info.batch_number})" if self.info.batch_number else ""),
+            "subtitle",
+            18,
+        )
         control = Money.total(amount for _, amount, _ in rows)
-        sheet.append([_Styled("总笔数", "bold"), _Styled(len(rows), "plain"), _Styled("总金额(元)", "bold"),
-                      _Styled(control, "bank_amount"), _Styled("大写", "bold"),
-                      _Styled(to_chinese_capital(control), "plain")], 18)
+        sheet.append(
+            [
+                _Styled("总笔数", "bold"),
+                _Styled(len(rows), "plain"),
+                _Styled("总金额(元)", "bold"),
+                _Styled(control, "bank_amount"),
+                _Styled("大写", "bold"),
+                _Styled(to_chinese_capital(control), "plain"),
+            ],
+            18,
+        )
         sheet.line("下列明细可复制到网上银行的批量代发模板;金额为实发金额,保留两位小数。", "note", 16)
         sheet.table_header(BANK_COLUMNS)
         for number, (payee, amount, purpose) in enumerate(rows, 1):
-            sheet.append([_Styled(number, "center"), _Styled(payee.account_name, "text"),
-                          _Styled(payee.account_number, "id"), _Styled(payee.bank_name, "text"),
-                          _Styled(amount, "bank_amount"), _Styled(purpose, "text")],
-                         _row_height([(payee.bank_name, widths[3]), (payee.account_name, widths[1])], 18))
+            sheet.append(
+                [
+                    _Styled(number, "center"),
+                    _Styled(payee.account_name, "text"),
+                    _Styled(payee.account_number, "id"),
+                    _Styled(payee.bank_name, "text"),
+                    _Styled(amount, "bank_amount"),
+                    _Styled(purpose, "text"),
+                ],
+                _row_height([(payee.bank_name, widths[3]), (payee.account_name, widths[1])], 18),
+            )
         if missing or recover:
             sheet.append([], 10)
         if missing:
@@ -855,11 +930,25 @@ class _Writer:
         styles = ("center", "text", "text", "id", "text", "text", "text", "text", "center", "amount", "text")
         for number, ex in enumerate(self.result.excluded, 1):
             status = EXCLUDED_LABELS.get(ex.status, ex.status)
-            sheet.append([number, status, ex.recipient_name, None if ex.role == "unit" else ex.recipient_id,
-                          ex.recipient_unit, ex.competition, ex.item, ex.result, ROLE_LABELS[ex.role], ex.amount,
-                          ex.reason],
-                         _row_height([(ex.reason, widths[10]), (ex.competition, widths[5]), (status, widths[1]),
-                                      (ex.recipient_unit, widths[4])], 18), styles)
+            sheet.append(
+                [
+                    number,
+                    status,
+                    ex.recipient_name,
+                    None if ex.role == "unit" else ex.recipient_id,
+                    ex.recipient_unit,
+                    ex.competition,
+                    ex.item,
+                    ex.result,
+                    ROLE_LABELS[ex.role],
+                    ex.amount,
+                    ex.reason,
+                ],
+                _row_height(
+                    [(ex.reason, widths[10]), (ex.competition, widths[5]), (status, widths[1]), (ex.recipient_unit, widths[4])], 18
+                ),
+                styles,
+            )
         sheet.place_page_breaks()
 
     def _honours_sheet(self) -> None:
@@ -869,11 +958,22 @@ class _Writer:
         sheet.table_header(HONOUR_COLUMNS)
         styles = ("center", "text", "id", "text", "text", "text", "text", "center", "text", "text")
         for number, honour in enumerate(self.result.honours, 1):
-            sheet.append([number, honour.recipient_name, honour.recipient_id, honour.recipient_unit, honour.competition,
-                          honour.item, honour.result, ROLE_LABELS.get(honour.role, honour.role), honour.title,
-                          honour.source],
-                         _row_height([(honour.source, widths[9]), (honour.title, widths[8]),
-                                      (honour.competition, widths[4])], 18), styles)
+            sheet.append(
+                [
+                    number,
+                    honour.recipient_name,
+                    honour.recipient_id,
+                    honour.recipient_unit,
+                    honour.competition,
+                    honour.item,
+                    honour.result,
+                    ROLE_LABELS.get(honour.role, honour.role),
+                    honour.title,
+                    honour.source,
+                ],
+                _row_height([(honour.source, widths[9]), (honour.title, widths[8]), (honour.competition, widths[4])], 18),
+                styles,
+            )
         sheet.place_page_breaks()
 
 
@@ -891,8 +991,9 @@ def _spans(columns: int, parts: int) -> list[tuple[int, int]]:
     return out
 
 
-def write_finance_workbook(result: AwardResult, target: str | Path | IO[bytes], *, info: WorkbookInfo | None = None,
-                           fast: bool = True) -> None:
+def write_finance_workbook(
+    result: AwardResult, target: str | Path | IO[bytes], *, info: WorkbookInfo | None = None, fast: bool = True
+) -> None:
     """Write the finance workbook for ``result`` to a path or a binary stream."""
     book = _Writer(result, info or WorkbookInfo.for_result(result), fast).write()
     book.save(target)

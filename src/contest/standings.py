@@ -1,4 +1,4 @@
-"""Scores and ranking of an item, from the stored marks, through the rules in domain/.
+"""Standings: scores and ranking of an item, from the stored marks, through the rules in domain/.
 
 The chief judge's console, the live board and the published results all come from here, so
 they can never disagree.
@@ -7,18 +7,21 @@ they can never disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.db.models import Entry, Item, JudgeAssignment, Mark, TieDecision
 from contest.domain.aggregation import ComponentRule, CriterionRule, EntryScore, score_entry
-from contest.domain.ranking import RankInput, Ranked, rank
+from contest.domain.ranking import Ranked, RankInput, rank
 from contest.domain.scheme import validate_scheme
+from contest.domain.text import N_
 from contest.errors import Invalid
 from contest.events.service import get_item, item_entries, scheme_of
 
 DEFAULT_TIE_BREAK = ("practical_score", "practical_time")
+AWARD_LABELS = {"first": N_("一等奖"), "second": N_("二等奖"), "third": N_("三等奖"), "excellence": N_("优胜奖")}
 
 
 @dataclass
@@ -82,7 +85,7 @@ async def item_results(db: AsyncSession, item_id: int) -> ItemResults:
         (await db.execute(select(JudgeAssignment).where(JudgeAssignment.item_id == item_id).order_by(JudgeAssignment.seat))).scalars()
     )
     seat_of = {j.person_id: str(j.seat) for j in judges}
-    marks: dict[int, dict[int, dict[str, object]]] = {e.id: {} for e in entries}
+    marks: dict[int, dict[int, dict[str, Decimal]]] = {e.id: {} for e in entries}
     for mark in (await db.execute(select(Mark).where(Mark.item_id == item_id))).scalars():
         # Judges are keyed by seat: what a published number is explained with never names them.
         seat = seat_of.get(mark.judge_person_id, f"p{mark.judge_person_id}")

@@ -16,6 +16,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from contest.domain.scheme import AGGREGATIONS
+from contest.domain.text import N_
 from contest.rosters.sheets import (
     COACHES,
     COMPETITORS,
@@ -32,7 +33,7 @@ from contest.rosters.sheets import (
 from contest.xlsx.cells import set_text
 from contest.xlsx.upload import MAX_FILE_BYTES
 
-TEXT_COLUMNS = {"职业(工种)代码", "参赛号", "证件号码", "手机", "评分项编号", "单位代码", "登录账号", "执裁赛项"}
+TEXT_COLUMNS = {"职业(工种)代码", "参赛号", "证件号码", "手机", "评分项编号", "单位代码", N_("登录账号"), "执裁赛项"}
 PREPARED_ROWS = 500
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F4")
 EXAMPLE_FONT = Font(italic=True, color="808080")
@@ -52,9 +53,9 @@ EXAMPLES: dict[str, list[list[object]]] = {
     UNITS.name: [["示例:威海市某某技师学院", "WH001", "威海市环翠区", "王老师 0631-0000000"]],
     ITEMS.name: [["示例:6-18-02-04", "焊工", "焊工", "个人", None, 30, 70, None, "否", 0.5]],
     CRITERIA.name: [
-        ["示例:6-18-02-04", "理论", "T1", "理论知识考试", 100, 0.5, "测量分", 1, "单人评分"],
-        ["示例:6-18-02-04", "实操", "A1", "焊缝外观尺寸", 60, 0.5, "测量分", 1, "单人评分"],
-        ["示例:6-18-02-04", "实操", "B1", "工艺规范与安全文明生产", 40, 0.5, "评价分", 5, "去掉最高最低分后平均"],
+        ["示例:6-18-02-04", N_("理论"), "T1", "理论知识考试", 100, 0.5, N_("测量分"), 1, N_("单人评分")],
+        ["示例:6-18-02-04", "实操", "A1", "焊缝外观尺寸", 60, 0.5, N_("测量分"), 1, N_("单人评分")],
+        ["示例:6-18-02-04", "实操", "B1", "工艺规范与安全文明生产", 40, 0.5, N_("评价分"), 5, N_("去掉最高最低分后平均")],
     ],
     COMPETITORS.name: [
         ["示例:6-18-02-04", "001", None, "张三", "371002199001010015", "男", "威海市某某技师学院", "山东省威海市", "是", "13800000000"]
@@ -78,7 +79,9 @@ GENERAL_NOTES = [
 
 
 def roster_template() -> bytes:
-    return _workbook(ROSTER_SHEETS, "参赛名单导入模板", "只有“选手”表必须有;单位、赛项、评分细则、教练表在系统中已有相应数据时可以删除或留空。")
+    return _workbook(
+        ROSTER_SHEETS, "参赛名单导入模板", "只有“选手”表必须有;单位、赛项、评分细则、教练表在系统中已有相应数据时可以删除或留空。"
+    )
 
 
 def judges_template() -> bytes:

@@ -1,0 +1,29 @@
+"""Chinese text that can be shown in another language later.
+
+The source strings are Chinese and stay so; the message catalogs (src/contest/locale, `make
+messages`) hold their English. ``N_()`` marks a string for the catalogs where it is written (a
+label in a table) and changes nothing; ``Text`` is a message with values in it: ``str()`` of it is
+the Chinese, and the page that shows it looks its template up in the reader's language and puts
+the same values in (contest/i18n.py). Errors raised with a plain string are looked up as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def N_(text: str) -> str:
+    return text
+
+
+class Text(str):
+    """``Text("还有 {missing} 个分数未录入", missing=3)``: the Chinese, with its template kept."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> Text:
+        text = super().__new__(cls, template.format(**params) if params else template)
+        text.template = template
+        text.params = params
+        return text
