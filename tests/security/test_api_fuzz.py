@@ -152,16 +152,26 @@ def test_openapi_fuzz_finds_no_5xx(app, role_users, migrated, role: str) -> None
 
 # POST routes that read no form field: a button that does one thing (the CSRF token aside).
 ACTIONS_WITHOUT_FIELDS = {
-    "/logout", "/items/{item_id}/judges/{assignment_id}/delete", "/conflicts/{conflict_id}/delete",
-    "/chief/items/{item_id}/lock", "/chief/items/{item_id}/open", "/chief/items/{item_id}/reveal",
-    "/items/{item_id}/publish", "/competitions/{competition_id}/judge-links", "/items/{item_id}/results/finalize",
-    "/finance/batches/{batch_id}/approve", "/finance/batches/{batch_id}/compute", "/finance/batches/{batch_id}/correction",
-    "/finance/batches/{batch_id}/submit", "/competitions/{competition_id}/certificates/codes",
-    "/competitions/{competition_id}/certificates/honours/{rule_id}/delete", "/competitions/{competition_id}/certificates/seal/delete",
+    "/logout",
+    "/items/{item_id}/judges/{assignment_id}/delete",
+    "/conflicts/{conflict_id}/delete",
+    "/chief/items/{item_id}/lock",
+    "/chief/items/{item_id}/open",
+    "/chief/items/{item_id}/reveal",
+    "/items/{item_id}/publish",
+    "/competitions/{competition_id}/judge-links",
+    "/items/{item_id}/results/finalize",
+    "/finance/batches/{batch_id}/approve",
+    "/finance/batches/{batch_id}/compute",
+    "/finance/batches/{batch_id}/correction",
+    "/finance/batches/{batch_id}/submit",
+    "/competitions/{competition_id}/certificates/codes",
+    "/competitions/{competition_id}/certificates/honours/{rule_id}/delete",
+    "/competitions/{competition_id}/certificates/seal/delete",
 }
 
 
-def test_every_form_a_route_reads_is_described_for_the_fuzzer(app) -> None:  # type: ignore[no-untyped-def]
+def test_every_form_a_route_reads_is_described_for_the_fuzzer(app) -> None:
     """A new POST route that reads fields must say which (contest.web.openapi.form_body), or the
     fuzz lane would never send them."""
     spec = app.openapi_schema.to_schema()
