@@ -42,7 +42,7 @@
   function receive(message) {
     if (message.type !== "snapshot" && message.type !== "update") return false;
     attempts = 0; // the server answered: the next drop starts the back-off afresh
-    let changed = false;
+    let changed = message.type === "snapshot"; // even an empty one: the board then says so
     for (const item of message.items || []) {
       if (!items[item.item_id] || items[item.item_id].seq <= item.seq) {
         items[item.item_id] = item;
@@ -290,7 +290,9 @@
     const pages = paginate(list, rowsPerPage);
     if (page >= pages.length) page = 0;
     const spec = pages[page];
-    root.replaceChildren(...(spec ? [spec.kind === "overview" ? overviewPage(spec) : itemPage(spec)] : []));
+    const nothing = el("section", "overview");
+    nothing.appendChild(el("p", "notice", T.empty)); // no such items (?items=), or none yet
+    root.replaceChildren(spec ? (spec.kind === "overview" ? overviewPage(spec) : itemPage(spec)) : nothing);
     root.dataset.page = spec ? page + 1 : 0;
     root.dataset.pages = pages.length;
     const range = root.querySelector("section.item[data-range]");
