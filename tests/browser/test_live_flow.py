@@ -203,10 +203,10 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
     context, tablet = new_tab(browser, live_server, TABLET, has_touch=True)
     board_context, board = new_tab(browser, live_server, BIG_SCREEN)
     try:
-        board.goto(f"/board/{live.competition_id}")
+        board.goto(f"/board/{live.competition_id}?items={live.item_id}")  # this item alone: no overview page
         item = board_item(board, live)
         item.locator(".progress").wait_for()
-        assert item.locator(".progress").inner_text() == "0 / 20"
+        assert item.locator(".progress-text").inner_text() == "已评 0 / 共 20 个评分"
 
         # Two entries scored online: both acknowledged.
         open_tablet(tablet, "ja")
@@ -253,7 +253,7 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
 
         # The big screen shows them (pushed, no reload).
         board.wait_for_function(
-            f"() => document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").textContent === '3 / 20'"
+            f"() => document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").dataset.stored === '3'"
         )
         assert item.locator("tr[data-station]").count() == 4  # provisional ranking by 工位号
         assert item.locator(".name").count() == 0
@@ -273,7 +273,7 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
             finally:
                 other_context.close()
         board.wait_for_function(
-            f"() => document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").textContent === '20 / 20'"
+            f"() => document.querySelector(\"section.item[data-item='{live.item_id}'] .progress\").dataset.stored === '20'"
         )
         tablet.reload()
         wait_connected(tablet)

@@ -51,7 +51,8 @@ def test_publication_is_v1_public_and_searchable(judge_client, live, role_users)
     organizer = judge_client(role_users["organizer"])
     publish_scored_item(judge_client, live, organizer)
     page = organizer.get(f"/public/competitions/{live.competition_id}").text
-    assert "v1" in page and "已修订" not in page
+    assert "v1" in page and "已修订" not in page and "修订说明" not in page
+    assert "公示期" in page and "申诉截止" in page  # the window and the deadline from the first version on
     assert all(name in page for name in ("选手甲1", "选手甲2", "选手乙1", "选手乙2"))
     assert not any(make_id(100 + i) in page for i in range(4))
     found = organizer.get(f"/public/competitions/{live.competition_id}", params={"q": "乙2"}).text
@@ -120,5 +121,6 @@ def test_a_revision_is_v2_with_what_changed(judge_client, live, migrated, role_u
     assert history[1].reason == "申诉成立:乙1 理论分录入错误"
     page = organizer.get(f"/public/competitions/{live.competition_id}").text
     assert "v2" in page and "已修订" in page and "62.80 → 68.80" in page
+    assert "公示期" in page and "申诉截止" in page and "申诉受理中" in page and "修订说明" in page
     desk = organizer.get(f"/items/{live.item_id}/results").text
     assert "v2" in desk and "v1" in desk

@@ -8,7 +8,9 @@ from litestar import Request, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contest.db.models import utcnow
 from contest.domain.lifecycle import PUBLIC_RESULTS
+from contest.domain.results import changes_by_entry, publicity
 from contest.domain.roles import CHIEF_JUDGE
 from contest.events import service
 from contest.results.service import versions
@@ -43,17 +45,26 @@ async def chief_desk(request: Request, db: AsyncSession) -> Template:
 async def public_competition(db: AsyncSession, competition_id: int, q: str = "") -> Template:
     """Public: the published version (公示) of each item's results, searchable by name or 工位号.
 
-    Rows hold names, units, places and awards only: never ID numbers.
+    Rows hold names, units, places and awards only: never ID numbers. Each item states its
+    公示期 and appeal deadline, and a revision (v2 after an appeal) what changed, entry by entry.
     """
     competition = await service.get_competition(db, competition_id)
     counts = await service.entry_counts(db, competition_id)
     published = {}
+    now = utcnow()
     for item in competition.items:
         if item.status in PUBLIC_RESULTS:
             history = await versions(db, item.id)
             if history:
-                rows = [row for row in history[-1].rows if _matches(row, q.strip())]
-                published[item.id] = {"version": history[-1], "rows": rows}
+                latest = history[-1]
+                rows = [row for row in latest.rows if _matches(row, q.strip())]
+                published[item.id] = {
+                    "version": latest,
+                    "rows": rows,
+                    "publicity": publicity(item.published_at or latest.published_at, competition.appeal_hours, now),
+                    "changes": changes_by_entry(latest.changes or [], latest.rows) if latest.version > 1 else [],
+                    "first_published": history[0].published_at,
+                }
     context: dict[str, Any] = {"competition": competition, "counts": counts, "published": published, "q": q}
     return render("desks/public_competition.html", **context)
 

@@ -1,7 +1,8 @@
-"""Published results: what changed between two versions, and the appeal window."""
+"""Published results: what changed between two versions, the appeal window (公示期)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,3 +39,38 @@ def appeal_deadline(published_at: datetime, hours: int) -> datetime:
 def appeal_window_open(now: datetime, published_at: datetime | None, hours: int) -> bool:
     """Appeals are received from publication (公示) until ``hours`` later."""
     return published_at is not None and published_at <= now <= appeal_deadline(published_at, hours)
+
+
+@dataclass(frozen=True)
+class Publicity:
+    """The 公示期 of a publication: from ``start`` until the appeal ``deadline``; appeals are
+    received while ``open``. After it, with no appeal pending, the results can be confirmed final."""
+
+    start: datetime
+    deadline: datetime
+    hours: int
+    open: bool
+
+
+def publicity(published_at: datetime, hours: int, now: datetime) -> Publicity:
+    return Publicity(published_at, appeal_deadline(published_at, hours), hours, appeal_window_open(now, published_at, hours))
+
+
+def changes_by_entry(changes: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A revision's changes (``diff_rows``) per entry, for the public page, in station order.
+
+    Each: {"station", "names" (as now published, or as before for an entry that went), "fields":
+    [{"field", "old", "new"}] in the order place, total, award ("entry" for one that came or went)}.
+    """
+    names = {row.get("station"): row.get("names") for row in rows}
+    order = {field: n for n, field in enumerate(("entry", "place", "total", "award"))}
+    grouped: dict[Any, dict[str, Any]] = {}
+    for change in changes:
+        station = change.get("station")
+        entry = grouped.setdefault(station, {"station": station, "names": names.get(station), "fields": []})
+        if change.get("field") == "entry" and entry["names"] is None:
+            entry["names"] = change.get("old") or change.get("new")
+        entry["fields"].append({"field": change.get("field"), "old": change.get("old"), "new": change.get("new")})
+    for entry in grouped.values():
+        entry["fields"].sort(key=lambda f: order.get(f["field"], len(order)))
+    return [grouped[s] for s in sorted(grouped, key=lambda s: (s is None, s))]
