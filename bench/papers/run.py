@@ -2,8 +2,11 @@
 download and a competitor's single download render them (seal image and one QR code a page).
 
     .venv/bin/python bench/papers/run.py [--n 300]
+    .venv/bin/python bench/papers/run.py --sheets [--n 300] [--judges 5]
 
 Prints the time of one certificate cold (fonts loaded on first use) and warm, and of batches.
+With --sheets: the 成绩公示表 and the 评分汇总表 (contest.results.papers) of one item of n entries,
+a panel of `judges` and five criteria (three judged by the whole panel), page counts included.
 """
 
 from __future__ import annotations
@@ -36,10 +39,127 @@ def seal() -> bytes:
     return clean_seal(buffer.getvalue())
 
 
+def results_sheet_context(n: int) -> dict:
+    rows = [
+        {
+            "place": i + 1,
+            "station": i + 1,
+            "names": f"选手{i + 1:03d}",
+            "unit": "某某职业技术学院" if i % 2 else "某某集团有限公司第二分公司",
+            "scores": {"theory": f"{90 - i * 0.1:.2f}", "practical": f"{92 - i * 0.1:.2f}"},
+            "total": f"{91 - i * 0.1:.2f}",
+            "award": "一等奖" if i == 0 else "",
+        }
+        for i in range(n)
+    ]
+    section = {
+        "item": "焊工",
+        "skill_code": "6-18-02-04",
+        "version": 1,
+        "revised": False,
+        "reason": "",
+        "published_at": "2026-11-22 16:00",
+        "deadline": "2026-11-22 18:00",
+        "final": False,
+        "components": [{"kind": "theory", "name": "理论", "weight": "20"}, {"kind": "practical", "name": "实操", "weight": "80"}],
+        "rows": rows,
+        "awards": [("一等奖", 1)],
+        "checkpoint": {"records": 9000, "last_id": 9000, "mac": "ab" * 32, "at": "2026-11-22 16:00"},
+    }
+    competition = {"name": "2026年威海市职业技能大赛", "organizer": "威海市人力资源和社会保障局", "appeal_hours": 2}
+    return {"competition": competition, "sections": [section], "printed_at": "2026-11-22 16:05"}
+
+
+def score_sheet_context(n: int, judges: int) -> dict:
+    seats = [str(s) for s in range(1, judges + 1)]
+    criteria = [
+        ("T1", "理论知识", "100", "单人评分", 1),
+        ("A1", "焊缝外观", "30", "单人评分", 1),
+        ("B1", "工艺规范", "30", "去掉最高最低分后平均", judges),
+        ("B2", "安全文明生产", "20", "平均分", judges),
+        ("B3", "作品完成度", "20", "中位数", judges),
+    ]
+    stations = []
+    for i in range(n):
+        lines = []
+        for code, name, top, aggregation, panel in criteria:
+            marks = [
+                {"value": f"{int(top) * 0.8 + (i + s) % 5:.1f}" if s < panel else "", "dropped": panel >= 5 and s in (0, judges - 1)}
+                for s in range(judges)
+            ]
+            lines.append(
+                {"code": code, "name": name, "max": top, "marks": marks, "value": f"{int(top) * 0.8 + 1:.2f}", "aggregation": aggregation}
+            )
+        stations.append(
+            {
+                "station": i + 1,
+                "names": f"选手{i + 1:03d}",
+                "lines": lines,
+                "components": ["88.00", "90.50"],
+                "total": "90.00",
+                "place": i + 1,
+                "complete": True,
+            }
+        )
+    return {
+        "competition": {"name": "2026年威海市职业技能大赛", "organizer": "威海市人力资源和社会保障局", "appeal_hours": 2},
+        "item": {
+            "name": "焊工",
+            "skill_code": "6-18-02-04",
+            "status": "revealed",
+            "locked": True,
+            "locked_at": "2026-11-22 15:00",
+            "locked_by": "裁判长甲",
+        },
+        "names_visible": True,
+        "seats": seats,
+        "components": [{"name": "理论", "weight": "20"}, {"name": "实操", "weight": "80"}],
+        "criteria": [
+            {"code": c[0], "name": c[1], "component": "理论" if c[0] == "T1" else "实操", "max": c[2], "aggregation": c[3]}
+            for c in criteria
+        ],
+        "stations": stations,
+        "judges": [{"seat": s, "name": f"裁判{s}", "role": "裁判", "unit": "某某技师学院"} for s in range(1, judges + 1)],
+        "marks": n * (2 + 3 * judges),
+        "expected": n * (2 + 3 * judges),
+        "checkpoint": {"records": 9000, "last_id": 9000, "mac": "ab" * 32, "at": "2026-11-22 15:00"},
+        "printed_at": "2026-11-22 16:05",
+    }
+
+
+def sheets(n: int, judges: int) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    print(f"Python {platform.python_version()}, {platform.machine()}")
+    print("| paper | entries | render | pages | PDF size |")
+    print("|---|---|---|---|---|")
+    for label, template, build, count in (
+        ("成绩公示表 (cold)", "papers/results_sheet.html", results_sheet_context, 30),
+        ("成绩公示表", "papers/results_sheet.html", results_sheet_context, 30),
+        ("成绩公示表", "papers/results_sheet.html", results_sheet_context, n),
+        (f"评分汇总表, {judges} judges", "papers/score_sheet.html", lambda k: score_sheet_context(k, judges), 30),
+        (f"评分汇总表, {judges} judges", "papers/score_sheet.html", lambda k: score_sheet_context(k, judges), n),
+    ):
+        context = build(count)
+        started = time.perf_counter()
+        content = pdf.render_pdf(template, context)
+        elapsed = time.perf_counter() - started
+        pages = len(PdfReader(BytesIO(content)).pages)
+        print(f"| {label} | {count} | {elapsed:.2f} s | {pages} | {len(content) / 1024:.0f} KiB |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=300)
-    n = parser.parse_args().n
+    parser.add_argument("--sheets", action="store_true")
+    parser.add_argument("--judges", type=int, default=5)
+    args = parser.parse_args()
+    n = args.n
+    if args.sheets:
+        sheets(n, args.judges)
+        return
     competition = Competition(id=1, name="2026年威海市职业技能大赛", organizer="威海市人力资源和社会保障局", end_date=date(2026, 11, 22))
     settings = default_settings(competition)
     settings.seal_png = seal()

@@ -31,7 +31,7 @@ from contest.live.sockets import SOCKET_HANDLERS
 from contest.live.writer import MarkWriter
 from contest.payouts.controllers import PayoutController
 from contest.resources import static_dir, templates_dir
-from contest.results.controllers import ResultsController
+from contest.results.controllers import PapersController, ResultsController
 from contest.rosters.controllers import RosterController
 from contest.settings import Settings
 from contest.web import templating
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *DESK_HANDLERS,
             *LIVE_HANDLERS,
             ResultsController,
+            PapersController,
             *SOCKET_HANDLERS,
             RosterController,
             PayoutController,

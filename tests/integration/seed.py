@@ -57,14 +57,19 @@ async def seed_competition(database_url: str, judge_username: str | None = None,
         ]
         judge = await service.save_person(db, ACTOR, PersonForm(JUDGE_ID, "裁判甲", unit_a.id))
         chief = await service.save_person(db, ACTOR, PersonForm(CHIEF_ID, "裁判长乙", None))
+        entries: list[Entry] = []
         for i, person in enumerate(people):
             entry = Entry(item_id=item.id, entry_no=f"HG{i + 1:03d}", unit_id=person.unit_id)
             entry.members = [EntryMember(person_id=person.id)]
-            entry.coaches = [EntryCoach(person_id=chief.id, is_lead=True)] if i == 3 else []
             db.add(entry)
+            entries.append(entry)
         await db.commit()
         judge_assignment = await service.assign_judge(db, ACTOR, item.id, judge, "judge")
         await service.assign_judge(db, ACTOR, item.id, chief, "chief_judge")
+        # A later roster change makes the chief a coach of HG004: assign_judge would refuse it now
+        # (contest.domain.conflicts.panel_refusal); the item page still shows the conflict.
+        db.add(EntryCoach(entry_id=entries[3].id, person_id=chief.id, is_lead=True))
+        await db.commit()
         conflict = await service.declare_conflict(db, ACTOR, judge, people[1], "亲属")
         for username, person in ((judge_username, judge), (chief_username, chief)):
             if username:

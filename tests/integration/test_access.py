@@ -49,6 +49,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/people"): {ORG},
     ("POST", "/people"): {ORG},
     ("POST", "/people/search"): {ORG},
+    ("POST", "/people/lookup"): {ORG},  # the judge picker's typeahead
     ("GET", "/conflicts"): {ORG},
     ("POST", "/conflicts"): {ORG},
     ("POST", "/conflicts/{conflict_id:int}/delete"): {ORG},
@@ -78,6 +79,12 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/items/{item_id:int}/results/appeals"): {ORG},
     ("POST", "/items/{item_id:int}/results/appeals/{appeal_id:int}"): {ORG},
     ("POST", "/items/{item_id:int}/results/finalize"): {ORG},
+    # papers (docs/papers.md): the 成绩公示表 of published results is public (409 before); the rest is
+    # for the organizer and the item's own chief judge
+    ("GET", "/items/{item_id:int}/papers/results-sheet.pdf"): ALL,
+    ("GET", "/competitions/{competition_id:int}/papers/results-sheet.pdf"): ALL,
+    ("GET", "/items/{item_id:int}/papers/score-sheet.pdf"): {ORG, CHIEF},
+    ("GET", "/items/{item_id:int}/papers/lock-record.pdf"): {ORG, CHIEF},
     ("GET", "/chief"): {CHIEF},
     ("GET", "/finance"): {FIN, ORG},
     # payouts: finance writes, organizers may view (docs/payouts.md)

@@ -28,7 +28,7 @@ def test_an_appeal_with_a_station_that_is_not_a_plain_number_is_refused(organize
 def test_an_appeal_on_a_station_the_item_does_not_have_is_refused(organizer, migrated) -> None:
     live = published_competition(migrated.database_url)
     response = post_form(organizer, f"/items/{live.item_id}/results/appeals", {"station": "77", "appellant": "张三", "content": "复核"})
-    assert response.status_code == 422 and "工位号 77 在本赛项中不存在" in response.text
+    assert response.status_code == 422 and "工位号 77 不在本赛项的抽签结果中" in response.text
 
 
 async def _appeals(db) -> list[tuple[int, int, str]]:

@@ -27,3 +27,30 @@ def test_judge_who_coaches_the_entry() -> None:
 
 def test_several_reasons_are_all_reported() -> None:
     assert len(conflict_reasons(JudgeFacts(3, 10, frozenset({1})), ENTRY)) == 3
+
+
+# ---------------------------------------------------------------- the one panel rule (import and item page)
+
+
+def test_coaches_and_competitors_of_an_item_may_not_judge_it() -> None:
+    from contest.domain.conflicts import EntryPeople, panel_refusal, taking_part
+
+    entries = [
+        EntryPeople("001", frozenset({"A", "B"}), frozenset({"C"})),
+        EntryPeople("002", frozenset({"D"}), frozenset({"C", "E"})),
+    ]
+    roles = taking_part(entries)
+    assert set(roles) == {"A", "B", "C", "D", "E"}
+    assert roles["A"] == "参赛号「001」的选手" and roles["E"] == "参赛号「002」的教练"
+    assert "Z" not in roles  # anyone else may sit on the panel (same unit: per entry, at scoring time)
+    assert taking_part([]) == {}
+    message = panel_refusal("6-18-02-04", roles["E"])
+    assert str(message) == "该裁判是赛项「6-18-02-04」参赛号「002」的教练,不能执裁该赛项"
+    assert message.template == "该裁判是赛项「{code}」{role_there},不能执裁该赛项"
+
+
+def test_a_competitor_who_also_coaches_is_named_as_competitor() -> None:
+    from contest.domain.conflicts import EntryPeople, taking_part
+
+    roles = taking_part([EntryPeople("007", frozenset({7}), frozenset({7}))])
+    assert roles == {7: "参赛号「007」的选手"}

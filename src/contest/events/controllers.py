@@ -16,7 +16,7 @@ from contest.domain import limits
 from contest.domain.competition import CATEGORIES, LEVELS
 from contest.domain.roles import JUDGE, PANEL_ROLES
 from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, CRITERION_KINDS
-from contest.errors import ContestError
+from contest.errors import ContestError, Invalid
 from contest.events import forms, service
 from contest.events.draw_export import draw_workbook
 from contest.web import fields
@@ -181,13 +181,23 @@ class ItemController(Controller):
 
         return await self._act(db, item_id, action, posted_scheme=form)
 
-    @post("/judges", **form_body(id_number=limits.ID_NUMBER, role=list(PANEL_ROLES)))
+    @post("/judges", **form_body(person_id=int, id_number=limits.ID_NUMBER, role=list(PANEL_ROLES)))
     async def assign_judge(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         form = await request.form()
 
         async def action() -> None:
-            person = await service.person_by_id_number(db, str(form.get("id_number", "")))
-            await service.assign_judge(db, actor, item_id, person, str(form.get("role", JUDGE)))
+            # The page picks a person by name (the typeahead posts person_id); the API may still send a 证件号码.
+            errors: list[str] = []
+            person_id = fields.integer(form, "person_id", "人员", errors, minimum=1)
+            if errors:
+                raise Invalid(errors[0])
+            if person_id is not None:
+                person = await service.person_by_id(db, person_id)
+            elif fields.raw(form, "id_number"):
+                person = await service.person_by_id_number(db, fields.raw(form, "id_number"))
+            else:
+                raise Invalid("请输入姓名搜索,并从搜索结果中选择裁判")
+            await service.assign_judge(db, actor, item_id, person, fields.raw(form, "role") or JUDGE)
 
         return await self._act(db, item_id, action)
 
@@ -253,6 +263,19 @@ class PeopleController(Controller):
         # By POST: a 证件号码 typed here must not land in the URL, and so in access logs and history.
         form = await request.form()
         return await self._page(db, fields.raw(form, "q")[: limits.SEARCH.max])
+
+    @post("/lookup", **form_body(q=limits.PERSON_NAME, item_id=int))
+    async def lookup(self, request: Request, db: AsyncSession) -> Template:
+        """The judge picker's typeahead (htmx): people whose name contains q, ID numbers masked; with
+        item_id, those the one panel rule refuses are shown disabled with the reason. By POST, like
+        the people search: what is typed stays out of URLs and access logs."""
+        form = await request.form()
+        q = fields.raw(form, "q")[: limits.PERSON_NAME.max]
+        errors: list[str] = []
+        item_id = fields.integer(form, "item_id", "赛项", errors, minimum=1)
+        refusals = await service.panel_refusals(db, item_id) if item_id is not None and not errors else {}
+        people = await service.find_people_by_name(db, q)
+        return render("events/_people_matches.html", people=people, refusals=refusals, q=q)
 
     @post(
         "/",

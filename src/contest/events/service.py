@@ -28,7 +28,7 @@ from contest.db.models import (
 )
 from contest.domain import idcard, limits
 from contest.domain.competition import excellence_fraction_problem, validate_competition, validate_item
-from contest.domain.conflicts import EntryFacts, JudgeFacts, conflict_reasons
+from contest.domain.conflicts import EntryFacts, EntryPeople, JudgeFacts, conflict_reasons, panel_refusal, taking_part
 from contest.domain.draw import draw_stations, new_seed
 from contest.domain.lifecycle import SETUP
 from contest.domain.limits import too_long
@@ -359,10 +359,44 @@ async def item_judges(db: AsyncSession, item_id: int) -> list[JudgeAssignment]:
     return list((await db.execute(statement)).scalars())
 
 
+async def panel_refusals(db: AsyncSession, item_id: int) -> dict[int, Text]:
+    """Person id -> why they may not sit on the item's panel (the one rule: contest.domain.conflicts)."""
+    entries = await item_entries(db, item_id)
+    return taking_part(
+        [EntryPeople(e.entry_no, frozenset(m.person_id for m in e.members), frozenset(c.person_id for c in e.coaches)) for e in entries]
+    )
+
+
+async def person_by_id(db: AsyncSession, person_id: int) -> Person:
+    person = await db.get(Person, person_id)
+    if person is None:
+        raise NotFound("该人员不存在,请重新搜索")
+    return person
+
+
+async def find_people_by_name(db: AsyncSession, query: str, limit: int = 10) -> list[Person]:
+    """The judge picker's typeahead: people whose name contains ``query`` (names only, never ID numbers)."""
+    query = query.strip()
+    if not query:
+        return []
+    like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    statement = (
+        select(Person)
+        .where(Person.name.like(like, escape="\\"))
+        .options(selectinload(Person.unit))
+        .order_by(func.length(Person.name), Person.name, Person.id)
+        .limit(limit)
+    )
+    return list((await db.execute(statement)).scalars())
+
+
 async def assign_judge(db: AsyncSession, actor: Actor, item_id: int, person: Person, role: str) -> JudgeAssignment:
     if role not in JUDGE_ROLES:
         raise Invalid(Text("裁判角色「{role}」无效,应为 裁判 或 裁判长", role=role))
     item = await get_item(db, item_id)
+    role_there = (await panel_refusals(db, item.id)).get(person.id)
+    if role_there:
+        raise Conflict(panel_refusal(item.skill_code, role_there))
     existing = (
         await db.execute(select(JudgeAssignment).where(JudgeAssignment.item_id == item.id, JudgeAssignment.person_id == person.id))
     ).scalar_one_or_none()

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
-from litestar.response import Redirect, Template
+from litestar.exceptions import PermissionDeniedException
+from litestar.response import Redirect, Response, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor, chain_head
 from contest.domain import limits
 from contest.domain.results import appeal_deadline
+from contest.domain.roles import CHIEF_JUDGE, ORGANIZER
 from contest.errors import ContestError, Invalid
 from contest.events.service import get_item
-from contest.results import service
+from contest.papers import pdf
+from contest.results import papers, service
 from contest.web import fields
-from contest.web.guards import ORGANIZERS
+from contest.web.guards import EVERYONE, ORGANIZERS, access
 from contest.web.openapi import form_body
 from contest.web.pages import render
 
@@ -33,6 +37,7 @@ class ResultsController(Controller):
             "appeals": await service.appeals_of(db, item_id),
             "decisions": service.APPEAL_DECISIONS,
             "deadline": deadline,
+            "stations": await service.drawn_stations(db, item_id) if item.status == "published" else {},
             "audit_head": await chain_head(db),  # a checkpoint anyone can copy down (docs/security.md)
             "errors": errors or [],
         }
@@ -78,3 +83,49 @@ class ResultsController(Controller):
     @post("/finalize")
     async def finalize(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         return await self._act(request, db, item_id, lambda: service.finalize(db, actor, item_id))
+
+
+# ---------------------------------------------------------------- papers (docs/papers.md)
+
+
+async def _pdf(paper: papers.Paper, title: str) -> Response:
+    content = await pdf.render_pdf_off_loop(paper.template, paper.context)
+    disposition = f"inline; filename=\"{paper.filename}\"; filename*=UTF-8''{quote(title + '.pdf')}"
+    headers = {"Content-Disposition": disposition, "Cache-Control": "private, no-store"}
+    return Response(content, media_type="application/pdf", headers=headers)
+
+
+class PapersController(Controller):
+    """Print-ready PDFs: the 成绩公示表 of published results is public (it is posted on the wall);
+    the 评分汇总表 and the lock record are for the organizer and the item's chief judge."""
+
+    path = "/"
+
+    @get("/items/{item_id:int}/papers/results-sheet.pdf", opt=EVERYONE)
+    async def item_results_sheet(self, db: AsyncSession, item_id: int) -> Response:
+        item = await get_item(db, item_id)
+        paper = await papers.results_sheet(db, item.competition_id, item_id)
+        return await _pdf(paper, f"成绩公示表-{item.competition.name}-{item.name}")
+
+    @get("/competitions/{competition_id:int}/papers/results-sheet.pdf", opt=EVERYONE)
+    async def competition_results_sheet(self, db: AsyncSession, competition_id: int) -> Response:
+        paper = await papers.results_sheet(db, competition_id)
+        return await _pdf(paper, f"成绩公示表-{paper.context['competition']['name']}")
+
+    @get("/items/{item_id:int}/papers/score-sheet.pdf", opt=access(ORGANIZER, CHIEF_JUDGE))
+    async def score_sheet(self, request: Request, db: AsyncSession, item_id: int) -> Response:
+        await _organizer_or_chief(request, db, item_id)
+        item = await get_item(db, item_id)
+        return await _pdf(await papers.score_sheet(db, item_id), f"评分汇总表-{item.name}")
+
+    @get("/items/{item_id:int}/papers/lock-record.pdf", opt=access(ORGANIZER, CHIEF_JUDGE))
+    async def lock_record(self, request: Request, db: AsyncSession, item_id: int) -> Response:
+        await _organizer_or_chief(request, db, item_id)
+        item = await get_item(db, item_id)
+        return await _pdf(await papers.lock_record(db, item_id), f"锁定记录-{item.name}")
+
+
+async def _organizer_or_chief(request: Request, db: AsyncSession, item_id: int) -> None:
+    user = request.user
+    if user.role != ORGANIZER and not await papers.is_chief_of(db, item_id, user.person_id):
+        raise PermissionDeniedException("您不是该赛项的裁判长")

@@ -7,10 +7,11 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from contest.audit.service import Actor, record
 from contest.competitors.certificates import honour_rules, issue_for_version
-from contest.db.models import Appeal, AuditRecord, Competition, Entry, Item, ResultVersion, utcnow
+from contest.db.models import Appeal, AuditRecord, Competition, Entry, EntryMember, Item, ResultVersion, utcnow
 from contest.domain.certificates import HonourRule, honours_for
 from contest.domain.lifecycle import PUBLIC_RESULTS, PUBLISHED
 from contest.domain.limits import APPEAL_TEXT, APPELLANT, DECISION_TEXT, too_long
@@ -121,8 +122,8 @@ async def record_appeal(
     if not content.strip():
         errors.append("申诉须以书面形式提出:请填写申诉内容")
     errors += too_long((APPELLANT, appellant.strip()), (APPEAL_TEXT, content.strip()))
-    if station is not None and station not in await _stations(db, item.id):
-        errors.append(f"工位号 {station} 在本赛项中不存在")
+    if station is not None and station not in await drawn_stations(db, item.id):
+        errors.append(Text("工位号 {station} 不在本赛项的抽签结果中,请从抽签的工位号中选择", station=station))
     if errors:
         raise Invalid("申诉信息有误", details=errors)
     if item.status != PUBLISHED or not appeal_window_open(now, item.published_at, competition.appeal_hours):
@@ -148,9 +149,15 @@ async def record_appeal(
     return appeal
 
 
-async def _stations(db: AsyncSession, item_id: int) -> set[int]:
-    stations = (await db.execute(select(Entry.station_no).where(Entry.item_id == item_id, Entry.station_no.is_not(None)))).scalars()
-    return {s for s in stations if s is not None}
+async def drawn_stations(db: AsyncSession, item_id: int) -> dict[int, str]:
+    """The item's drawn 工位号 -> who is there (names: appeals come after the reveal), in station order."""
+    rows = await db.execute(
+        select(Entry)
+        .where(Entry.item_id == item_id, Entry.station_no.is_not(None))
+        .options(selectinload(Entry.members).selectinload(EntryMember.person))
+        .order_by(Entry.station_no)
+    )
+    return {e.station_no: e.team_name or "、".join(m.person.name for m in e.members) for e in rows.scalars() if e.station_no is not None}
 
 
 async def decide_appeal(db: AsyncSession, actor: Actor, item_id: int, appeal_id: int, status: str, decision: str) -> Appeal:

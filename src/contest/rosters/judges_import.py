@@ -15,6 +15,7 @@ from contest.db.models import (
     JudgeAssignment,
     User,
 )
+from contest.domain import conflicts
 from contest.domain import usernames as username_rules
 from contest.domain.roles import CHIEF_JUDGE, JUDGE, ROLES
 from contest.domain.text import N_
@@ -147,20 +148,21 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
             assignments[(assignment.item_id, assignment.person_id)] = assignment
             seats[assignment.item_id] = max(seats.get(assignment.item_id, 0), assignment.seat)
     stored_entries = await load_entries(ctx)
-    taking_part: dict[tuple[str, str], str] = {}
+    by_code: dict[str, list[conflicts.EntryPeople[str]]] = {}
     for (code, entry_no), entry in stored_entries.items():
-        for member in entry.members:
-            taking_part[(code, member.person.id_number)] = f"参赛号「{entry_no}」的选手"
-        for coach in entry.coaches:
-            taking_part[(code, coach.person.id_number)] = f"参赛号「{entry_no}」的教练"
+        people = conflicts.EntryPeople(
+            entry_no, frozenset(m.person.id_number for m in entry.members), frozenset(c.person.id_number for c in entry.coaches)
+        )
+        by_code.setdefault(code, []).append(people)
+    taking_part = {code: conflicts.taking_part(entries) for code, entries in by_code.items()}
 
     account_plan: list[tuple[JudgeDraft, User | None]] = []
     for judge in judges:
         person = ctx.people.get(judge.id_number)
         for code in judge.codes:
-            role_there = taking_part.get((code, judge.id_number))
+            role_there = taking_part.get(code, {}).get(judge.id_number)
             if role_there:
-                judge.row.error("执裁赛项", f"该裁判是赛项「{code}」{role_there},不能执裁该赛项")
+                judge.row.error("执裁赛项", conflicts.panel_refusal(code, role_there))
         if not judge.username:
             continue
         user = users_by_name.get(judge.username)

@@ -1,0 +1,171 @@
+"""Printed papers (docs/papers.md): the 成绩公示表, the 评分汇总表 and the chief judge's lock record, as
+PDFs read back to text; who may print which; and a long list's pages, headers and page numbers."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+
+from contest.audit.service import head_at
+from contest.papers import pdf
+from tests.conftest import post_form
+from tests.integration.live_seed import Live, seed_live
+from tests.integration.seed import make_id
+from tests.integration.test_live_flow import score_everything
+from tests.integration.test_results import run
+
+
+@pytest.fixture
+def live(migrated) -> Live:
+    return seed_live(migrated.database_url)
+
+
+def pages_of(content: bytes) -> list[str]:
+    reader = PdfReader(io.BytesIO(content))
+    return [page.extract_text() for page in reader.pages]
+
+
+def squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def checkpoint(url: str, action: str, item_id: int):
+    return run(url, lambda db: head_at(db, action, "item", item_id))
+
+
+def test_papers_follow_the_item_and_print_what_was_signed(judge_client, client, live, migrated, role_users) -> None:
+    organizer = judge_client(role_users["organizer"])
+    chief = judge_client("cj")
+    judge = judge_client("ja")
+    sheet = f"/items/{live.item_id}/papers/results-sheet.pdf"
+    scores = f"/items/{live.item_id}/papers/score-sheet.pdf"
+    lock_record = f"/items/{live.item_id}/papers/lock-record.pdf"
+
+    # Before anything is published or locked: nothing to post, no lock to file; the score sheet is a draft.
+    assert organizer.get(sheet).status_code == 409
+    assert chief.get(lock_record).status_code == 409
+    score_everything(judge_client, live)
+    draft = squeezed(" ".join(pages_of(chief.get(scores).content)))
+    assert "未锁定" in draft and "选手甲1" not in draft  # blind until the reveal: stations only
+
+    assert post_form(chief, f"/chief/items/{live.item_id}/lock").status_code == 302
+    lock_head = checkpoint(migrated.database_url, "item.lock", live.item_id)
+    assert lock_head is not None
+
+    # The lock record: who signed, when, how many marks, the checkpoint the lock left.
+    response = chief.get(lock_record)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    assert response.headers["cache-control"] == "private, no-store"
+    text = squeezed(" ".join(pages_of(response.content)))
+    expected = ("裁判长锁定记录", "焊工", "裁判cj", "20条", "锁定并签字", lock_head.mac, f"第{lock_head.records}条记录", "裁判长（签字）")
+    for shown in expected:
+        assert shown in text, shown
+
+    # The score sheet: every judge's marks by seat, names on the signature lines, totals, the checkpoint.
+    text_pages = pages_of(organizer.get(scores).content)
+    text = squeezed(" ".join(text_pages))
+    for shown in ("评分汇总表", "裁判1", "裁判2", "裁判3", "裁判ja", "裁判jb", "裁判jc", "裁判长", "签字", "总分", lock_head.mac):
+        assert shown in text, shown
+    for station in live.stations.values():
+        assert re.search(rf"(?<![0-9]){station}(?![0-9])", text), station
+    assert "未锁定" not in text
+    assert "第1页共" in text
+
+    assert post_form(chief, f"/chief/items/{live.item_id}/reveal").status_code == 302
+    assert post_form(organizer, f"/items/{live.item_id}/publish").status_code == 302
+    publish_head = checkpoint(migrated.database_url, "item.publish", live.item_id)
+    assert publish_head is not None
+
+    # The 成绩公示表 is public once published: names and units as the public page shows them, no ID numbers.
+    for reader in (organizer, judge, client):  # client: not signed in
+        response = reader.get(sheet)
+        assert response.status_code == 200, reader
+    text = squeezed(" ".join(pages_of(response.content)))
+    for shown in (
+        "成绩公示表",
+        "2026年直播测试大赛",
+        "焊工",
+        "选手甲1",
+        "选手乙2",
+        "甲单位",
+        "乙单位",
+        "公示期",
+        "申诉",
+        "v1",
+        "实操",
+        "总分",
+        "奖项",
+        "裁判长（签字）",
+        "（盖章）",
+        publish_head.mac,
+        "第1页共1页",
+    ):
+        assert shown in text, shown
+    assert not any(make_id(100 + i) in text for i in range(4))
+    # The competition's sheet holds every published item (only 焊工 here).
+    whole = squeezed(" ".join(pages_of(organizer.get(f"/competitions/{live.competition_id}/papers/results-sheet.pdf").content)))
+    assert "选手甲1" in whole and "电工选手" not in whole
+    # After the reveal the score sheet names the entries.
+    assert "选手甲1" in squeezed(" ".join(pages_of(organizer.get(scores).content)))
+
+
+def test_who_may_print_the_score_sheet_and_the_lock_record(judge_client, client, live, role_users) -> None:
+    paths = [f"/items/{live.item_id}/papers/score-sheet.pdf", f"/items/{live.item_id}/papers/lock-record.pdf"]
+    judge = judge_client("ja")
+    other_chief = judge_client(role_users["chief_judge"])  # a chief judge, not of this item
+    for path in paths:
+        assert judge.get(path).status_code == 403
+        assert other_chief.get(path).status_code == 403
+    assert judge_client("cj").get(paths[0]).status_code == 200
+    assert judge_client(role_users["organizer"]).get(paths[0]).status_code == 200
+    assert judge.get(f"/items/{live.other_item_id}/papers/results-sheet.pdf").status_code == 409  # not published
+    assert judge.get("/items/99999/papers/results-sheet.pdf").status_code == 404
+    anonymous = client.get(paths[0], follow_redirects=False)  # not signed in: to the login page
+    assert anonymous.status_code == 302 and anonymous.headers["location"].startswith("/login")
+
+
+def test_a_long_results_sheet_repeats_its_header_and_numbers_its_pages() -> None:
+    rows = [
+        {
+            "place": i + 1,
+            "station": i + 1,
+            "names": f"长名单选手{i + 1:03d}",
+            "unit": "某某市高级技工学校" if i % 2 else "某某集团有限公司第二分公司",
+            "scores": {"theory": "88.50", "practical": "90.25"},
+            "total": "89.90",
+            "award": "一等奖" if i < 3 else "",
+        }
+        for i in range(160)
+    ]
+    section = {
+        "item": "焊工",
+        "skill_code": "6-18-02-04",
+        "version": 2,
+        "revised": True,
+        "reason": "工位 12 分数录入错误",
+        "published_at": "2026-11-22 16:00",
+        "deadline": "2026-11-22 18:00",
+        "final": False,
+        "components": [{"kind": "theory", "name": "理论", "weight": "20"}, {"kind": "practical", "name": "实操", "weight": "80"}],
+        "rows": rows,
+        "awards": [("一等奖", 3)],
+        "checkpoint": {"records": 812, "last_id": 812, "mac": "ab" * 32, "at": "2026-11-22 16:00"},
+    }
+    context = {
+        "competition": {"name": "2026年测试市职业技能大赛", "organizer": "测试市人社局", "appeal_hours": 2},
+        "sections": [section],
+        "printed_at": "2026-11-22 16:05",
+    }
+    pages = pages_of(pdf.render_pdf("papers/results_sheet.html", context))
+    assert 4 <= len(pages) <= 8  # 160 rows, about 30-40 a page
+    total = len(pages)
+    for number, page in enumerate(pages, start=1):
+        text = squeezed(page)
+        assert f"第{number}页共{total}页" in text
+        assert "名次工位号姓名选送单位" in text  # the header row, on every page
+    everything = squeezed(" ".join(pages))
+    assert all(f"长名单选手{i + 1:03d}" in everything for i in range(160))  # no row lost at a break
+    assert "修订原因" in everything and "v2" in everything and "ab" * 32 in everything
