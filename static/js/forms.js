@@ -4,6 +4,7 @@
 //   Plain forms are submitted again once confirmed; htmx requests wait on htmx:confirm. Without
 //   JavaScript the form simply posts (the server checks every action anyway).
 // - after a refused save, the first field marked invalid gets the focus (and scrolls into view).
+// - "已保存" (#flash) fades after a while, or at a click.
 (function () {
   "use strict";
   const dialog = document.getElementById("confirm-dialog");
@@ -45,6 +46,13 @@
     event.preventDefault();
     ask(source, () => event.detail.issueRequest(true));
   });
+
+  const saved = document.getElementById("flash");
+  if (saved) {
+    const fade = () => saved.classList.add("faded");
+    saved.addEventListener("click", fade);
+    setTimeout(fade, 8000);
+  }
 
   const invalid = document.querySelector("main [aria-invalid=true]:not(tr)");
   if (invalid) {

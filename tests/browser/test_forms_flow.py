@@ -192,3 +192,35 @@ def test_a_refused_action_is_disabled_with_its_reason_and_a_draft_item_is_delete
     assert page.url.endswith(f"/competitions/{seeded['competition_id']}")
     assert page.locator("#flash").inner_text() == "已删除赛项「草稿赛项」"
     assert _query(migrated.database_url, select(Item).where(Item.name == "草稿赛项")) == []
+
+
+def test_the_dialog_also_guards_an_htmx_request(page) -> None:
+    """An htmx element with data-confirm waits for the same dialog (htmx:confirm): cancel sends
+    nothing, confirm sends the request."""
+    sign_in(page, "org")
+    page.wait_for_url("**/competitions")
+    page.wait_for_function("() => window.htmx !== undefined")
+    page.evaluate(
+        """() => {
+            const button = document.createElement("button");
+            button.id = "htmx-probe";
+            button.setAttribute("hx-get", "/favicon.ico?probe=1");
+            button.setAttribute("hx-swap", "none");
+            button.dataset.confirm = "探测:确认后才发送";
+            document.querySelector("main").append(button);
+            window.htmx.process(button);
+        }"""
+    )
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url) if "probe=1" in request.url else None)
+    page.click("#htmx-probe")
+    dialog = page.locator("#confirm-dialog")
+    dialog.wait_for(state="visible")
+    assert page.locator("#confirm-message").inner_text() == "探测:确认后才发送"
+    page.click("#confirm-cancel")
+    dialog.wait_for(state="hidden")
+    page.click("#htmx-probe")
+    dialog.wait_for(state="visible")
+    with page.expect_request(lambda request: "probe=1" in request.url):
+        page.click("#confirm-ok")
+    assert len(sent) == 1  # the cancelled click sent nothing
