@@ -389,12 +389,7 @@ class ConflictController(Controller):
                     problems[key] = exc.message
             if problems:
                 raise FormInvalid("回避信息有误", problems)
-            try:
-                await service.declare_conflict(db, actor, people["judge_id_number"], people["other_id_number"], str(form.get("reason", "")))
-            except FormInvalid:
-                raise
-            except ContestError as exc:
-                raise FormInvalid("回避信息有误", {"reason" if "原因" in exc.message else "other_id_number": exc.message}) from None
+            await service.declare_conflict(db, actor, people["judge_id_number"], people["other_id_number"], str(form.get("reason", "")))
         except ContestError as exc:
             await db.rollback()
             return await self._page(db, _errors(exc), exc.status_code, refused("new-conflict", form, exc))

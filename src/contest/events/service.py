@@ -478,12 +478,15 @@ async def unassign_judge(db: AsyncSession, actor: Actor, item_id: int, assignmen
 
 
 async def declare_conflict(db: AsyncSession, actor: Actor, judge: Person, other: Person, reason: str) -> DeclaredConflict:
+    problems: dict[str, str] = {}
     if judge.id == other.id:
-        raise Invalid("不能申报与本人回避")
+        problems["other_id_number"] = N_("不能申报与本人回避")
     if not reason.strip():
-        raise Invalid("请填写回避原因(如:亲属关系、师徒关系)")
-    if problem := limits.CONFLICT_REASON.problem(reason.strip()):
-        raise Invalid(problem)
+        problems["reason"] = N_("请填写回避原因(如:亲属关系、师徒关系)")
+    elif problem := limits.CONFLICT_REASON.problem(reason.strip()):
+        problems["reason"] = problem
+    if problems:
+        raise FormInvalid("回避信息有误", problems)
     existing = (
         await db.execute(
             select(DeclaredConflict).where(DeclaredConflict.judge_person_id == judge.id, DeclaredConflict.other_person_id == other.id)
