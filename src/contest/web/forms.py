@@ -47,6 +47,12 @@ class FormState:
 
 EMPTY = FormState()
 
+# What is shown again is bounded: a field is never longer than its maximum in domain/limits.py (the
+# longest is 2,000), so 4,000 characters show a slightly-too-long text whole; megabytes posted by a
+# script are not echoed back. Repeated fields (criteria rows) likewise.
+MAX_ECHO_CHARS = 4000
+MAX_ECHO_ROWS = 200
+
 
 def typed_values(form: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
     """The submitted text fields (files and the CSRF token left out)."""
@@ -59,7 +65,7 @@ def typed_values(form: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
         if key == "_csrf_token":
             continue
         found = form.getall(key, []) if hasattr(form, "getall") else [form.get(key)]
-        texts = [v for v in found if isinstance(v, str)]
+        texts = [v[:MAX_ECHO_CHARS] for v in found[:MAX_ECHO_ROWS] if isinstance(v, str)]
         if texts:
             values[key] = texts[0]
             lists[key] = texts
