@@ -28,3 +28,20 @@ class Invalid(ContestError):
 class Conflict(ContestError):
     status_code = 409
     code = "conflict"
+
+
+class FormInvalid(Invalid):
+    """Bad form input, field by field: ``fields`` maps a form field's name (as the form names it)
+    to its message; the page shows each beside its field and all of them in the summary at the top
+    (contest.web.forms)."""
+
+    def __init__(self, message: str, fields: dict[str, str], details: list[str] | None = None) -> None:
+        super().__init__(message, details=[*fields.values(), *(details or [])])
+        self.fields = fields
+
+
+class FormConflict(FormInvalid):
+    """A form's value clashes with what is stored (a name already taken): 409, beside the field."""
+
+    status_code = 409
+    code = "conflict"

@@ -1,6 +1,6 @@
 // The chief judge's console: a change of the item (pushed over /ws/console/{item}) makes htmx
-// re-fetch the live panels; the lock button follows the panel's "lockable"; lock, reveal and
-// reopen ask for a confirmation first. See docs/live.md.
+// re-fetch the live panels; the lock button follows the panel's "lockable". Lock, reveal and
+// reopen ask for a confirmation first (data-confirm: static/js/forms.js). See docs/live.md.
 (function () {
   "use strict";
   const root = document.getElementById("console");
@@ -31,10 +31,6 @@
     if (panel && button) button.disabled = panel.dataset.lockable !== "true";
   }
 
-  document.addEventListener("submit", (event) => {
-    const message = event.target.dataset && event.target.dataset.confirm;
-    if (message && !window.confirm(message)) event.preventDefault();
-  });
   // When a tablet's state changes (it went offline, its unsent marks went out), why the lock waits
   // may read differently: refresh that panel too.
   let devices = summary();

@@ -62,9 +62,9 @@ def test_finance_flow_down_to_the_downloaded_workbook(published, page, browser, 
     with page.expect_navigation():
         page.click("form[action$='/submit'] button")
     assert page.locator("#batch-status").inner_text() == "待审批"
-    with page.expect_navigation():
-        page.click("form[action$='/approve'] button")
-    assert "审批人不能是本批次的创建人" in page.locator(".flash").inner_text()
+    # the creator is not offered approval: the button is disabled, with the reason beside it
+    assert page.locator("#approve-button").is_disabled()
+    assert "审批人不能是本批次的创建人" in page.locator("#approve-button-why").inner_text()
 
     approver = browser.new_context(base_url=live_server, locale="zh-CN")
     try:
@@ -73,8 +73,12 @@ def test_finance_flow_down_to_the_downloaded_workbook(published, page, browser, 
         sign_in(tab, "fin2")
         tab.wait_for_load_state()
         tab.goto(batch_url)
+        tab.click("form[action$='/approve'] button")
+        tab.locator("#confirm-dialog").wait_for(state="visible")
+        assert "审批通过后发放行冻结" in tab.locator("#confirm-message").inner_text()
         with tab.expect_navigation():
-            tab.click("form[action$='/approve'] button")
+            tab.click("#confirm-ok")
+        assert tab.locator("#flash").inner_text() == "已审批通过"
         assert tab.locator("#batch-status").inner_text() == "已审批"
         assert tab.locator("form[action$='/compute']").count() == 0  # frozen: no recompute offered
     finally:
@@ -109,8 +113,11 @@ def test_finance_flow_down_to_the_downloaded_workbook(published, page, browser, 
     summary = [tuple(row) for row in book["汇总"].iter_rows(values_only=True)]
     assert any(row[1] == ORGANIZER and row[2] == 3 and row[3] == 5000 and row[4] == "伍仟元整" for row in summary)
 
+    page.click("form[action$='/paid'] button.primary")
+    page.locator("#confirm-dialog").wait_for(state="visible")
+    assert "写入发放台账,不能撤销" in page.locator("#confirm-message").inner_text()
     with page.expect_navigation():
-        page.click("form[action$='/paid'] button.primary")
+        page.click("#confirm-ok")
     assert page.locator("#batch-status").inner_text() == "已发放"
     page.goto("/finance/ledger")
     ledger = page.locator("#ledger tbody")

@@ -288,30 +288,31 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
             console.wait_for_selector("#readiness[data-lockable=true]")
             assert "可以锁定" in console.locator("#readiness").inner_text()
             assert "cj" in console.locator("#lock-form .signer").inner_text()  # the signed-in account signs
-            # The page asks first; declining posts nothing.
-            asked: list[str] = []
-
-            def decline(dialog: Any) -> None:
-                asked.append(dialog.message)
-                dialog.dismiss()
-
-            console.once("dialog", decline)
+            # The page asks first, in its own dialog; declining posts nothing.
             console.click("#lock-button")
-            assert asked and "cj" in asked[0] and "焊工" in asked[0]
+            dialog = console.locator("#confirm-dialog")
+            dialog.wait_for(state="visible")
+            asked = console.locator("#confirm-message").inner_text()
+            assert "cj" in asked and "焊工" in asked
+            console.click("#confirm-cancel")
+            dialog.wait_for(state="hidden")
             assert console.locator("#item-status").inner_text() == "评分中"
             assert in_thread(lambda: _status(migrated.database_url, live.item_id)) == "scoring"
-            console.once("dialog", lambda dialog: dialog.accept())
+            console.click("#lock-button")
+            dialog.wait_for(state="visible")
             with console.expect_navigation():
-                console.click("#lock-button")
+                console.click("#confirm-ok")
             assert console.locator("#item-status").inner_text() == "已锁定"
             assert console.locator("#signature").inner_text().startswith("裁判长签名: cj · ")
             board.wait_for_function(
                 f"() => document.querySelector(\"section.item[data-item='{live.item_id}'] .status\").textContent === '已锁定'"
             )
             assert item.locator(".name").count() == 0  # locked is still blind
-            console.once("dialog", lambda dialog: dialog.accept())
+            console.click("form[action$='/reveal'] button.primary")
+            dialog.wait_for(state="visible")
+            assert "解密后" in console.locator("#confirm-message").inner_text()
             with console.expect_navigation():
-                console.click("form[action$='/reveal'] button.primary")
+                console.click("#confirm-ok")
             assert "选手甲2" in console.content()
         finally:
             chief_context.close()

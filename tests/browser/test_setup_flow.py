@@ -44,7 +44,7 @@ def test_organizer_creates_a_competition_an_item_and_a_scheme(page) -> None:
     second.locator("input[name=crit_name]").fill("实操考核")
     second.locator("input[name=crit_max]").fill("100")
     page.click("#scheme button.primary")
-    assert "各组成部分权重之和为 90,应为 100" in page.locator(".flash").inner_text()
+    assert "各组成部分权重之和为 90,应为 100" in page.locator(".flash[role=alert]").inner_text()
 
     # htmx adds a criterion row without a page load.
     before = page.locator("#criteria tr").count()
@@ -56,8 +56,9 @@ def test_organizer_creates_a_competition_an_item_and_a_scheme(page) -> None:
     page.fill("input[name=weight_practical]", "80")
     with page.expect_navigation():
         page.click("#scheme button.primary")
-    assert page.url.endswith("/items/1")
-    assert page.locator(".flash").count() == 0
+    assert page.url.endswith("/items/1#scheme")
+    assert page.locator(".flash[role=alert]").count() == 0
+    assert page.locator("#flash").inner_text() == "已保存"
     assert page.locator("input[name=weight_practical]").input_value() == "80"
     assert page.locator("input[name=crit_code]").first.input_value() == "T1"
 

@@ -552,7 +552,10 @@ def test_payees_import_and_the_workbook_pays_from_them(live, fin, fin2, judge_cl
     assert "6222020200112233445" not in fin.get("/finance/payees").text  # nothing was imported
 
     ok_response = post_form(fin, "/finance/payees/import", files={"file": ("收款.xlsx", payee_workbook(payee_rows()))})
+    assert ok_response.status_code == 302  # the page after the import says what it did, once
+    ok_response = fin.get(ok_response.headers["location"])
     assert ok_response.status_code == 200 and "新增 3 条" in ok_response.text
+    assert "新增 3 条" not in fin.get("/finance/payees").text
     page = fin.get(f"/finance/batches/{batch_id}").text
     assert "缺少收款信息" not in page and ACCOUNTS["甲2"] in page  # finance sees the full number
     organizer = judge_client(role_users["organizer"])
@@ -597,6 +600,8 @@ def test_one_payee_edited_on_the_page_keeps_what_was_typed_on_an_error(live, fin
     assert 'value="2370 1234 5678"' in refused.text and 'value="中国银行威海分行"' in refused.text
     assert 'name="credit_code" maxlength="18" value="91350100M000100Y44" class="invalid" aria-invalid="true"' in refused.text
     saved = post_form(fin, "/finance/payees", {**form, "credit_code": "91350100M000100Y43"})
+    assert saved.status_code == 302
+    saved = fin.get(saved.headers["location"])
     assert saved.status_code == 200 and "已保存 甲单位 的收款信息" in saved.text and "237012345678" in saved.text
 
 

@@ -168,6 +168,9 @@ ACTIONS_WITHOUT_FIELDS = {
     "/competitions/{competition_id}/certificates/codes",
     "/competitions/{competition_id}/certificates/honours/{rule_id}/delete",
     "/competitions/{competition_id}/certificates/seal/delete",
+    "/competitions/{competition_id}/delete",
+    "/items/{item_id}/delete",
+    "/finance/batches/{batch_id}/delete",
 }
 
 

@@ -14,9 +14,11 @@ from contest.accounts.sessions import SESSION_COOKIE, session_cookie, throttle_o
 from contest.audit.service import Actor
 from contest.domain import limits
 from contest.domain.roles import CHIEF_JUDGE, FINANCE, JUDGE, ORGANIZER
+from contest.domain.text import N_
 from contest.i18n import LANGUAGES
 from contest.web import fields
 from contest.web.client import client_address
+from contest.web.flash import saved
 from contest.web.guards import EVERYONE, ORGANIZERS, SIGNED_IN
 from contest.web.openapi import form_body
 from contest.web.pages import render
@@ -94,4 +96,4 @@ class LoginLockController(Controller):
             await clear_lock(db, actor, ip, username, throttle_of(request.app.state.settings))
         except AccountError as exc:
             return await self._page(request, db, [exc.message], status=exc.status_code)
-        return Redirect("/accounts/locks")
+        return saved(request, "/accounts/locks", N_("已解除登录限制"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from contest.domain.text import N_
+from contest.domain.text import N_, Text
 
 LEVELS = {"world": N_("世界"), "national": N_("国家"), "provincial": N_("省"), "municipal": N_("市")}
 CATEGORIES = {1: N_("一类"), 2: N_("二类")}
@@ -20,30 +20,40 @@ ITEM_STATUSES = {
 MAX_TEAM_SIZE = 3
 
 
-def validate_competition(name: str, year: int | None, level: str, category: int | None) -> list[str]:
-    errors = []
+def competition_problems(name: str, year: int | None, level: str, category: int | None) -> dict[str, str]:
+    """A message per form field (``name``, ``year``, ``level``, ``category``) that is wrong."""
+    errors = {}
     if not name.strip():
-        errors.append("赛事名称不能为空")
+        errors["name"] = N_("赛事名称不能为空")
     if year is None or not 2000 <= year <= 2100:
-        errors.append("年度应为 2000 到 2100 之间的年份")
+        errors["year"] = N_("年度应为 2000 到 2100 之间的年份")
     if level not in LEVELS:
-        errors.append(f"级别「{level}」无效,应为 世界/国家/省/市")
+        errors["level"] = Text("级别「{level}」无效,应为 世界/国家/省/市", level=level)
     if category not in CATEGORIES:
-        errors.append("类别应为 一类 或 二类")
+        errors["category"] = N_("类别应为 一类 或 二类")
+    return errors
+
+
+def validate_competition(name: str, year: int | None, level: str, category: int | None) -> list[str]:
+    return list(competition_problems(name, year, level, category).values())
+
+
+def item_problems(name: str, skill_code: str, skill_name: str, is_team: bool, team_size: int | None) -> dict[str, str]:
+    """A message per form field (``name``, ``skill_code``, ``skill_name``, ``team_size``) that is wrong."""
+    errors = {}
+    if not name.strip():
+        errors["name"] = N_("赛项名称不能为空")
+    if not skill_code.strip():
+        errors["skill_code"] = N_("职业(工种)代码不能为空:它是跨赛事认定“同一项目”的依据")
+    if not skill_name.strip():
+        errors["skill_name"] = N_("职业(工种)名称不能为空")
+    if is_team and (team_size is None or not 2 <= team_size <= MAX_TEAM_SIZE):
+        errors["team_size"] = Text("团队赛项的团队人数应为 2 到 {size} 人", size=MAX_TEAM_SIZE)
     return errors
 
 
 def validate_item(name: str, skill_code: str, skill_name: str, is_team: bool, team_size: int | None) -> list[str]:
-    errors = []
-    if not name.strip():
-        errors.append("赛项名称不能为空")
-    if not skill_code.strip():
-        errors.append("职业(工种)代码不能为空:它是跨赛事认定“同一项目”的依据")
-    if not skill_name.strip():
-        errors.append("职业(工种)名称不能为空")
-    if is_team and (team_size is None or not 2 <= team_size <= MAX_TEAM_SIZE):
-        errors.append(f"团队赛项的团队人数应为 2 到 {MAX_TEAM_SIZE} 人")
-    return errors
+    return list(item_problems(name, skill_code, skill_name, is_team, team_size).values())
 
 
 def excellence_fraction_problem(fraction: Decimal) -> str | None:

@@ -12,14 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor
 from contest.awards.policies import policy_choices
-from contest.domain import limits
+from contest.domain import allowed, limits
 from contest.domain.competition import CATEGORIES, LEVELS
 from contest.domain.roles import JUDGE, PANEL_ROLES
 from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, CRITERION_KINDS
-from contest.errors import ContestError, Invalid
+from contest.domain.text import N_, Text
+from contest.errors import ContestError, FormInvalid, Invalid
 from contest.events import forms, service
 from contest.events.draw_export import draw_workbook
 from contest.web import fields
+from contest.web.flash import saved
+from contest.web.forms import FormState, refused
 from contest.web.guards import ORGANIZERS
 from contest.web.openapi import form_body
 from contest.web.pages import render
@@ -55,29 +58,45 @@ class CompetitionController(Controller):
     path = "/competitions"
     opt = ORGANIZERS
 
-    async def _page(self, db: AsyncSession, competition_id: int, errors: list[str] | None = None, status: int = 200) -> Template:
+    async def _page(
+        self, db: AsyncSession, competition_id: int, errors: list[str] | None = None, status: int = 200, posted: FormState | None = None
+    ) -> Template:
         competition = await service.get_competition(db, competition_id)
         context = {
             "competition": competition,
             "counts": await service.entry_counts(db, competition_id),
             "policies": policy_choices(),
             "errors": errors or [],
+            "posted": posted,
+            "links": await service.link_counts(db, competition_id),
+            "delete_refusal": await service.competition_delete_refusal(db, competition_id),
         }
         return render("events/competition.html", status, **context)
 
+    async def _index(
+        self, db: AsyncSession, errors: list[str] | None = None, status: int = 200, posted: FormState | None = None
+    ) -> Template:
+        context: dict[str, Any] = {
+            "competitions": await service.list_competitions(db),
+            "policies": policy_choices(),
+            "errors": errors or [],
+            "posted": posted,
+        }
+        return render("events/competitions.html", status, **context)
+
     @get("/")
     async def index(self, db: AsyncSession) -> Template:
-        context: dict[str, Any] = {"competitions": await service.list_competitions(db), "policies": policy_choices(), "errors": []}
-        return render("events/competitions.html", **context)
+        return await self._index(db)
 
     @post("/", **COMPETITION_FORM)
     async def create(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
+        form = await request.form()
         try:
-            competition = await service.save_competition(db, actor, forms.competition_form(await request.form()))
+            competition = await service.save_competition(db, actor, forms.competition_form(form))
         except ContestError as exc:
-            context = {"competitions": await service.list_competitions(db), "policies": policy_choices(), "errors": _errors(exc)}
-            return render("events/competitions.html", exc.status_code, **context)
-        return Redirect(f"/competitions/{competition.id}")
+            await db.rollback()
+            return await self._index(db, _errors(exc), exc.status_code, refused("new-competition", form, exc))
+        return saved(request, f"/competitions/{competition.id}", N_("已创建赛事"))
 
     @get("/{competition_id:int}")
     async def show(self, db: AsyncSession, competition_id: int) -> Template:
@@ -85,21 +104,32 @@ class CompetitionController(Controller):
 
     @post("/{competition_id:int}", **COMPETITION_FORM)
     async def update(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Any:
+        form = await request.form()
         try:
-            await service.save_competition(db, actor, forms.competition_form(await request.form()), competition_id)
+            await service.save_competition(db, actor, forms.competition_form(form), competition_id)
+        except ContestError as exc:
+            await db.rollback()
+            return await self._page(db, competition_id, _errors(exc), exc.status_code, refused("edit-competition", form, exc))
+        return saved(request, f"/competitions/{competition_id}")
+
+    @post("/{competition_id:int}/delete")
+    async def delete(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Any:
+        try:
+            name = await service.delete_competition(db, actor, competition_id)
         except ContestError as exc:
             await db.rollback()
             return await self._page(db, competition_id, _errors(exc), exc.status_code)
-        return Redirect(f"/competitions/{competition_id}")
+        return saved(request, "/competitions", Text("已删除赛事「{name}」", name=name))
 
     @post("/{competition_id:int}/items", **ITEM_FORM)
     async def create_item(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Any:
+        form = await request.form()
         try:
-            item = await service.save_item(db, actor, competition_id, forms.item_form(await request.form()))
+            item = await service.save_item(db, actor, competition_id, forms.item_form(form))
         except ContestError as exc:
             await db.rollback()
-            return await self._page(db, competition_id, _errors(exc), exc.status_code)
-        return Redirect(f"/items/{item.id}")
+            return await self._page(db, competition_id, _errors(exc), exc.status_code, refused("new-item", form, exc))
+        return saved(request, f"/items/{item.id}", N_("已创建赛项"))
 
 
 class ItemController(Controller):
@@ -107,7 +137,13 @@ class ItemController(Controller):
     opt = ORGANIZERS
 
     async def _page(
-        self, db: AsyncSession, item_id: int, errors: list[str] | None = None, status: int = 200, posted: Any = None
+        self,
+        db: AsyncSession,
+        item_id: int,
+        errors: list[str] | None = None,
+        status: int = 200,
+        posted: Any = None,
+        state: FormState | None = None,
     ) -> Template:
         item = await service.get_item(db, item_id)
         # After a refused scheme the organizer sees what they typed, not the stored scheme.
@@ -115,6 +151,7 @@ class ItemController(Controller):
         entries = await service.item_entries(db, item_id)
         judges = await service.item_judges(db, item_id)
         matrix = await service.conflict_matrix(db, item_id)
+        dependents = await service.item_dependents(db, item_id)
         context = {
             "item": item,
             "entries": entries,
@@ -127,17 +164,40 @@ class ItemController(Controller):
             "weights": weights,
             "rows": rows,
             "blank_rows": range(max(3, 12 - len(rows))),
+            "posted": state,
+            "dependents": dependents,
+            "refusals": {
+                "scheme": allowed.scheme_edit(item.status),
+                "draw": allowed.draw(item.status, len(entries)),
+                "remove_judge": allowed.judge_removal(item.status),
+                "delete": allowed.delete_item(item.status, dependents.entries, dependents.marks, dependents.versions),
+            },
         }
         return render("events/item.html", status, **context)
 
-    async def _act(self, db: AsyncSession, item_id: int, action: Any, posted_scheme: Any = None) -> Any:
-        """Run a write; on a refused input re-render the item page with the messages."""
+    async def _act(
+        self,
+        db: AsyncSession,
+        item_id: int,
+        action: Any,
+        posted_scheme: Any = None,
+        *,
+        request: Request | None = None,
+        form_id: str = "",
+        form: Any = None,
+        anchor: str = "",
+        done: str = "已保存",
+    ) -> Any:
+        """Run a write; on a refused input re-render the item page with the messages (and, for
+        ``form_id``, what was typed beside its fields); after a write say so once (``done``)."""
         try:
             await action()
         except ContestError as exc:
             await db.rollback()
-            return await self._page(db, item_id, _errors(exc), exc.status_code, posted_scheme)
-        return Redirect(f"/items/{item_id}")
+            state = refused(form_id, form if form is not None else posted_scheme, exc) if form_id else None
+            return await self._page(db, item_id, _errors(exc), exc.status_code, posted_scheme, state)
+        url = f"/items/{item_id}{anchor}"
+        return saved(request, url, done) if request is not None else Redirect(url)
 
     @get("/")
     async def show(self, db: AsyncSession, item_id: int) -> Template:
@@ -155,7 +215,16 @@ class ItemController(Controller):
             item = await service.get_item(db, item_id)
             await service.save_item(db, actor, item.competition_id, forms.item_form(form), item_id)
 
-        return await self._act(db, item_id, action)
+        return await self._act(db, item_id, action, request=request, form_id="edit-item", form=form)
+
+    @post("/delete")
+    async def delete(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
+        try:
+            item = await service.delete_item(db, actor, item_id)
+        except ContestError as exc:
+            await db.rollback()
+            return await self._page(db, item_id, _errors(exc), exc.status_code)
+        return saved(request, f"/competitions/{item.competition_id}", Text("已删除赛项「{name}」", name=item.name))
 
     @post(
         "/scheme",
@@ -179,7 +248,7 @@ class ItemController(Controller):
         async def action() -> None:
             await service.save_scheme(db, actor, item_id, forms.scheme_form(form))
 
-        return await self._act(db, item_id, action, posted_scheme=form)
+        return await self._act(db, item_id, action, posted_scheme=form, request=request, form_id="scheme", anchor="#scheme")
 
     @post("/judges", **form_body(person_id=int, id_number=limits.ID_NUMBER, role=list(PANEL_ROLES)))
     async def assign_judge(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
@@ -202,13 +271,23 @@ class ItemController(Controller):
         return await self._act(db, item_id, action)
 
     @post("/judges/{assignment_id:int}/delete")
-    async def remove_judge(self, db: AsyncSession, actor: Actor, item_id: int, assignment_id: int) -> Any:
-        return await self._act(db, item_id, lambda: service.unassign_judge(db, actor, item_id, assignment_id))
+    async def remove_judge(self, request: Request, db: AsyncSession, actor: Actor, item_id: int, assignment_id: int) -> Any:
+        remove = lambda: service.unassign_judge(db, actor, item_id, assignment_id)  # noqa: E731
+        return await self._act(db, item_id, remove, request=request, anchor="#judges", done=N_("已移除"))
 
     @post("/draw", **form_body(seed=limits.DRAW_SEED))
     async def draw(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         form = await request.form()
-        return await self._act(db, item_id, lambda: service.run_draw(db, actor, item_id, str(form.get("seed", ""))))
+        return await self._act(
+            db,
+            item_id,
+            lambda: service.run_draw(db, actor, item_id, str(form.get("seed", ""))),
+            request=request,
+            form_id="draw",
+            form=form,
+            anchor="#entries",
+            done=N_("已完成抽签"),
+        )
 
     @get("/draw.xlsx")
     async def draw_export(self, db: AsyncSession, item_id: int) -> Response:
@@ -241,17 +320,25 @@ class UnitController(Controller):
             )
         except ContestError as exc:
             await db.rollback()
-            context = {"units": await service.list_units(db), "errors": _errors(exc)}
+            context = {"units": await service.list_units(db), "errors": _errors(exc), "posted": refused("new-unit", form, exc)}
             return render("events/units.html", exc.status_code, **context)
-        return Redirect("/units")
+        return saved(request, "/units")
 
 
 class PeopleController(Controller):
     path = "/people"
     opt = ORGANIZERS
 
-    async def _page(self, db: AsyncSession, q: str = "", errors: list[str] | None = None, status: int = 200) -> Template:
-        context = {"people": await service.search_people(db, q), "units": await service.list_units(db), "q": q, "errors": errors or []}
+    async def _page(
+        self, db: AsyncSession, q: str = "", errors: list[str] | None = None, status: int = 200, posted: FormState | None = None
+    ) -> Template:
+        context = {
+            "people": await service.search_people(db, q),
+            "units": await service.list_units(db),
+            "q": q,
+            "errors": errors or [],
+            "posted": posted,
+        }
         return render("events/people.html", status, **context)
 
     @get("/")
@@ -290,20 +377,23 @@ class PeopleController(Controller):
         ),
     )
     async def save(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
+        form = await request.form()
         try:
-            await service.save_person(db, actor, forms.person_form(await request.form()))
+            await service.save_person(db, actor, forms.person_form(form))
         except ContestError as exc:
             await db.rollback()
-            return await self._page(db, "", _errors(exc), exc.status_code)
-        return Redirect("/people")
+            return await self._page(db, "", _errors(exc), exc.status_code, refused("new-person", form, exc))
+        return saved(request, "/people")
 
 
 class ConflictController(Controller):
     path = "/conflicts"
     opt = ORGANIZERS
 
-    async def _page(self, db: AsyncSession, errors: list[str] | None = None, status: int = 200) -> Template:
-        return render("events/conflicts.html", status, conflicts=await service.list_conflicts(db), errors=errors or [])
+    async def _page(
+        self, db: AsyncSession, errors: list[str] | None = None, status: int = 200, posted: FormState | None = None
+    ) -> Template:
+        return render("events/conflicts.html", status, conflicts=await service.list_conflicts(db), errors=errors or [], posted=posted)
 
     @get("/")
     async def index(self, db: AsyncSession) -> Template:
@@ -313,15 +403,22 @@ class ConflictController(Controller):
     async def declare(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
         form = await request.form()
         try:
-            judge = await service.person_by_id_number(db, str(form.get("judge_id_number", "")))
-            other = await service.person_by_id_number(db, str(form.get("other_id_number", "")))
-            await service.declare_conflict(db, actor, judge, other, str(form.get("reason", "")))
+            people = {}
+            problems: dict[str, str] = {}
+            for key in ("judge_id_number", "other_id_number"):
+                try:
+                    people[key] = await service.person_by_id_number(db, str(form.get(key, "")))
+                except ContestError as exc:
+                    problems[key] = exc.message
+            if problems:
+                raise FormInvalid("回避信息有误", problems)
+            await service.declare_conflict(db, actor, people["judge_id_number"], people["other_id_number"], str(form.get("reason", "")))
         except ContestError as exc:
             await db.rollback()
-            return await self._page(db, _errors(exc), exc.status_code)
-        return Redirect("/conflicts")
+            return await self._page(db, _errors(exc), exc.status_code, refused("new-conflict", form, exc))
+        return saved(request, "/conflicts")
 
     @post("/{conflict_id:int}/delete")
-    async def remove(self, db: AsyncSession, actor: Actor, conflict_id: int) -> Redirect:
+    async def remove(self, request: Request, db: AsyncSession, actor: Actor, conflict_id: int) -> Redirect:
         await service.remove_conflict(db, actor, conflict_id)
-        return Redirect("/conflicts")
+        return saved(request, "/conflicts", N_("已删除"))

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from contest.domain.scheme import ComponentSpec, CriterionSpec, default_aggregation, parse_decimal, plain
-from contest.errors import Invalid
+from contest.errors import FormInvalid, Invalid
 from contest.events.service import CompetitionForm, ItemForm, PersonForm
 from contest.web import fields
 
@@ -16,7 +16,7 @@ def _text(form: Any, key: str) -> str:
 
 
 def competition_form(form: Any) -> CompetitionForm:
-    errors: list[str] = []
+    errors: dict[str, str] = {}
     parsed = CompetitionForm(
         name=_text(form, "name"),
         year=fields.integer(form, "year", "年度", errors),
@@ -29,13 +29,13 @@ def competition_form(form: Any) -> CompetitionForm:
         show_provisional=fields.flag(form, "show_provisional"),
         appeal_hours=fields.integer(form, "appeal_hours", "申诉时限", errors, default=2) or 0,  # None only with an error recorded
     )
-    if errors:
-        raise Invalid("赛事信息有误", details=errors)
+    if errors:  # what could not be read, and what else is wrong with the rest
+        raise FormInvalid("赛事信息有误", {**parsed.field_errors(), **errors})
     return parsed
 
 
 def item_form(form: Any) -> ItemForm:
-    errors: list[str] = []
+    errors: dict[str, str] = {}
     is_team = _text(form, "is_team") == "1"
     fraction = Decimal("0.5")
     raw_fraction = _text(form, "excellence_fraction")
@@ -43,7 +43,7 @@ def item_form(form: Any) -> ItemForm:
         try:
             fraction = parse_decimal(raw_fraction, "优胜奖比例")
         except ValueError as exc:
-            errors.append(str(exc))
+            errors["excellence_fraction"] = str(exc)
     parsed = ItemForm(
         name=_text(form, "name"),
         skill_code=_text(form, "skill_code"),
@@ -54,12 +54,12 @@ def item_form(form: Any) -> ItemForm:
         excellence_fraction=fraction,
     )
     if errors:
-        raise Invalid("赛项信息有误", details=errors)
+        raise FormInvalid("赛项信息有误", {**parsed.field_errors(), **errors})
     return parsed
 
 
 def person_form(form: Any) -> PersonForm:
-    errors: list[str] = []
+    errors: dict[str, str] = {}
     parsed = PersonForm(
         id_number=_text(form, "id_number"),
         name=_text(form, "name"),
@@ -70,7 +70,7 @@ def person_form(form: Any) -> PersonForm:
         is_employee=fields.flag(form, "is_employee"),
     )
     if errors:
-        raise Invalid("人员信息有误", details=errors)
+        raise FormInvalid("人员信息有误", errors)
     return parsed
 
 
@@ -86,7 +86,7 @@ def scheme_rows(form: Any) -> tuple[dict[str, str], list[dict[str, str]]]:
     weights = {kind: _text(form, f"weight_{kind}") for kind in ("theory", "practical", "oral")}
     columns = _columns(form)
     rows = [
-        {name.removeprefix("crit_"): values[i] if i < len(values) else "" for name, values in columns.items()}
+        {"index": str(i), **{name.removeprefix("crit_"): values[i] if i < len(values) else "" for name, values in columns.items()}}
         for i in range(len(columns["crit_code"]))
     ]
     return weights, [row for row in rows if row["code"].strip() or row["name"].strip()]
@@ -113,8 +113,9 @@ def scheme_rows_of(item: Any) -> tuple[dict[str, str], list[dict[str, str]]]:
 
 
 def scheme_form(form: Any) -> list[ComponentSpec]:
-    """Weights per component kind plus one row per criterion; blank rows are ignored."""
-    errors: list[str] = []
+    """Weights per component kind plus one row per criterion; blank rows are ignored. A problem is
+    kept under ``weight_<kind>`` or ``row-<n>`` (the row as posted, from 0) for the page to mark."""
+    errors: dict[str, str] = {}
     components: dict[str, ComponentSpec] = {}
     for kind in ("theory", "practical", "oral"):
         raw = _text(form, f"weight_{kind}")
@@ -122,7 +123,7 @@ def scheme_form(form: Any) -> list[ComponentSpec]:
             try:
                 components[kind] = ComponentSpec(kind=kind, weight=parse_decimal(raw, "权重"))
             except ValueError as exc:
-                errors.append(str(exc))
+                errors[f"weight_{kind}"] = str(exc)
     columns = _columns(form)
     rows = len(columns["crit_code"])
     if any(len(values) != rows for values in columns.values()):
@@ -135,18 +136,18 @@ def scheme_form(form: Any) -> list[ComponentSpec]:
         row = f"第 {i + 1} 行评分项"
         kind = str(columns["crit_component"][i])
         if kind not in components:
-            errors.append(f"{row}「{code}」所属组成部分没有填写权重")
+            errors[f"row-{i}"] = f"{row}「{code}」所属组成部分没有填写权重"
             continue
         try:
             max_mark = parse_decimal(columns["crit_max"][i], f"{row}满分")
             step = parse_decimal(columns["crit_step"][i] or "0.5", f"{row}步长")
             panel = fields.parse_int(str(columns["crit_panel"][i] or "1"), f"{row}裁判人数", 1, 99)
         except ValueError as exc:
-            errors.append(str(exc))
+            errors[f"row-{i}"] = str(exc)
             continue
         criterion_kind = str(columns["crit_kind"][i]) or "measurement"
         aggregation = str(columns["crit_agg"][i]) or default_aggregation(criterion_kind, panel)
         components[kind].criteria.append(CriterionSpec(code, name, max_mark, step, criterion_kind, panel, aggregation))
     if errors:
-        raise Invalid("评分方案无效", details=errors)
+        raise FormInvalid("评分方案无效", errors)
     return list(components.values())

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -22,20 +23,23 @@ from contest.db.models import (
     EntryMember,
     Item,
     JudgeAssignment,
+    LoginLink,
+    Mark,
     Person,
+    ResultVersion,
     Unit,
+    User,
     utcnow,
 )
-from contest.domain import idcard, limits
-from contest.domain.competition import excellence_fraction_problem, validate_competition, validate_item
+from contest.domain import allowed, idcard, limits
+from contest.domain.competition import competition_problems, excellence_fraction_problem, item_problems
 from contest.domain.conflicts import EntryFacts, EntryPeople, JudgeFacts, conflict_reasons, panel_refusal, taking_part
 from contest.domain.draw import draw_stations, new_seed
 from contest.domain.lifecycle import SETUP
-from contest.domain.limits import too_long
 from contest.domain.roles import CHIEF_JUDGE, JUDGE, PANEL_ROLES
 from contest.domain.scheme import ComponentSpec, CriterionSpec, validate_scheme
-from contest.domain.text import Text
-from contest.errors import Conflict, Invalid, NotFound
+from contest.domain.text import N_, Text
+from contest.errors import Conflict, FormConflict, FormInvalid, Invalid, NotFound
 
 # ---------------------------------------------------------------- competitions
 
@@ -53,14 +57,20 @@ class CompetitionForm:
     show_provisional: bool = False
     appeal_hours: int = 2
 
-    def errors(self) -> list[str]:
-        errors = validate_competition(self.name, self.year, self.level, self.category)
-        errors += too_long((limits.COMPETITION_NAME, self.name), (limits.ORGANIZER, self.organizer), (limits.POLICY_ID, self.policy_id))
+    def field_errors(self) -> dict[str, str]:
+        """A message per form field that is wrong (named as the form names it)."""
+        errors = competition_problems(self.name, self.year, self.level, self.category)
+        for key, field in (("name", limits.COMPETITION_NAME), ("organizer", limits.ORGANIZER), ("policy_id", limits.POLICY_ID)):
+            if problem := field.problem(str(getattr(self, key)).strip()):
+                errors.setdefault(key, problem)
         if not 0 <= self.appeal_hours <= 720:
-            errors.append("申诉时限应在 0 到 720 小时之间")
+            errors["appeal_hours"] = N_("申诉时限应在 0 到 720 小时之间")
         if self.start_date and self.end_date and self.end_date < self.start_date:
-            errors.append("结束日期不能早于开始日期")
+            errors["end_date"] = N_("结束日期不能早于开始日期")
         return errors
+
+    def errors(self) -> list[str]:
+        return list(self.field_errors().values())
 
 
 async def list_competitions(db: AsyncSession) -> list[Competition]:
@@ -82,9 +92,8 @@ async def get_competition(db: AsyncSession, competition_id: int) -> Competition:
 
 
 async def save_competition(db: AsyncSession, actor: Actor, form: CompetitionForm, competition_id: int | None = None) -> Competition:
-    errors = form.errors()
-    if errors:
-        raise Invalid("赛事信息有误", details=errors)
+    if errors := form.field_errors():
+        raise FormInvalid("赛事信息有误", errors)
     if competition_id is None:
         competition = Competition()
         db.add(competition)
@@ -98,7 +107,65 @@ async def save_competition(db: AsyncSession, actor: Actor, form: CompetitionForm
     return competition
 
 
+async def competition_delete_refusal(db: AsyncSession, competition_id: int) -> str | None:
+    items = (await db.execute(select(func.count()).select_from(Item).where(Item.competition_id == competition_id))).scalar_one()
+    return allowed.delete_competition(items)
+
+
+async def delete_competition(db: AsyncSession, actor: Actor, competition_id: int) -> str:
+    """Delete a competition nothing depends on (no items); audited. Returns its name."""
+    competition = await get_competition(db, competition_id)
+    if problem := await competition_delete_refusal(db, competition_id):
+        raise Conflict(problem, code="has_dependents")
+    name = competition.name
+    await record(db, actor, "competition.delete", "competition", competition_id, {"name": name, "year": competition.year})
+    await db.delete(competition)
+    await db.commit()
+    return name
+
+
 # ---------------------------------------------------------------- items and schemes
+
+
+@dataclass
+class ItemDependents:
+    entries: int
+    marks: int
+    versions: int
+    judges: int
+    criteria: int
+
+
+async def item_dependents(db: AsyncSession, item_id: int) -> ItemDependents:
+    async def count(model: Any, *where: Any) -> int:
+        return int((await db.execute(select(func.count()).select_from(model).where(*where))).scalar_one())
+
+    return ItemDependents(
+        entries=await count(Entry, Entry.item_id == item_id),
+        marks=await count(Mark, Mark.item_id == item_id),
+        versions=await count(ResultVersion, ResultVersion.item_id == item_id),
+        judges=await count(JudgeAssignment, JudgeAssignment.item_id == item_id),
+        criteria=await count(Criterion, Criterion.component_id.in_(select(Component.id).where(Component.item_id == item_id))),
+    )
+
+
+async def item_delete_refusal(db: AsyncSession, item: Item) -> str | None:
+    found = await item_dependents(db, item.id)
+    return allowed.delete_item(item.status, found.entries, found.marks, found.versions)
+
+
+async def delete_item(db: AsyncSession, actor: Actor, item_id: int) -> Item:
+    """Delete an item nothing depends on (setup, no entries, marks or results): its scheme and
+    judge assignments go with it; audited. Returns the deleted item (for its competition)."""
+    item = await get_item(db, item_id)
+    found = await item_dependents(db, item_id)
+    if problem := allowed.delete_item(item.status, found.entries, found.marks, found.versions):
+        raise Conflict(problem, code="has_dependents")
+    detail = {"name": item.name, "skill_code": item.skill_code, "competition_id": item.competition_id}
+    await record(db, actor, "item.delete", "item", item.id, {**detail, "judges": found.judges, "criteria": found.criteria})
+    await db.delete(item)
+    await db.commit()
+    return item
 
 
 @dataclass
@@ -111,12 +178,18 @@ class ItemForm:
     no_ties: bool = False
     excellence_fraction: Decimal = Decimal("0.5")
 
-    def errors(self) -> list[str]:
-        errors = validate_item(self.name, self.skill_code, self.skill_name, self.is_team, self.team_size)
-        errors += too_long((limits.ITEM_NAME, self.name), (limits.SKILL_CODE, self.skill_code), (limits.SKILL_NAME, self.skill_name))
+    def field_errors(self) -> dict[str, str]:
+        """A message per form field that is wrong (named as the form names it)."""
+        errors = item_problems(self.name, self.skill_code, self.skill_name, self.is_team, self.team_size)
+        for key, field in (("name", limits.ITEM_NAME), ("skill_code", limits.SKILL_CODE), ("skill_name", limits.SKILL_NAME)):
+            if problem := field.problem(str(getattr(self, key)).strip()):
+                errors.setdefault(key, problem)
         if problem := excellence_fraction_problem(self.excellence_fraction):
-            errors.append(problem)
+            errors["excellence_fraction"] = problem
         return errors
+
+    def errors(self) -> list[str]:
+        return list(self.field_errors().values())
 
 
 async def get_item(db: AsyncSession, item_id: int) -> Item:
@@ -137,9 +210,8 @@ async def get_item(db: AsyncSession, item_id: int) -> Item:
 
 
 async def save_item(db: AsyncSession, actor: Actor, competition_id: int, form: ItemForm, item_id: int | None = None) -> Item:
-    errors = form.errors()
-    if errors:
-        raise Invalid("赛项信息有误", details=errors)
+    if errors := form.field_errors():
+        raise FormInvalid("赛项信息有误", errors)
     await get_competition(db, competition_id)
     clash = await db.execute(
         select(Item.id).where(Item.competition_id == competition_id, Item.skill_code == form.skill_code.strip(), Item.id != (item_id or 0))
@@ -207,8 +279,8 @@ def _merge_component(component: Component, spec: ComponentSpec, position: int) -
 
 async def save_scheme(db: AsyncSession, actor: Actor, item_id: int, components: list[ComponentSpec]) -> Item:
     item = await get_item(db, item_id)
-    if item.status != SETUP:
-        raise Conflict("评分已开始,评分方案不能再修改")
+    if problem := allowed.scheme_edit(item.status):
+        raise Conflict(problem)
     errors = validate_scheme(components)
     if errors:
         raise Invalid("评分方案无效", details=errors)
@@ -231,16 +303,22 @@ async def save_unit(
     db: AsyncSession, actor: Actor, name: str, code: str = "", region: str = "", contact: str = "", unit_id: int | None = None
 ) -> Unit:
     name = name.strip()
+    errors: dict[str, str] = {}
     if not name:
-        raise Invalid("单位名称不能为空")
-    errors = too_long(
-        (limits.UNIT_NAME, name), (limits.UNIT_CODE, code.strip()), (limits.REGION, region.strip()), (limits.CONTACT, contact.strip())
-    )
+        errors["name"] = N_("单位名称不能为空")
+    for key, field, value in (
+        ("name", limits.UNIT_NAME, name),
+        ("code", limits.UNIT_CODE, code.strip()),
+        ("region", limits.REGION, region.strip()),
+        ("contact", limits.CONTACT, contact.strip()),
+    ):
+        if problem := field.problem(value):
+            errors.setdefault(key, problem)
     if errors:
-        raise Invalid("单位信息有误", details=errors)
+        raise FormInvalid("单位信息有误", errors)
     clash = await db.execute(select(Unit.id).where(Unit.name == name, Unit.id != (unit_id or 0)))
     if clash.first():
-        raise Conflict(Text("单位「{name}」已存在", name=name))
+        raise FormConflict("单位信息有误", {"name": Text("单位「{name}」已存在", name=name)})
     unit = Unit() if unit_id is None else await db.get(Unit, unit_id)
     if unit is None:
         raise NotFound(Text("单位 {unit_id} 不存在", unit_id=unit_id))
@@ -273,23 +351,27 @@ class PersonForm:
 
 async def save_person(db: AsyncSession, actor: Actor, form: PersonForm) -> Person:
     """Create or update the person with this 证件号码 (people are keyed by it)."""
-    errors = []
+    errors: dict[str, str] = {}
     try:
         number = idcard.validate(form.id_number)
     except idcard.IdNumberError as exc:
-        errors.append(str(exc))
+        errors["id_number"] = str(exc)
         number = ""
     if not form.name.strip():
-        errors.append("姓名不能为空")
-    errors += too_long(
-        (limits.PERSON_NAME, form.name.strip()), (limits.PHONE, form.phone.strip()), (limits.REGION, form.employment_region.strip())
-    )
+        errors["name"] = N_("姓名不能为空")
+    for key, field, value in (
+        ("name", limits.PERSON_NAME, form.name.strip()),
+        ("phone", limits.PHONE, form.phone.strip()),
+        ("employment_region", limits.REGION, form.employment_region.strip()),
+    ):
+        if problem := field.problem(value):
+            errors.setdefault(key, problem)
     if form.gender not in ("", "男", "女"):
-        errors.append("性别应为 男 或 女")
+        errors["gender"] = N_("性别应为 男 或 女")
     if form.unit_id is not None and await db.get(Unit, form.unit_id) is None:
-        errors.append(f"单位 {form.unit_id} 不存在")
+        errors["unit_id"] = Text("单位 {unit_id} 不存在", unit_id=form.unit_id)
     if errors:
-        raise Invalid("人员信息有误", details=errors)
+        raise FormInvalid("人员信息有误", errors)
     person = (await db.execute(select(Person).where(Person.id_number == number))).scalar_one_or_none()
     if person is None:
         person = Person(id_number=number)
@@ -422,20 +504,23 @@ async def unassign_judge(db: AsyncSession, actor: Actor, item_id: int, assignmen
     if assignment is None or assignment.item_id != item_id:
         raise NotFound("该裁判分配不存在")
     item = await get_item(db, item_id)
-    if item.status != SETUP:
-        raise Conflict("评分已开始,不能移除裁判")
+    if problem := allowed.judge_removal(item.status):
+        raise Conflict(problem)
     await db.delete(assignment)
     await record(db, actor, "judge.unassign", "item", item_id, {"person_id": assignment.person_id})
     await db.commit()
 
 
 async def declare_conflict(db: AsyncSession, actor: Actor, judge: Person, other: Person, reason: str) -> DeclaredConflict:
+    problems: dict[str, str] = {}
     if judge.id == other.id:
-        raise Invalid("不能申报与本人回避")
+        problems["other_id_number"] = N_("不能申报与本人回避")
     if not reason.strip():
-        raise Invalid("请填写回避原因(如:亲属关系、师徒关系)")
-    if problem := limits.CONFLICT_REASON.problem(reason.strip()):
-        raise Invalid(problem)
+        problems["reason"] = N_("请填写回避原因(如:亲属关系、师徒关系)")
+    elif problem := limits.CONFLICT_REASON.problem(reason.strip()):
+        problems["reason"] = problem
+    if problems:
+        raise FormInvalid("回避信息有误", problems)
     existing = (
         await db.execute(
             select(DeclaredConflict).where(DeclaredConflict.judge_person_id == judge.id, DeclaredConflict.other_person_id == other.id)
@@ -504,14 +589,12 @@ async def conflict_matrix(db: AsyncSession, item_id: int) -> dict[int, dict[int,
 
 async def run_draw(db: AsyncSession, actor: Actor, item_id: int, seed: str | None = None) -> Draw:
     item = await get_item(db, item_id)
-    if item.status != SETUP:
-        raise Conflict("评分已开始,不能重新抽签")
     entries = await item_entries(db, item_id)
-    if not entries:
-        raise Invalid("该赛项还没有参赛单元,无法抽签")
+    if problem := allowed.draw(item.status, len(entries)):
+        raise Conflict(problem) if item.status != SETUP else Invalid(problem)
     seed = (seed or "").strip() or new_seed()
     if problem := limits.DRAW_SEED.problem(seed):
-        raise Invalid(problem)
+        raise FormInvalid("抽签种子有误", {"seed": problem})
     mapping = draw_stations([e.entry_no for e in entries], seed)
     # Clear first: the unique (item, station) constraint would trip over a half-applied swap.
     for entry in entries:
@@ -527,6 +610,37 @@ async def run_draw(db: AsyncSession, actor: Actor, item_id: int, seed: str | Non
     await record(db, actor, "item.draw", "item", item.id, {"seed": seed, "entries": len(entries)})
     await db.commit()
     return draw
+
+
+# ---------------------------------------------------------------- judges' sign-in codes
+
+
+def judge_accounts(competition_id: int) -> Select[Person, User]:
+    return (
+        select(Person, User)
+        .join(JudgeAssignment, JudgeAssignment.person_id == Person.id)
+        .join(Item, Item.id == JudgeAssignment.item_id)
+        .join(User, User.person_id == Person.id)
+        .where(Item.competition_id == competition_id, User.is_active.is_(True))
+        .order_by(User.username)
+        .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class LinkCounts:
+    accounts: int  # judge accounts that get a new code
+    live: int  # codes issued earlier and still valid: they stop working
+
+
+async def link_counts(db: AsyncSession, competition_id: int) -> LinkCounts:
+    """What regenerating the judges' sign-in codes (live/links.py) does, for the confirmation that names it."""
+    users = [user.id for _, user in (await db.execute(judge_accounts(competition_id))).all()]
+    live = 0
+    if users:
+        query = select(func.count()).select_from(LoginLink).where(LoginLink.user_id.in_(users), LoginLink.expires_at > utcnow())
+        live = int((await db.execute(query)).scalar_one())
+    return LinkCounts(len(users), live)
 
 
 async def latest_draw(db: AsyncSession, item_id: int) -> Draw | None:

@@ -21,7 +21,7 @@ from contest.domain.competition import ITEM_STATUSES
 from contest.domain.lifecycle import NAMES_VISIBLE, SCORING
 from contest.domain.roles import CHIEF_JUDGE, ORGANIZER, PANEL_ROLES
 from contest.domain.scheme import plain
-from contest.domain.text import Text
+from contest.domain.text import N_, Text
 from contest.errors import ContestError, Invalid
 from contest.events import service as events
 from contest.live import actions, links
@@ -30,6 +30,7 @@ from contest.live.offline import service_worker, tablet_version
 from contest.results import service as results_service
 from contest.standings import AWARD_LABELS
 from contest.web import fields
+from contest.web.flash import saved
 from contest.web.guards import EVERYONE, JUDGES, ORGANIZERS, access
 from contest.web.openapi import form_body
 from contest.web.pages import render
@@ -128,7 +129,7 @@ class ConsoleController(Controller):
             return render("live/console.html", exc.status_code, **context)
         item = await events.get_item(db, item_id)
         request.app.state.hub.notify(competition_id, item_id, item.seq)
-        return Redirect(f"/chief/items/{item_id}")
+        return saved(request, f"/chief/items/{item_id}", N_("已保存"))
 
     @get("/")
     async def show(self, request: Request, db: AsyncSession, item_id: int) -> Template:
@@ -223,7 +224,7 @@ class ItemResultsController(Controller):
         competition_id = await results_service.publish(db, actor, item_id)
         item = await events.get_item(db, item_id)
         request.app.state.hub.notify(competition_id, item_id, item.seq)
-        return Redirect(f"/chief/items/{item_id}")
+        return saved(request, f"/chief/items/{item_id}", N_("已公示"))
 
     @post("/tie", **form_body(stations=limits.CODE_LIST, reason=limits.REASON))
     async def tie(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Redirect:

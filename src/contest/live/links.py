@@ -10,23 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contest.accounts.security import new_token, token_hash
 from contest.accounts.service import CurrentUser, open_session
 from contest.audit.service import Actor, record
-from contest.db.models import Item, JudgeAssignment, LoginLink, Person, User, utcnow
+from contest.db.models import LoginLink, Person, User, utcnow
 from contest.errors import NotFound
+from contest.events.service import judge_accounts
 
 LINK_DAYS = 7
 
 
 async def issue_links(db: AsyncSession, actor: Actor, competition_id: int) -> list[tuple[Person, User, str]]:
     """A fresh link for every judge account of the competition (earlier links stop working)."""
-    rows = await db.execute(
-        select(Person, User)
-        .join(JudgeAssignment, JudgeAssignment.person_id == Person.id)
-        .join(Item, Item.id == JudgeAssignment.item_id)
-        .join(User, User.person_id == Person.id)
-        .where(Item.competition_id == competition_id, User.is_active.is_(True))
-        .order_by(User.username)
-        .distinct()
-    )
+    rows = await db.execute(judge_accounts(competition_id))
     issued = []
     for person, user in rows.all():
         await db.execute(delete(LoginLink).where(LoginLink.user_id == user.id))

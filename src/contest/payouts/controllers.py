@@ -12,13 +12,13 @@ from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor
 from contest.awards.finance_workbook import payee_key
 from contest.awards.policies import policy_choices
-from contest.domain import limits
+from contest.domain import allowed, limits
 from contest.domain.awards.model import EXCLUDED_LABELS
 from contest.domain.awards.payees import KIND_LABELS as PAYEE_KINDS
 from contest.domain.awards.policy import (
@@ -34,10 +34,12 @@ from contest.domain.idcard import mask
 from contest.domain.money import Money, to_chinese_capital
 from contest.domain.payouts import EDITABLE, KIND_LABELS, PAID, STATUS_LABELS
 from contest.domain.roles import FINANCE
-from contest.errors import ContestError
+from contest.domain.text import N_, Text
+from contest.errors import ContestError, FormInvalid
 from contest.payouts import payees, service
 from contest.payouts.service import BatchForm
 from contest.payouts.sources import ITEM_STATUS_LABELS
+from contest.web.flash import saved
 from contest.web.guards import FINANCE_DESK, FINANCE_ONLY, ORGANIZERS
 from contest.web.openapi import FILE, form_body
 from contest.web.pages import render
@@ -172,8 +174,12 @@ class PayoutController(Controller):
             for line in batch.lines
             if line.amount_fen > 0 and not details.get(payee_key(line), payees.PayeeDetails()).complete(payee_key(line)[0])
         ]
+        user = request.scope.get("user")
+        approve_refusal = await service.approve_refusal(db, batch, user.id if user else None) if finance else None
         context = {
             "batch": batch,
+            "approve_refusal": approve_refusal.message if approve_refusal else None,
+            "delete_refusal": allowed.delete_batch(batch.status),
             "groups": service.payer_groups(batch),
             "fields": amount_fields,
             "names": PolicyNames(),
@@ -201,13 +207,15 @@ class PayoutController(Controller):
         }
         return render("payouts/batch.html", status, **context)
 
-    async def _act(self, request: Request, db: AsyncSession, batch_id: int, action: Any, typed: dict[str, str] | None = None) -> Any:
+    async def _act(
+        self, request: Request, db: AsyncSession, batch_id: int, action: Any, typed: dict[str, str] | None = None, done: str = "已保存"
+    ) -> Any:
         try:
             await action()
         except ContestError as exc:
             await db.rollback()
             return await self._page(request, db, batch_id, _errors(exc), exc.status_code, typed=typed, fields=_fields(exc))
-        return Redirect(f"/finance/batches/{batch_id}")
+        return saved(request, f"/finance/batches/{batch_id}", done)
 
     @get("/", opt=FINANCE_DESK)
     async def index(self, db: AsyncSession) -> Template:
@@ -224,7 +232,7 @@ class PayoutController(Controller):
         except ContestError as exc:
             await db.rollback()
             return await self._index(db, _errors(exc), exc.status_code, posted, _fields(exc))
-        return Redirect(f"/finance/batches/{batch.id}")
+        return saved(request, f"/finance/batches/{batch.id}", N_("已创建发放批次"))
 
     @get("/batches/{batch_id:int}", opt=FINANCE_DESK)
     async def show(self, request: Request, db: AsyncSession, batch_id: int) -> Template:
@@ -232,7 +240,7 @@ class PayoutController(Controller):
 
     @post("/batches/{batch_id:int}/compute", opt=FINANCE_ONLY)
     async def compute(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
-        return await self._act(request, db, batch_id, lambda: service.compute(db, actor, batch_id))
+        return await self._act(request, db, batch_id, lambda: service.compute(db, actor, batch_id), done=N_("已计算"))
 
     @post(
         "/batches/{batch_id:int}/settings",
@@ -261,11 +269,20 @@ class PayoutController(Controller):
 
     @post("/batches/{batch_id:int}/submit", opt=FINANCE_ONLY)
     async def submit(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
-        return await self._act(request, db, batch_id, lambda: service.submit(db, actor, batch_id))
+        return await self._act(request, db, batch_id, lambda: service.submit(db, actor, batch_id), done=N_("已提交审批"))
 
     @post("/batches/{batch_id:int}/approve", opt=FINANCE_ONLY)
     async def approve(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
-        return await self._act(request, db, batch_id, lambda: service.approve(db, actor, batch_id))
+        return await self._act(request, db, batch_id, lambda: service.approve(db, actor, batch_id), done=N_("已审批通过"))
+
+    @post("/batches/{batch_id:int}/delete", opt=FINANCE_ONLY)
+    async def delete(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
+        try:
+            name = await service.delete_batch(db, actor, batch_id)
+        except ContestError as exc:
+            await db.rollback()
+            return await self._page(request, db, batch_id, _errors(exc), exc.status_code)
+        return saved(request, "/finance", Text("已删除发放批次「{name}」", name=name))
 
     @post("/batches/{batch_id:int}/override", opt=ORGANIZERS, **form_body(reason=limits.REASON))
     async def override(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
@@ -279,7 +296,9 @@ class PayoutController(Controller):
     async def send_back(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
         form = await request.form()
         typed = {"return_reason": str(form.get("reason", ""))}
-        return await self._act(request, db, batch_id, lambda: service.return_batch(db, actor, batch_id, typed["return_reason"]), typed)
+        return await self._act(
+            request, db, batch_id, lambda: service.return_batch(db, actor, batch_id, typed["return_reason"]), typed, done=N_("已退回")
+        )
 
     @post("/batches/{batch_id:int}/paid", opt=FINANCE_ONLY, **form_body(paid_on=date))
     async def paid(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
@@ -289,10 +308,10 @@ class PayoutController(Controller):
         async def action() -> None:
             paid_on = _date(raw)
             if raw and paid_on is None:
-                raise service.FormInvalid("发放日期有误,未登记", {"paid_on": f"发放日期 {raw!r} 无效:应为 YYYY-MM-DD"})
+                raise FormInvalid("发放日期有误,未登记", {"paid_on": f"发放日期 {raw!r} 无效:应为 YYYY-MM-DD"})
             await service.mark_paid(db, actor, batch_id, paid_on)
 
-        return await self._act(request, db, batch_id, action, {"paid_on": raw})
+        return await self._act(request, db, batch_id, action, {"paid_on": raw}, done=N_("已登记为已发放"))
 
     @post("/batches/{batch_id:int}/correction", opt=FINANCE_ONLY)
     async def correction(self, request: Request, db: AsyncSession, actor: Actor, batch_id: int) -> Any:
@@ -301,7 +320,7 @@ class PayoutController(Controller):
         except ContestError as exc:
             await db.rollback()
             return await self._page(request, db, batch_id, _errors(exc), exc.status_code)
-        return Redirect(f"/finance/batches/{batch.id}")
+        return saved(request, f"/finance/batches/{batch.id}", N_("已建立更正批次"))
 
     @get("/batches/{batch_id:int}/workbook.xlsx", opt=FINANCE_DESK)
     async def workbook(self, request: Request, db: AsyncSession, batch_id: int) -> Response:
@@ -391,7 +410,7 @@ class PayoutController(Controller):
         except ContestError as exc:
             await db.rollback()
             return await self._payees(db, errors=_errors(exc), status=exc.status_code, form=typed, fields=_fields(exc))
-        return await self._payees(db, notice=f"已保存 {payee.name} 的收款信息")
+        return saved(request, "/finance/payees", Text("已保存 {name} 的收款信息", name=payee.name))
 
     @post("/payees/import", opt=FINANCE_ONLY, request_max_body_size=MAX_BODY_BYTES, **form_body(file=FILE))
     async def payee_import(self, request: Request, db: AsyncSession, actor: Actor) -> Any:
@@ -402,7 +421,8 @@ class PayoutController(Controller):
         except ContestError as exc:
             await db.rollback()
             return await self._payees(db, errors=_errors(exc), status=exc.status_code)
-        return await self._payees(db, notice=f"已导入收款信息:新增 {created} 条,更新 {updated} 条")
+        message = Text("已导入收款信息:新增 {created} 条,更新 {updated} 条", created=created, updated=updated)
+        return saved(request, "/finance/payees", message)
 
     @get("/payees/template.xlsx", opt=FINANCE_ONLY)
     async def payee_template(self, db: AsyncSession, batch: int | None = None) -> Response:

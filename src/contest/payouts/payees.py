@@ -34,7 +34,7 @@ from contest.domain.awards.payees import (
     parse_phone,
 )
 from contest.domain.text import N_, Text
-from contest.errors import Invalid
+from contest.errors import FormInvalid, Invalid
 from contest.xlsx.cells import cell_text, set_text
 from contest.xlsx.upload import open_xlsx, sheet_rows
 
@@ -292,10 +292,9 @@ class PayeeForm:
         return PayeeRow(kind or "person", key, name, values), problems
 
 
-class PayeeInvalid(Invalid):
+class PayeeInvalid(FormInvalid):
     def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("收款信息有误,未保存", details=list(fields.values()))
-        self.fields = fields
+        super().__init__("收款信息有误,未保存", fields)
 
 
 async def save_payee(db: AsyncSession, actor: Actor, form: PayeeForm) -> Payee:

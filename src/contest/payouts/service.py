@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -29,7 +29,7 @@ from contest.db.models import (
     User,
     utcnow,
 )
-from contest.domain import limits
+from contest.domain import allowed, limits
 from contest.domain.awards.engine import AwardError, compute_awards
 from contest.domain.awards.inputs import InputErrors
 from contest.domain.awards.model import (
@@ -59,7 +59,7 @@ from contest.domain.payouts import (
     status_after_compute,
 )
 from contest.domain.text import N_, Text
-from contest.errors import Conflict, Invalid, NotFound
+from contest.errors import Conflict, FormInvalid, Invalid, NotFound
 from contest.payouts import payees
 from contest.payouts.sources import (
     PROVISIONAL_NOTE,
@@ -198,14 +198,6 @@ class BatchForm:
 
     def errors(self) -> list[str]:
         return list(self.field_errors().values())
-
-
-class FormInvalid(Invalid):
-    """Bad form input: ``fields`` maps each form field's name to its message (the page marks it)."""
-
-    def __init__(self, message: str, fields: dict[str, str]) -> None:
-        super().__init__(message, details=list(fields.values()))
-        self.fields = fields
 
 
 async def default_batch_name(db: AsyncSession, policy: Policy, period_from: date, period_to: date) -> str:
@@ -612,6 +604,25 @@ def _audit_summary(batch: PayoutBatch, diff: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def delete_batch(db: AsyncSession, actor: Actor, batch_id: int) -> str:
+    """Delete a draft batch (never computed: no lines, nothing approved or paid); audited.
+    Returns its name. A batch computed meanwhile by someone else is refused, not deleted."""
+    batch = await get_batch(db, batch_id)
+    if problem := allowed.delete_batch(batch.status):
+        raise Conflict(problem, code="not_draft")
+    name = batch.name
+    await record(db, actor, "payout.batch_delete", "payout_batch", batch.id, {"name": name, "policy_id": batch.policy_id})
+    statement = delete(PayoutBatch).where(
+        PayoutBatch.id == batch.id, PayoutBatch.status == DRAFT, PayoutBatch.computations == batch.computations
+    )
+    if cast("CursorResult[Any]", await db.execute(statement.execution_options(synchronize_session=False))).rowcount != 1:
+        await db.rollback()
+        raise Conflict(BUSY, code="busy")
+    await db.commit()
+    db.expunge_all()
+    return name
+
+
 async def compute(db: AsyncSession, actor: Actor, batch_id: int) -> dict[str, Any]:
     """(Re)compute with the stored settings and the sources as they are now."""
     batch = await get_batch(db, batch_id)
@@ -764,25 +775,33 @@ def _describe(checks: list[SourceCheck]) -> list[str]:
     return [f"{c.competition}·{c.item}:{c.why}" for c in checks]
 
 
+async def approve_refusal(db: AsyncSession, batch: PayoutBatch, approver_id: int | None) -> Conflict | None:
+    """Why ``approver_id`` may not approve the batch now, or None: the page disables 审批通过 with
+    this reason and approve() refuses with it (the state and four eyes: domain/allowed.py)."""
+    if problem := refusal("approve", batch.status):
+        return Conflict(problem)
+    if problem := four_eyes_refusal(approver_id, batch.created_by_id, batch.submitted_by_id):
+        return Conflict(problem, code="same_person")
+    found = await blockers(db, batch)
+    if found.hard:
+        return Conflict("成绩在本批次计算后有变动,须重新计算后再提交审批", code="results_changed", details=_describe(found.hard))
+    if waiting := found.uncovered(batch):
+        return Conflict(
+            "成绩尚未最终确认,暂不能审批:须等申诉期结束且申诉处理完毕,或由组织方填写理由准许提前审批",
+            code="results_not_final",
+            details=_describe(waiting),
+        )
+    return None
+
+
 async def approve(db: AsyncSession, actor: Actor, batch_id: int) -> None:
     """Approval by a second finance account, and only once the results are final (or an organizer
     vouched for the unfinished ones with a recorded reason)."""
     batch = await get_batch(db, batch_id)
     if batch.status == APPROVED and batch.approved_by_id == actor.user_id:
         return  # a double click: the same result
-    if problem := refusal("approve", batch.status):
-        raise Conflict(problem)
-    if problem := four_eyes_refusal(actor.user_id, batch.created_by_id, batch.submitted_by_id):
-        raise Conflict(problem, code="same_person")
-    found = await blockers(db, batch)
-    if found.hard:
-        raise Conflict("成绩在本批次计算后有变动,须重新计算后再提交审批", code="results_changed", details=_describe(found.hard))
-    if waiting := found.uncovered(batch):
-        raise Conflict(
-            "成绩尚未最终确认,暂不能审批:须等申诉期结束且申诉处理完毕,或由组织方填写理由准许提前审批",
-            code="results_not_final",
-            details=_describe(waiting),
-        )
+    if found := await approve_refusal(db, batch, actor.user_id):
+        raise found
     if not await _take(
         db,
         batch,

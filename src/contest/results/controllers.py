@@ -7,18 +7,21 @@ from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import PermissionDeniedException
-from litestar.response import Redirect, Response, Template
+from litestar.response import Response, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import Actor, chain_head
-from contest.domain import limits
+from contest.db.models import utcnow
+from contest.domain import allowed, limits
 from contest.domain.results import appeal_deadline
 from contest.domain.roles import CHIEF_JUDGE, ORGANIZER
+from contest.domain.text import N_
 from contest.errors import ContestError, Invalid
 from contest.events.service import get_item
 from contest.papers import pdf
 from contest.results import papers, service
 from contest.web import fields
+from contest.web.flash import saved
 from contest.web.guards import EVERYONE, ORGANIZERS, access
 from contest.web.openapi import form_body
 from contest.web.pages import render
@@ -31,8 +34,10 @@ class ResultsController(Controller):
     async def _page(self, db: AsyncSession, item_id: int, errors: list[str] | None = None, status: int = 200) -> Template:
         item = await get_item(db, item_id)
         deadline = appeal_deadline(item.published_at, item.competition.appeal_hours) if item.published_at else None
+        pending = await service.pending_appeals(db, item_id)
         context = {
             "item": item,
+            "finalize_refusal": allowed.finalize(item.status, utcnow(), item.published_at, item.competition.appeal_hours, pending),
             "versions": list(reversed(await service.versions(db, item_id))),
             "appeals": await service.appeals_of(db, item_id),
             "decisions": service.APPEAL_DECISIONS,
@@ -43,7 +48,7 @@ class ResultsController(Controller):
         }
         return render("results/item.html", status, **context)
 
-    async def _act(self, request: Request, db: AsyncSession, item_id: int, action: Any) -> Any:
+    async def _act(self, request: Request, db: AsyncSession, item_id: int, action: Any, done: str = "已保存") -> Any:
         try:
             competition_id = await action()
         except ContestError as exc:
@@ -52,7 +57,7 @@ class ResultsController(Controller):
         if isinstance(competition_id, int):
             item = await get_item(db, item_id)
             request.app.state.hub.notify(competition_id, item_id, item.seq)
-        return Redirect(f"/items/{item_id}/results")
+        return saved(request, f"/items/{item_id}/results", done)
 
     @get("/")
     async def show(self, db: AsyncSession, item_id: int) -> Template:
@@ -82,7 +87,7 @@ class ResultsController(Controller):
 
     @post("/finalize")
     async def finalize(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
-        return await self._act(request, db, item_id, lambda: service.finalize(db, actor, item_id))
+        return await self._act(request, db, item_id, lambda: service.finalize(db, actor, item_id), N_("已确认最终成绩"))
 
 
 # ---------------------------------------------------------------- papers (docs/papers.md)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from contest.audit.service import Actor, record
 from contest.competitors.certificates import honour_rules, issue_for_version
 from contest.db.models import Appeal, AuditRecord, Competition, Entry, EntryMember, Item, ResultVersion, utcnow
+from contest.domain import allowed
 from contest.domain.certificates import HonourRule, honours_for
 from contest.domain.lifecycle import PUBLIC_RESULTS, PUBLISHED
 from contest.domain.limits import APPEAL_TEXT, APPELLANT, DECISION_TEXT, too_long
@@ -199,10 +200,9 @@ async def publish(db: AsyncSession, actor: Actor, item_id: int) -> int:
 async def finalize(db: AsyncSession, actor: Actor, item_id: int, now: datetime | None = None) -> int:
     """The results become final once the appeal window has closed with no appeal pending."""
     item = await get_item(db, item_id)
-    hours = item.competition.appeal_hours
-    if item.published_at is not None and appeal_window_open(now or utcnow(), item.published_at, hours):
-        deadline = appeal_deadline(item.published_at, hours).astimezone().strftime("%Y-%m-%d %H:%M")
-        raise Conflict(Text("申诉期至 {deadline} 结束,之后才能确认最终成绩", deadline=deadline), code="appeal_window_open")
-    if await pending_appeals(db, item_id):
-        raise Conflict("还有申诉未作出仲裁结论,不能确认最终成绩", code="appeal_pending")
+    check = allowed.finalize_check(
+        item.status, now or utcnow(), item.published_at, item.competition.appeal_hours, await pending_appeals(db, item_id)
+    )
+    if check is not None and check[0] != "bad_state":  # a bad state: the lifecycle's own refusal
+        raise Conflict(check[1], code=check[0])
     return await transition(db, actor, item, "finalize", {})

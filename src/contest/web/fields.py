@@ -3,7 +3,9 @@
 One rule for every page: integers are ASCII digits within the column's range (no "²", "٣", "３",
 "1_000" or "1e3" that Python's int() would take or choke on), dates are YYYY-MM-DD, text is
 trimmed and within its declared maximum. A problem is appended to ``errors`` so a form can report
-every field at once; callers raise ``Invalid`` when ``errors`` is not empty.
+every field at once; callers raise ``Invalid`` when ``errors`` is not empty. ``errors`` may be a
+dict instead of a list: the message is then kept under the field's name, for the page to show
+beside that field (``FormInvalid``, contest/web/forms.py).
 """
 
 from __future__ import annotations
@@ -19,16 +21,26 @@ INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
 MAX_INT = 2**31 - 1
 
 
+Errors = list[str] | dict[str, str]
+
+
+def _add(errors: Errors, key: str, message: str) -> None:
+    if isinstance(errors, dict):
+        errors.setdefault(key, message)
+    else:
+        errors.append(message)
+
+
 def raw(form: Any, key: str) -> str:
     value = form.get(key, "") if form is not None else ""
     return "" if value is None or not isinstance(value, str) else value.strip()
 
 
-def text(form: Any, key: str, field: TextField, errors: list[str]) -> str:
+def text(form: Any, key: str, field: TextField, errors: Errors) -> str:
     """The trimmed text, or "" with a message if it is over the field's maximum."""
     value = raw(form, key)
     if problem := field.problem(value):
-        errors.append(problem)
+        _add(errors, key, problem)
         return ""
     return value
 
@@ -45,7 +57,7 @@ def parse_int(value: str, label: str, minimum: int = -MAX_INT, maximum: int = MA
 
 
 def integer(
-    form: Any, key: str, label: str, errors: list[str], default: int | None = None, minimum: int = -MAX_INT, maximum: int = MAX_INT
+    form: Any, key: str, label: str, errors: Errors, default: int | None = None, minimum: int = -MAX_INT, maximum: int = MAX_INT
 ) -> int | None:
     value = raw(form, key)
     if not value:
@@ -53,11 +65,11 @@ def integer(
     try:
         return parse_int(value, label, minimum, maximum)
     except ValueError as exc:
-        errors.append(str(exc))
+        _add(errors, key, str(exc))
         return default
 
 
-def day(form: Any, key: str, label: str, errors: list[str]) -> date | None:
+def day(form: Any, key: str, label: str, errors: Errors) -> date | None:
     value = raw(form, key)
     if not value:
         return None
@@ -66,7 +78,7 @@ def day(form: Any, key: str, label: str, errors: list[str]) -> date | None:
             raise ValueError
         return date.fromisoformat(value)
     except ValueError:
-        errors.append(f"{label}「{_quoted(value)}」不是有效日期(格式 YYYY-MM-DD)")
+        _add(errors, key, f"{label}「{_quoted(value)}」不是有效日期(格式 YYYY-MM-DD)")
         return None
 
 

@@ -15,6 +15,7 @@ from contest.domain.competition import CATEGORIES, ITEM_STATUSES, LEVELS
 from contest.domain.roles import ROLES, SEES_PERSONAL_DATA
 from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, CRITERION_KINDS, plain
 from contest.i18n import LANGUAGES, pick_language, translate
+from contest.web import flash, forms
 
 
 def _language(ctx: Any) -> str:
@@ -56,6 +57,20 @@ def _id_number(ctx: Any, number: str | None) -> str:
     return idcard.mask(number)
 
 
+@pass_context
+def _form_for(ctx: Any, form_id: str) -> forms.FormState:
+    """The state of one form on the page: as typed after a refusal (``posted``), else empty."""
+    return forms.form_for(ctx.get("posted"), form_id)
+
+
+@pass_context
+def _flash_message(ctx: Any) -> str:
+    """The "已保存" of the redirect that led here, in the reader's language, or ""."""
+    request = ctx.get("request")
+    message = flash.current(request)
+    return translate(message, _language(ctx)) if message else ""
+
+
 def configure(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.add_extension("jinja2.ext.i18n")
@@ -63,6 +78,8 @@ def configure(engine: JinjaTemplateEngine) -> None:
     env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.globals.update(
         lang=_current_language,
+        form_for=_form_for,
+        flash_message=_flash_message,
         translated=_translated,
         LANGUAGES=LANGUAGES,
         ROLES=ROLES,
