@@ -143,8 +143,9 @@ def main() -> None:
 
         sys.setswitchinterval(args.switch_interval)
 
-    options = {**SERVE_OPTIONS, "ws_per_message_deflate": args.ws_deflate}
-    uvicorn.run("contest.app:create_app", factory=True, host=args.host, port=args.port, log_level="warning", access_log=False, **options)
+    # access_log: the app logs requests itself (contest.access)
+    options = {**SERVE_OPTIONS, "ws_per_message_deflate": args.ws_deflate, "access_log": False}
+    uvicorn.run("contest.app:create_app", factory=True, host=args.host, port=args.port, log_level="warning", **options)
 
 
 if __name__ == "__main__":
