@@ -145,7 +145,7 @@ def main() -> None:
 
     # access_log: the app logs requests itself (contest.access)
     options = {**SERVE_OPTIONS, "ws_per_message_deflate": args.ws_deflate, "access_log": False}
-    uvicorn.run("contest.app:create_app", factory=True, host=args.host, port=args.port, log_level="warning", **options)
+    uvicorn.run("contest.app:create_served_app", factory=True, host=args.host, port=args.port, log_level="warning", **options)
 
 
 if __name__ == "__main__":

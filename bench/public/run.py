@@ -306,8 +306,8 @@ def summary(report: dict) -> str:
             statuses.update(r["statuses"])
             cache.update(r["cache_statuses"])
         errors = sum(v for k, v in statuses.items() if k not in ("200", "304"))
-        p50 = statistics.median(r["latency_ms"]["p50"] or 0 for r in runs)
-        p99 = statistics.median(r["latency_ms"]["p99"] or 0 for r in runs)
+        p50 = round(statistics.median(r["latency_ms"]["p50"] or 0 for r in runs), 1)
+        p99 = round(statistics.median(r["latency_ms"]["p99"] or 0 for r in runs), 1)
         cache_text = ", ".join(f"{k} {v}" for k, v in cache.most_common()) if first["name"] == "nginx" else "(no proxy)"
         lines.append(
             f"| {name} | {median_of(runs, 'requests_per_s')} | {statuses.get('200', 0)} / {statuses.get('304', 0)} / {errors}"
