@@ -252,7 +252,9 @@ async def board(db: AsyncSession, competition_id: int) -> Template:
 async def board_snapshot(request: Request, competition_id: int) -> dict[str, Any]:
     """The board as JSON over cacheable HTTP (the websocket's snapshot message, every item): for
     viewers that poll through a reverse proxy or a CDN instead of holding a websocket."""
-    snapshot = await request.app.state.hub.snapshot(competition_id)
+    hub = request.app.state.hub
+    hub.ensure_started()  # hear of changes, so the shared snapshot is not kept past one (SNAPSHOT_TTL at most)
+    snapshot = await hub.snapshot(competition_id)
     if snapshot["type"] == "error":
         raise NotFound(Text("赛事 {competition_id} 不存在", competition_id=competition_id))
     return snapshot
