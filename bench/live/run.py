@@ -354,6 +354,12 @@ def summary(report: dict) -> str:
             f"server {report['target']['ours']['server']}"
         )
     elif "target" in report:
+        runs = report.get("target_runs", [])
+        load = [r[k]["server"].get("load1_mean") for r in runs for k in r]
+        lines.append(
+            f"\n{len(runs)} run(s) of ours then the baseline, figures are medians; 1-min load during the runs "
+            f"{min(load, default=0)}-{max(load, default=0)}; ratios per run: {ratio_ranges(runs) if runs else '-'}"
+        )
         lines.append("")
         lines.append("| figure | ours | baseline | ratio |")
         lines.append("|---|---|---|---|")
@@ -415,6 +421,62 @@ def summary(report: dict) -> str:
     return "\n".join(lines)
 
 
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _median(values: list) -> float | None:
+    import statistics
+
+    finite = [v for v in values if v is not None]
+    if not finite:
+        return None
+    return statistics.median(finite)
+
+
+def median_run(runs: list[dict]) -> dict:
+    """One run-shaped result whose figures are the medians of the runs (ours and baseline each)."""
+    if len(runs) == 1:
+        return runs[0]
+    merged: dict = {}
+    for kind in runs[0]:
+        results = [r[kind] for r in runs]
+        first = results[0]
+        phase = dict(first["phases"][0])
+        for key in ("ack_ms", "board_ms"):
+            phase[key] = {q: _median([r["phases"][0][key].get(q) for r in results]) for q in first["phases"][0][key]}
+        for key in ("sent", "acked", "unacked", "refused", "throughput"):
+            phase[key] = _median([r["phases"][0][key] for r in results])
+        merged[kind] = {
+            **first,
+            "phases": [phase],
+            "server": {k: _median([r["server"].get(k) for r in results]) for k in first["server"]},
+            "connect_seconds": _median([r["connect_seconds"] for r in results]),
+        }
+    return merged
+
+
+def ratio_ranges(runs: list[dict]) -> str:
+    """Per-run ratios ours / baseline (the spread behind the medians)."""
+    parts = []
+    for label, key in (("ack", "ack_ms"), ("board", "board_ms")):
+        for q in ("p50", "p99"):
+            values = []
+            for r in runs:
+                o, b = r["ours"]["phases"][0][key][q], r["baseline"]["phases"][0][key][q]
+                if o is not None and b:
+                    values.append(o / b)
+            if values:
+                parts.append(f"{label} {q} {min(values):.1f}-{max(values):.1f}x")
+    return ", ".join(parts)
+
+
 def saturation_point(phases: list[dict]) -> float | None:
     point = None
     for p in phases:
@@ -458,6 +520,7 @@ def main() -> None:
     parser.add_argument(
         "--server-args", default="", help="extra arguments for our server (bench.live.serve), e.g. '--switch-interval 0.001'"
     )
+    parser.add_argument("--repeat", type=int, default=1, help="target part: runs of ours + baseline; figures are medians")
     parser.add_argument("--profile", action="store_true", help="py-spy record our server during its parts")
     parser.add_argument("--profile-format", default="speedscope", choices=["speedscope", "flamegraph", "raw"])
     args = parser.parse_args()
@@ -469,7 +532,7 @@ def main() -> None:
     parts = set(args.only.split(","))
     report: dict = {
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, {round(psutil.virtual_memory().total / 2**30)} GiB, "
+        "machine": f"{cpu_model()}, {platform.machine()}, {os.cpu_count()} cores, {round(psutil.virtual_memory().total / 2**30)} GiB, "
         f"Python {platform.python_version()}, nofile {raise_nofile()}",
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "load_before": os.getloadavg(),
@@ -478,13 +541,20 @@ def main() -> None:
         db_path, plan_path, plan = seed(args.work, "load", args)
         print(f"seeded {len(plan['items'])} items, {len(plan['judges'])} judges in {plan['seed_seconds']} s", flush=True)
         if "target" in parts:
-            report["target"] = {}
-            for kind in ("ours",) if args.skip_baseline else ("ours", "baseline"):
-                report["target"][kind] = run_part(
-                    kind, args.work, db_path if kind == "ours" else None, plan_path, plan, [Phase(args.rate, args.duration)], args
-                )
-                report["target"][kind].pop("marks")
-                print(kind, json.dumps(report["target"][kind]["phases"], ensure_ascii=False), flush=True)
+            runs = []
+            for k in range(args.repeat):
+                if k:  # a fresh competition for every run: the plan's cells are unmarked again
+                    db_path, plan_path, plan = seed(args.work, "load", args)
+                run: dict = {}
+                for kind in ("ours",) if args.skip_baseline else ("ours", "baseline"):
+                    run[kind] = run_part(
+                        kind, args.work, db_path if kind == "ours" else None, plan_path, plan, [Phase(args.rate, args.duration)], args
+                    )
+                    run[kind].pop("marks")
+                    print(f"run {k + 1}/{args.repeat}", kind, json.dumps(run[kind]["phases"], ensure_ascii=False), flush=True)
+                runs.append(run)
+            report["target_runs"] = runs
+            report["target"] = median_run(runs)
         if "saturate" in parts:
             steps = [Phase(float(r), args.step_seconds) for r in args.steps.split(",")]
             report["saturate"] = {}

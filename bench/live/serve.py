@@ -127,6 +127,7 @@ def main() -> None:
     parser.add_argument(
         "--instrument", help="write wall-time and query counts of the mark path and the board flush to this JSON file at exit"
     )
+    parser.add_argument("--no-fast-frames", action="store_true", help="A/B: board updates through send_text per viewer (before issue 16)")
     parser.add_argument("--switch-interval", type=float, help="the interpreter's thread switch interval (s), default 0.005")
     parser.add_argument("--gc-threshold", help="gc.set_threshold for the experiment (the app sets contest.app.GC_THRESHOLDS at startup)")
     args = parser.parse_args()
@@ -134,6 +135,10 @@ def main() -> None:
         instrument(args.instrument)
     from contest.cli import SERVE_OPTIONS
 
+    if args.no_fast_frames:
+        from contest.live import hub
+
+        hub.write_frame = lambda scope, frame: False  # every viewer takes the ordinary send_text
     if args.gc_threshold:
         from contest import app
 
@@ -143,8 +148,9 @@ def main() -> None:
 
         sys.setswitchinterval(args.switch_interval)
 
-    options = {**SERVE_OPTIONS, "ws_per_message_deflate": args.ws_deflate}
-    uvicorn.run("contest.app:create_app", factory=True, host=args.host, port=args.port, log_level="warning", access_log=False, **options)
+    # access_log: the app logs requests itself (contest.access)
+    options = {**SERVE_OPTIONS, "ws_per_message_deflate": args.ws_deflate, "access_log": False}
+    uvicorn.run("contest.app:create_served_app", factory=True, host=args.host, port=args.port, log_level="warning", **options)
 
 
 if __name__ == "__main__":

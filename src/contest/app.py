@@ -16,6 +16,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Response, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp
 
 from contest import __version__
 from contest.accounts.controllers import AccountController, LoginLockController
@@ -26,6 +27,7 @@ from contest.desks.controllers import DESK_HANDLERS
 from contest.events.controllers import CompetitionController, ConflictController, ItemController, PeopleController, UnitController
 from contest.live.channels import make_channels
 from contest.live.controllers import LIVE_HANDLERS
+from contest.live.frames import served
 from contest.live.hub import LiveHub
 from contest.live.sockets import SOCKET_HANDLERS
 from contest.live.writer import MarkWriter
@@ -135,3 +137,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Around everything Litestar does, 404s from the router included: a request id on every log line.
     app.asgi_handler = with_request_ids(app.asgi_handler)
     return app
+
+
+def create_served_app() -> ASGIApp:
+    """What `contest serve` runs: the app, with the server's websocket protocol in websocket scopes
+    so that board updates are framed once for every viewer (live/frames.py)."""
+    return served(create_app())

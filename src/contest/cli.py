@@ -75,7 +75,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
     # shows the client's address); none configured, none believed (not even 127.0.0.1).
     proxies = {"proxy_headers": bool(settings.trusted_proxies), "forwarded_allow_ips": [str(n) for n in settings.trusted_proxies]}
     options: dict[str, Any] = {**SERVE_OPTIONS, **proxies}
-    uvicorn.run("contest.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload, **options)
+    uvicorn.run("contest.app:create_served_app", factory=True, host=host, port=port, workers=workers, reload=reload, **options)
 
 
 @main.group(help="Database schema.")

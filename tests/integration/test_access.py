@@ -76,6 +76,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/items/{item_id:int}/publish"): {ORG},
     ("POST", "/items/{item_id:int}/tie"): {ORG},
     ("GET", "/board/{competition_id:int}"): ALL,
+    ("GET", "/board/{competition_id:int}/snapshot"): ALL,
     ("POST", "/competitions/{competition_id:int}/judge-links"): {ORG},
     ("GET", "/j/{token:str}"): ALL,
     ("GET", "/items/{item_id:int}/results"): {ORG},

@@ -16,6 +16,8 @@ from websockets.exceptions import ConnectionClosed
 
 from contest.app import create_app
 from contest.cli import SERVE_OPTIONS
+from contest.live import frames
+from contest.live import hub as hub_module
 from tests.integration.live_seed import Live, seed_live
 
 
@@ -30,13 +32,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_board_that_stops_reading_is_closed_and_the_others_get_every_update(live, migrated) -> None:
+def test_a_board_that_stops_reading_is_closed_and_the_others_get_every_update(live, migrated, monkeypatch) -> None:
+    fast: list[bool] = []
+
+    def counted(scope: Any, frame: bytes) -> bool:
+        written = frames.write_frame(scope, frame)
+        fast.append(written)
+        return written
+
+    monkeypatch.setattr(hub_module, "write_frame", counted)
+
     async def run() -> None:
         app = create_app(migrated)
         port = _free_port()
         # Pings every second (20 s in production): a stalled viewer's connection is then ended quickly.
         pings: dict[str, Any] = {"ws_ping_interval": 1, "ws_ping_timeout": 1}
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **pings, **SERVE_OPTIONS)
+        config = uvicorn.Config(frames.served(app), host="127.0.0.1", port=port, log_level="warning", **pings, **SERVE_OPTIONS)
         server = uvicorn.Server(config)
         serving = asyncio.create_task(server.serve())
         while not server.started:
@@ -73,6 +84,9 @@ def test_a_board_that_stops_reading_is_closed_and_the_others_get_every_update(li
                 while len(received) < 31 and loop.time() - started < 60:
                     await asyncio.sleep(0.05)
                 assert len(received) == 31  # the one left is the reader
+                # the frames went straight to the transports (live/frames.py) until the stalled
+                # viewer's buffer filled; after that it got the waiting send_text, and was dropped
+                assert fast[:2] == [True, True] and fast[-1] is True and False in fast
                 # ... and its connection ended by the server (its close frame is stuck behind the
                 # unread updates, so the keepalive ping's timeout ends it): reading again, the stalled
                 # client finds some of the updates, then the end, instead of waiting forever.

@@ -52,7 +52,7 @@ class Server:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "contest.app:create_app",
+                "contest.app:create_served_app",
                 "--factory",
                 "--host",
                 HOST,

@@ -14,6 +14,7 @@ from contest.domain.results import changes_by_entry, publicity
 from contest.domain.roles import CHIEF_JUDGE
 from contest.events import service
 from contest.results.service import versions
+from contest.web.caching import PUBLIC_CACHE, public_route_opt
 from contest.web.guards import CHIEF_JUDGES, EVERYONE, JUDGES
 from contest.web.pages import render
 
@@ -41,7 +42,7 @@ async def chief_desk(request: Request, db: AsyncSession) -> Template:
     return render("desks/chief.html", assignments=assignments, panels=panels)
 
 
-@get("/public/competitions/{competition_id:int}", opt=EVERYONE)
+@get("/public/competitions/{competition_id:int}", opt=public_route_opt(EVERYONE), middleware=[PUBLIC_CACHE])
 async def public_competition(db: AsyncSession, competition_id: int, q: str = "") -> Template:
     """Public: the published version (公示) of each item's results, searchable by name or 工位号.
 

@@ -22,7 +22,7 @@ from contest.domain.lifecycle import NAMES_VISIBLE, SCORING
 from contest.domain.roles import CHIEF_JUDGE, ORGANIZER, PANEL_ROLES
 from contest.domain.scheme import plain
 from contest.domain.text import N_, Text
-from contest.errors import ContestError, Invalid
+from contest.errors import ContestError, Invalid, NotFound
 from contest.events import service as events
 from contest.live import actions, links
 from contest.live.console import console_view, panel_devices
@@ -30,6 +30,7 @@ from contest.live.offline import service_worker, tablet_version
 from contest.results import service as results_service
 from contest.standings import AWARD_LABELS
 from contest.web import fields
+from contest.web.caching import PUBLIC_CACHE, public_route_opt
 from contest.web.flash import saved
 from contest.web.guards import EVERYONE, JUDGES, ORGANIZERS, access
 from contest.web.openapi import form_body
@@ -240,12 +241,24 @@ class ItemResultsController(Controller):
         return Redirect(f"/chief/items/{item_id}")
 
 
-@get("/board/{competition_id:int}", opt=EVERYONE)
+@get("/board/{competition_id:int}", opt=public_route_opt(EVERYONE), middleware=[PUBLIC_CACHE])
 async def board(db: AsyncSession, competition_id: int) -> Template:
     competition = await events.get_competition(db, competition_id)
     # The fragments are built once for every viewer, in Chinese: the page translates their labels.
     labels = [*ITEM_STATUSES.values(), *AWARD_LABELS.values()]
     return render("live/board.html", competition=competition, board_labels=labels)
+
+
+@get("/board/{competition_id:int}/snapshot", opt=public_route_opt(EVERYONE), middleware=[PUBLIC_CACHE])
+async def board_snapshot(request: Request, competition_id: int) -> dict[str, Any]:
+    """The board as JSON over cacheable HTTP (the websocket's snapshot message, every item): for
+    viewers that poll through a reverse proxy or a CDN instead of holding a websocket."""
+    hub = request.app.state.hub
+    hub.ensure_started()  # hear of changes, so the shared snapshot is not kept past one (SNAPSHOT_TTL at most)
+    snapshot = await hub.snapshot(competition_id)
+    if snapshot["type"] == "error":
+        raise NotFound(Text("赛事 {competition_id} 不存在", competition_id=competition_id))
+    return snapshot
 
 
 @post("/competitions/{competition_id:int}/judge-links", opt=ORGANIZERS)
@@ -272,6 +285,7 @@ LIVE_HANDLERS: list[ControllerRouterHandler] = [
     ConsoleController,
     ItemResultsController,
     board,
+    board_snapshot,
     judge_links,
     link_sign_in,
 ]

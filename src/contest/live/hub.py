@@ -26,13 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contest.live.board import competition_items, fragments_for
 from contest.live.devices import DeviceRegistry
+from contest.live.frames import text_frame, write_frame
 from contest.live.protocol import ERRORS
 
 log = logging.getLogger("contest.live")
 
 CHANNEL = "changes"
 FLUSH_INTERVAL = 0.25
-SEND_SLICE = 100  # sends between two turns of the event loop (~3 ms)
+SEND_SLICE = 100  # viewers between two turns of the event loop
 STALL_TIMEOUT = 1.0  # seconds a slice may wait for a viewer that stopped reading
 SNAPSHOT_TTL = 2.0  # seconds a snapshot is reused for other viewers while no change arrives
 
@@ -208,30 +209,33 @@ class LiveHub(InitPluginProtocol):
         """Send one text to every socket, in turn, a slice at a time with a turn of the event loop
         between slices (so acks are not held up by a long fan-out).
 
-        Under `contest serve` (uvicorn's sans-io websockets) a send frames the text into the socket's
-        buffer and returns at once, so a task per viewer (thousands per update) would be pure
-        overhead. It waits only when a viewer has stopped reading and its buffer is full: one timer
-        per slice catches that, and the stalled viewer is closed (its page reconnects and catches up
-        from its seqs) while the rest of the slice goes on.
+        The frame is built once (live/frames.py) and, under `contest serve`, written straight to
+        each viewer's transport: no per-viewer encoding, framing or coroutine. A viewer whose
+        connection cannot take it that way (closing, or its buffer full because it stopped reading;
+        or another server) gets the ordinary ``send_text``, which waits when its buffer is full: one
+        timer per slice catches that, and the stalled viewer is closed (its page reconnects and
+        catches up from its seqs) while the rest of the slice goes on.
         """
+        frame = text_frame(text)
         viewers = list(sockets)
         for start in range(0, len(viewers), SEND_SLICE):
-            await self._send_slice(sockets, viewers[start : start + SEND_SLICE], text)
+            await self._send_slice(sockets, viewers[start : start + SEND_SLICE], text, frame)
             await asyncio.sleep(0)
 
-    async def _send_slice(self, sockets: set[WebSocket], viewers: list[WebSocket], text: str) -> None:
+    async def _send_slice(self, sockets: set[WebSocket], viewers: list[WebSocket], text: str, frame: bytes) -> None:
         sent = 0
         try:
             async with asyncio.timeout(STALL_TIMEOUT):
                 for socket in viewers:
-                    try:
-                        await socket.send_text(text)
-                    except Exception:  # noqa: BLE001 - a gone viewer is dropped, the rest carry on
-                        self._drop(sockets, socket)
+                    if not write_frame(socket.scope, frame):
+                        try:
+                            await socket.send_text(text)
+                        except Exception:  # noqa: BLE001 - a gone viewer is dropped, the rest carry on
+                            self._drop(sockets, socket)
                     sent += 1
         except TimeoutError:
             self._drop(sockets, viewers[sent])
-            await self._send_slice(sockets, viewers[sent + 1 :], text)
+            await self._send_slice(sockets, viewers[sent + 1 :], text, frame)
 
     def _drop(self, sockets: set[WebSocket], socket: WebSocket) -> None:
         sockets.discard(socket)
