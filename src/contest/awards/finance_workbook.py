@@ -55,7 +55,7 @@ from contest.domain.awards.engine import basis_parts
 from contest.domain.awards.model import EXCLUDED_LABELS, AwardResult, PayoutLine
 from contest.domain.awards.policy import LEDGER_MODE_LABELS, ROLE_LABELS, UNIT_MODE_LABELS, Policy
 from contest.domain.money import Money, to_chinese_capital
-from contest.xlsx.cells import text_cell
+from contest.xlsx.cells import safe_text, text_cell
 
 AMOUNT_FORMAT = "#,##0.00"
 BANK_AMOUNT_FORMAT = "0.00"  # bank upload templates take plain numbers
@@ -671,11 +671,11 @@ class _Writer:
 
     def _layout(self, title: str, widths: Sequence[float], header_row: int, header_text: str = "", freeze_column: int = 3) -> _Layout:
         return _Layout(
-            title=title,
+            title=safe_text(title),  # user text (a payer's name): no control characters in the file
             widths=tuple(widths),
             header_row=header_row,
             freeze_column=freeze_column,
-            header_text=header_text,
+            header_text=safe_text(header_text),
             protect=self.info.final,
         )
 

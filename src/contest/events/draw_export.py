@@ -12,7 +12,7 @@ from openpyxl import Workbook
 
 from contest.db.models import Draw, Entry, Item
 from contest.domain.certificates import format_code
-from contest.xlsx.cells import text_cell
+from contest.xlsx.cells import sheet_title, text_cell
 
 
 def draw_workbook(item: Item, entries: list[Entry], draw: Draw | None) -> bytes:
@@ -27,8 +27,7 @@ def draw_workbook_with_codes(items: list[tuple[Item, list[Entry], Draw | None]],
     """Every item's draw mapping on its own sheet, with each member's 查询码 (person id -> code)."""
     workbook = Workbook(write_only=True)
     for item, entries, draw in items:
-        title = f"{item.id}-{item.name}"[:31].translate(str.maketrans("[]:*?/\\", "（）：＊？／＼"))
-        _draw_sheet(workbook, title, item, entries, draw, codes)
+        _draw_sheet(workbook, sheet_title(f"{item.id}-{item.name}"), item, entries, draw, codes)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -29,6 +29,15 @@ def safe_text(value: Any) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
+def sheet_title(value: Any) -> str:
+    """A worksheet title from user text: no control characters (they make the file unreadable),
+    none of the characters Excel refuses in a title (replaced by their full-width forms), at most 31."""
+    return safe_text(value).translate(_TITLE_CHARS)[:31] or "Sheet"
+
+
+_TITLE_CHARS = str.maketrans("[]:*?/\\", "（）：＊？／＼")
+
+
 def set_text(cell: Any, value: Any) -> None:
     """Put ``value`` in an ordinary worksheet cell as text, never as a formula."""
     cell.value = safe_text(value)
