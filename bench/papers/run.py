@@ -24,6 +24,8 @@ from contest.db.models import Certificate, Competition
 from contest.domain.certificates import encode_serial
 from contest.papers import pdf
 
+APPEAL_CONTACT = "大赛仲裁组:赛场一号楼 201 室,电话 0631-5201234"
+
 
 def seal() -> bytes:
     from io import BytesIO
@@ -66,7 +68,12 @@ def results_sheet_context(n: int) -> dict:
         "awards": [("一等奖", 1)],
         "checkpoint": {"records": 9000, "last_id": 9000, "mac": "ab" * 32, "at": "2026-11-22 16:00"},
     }
-    competition = {"name": "2026年威海市职业技能大赛", "organizer": "威海市人力资源和社会保障局", "appeal_hours": 2}
+    competition = {
+        "name": "2026年威海市职业技能大赛",
+        "organizer": "威海市人力资源和社会保障局",
+        "appeal_hours": 2,
+        "appeal_contact": APPEAL_CONTACT,
+    }
     return {"competition": competition, "sections": [section], "printed_at": "2026-11-22 16:05"}
 
 
@@ -102,7 +109,12 @@ def score_sheet_context(n: int, judges: int) -> dict:
             }
         )
     return {
-        "competition": {"name": "2026年威海市职业技能大赛", "organizer": "威海市人力资源和社会保障局", "appeal_hours": 2},
+        "competition": {
+            "name": "2026年威海市职业技能大赛",
+            "organizer": "威海市人力资源和社会保障局",
+            "appeal_hours": 2,
+            "appeal_contact": APPEAL_CONTACT,
+        },
         "item": {
             "name": "焊工",
             "skill_code": "6-18-02-04",

@@ -71,6 +71,7 @@ async def load_demo(db: AsyncSession, settings: Settings, only_if_empty: bool = 
         organizer=meta.get("organizer", ""),
         start_date=date.fromisoformat(meta["start_date"]) if meta.get("start_date") else None,
         end_date=date.fromisoformat(meta["end_date"]) if meta.get("end_date") else None,
+        appeal_contact=meta.get("appeal_contact", ""),
     )
     competition = await service.save_competition(db, ACTOR, form)
     done(DEMO_STEPS[0])

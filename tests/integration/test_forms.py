@@ -70,6 +70,7 @@ NEW = {
     "start_date": "2026-06-10",
     "end_date": "2026-06-01",
     "appeal_hours": "5",
+    "appeal_contact": "仲裁组:一号楼 201 室",
     "show_provisional": "1",
 }
 
@@ -80,7 +81,7 @@ def test_a_refused_new_competition_keeps_what_was_typed_and_names_the_field(clie
     assert refused.status_code == 422
     page = refused.text
     # every value as typed, the selects and the checkbox too
-    for name in ("name", "organizer", "start_date", "end_date", "appeal_hours"):
+    for name in ("name", "organizer", "start_date", "end_date", "appeal_hours", "appeal_contact"):
         assert re.search(rf'name="{name}"[^>]*value="{re.escape(NEW[name])}"', page), name
     assert '<option value="provincial" selected>' in page and '<option value="2" selected>' in page
     assert re.search(r'name="show_provisional" value="1" checked', page)
@@ -98,6 +99,12 @@ def test_a_refused_new_competition_keeps_what_was_typed_and_names_the_field(clie
     assert 'id="error-new-competition-name">赛事名称不能为空' in both.text
     assert 'id="error-new-competition-year">年度「二〇二六」不是整数' in both.text
     assert 'value="二〇二六"' in both.text
+
+    # who takes appeals is bounded like every text field: the message beside it, nothing written
+    long_contact = post_form(client, "/competitions/", {**NEW, "end_date": "2026-06-20", "appeal_contact": "电" * 201})
+    assert long_contact.status_code == 422
+    assert 'id="error-new-competition-appeal_contact">申诉受理过长:最多 200 个字符,实际 201 个' in long_contact.text
+    assert _count(migrated.database_url, Competition) == 0
 
 
 def test_a_save_says_so_once_and_a_forged_message_is_not_shown(client, role_users, migrated) -> None:

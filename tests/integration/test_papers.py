@@ -75,7 +75,12 @@ def test_papers_follow_the_item_and_print_what_was_signed(judge_client, client, 
     assert "第1页共" in text
 
     assert post_form(chief, f"/chief/items/{live.item_id}/reveal").status_code == 302
+    contact = "大赛仲裁组:一号楼 201 室,电话 0631-5201234"
+    competition = {"name": "2026年直播测试大赛", "year": "2026", "level": "municipal", "category": "1", "show_provisional": "1"}
+    saved = post_form(organizer, f"/competitions/{live.competition_id}", {**competition, "appeal_hours": "2", "appeal_contact": contact})
+    assert saved.status_code in (302, 303)
     assert post_form(organizer, f"/items/{live.item_id}/publish").status_code == 302
+    assert contact in client.get(f"/public/competitions/{live.competition_id}").text  # the public page says whom to appeal to
     publish_head = checkpoint(migrated.database_url, "item.publish", live.item_id)
     assert publish_head is not None
 
@@ -94,6 +99,7 @@ def test_papers_follow_the_item_and_print_what_was_signed(judge_client, client, 
         "乙单位",
         "公示期",
         "申诉",
+        "申诉受理：" + squeezed(contact),
         "v1",
         "实操",
         "总分",
@@ -155,7 +161,7 @@ def test_a_long_results_sheet_repeats_its_header_and_numbers_its_pages() -> None
         "checkpoint": {"records": 812, "last_id": 812, "mac": "ab" * 32, "at": "2026-11-22 16:00"},
     }
     context = {
-        "competition": {"name": "2026年测试市职业技能大赛", "organizer": "测试市人社局", "appeal_hours": 2},
+        "competition": {"name": "2026年测试市职业技能大赛", "organizer": "测试市人社局", "appeal_hours": 2, "appeal_contact": ""},
         "sections": [section],
         "printed_at": "2026-11-22 16:05",
     }

@@ -75,6 +75,7 @@ TEAM_NAME = TextField("团队名称", 200)
 # competitions and items
 COMPETITION_NAME = TextField("赛事名称", 200)
 ORGANIZER = TextField("主办单位", 200)
+APPEAL_CONTACT = TextField("申诉受理", 200)  # who takes appeals, and how: printed on the 成绩公示表
 POLICY_ID = TextField("奖励政策", 100)
 ITEM_NAME = TextField("赛项名称", 200)
 SKILL_CODE = TextField("职业(工种)代码", 50)

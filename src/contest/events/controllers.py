@@ -38,6 +38,7 @@ COMPETITION_FORM = form_body(
     end_date=date,
     show_provisional=bool,
     appeal_hours=int,
+    appeal_contact=limits.APPEAL_CONTACT,
 )
 ITEM_FORM = form_body(
     name=limits.ITEM_NAME,

@@ -28,6 +28,7 @@ def competition_form(form: Any) -> CompetitionForm:
         end_date=fields.day(form, "end_date", "结束日期", errors),
         show_provisional=fields.flag(form, "show_provisional"),
         appeal_hours=fields.integer(form, "appeal_hours", "申诉时限", errors, default=2) or 0,  # None only with an error recorded
+        appeal_contact=_text(form, "appeal_contact"),
     )
     if errors:  # what could not be read, and what else is wrong with the rest
         raise FormInvalid("赛事信息有误", {**parsed.field_errors(), **errors})

@@ -56,11 +56,17 @@ class CompetitionForm:
     end_date: date | None = None
     show_provisional: bool = False
     appeal_hours: int = 2
+    appeal_contact: str = ""
 
     def field_errors(self) -> dict[str, str]:
         """A message per form field that is wrong (named as the form names it)."""
         errors = competition_problems(self.name, self.year, self.level, self.category)
-        for key, field in (("name", limits.COMPETITION_NAME), ("organizer", limits.ORGANIZER), ("policy_id", limits.POLICY_ID)):
+        for key, field in (
+            ("name", limits.COMPETITION_NAME),
+            ("organizer", limits.ORGANIZER),
+            ("policy_id", limits.POLICY_ID),
+            ("appeal_contact", limits.APPEAL_CONTACT),
+        ):
             if problem := field.problem(str(getattr(self, key)).strip()):
                 errors.setdefault(key, problem)
         if not 0 <= self.appeal_hours <= 720:

@@ -134,6 +134,7 @@ def _competition_context(competition: Competition) -> dict[str, Any]:
         "name": competition.name,
         "organizer": competition.organizer or "赛事组委会",
         "appeal_hours": competition.appeal_hours,
+        "appeal_contact": competition.appeal_contact,
     }
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.types import TypeDecorator
 from contest.domain import limits
 from contest.domain.lifecycle import SETUP
 from contest.domain.limits import (
+    APPEAL_CONTACT,
     AUDIT_DEVICE,
     CLIENT_ID,
     COMPETITION_NAME,
@@ -207,6 +208,8 @@ class Competition(Base):
     show_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     # 申诉: an appeal is accepted up to this many hours after an item's results are published.
     appeal_hours: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    # Who receives appeals and how (仲裁组, office, phone), stated on the public page and the 成绩公示表.
+    appeal_contact: Mapped[str] = mapped_column(String(APPEAL_CONTACT.max), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
 
     items: Mapped[list[Item]] = relationship(back_populates="competition", lazy="raise", order_by="Item.id")
