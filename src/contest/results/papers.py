@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contest.audit.service import ChainHead, head_at
 from contest.db.models import AuditRecord, Competition, Item, JudgeAssignment, utcnow
 from contest.domain.aggregation import judge_order
-from contest.domain.lifecycle import NAMES_VISIBLE, PUBLIC_RESULTS
-from contest.domain.results import appeal_deadline
+from contest.domain.lifecycle import NAMES_VISIBLE, PUBLIC_RESULTS, PUBLISHED
+from contest.domain.results import publicity
 from contest.domain.roles import CHIEF_JUDGE
 from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, plain
 from contest.errors import Conflict
@@ -102,17 +102,16 @@ async def _published_section(db: AsyncSession, item: Item, competition: Competit
         }
         for row in version.rows
     ]
-    published_at = item.published_at or version.published_at
-    deadline = appeal_deadline(published_at, competition.appeal_hours)
+    window = publicity(item.published_at or version.published_at, competition.appeal_hours, utcnow())  # as the public page
     return {
         "item": item.name,
         "skill_code": item.skill_code,
         "version": version.version,
         "revised": version.version > 1,
         "reason": version.reason,
-        "published_at": _when(published_at),
-        "deadline": _when(deadline),
-        "final": item.status not in ("published",),
+        "published_at": _when(window.start),
+        "deadline": _when(window.deadline),
+        "final": item.status != PUBLISHED,
         "components": components,
         "rows": rows,
         "awards": _award_counts(rows),
