@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 
 from litestar import Litestar, Router, get
 from litestar.config.csrf import CSRFConfig
@@ -28,6 +29,7 @@ from contest.events.controllers import CompetitionController, ConflictController
 from contest.live.channels import make_channels
 from contest.live.controllers import LIVE_HANDLERS
 from contest.live.frames import served
+from contest.live.handoff import BoardProcesses
 from contest.live.hub import LiveHub
 from contest.live.sockets import SOCKET_HANDLERS
 from contest.live.writer import MarkWriter
@@ -139,7 +141,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return app
 
 
+BOARD_PROCESS_COMMAND = [sys.executable, "-m", "contest.boardserver"]
+
+
 def create_served_app() -> ASGIApp:
     """What `contest serve` runs: the app, with the server's websocket protocol in websocket scopes
-    so that board updates are framed once for every viewer (live/frames.py)."""
-    return served(create_app())
+    so that board updates are framed once for every viewer (live/frames.py), and the board
+    processes that take the boards' websockets off the judge process (live/handoff.py)."""
+    app = create_app()
+    settings: Settings = app.state.settings
+    boards = BoardProcesses(settings.board_processes, BOARD_PROCESS_COMMAND, app.state.hub.channels, forward_notices=not settings.redis_url)
+    app.state.board_processes = boards
+    app.on_startup.append(boards.start)
+    app.on_shutdown.append(boards.stop)  # shutdown hooks run last-first: the board processes stop first
+    return served(app, boards)

@@ -59,23 +59,39 @@ SERVE_OPTIONS: dict[str, Any] = {
 }
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """SERVE_OPTIONS plus the proxies whose X-Forwarded-For uvicorn believes: exactly those the app
+    trusts (CONTEST_TRUSTED_PROXIES); none configured, none believed (not even 127.0.0.1)."""
+    proxies = {"proxy_headers": bool(settings.trusted_proxies), "forwarded_allow_ips": [str(n) for n in settings.trusted_proxies]}
+    return {**SERVE_OPTIONS, **proxies}
+
+
 @main.command(help="Serve the web app (uvicorn). Several workers need PostgreSQL + Redis.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
+@click.option(
+    "--board-processes",
+    type=click.IntRange(0, 16),
+    default=None,
+    help="Processes serving the boards' websockets beside each worker (default 1, or CONTEST_BOARD_PROCESSES; 0: none).",
+)
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
-def serve(host: str, port: int, workers: int, reload: bool) -> None:
+def serve(host: str, port: int, workers: int, board_processes: int | None, reload: bool) -> None:
+    import os
+
     import uvicorn
 
+    if board_processes is not None:  # the app is made by uvicorn (in each worker): it reads the environment
+        os.environ["CONTEST_BOARD_PROCESSES"] = str(board_processes)
     settings = Settings.from_env()
     if workers > 1 and settings.is_sqlite:
         raise click.UsageError("多进程部署需要 PostgreSQL(CONTEST_DATABASE_URL)和 Redis(CONTEST_REDIS_URL)")
-    click.echo(f"contest: serving on http://{host}:{port} ({'SQLite' if settings.is_sqlite else 'PostgreSQL'})")
-    # uvicorn believes X-Forwarded-For from exactly the proxies the app does (its access log then
-    # shows the client's address); none configured, none believed (not even 127.0.0.1).
-    proxies = {"proxy_headers": bool(settings.trusted_proxies), "forwarded_allow_ips": [str(n) for n in settings.trusted_proxies]}
-    options: dict[str, Any] = {**SERVE_OPTIONS, **proxies}
-    uvicorn.run("contest.app:create_served_app", factory=True, host=host, port=port, workers=workers, reload=reload, **options)
+    boards = f", {settings.board_processes} board process(es)" if settings.board_processes else ""
+    click.echo(f"contest: serving on http://{host}:{port} ({'SQLite' if settings.is_sqlite else 'PostgreSQL'}{boards})")
+    uvicorn.run(
+        "contest.app:create_served_app", factory=True, host=host, port=port, workers=workers, reload=reload, **uvicorn_options(settings)
+    )
 
 
 @main.group(help="Database schema.")

@@ -118,6 +118,13 @@ def _positive_int(name: str, default: str) -> int:
     return int(raw)
 
 
+def _board_processes(default: str = "1") -> int:
+    raw = _env("BOARD_PROCESSES", default) or default
+    if not raw.isascii() or not raw.isdigit() or int(raw) > 16:
+        raise SettingsError(f"CONTEST_BOARD_PROCESSES={raw!r}:应为 0 到 16 的整数(0:大屏由评分进程自己服务)")
+    return int(raw)
+
+
 def _public_url(raw: str | None) -> str:
     """CONTEST_PUBLIC_URL: http(s)://host[:port][/path], printed on certificates as it is."""
     url = (raw or "").strip().rstrip("/")
@@ -155,6 +162,9 @@ class Settings:
     # The address the public reaches the product at (https://...): what certificates' QR codes and
     # admission slips print. Unset: the address of the request that printed them.
     public_url: str = ""
+    # Processes `contest serve` starts beside the judge process to serve the boards' websockets
+    # (live/handoff.py); 0: the judge process serves them itself.
+    board_processes: int = 1
 
     def __post_init__(self) -> None:
         if not self.audit_key:
@@ -186,6 +196,7 @@ class Settings:
             allowed_origins=origins,
             trusted_proxies=_trusted_proxies(_env("TRUSTED_PROXIES")),
             public_url=_public_url(_env("PUBLIC_URL")),
+            board_processes=_board_processes(),
         )
 
     def with_database(self, database_url: str) -> Settings:

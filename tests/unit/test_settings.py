@@ -67,3 +67,15 @@ def test_trusted_proxies_from_the_environment(tmp_path: Path, monkeypatch) -> No
     monkeypatch.setenv("CONTEST_TRUSTED_PROXIES", "10.0.0.1,proxy.local")
     with pytest.raises(SettingsError, match=r"「proxy\.local」不是 IP 地址或网段"):
         Settings.from_env()
+
+
+def test_board_processes_from_the_environment(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CONTEST_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("CONTEST_BOARD_PROCESSES", raising=False)
+    assert Settings.from_env().board_processes == 1  # one beside the judge process by default
+    monkeypatch.setenv("CONTEST_BOARD_PROCESSES", "0")
+    assert Settings.from_env().board_processes == 0
+    for bad in ("-1", "two", "17", "1.5", "٣"):
+        monkeypatch.setenv("CONTEST_BOARD_PROCESSES", bad)
+        with pytest.raises(SettingsError, match=r"CONTEST_BOARD_PROCESSES.*应为 0 到 16 的整数"):
+            Settings.from_env()

@@ -21,6 +21,8 @@ from typing import Any
 
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from contest.live.handoff import BOARD_SOCKET_PREFIX, BoardProcesses
+
 PROTOCOL_KEY = "contest.ws_protocol"
 
 
@@ -37,14 +39,21 @@ def text_frame(text: str) -> bytes:
     return header + payload
 
 
-def served(app: ASGIApp) -> ASGIApp:
-    """The app as a server runs it: websocket scopes carry the server's protocol object."""
+def served(app: ASGIApp, boards: BoardProcesses | None = None) -> ASGIApp:
+    """The app as a server runs it: websocket scopes carry the server's protocol object, and a
+    board's websocket goes to a board process when there is one (live/handoff.py)."""
 
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
         if str(scope["type"]) == "websocket":
             protocol = getattr(send, "__self__", None)
             if protocol is not None and hasattr(protocol, "transport") and hasattr(protocol, "conn"):
                 scope[PROTOCOL_KEY] = protocol  # type: ignore[literal-required]  # our own key in the ASGI scope
+                if boards is not None and scope["path"].startswith(BOARD_SOCKET_PREFIX) and boards.hand_off(scope, protocol):
+                    # Handed over: wait for the server to notice our copy is closed (it then
+                    # writes nothing), and let the board process answer the handshake.
+                    while (await receive())["type"] != "websocket.disconnect":
+                        pass
+                    return
         await app(scope, receive, send)
 
     asgi.__wrapped__ = app  # type: ignore[attr-defined]  # for code that needs the Litestar app (tests, state)

@@ -60,6 +60,17 @@ async def _writer(state: State) -> str:
     return "ok" if state.mark_writer.accepting else "stopped"
 
 
+def _board_processes(state: State) -> str | None:
+    """Advisory: while a board process is down its boards are served by this process (slower
+    acknowledgements under a big audience, nothing refused), so it does not make the process unready."""
+    boards = state.get("board_processes")
+    if boards is None or not boards.count:
+        return None
+    if boards.alive == boards.count:
+        return "ok"
+    return f"degraded: {boards.alive} of {boards.count} running; this process serves the boards meanwhile"
+
+
 @get("/readyz", opt=EVERYONE, include_in_schema=False)
 async def readyz(state: State) -> Response:
     checks = {"database": _database, "mark_writer": _writer}
@@ -72,6 +83,9 @@ async def readyz(state: State) -> Response:
         except Exception as exc:  # noqa: BLE001 - any failure means not ready; say which
             results[name] = f"failed: {type(exc).__name__}"
     ready = all(value == "ok" for value in results.values())
+    boards = _board_processes(state)
+    if boards is not None:
+        results["board_processes"] = boards
     return Response({"status": "ok" if ready else "unavailable", "checks": results}, status_code=200 if ready else 503)
 
 
