@@ -198,6 +198,7 @@ class Server:
             for p in alive:  # a worker its supervisor did not stop
                 with contextlib.suppress(psutil.Error):
                     p.kill()
+        shutil.rmtree(self.ready_dir, ignore_errors=True)
         self.log.close()
 
 
