@@ -289,11 +289,12 @@ class Sampler:
 def database_url(work: Path, name: str, args: argparse.Namespace) -> str:
     """The part's database: <work>/<name>.db on SQLite; on PostgreSQL the --database-url's database
     for the load parts and <database>_<name> for the others."""
-    if not args.database_url:
+    pg = getattr(args, "database_url", None)  # bench/public seeds with a namespace of its own
+    if not pg:
         return sqlite_url(work / f"{name}.db")
     if name == "load":
-        return args.database_url
-    base, _, db = args.database_url.rpartition("/")
+        return pg
+    base, _, db = pg.rpartition("/")
     return f"{base}/{db}_{name}"
 
 
