@@ -1,6 +1,8 @@
 """Generate a competition ready for live scoring, and a plan for the load generator.
 
     .venv/bin/python -m bench.live.seed --db var/bench/live.db --items 100 --judges-per-item 10 --out plan.json
+    .venv/bin/python -m bench.live.seed --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/contest_bench_live \
+        --items 100 --judges-per-item 10 --out plan.json      # the database is dropped and created afresh
 
 One competition, ``items`` items, each with ``entries`` entries (one competitor each, from its
 own unit), a generated scheme (one practical component of ``criteria`` judgement criteria summing to 100,
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
 from datetime import date, timedelta
 from decimal import Decimal
@@ -126,19 +129,81 @@ async def _seed(url: str, items: int, entries: int, judges_per_item: int, criter
     }
 
 
-def make_plan(db_path: Path, items: int, entries: int, judges_per_item: int, criteria: int, show_provisional: bool) -> dict:
-    """A fresh database at db_path (migrated), seeded; returns the plan."""
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    url = f"sqlite+aiosqlite:///{db_path}"
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+def _pg_split(url: str) -> tuple[str, str]:
+    """(admin DSN for asyncpg, database name) of a postgresql[+asyncpg]:// URL. The admin entry is the
+    same server's `postgres` database, or CONTEST_BENCH_PG_ADMIN (an asyncpg DSN) if set."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if not parsed.database:
+        raise ValueError(f"no database name in {url!r}")
+    admin = os.environ.get("CONTEST_BENCH_PG_ADMIN") or parsed.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
+    return admin, parsed.database
+
+
+def pg_admin_dsn(url: str) -> str:
+    return _pg_split(url)[0]
+
+
+async def _pg_admin(url: str, *statements: str) -> None:
+    import asyncpg
+
+    admin, _ = _pg_split(url)
+    conn = await asyncpg.connect(admin, timeout=10)
+    try:
+        for sql in statements:
+            await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def fresh_postgres(url: str) -> None:
+    """Drop (forcing out leftover connections) and create the URL's database: an empty one for every run."""
+    _, name = _pg_split(url)
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"database name {name!r}: letters, digits and _ only")
+    asyncio.run(_pg_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'))
+
+
+def drop_postgres(url: str) -> None:
+    _, name = _pg_split(url)
+    asyncio.run(_pg_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def sqlite_url(db_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{db_path}"
+
+
+def make_plan_url(url: str, items: int, entries: int, judges_per_item: int, criteria: int, show_provisional: bool) -> dict:
+    """A fresh database at url (SQLite file removed, or PostgreSQL database dropped and created),
+    migrated and seeded; returns the plan."""
+    if is_postgres(url):
+        fresh_postgres(url)
+    else:
+        db_path = Path(url.split("///", 1)[1])
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     upgrade(url)
     return asyncio.run(_seed(url, items, entries, judges_per_item, criteria, show_provisional))
 
 
+def make_plan(db_path: Path, items: int, entries: int, judges_per_item: int, criteria: int, show_provisional: bool) -> dict:
+    """A fresh SQLite database at db_path (migrated), seeded; returns the plan."""
+    return make_plan_url(sqlite_url(db_path), items, entries, judges_per_item, criteria, show_provisional)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", type=Path, required=True)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--db", type=Path, help="a SQLite file (replaced)")
+    where.add_argument("--database-url", help="postgresql+asyncpg://... (the database is dropped and created) or sqlite+aiosqlite:///...")
     parser.add_argument("--items", type=int, default=100)
     parser.add_argument("--entries", type=int, default=20)
     parser.add_argument("--judges-per-item", type=int, default=10)
@@ -146,7 +211,8 @@ def main() -> None:
     parser.add_argument("--show-provisional", action="store_true")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    plan = make_plan(args.db, args.items, args.entries, args.judges_per_item, args.criteria, args.show_provisional)
+    url = args.database_url or sqlite_url(args.db)
+    plan = make_plan_url(url, args.items, args.entries, args.judges_per_item, args.criteria, args.show_provisional)
     args.out.write_text(json.dumps(plan))
     print(f"seeded {len(plan['items'])} items, {len(plan['judges'])} judges in {plan['seed_seconds']} s -> {args.out}")
 

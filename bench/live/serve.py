@@ -1,13 +1,26 @@
-"""Our app served as `contest serve` does (uvicorn, one process, `cli.SERVE_OPTIONS`), with bench-only variants.
+"""Our app served as `contest serve` does (uvicorn, `cli.SERVE_OPTIONS`), with bench-only variants.
 
-.venv/bin/python -m bench.live.serve --port 8000 [--ws-deflate] [--instrument FILE]
+.venv/bin/python -m bench.live.serve --port 8000 [--ws-deflate] [--instrument FILE] [--workers N --ready-dir DIR]
+
+One process by default; `--workers N` runs N uvicorn worker processes on the one port, as
+`contest serve --workers N` does (PostgreSQL + Redis from CONTEST_DATABASE_URL / CONTEST_REDIS_URL).
+The bench-only variants are applied in every worker: uvicorn imports `served_app` (a factory) in
+each one and the options travel in the environment (BENCH_SERVE_OPTIONS), since workers are spawned,
+not forked. With `--ready-dir`, every process writes `<pid>.ready` there once its app has started
+(the bench waits for all N before it connects, so that no worker starts late with no connections).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
 
 import uvicorn
+
+OPTIONS_ENV = "BENCH_SERVE_OPTIONS"
 
 
 def instrument(path: str) -> None:
@@ -119,38 +132,83 @@ def instrument(path: str) -> None:
     threading.Thread(target=every_second, daemon=True).start()
 
 
+def _with_ready_file(app: Any, ready_dir: str) -> Any:
+    """The app, writing <ready_dir>/<pid>.ready when its lifespan startup is complete; every other
+    scope goes straight to the app with uvicorn's own send (live/frames.py needs its __self__)."""
+
+    async def asgi(scope, receive, send):
+        if scope["type"] != "lifespan":
+            return await app(scope, receive, send)
+
+        async def lifespan_send(message):
+            await send(message)
+            if message["type"] == "lifespan.startup.complete":
+                Path(ready_dir, f"{os.getpid()}.ready").write_text(str(os.getpid()))
+
+        return await app(scope, receive, lifespan_send)
+
+    asgi.__wrapped__ = getattr(app, "__wrapped__", app)
+    return asgi
+
+
+def served_app() -> Any:
+    """uvicorn's factory in every process: the bench-only variants, then `create_served_app()`."""
+    options = json.loads(os.environ.get(OPTIONS_ENV, "{}"))
+    if options.get("instrument"):
+        path = options["instrument"]
+        if options.get("workers", 1) > 1:  # one file per worker: <stem>-<pid>.json
+            path = f"{path.removesuffix('.json')}-{os.getpid()}.json"
+        instrument(path)
+    if options.get("no_fast_frames"):
+        from contest.live import hub
+
+        hub.write_frame = lambda scope, frame: False  # every viewer takes the ordinary send_text
+    if options.get("gc_threshold"):
+        from contest import app
+
+        app.GC_THRESHOLDS = tuple(int(x) for x in options["gc_threshold"].split(","))
+    if options.get("switch_interval"):
+        import sys
+
+        sys.setswitchinterval(options["switch_interval"])
+    from contest.app import create_served_app
+
+    served = create_served_app()
+    return _with_ready_file(served, options["ready_dir"]) if options.get("ready_dir") else served
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (several need PostgreSQL + Redis)")
+    parser.add_argument("--ready-dir", help="every process writes <pid>.ready here when its app has started")
     parser.add_argument("--ws-deflate", action="store_true", help="per-message deflate on (contest serve has it off)")
     parser.add_argument(
-        "--instrument", help="write wall-time and query counts of the mark path and the board flush to this JSON file at exit"
+        "--instrument",
+        help="write wall-time and query counts of the mark path and the board flush to this JSON file at exit (one per worker: -<pid>)",
     )
     parser.add_argument("--no-fast-frames", action="store_true", help="A/B: board updates through send_text per viewer (before issue 16)")
     parser.add_argument("--switch-interval", type=float, help="the interpreter's thread switch interval (s), default 0.005")
     parser.add_argument("--gc-threshold", help="gc.set_threshold for the experiment (the app sets contest.app.GC_THRESHOLDS at startup)")
     args = parser.parse_args()
-    if args.instrument:
-        instrument(args.instrument)
     from contest.cli import SERVE_OPTIONS
 
-    if args.no_fast_frames:
-        from contest.live import hub
-
-        hub.write_frame = lambda scope, frame: False  # every viewer takes the ordinary send_text
-    if args.gc_threshold:
-        from contest import app
-
-        app.GC_THRESHOLDS = tuple(int(x) for x in args.gc_threshold.split(","))
-    if args.switch_interval:
-        import sys
-
-        sys.setswitchinterval(args.switch_interval)
-
+    os.environ[OPTIONS_ENV] = json.dumps(
+        {
+            "instrument": args.instrument,
+            "no_fast_frames": args.no_fast_frames,
+            "gc_threshold": args.gc_threshold,
+            "switch_interval": args.switch_interval,
+            "ready_dir": args.ready_dir,
+            "workers": args.workers,
+        }
+    )
     # access_log: the app logs requests itself (contest.access)
     options = {**SERVE_OPTIONS, "ws_per_message_deflate": args.ws_deflate, "access_log": False}
-    uvicorn.run("contest.app:create_served_app", factory=True, host=args.host, port=args.port, log_level="warning", **options)
+    uvicorn.run(
+        "bench.live.serve:served_app", factory=True, host=args.host, port=args.port, workers=args.workers, log_level="warning", **options
+    )
 
 
 if __name__ == "__main__":

@@ -246,6 +246,7 @@ def main() -> None:
     if not Path(NGINX).exists():
         raise SystemExit(f"{NGINX} not found: apt-get install nginx (or set CONTEST_NGINX)")
     raise_nofile()
+    args.work = args.work.resolve()  # nginx reads its paths relative to its prefix: absolute ones only
     shutil.rmtree(args.work, ignore_errors=True)
     args.work.mkdir(parents=True)
     seed_args = argparse.Namespace(items=args.items, entries=20, judges_per_item=2, criteria=5, show_provisional=False)
@@ -255,7 +256,11 @@ def main() -> None:
     server = Server("ours", free_port(), args.work, db_path, plan_path, compression=False)
     server.start()
     nginx = Nginx(server.port, args.work)
-    nginx.start()
+    try:
+        nginx.start()
+    except BaseException:  # the server must not outlive a failed start of nginx
+        server.stop()
+        raise
     report: dict = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": "python -m bench.public.run " + " ".join(os.sys.argv[1:]),
