@@ -74,7 +74,10 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     "--board-processes",
     type=click.IntRange(0, 16),
     default=None,
-    help="Processes serving the boards' websockets beside each worker (default 1, or CONTEST_BOARD_PROCESSES; 0: none).",
+    help=(
+        "Processes serving the boards' websockets beside each worker "
+        "(default 1 with one worker, 0 with several; or CONTEST_BOARD_PROCESSES)."
+    ),
 )
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
 def serve(host: str, port: int, workers: int, board_processes: int | None, reload: bool) -> None:
@@ -82,6 +85,10 @@ def serve(host: str, port: int, workers: int, board_processes: int | None, reloa
 
     import uvicorn
 
+    if board_processes is None and workers > 1 and "CONTEST_BOARD_PROCESSES" not in os.environ:
+        # Several workers already share the boards between them; a board process beside each one
+        # oversubscribed a 2-core machine (bench/results/live.md, session 4): only when asked for.
+        board_processes = 0
     if board_processes is not None:  # the app is made by uvicorn (in each worker): it reads the environment
         os.environ["CONTEST_BOARD_PROCESSES"] = str(board_processes)
     settings = Settings.from_env()

@@ -33,6 +33,7 @@ import logging
 import os
 import socket
 import subprocess
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,7 @@ BOARD_SOCKET_PREFIX = "/ws/board/"
 CONTROL_BUFFER = 1 << 20  # bytes a control socket holds before a hand-off falls back to the judge process
 MAX_MESSAGE = 128 * 1024  # a request head is at most uvicorn's h11 limit (64 KiB) plus our framing
 RESPAWN_DELAY = 1.0  # seconds before a board process that exited is started again (doubling to 30)
+HEALTHY_AFTER = 60.0  # seconds a board process must have run for its next restart to wait RESPAWN_DELAY again
 STOP_TIMEOUT = 10.0  # seconds a board process gets to close its viewers before it is killed
 
 SUPPORTED = hasattr(socket, "AF_UNIX") and hasattr(socket, "SOCK_SEQPACKET") and hasattr(socket, "SCM_RIGHTS")
@@ -67,6 +69,7 @@ class BoardLink:
     def __init__(self, process: subprocess.Popen, control: socket.socket) -> None:
         self.process, self.control = process, control
         self.alive = True
+        self.started = time.monotonic()
 
     def send(self, message: bytes, fd: int | None = None) -> bool:
         """One message, never waiting: False if the board process cannot take it now."""
@@ -114,7 +117,11 @@ class BoardProcesses:
     def _spawn(self, index: int) -> None:
         if self._stopping or self._loop is None:
             return
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        except OSError:  # a system without Unix sequenced-packet sockets (macOS): boards stay here
+            log.warning("this system cannot pass connections to a board process; boards are served by the judge process")
+            return
         for end in (ours, theirs):
             end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, CONTROL_BUFFER)
             end.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, CONTROL_BUFFER)
@@ -154,6 +161,8 @@ class BoardProcesses:
         code = link.process.poll()
         if self._stopping:
             return
+        if time.monotonic() - link.started > HEALTHY_AFTER:  # it had been running well: not a crash loop
+            self._delays[index] = RESPAWN_DELAY
         delay = self._delays[index]
         log.error(
             "board process %s (pid %s) exited with %s; its boards reconnect, here until it is back in %.0f s",
