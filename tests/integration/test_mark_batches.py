@@ -4,14 +4,16 @@ batch with the outcomes the marks would have had one by one, sequence numbers on
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from contest.audit.service import verify_chain
 from contest.db.engine import make_engine, make_session_factory
 from contest.db.migrate import upgrade
-from contest.db.models import AuditRecord, Component, Criterion, Item, Mark, MarkSubmission, User
+from contest.db.models import AuditRecord, Component, Criterion, Item, JudgeAssignment, Mark, MarkSubmission, Person, User
+from contest.events import service as events_service
 from contest.live import actions
 from contest.live.service import Ack, Judge, MarkIn, MarkRefused, store_marks
 from contest.live.writer import MarkWriter
@@ -187,6 +189,54 @@ def test_the_writer_batches_what_queued_and_a_failing_mark_fails_alone(live, mig
             assert stored == {"healthy-01", "healthy-02"}
         await writer.stop()
         await engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_the_writer_keeps_facts_between_batches_and_sees_every_change_made_by_others(live, migrated) -> None:
+    """The SQLite writer's FactsCache: a second batch reads fewer statements (its assignments,
+    stations, criteria, conflicts come from the first), yet an override granted, or a relation a judge
+    declares, on another connection between two batches is seen by the very next one."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if threading.current_thread().name.startswith("mark-writer"):
+            statements.append(statement)
+
+    async def run() -> None:
+        engine = make_engine(migrated.database_url)
+        factory = make_session_factory(engine)
+        async with factory() as db:
+            j = await _judges(db)
+            jx_seat = (await db.execute(select(JudgeAssignment.seat).where(JudgeAssignment.person_id == j["jx"].person_id))).scalar_one()
+            jb = (await db.execute(select(Person).where(Person.id == j["jb"].person_id))).scalar_one()
+            competitor = (await db.execute(select(Person).where(Person.name == "选手乙2"))).scalar_one()
+        writer = MarkWriter(factory, migrated.database_url)
+        assert writer.facts is not None
+        event.listen(writer._sync_engine, "before_cursor_execute", count)  # the writer's own connection
+        try:
+            first = await writer.submit(j["jx"], _mark(live, "cache-01", "甲1", "P2", "20"))
+            assert isinstance(first, MarkRefused) and first.code == "conflict"  # jx is of 甲单位
+            cold = len(statements)
+            statements.clear()
+            again = await writer.submit(j["jx"], _mark(live, "cache-02", "甲1", "P2", "21"))
+            assert isinstance(again, MarkRefused) and again.code == "conflict"  # still, now from the cache
+            assert writer.facts.hits >= 6 and len(statements) <= cold - 6, (cold, statements)
+
+            async with factory() as db:  # another connection grants the override and commits
+                await actions.override_conflict(db, ACTOR, live.item_id, jx_seat, live.stations["甲1"], "回避豁免:裁判不足")
+            stored = await writer.submit(j["jx"], _mark(live, "cache-03", "甲1", "P2", "22"))
+            assert _summary(stored)[0] == "stored", stored
+
+            ok = await writer.submit(j["jb"], _mark(live, "cache-04", "乙2", "P2", "30"))
+            assert _summary(ok)[0] == "stored", ok
+            async with factory() as db:  # jb declares a relation with 乙2's competitor mid-competition
+                await events_service.declare_conflict(db, ACTOR, jb, competitor, "亲属关系")
+            refused = await writer.submit(j["jb"], _mark(live, "cache-05", "乙2", "P2", "31"))
+            assert isinstance(refused, MarkRefused) and refused.code == "conflict"
+        finally:
+            await writer.stop()
+            await engine.dispose()
 
     asyncio.run(run())
 

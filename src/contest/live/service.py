@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Result, select, update
+from sqlalchemy import Result, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -40,7 +40,7 @@ from contest.domain.lifecycle import ACCEPTS_MARKS, SETUP
 from contest.domain.scheme import plain
 from contest.live.protocol import ERRORS, MarkIn
 
-__all__ = ["ERRORS", "Ack", "Judge", "MarkIn", "MarkRefused", "Outcome", "store_marks", "store_marks_in", "submit_mark"]
+__all__ = ["ERRORS", "Ack", "FactsCache", "Judge", "MarkIn", "MarkRefused", "Outcome", "store_marks", "store_marks_in", "submit_mark"]
 
 # A mark's value as text: ASCII digits only (Decimal would also read "١٢" or "NaN"), an optional
 # sign, fraction and exponent. Anything else is not_a_number.
@@ -110,7 +110,7 @@ async def store_marks(db: AsyncSession, batch: Sequence[tuple[Judge, MarkIn]]) -
     return await db.run_sync(store_marks_in, batch)
 
 
-def store_marks_in(db: Session, batch: Sequence[tuple[Judge, MarkIn]]) -> list[Outcome]:
+def store_marks_in(db: Session, batch: Sequence[tuple[Judge, MarkIn]], facts: FactsCache | None = None) -> list[Outcome]:
     """Check and store a batch of marks in one transaction, in order; one outcome per mark. Commits.
 
     The batch's items are locked first (their rows on PostgreSQL, the database on SQLite), so what
@@ -119,12 +119,13 @@ def store_marks_in(db: Session, batch: Sequence[tuple[Judge, MarkIn]]) -> list[O
     processes. Every mark is checked against facts read once for the whole batch (a dozen grouped
     queries, instead of a dozen per mark), and each item's sequence number grows by the number of
     marks it stored. A refused or duplicate mark changes nothing and takes no sequence number.
-    Synchronous, so that the writer can run a whole batch in its own thread (live/writer.py).
+    Synchronous, so that the writer can run a whole batch in its own thread (live/writer.py), which
+    passes its ``facts`` (FactsCache) on SQLite.
     """
     if not batch:
         return []
     items = _lock_items(db, sorted({mark.item_id for _, mark in batch}))
-    checks = _BatchChecks.load(db, batch, items)
+    checks = _BatchChecks.load(db, batch, items, facts)
     pending = [checks.apply(judge, mark) for judge, mark in batch]
     stored = [p for p in pending if isinstance(p, _Stored)]
     if stored:
@@ -179,6 +180,138 @@ def _lock_items(db: Session, item_ids: list[int]) -> dict[int, tuple[str, int]]:
     return {item_id: (status, competition_id) for item_id, status, competition_id in rows.all()}
 
 
+class FactsCache:
+    """The facts a mark's checks read that only someone else's write can change: judges' assignments,
+    stations, criteria, conflict overrides, judges' units and declared relations, entries' members
+    and coaches. Kept by the SQLite writer between batches, and trusted only while no other
+    connection has committed anything to the database: SQLite's ``PRAGMA data_version`` (read under
+    the batch's write lock, so nobody can commit until our commit) changes with every commit made by
+    another connection, and then everything is forgotten. An override granted, a judge reassigned or
+    a roster corrected is therefore seen by the very next batch, exactly as without the cache; what
+    the cache saves is re-reading them for each of the many batches in between (most of a batch's
+    reads: bench/results/live.md). Negative answers are kept too (a station that does not exist).
+    """
+
+    def __init__(self) -> None:
+        self._connection: object | None = None
+        self._version: int | None = None
+        self.hits = 0  # facts answered from the cache (for tests and benches)
+        self.clear()
+
+    def clear(self) -> None:
+        self._assigned: dict[tuple[int, int], bool] = {}
+        self._entries: dict[tuple[int, int], tuple[int, int] | None] = {}
+        self._criteria: dict[int, tuple[int, CriterionRule] | None] = {}
+        self._overridden: dict[tuple[int, int, int], bool] = {}
+        self._judges: dict[int, JudgeFacts] = {}
+        self._entry_facts: dict[int, EntryFacts] = {}
+
+    def validate(self, db: Session) -> None:
+        """Forget everything if another connection has committed since the last batch (SQLite only)."""
+        connection = db.connection().connection.dbapi_connection
+        version = db.execute(text("PRAGMA data_version")).scalar_one()
+        if connection is not self._connection or version != self._version:
+            self.clear()
+            self._connection, self._version = connection, version
+
+    def _missing(self, known: dict, keys: set) -> set:
+        missing = {key for key in keys if key not in known}
+        self.hits += len(keys) - len(missing)
+        return missing
+
+    def assigned(self, db: Session, pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
+        """The (item, judge person) pairs that are assignments."""
+        missing = self._missing(self._assigned, pairs)
+        if missing:
+            # Each pair of columns as two INs (a superset, narrowed here): SQLite scans the whole table
+            # for a row-value IN, but searches an index for a plain one.
+            rows = db.execute(
+                select(JudgeAssignment.item_id, JudgeAssignment.person_id).where(
+                    JudgeAssignment.item_id.in_({i for i, _ in missing}), JudgeAssignment.person_id.in_({p for _, p in missing})
+                )
+            )
+            found = set(rows.all())
+            self._assigned.update((pair, pair in found) for pair in missing)
+        return {pair for pair in pairs if self._assigned[pair]}
+
+    def entries(self, db: Session, stations: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[int, int]]:
+        """(item, station) -> (entry, unit), for the stations that exist."""
+        missing = self._missing(self._entries, stations)
+        if missing:
+            rows = db.execute(
+                select(Entry.item_id, Entry.station_no, Entry.id, Entry.unit_id).where(
+                    Entry.item_id.in_({i for i, _ in missing}), Entry.station_no.in_({s for _, s in missing})
+                )
+            )
+            found = {(item_id, station): (entry_id, unit_id) for item_id, station, entry_id, unit_id in rows.all()}
+            self._entries.update((key, found.get(key)) for key in missing)
+        return {key: entry for key in stations if (entry := self._entries[key]) is not None}
+
+    def criteria(self, db: Session, criterion_ids: set[int]) -> dict[int, tuple[int, CriterionRule]]:
+        """criterion -> (its item, the criterion), for those that exist."""
+        missing = self._missing(self._criteria, criterion_ids)
+        if missing:
+            rows = db.execute(select(Component.item_id, Criterion).join(Component).where(Criterion.id.in_(missing)))
+            # Plain rules, not ORM objects: these outlive the session (and its rollbacks) that read them.
+            rules = {criterion.id: (item_id, _rule(criterion)) for item_id, criterion in rows.all()}
+            self._criteria.update((key, rules.get(key)) for key in missing)
+        return {key: rule for key in criterion_ids if (rule := self._criteria[key]) is not None}
+
+    def overridden(self, db: Session, wanted: set[tuple[int, int, int]]) -> set[tuple[int, int, int]]:
+        """The (item, judge person, entry) triples a chief judge has granted an override for."""
+        missing = self._missing(self._overridden, wanted)
+        if missing:
+            rows = db.execute(
+                select(ConflictOverride.item_id, ConflictOverride.judge_person_id, ConflictOverride.entry_id).where(
+                    ConflictOverride.entry_id.in_({e for _, _, e in missing}),
+                    ConflictOverride.judge_person_id.in_({j for _, j, _ in missing}),
+                )
+            )
+            found = set(rows.all())
+            self._overridden.update((key, key in found) for key in missing)
+        return {key for key in wanted if self._overridden[key]}
+
+    def judges(self, db: Session, person_ids: set[int]) -> dict[int, JudgeFacts]:
+        """Each judge's unit and declared relations."""
+        missing = self._missing(self._judges, person_ids)
+        if missing:
+            declared: dict[int, set[int]] = defaultdict(set)
+            rows = db.execute(
+                select(DeclaredConflict.judge_person_id, DeclaredConflict.other_person_id).where(
+                    DeclaredConflict.judge_person_id.in_(missing)
+                )
+            )
+            for judge_id, other_id in rows.all():
+                declared[judge_id].add(other_id)
+            units = db.execute(select(Person.id, Person.unit_id).where(Person.id.in_(missing)))
+            self._judges.update((p, JudgeFacts(p, unit, frozenset(declared[p]))) for p, unit in units.all())
+        return {p: self._judges[p] for p in person_ids if p in self._judges}
+
+    def entry_facts(self, db: Session, entries: set[tuple[int, int]]) -> dict[int, EntryFacts]:
+        """entry -> its unit, members (and their units) and coaches; ``entries``: (entry, unit) pairs."""
+        units = dict(entries)
+        missing = self._missing(self._entry_facts, set(units))
+        if missing:
+            members: dict[int, list[tuple[int, int | None]]] = defaultdict(list)  # entry -> [(person, unit)]
+            rows = db.execute(
+                select(EntryMember.entry_id, EntryMember.person_id, Person.unit_id).join(Person).where(EntryMember.entry_id.in_(missing))
+            )
+            for entry_id, person_id, unit_id in rows.all():
+                members[entry_id].append((person_id, unit_id))
+            coaches: dict[int, set[int]] = defaultdict(set)
+            coach_rows = db.execute(select(EntryCoach.entry_id, EntryCoach.person_id).where(EntryCoach.entry_id.in_(missing)))
+            for entry_id, person_id in coach_rows.all():
+                coaches[entry_id].add(person_id)
+            for entry_id in missing:
+                self._entry_facts[entry_id] = EntryFacts(
+                    unit_id=units[entry_id],
+                    member_person_ids=frozenset(p for p, _ in members[entry_id]),
+                    member_unit_ids=frozenset(u for _, u in members[entry_id] if u),
+                    coach_person_ids=frozenset(coaches[entry_id]),
+                )
+        return {entry_id: self._entry_facts[entry_id] for entry_id in units}
+
+
 class _BatchChecks:
     """The facts one batch's checks need, read under the items' lock with grouped queries, and the
     cells as this batch changes them (a second mark on a cell sees the first)."""
@@ -189,14 +322,16 @@ class _BatchChecks:
         self.in_batch: dict[str, _Stored] = {}
         self.assigned: set[tuple[int, int]] = set()  # (item, judge person)
         self.entries: dict[tuple[int, int], tuple[int, int]] = {}  # (item, station) -> (entry, unit)
-        self.criteria: dict[int, tuple[int, Criterion]] = {}  # criterion -> (item, criterion)
+        self.criteria: dict[int, tuple[int, CriterionRule]] = {}  # criterion -> (item, its rule)
         self.overridden: set[tuple[int, int, int]] = set()  # (item, judge person, entry)
         self.judge_facts: dict[int, JudgeFacts] = {}  # judge person -> unit and declared relations
         self.entry_facts: dict[int, EntryFacts] = {}  # entry -> unit, members, coaches
         self.cells: dict[tuple[int, int], list[Mark]] = defaultdict(list)  # (entry, criterion) -> marks
 
     @classmethod
-    def load(cls, db: Session, batch: Sequence[tuple[Judge, MarkIn]], items: dict[int, tuple[str, int]]) -> _BatchChecks:
+    def load(
+        cls, db: Session, batch: Sequence[tuple[Judge, MarkIn]], items: dict[int, tuple[str, int]], facts: FactsCache | None = None
+    ) -> _BatchChecks:
         checks = cls()
         checks.items = items
         marks = [mark for _, mark in batch]
@@ -210,59 +345,23 @@ class _BatchChecks:
         pairs = {(m.item_id, judge.person_id) for judge, m in batch if m.item_id in items}
         if not pairs:
             return checks
-        # Each pair of columns as two INs (a superset, narrowed here): SQLite scans the whole table for
-        # a row-value IN, but searches an index for a plain one.
-        rows = db.execute(
-            select(JudgeAssignment.item_id, JudgeAssignment.person_id).where(
-                JudgeAssignment.item_id.in_({i for i, _ in pairs}), JudgeAssignment.person_id.in_({p for _, p in pairs})
-            )
-        )
-        checks.assigned = {(item_id, person_id) for item_id, person_id in rows.all() if (item_id, person_id) in pairs}
-        stations = {(m.item_id, m.station) for m in marks if m.item_id in items}
-        rows = db.execute(
-            select(Entry.item_id, Entry.station_no, Entry.id, Entry.unit_id).where(
-                Entry.item_id.in_({i for i, _ in stations}), Entry.station_no.in_({s for _, s in stations})
-            )
-        )
-        checks.entries = {(i, station): (entry_id, unit) for i, station, entry_id, unit in rows.all() if (i, station) in stations}
-        rows = db.execute(select(Component.item_id, Criterion).join(Component).where(Criterion.id.in_({m.criterion_id for m in marks})))
-        checks.criteria = {criterion.id: (item_id, criterion) for item_id, criterion in rows.all()}
-        entry_ids = {entry_id for entry_id, _ in checks.entries.values()}
-        if not entry_ids:
+        if facts is None:
+            facts = FactsCache()  # this batch's own: everything is read
+        else:
+            facts.validate(db)
+        checks.assigned = facts.assigned(db, pairs)
+        checks.entries = facts.entries(db, {(m.item_id, m.station) for m in marks if m.item_id in items})
+        checks.criteria = facts.criteria(db, {m.criterion_id for m in marks})
+        if not checks.entries:
             return checks
-        rows = db.execute(
-            select(ConflictOverride.item_id, ConflictOverride.judge_person_id, ConflictOverride.entry_id).where(
-                ConflictOverride.entry_id.in_(entry_ids), ConflictOverride.judge_person_id.in_(judges)
-            )
-        )
-        checks.overridden = {(i, j, e) for i, j, e in rows.all()}
-        declared: dict[int, set[int]] = defaultdict(set)
-        rows = db.execute(
-            select(DeclaredConflict.judge_person_id, DeclaredConflict.other_person_id).where(DeclaredConflict.judge_person_id.in_(judges))
-        )
-        for judge_id, other_id in rows.all():
-            declared[judge_id].add(other_id)
-        rows = db.execute(select(Person.id, Person.unit_id).where(Person.id.in_(judges)))
-        checks.judge_facts = {p: JudgeFacts(p, unit, frozenset(declared[p])) for p, unit in rows.all()}
-        members: dict[int, list[tuple[int, int | None]]] = defaultdict(list)  # entry -> [(person, unit)]
-        rows = db.execute(
-            select(EntryMember.entry_id, EntryMember.person_id, Person.unit_id).join(Person).where(EntryMember.entry_id.in_(entry_ids))
-        )
-        for entry_id, person_id, unit_id in rows.all():
-            members[entry_id].append((person_id, unit_id))
-        coaches: dict[int, set[int]] = defaultdict(set)
-        rows = db.execute(select(EntryCoach.entry_id, EntryCoach.person_id).where(EntryCoach.entry_id.in_(entry_ids)))
-        for entry_id, person_id in rows.all():
-            coaches[entry_id].add(person_id)
-        checks.entry_facts = {
-            entry_id: EntryFacts(
-                unit_id=unit_id,
-                member_person_ids=frozenset(p for p, _ in members[entry_id]),
-                member_unit_ids=frozenset(u for _, u in members[entry_id] if u),
-                coach_person_ids=frozenset(coaches[entry_id]),
-            )
-            for entry_id, unit_id in checks.entries.values()
+        wanted = {
+            (m.item_id, judge.person_id, checks.entries[(m.item_id, m.station)][0])
+            for judge, m in batch
+            if (m.item_id, m.station) in checks.entries
         }
+        checks.overridden = facts.overridden(db, wanted)
+        checks.judge_facts = facts.judges(db, judges)
+        checks.entry_facts = facts.entry_facts(db, set(checks.entries.values()))
         cells = {(checks.entries[(m.item_id, m.station)][0], m.criterion_id) for m in marks if (m.item_id, m.station) in checks.entries}
         in_cells = select(Mark).where(Mark.entry_id.in_({e for e, _ in cells}), Mark.criterion_id.in_({c for _, c in cells}))
         for mark in db.execute(in_cells).scalars():
@@ -296,7 +395,7 @@ class _BatchChecks:
         item_id, criterion = self.criteria.get(mark.criterion_id, (None, None))
         if criterion is None or item_id != mark.item_id:
             raise MarkRefused("unknown_criterion")
-        problem = check_mark(_rule(criterion), value)
+        problem = check_mark(criterion, value)
         if problem is not None:
             raise MarkRefused(*problem)
         if self._conflicted(mark.item_id, judge.person_id, entry_id):

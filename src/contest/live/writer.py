@@ -25,7 +25,7 @@ from sqlalchemy.orm import sessionmaker
 
 from contest import metrics
 from contest.db.engine import make_sync_sqlite_engine
-from contest.live.service import Judge, MarkIn, MarkRefused, Outcome, store_marks, store_marks_in
+from contest.live.service import FactsCache, Judge, MarkIn, MarkRefused, Outcome, store_marks, store_marks_in
 
 log = logging.getLogger("contest.live")
 
@@ -41,6 +41,8 @@ class MarkWriter:
         info = session_factory.kw.get("info")
         self._sync_sessions = sessionmaker(self._sync_engine, expire_on_commit=False, info=info) if sqlite else None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="mark-writer") if sqlite else None
+        # Facts kept from batch to batch while nobody else writes (service.FactsCache; SQLite only).
+        self.facts = FactsCache() if sqlite else None
         self._queue: asyncio.Queue[tuple[Judge, MarkIn, asyncio.Future[Outcome]]] = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self._stopped = False
@@ -113,7 +115,7 @@ class MarkWriter:
     def _write_in_thread(self, marks: list[tuple[Judge, MarkIn]]) -> list[Outcome]:
         assert self._sync_sessions is not None
         with self._sync_sessions() as db:
-            return store_marks_in(db, marks)
+            return store_marks_in(db, marks, self.facts)
 
 
 def _settle(future: asyncio.Future[Outcome], result: Outcome | None = None, exception: Exception | None = None) -> None:
