@@ -37,7 +37,7 @@ def instrument(path: str) -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    from contest.live import hub, sockets, writer
+    from contest.live import hub, service, sockets, writer
 
     stats: dict = defaultdict(lambda: [0, 0.0, 0])  # name -> [calls, seconds, statements]
     statements = [0]
@@ -60,6 +60,15 @@ def instrument(path: str) -> None:
         return wrapper
 
     sockets._store = timed("mark (_store: queued + its batch)", sockets._store)
+    facts = {"batches": 0, "items read": 0}  # the writer's FactsCache: items read again after a forget
+    validate = service.FactsCache.validate
+
+    def validating(self, db):
+        facts["batches"] += 1
+        validate(self, db)
+        facts["items read"] = self.loads
+
+    service.FactsCache.validate = validating
     write = writer.MarkWriter._write
     marks_per_batch = [0, 0]
 
@@ -105,6 +114,7 @@ def instrument(path: str) -> None:
         }
         batches, marks = marks_per_batch
         out["marks per batch"] = {"batches": batches, "mean": round(marks / batches, 1) if batches else None}
+        out["facts cache (batches, items read)"] = facts
         out["gc tracked objects"] = objects[0]
         out["gc pauses"] = {
             f"gen{g}": {"count": len(p), "total_ms": round(sum(p)), "max_ms": round(max(p), 1) if p else None} for g, p in gc_pauses.items()

@@ -180,136 +180,112 @@ def _lock_items(db: Session, item_ids: list[int]) -> dict[int, tuple[str, int]]:
     return {item_id: (status, competition_id) for item_id, status, competition_id in rows.all()}
 
 
+@dataclass
+class ItemFacts:
+    """What a mark's checks need to know about one item besides its status and its cells."""
+
+    judges: set[int] = field(default_factory=set)  # assigned judge persons
+    stations: dict[int, tuple[int, int]] = field(default_factory=dict)  # station -> (entry, unit)
+    criteria: dict[int, CriterionRule] = field(default_factory=dict)
+    overrides: set[tuple[int, int]] = field(default_factory=set)  # (judge person, entry)
+    entries: dict[int, EntryFacts] = field(default_factory=dict)  # entry -> unit, members, coaches
+
+
 class FactsCache:
-    """The facts a mark's checks read that only someone else's write can change: judges' assignments,
-    stations, criteria, conflict overrides, judges' units and declared relations, entries' members
-    and coaches. Kept by the SQLite writer between batches, and trusted only while no other
-    connection has committed anything to the database: SQLite's ``PRAGMA data_version`` (read under
-    the batch's write lock, so nobody can commit until our commit) changes with every commit made by
-    another connection, and then everything is forgotten. An override granted, a judge reassigned or
-    a roster corrected is therefore seen by the very next batch, exactly as without the cache; what
-    the cache saves is re-reading them for each of the many batches in between (most of a batch's
-    reads: bench/results/live.md). Negative answers are kept too (a station that does not exist).
+    """The facts a mark's checks read that only someone else's write can change, per item: its
+    judges, stations, criteria and conflict overrides, its entries' members and coaches, and its
+    judges' units and declared relations. Read for whole items (a handful of grouped queries for the
+    items of a batch that are not known yet).
+
+    The SQLite writer keeps one from batch to batch, and trusts it only while no other connection
+    has committed anything to the database: SQLite's ``PRAGMA data_version``, read under the batch's
+    write lock (nobody else can commit until our commit), changes with every commit made by another
+    connection, and then everything is forgotten. An override granted, a judge reassigned or a roster
+    corrected is therefore seen by the very next batch, exactly as without the cache; what it saves
+    is reading them again for each of the many batches in between (bench/results/live.md). Anything
+    else (PostgreSQL, the async path) uses a fresh one per batch: everything is read.
     """
 
     def __init__(self) -> None:
         self._connection: object | None = None
         self._version: int | None = None
-        self.hits = 0  # facts answered from the cache (for tests and benches)
-        self.clear()
-
-    def clear(self) -> None:
-        self._assigned: dict[tuple[int, int], bool] = {}
-        self._entries: dict[tuple[int, int], tuple[int, int] | None] = {}
-        self._criteria: dict[int, tuple[int, CriterionRule] | None] = {}
-        self._overridden: dict[tuple[int, int, int], bool] = {}
-        self._judges: dict[int, JudgeFacts] = {}
-        self._entry_facts: dict[int, EntryFacts] = {}
+        self.items: dict[int, ItemFacts] = {}
+        self.judges: dict[int, JudgeFacts] = {}  # judge person -> unit and declared relations
+        self.loads = 0  # items read (for tests and benches)
 
     def validate(self, db: Session) -> None:
         """Forget everything if another connection has committed since the last batch (SQLite only)."""
         connection = db.connection().connection.dbapi_connection
         version = db.execute(text("PRAGMA data_version")).scalar_one()
         if connection is not self._connection or version != self._version:
-            self.clear()
+            self.items, self.judges = {}, {}
             self._connection, self._version = connection, version
 
-    def _missing(self, known: dict, keys: set) -> set:
-        missing = {key for key in keys if key not in known}
-        self.hits += len(keys) - len(missing)
-        return missing
-
-    def assigned(self, db: Session, pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
-        """The (item, judge person) pairs that are assignments."""
-        missing = self._missing(self._assigned, pairs)
+    def of(self, db: Session, item_ids: set[int]) -> dict[int, ItemFacts]:
+        missing = item_ids - set(self.items)
         if missing:
-            # Each pair of columns as two INs (a superset, narrowed here): SQLite scans the whole table
-            # for a row-value IN, but searches an index for a plain one.
-            rows = db.execute(
-                select(JudgeAssignment.item_id, JudgeAssignment.person_id).where(
-                    JudgeAssignment.item_id.in_({i for i, _ in missing}), JudgeAssignment.person_id.in_({p for _, p in missing})
-                )
+            self._load(db, missing)
+        return {item_id: self.items[item_id] for item_id in item_ids}
+
+    def _load(self, db: Session, item_ids: set[int]) -> None:
+        self.loads += len(item_ids)
+        loaded = {item_id: ItemFacts() for item_id in item_ids}
+        rows: Result[*tuple[Any, ...]] = db.execute(
+            select(JudgeAssignment.item_id, JudgeAssignment.person_id).where(JudgeAssignment.item_id.in_(item_ids))
+        )
+        for item_id, person_id in rows.all():
+            loaded[item_id].judges.add(person_id)
+        rows = db.execute(
+            select(Entry.item_id, Entry.station_no, Entry.id, Entry.unit_id).where(
+                Entry.item_id.in_(item_ids), Entry.station_no.is_not(None)
             )
-            found = set(rows.all())
-            self._assigned.update((pair, pair in found) for pair in missing)
-        return {pair for pair in pairs if self._assigned[pair]}
-
-    def entries(self, db: Session, stations: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[int, int]]:
-        """(item, station) -> (entry, unit), for the stations that exist."""
-        missing = self._missing(self._entries, stations)
-        if missing:
-            rows = db.execute(
-                select(Entry.item_id, Entry.station_no, Entry.id, Entry.unit_id).where(
-                    Entry.item_id.in_({i for i, _ in missing}), Entry.station_no.in_({s for _, s in missing})
-                )
-            )
-            found = {(item_id, station): (entry_id, unit_id) for item_id, station, entry_id, unit_id in rows.all()}
-            self._entries.update((key, found.get(key)) for key in missing)
-        return {key: entry for key in stations if (entry := self._entries[key]) is not None}
-
-    def criteria(self, db: Session, criterion_ids: set[int]) -> dict[int, tuple[int, CriterionRule]]:
-        """criterion -> (its item, the criterion), for those that exist."""
-        missing = self._missing(self._criteria, criterion_ids)
-        if missing:
-            rows = db.execute(select(Component.item_id, Criterion).join(Component).where(Criterion.id.in_(missing)))
+        )
+        item_of_entry: dict[int, int] = {}
+        for item_id, station, entry_id, unit_id in rows.all():
+            loaded[item_id].stations[station] = (entry_id, unit_id)
+            item_of_entry[entry_id] = item_id
+        rows = db.execute(select(Component.item_id, Criterion).join(Component).where(Component.item_id.in_(item_ids)))
+        for item_id, criterion in rows.all():
             # Plain rules, not ORM objects: these outlive the session (and its rollbacks) that read them.
-            rules = {criterion.id: (item_id, _rule(criterion)) for item_id, criterion in rows.all()}
-            self._criteria.update((key, rules.get(key)) for key in missing)
-        return {key: rule for key in criterion_ids if (rule := self._criteria[key]) is not None}
-
-    def overridden(self, db: Session, wanted: set[tuple[int, int, int]]) -> set[tuple[int, int, int]]:
-        """The (item, judge person, entry) triples a chief judge has granted an override for."""
-        missing = self._missing(self._overridden, wanted)
-        if missing:
-            rows = db.execute(
-                select(ConflictOverride.item_id, ConflictOverride.judge_person_id, ConflictOverride.entry_id).where(
-                    ConflictOverride.entry_id.in_({e for _, _, e in missing}),
-                    ConflictOverride.judge_person_id.in_({j for _, j, _ in missing}),
-                )
+            loaded[item_id].criteria[criterion.id] = _rule(criterion)
+        rows = db.execute(
+            select(ConflictOverride.item_id, ConflictOverride.judge_person_id, ConflictOverride.entry_id).where(
+                ConflictOverride.item_id.in_(item_ids)
             )
-            found = set(rows.all())
-            self._overridden.update((key, key in found) for key in missing)
-        return {key for key in wanted if self._overridden[key]}
-
-    def judges(self, db: Session, person_ids: set[int]) -> dict[int, JudgeFacts]:
-        """Each judge's unit and declared relations."""
-        missing = self._missing(self._judges, person_ids)
-        if missing:
-            declared: dict[int, set[int]] = defaultdict(set)
-            rows = db.execute(
-                select(DeclaredConflict.judge_person_id, DeclaredConflict.other_person_id).where(
-                    DeclaredConflict.judge_person_id.in_(missing)
-                )
-            )
-            for judge_id, other_id in rows.all():
-                declared[judge_id].add(other_id)
-            units = db.execute(select(Person.id, Person.unit_id).where(Person.id.in_(missing)))
-            self._judges.update((p, JudgeFacts(p, unit, frozenset(declared[p]))) for p, unit in units.all())
-        return {p: self._judges[p] for p in person_ids if p in self._judges}
-
-    def entry_facts(self, db: Session, entries: set[tuple[int, int]]) -> dict[int, EntryFacts]:
-        """entry -> its unit, members (and their units) and coaches; ``entries``: (entry, unit) pairs."""
-        units = dict(entries)
-        missing = self._missing(self._entry_facts, set(units))
-        if missing:
-            members: dict[int, list[tuple[int, int | None]]] = defaultdict(list)  # entry -> [(person, unit)]
-            rows = db.execute(
-                select(EntryMember.entry_id, EntryMember.person_id, Person.unit_id).join(Person).where(EntryMember.entry_id.in_(missing))
-            )
-            for entry_id, person_id, unit_id in rows.all():
-                members[entry_id].append((person_id, unit_id))
-            coaches: dict[int, set[int]] = defaultdict(set)
-            coach_rows = db.execute(select(EntryCoach.entry_id, EntryCoach.person_id).where(EntryCoach.entry_id.in_(missing)))
-            for entry_id, person_id in coach_rows.all():
-                coaches[entry_id].add(person_id)
-            for entry_id in missing:
-                self._entry_facts[entry_id] = EntryFacts(
-                    unit_id=units[entry_id],
+        )
+        for item_id, judge_id, entry_id in rows.all():
+            loaded[item_id].overrides.add((judge_id, entry_id))
+        members: dict[int, list[tuple[int, int | None]]] = defaultdict(list)  # entry -> [(person, unit)]
+        rows = db.execute(
+            select(EntryMember.entry_id, EntryMember.person_id, Person.unit_id).join(Person).where(EntryMember.entry_id.in_(item_of_entry))
+        )
+        for entry_id, person_id, unit_id in rows.all():
+            members[entry_id].append((person_id, unit_id))
+        coaches: dict[int, set[int]] = defaultdict(set)
+        rows = db.execute(select(EntryCoach.entry_id, EntryCoach.person_id).where(EntryCoach.entry_id.in_(item_of_entry)))
+        for entry_id, person_id in rows.all():
+            coaches[entry_id].add(person_id)
+        for item_id, facts in loaded.items():
+            for entry_id, unit_id in facts.stations.values():
+                facts.entries[entry_id] = EntryFacts(
+                    unit_id=unit_id,
                     member_person_ids=frozenset(p for p, _ in members[entry_id]),
                     member_unit_ids=frozenset(u for _, u in members[entry_id] if u),
                     coach_person_ids=frozenset(coaches[entry_id]),
                 )
-        return {entry_id: self._entry_facts[entry_id] for entry_id in units}
+            self.items[item_id] = facts
+        judges = {p for facts in loaded.values() for p in facts.judges} - set(self.judges)
+        if judges:
+            declared: dict[int, set[int]] = defaultdict(set)
+            rows = db.execute(
+                select(DeclaredConflict.judge_person_id, DeclaredConflict.other_person_id).where(
+                    DeclaredConflict.judge_person_id.in_(judges)
+                )
+            )
+            for judge_id, other_id in rows.all():
+                declared[judge_id].add(other_id)
+            rows = db.execute(select(Person.id, Person.unit_id).where(Person.id.in_(judges)))
+            self.judges.update((p, JudgeFacts(p, unit, frozenset(declared[p]))) for p, unit in rows.all())
 
 
 class _BatchChecks:
@@ -320,12 +296,9 @@ class _BatchChecks:
         self.items: dict[int, tuple[str, int]] = {}
         self.submissions: dict[str, tuple[int, Decimal, int]] = {}  # client_id -> (judge, value, seq)
         self.in_batch: dict[str, _Stored] = {}
-        self.assigned: set[tuple[int, int]] = set()  # (item, judge person)
-        self.entries: dict[tuple[int, int], tuple[int, int]] = {}  # (item, station) -> (entry, unit)
-        self.criteria: dict[int, tuple[int, CriterionRule]] = {}  # criterion -> (item, its rule)
-        self.overridden: set[tuple[int, int, int]] = set()  # (item, judge person, entry)
+        self.facts: dict[int, ItemFacts] = {}  # item -> judges, stations, criteria, overrides, entries
         self.judge_facts: dict[int, JudgeFacts] = {}  # judge person -> unit and declared relations
-        self.entry_facts: dict[int, EntryFacts] = {}  # entry -> unit, members, coaches
+        self.entries: dict[tuple[int, int], tuple[int, int]] = {}  # (item, station) -> (entry, unit), this batch's
         self.cells: dict[tuple[int, int], list[Mark]] = defaultdict(list)  # (entry, criterion) -> marks
 
     @classmethod
@@ -335,33 +308,27 @@ class _BatchChecks:
         checks = cls()
         checks.items = items
         marks = [mark for _, mark in batch]
-        judges = {judge.person_id for judge, _ in batch}
         rows: Result[*tuple[Any, ...]] = db.execute(
             select(MarkSubmission.client_id, MarkSubmission.judge_person_id, MarkSubmission.value, MarkSubmission.seq).where(
                 MarkSubmission.client_id.in_({m.client_id for m in marks})
             )
         )
         checks.submissions = {client_id: (judge, value, seq) for client_id, judge, value, seq in rows.all()}
-        pairs = {(m.item_id, judge.person_id) for judge, m in batch if m.item_id in items}
-        if not pairs:
+        if not any(m.item_id in items for m in marks):
             return checks
         if facts is None:
             facts = FactsCache()  # this batch's own: everything is read
         else:
             facts.validate(db)
-        checks.assigned = facts.assigned(db, pairs)
-        checks.entries = facts.entries(db, {(m.item_id, m.station) for m in marks if m.item_id in items})
-        checks.criteria = facts.criteria(db, {m.criterion_id for m in marks})
+        checks.facts = facts.of(db, {m.item_id for m in marks if m.item_id in items})
+        checks.judge_facts = facts.judges
+        checks.entries = {
+            (m.item_id, m.station): entry
+            for m in marks
+            if m.item_id in items and (entry := checks.facts[m.item_id].stations.get(m.station)) is not None
+        }
         if not checks.entries:
             return checks
-        wanted = {
-            (m.item_id, judge.person_id, checks.entries[(m.item_id, m.station)][0])
-            for judge, m in batch
-            if (m.item_id, m.station) in checks.entries
-        }
-        checks.overridden = facts.overridden(db, wanted)
-        checks.judge_facts = facts.judges(db, judges)
-        checks.entry_facts = facts.entry_facts(db, set(checks.entries.values()))
         cells = {(checks.entries[(m.item_id, m.station)][0], m.criterion_id) for m in marks if (m.item_id, m.station) in checks.entries}
         in_cells = select(Mark).where(Mark.entry_id.in_({e for e, _ in cells}), Mark.criterion_id.in_({c for _, c in cells}))
         for mark in db.execute(in_cells).scalars():
@@ -386,14 +353,15 @@ class _BatchChecks:
         status, competition_id = self.items[mark.item_id]
         if status not in ACCEPTS_MARKS:
             raise MarkRefused("item_closed", "该赛项已锁定,不再接受评分" if status != SETUP else "该赛项尚未开始评分")
-        if (mark.item_id, judge.person_id) not in self.assigned:
+        facts = self.facts[mark.item_id]
+        if judge.person_id not in facts.judges:
             raise MarkRefused("not_assigned")
         entry = self.entries.get((mark.item_id, mark.station))
         if entry is None:
             raise MarkRefused("unknown_station", f"工位号 {mark.station} 不存在")
         entry_id, _ = entry
-        item_id, criterion = self.criteria.get(mark.criterion_id, (None, None))
-        if criterion is None or item_id != mark.item_id:
+        criterion = facts.criteria.get(mark.criterion_id)  # another item's criterion is unknown here
+        if criterion is None:
             raise MarkRefused("unknown_criterion")
         problem = check_mark(criterion, value)
         if problem is not None:
@@ -432,9 +400,10 @@ class _BatchChecks:
         return Ack(mark.client_id, "duplicate", mark.item_id, mark.station, mark.criterion_id, plain(stored_value), stored_seq), None
 
     def _conflicted(self, item_id: int, judge_person_id: int, entry_id: int) -> bool:
-        if (item_id, judge_person_id, entry_id) in self.overridden:
+        facts = self.facts[item_id]
+        if (judge_person_id, entry_id) in facts.overrides:
             return False
-        return bool(conflict_reasons(self.judge_facts[judge_person_id], self.entry_facts[entry_id]))
+        return bool(conflict_reasons(self.judge_facts[judge_person_id], facts.entries[entry_id]))
 
 
 def _decimal(text: str) -> Decimal:
