@@ -36,7 +36,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from bench.live.load import raise_nofile
-from bench.live.run import PY, REPO, Sampler, Server, free_port, seed
+from bench.live.run import PY, REPO, Sampler, Server, cpu_model, free_port, seed
 
 NGINX = os.environ.get("CONTEST_NGINX", "/usr/sbin/nginx")
 DOC = REPO / "docs" / "deploy.md"
@@ -215,16 +215,6 @@ def phase(name: str, port: int, urls: list[str], n: int, args: argparse.Namespac
         "app_max_per_url_per_s": round(max(upstream.values()) / elapsed, 2) if upstream else 0.0,
         **stats,
     }
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def median_of(runs: list[dict], key: str) -> float | None:

@@ -4,7 +4,6 @@ batch goes into an archive and back into a fresh database with everything that m
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,28 +17,16 @@ from sqlalchemy.orm import selectinload
 
 from contest.audit.service import Actor
 from contest.cli import main
-from contest.db.engine import make_engine, make_session_factory
 from contest.db.migrate import upgrade
 from contest.db.models import Appeal, Competition, Criterion, Entry, Item, Mark, PayoutBatch, PayoutLedgerEntry, Person, ResultVersion
 from contest.payouts import service as payouts
 from contest.results import service as results
 from contest.standings import item_results
 from tests.integration.payout_seed import published_competition
+from tests.integration.payout_seed import run as _run
 
 FIN = Actor(user_id=1001, username="fin", device="tests")
 FIN2 = Actor(user_id=1002, username="fin2", device="tests")
-
-
-def _run(url: str, work: Any) -> Any:
-    async def runner() -> Any:
-        engine = make_engine(url)
-        try:
-            async with make_session_factory(engine)() as db:
-                return await work(db)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(runner())
 
 
 async def _history(db: Any, competition_id: int) -> None:

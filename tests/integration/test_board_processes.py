@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -28,20 +27,19 @@ from websockets.sync.client import ClientConnection, connect
 
 from contest.db.migrate import upgrade
 from tests.integration.live_seed import Live, seed_live
-from tests.services.test_two_processes import IO_TIMEOUT, free_port, receive, sign_in
+from tests.services.test_two_processes import IO_TIMEOUT, Server, free_port, receive, sign_in
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads connection owners from Linux's /proc")
 
 HOST = "127.0.0.1"
-START_TIMEOUT = 30.0
 WAIT = 15.0  # seconds for a process to appear, go, or a board update to arrive
 
 
-class Served:
+class Served(Server):
     """`contest serve` in a child process, with the board processes it starts."""
 
     def __init__(self, tmp_path: Path, database_url: str, *extra: str) -> None:
-        self.port = free_port()
+        port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONTEST_")}
         env.update(
             CONTEST_DATABASE_URL=database_url,
@@ -49,27 +47,9 @@ class Served:
             CONTEST_VAR_DIR=str(tmp_path / "var"),
             PYTHONUNBUFFERED="1",
         )
-        self.log_path = tmp_path / f"serve-{self.port}.log"
-        self._log = self.log_path.open("wb")
-        command = [sys.executable, "-c", "from contest.cli import main; main()", "serve", "--host", HOST, "--port", str(self.port), *extra]
-        self.proc = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if self.proc.poll() is not None:
-                pytest.fail(f"contest serve exited with {self.proc.returncode}:\n{self.log()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.http}/healthz", timeout=1.0).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, f"contest serve did not answer within {START_TIMEOUT}s:\n{self.log()}"
-            time.sleep(0.1)
-
-    @property
-    def http(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def log(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")[-4000:]
+        command = [sys.executable, "-c", "from contest.cli import main; main()", "serve", "--host", HOST, "--port", str(port), *extra]
+        super().__init__(f"serve-{port}", port, env, tmp_path, command)
+        self.wait_healthy()
 
     def board_pids(self) -> list[int]:
         return children(self.proc.pid)
@@ -82,16 +62,6 @@ class Served:
                 return pids[0]
             assert time.monotonic() < deadline, f"no board process within {WAIT}s:\n{self.log()}"
             time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self._log.close()
 
 
 def ready(served: Served) -> bool:

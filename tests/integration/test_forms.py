@@ -5,7 +5,6 @@ nothing depends on can be deleted (audited), the rest refused with the reason.""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
@@ -13,7 +12,6 @@ import pytest
 from sqlalchemy import func, select
 
 from contest.audit.service import Actor
-from contest.db.engine import make_engine, make_session_factory
 from contest.db.models import AuditRecord, Competition, Item, JudgeAssignment, LoginLink, User
 from contest.domain import allowed
 from contest.domain.lifecycle import LOCKED, PUBLISHED, SCORING, SETUP
@@ -23,6 +21,7 @@ from contest.events.service import CompetitionForm, ItemForm
 from contest.web import flash
 from tests.conftest import login, post_form
 from tests.integration.payout_seed import close_appeal_window, published_competition
+from tests.integration.payout_seed import run as _run
 from tests.integration.seed import JUDGE_ID, seed
 
 ACTOR = Actor.system("tests")
@@ -32,18 +31,6 @@ ACTOR = Actor.system("tests")
 def published(migrated):
     """Published a moment ago (in its appeal window); fin2 exists."""
     return published_competition(migrated.database_url)
-
-
-def _run(url: str, work: Any) -> Any:
-    async def go() -> Any:
-        engine = make_engine(url)
-        try:
-            async with make_session_factory(engine)() as db:
-                return await work(db)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(go())
 
 
 def _count(url: str, model: Any, *where: Any) -> int:

@@ -43,24 +43,15 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, name: str, port: int, env: dict[str, str], log_dir: Path) -> None:
+    """A server process on 127.0.0.1 (by default the app under uvicorn; ``command``: another one)."""
+
+    def __init__(self, name: str, port: int, env: dict[str, str], log_dir: Path, command: list[str] | None = None) -> None:
         self.name, self.port = name, port
         self.log_path = log_dir / f"server-{name}.log"
         self._log = self.log_path.open("wb")
+        uvicorn = [sys.executable, "-m", "uvicorn", "contest.app:create_served_app", "--factory", "--host", HOST, "--port", str(port)]
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "contest.app:create_served_app",
-                "--factory",
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--log-level",
-                "info",
-            ],
+            command or [*uvicorn, "--log-level", "info"],
             cwd=REPO_ROOT,
             env=env,
             stdout=self._log,

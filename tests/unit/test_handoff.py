@@ -29,3 +29,4 @@ def test_without_board_processes_nothing_is_handed_off() -> None:
     boards = BoardProcesses(0, ["unused"], channels=None, forward_notices=False)  # type: ignore[arg-type]  # never used with none
     assert boards.hand_off({"path": "/ws/board/1", "headers": []}, protocol=object()) is False
     assert boards.alive == 0 and boards.handed_off == 0
+    assert boards.served_here == 0  # none configured: not a fallback either (that would be counted)

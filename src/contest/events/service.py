@@ -505,6 +505,18 @@ async def assign_judge(db: AsyncSession, actor: Actor, item_id: int, person: Per
     return assignment
 
 
+async def is_chief_of(db: AsyncSession, item_id: int, person_id: int | None) -> bool:
+    """Is this person the item's chief judge (裁判长)? The console, its socket and the papers ask."""
+    if person_id is None:
+        return False
+    found = await db.execute(
+        select(JudgeAssignment.id).where(
+            JudgeAssignment.item_id == item_id, JudgeAssignment.person_id == person_id, JudgeAssignment.role == CHIEF_JUDGE
+        )
+    )
+    return found.first() is not None
+
+
 async def unassign_judge(db: AsyncSession, actor: Actor, item_id: int, assignment_id: int) -> None:
     assignment = await db.get(JudgeAssignment, assignment_id)
     if assignment is None or assignment.item_id != item_id:

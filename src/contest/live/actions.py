@@ -13,24 +13,13 @@ from contest.audit.service import Actor, record
 from contest.db.models import ConflictOverride, Entry, JudgeAssignment, TieDecision, utcnow
 from contest.domain.lifecycle import SCORING, SETUP
 from contest.domain.limits import REASON
-from contest.domain.roles import CHIEF_JUDGE, JUDGE
+from contest.domain.roles import JUDGE
 from contest.domain.scheme import validate_scheme
 from contest.domain.text import Text
 from contest.errors import Conflict, Invalid, NotFound
 from contest.events.lifecycle import next_seq, transition
 from contest.events.service import get_item, item_judges, scheme_of
 from contest.standings import item_results
-
-
-async def is_chief_of(db: AsyncSession, item_id: int, person_id: int | None) -> bool:
-    if person_id is None:
-        return False
-    row = await db.execute(
-        select(JudgeAssignment.id).where(
-            JudgeAssignment.item_id == item_id, JudgeAssignment.person_id == person_id, JudgeAssignment.role == CHIEF_JUDGE
-        )
-    )
-    return row.first() is not None
 
 
 async def open_scoring(db: AsyncSession, actor: Actor, item_id: int) -> int:

@@ -103,7 +103,7 @@ class ConsoleController(Controller):
 
     async def _check(self, request: Request, db: AsyncSession, item_id: int) -> None:
         user = request.user
-        if user.role != ORGANIZER and not await actions.is_chief_of(db, item_id, user.person_id):
+        if user.role != ORGANIZER and not await events.is_chief_of(db, item_id, user.person_id):
             raise PermissionDeniedException("您不是该赛项的裁判长")
 
     async def _context(self, request: Request, db: AsyncSession, item_id: int, errors: list[str] | None = None) -> dict[str, Any]:

@@ -18,8 +18,8 @@ from sqlalchemy import and_, case, func, select
 from contest import metrics
 from contest.db.models import Criterion, Entry, Item, JudgeAssignment, Mark
 from contest.domain.roles import CHIEF_JUDGE, ORGANIZER
+from contest.events.service import is_chief_of
 from contest.live import protocol
-from contest.live.actions import is_chief_of
 from contest.live.protocol import ERRORS, JUDGE_TYPES, ProtocolError
 from contest.live.service import Judge, MarkRefused, judge_marks
 from contest.web.guards import EVERYONE, JUDGES, access

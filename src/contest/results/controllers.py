@@ -17,7 +17,7 @@ from contest.domain.results import appeal_deadline
 from contest.domain.roles import CHIEF_JUDGE, ORGANIZER
 from contest.domain.text import N_
 from contest.errors import ContestError, Invalid
-from contest.events.service import get_item
+from contest.events.service import get_item, is_chief_of
 from contest.papers import pdf
 from contest.results import papers, service
 from contest.web import fields
@@ -132,5 +132,5 @@ class PapersController(Controller):
 
 async def _organizer_or_chief(request: Request, db: AsyncSession, item_id: int) -> None:
     user = request.user
-    if user.role != ORGANIZER and not await papers.is_chief_of(db, item_id, user.person_id):
+    if user.role != ORGANIZER and not await is_chief_of(db, item_id, user.person_id):
         raise PermissionDeniedException("您不是该赛项的裁判长")

@@ -24,11 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.audit.service import ChainHead, head_at
-from contest.db.models import AuditRecord, Competition, Item, JudgeAssignment, utcnow
+from contest.db.models import AuditRecord, Competition, Item, utcnow
 from contest.domain.aggregation import judge_order
 from contest.domain.lifecycle import NAMES_VISIBLE, PUBLIC_RESULTS, PUBLISHED
 from contest.domain.results import publicity
-from contest.domain.roles import CHIEF_JUDGE
 from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, plain
 from contest.errors import Conflict
 from contest.events.service import get_competition, get_item, item_judges
@@ -54,17 +53,6 @@ def _checkpoint(head: ChainHead | None) -> dict[str, Any] | None:
     if head is None:
         return None
     return {"records": head.records, "last_id": head.last_id, "mac": head.mac, "at": _when(head.at)}
-
-
-async def is_chief_of(db: AsyncSession, item_id: int, person_id: int | None) -> bool:
-    if person_id is None:
-        return False
-    found = await db.execute(
-        select(JudgeAssignment.id).where(
-            JudgeAssignment.item_id == item_id, JudgeAssignment.person_id == person_id, JudgeAssignment.role == CHIEF_JUDGE
-        )
-    )
-    return found.first() is not None
 
 
 @dataclass
