@@ -92,7 +92,7 @@ def test_finance_flow_down_to_the_downloaded_workbook(published, page, browser, 
     target = tmp_path / info.value.suggested_filename
     info.value.save_as(target)
     book = load_workbook(target)
-    assert book.sheetnames == ["汇总", ORGANIZER, f"代发-{ORGANIZER}"]  # nothing excluded, no honours: no empty sheets
+    assert book.sheetnames == ["汇总", "发放依据", ORGANIZER, f"代发-{ORGANIZER}"]  # nothing excluded, no honours: no empty sheets
     sheet = book[ORGANIZER]
     assert (sheet.page_setup.orientation, sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == ("landscape", 1, 0)
     assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页" and sheet.protection.sheet  # approved: protected

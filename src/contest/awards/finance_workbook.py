@@ -4,8 +4,10 @@ Sheets (a sheet only when it has something in it):
 
 - 汇总: the title block (policy, document number, batch, date, 单位:元), per payer the lines,
   应发 (代扣个税, 实发 when the policy withholds) and 大写; the notes (what was not paid, honours,
-  withholding and how it rounds, an early approval's reason); the clauses the lines rest on;
-  the sign-off block (制表人, 审核人, 批准人, 日期, 盖章).
+  withholding and how it rounds, an early approval's reason); the sign-off block (制表人, 审核人,
+  批准人, 日期, 盖章).
+- 发放依据: the clause of every tier the lines rest on, quoted (its own sheet: the summary's
+  repeated column header does not print above it).
 - one 发放表 per payer: the title block, 序号 姓名 证件号码 选送单位 赛事 赛项 成绩 奖励对象 金额
   (应发 / 代扣个税 / 实发) 开户行 银行账号 联系电话 说明 签字, the total with 大写 and the sign-off.
 - one 代发 sheet per payer (finance only): 序号 户名 账号 开户行 金额 用途, the layout most Chinese
@@ -31,6 +33,7 @@ import re
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import combinations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -62,6 +65,8 @@ BANK_AMOUNT_FORMAT = "0.00"  # bank upload templates take plain numbers
 SUMMARY_SHEET = "汇总"
 EXCLUDED_SHEET = "未发放"
 HONOURS_SHEET = "非现金奖励"
+BASES_SHEET = "发放依据"
+BASES_COLUMNS = ("序号", "档次", "发放标准", "原文")
 STATUS_LABELS = EXCLUDED_LABELS  # kept for callers that imported it from here
 PAYER_COLUMNS = (
     "序号",
@@ -124,6 +129,10 @@ _PAYER_STYLES = {
 }
 _WRAP_MIN_ROW = 34.0  # points: room to sign (about 1 cm at the usual fit-to-width scale)
 _LINE_HEIGHT = 13.0  # points per line of 10-point text
+_TITLE_SCALE = 1.7  # a 16-point bold title is about this much wider than 10-point text
+_SIGN_MIN = 20.0  # column units for one sign-off cell: the label, a name, and room to sign by hand
+_HEADER_CHARS = 60  # the page header (payer, batch name) is one line in the top margin
+_SIGN_ROW = 34.0  # points: a sign-off row, a signature fits under the label
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _MAX_TEXT = 32767  # Excel's limit for one cell
 _MAX_MANUAL_BREAKS = 1000  # Excel keeps at most 1,026 manual page breaks per sheet
@@ -621,7 +630,7 @@ class _Writer:
         self.info = info
         self.fast = fast
         self.book = Workbook(write_only=True)
-        self.taken = {SUMMARY_SHEET, EXCLUDED_SHEET, HONOURS_SHEET}
+        self.taken = {SUMMARY_SHEET, BASES_SHEET, EXCLUDED_SHEET, HONOURS_SHEET}
         self.withholds = result.withholds
         self.by_payer: dict[str, list[PayoutLine]] = {}
         for line in result.lines:  # already sorted by payer, then achievement, role, recipient
@@ -630,18 +639,22 @@ class _Writer:
 
     # --- shared blocks ---------------------------------------------------------------------------
     def _title_block(self, sheet: _Sheet, title: str, extra: Sequence[str] = ()) -> None:
+        """Title, 依据, extra lines, then the batch line (批次, 状态, 制表日期) across every column but
+        the last, which says 单位:元. Every line is as tall as its text wraps to (a batch name may be
+        200 characters): nothing is clipped or printed over the next line."""
         info = self.info
-        sheet.line(title, "title", 30)
-        if info.document:
-            sheet.line(f"依据:{info.document}", "subtitle", 18)
-        for text in extra:
-            sheet.line(text, "subtitle", 18)
+        total = sum(sheet.layout.widths)
+        sheet.line(title, "title", max(30.0, 24.0 * _lines(title, total / _TITLE_SCALE) + 6))
+        for text in ([f"依据:{info.document}"] if info.document else []) + list(extra):
+            sheet.line(text, "subtitle", _row_height([(text, total)], 18))
         parts = [f"批次:{info.batch_name or '(未命名批次)'}" + (f"({info.batch_number})" if info.batch_number else "")]
         if info.status:
             parts.append(f"状态:{info.status}")
         parts.append(f"制表日期:{(info.made_on or date.today()).isoformat()}")
-        span = max(2, sheet.width - 2)
-        sheet.append([_Styled("    ".join(parts), "subtitle")] + [None] * (span - 1) + [_Styled("单位:元", "unit")], 18)
+        text = "    ".join(parts)
+        span = max(1, sheet.width - 1)
+        height = _row_height([(text, sum(sheet.layout.widths[:span])), ("单位:元", sum(sheet.layout.widths[span:]))], 18)
+        sheet.append([_Styled(text, "subtitle")] + [None] * (span - 1) + [_Styled("单位:元", "unit")], height)
         sheet.merge(1, span)
         sheet.merge(span + 1, sheet.width)
 
@@ -650,21 +663,29 @@ class _Writer:
         return 1 + (1 if self.info.document else 0) + extra_lines + 1 + 1
 
     def _sign_off(self, sheet: _Sheet) -> None:
-        """制表人 (the creator's name), 审核人 (signed by hand), 批准人 (the approver's name), 日期, 盖章."""
+        """制表人 (the creator's name), 审核人 (signed by hand), 批准人 (the approver's name), 日期, then
+        支付单位(盖章) and 财务部门(盖章). Each gets a run of columns at least _SIGN_MIN wide (as many
+        to a row as the sheet's columns allow), tall enough for its text and a signature below it."""
         info = self.info
         cells = [f"制表人:{info.prepared_by}", "审核人:", f"批准人:{info.approved_by}", "日期:      年    月    日"]
-        bounds = _spans(sheet.width, len(cells))
+        widths = sheet.layout.widths
         sheet.append([], 10)
-        row: list[Any] = [None] * sheet.width
-        for (first, _last), text in zip(bounds, cells, strict=True):
-            row[first - 1] = _Styled(text, "sign")
-        sheet.append(row, 34)
-        for first, last in bounds:
-            sheet.merge(first, last)
+        per_row = next(k for k in range(len(cells), 0, -1) if k == 1 or _width_groups(widths, k, _SIGN_MIN))
+        bounds = _width_groups(widths, per_row, _SIGN_MIN) or [(1, sheet.width)]
+        for start in range(0, len(cells), per_row):
+            chunk = cells[start : start + per_row]
+            row: list[Any] = [None] * sheet.width
+            measured = []
+            for (first, last), text in zip(bounds, chunk, strict=False):
+                row[first - 1] = _Styled(text, "sign")
+                measured.append((text, sum(widths[first - 1 : last])))
+            sheet.append(row, max(_SIGN_ROW, _LINE_HEIGHT * _longest(measured) + 22))  # the text, then room to sign
+            for first, last in bounds[: len(chunk)]:
+                sheet.merge(first, last)
+        halves = _width_groups(widths, 2, _SIGN_MIN) or [(1, sheet.width)]
         seal: list[Any] = [None] * sheet.width
-        halves = _spans(sheet.width, 2)
-        seal[halves[0][0] - 1] = _Styled("支付单位(盖章):", "sign")
-        seal[halves[1][0] - 1] = _Styled("财务部门(盖章):", "sign")
+        for (first, _last), text in zip(halves, ("支付单位(盖章):", "财务部门(盖章):"), strict=False):
+            seal[first - 1] = _Styled(text, "sign")
         sheet.append(seal, 56)
         for first, last in halves:
             sheet.merge(first, last)
@@ -675,7 +696,7 @@ class _Writer:
             widths=tuple(widths),
             header_row=header_row,
             freeze_column=freeze_column,
-            header_text=safe_text(header_text),
+            header_text=_shorten(safe_text(header_text), _HEADER_CHARS),  # one line at the top of the page
             protect=self.info.final,
         )
 
@@ -692,6 +713,7 @@ class _Writer:
             lines = self.by_payer[total.payer]
             self.missing[total.payer] = [line for line in lines if not self._payee(line).complete(payee_key(line)[0])]
         self._summary(totals)
+        self._bases_sheet()
         for total in totals:
             self._payer_sheet(total.payer, self.by_payer[total.payer])
         if not self.info.mask_accounts:
@@ -747,13 +769,26 @@ class _Writer:
                 sheet.line(text, "note", _row_height([(text, sum(widths))], 15, 12))
         self._sign_off(sheet)
         sheet.keep_together_until_here()
+        sheet.place_page_breaks()
+
+    def _bases_sheet(self) -> None:
+        """发放依据: the clause of every tier the lines rest on, quoted; a sheet of its own, so the
+        summary's repeated column header never prints above it."""
         bases = self._bases_used()
-        if bases:
-            sheet.append([], 12)
-            sheet.line("附:发放依据(各档原文)", "bold", 18)
-            for basis in bases:
-                text = f"{basis.title}:{basis.rule}。原文:“{basis.quote}”"
-                sheet.line(text, "note", _row_height([(text, sum(widths))], 15, 12))
+        if not bases:
+            return
+        widths = (6, 30, 34, 80)
+        layout = self._layout(BASES_SHEET, widths, 3, f"发放依据  {self.info.batch_name}", 2)
+        sheet = _Sheet(self.book, layout, self.fast)
+        sheet.line(f"附:{self.info.title}发放依据(各档原文)", "title", 28)
+        document = f"依据:{self.info.document}" if self.info.document else ""
+        sheet.line(document, "subtitle", _row_height([(document, sum(widths))], 18))
+        sheet.table_header(BASES_COLUMNS)
+        for number, basis in enumerate(bases, 1):
+            sheet.append(
+                [_Styled(number, "center"), _Styled(basis.title, "text"), _Styled(basis.rule, "text"), _Styled(basis.quote, "text")],
+                _row_height([(basis.title, widths[1]), (basis.rule, widths[2]), (basis.quote, widths[3])], 20),
+            )
         sheet.place_page_breaks()
 
     def _notes(self) -> list[str]:
@@ -980,15 +1015,31 @@ class _Writer:
 _NO_PAYEE = PayeeDetails()
 
 
-def _spans(columns: int, parts: int) -> list[tuple[int, int]]:
-    """``columns`` split into ``parts`` consecutive ranges (1-based, inclusive)."""
-    size, extra = divmod(columns, parts)
-    out, start = [], 1
-    for index in range(parts):
-        end = start + size - 1 + (1 if index < extra else 0)
-        out.append((start, max(start, end)))
-        start = end + 1
-    return out
+def _width_groups(widths: Sequence[float], parts: int, minimum: float) -> list[tuple[int, int]] | None:
+    """The columns split into ``parts`` consecutive runs (1-based, inclusive), the narrowest as wide
+    as it can be; None when it would be narrower than ``minimum`` (column units)."""
+    count = len(widths)
+    if parts < 1 or parts > count:
+        return None
+    best: tuple[float, float, list[tuple[int, int]]] | None = None
+    for cuts in combinations(range(1, count), parts - 1):
+        edges = (0, *cuts, count)
+        runs = [(edges[i] + 1, edges[i + 1]) for i in range(parts)]
+        sizes = [sum(widths[a - 1 : b]) for a, b in runs]
+        key = (min(sizes), -max(sizes))
+        if best is None or key > best[:2]:
+            best = (key[0], key[1], runs)
+    if best is None or best[0] < minimum:
+        return None
+    return best[2]
+
+
+def _shorten(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def _longest(cells: Sequence[tuple[str, float]]) -> int:
+    return max((_lines(text, width) for text, width in cells), default=1)
 
 
 def write_finance_workbook(

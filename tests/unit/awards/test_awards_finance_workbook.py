@@ -12,15 +12,18 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from contest.awards.finance_workbook import (
     BANK_COLUMNS,
+    BASES_COLUMNS,
     FOOTER,
     PAYER_COLUMNS,
     PROTECTION_NOTE,
     WITHHOLDING_NOTE,
     PayeeDetails,
     WorkbookInfo,
+    text_pixels,
     write_finance_workbook,
 )
 from contest.domain.awards import compute_awards
@@ -84,7 +87,15 @@ def weihai_batch(**info_changes):
 def test_payer_sheet_prints_on_a4_landscape_one_page_wide_with_header_and_footer() -> None:
     result, info, _ = weihai_batch()
     book = build(result, info)
-    assert book.sheetnames == ["汇总", CITY, "威海市总工会", f"代发-{CITY}", "代发-威海市总工会", "未发放"]  # no empty 非现金奖励
+    assert book.sheetnames == [
+        "汇总",
+        "发放依据",
+        CITY,
+        "威海市总工会",
+        f"代发-{CITY}",
+        "代发-威海市总工会",
+        "未发放",
+    ]  # no empty 非现金奖励
     for sheet in book.worksheets:
         setup = sheet.page_setup
         assert (setup.orientation, setup.paperSize) == ("landscape", 9), sheet.title  # A4
@@ -138,8 +149,8 @@ def test_payer_columns_carry_payment_details_and_the_unit_its_credit_code() -> N
     # 说明: the tier and its rule; the document is in the title block, the clause on the summary
     assert competitor[at["说明"]].startswith("世赛中国选拔赛前3名,选手最高 100,000.00 元")
     assert "原文" not in competitor[at["说明"]]
-    summary = [cell for row in rows_of(build(result, info)["汇总"]) for cell in row if isinstance(cell, str)]
-    assert any(text.startswith("世赛中国选拔赛前3名:") and "原文:“" in text for text in summary)
+    bases = rows_of(build(result, info)["发放依据"])
+    assert any(row[1] == "世赛中国选拔赛前3名" and row[3] for row in bases[header_index(bases) + 1 :])
 
 
 def test_a_line_without_payment_details_is_flagged() -> None:
@@ -318,4 +329,96 @@ def test_fast_and_ordinary_openpyxl_paths_write_the_same_workbook(withholds: boo
         heights = [(i, d.height) for i, d in fast_book[name].row_dimensions.items() if d.height]
         assert heights == [(i, d.height) for i, d in slow_book[name].row_dimensions.items() if d.height], name
         assert str(fast_book[name].merged_cells) == str(slow_book[name].merged_cells)
-    assert any(c.value == " 前后有空格 " for row in fast_book.worksheets[1].iter_rows() for c in row)
+    assert any(c.value == " 前后有空格 " for row in fast_book.worksheets[2].iter_rows() for c in row)  # after 汇总, 发放依据
+
+
+# ---------------------------------------------------------------- what prints fits (audit of the printed pages)
+
+DEFAULT_NAME = "技能兴威行动:重要赛事奖励 2026年度第1批(2026-11-28)"  # payouts.service.default_batch_name's form
+LONG_NAME = (DEFAULT_NAME + "(补发,含跨年度外部成绩与更正)" * 10)[:200]  # limits.BATCH_NAME.max
+
+
+def merged_width(sheet, cell) -> tuple[float, tuple[int, int]]:
+    """The width (column units) of the merged range a cell starts, and its columns (1-based)."""
+    for merged in sheet.merged_cells.ranges:
+        if (merged.min_row, merged.min_col) == (cell.row, cell.column):
+            columns = range(merged.min_col, merged.max_col + 1)
+            return sum(sheet.column_dimensions[get_column_letter(c)].width for c in columns), (merged.min_col, merged.max_col)
+    return sheet.column_dimensions[cell.column_letter].width, (cell.column, cell.column)
+
+
+def lines_needed(text: str, width: float) -> int:
+    """Lines the text wraps to in a ``width``-unit cell (about 7 pixels a unit, less padding)."""
+    return max(-int(-text_pixels(part) // (width * 7 - 6)) for part in text.split("\n"))
+
+
+def find(sheet, prefix: str):
+    return next(c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith(prefix))
+
+
+@pytest.mark.parametrize("name", [DEFAULT_NAME, LONG_NAME], ids=["default-name", "200-characters"])
+def test_the_batch_line_spans_the_sheet_and_is_as_tall_as_its_text(name: str) -> None:
+    result, info, _ = weihai_batch(batch_name=name, batch_number="#12", status="已审批")
+    book = build(result, info)
+    for title in ("汇总", CITY):
+        sheet = book[title]
+        cell = find(sheet, "批次:")
+        assert name in cell.value and "(#12)" in cell.value and "状态:已审批" in cell.value and "制表日期:" in cell.value
+        width, (first, last) = merged_width(sheet, cell)
+        assert (first, last) == (1, sheet.max_column - 1), title  # every column but 单位:元's
+        assert sheet.cell(row=cell.row, column=sheet.max_column).value == "单位:元"
+        assert cell.alignment.wrap_text
+        needed = lines_needed(cell.value, width)
+        assert sheet.row_dimensions[cell.row].height >= 13 * needed, (title, needed)
+        if title == "汇总":
+            assert width >= 60  # not the three narrow columns (A:C, 54) the line used to be squeezed into
+        document = find(sheet, "依据:")
+        document_width, _ = merged_width(sheet, document)
+        assert document.row < cell.row
+        assert sheet.row_dimensions[document.row].height >= 13 * lines_needed(document.value, document_width)
+    long_summary = find(book["汇总"], "批次:")
+    if name == LONG_NAME:
+        assert book["汇总"].row_dimensions[long_summary.row].height >= 13 * 3  # 200 characters: several lines, all shown
+    assert len(book["汇总"].oddHeader.left.text) <= 61  # the page header is one line, the name shortened
+
+
+@pytest.mark.parametrize("withholds", [False, True])
+def test_each_signer_has_room_to_sign_and_a_long_name_stays_in_its_own_cell(withholds: bool) -> None:
+    approver = "财务处副处长兼预算科科长李某某(代行审批权限至2026年12月31日)"
+    result, info, _ = weihai_batch(approved_by=approver)
+    if withholds:
+        policy = replace(weihai(), withholding=Withholding(Decimal("0.2"), "偶然所得"))
+        result = compute_awards(policy, [achievement(MUNICIPAL_1, "第1名", members=[person("乙")])])
+        assert result.withholds
+    book = build(result, info)
+    for sheet in book.worksheets:
+        if sheet.title.startswith("代发") or sheet.title in ("发放依据", "未发放"):
+            continue
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for label in ("制表人:", "审核人:", "批准人:", "日期:", "支付单位(盖章)", "财务部门(盖章)"):
+            cell = find(sheet, label)
+            width, columns = merged_width(sheet, cell)
+            assert width >= 20, (sheet.title, label, width)  # a name and room to sign by hand
+            spans.setdefault(cell.row, []).append(columns)
+            height = sheet.row_dimensions[cell.row].height
+            assert height >= 13 * lines_needed(cell.value, width) + 20, (sheet.title, label)  # the text, then the signature
+        for row, columns in spans.items():  # signers on one row never share or overlap columns
+            ordered = sorted(columns)
+            assert all(a[1] < b[0] for a, b in itertools.pairwise(ordered)), (sheet.title, row, ordered)
+        assert find(sheet, "批准人:").value == f"批准人:{approver}"
+
+
+def test_the_clauses_print_on_their_own_sheet_not_under_the_summarys_repeated_header() -> None:
+    result, info, _ = weihai_batch()
+    book = build(result, info)
+    summary = rows_of(book["汇总"])
+    assert not any("原文" in str(c) or "附:" in str(c) for row in summary for c in row)
+    bases = book["发放依据"]
+    rows = rows_of(bases)
+    header = header_index(rows)
+    assert rows[header][:4] == BASES_COLUMNS
+    assert bases.print_title_rows == f"${header + 1}:${header + 1}"  # its own header repeats, nothing else's
+    quoted = {row[1]: row[3] for row in rows[header + 1 :]}
+    assert quoted and all(quote for quote in quoted.values())
+    titles = {tier.id: tier.title for tier in weihai().tiers}
+    assert set(quoted) == {titles[line.tier_id] for line in result.lines}  # every tier the lines rest on, once
