@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from contest.awards.results_io import write_template
 from contest.db.models import AuditRecord, PayoutBatch, PayoutLedgerEntry, PayoutLineRow
 from contest.payouts import service
-from contest.payouts.sources import PROVISIONAL_NOTE
+from contest.payouts.sources import OVERRIDE_NOTE, PROVISIONAL_PREFIX, SETTLED_NOTE
 from tests.conftest import post_form
 from tests.integration.payout_seed import (
     ORGANIZER,
@@ -117,7 +117,9 @@ def test_published_results_flow_into_a_batch_with_basis_and_notes(in_appeal, fin
     lines = lines_of(migrated.database_url, batch_id)
     assert {line.payer for line in lines} == {ORGANIZER}  # 市级一类: the competition's organizer pays
     assert all("威人社字〔2021〕16号" in line.basis for line in lines)
-    assert all(PROVISIONAL_NOTE in line.notes for line in lines)  # published, not final yet
+    for line in lines:  # published, in its appeal window: says so, and until when
+        (note,) = [n for n in line.notes if n.startswith(PROVISIONAL_PREFIX)]
+        assert "申诉期内(至 " in note and "申诉处理后可能变动" in note
     assert all(line.source == f"item:{live.item_id}" for line in lines)
     page = fin.get(f"/finance/batches/{batch_id}").text
     assert "选手甲2" in page and ID["甲2"] in page  # finance sees the full 证件号码
@@ -337,7 +339,7 @@ def test_workbook_and_honours_download(live, fin, judge_client, role_users, migr
     response = organizer.get(f"/finance/batches/{batch_id}/workbook.xlsx")  # organizers may view and download
     assert response.status_code == 200
     sheets = workbook_sheets(response.content)
-    assert set(sheets) == {"汇总", ORGANIZER}  # nothing excluded, no honours: no empty sheets; no 代发 for organizers
+    assert set(sheets) == {"汇总", "发放依据", ORGANIZER}  # nothing excluded, no honours: no empty sheets; no 代发 for organizers
     summary = sheets["汇总"]
     assert any(row[1] == ORGANIZER and row[3] == 4500 and row[4] == "肆仟伍佰元整" for row in summary)
     payer = sheets[ORGANIZER]
@@ -454,7 +456,10 @@ def test_approval_waits_for_the_appeal_window_and_an_organizer_may_vouch(in_appe
     ok(post_form(fin2, f"/finance/batches/{batch_id}/approve"))
     page = fin.get(f"/finance/batches/{batch_id}").text
     assert "本赛项无人申诉" in page and "赵主任" in page and "王会计" in page and "财务审批人" in page
+    assert "组织方已准许提前审批" in page and "申诉期已过" not in page
     sheets = workbook_sheets(fin.get(f"/finance/batches/{batch_id}/workbook.xlsx").content)
+    notes = [str(row[12]) for row in sheets[ORGANIZER] if row and isinstance(row[0], int)]
+    assert len(notes) == 3 and all("申诉期内(至 " in n and OVERRIDE_NOTE in n for n in notes)  # the lines say it was vouched
     summary = " ".join(str(c) for row in sheets["汇总"] for c in row if c)
     assert "成绩未最终确认即审批" in summary and "赵主任" in summary and "本赛项无人申诉" in summary
     assert "制表人:王会计" in summary and "批准人:财务审批人" in summary  # names, not fin / fin2
@@ -769,3 +774,23 @@ def test_marking_paid_at_once_on_postgresql(pg_url, tmp_path) -> None:
     statuses = _double_clicks(settings, batch_id)
     assert set(statuses) <= {302, 303}, statuses
     assert _ledger_rows(pg_url, batch_id) == 3
+
+
+def test_after_the_window_with_no_appeal_the_lines_and_the_page_say_final(in_appeal, fin, fin2, migrated) -> None:
+    """The rule approval applies is the one the 说明 and the tag use: computed in the window, the
+    lines say 申诉期内; once the window closes with no appeal, the page, the workbook and approval
+    all treat the results as final (no 申诉期内 left anywhere); computed after it, never said."""
+    batch_id = computed_batch(fin)
+    page = fin.get(f"/finance/batches/{batch_id}").text
+    assert "未确认最终成绩" in page and "申诉期内(至 " in page
+    close_appeal_window(migrated.database_url, in_appeal)
+    page = fin.get(f"/finance/batches/{batch_id}").text
+    assert "申诉期已过,视为最终成绩" in page and "未确认最终成绩" not in page and "申诉期内" not in page
+    ok(post_form(fin, f"/finance/batches/{batch_id}/submit"))
+    ok(post_form(fin2, f"/finance/batches/{batch_id}/approve"))  # the same rule: no override needed
+    sheets = workbook_sheets(fin.get(f"/finance/batches/{batch_id}/workbook.xlsx").content)
+    notes = [str(row[12]) for row in sheets[ORGANIZER] if row and isinstance(row[0], int)]
+    assert len(notes) == 3 and all(SETTLED_NOTE in n and "申诉期内" not in n for n in notes)
+    again = computed_batch(fin)  # computed after the window: the lines never said 申诉期内
+    assert not any(n.startswith(PROVISIONAL_PREFIX) for line in lines_of(migrated.database_url, again) for n in line.notes)
+    assert "申诉期已过,视为最终成绩" in fin.get(f"/finance/batches/{again}").text

@@ -52,6 +52,31 @@ class Publicity:
     open: bool
 
 
+@dataclass(frozen=True)
+class Settled:
+    """Whether published results can be paid from (the one rule approval and the payout lines
+    use): confirmed final (最终成绩); or published, with the appeal window closed and no appeal
+    undecided (treated as final). Otherwise why not: the window still open (until ``deadline``),
+    or appeals still pending."""
+
+    confirmed: bool  # 最终成绩
+    deadline: datetime | None  # the appeal window's end (published results)
+    window_open: bool
+    pending_appeals: int
+
+    @property
+    def final(self) -> bool:
+        return self.confirmed or (not self.window_open and not self.pending_appeals)
+
+
+def settled(confirmed: bool, published_at: datetime | None, hours: int, pending_appeals: int, now: datetime) -> Settled:
+    """Published (or final) results as they stand at ``now``; see Settled."""
+    if confirmed:
+        return Settled(True, None, False, 0)
+    deadline = appeal_deadline(published_at, hours) if published_at is not None else None
+    return Settled(False, deadline, appeal_window_open(now, published_at, hours), pending_appeals)
+
+
 def publicity(published_at: datetime, hours: int, now: datetime) -> Publicity:
     return Publicity(published_at, appeal_deadline(published_at, hours), hours, appeal_window_open(now, published_at, hours))
 

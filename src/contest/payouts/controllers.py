@@ -176,7 +176,10 @@ class PayoutController(Controller):
         ]
         user = request.scope.get("user")
         approve_refusal = await service.approve_refusal(db, batch, user.id if user else None) if finance else None
+        states = await service.source_states(db, batch)
         context = {
+            "states": states,
+            "notes_of": lambda line: service.notes_now(line.notes, line.source, states),
             "batch": batch,
             "approve_refusal": approve_refusal.message if approve_refusal else None,
             "delete_refusal": allowed.delete_batch(batch.status),

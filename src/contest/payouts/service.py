@@ -62,7 +62,9 @@ from contest.domain.text import N_, Text
 from contest.errors import Conflict, FormInvalid, Invalid, NotFound
 from contest.payouts import payees
 from contest.payouts.sources import (
-    PROVISIONAL_NOTE,
+    OVERRIDE_NOTE,
+    PROVISIONAL_PREFIX,
+    SETTLED_NOTE,
     Collected,
     SourceCheck,
     check_sources,
@@ -346,7 +348,7 @@ async def _compute(db: AsyncSession, batch: PayoutBatch, settings: dict[str, Any
         raise Invalid("无法计算:批次设置或成绩有误,未保存任何改动", details=exc.problems) from None
     for line in result.lines:
         if line.achievement_id in collected.provisional:
-            line.notes = (*line.notes, PROVISIONAL_NOTE)
+            line.notes = (*line.notes, collected.provisional[line.achievement_id])
     return _Computation(result, collected, len(outside))
 
 
@@ -771,6 +773,67 @@ async def blockers(db: AsyncSession, batch: PayoutBatch, now: datetime | None = 
     return Blockers(await check_sources(db, batch.sources or [], batch.computed_at, now or utcnow()))
 
 
+_OLD_PROVISIONAL = "该赛项成绩已公示但尚未最终确认"  # how lines computed before said it
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What a source item whose results were not final when the batch was computed is now, by the
+    rule approval applies (sources.item_settled): still not final (why), vouched for by an
+    organizer, or treated as final (window closed, no appeal pending; for an approved batch:
+    approval required it)."""
+
+    final: bool
+    vouched: bool
+    why: str
+
+    @property
+    def note(self) -> str:
+        if self.vouched:
+            return f"{PROVISIONAL_PREFIX}({self.why}),{OVERRIDE_NOTE}"
+        if self.final:
+            return SETTLED_NOTE
+        return f"{PROVISIONAL_PREFIX}:{self.why},申诉处理后可能变动"
+
+
+async def source_states(db: AsyncSession, batch: PayoutBatch) -> dict[int, SourceState]:
+    """Item id -> SourceState, for the items of the batch that were not final when computed."""
+    ids = {
+        s["item_id"]
+        for s in batch.sources or []
+        if not s.get("external") and s.get("included") and not s.get("final", s.get("status") == "final")
+    }
+    if not ids:
+        return {}
+    vouched = {e.get("item_id"): e.get("why", "") for e in batch.results_override_items or []} if batch.results_override_reason else {}
+    still_open = {} if batch.status in FROZEN else {c.item_id: c.why for c in (await blockers(db, batch)).open}
+    states = {}
+    for item_id in ids:
+        if item_id in vouched and (batch.status in FROZEN or item_id in still_open):
+            states[item_id] = SourceState(False, True, still_open.get(item_id) or vouched[item_id])
+        else:
+            states[item_id] = SourceState(item_id not in still_open, False, still_open.get(item_id, ""))
+    return states
+
+
+def notes_now(notes: list[str] | tuple[str, ...], source: str, states: dict[int, SourceState]) -> list[str]:
+    """A line's notes with its provisional 说明 (written when computed) replaced by what its
+    source item ("item:<id>") is now."""
+    state = states.get(int(source[5:])) if source.startswith("item:") and source[5:].isdigit() else None
+    if state is None:
+        return list(notes)
+    return [*(n for n in notes if not n.startswith((PROVISIONAL_PREFIX, _OLD_PROVISIONAL))), state.note]
+
+
+def notes_as_now(result: AwardResult, lines: list[PayoutLineRow], states: dict[int, SourceState]) -> None:
+    """notes_now for every line of the workbook's result."""
+    if not states:
+        return
+    item_of = {row.achievement_id: row.source for row in lines}
+    for line in result.lines:
+        line.notes = tuple(notes_now(line.notes, item_of.get(line.achievement_id, ""), states))
+
+
 def _describe(checks: list[SourceCheck]) -> list[str]:
     return [f"{c.competition}·{c.item}:{c.why}" for c in checks]
 
@@ -1122,6 +1185,7 @@ async def workbook_bytes(db: AsyncSession, batch: PayoutBatch, *, for_finance: b
     import io
 
     result = award_result(batch)
+    notes_as_now(result, batch.lines, await source_states(db, batch))
     info = await workbook_info(db, batch, result, for_finance=for_finance)
     stream = io.BytesIO()
     write_finance_workbook(result, stream, info=info)

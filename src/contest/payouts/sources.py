@@ -20,18 +20,37 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contest.db.models import Appeal, Entry, Item
+from contest.db.models import Appeal, Entry, Item, utcnow
 from contest.db.models import Competition as CompetitionRow
 from contest.domain.awards.inputs import achievements_from_json
 from contest.domain.awards.model import Achievement, Coach, Competition, Member, Person, Result
 from contest.domain.awards.policy import Policy
 from contest.domain.lifecycle import FINAL, LOCKED, PUBLIC_RESULTS, PUBLISHED, REVEALED, SCORING, SETUP
-from contest.domain.results import appeal_deadline, appeal_window_open
+from contest.domain.results import Settled, settled
 from contest.domain.text import N_
 from contest.standings import item_results
 
 PLACE_AWARDS = ("first", "second", "third")
-PROVISIONAL_NOTE = "该赛项成绩已公示但尚未最终确认(申诉期内),申诉处理后可能变动"
+PROVISIONAL_PREFIX = "该赛项成绩尚未最终确认"  # every provisional note starts so (the workbook adds an override's word)
+SETTLED_NOTE = "该赛项成绩已公示,申诉期已过且无未处理申诉,视为最终成绩"
+OVERRIDE_NOTE = "经组织方准许在成绩最终确认前审批(理由见汇总表说明)"
+
+
+def not_final_why(state: Settled) -> str:
+    """Why results cannot yet be paid from: "申诉期内(至 …)", "有 N 件申诉尚未处理" (Settled)."""
+    reasons = []
+    if state.window_open and state.deadline is not None:
+        reasons.append(f"申诉期内(至 {state.deadline.astimezone().strftime('%Y-%m-%d %H:%M')})")
+    if state.pending_appeals:
+        reasons.append(f"有 {state.pending_appeals} 件申诉尚未处理")
+    return ";".join(reasons)
+
+
+def provisional_note(state: Settled) -> str:
+    """The 说明 of a line whose results cannot yet be paid from."""
+    return f"{PROVISIONAL_PREFIX}:{not_final_why(state)},申诉处理后可能变动"
+
+
 ITEM_STATUS_LABELS: dict[str, str] = {
     SETUP: N_("筹备中"),
     SCORING: N_("评分中"),
@@ -51,6 +70,8 @@ class SourceItem:
     status: str
     included: bool
     achievements: int = 0
+    final: bool = False  # can be paid from when computed (Settled.final): confirmed, or window closed, no appeal pending
+    why: str = ""  # when not: the appeal window's end, appeals pending
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +82,8 @@ class SourceItem:
             "status": self.status,
             "included": self.included,
             "achievements": self.achievements,
+            "final": self.final,
+            "why": self.why,
         }
 
 
@@ -68,7 +91,8 @@ class SourceItem:
 class Collected:
     achievements: list[Achievement] = field(default_factory=list)
     source_of: dict[str, str] = field(default_factory=dict)  # achievement id -> "item:<id>" / "external"
-    provisional: set[str] = field(default_factory=set)  # achievement ids from items not yet final
+    provisional: dict[str, str] = field(default_factory=dict)  # achievement id -> its note, for items not yet final (Settled)
+    settled: set[str] = field(default_factory=set)  # achievement ids from items treated as final (window closed, no appeal)
     items: list[SourceItem] = field(default_factory=list)
 
 
@@ -126,8 +150,21 @@ def entry_achievement(
     )
 
 
-async def collect_ours(db: AsyncSession, policy: Policy, period_from: date, period_to: date) -> Collected:
+async def _pending_appeals(db: AsyncSession, item_ids: list[int]) -> dict[int, int]:
+    if not item_ids:
+        return {}
+    statement = select(Appeal.item_id, func.count()).where(Appeal.item_id.in_(item_ids), Appeal.status == "pending")
+    return dict((await db.execute(statement.group_by(Appeal.item_id))).all())  # type: ignore[arg-type]
+
+
+def item_settled(item: Item, competition: CompetitionRow, pending: int, now: datetime) -> Settled:
+    """The rule approval applies (check_sources) and the lines' 说明 say (collect_ours)."""
+    return settled(item.status == FINAL, item.published_at, competition.appeal_hours, pending, now)
+
+
+async def collect_ours(db: AsyncSession, policy: Policy, period_from: date, period_to: date, now: datetime | None = None) -> Collected:
     collected = Collected()
+    now = now or utcnow()
     policy_id = policy.id
     in_period = or_(
         and_(CompetitionRow.end_date.is_not(None), CompetitionRow.end_date >= period_from, CompetitionRow.end_date <= period_to),
@@ -140,6 +177,7 @@ async def collect_ours(db: AsyncSession, policy: Policy, period_from: date, peri
     )
     for row in competitions:
         items = list((await db.execute(select(Item).where(Item.competition_id == row.id).order_by(Item.id))).scalars())
+        pending = await _pending_appeals(db, [item.id for item in items if item.status in PUBLIC_RESULTS])
         competition = Competition(
             name=row.name, level=row.level, year=row.year, competition_class=row.category, organizer=row.organizer, date=row.end_date
         )
@@ -149,6 +187,10 @@ async def collect_ours(db: AsyncSession, policy: Policy, period_from: date, peri
             collected.items.append(source)
             if not source.included:
                 continue
+            state = item_settled(item, row, pending.get(item.id, 0), now)
+            source.final = state.final
+            note = "" if state.final else provisional_note(state)
+            source.why = "" if state.final else not_final_why(state)
             results = await item_results(db, item.id)
             field_size = sum(1 for line in results.rows if line.ranked.place is not None)
             for line in results.rows:
@@ -162,8 +204,10 @@ async def collect_ours(db: AsyncSession, policy: Policy, period_from: date, peri
                     continue  # ranked, no award, and no tier pays the place: not a candidate
                 collected.achievements.append(achievement)
                 collected.source_of[achievement.id] = f"item:{item.id}"
-                if status != FINAL:
-                    collected.provisional.add(achievement.id)
+                if note:
+                    collected.provisional[achievement.id] = note
+                elif status != FINAL:
+                    collected.settled.add(achievement.id)
                 source.achievements += 1
     return collected
 
@@ -259,13 +303,7 @@ async def check_sources(db: AsyncSession, sources: list[dict[str, Any]], compute
             .order_by(Item.id)
         )
     ).all()
-    pending = dict(
-        (
-            await db.execute(
-                select(Appeal.item_id, func.count()).where(Appeal.item_id.in_(ids), Appeal.status == "pending").group_by(Appeal.item_id)
-            )
-        ).all()
-    )
+    pending = await _pending_appeals(db, ids)
     checks = []
     for item, competition in rows:
         label = ITEM_STATUS_LABELS.get(item.status, item.status)
@@ -276,13 +314,7 @@ async def check_sources(db: AsyncSession, sources: list[dict[str, Any]], compute
         if computed_at is not None and item.published_at is not None and item.published_at > computed_at:
             checks.append(SourceCheck(**base, why="成绩在本批次计算后重新公示,须重新计算", stale=True))
             continue
-        reasons = []
-        if item.status == PUBLISHED and appeal_window_open(now, item.published_at, competition.appeal_hours):
-            assert item.published_at is not None  # published: it has the time
-            deadline = appeal_deadline(item.published_at, competition.appeal_hours)
-            reasons.append(f"申诉期内(至 {deadline.astimezone().strftime('%Y-%m-%d %H:%M')})")
-        if pending.get(item.id):
-            reasons.append(f"有 {pending[item.id]} 件申诉尚未处理")
-        if reasons:
-            checks.append(SourceCheck(**base, why=";".join(reasons)))
+        state = item_settled(item, competition, pending.get(item.id, 0), now)
+        if not state.final:
+            checks.append(SourceCheck(**base, why=not_final_why(state)))
     return checks
