@@ -119,28 +119,28 @@ def compute(
     """Compute one payout batch."""
     # A big results file takes seconds to read and its workbook seconds to write: say where it is
     # (on stderr, so the summary on stdout stays clean for scripts).
-    with click.progressbar(length=5, label="awards", item_show_func=lambda step: step, file=sys.stderr) as progress:
+    with click.progressbar(length=5, label="计算奖金", item_show_func=lambda step: step, file=sys.stderr) as progress:
         try:
             policy = load_policy(policy_ref)
-            progress.update(1, "reading the results")
+            progress.update(1, "读取成绩")
             achievements = read_results(results)
             batch = read_settings(settings)
             if not batch.batch_id:  # a name and a date the workbook can show, never "(未命名)"
                 today = batch.batch_date or date.today()
                 batch = replace(batch, batch_id=f"{policy.name} {today.isoformat()}", batch_date=today)
             earlier = read_ledger(ledger)
-            progress.update(1, "computing")
+            progress.update(1, "计算")
             result = compute_awards(policy, achievements, batch, earlier)
         except (PolicyError, InputErrors, AwardError) as exc:
             raise _Failed(str(exc)) from None
-        progress.update(1, "writing the workbook")
+        progress.update(1, "写入工作簿")
         write_finance_workbook(result, out, info=WorkbookInfo.for_result(result, policy))
-        progress.update(1, "writing the JSON and the ledger")
+        progress.update(1, "写入 JSON 与台账")
         if json_out is not None:
             json_out.write_text(result.to_json(), encoding="utf-8")
         if ledger_out is not None:
             write_ledger(result, ledger_out, earlier)
-        progress.update(1, "done")
+        progress.update(1, "完成")
     click.echo(f"政策:{policy.name};成绩 {len(achievements)} 条;批次 {batch.batch_id}")
     for total in result.payer_totals():
         click.echo(f"  {total.payer}: {total.lines} 笔,{total.total.format()} 元({to_chinese_capital(total.total)})")

@@ -55,6 +55,9 @@ def test_compute_writes_workbook_and_json_from_the_sample(tmp_path: Path) -> Non
     )
     assert result.exit_code == 0, result.output
     assert not ID_NUMBER.search(result.output)  # never print ID numbers
+    assert "计算奖金" in result.stderr and "awards" not in result.stderr  # the progress label, in Chinese, on stderr
+    assert not re.search(r"[A-Za-z]{3,}", result.stderr.replace("JSON", ""))  # no English steps
+    assert "计算奖金" not in result.stdout  # the summary on stdout stays clean for scripts
     data = json.loads(js.read_text(encoding="utf-8"))
     assert "合计" in result.output and data["total_capital"] in result.output
     book = load_workbook(out)
