@@ -794,3 +794,44 @@ def test_after_the_window_with_no_appeal_the_lines_and_the_page_say_final(in_app
     again = computed_batch(fin)  # computed after the window: the lines never said 申诉期内
     assert not any(n.startswith(PROVISIONAL_PREFIX) for line in lines_of(migrated.database_url, again) for n in line.notes)
     assert "申诉期已过,视为最终成绩" in fin.get(f"/finance/batches/{again}").text
+
+
+def test_a_policy_with_groups_pays_our_own_items_results_by_the_items_group(live, fin, judge_client, role_users, migrated) -> None:
+    """组别 of our own items: the item form stores it (bounded, a clear error beyond), the award
+    inputs carry it, and a policy whose tiers name groups (the Dalian example: 院校组 / 非院校组)
+    pays our item's places by it; an item with no group matches none of those tiers."""
+    from dataclasses import replace
+
+    from contest.awards.policies import load_policy
+    from contest.db.models import Item
+    from contest.domain.awards import compute_awards
+    from contest.domain.limits import ITEM_GROUP
+    from contest.payouts.sources import collect_ours
+    from tests.integration.payout_seed import POLICY
+
+    organizer = judge_client(role_users["organizer"])
+    form = {"name": "焊工", "skill_code": "6-18-02-04", "skill_name": "焊工", "is_team": "0", "excellence_fraction": "0.5"}
+    too_long = post_form(organizer, f"/items/{live.item_id}/", {**form, "group_name": "组" * (ITEM_GROUP.max + 1)})
+    assert too_long.status_code == 422 and "组别" in too_long.text and f"{ITEM_GROUP.max}" in too_long.text
+    ok(post_form(organizer, f"/items/{live.item_id}/", {**form, "group_name": " 院校组 "}))
+    assert "院校组" in organizer.get(f"/competitions/{live.competition_id}").text
+
+    policy = replace(load_policy("seeds/policies/examples/dalian-12th-2021.toml"), id=POLICY, in_force_from=None, in_force_until=None)
+
+    def paid(group: str | None = None) -> dict[str, tuple[str, int]]:
+        async def work(db):
+            if group is not None:
+                (await db.get(Item, live.item_id)).group_name = group
+                await db.commit()
+            collected = await collect_ours(db, policy, date(2026, 1, 1), date(2026, 12, 31))
+            assert {a.group for a in collected.achievements} == {"院校组" if group is None else group}
+            result = compute_awards(policy, collected.achievements)
+            return {line.recipient_id: (line.tier_id, line.amount.fen) for line in result.lines if line.role == "competitor"}
+
+        return run(migrated.database_url, work)
+
+    school = paid()  # as the form stored it, trimmed
+    assert school[ID["甲2"]] == ("school-1st", 500000) and school[ID["乙2"]] == ("school-2nd-3rd", 200000)
+    other = paid("非院校组")
+    assert other[ID["甲2"]] == ("non-school-1st", 1000000) and other[ID["乙2"]] == ("non-school-2nd-3rd", 500000)
+    assert paid("") == {}  # no group: the group tiers do not match

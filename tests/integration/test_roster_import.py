@@ -676,3 +676,27 @@ async def test_snapshot_helper_sees_writes(db: AsyncSession) -> None:
     await db.execute(text("INSERT INTO units (name, code, region, contact) VALUES ('x', '', '', '')"))
     await db.commit()
     assert await snapshot(db) != before
+
+
+async def test_items_carry_their_group_and_a_blank_group_keeps_it(db: AsyncSession) -> None:
+    """组别 on the 赛项 sheet (optional): stored on the item; a blank cell keeps the stored group;
+    longer than its declared maximum: named in its cell, nothing imported."""
+    from contest.domain.limits import ITEM_GROUP
+
+    cid = await make_competition(db)
+    sheets = good_sheets()
+    sheets[ITEMS.name][1].append("职工组")  # 焊工; 数控车工 leaves 组别 blank
+    assert (await run_roster(db, cid, sheets)).ok
+    groups = dict((await db.execute(select(Item.skill_code, Item.group_name))).all())
+    assert groups == {WELD: "职工组", CNC: ""}
+    sheets[ITEMS.name][1][-1] = None  # blank: kept
+    sheets[ITEMS.name][2].append("学生组")
+    result = await run_roster(db, cid, sheets)
+    assert result.ok, messages(result)
+    db.expire_all()
+    assert dict((await db.execute(select(Item.skill_code, Item.group_name))).all()) == {WELD: "职工组", CNC: "学生组"}
+    before = await snapshot(db)
+    sheets[ITEMS.name][1][-1] = "组" * (ITEM_GROUP.max + 1)
+    refused = await run_roster(db, cid, sheets)
+    assert not refused.ok and (ITEMS.name, 2, "组别") in cells(refused), messages(refused)
+    assert await snapshot(db) == before

@@ -80,6 +80,7 @@ POLICY_ID = TextField("奖励政策", 100)
 ITEM_NAME = TextField("赛项名称", 200)
 SKILL_CODE = TextField("职业(工种)代码", 50)
 SKILL_NAME = TextField("职业(工种)名称", 200)
+ITEM_GROUP = TextField("组别", 50)  # 院校组, 职工组 ...: policy tiers with groups match it
 COMPONENT_NAME = TextField("组成部分名称", 50)
 CRITERION_CODE = TextField("评分项编号", 20)
 CRITERION_NAME = TextField("评分项名称", 200)

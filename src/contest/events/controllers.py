@@ -44,6 +44,7 @@ ITEM_FORM = form_body(
     name=limits.ITEM_NAME,
     skill_code=limits.SKILL_CODE,
     skill_name=limits.SKILL_NAME,
+    group_name=limits.ITEM_GROUP,
     is_team=bool,
     team_size=int,
     no_ties=bool,

@@ -49,6 +49,7 @@ def item_form(form: Any) -> ItemForm:
         name=_text(form, "name"),
         skill_code=_text(form, "skill_code"),
         skill_name=_text(form, "skill_name"),
+        group_name=_text(form, "group_name"),
         is_team=is_team,
         team_size=fields.integer(form, "team_size", "团队人数", errors, default=2 if is_team else 1),
         no_ties=fields.flag(form, "no_ties"),

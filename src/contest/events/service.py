@@ -183,11 +183,17 @@ class ItemForm:
     team_size: int | None = 1
     no_ties: bool = False
     excellence_fraction: Decimal = Decimal("0.5")
+    group_name: str = ""  # 组别: policy tiers with groups match it
 
     def field_errors(self) -> dict[str, str]:
         """A message per form field that is wrong (named as the form names it)."""
         errors = item_problems(self.name, self.skill_code, self.skill_name, self.is_team, self.team_size)
-        for key, field in (("name", limits.ITEM_NAME), ("skill_code", limits.SKILL_CODE), ("skill_name", limits.SKILL_NAME)):
+        for key, field in (
+            ("name", limits.ITEM_NAME),
+            ("skill_code", limits.SKILL_CODE),
+            ("skill_name", limits.SKILL_NAME),
+            ("group_name", limits.ITEM_GROUP),
+        ):
             if problem := field.problem(str(getattr(self, key)).strip()):
                 errors.setdefault(key, problem)
         if problem := excellence_fraction_problem(self.excellence_fraction):
@@ -236,6 +242,7 @@ async def save_item(db: AsyncSession, actor: Actor, competition_id: int, form: I
     item.name = form.name.strip()
     item.skill_code = form.skill_code.strip()
     item.skill_name = form.skill_name.strip()
+    item.group_name = form.group_name.strip()
     item.is_team = form.is_team
     item.team_size = form.team_size if form.is_team and form.team_size else 1
     item.no_ties = form.no_ties

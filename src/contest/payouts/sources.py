@@ -147,6 +147,7 @@ def entry_achievement(
         coaches=coaches,
         field_size=field_size,
         occupation=item.skill_name or "",
+        group=item.group_name or "",
     )
 
 
@@ -154,7 +155,7 @@ async def _pending_appeals(db: AsyncSession, item_ids: list[int]) -> dict[int, i
     if not item_ids:
         return {}
     statement = select(Appeal.item_id, func.count()).where(Appeal.item_id.in_(item_ids), Appeal.status == "pending")
-    return dict((await db.execute(statement.group_by(Appeal.item_id))).all())  # type: ignore[arg-type]
+    return {item_id: count for item_id, count in (await db.execute(statement.group_by(Appeal.item_id))).all()}
 
 
 def item_settled(item: Item, competition: CompetitionRow, pending: int, now: datetime) -> Settled:

@@ -87,6 +87,7 @@ class ItemDraft:
     no_ties: bool | None
     fraction: Decimal | None
     row: Row
+    group: str | None = None  # 组别; None (blank): keep the stored one
 
 
 @dataclass
@@ -132,7 +133,8 @@ def _read_items(sheet: Sheet, ctx: Context) -> dict[str, ItemDraft]:
             row.error(SKILL_CODE, f"职业(工种)代码「{code}」在第 {drafts[code].row.number} 行已列出")
             continue
         if code and is_team is not None:
-            drafts[code] = ItemDraft(code, skill_name, name, is_team, (size or 1) if is_team else 1, weights, no_ties, fraction, row)
+            group = row.text("组别") or None
+            drafts[code] = ItemDraft(code, skill_name, name, is_team, (size or 1) if is_team else 1, weights, no_ties, fraction, row, group)
     return drafts
 
 
@@ -276,6 +278,8 @@ def _item_changes(item: Item, draft: ItemDraft) -> dict[str, object]:
         wanted["no_ties"] = draft.no_ties
     if draft.fraction is not None:
         wanted["excellence_fraction"] = draft.fraction
+    if draft.group is not None:
+        wanted["group_name"] = draft.group
     return {k: v for k, v in wanted.items() if getattr(item, k) != v}
 
 
@@ -525,6 +529,7 @@ async def _write_items(
                 team_size=draft.team_size,
                 no_ties=bool(draft.no_ties),
                 excellence_fraction=draft.fraction if draft.fraction is not None else Decimal("0.5"),
+                group_name=draft.group or "",
                 components=[],
             )
             ctx.db.add(item)

@@ -51,7 +51,7 @@ CHOICES: dict[str, dict[str, str]] = {
 # One example per sheet (评分细则 shows a theory criterion and a practical one of each kind).
 EXAMPLES: dict[str, list[list[object]]] = {
     UNITS.name: [["示例:威海市某某技师学院", "WH001", "威海市环翠区", "王老师 0631-0000000"]],
-    ITEMS.name: [["示例:6-18-02-04", "焊工", "焊工", "个人", None, 30, 70, None, "否", 0.5]],
+    ITEMS.name: [["示例:6-18-02-04", "焊工", "焊工", "个人", None, 30, 70, None, "否", 0.5, "职工组"]],
     CRITERIA.name: [
         ["示例:6-18-02-04", N_("理论"), "T1", "理论知识考试", 100, 0.5, N_("测量分"), 1, N_("单人评分")],
         ["示例:6-18-02-04", "实操", "A1", "焊缝外观尺寸", 60, 0.5, N_("测量分"), 1, N_("单人评分")],

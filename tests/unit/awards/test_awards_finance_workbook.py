@@ -402,8 +402,8 @@ def test_each_signer_has_room_to_sign_and_a_long_name_stays_in_its_own_cell(with
             spans.setdefault(cell.row, []).append(columns)
             height = sheet.row_dimensions[cell.row].height
             assert height >= 13 * lines_needed(cell.value, width) + 20, (sheet.title, label)  # the text, then the signature
-        for row, columns in spans.items():  # signers on one row never share or overlap columns
-            ordered = sorted(columns)
+        for row, runs in spans.items():  # signers on one row never share or overlap columns
+            ordered = sorted(runs)
             assert all(a[1] < b[0] for a, b in itertools.pairwise(ordered)), (sheet.title, row, ordered)
         assert find(sheet, "批准人:").value == f"批准人:{approver}"
 

@@ -41,6 +41,7 @@ from contest.domain.limits import (
     ENTRY_NO,
     GENDER,
     ID_NUMBER,
+    ITEM_GROUP,
     ITEM_NAME,
     ORGANIZER,
     PERSON_NAME,
@@ -226,6 +227,8 @@ class Item(Base):
     name: Mapped[str] = mapped_column(String(ITEM_NAME.max))
     skill_code: Mapped[str] = mapped_column(String(SKILL_CODE.max))
     skill_name: Mapped[str] = mapped_column(String(SKILL_NAME.max))
+    # 组别 (院校组 / 非院校组, 职工组 / 学生组): the result's group, which award policy tiers may require
+    group_name: Mapped[str] = mapped_column(String(ITEM_GROUP.max), default="", server_default="")
     is_team: Mapped[bool] = mapped_column(Boolean, default=False)
     team_size: Mapped[int] = mapped_column(Integer, default=1)
     no_ties: Mapped[bool] = mapped_column(Boolean, default=False)
