@@ -15,6 +15,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from contest.awards.finance_workbook import text_pixels
 from contest.awards.results_io import write_template
 from contest.db.models import AuditRecord, PayoutBatch, PayoutLedgerEntry, PayoutLineRow
 from contest.payouts import service
@@ -653,6 +654,15 @@ def test_a_blank_batch_name_gets_a_meaningful_one_and_pages_show_labels(live, fi
     english = fin.get(f"/finance/batches/{batch_id}", headers={"Accept-Language": "en"}).text
     assert "Skills for Weihai: awards for major competitions" in english
     assert "Municipal class-1 competition: 1st place" in english
+    # the workbook's batch line holds the real default name whole: across the summary, as tall as it wraps
+    book = load_workbook(io.BytesIO(fin.get(f"/finance/batches/{batch_id}/workbook.xlsx").content))
+    summary = book["汇总"]
+    line = next(c for row in summary.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("批次:"))
+    assert run(migrated.database_url, name) in line.value and f"(#{batch_id})" in line.value
+    merged = next(r for r in summary.merged_cells.ranges if (r.min_row, r.min_col) == (line.row, 1))
+    assert merged.max_col == summary.max_column - 1  # every column but 单位:元's
+    width = sum(summary.column_dimensions[chr(64 + c)].width for c in range(1, merged.max_col + 1))
+    assert summary.row_dimensions[line.row].height >= 13 * -int(-text_pixels(line.value) // (width * 7 - 6))
     approve_and_pay(fin, fin2, batch_id, "2026-12-01")
     ledger = visible(fin.get("/finance/ledger").text)
     assert "选手甲2" in ledger and "市级一类职业技能竞赛项目第1名" in ledger and "municipal-class1-1st" not in ledger
