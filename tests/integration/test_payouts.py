@@ -793,6 +793,12 @@ def test_after_the_window_with_no_appeal_the_lines_and_the_page_say_final(in_app
     batch_id = computed_batch(fin)
     page = fin.get(f"/finance/batches/{batch_id}").text
     assert "未确认最终成绩" in page and "申诉期内(至 " in page
+
+    async def computed_at(db):
+        return (await service.get_batch(db, batch_id)).computed_at
+
+    local = run(migrated.database_url, computed_at).astimezone().strftime("%Y-%m-%d %H:%M")
+    assert f"· {local}" in page and " UTC" not in page  # the computation time in local time, as other pages show times
     close_appeal_window(migrated.database_url, in_appeal)
     page = fin.get(f"/finance/batches/{batch_id}").text
     assert "申诉期已过,视为最终成绩" in page and "未确认最终成绩" not in page and "申诉期内" not in page
