@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from contest.db.models import Appeal, AuditRecord, Item
+from contest.db.models import Appeal, AuditRecord, Certificate, Item
 from tests.conftest import post_form
 from tests.integration.live_seed import Live, seed_live
-from tests.integration.payout_seed import published_competition
+from tests.integration.payout_seed import published_competition, republish_with_marks
 from tests.integration.payout_seed import run as _run
+from tests.integration.seed import make_id
 
 
 @pytest.fixture
@@ -40,6 +41,13 @@ def _actions(url: str, action: str) -> int:
 def _appeals(url: str) -> list[Any]:
     async def work(db: Any) -> list[Any]:
         return list((await db.execute(select(Appeal).order_by(Appeal.id))).scalars())
+
+    return _run(url, work)
+
+
+def _certificates(url: str) -> list[Any]:
+    async def work(db: Any) -> list[Any]:
+        return list((await db.execute(select(Certificate).where(Certificate.status == "valid").order_by(Certificate.id))).scalars())
 
     return _run(url, work)
 
@@ -156,3 +164,81 @@ def test_a_refused_reopen_keeps_its_place(published, role_users, judge_client) -
     assert blank.status_code == 422 and _field(blank.text, "reopen", "reason", "重新开放评分必须填写书面理由")
     assert post_form(chief, f"{console}/reopen", {"reason": "申诉成立,复核 T1"}).status_code in (302, 303)
     assert 'id="flash">已保存</div>' in chief.get(console).text
+
+
+def test_the_certificate_desk_keeps_what_was_typed_says_saved_and_asks_first(published, role_users, judge_client, migrated) -> None:
+    from tests.unit.test_certificates import picture
+
+    organizer = judge_client(role_users["organizer"])
+    desk = f"/competitions/{published.competition_id}/certificates"
+    settings = {
+        "lookup_factor": "access_code",
+        "title": "荣誉证书",
+        "award_body": "{姓名}荣获{名次}",
+        "honour_body": "{姓名}:{荣誉}",
+        "issuer": "威海市人社局",
+        "issue_date": "2026-02-30",
+    }
+    refused = post_form(organizer, f"{desk}/settings", settings)
+    assert refused.status_code == 422
+    assert _field(refused.text, "settings", "issue_date", "颁发日期「2026-02-30」不是有效日期")
+    assert 'name="issuer" value="威海市人社局"' in refused.text and '<option value="access_code" selected>' in refused.text
+    template = post_form(organizer, f"{desk}/settings", {**settings, "issue_date": "2026-06-30"})
+    assert template.status_code == 422 and 'class="wide invalid"' in template.text
+    assert _field(template.text, "settings", "award_body", "获奖证书正文中的「{名次}」不是可用的占位符")
+    assert 'aria-describedby="error-settings-honour_body"' not in template.text  # the good body is not marked
+    assert 'type="date" name="issue_date" value="2026-06-30"' in template.text
+    ok = post_form(organizer, f"{desk}/settings", {**settings, "award_body": "{姓名}荣获{奖项}", "issue_date": ""})
+    assert ok.status_code in (302, 303) and ok.headers["location"] == f"{desk}#template"
+    page = organizer.get(desk).text
+    assert 'id="flash">已保存证书与查询设置</div>' in page and 'name="issuer" value="威海市人社局"' in page
+
+    # 荣誉称号: the title and the ticked awards kept, the message beside the awards
+    honour = organizer.post(
+        f"{desk}/honours", data={"title": "技术能手", "_csrf_token": organizer.cookies.get("csrftoken")}, follow_redirects=False
+    )
+    assert honour.status_code == 422 and 'id="error-honour-awards">请选择获得该称号的奖项' in honour.text
+    assert 'name="title" value="技术能手"' in honour.text
+    data = {"title": "技术能手", "awards": ["first", "second"], "_csrf_token": organizer.cookies.get("csrftoken")}
+    assert organizer.post(f"{desk}/honours", data=data, follow_redirects=False).status_code in (302, 303)
+    assert 'id="flash">已添加荣誉称号</div>' in organizer.get(desk).text
+    again = organizer.post(f"{desk}/honours", data=data, follow_redirects=False)
+    assert again.status_code == 422 and 'id="error-honour-title">荣誉称号「技术能手」已存在' in again.text
+    assert re.search(r'value="first" checked>.*value="second" checked>', again.text, re.S)
+    assert 'value="third" checked' not in again.text
+    assert "删除荣誉称号「技术能手」:下一次公示时不再颁发,已颁发的 0 张该称号证书将被撤销。" in again.text
+    republish_with_marks(migrated.database_url, published, {})  # the next publication grants it twice
+    assert "已颁发的 2 张该称号证书将被撤销。" in organizer.get(desk).text
+
+    # 查询码: the confirmation names how many are made and, once printed, how many die
+    page = organizer.get(desk).text
+    assert 'data-confirm="将为 5 名选手重新生成查询码。"' in page
+    assert re.search(r'id="issue-codes-form"\s+data-confirm="[^"]*"\s+data-confirm-ok="重新生成">', page)  # not red yet
+    assert post_form(organizer, f"{desk}/codes").headers["content-type"] == "application/zip"
+    page = organizer.get(desk).text
+    assert "将为 5 名选手重新生成查询码。已打印的 5 张准考证上的查询码将全部失效,须重新打印发放。" in page
+    assert re.search(r'id="issue-codes-form"[^>]*data-confirm-danger="1"', page)
+    assert "其准考证上已打印的查询码将失效" in page  # one competitor's code
+    judge = make_id(300, "19700101")
+    lost = post_form(organizer, f"{desk}/codes/person", {"id_number": judge})
+    assert lost.status_code == 404 and _field(lost.text, "reissue-code", "id_number", "该人员不是本赛事的参赛选手")
+    assert f'name="id_number" value="{judge}"' in lost.text and 'id="new-code"' not in lost.text
+
+    # 撤销证书: asks first naming whose certificate; a refusal keeps the reason, the row open
+    certificate = _certificates(migrated.database_url)[0]
+    page = organizer.get(desk).text
+    assert f"撤销 {certificate.name} 的证书 " in page and "不能恢复,查验页面将公开显示“已撤销”和撤销原因" in page
+    too_long = post_form(organizer, f"{desk}/{certificate.id}/revoke", {"reason": "技" * 201})
+    assert too_long.status_code == 422 and f'id="error-revoke-{certificate.id}-reason">撤销原因过长' in too_long.text
+    assert '<details class="revoke" open>' in too_long.text and "技" * 201 in too_long.text
+    assert post_form(organizer, f"{desk}/{certificate.id}/revoke", {"reason": "资格审查不合格"}).status_code in (302, 303)
+    assert 'id="flash">已撤销证书</div>' in organizer.get(desk).text
+
+    # 印章: a refused file beside the field; deleting asks first and says so
+    svg = post_form(organizer, f"{desk}/seal", files={"file": ("seal.svg", b"<svg/>", "image/svg+xml")})
+    assert svg.status_code == 422 and 'id="error-seal-file">' in svg.text and 'id="delete-seal"' not in svg.text
+    assert post_form(organizer, f"{desk}/seal", files={"file": ("印章.jpg", picture("JPEG"), "image/jpeg")}).status_code in (302, 303)
+    page = organizer.get(desk).text
+    assert 'id="flash">已上传印章</div>' in page and "此后下载或打印的证书(包括已颁发的)都不再带电子印章" in page
+    assert post_form(organizer, f"{desk}/seal/delete").status_code in (302, 303)
+    assert 'id="flash">已删除印章</div>' in organizer.get(desk).text

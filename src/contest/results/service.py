@@ -119,11 +119,11 @@ async def record_appeal(
     now = now or utcnow()
     errors: dict[str, str] = {}  # form field -> message, shown beside it (contest.web.forms)
     if not appellant.strip():
-        errors["appellant"] = "请填写申诉人"
+        errors["appellant"] = N_("请填写申诉人")
     elif problem := APPELLANT.problem(appellant.strip()):
         errors["appellant"] = problem
     if not content.strip():
-        errors["content"] = "申诉须以书面形式提出:请填写申诉内容"
+        errors["content"] = N_("申诉须以书面形式提出:请填写申诉内容")
     elif problem := APPEAL_TEXT.problem(content.strip()):
         errors["content"] = problem
     if station is not None and station not in await drawn_stations(db, item.id):
