@@ -242,3 +242,33 @@ def test_the_certificate_desk_keeps_what_was_typed_says_saved_and_asks_first(pub
     assert 'id="flash">已上传印章</div>' in page and "此后下载或打印的证书(包括已颁发的)都不再带电子印章" in page
     assert post_form(organizer, f"{desk}/seal/delete").status_code in (302, 303)
     assert 'id="flash">已删除印章</div>' in organizer.get(desk).text
+
+
+def test_finance_field_messages_sit_beside_their_fields_in_the_readers_language(published, role_users, judge_client, migrated) -> None:
+    from tests.integration.payout_seed import close_appeal_window
+    from tests.integration.test_payouts import batch_state, computed_batch
+
+    close_appeal_window(migrated.database_url, published)
+    fin, fin2 = judge_client(role_users["finance"]), judge_client("fin2")
+    batch = computed_batch(fin)
+    page = f"/finance/batches/{batch}"
+    assert post_form(fin, f"{page}/submit").status_code in (302, 303)
+    # 退回理由: the message beside the field (it was only marked)
+    blank = post_form(fin2, f"{page}/return", {"reason": "  "})
+    assert blank.status_code == 422
+    assert 'aria-invalid="true" aria-describedby="error-return-reason"' in blank.text
+    assert '<span class="error field-error" id="error-return-reason">请填写退回理由</span>' in blank.text
+    long = post_form(fin2, f"{page}/return", {"reason": "退" * 501})
+    assert long.status_code == 422 and 'id="error-return-reason">理由过长' in long.text and "退" * 501 in long.text
+    assert post_form(fin2, f"{page}/approve").status_code in (302, 303)
+    # 发放日期: a bad date beside the field, what was typed kept, nothing registered
+    bad = post_form(fin, f"{page}/paid", {"paid_on": "2026-13-01"})
+    assert bad.status_code == 422
+    assert 'name="paid_on" value="2026-13-01" class="invalid" aria-invalid="true" aria-describedby="error-paid-on"' in bad.text
+    assert '<span class="error field-error" id="error-paid-on">发放日期「2026-13-01」无效:应为 YYYY-MM-DD</span>' in bad.text
+    assert batch_state(migrated.database_url, batch)[0] == "approved"
+    # in English the message beside the field is English too
+    fin.cookies.set("lang", "en")
+    english = post_form(fin, f"{page}/paid", {"paid_on": "2026-13-01"})
+    assert english.status_code == 422
+    assert '<span class="error field-error" id="error-paid-on">Payment date &#34;2026-13-01&#34; is not valid: use YYYY-MM-DD</span>' in english.text
