@@ -101,13 +101,13 @@ async def save_settings(db: AsyncSession, actor: Actor, competition: Competition
     if form.lookup_factor not in rules.FACTORS:
         errors["lookup_factor"] = N_("查询方式应为 证件号码后四位 或 查询码")
     errors |= rules.template_problems(form.title, form.award_body, form.honour_body)
-    for key, field, value in (
+    for key, bounded, value in (
         ("title", limits.CERT_TITLE, form.title),
         ("award_body", limits.CERT_BODY, form.award_body),
         ("honour_body", limits.CERT_BODY, form.honour_body),
         ("issuer", limits.ISSUER, form.issuer),
     ):
-        if problem := field.problem(value):
+        if problem := bounded.problem(value):
             errors.setdefault(key, problem)
     if errors:
         raise FormInvalid("证书与查询设置有误", errors)
