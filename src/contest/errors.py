@@ -7,12 +7,15 @@ class ContestError(Exception):
     status_code = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, details: list[str] | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, details: list[str] | None = None, field: str = "") -> None:
         super().__init__(message)
         self.message = message
         if code:
             self.code = code
         self.details = details or []
+        # A refusal about one field of the form that was posted (``field``: its name in the form)
+        # shows beside that field as well as on top (contest.web.forms); FormInvalid names several.
+        self.fields: dict[str, str] = {field: message} if field else {}
 
 
 class NotFound(ContestError):

@@ -111,9 +111,9 @@ async def revoke(db: AsyncSession, actor: Actor, competition_id: int, certificat
         raise NotFound("证书不存在")
     reason = reason.strip()
     if not reason:
-        raise Invalid("撤销证书必须填写原因(查验页面会显示)")
+        raise Invalid("撤销证书必须填写原因(查验页面会显示)", field="reason")
     if problem := REVOKE_REASON.problem(reason):
-        raise Invalid(problem)
+        raise Invalid(problem, field="reason")
     if certificate.status != "valid":
         raise Conflict("该证书已失效,无需撤销")
     certificate.status, certificate.status_at, certificate.status_reason = "revoked", utcnow(), reason

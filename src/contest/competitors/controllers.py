@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections import Counter
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -23,12 +24,15 @@ from contest.db.models import Certificate, Competition
 from contest.domain import certificates as rules
 from contest.domain import idcard, limits
 from contest.domain.ranking import AWARDS
-from contest.errors import ContestError, Invalid, NotFound
+from contest.domain.text import N_
+from contest.errors import ContestError, FormInvalid, NotFound
 from contest.events import service as events
 from contest.events.draw_export import draw_workbook_with_codes
 from contest.papers import pdf
 from contest.web import fields
 from contest.web.client import client_address
+from contest.web.flash import saved
+from contest.web.forms import refused
 from contest.web.guards import EVERYONE, ORGANIZERS
 from contest.web.openapi import FILE, form_body
 from contest.web.pages import render
@@ -102,6 +106,9 @@ class CertificateDeskController(Controller):
             "new_code": new_code,
             "certificates": all_certificates,
             "valid_count": sum(1 for c in all_certificates if c.status == "valid"),
+            "competitor_count": len(await service.competitors_of(db, competition_id)),
+            # valid certificates of each 荣誉称号: what deleting it withdraws at the next publication
+            "honour_counts": Counter(c.honour for c in all_certificates if c.honour and c.status == "valid"),
             "valid_items": sorted({c.item_id for c in all_certificates if c.status == "valid"}),
             "item_names": {i.id: i.name for i in competition.items},
             "statuses": rules.STATUSES,
@@ -112,13 +119,28 @@ class CertificateDeskController(Controller):
         }
         return render("competitors/desk.html", status, **context)
 
-    async def _act(self, db: AsyncSession, competition_id: int, action: Any, posted: Any = None) -> Any:
+    async def _act(
+        self,
+        request: Request,
+        db: AsyncSession,
+        competition_id: int,
+        action: Any,
+        done: str,
+        anchor: str,
+        form_id: str = "",
+        form: Any = None,
+        field: str = "",
+    ) -> Any:
+        """Run a write; a refusal shows the desk again with the messages (and, for ``form_id``,
+        what was typed with each message beside its field, ``field`` for a message that names
+        none); a write says so once (``done``) and comes back to its section (``anchor``)."""
         try:
             await action()
         except ContestError as exc:
             await db.rollback()
+            posted = refused(form_id, form, exc, field) if form_id else None
             return await self._page(db, competition_id, [exc.message, *exc.details], exc.status_code, posted=posted)
-        return Redirect(f"/competitions/{competition_id}/certificates")
+        return saved(request, f"/competitions/{competition_id}/certificates#{anchor}", done)
 
     @get("/")
     async def show(self, db: AsyncSession, competition_id: int) -> Template:
@@ -129,10 +151,10 @@ class CertificateDeskController(Controller):
         form = await request.form()
 
         async def action() -> None:
-            errors: list[str] = []
+            errors: dict[str, str] = {}
             issue_date = fields.day(form, "issue_date", "颁发日期", errors)
             if errors:
-                raise Invalid("证书与查询设置有误", details=errors)
+                raise FormInvalid("证书与查询设置有误", errors)
             competition = await events.get_competition(db, competition_id)
             posted = service.SettingsForm(
                 fields.raw(form, "lookup_factor"),
@@ -144,7 +166,7 @@ class CertificateDeskController(Controller):
             )
             await service.save_settings(db, actor, competition, posted)
 
-        return await self._act(db, competition_id, action, posted=form)
+        return await self._act(request, db, competition_id, action, N_("已保存证书与查询设置"), "template", "settings", form)
 
     @post("/seal", request_max_body_size=MAX_SEAL_BYTES + 256 * 1024, **form_body(file=FILE))
     async def upload_seal(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Any:
@@ -154,14 +176,14 @@ class CertificateDeskController(Controller):
             png = await parse_off_loop(clean_seal, content)
             await service.save_seal(db, actor, competition, png)
 
-        return await self._act(db, competition_id, action)
+        return await self._act(request, db, competition_id, action, N_("已上传印章"), "seal", "seal", {}, "file")
 
     @post("/seal/delete")
-    async def remove_seal(self, db: AsyncSession, actor: Actor, competition_id: int) -> Any:
+    async def remove_seal(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Any:
         async def action() -> None:
             await service.save_seal(db, actor, await events.get_competition(db, competition_id), None)
 
-        return await self._act(db, competition_id, action)
+        return await self._act(request, db, competition_id, action, N_("已删除印章"), "seal")
 
     @get("/seal.png")
     async def seal(self, db: AsyncSession, competition_id: int) -> Response:
@@ -182,11 +204,14 @@ class CertificateDeskController(Controller):
             await events.get_competition(db, competition_id)
             await service.add_honour(db, actor, competition_id, fields.raw(form, "title"), awards)
 
-        return await self._act(db, competition_id, action)
+        return await self._act(request, db, competition_id, action, N_("已添加荣誉称号"), "honours", "honour", form)
 
     @post("/honours/{rule_id:int}/delete")
-    async def remove_honour(self, db: AsyncSession, actor: Actor, competition_id: int, rule_id: int) -> Any:
-        return await self._act(db, competition_id, lambda: service.remove_honour(db, actor, competition_id, rule_id))
+    async def remove_honour(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int, rule_id: int) -> Any:
+        async def action() -> None:
+            await service.remove_honour(db, actor, competition_id, rule_id)
+
+        return await self._act(request, db, competition_id, action, N_("已删除荣誉称号"), "honours")
 
     @get("/specimen.pdf")
     async def specimen(self, request: Request, db: AsyncSession, competition_id: int) -> Response:
@@ -224,7 +249,11 @@ class CertificateDeskController(Controller):
     async def revoke(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int, certificate_id: int) -> Any:
         form = await request.form()
         reason = fields.raw(form, "reason")
-        return await self._act(db, competition_id, lambda: certificates.revoke(db, actor, competition_id, certificate_id, reason))
+
+        async def action() -> None:
+            await certificates.revoke(db, actor, competition_id, certificate_id, reason)
+
+        return await self._act(request, db, competition_id, action, N_("已撤销证书"), "certificates", f"revoke-{certificate_id}", form)
 
     @post("/codes")
     async def issue_codes(self, request: Request, db: AsyncSession, actor: Actor, competition_id: int) -> Any:
@@ -256,7 +285,8 @@ class CertificateDeskController(Controller):
             codes = await service.issue_codes(db, actor, competition_id, [person.id])
         except ContestError as exc:
             await db.rollback()
-            return await self._page(db, competition_id, [exc.message, *exc.details], exc.status_code)
+            posted = refused("reissue-code", form, exc, "id_number")
+            return await self._page(db, competition_id, [exc.message, *exc.details], exc.status_code, posted=posted)
         page = await self._page(db, competition_id, new_code={"name": person.name, "code": rules.format_code(codes[person.id])})
         page.headers.update(PRIVATE)
         return page

@@ -39,7 +39,8 @@ from contest.db.models import (
 from contest.domain import certificates as rules
 from contest.domain import limits
 from contest.domain.lifecycle import FINAL, PUBLIC_RESULTS
-from contest.errors import ContestError, Invalid, NotFound
+from contest.domain.text import N_, Text
+from contest.errors import ContestError, FormInvalid, Invalid, NotFound
 
 # A name tried from many addresses: this many times the per-address allowance, then it waits too.
 SUBJECT_FACTOR = 10
@@ -96,18 +97,20 @@ class SettingsForm:
 
 
 async def save_settings(db: AsyncSession, actor: Actor, competition: Competition, form: SettingsForm) -> CompetitorSettings:
-    errors = []
+    errors: dict[str, str] = {}  # form field -> message, shown beside it (contest.web.forms)
     if form.lookup_factor not in rules.FACTORS:
-        errors.append("查询方式应为 证件号码后四位 或 查询码")
-    errors += rules.check_templates(form.title, form.award_body, form.honour_body)
-    errors += limits.too_long(
-        (limits.CERT_TITLE, form.title),
-        (limits.CERT_BODY, form.award_body),
-        (limits.CERT_BODY, form.honour_body),
-        (limits.ISSUER, form.issuer),
-    )
+        errors["lookup_factor"] = N_("查询方式应为 证件号码后四位 或 查询码")
+    errors |= rules.template_problems(form.title, form.award_body, form.honour_body)
+    for key, bounded, value in (
+        ("title", limits.CERT_TITLE, form.title),
+        ("award_body", limits.CERT_BODY, form.award_body),
+        ("honour_body", limits.CERT_BODY, form.honour_body),
+        ("issuer", limits.ISSUER, form.issuer),
+    ):
+        if problem := bounded.problem(value):
+            errors.setdefault(key, problem)
     if errors:
-        raise Invalid("证书与查询设置有误", details=errors)
+        raise FormInvalid("证书与查询设置有误", errors)
     stored = await _stored_settings(db, competition)
     stored.lookup_factor, stored.title, stored.issuer = form.lookup_factor, form.title.strip(), form.issuer.strip()
     stored.issue_date, stored.award_body, stored.honour_body = form.issue_date, form.award_body.strip(), form.honour_body.strip()
@@ -138,19 +141,19 @@ async def honour_rows(db: AsyncSession, competition_id: int) -> list[HonourRuleR
 
 async def add_honour(db: AsyncSession, actor: Actor, competition_id: int, title: str, awards: list[str]) -> HonourRuleRow:
     title = title.strip()
-    errors = []
+    errors: dict[str, str] = {}
     if not title:
-        errors.append("请填写荣誉称号")
-    if problem := limits.HONOUR_TITLE.problem(title):
-        errors.append(problem)
+        errors["title"] = N_("请填写荣誉称号")
+    elif problem := limits.HONOUR_TITLE.problem(title):
+        errors["title"] = problem
+    elif title in {r.title for r in await honour_rows(db, competition_id)}:
+        errors["title"] = Text("荣誉称号「{title}」已存在", title=limits.shown(title))
     if not awards:
-        errors.append("请选择获得该称号的奖项")
-    if any(a not in rules.AWARD_CODES for a in awards):
-        errors.append("奖项应为 一等奖、二等奖、三等奖、优胜奖")
-    if title and title in {r.title for r in await honour_rows(db, competition_id)}:
-        errors.append(f"荣誉称号「{limits.shown(title)}」已存在")
+        errors["awards"] = N_("请选择获得该称号的奖项")
+    elif any(a not in rules.AWARD_CODES for a in awards):
+        errors["awards"] = N_("奖项应为 一等奖、二等奖、三等奖、优胜奖")
     if errors:
-        raise Invalid("荣誉称号设置有误", details=errors)
+        raise FormInvalid("荣誉称号设置有误", errors)
     row = HonourRuleRow(competition_id=competition_id, title=title, awards=[a for a in rules.AWARD_CODES if a in awards])
     db.add(row)
     await db.flush()

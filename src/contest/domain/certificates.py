@@ -161,17 +161,23 @@ def fill(paragraphs: Sequence[Sequence[tuple[str, str | None]]], values: Mapping
 
 def check_templates(title: str, award_body: str, honour_body: str) -> list[str]:
     """Every problem of a certificate template, in Chinese (empty: usable)."""
-    problems = []
+    return list(template_problems(title, award_body, honour_body).values())
+
+
+def template_problems(title: str, award_body: str, honour_body: str) -> dict[str, str]:
+    """The problems by part ("title", "award_body", "honour_body"), for a form to show each
+    beside its field."""
+    problems = {}
     if not title.strip():
-        problems.append("证书标题不能为空")
-    for text, label, allowed in (
-        (award_body, "获奖证书正文", [p for p in PLACEHOLDERS if p != "荣誉"]),
-        (honour_body, "荣誉证书正文", list(PLACEHOLDERS)),
+        problems["title"] = N_("证书标题不能为空")
+    for key, text, label, allowed in (
+        ("award_body", award_body, "获奖证书正文", [p for p in PLACEHOLDERS if p != "荣誉"]),
+        ("honour_body", honour_body, "荣誉证书正文", list(PLACEHOLDERS)),
     ):
         try:
             parse_body(text, label, allowed)
         except TemplateError as exc:
-            problems.append(str(exc))
+            problems[key] = str(exc)
     return problems
 
 

@@ -65,7 +65,7 @@ async def reveal(db: AsyncSession, actor: Actor, item_id: int) -> int:
 
 async def reopen(db: AsyncSession, actor: Actor, item_id: int, reason: str) -> int:
     if not reason.strip():
-        raise Invalid("重新开放评分必须填写书面理由")
+        raise Invalid("重新开放评分必须填写书面理由", field="reason")
     _check_reason(reason)
     item = await get_item(db, item_id)
     item.locked_at, item.locked_by, item.locked_by_user_id, item.revealed_at, item.published_at = None, "", None, None, None
@@ -74,27 +74,27 @@ async def reopen(db: AsyncSession, actor: Actor, item_id: int, reason: str) -> i
 
 def _check_reason(reason: str) -> None:
     if problem := REASON.problem(reason.strip()):
-        raise Invalid(problem)
+        raise Invalid(problem, field="reason")
 
 
-async def _entry_by_station(db: AsyncSession, item_id: int, station: int) -> Entry:
+async def _entry_by_station(db: AsyncSession, item_id: int, station: int, field: str = "station") -> Entry:
     entry = (await db.execute(select(Entry).where(Entry.item_id == item_id, Entry.station_no == station))).scalar_one_or_none()
     if entry is None:
-        raise NotFound(Text("工位号 {station} 不存在", station=station))
+        raise NotFound(Text("工位号 {station} 不存在", station=station), field=field)
     return entry
 
 
 async def override_conflict(db: AsyncSession, actor: Actor, item_id: int, seat: int, station: int, reason: str) -> int:
     """Let the judge in ``seat`` score ``station`` despite a conflict (the panel fell short)."""
     if not reason.strip():
-        raise Invalid("回避豁免必须填写书面理由")
+        raise Invalid("回避豁免必须填写书面理由", field="reason")
     _check_reason(reason)
     item = await get_item(db, item_id)
     judge = (
         await db.execute(select(JudgeAssignment).where(JudgeAssignment.item_id == item_id, JudgeAssignment.seat == seat))
     ).scalar_one_or_none()
     if judge is None:
-        raise NotFound(Text("席位 {seat} 没有裁判", seat=seat))
+        raise NotFound(Text("席位 {seat} 没有裁判", seat=seat), field="seat")
     entry = await _entry_by_station(db, item_id, station)
     db.add(
         ConflictOverride(
@@ -112,7 +112,7 @@ async def set_practical_time(db: AsyncSession, actor: Actor, item_id: int, stati
     if item.status not in (SETUP, SCORING):
         raise Conflict("赛项已锁定,用时不能再修改;如需更正请重新开放评分")
     if seconds is not None and not 0 <= seconds <= 24 * 3600:
-        raise Invalid("用时应在 0 到 24 小时之间")
+        raise Invalid("用时应在 0 到 24 小时之间", field="time")
     entry = await _entry_by_station(db, item_id, station)
     old, entry.practical_seconds = entry.practical_seconds, seconds
     seq = await next_seq(db, item_id)
@@ -124,12 +124,12 @@ async def set_practical_time(db: AsyncSession, actor: Actor, item_id: int, stati
 async def decide_tie(db: AsyncSession, actor: Actor, item_id: int, stations_in_order: list[int], reason: str) -> int:
     """排名不并列: the organizer orders a tied group (by 工位号), with the reason recorded."""
     if not reason.strip():
-        raise Invalid("确定并列名次必须填写理由")
+        raise Invalid("确定并列名次必须填写理由", field="reason")
     _check_reason(reason)
     if len(stations_in_order) < 2 or len(set(stations_in_order)) != len(stations_in_order):
-        raise Invalid("请按名次先后填写至少两个不重复的工位号")
+        raise Invalid("请按名次先后填写至少两个不重复的工位号", field="stations")
     item = await get_item(db, item_id)
-    entries = [await _entry_by_station(db, item_id, s) for s in stations_in_order]
+    entries = [await _entry_by_station(db, item_id, s, "stations") for s in stations_in_order]
     await db.execute(delete(TieDecision).where(TieDecision.item_id == item_id, TieDecision.entry_id.in_([e.id for e in entries])))
     for position, entry in enumerate(entries, start=1):
         db.add(TieDecision(item_id=item_id, entry_id=entry.id, position=position, reason=reason.strip(), created_by=actor.username))

@@ -32,6 +32,7 @@ from contest.standings import AWARD_LABELS
 from contest.web import fields
 from contest.web.caching import PUBLIC_CACHE, public_route_opt
 from contest.web.flash import saved
+from contest.web.forms import FormState, refused
 from contest.web.guards import EVERYONE, JUDGES, ORGANIZERS, access
 from contest.web.openapi import form_body
 from contest.web.pages import render
@@ -106,28 +107,18 @@ class ConsoleController(Controller):
         if user.role != ORGANIZER and not await events.is_chief_of(db, item_id, user.person_id):
             raise PermissionDeniedException("您不是该赛项的裁判长")
 
-    async def _context(self, request: Request, db: AsyncSession, item_id: int, errors: list[str] | None = None) -> dict[str, Any]:
-        view = await console_view(db, item_id, request.app.state.settings, tablet_version())
-        results = view["results"]
-        return {
-            **view,
-            "item": results.item,
-            "criteria": [k for c in results.rules for k in c.criteria],
-            "names_visible": results.item.status in NAMES_VISIBLE,
-            "awards": AWARD_LABELS,
-            "errors": errors or [],
-            # The audit chain as the lock left it, printed with the signature (docs/security.md).
-            "lock_head": await head_at(db, "item.lock", "item", item_id) if results.item.locked_at else None,
-        }
+    async def _context(self, request: Request, db: AsyncSession, item_id: int) -> dict[str, Any]:
+        return await _console_context(request, db, item_id)
 
-    async def _act(self, request: Request, db: AsyncSession, item_id: int, action: Any) -> Any:
+    async def _act(self, request: Request, db: AsyncSession, item_id: int, action: Any, form_id: str = "", form: Any = None) -> Any:
+        """Run a write; a refusal shows the console again with the messages (and, for ``form_id``,
+        what was typed with each message beside its field); a write says so once."""
         await self._check(request, db, item_id)
         try:
             competition_id = await action()
         except ContestError as exc:
             await db.rollback()
-            context = await self._context(request, db, item_id, [exc.message, *exc.details])
-            return render("live/console.html", exc.status_code, **context)
+            return await _refused_console(request, db, item_id, exc, form_id, form)
         item = await events.get_item(db, item_id)
         request.app.state.hub.notify(competition_id, item_id, item.seq)
         return saved(request, f"/chief/items/{item_id}", N_("已保存"))
@@ -167,7 +158,7 @@ class ConsoleController(Controller):
     @post("/reopen", **form_body(reason=limits.REASON))
     async def reopen(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         form = await request.form()
-        return await self._act(request, db, item_id, lambda: actions.reopen(db, actor, item_id, fields.raw(form, "reason")))
+        return await self._act(request, db, item_id, lambda: actions.reopen(db, actor, item_id, fields.raw(form, "reason")), "reopen", form)
 
     @post("/override", **form_body(seat=int, station=int, reason=limits.REASON))
     async def override(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
@@ -177,7 +168,7 @@ class ConsoleController(Controller):
             seat, station = _ints(form, "seat", "station")
             return await actions.override_conflict(db, actor, item_id, seat, station, fields.raw(form, "reason"))
 
-        return await self._act(request, db, item_id, action)
+        return await self._act(request, db, item_id, action, "override", form)
 
     @post("/time", **form_body(station=int, time=limits.DURATION))
     async def time(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
@@ -187,15 +178,42 @@ class ConsoleController(Controller):
             (station,) = _ints(form, "station")
             return await actions.set_practical_time(db, actor, item_id, station, _seconds(fields.raw(form, "time")))
 
-        return await self._act(request, db, item_id, action)
+        return await self._act(request, db, item_id, action, "practical-time", form)
+
+
+async def _console_context(request: Request, db: AsyncSession, item_id: int, posted: FormState | None = None) -> dict[str, Any]:
+    view = await console_view(db, item_id, request.app.state.settings, tablet_version())
+    results = view["results"]
+    return {
+        **view,
+        "item": results.item,
+        "criteria": [k for c in results.rules for k in c.criteria],
+        "names_visible": results.item.status in NAMES_VISIBLE,
+        "awards": AWARD_LABELS,
+        "errors": [],
+        "posted": posted,
+        # The audit chain as the lock left it, printed with the signature (docs/security.md).
+        "lock_head": await head_at(db, "item.lock", "item", item_id) if results.item.locked_at else None,
+    }
+
+
+async def _refused_console(request: Request, db: AsyncSession, item_id: int, exc: ContestError, form_id: str, form: Any) -> Template:
+    """The console again after a refused form: the messages on top, and for ``form_id`` what was
+    typed with each message beside its field (the page keeps its place: nothing is lost)."""
+    context = await _console_context(request, db, item_id, refused(form_id, form, exc) if form_id else None)
+    context["errors"] = [exc.message, *exc.details]
+    return render("live/console.html", exc.status_code, **context)
 
 
 def _ints(form: Any, *names: str) -> list[int]:
     labels = {"seat": "席位号", "station": "工位号"}
-    try:
-        return [fields.parse_int(fields.raw(form, name), labels.get(name, name), 1) for name in names]
-    except ValueError as exc:
-        raise Invalid(str(exc)) from None
+    numbers = []
+    for name in names:
+        try:
+            numbers.append(fields.parse_int(fields.raw(form, name), labels.get(name, name), 1))
+        except ValueError as exc:
+            raise Invalid(str(exc), field=name) from None
+    return numbers
 
 
 def _seconds(text: str) -> int | None:
@@ -204,10 +222,10 @@ def _seconds(text: str) -> int | None:
     if not text:
         return None
     if not re.fullmatch(r"[0-9]{1,6}(:[0-9]{1,2}){0,2}", text):
-        raise Invalid(Text("用时「{text}」格式不正确,应为 时:分:秒、分:秒 或 秒数", text=text[:20]))
+        raise Invalid(Text("用时「{text}」格式不正确,应为 时:分:秒、分:秒 或 秒数", text=text[:20]), field="time")
     parts = [int(p) for p in text.split(":")]
     if len(parts) > 3 or any(p < 0 for p in parts) or any(p >= 60 for p in parts[1:]):
-        raise Invalid(Text("用时「{text}」格式不正确,应为 时:分:秒、分:秒 或 秒数", text=text))
+        raise Invalid(Text("用时「{text}」格式不正确,应为 时:分:秒、分:秒 或 秒数", text=text), field="time")
     seconds = 0
     for part in parts:
         seconds = seconds * 60 + part
@@ -228,17 +246,21 @@ class ItemResultsController(Controller):
         return saved(request, f"/chief/items/{item_id}", N_("已公示"))
 
     @post("/tie", **form_body(stations=limits.CODE_LIST, reason=limits.REASON))
-    async def tie(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Redirect:
+    async def tie(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:
         form = await request.form()
         try:
             raw = fields.raw(form, "stations")[: limits.CODE_LIST.max]
-            stations = [fields.parse_int(s, "工位号", 1) for s in raw.replace(",", " ").replace("、", " ").replace(",", " ").split()]
-        except ValueError as exc:
-            raise Invalid(Text("请按名次先后填写工位号,用空格分隔:{exc}", exc=exc)) from None
-        competition_id = await actions.decide_tie(db, actor, item_id, stations, fields.raw(form, "reason"))
+            try:
+                stations = [fields.parse_int(s, "工位号", 1) for s in raw.replace(",", " ").replace("、", " ").replace(",", " ").split()]
+            except ValueError as exc:
+                raise Invalid(Text("请按名次先后填写工位号,用空格分隔:{exc}", exc=exc), field="stations") from None
+            competition_id = await actions.decide_tie(db, actor, item_id, stations, fields.raw(form, "reason"))
+        except ContestError as exc:
+            await db.rollback()
+            return await _refused_console(request, db, item_id, exc, "tie", form)
         item = await events.get_item(db, item_id)
         request.app.state.hub.notify(competition_id, item_id, item.seq)
-        return Redirect(f"/chief/items/{item_id}")
+        return saved(request, f"/chief/items/{item_id}", N_("已确定名次"))
 
 
 @get("/board/{competition_id:int}", opt=public_route_opt(EVERYONE), middleware=[PUBLIC_CACHE])

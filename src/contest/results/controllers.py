@@ -16,12 +16,13 @@ from contest.domain import allowed, limits
 from contest.domain.results import appeal_deadline
 from contest.domain.roles import CHIEF_JUDGE, ORGANIZER
 from contest.domain.text import N_
-from contest.errors import ContestError, Invalid
+from contest.errors import ContestError, FormInvalid
 from contest.events.service import get_item, is_chief_of
 from contest.papers import pdf
 from contest.results import papers, service
 from contest.web import fields
 from contest.web.flash import saved
+from contest.web.forms import FormState, refused
 from contest.web.guards import EVERYONE, ORGANIZERS, access
 from contest.web.openapi import form_body
 from contest.web.pages import render
@@ -31,7 +32,9 @@ class ResultsController(Controller):
     path = "/items/{item_id:int}/results"
     opt = ORGANIZERS
 
-    async def _page(self, db: AsyncSession, item_id: int, errors: list[str] | None = None, status: int = 200) -> Template:
+    async def _page(
+        self, db: AsyncSession, item_id: int, errors: list[str] | None = None, status: int = 200, posted: FormState | None = None
+    ) -> Template:
         item = await get_item(db, item_id)
         deadline = appeal_deadline(item.published_at, item.competition.appeal_hours) if item.published_at else None
         pending = await service.pending_appeals(db, item_id)
@@ -45,15 +48,21 @@ class ResultsController(Controller):
             "stations": await service.drawn_stations(db, item_id) if item.status == "published" else {},
             "audit_head": await chain_head(db),  # a checkpoint anyone can copy down (docs/security.md)
             "errors": errors or [],
+            "posted": posted,
         }
         return render("results/item.html", status, **context)
 
-    async def _act(self, request: Request, db: AsyncSession, item_id: int, action: Any, done: str = "已保存") -> Any:
+    async def _act(
+        self, request: Request, db: AsyncSession, item_id: int, action: Any, done: str = "已保存", form_id: str = "", form: Any = None
+    ) -> Any:
+        """Run a write; a refusal shows the page again with the messages (and, for ``form_id``,
+        what was typed with each message beside its field); a write says so once (``done``)."""
         try:
             competition_id = await action()
         except ContestError as exc:
             await db.rollback()
-            return await self._page(db, item_id, [exc.message, *exc.details], exc.status_code)
+            posted = refused(form_id, form, exc) if form_id else None
+            return await self._page(db, item_id, [exc.message, *exc.details], exc.status_code, posted)
         if isinstance(competition_id, int):
             item = await get_item(db, item_id)
             request.app.state.hub.notify(competition_id, item_id, item.seq)
@@ -68,13 +77,13 @@ class ResultsController(Controller):
         form = await request.form()
 
         async def action() -> None:
-            errors: list[str] = []
+            errors: dict[str, str] = {}
             station = fields.integer(form, "station", "工位号", errors, minimum=1)
             if errors:
-                raise Invalid("申诉信息有误", details=errors)
+                raise FormInvalid("申诉信息有误", errors)
             await service.record_appeal(db, actor, item_id, station, fields.raw(form, "appellant"), fields.raw(form, "content"))
 
-        return await self._act(request, db, item_id, action)
+        return await self._act(request, db, item_id, action, N_("已登记申诉"), "new-appeal", form)
 
     @post("/appeals/{appeal_id:int}", **form_body(status=list(service.APPEAL_DECISIONS), decision=limits.DECISION_TEXT))
     async def decide(self, request: Request, db: AsyncSession, actor: Actor, item_id: int, appeal_id: int) -> Any:
@@ -83,7 +92,7 @@ class ResultsController(Controller):
         async def action() -> None:
             await service.decide_appeal(db, actor, item_id, appeal_id, fields.raw(form, "status"), fields.raw(form, "decision"))
 
-        return await self._act(request, db, item_id, action)
+        return await self._act(request, db, item_id, action, N_("已保存仲裁结论"), f"decide-appeal-{appeal_id}", form)
 
     @post("/finalize")
     async def finalize(self, request: Request, db: AsyncSession, actor: Actor, item_id: int) -> Any:

@@ -15,11 +15,11 @@ from contest.db.models import Appeal, AuditRecord, Competition, Entry, EntryMemb
 from contest.domain import allowed
 from contest.domain.certificates import HonourRule, honours_for
 from contest.domain.lifecycle import PUBLIC_RESULTS, PUBLISHED
-from contest.domain.limits import APPEAL_TEXT, APPELLANT, DECISION_TEXT, too_long
+from contest.domain.limits import APPEAL_TEXT, APPELLANT, DECISION_TEXT
 from contest.domain.results import appeal_deadline, appeal_window_open, diff_rows
 from contest.domain.scheme import COMPONENT_KINDS, plain
 from contest.domain.text import N_, Text
-from contest.errors import Conflict, Invalid, NotFound
+from contest.errors import Conflict, FormInvalid, Invalid, NotFound
 from contest.events.lifecycle import transition
 from contest.events.service import get_item
 from contest.standings import AWARD_LABELS, item_results
@@ -117,16 +117,19 @@ async def record_appeal(
     """Record a written appeal; refused outside the window (after publication, for appeal_hours)."""
     item, competition = await _item_and_competition(db, item_id)
     now = now or utcnow()
-    errors = []
+    errors: dict[str, str] = {}  # form field -> message, shown beside it (contest.web.forms)
     if not appellant.strip():
-        errors.append("请填写申诉人")
+        errors["appellant"] = N_("请填写申诉人")
+    elif problem := APPELLANT.problem(appellant.strip()):
+        errors["appellant"] = problem
     if not content.strip():
-        errors.append("申诉须以书面形式提出:请填写申诉内容")
-    errors += too_long((APPELLANT, appellant.strip()), (APPEAL_TEXT, content.strip()))
+        errors["content"] = N_("申诉须以书面形式提出:请填写申诉内容")
+    elif problem := APPEAL_TEXT.problem(content.strip()):
+        errors["content"] = problem
     if station is not None and station not in await drawn_stations(db, item.id):
-        errors.append(Text("工位号 {station} 不在本赛项的抽签结果中,请从抽签的工位号中选择", station=station))
+        errors["station"] = Text("工位号 {station} 不在本赛项的抽签结果中,请从抽签的工位号中选择", station=station)
     if errors:
-        raise Invalid("申诉信息有误", details=errors)
+        raise FormInvalid("申诉信息有误", errors)
     if item.status != PUBLISHED or not appeal_window_open(now, item.published_at, competition.appeal_hours):
         if item.published_at is None or item.status not in PUBLIC_RESULTS:
             raise Conflict("成绩公示后才能受理申诉", code="not_published")
@@ -169,11 +172,11 @@ async def decide_appeal(db: AsyncSession, actor: Actor, item_id: int, appeal_id:
     if appeal.status != "pending":
         raise Conflict("该申诉已有仲裁结论,仲裁结论为最终结论")
     if status not in APPEAL_DECISIONS:
-        raise Invalid("仲裁结论应为 申诉成立 或 申诉不成立")
+        raise Invalid("仲裁结论应为 申诉成立 或 申诉不成立", field="status")
     if not decision.strip():
-        raise Invalid("请填写仲裁意见")
+        raise Invalid("请填写仲裁意见", field="decision")
     if problem := DECISION_TEXT.problem(decision.strip()):
-        raise Invalid(problem)
+        raise Invalid(problem, field="decision")
     appeal.status, appeal.decision, appeal.decided_by, appeal.decided_at = status, decision.strip(), actor.username, utcnow()
     await record(db, actor, "appeal.decide", "item", appeal.item_id, {"appeal_id": appeal.id, "status": status})
     await db.commit()

@@ -72,9 +72,13 @@ def typed_values(form: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
     return values, lists
 
 
-def refused(form_id: str, form: Any, exc: ContestError) -> FormState:
+def refused(form_id: str, form: Any, exc: ContestError, field: str = "") -> FormState:
+    """What ``form_id`` shows after ``exc``. ``field``: the form's one field, for a refusal that
+    names none (a one-field form: its message goes beside that field too)."""
     values, lists = typed_values(form)
     fields = dict(getattr(exc, "fields", {}) or {})
+    if not fields and field:
+        fields = {field: exc.message}
     return FormState(form_id, values, lists, fields, [exc.message, *exc.details])
 
 
