@@ -308,7 +308,7 @@ class PayoutController(Controller):
         async def action() -> None:
             paid_on = _date(raw)
             if raw and paid_on is None:
-                raise FormInvalid("发放日期有误,未登记", {"paid_on": f"发放日期 {raw!r} 无效:应为 YYYY-MM-DD"})
+                raise FormInvalid("发放日期有误,未登记", {"paid_on": Text("发放日期 {raw} 无效:应为 YYYY-MM-DD", raw=repr(raw))})
             await service.mark_paid(db, actor, batch_id, paid_on)
 
         return await self._act(request, db, batch_id, action, {"paid_on": raw}, done=N_("已登记为已发放"))
