@@ -25,20 +25,15 @@ from contest.db.models import Competition as CompetitionRow
 from contest.domain.awards.inputs import achievements_from_json
 from contest.domain.awards.model import Achievement, Coach, Competition, Member, Person, Result
 from contest.domain.awards.policy import Policy
-from contest.domain.lifecycle import FINAL, LOCKED, PUBLIC_RESULTS, PUBLISHED, REVEALED, SCORING, SETUP
-from contest.domain.results import appeal_deadline, appeal_window_open
-from contest.domain.text import N_
+from contest.domain.competition import ITEM_STATUSES
+from contest.domain.lifecycle import FINAL, PUBLIC_RESULTS, PUBLISHED
+from contest.domain.results import AppealStatus, appeal_deadline, appeal_window_open
 from contest.standings import item_results
 
 PLACE_AWARDS = ("first", "second", "third")
 PROVISIONAL_NOTE = "该赛项成绩已公示但尚未最终确认(申诉期内),申诉处理后可能变动"
 ITEM_STATUS_LABELS: dict[str, str] = {
-    SETUP: N_("筹备中"),
-    SCORING: N_("评分中"),
-    LOCKED: N_("已锁定"),
-    REVEALED: N_("已解密"),
-    PUBLISHED: N_("已公示"),
-    FINAL: "最终成绩",
+    **ITEM_STATUSES,  # one source: contest.domain.competition
 }
 
 
@@ -262,7 +257,9 @@ async def check_sources(db: AsyncSession, sources: list[dict[str, Any]], compute
     pending = dict(
         (
             await db.execute(
-                select(Appeal.item_id, func.count()).where(Appeal.item_id.in_(ids), Appeal.status == "pending").group_by(Appeal.item_id)
+                select(Appeal.item_id, func.count())
+                .where(Appeal.item_id.in_(ids), Appeal.status == AppealStatus.PENDING)
+                .group_by(Appeal.item_id)
             )
         ).all()
     )
