@@ -35,7 +35,7 @@ from contest.events.service import get_competition, get_item, item_judges
 from contest.results.service import versions
 from contest.standings import AWARD_LABELS, item_results
 
-ROLE_LABELS = {Role.JUDGE: "裁判", Role.CHIEF_JUDGE: "裁判长"}
+ROLE_LABELS: dict[str, str] = {Role.JUDGE: "裁判", Role.CHIEF_JUDGE: "裁判长"}
 HISTORY_ACTIONS = {
     "item.open": "开始评分",
     "item.lock": "锁定并签字",
