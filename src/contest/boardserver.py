@@ -37,7 +37,7 @@ async def serve_handed_boards(control: socket.socket, settings: Settings) -> Non
     config, state = server.config, server.server_state
 
     def make_protocol() -> asyncio.Protocol:
-        return config.http_protocol_class(config=config, server_state=state, app_state=server.lifespan.state)  # type: ignore[call-arg]
+        return config.http_protocol_class(config=config, server_state=state, app_state=server.lifespan.state)  # type: ignore[call-arg]  # typed as type[asyncio.Protocol]; it is uvicorn's H11/httptools protocol class, which takes these
 
     def stop() -> None:  # the judge process has gone or is stopping
         server.should_exit = True

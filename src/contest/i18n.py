@@ -31,12 +31,15 @@ def catalog(language: str) -> gettext.NullTranslations:
 
 
 def translate(text: str, language: str) -> str:
-    """``text`` in ``language``: a Text's template is looked up and its values put back in."""
+    """``text`` in ``language``: a Text's template is looked up and its values put back in (the
+    values that are Text themselves translated)."""
     if language == DEFAULT_LANGUAGE or not text:
         return str(text)
     if isinstance(text, Text):
         found = catalog(language).gettext(text.template)
-        return found.format(**text.params) if text.params else found
+        if not text.params:
+            return found
+        return found.format(**{k: translate(v, language) if isinstance(v, Text) else v for k, v in text.params.items()})
     return catalog(language).gettext(text)
 
 

@@ -8,6 +8,8 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from contest.domain.text import Text
+
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
 # A hash of a random password, verified against when the username does not exist, so a
@@ -19,7 +21,7 @@ MIN_PASSWORD_LENGTH = 8
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
+        raise ValueError(Text("密码至少需要 {length} 个字符", length=MIN_PASSWORD_LENGTH))
     return _hasher.hash(password)
 
 

@@ -20,7 +20,7 @@ from contest.audit.service import Actor, record
 from contest.db.models import LoginAttempt, User, UserSession, utcnow
 from contest.domain import limits, usernames
 from contest.domain.roles import ROLES
-from contest.domain.text import Text
+from contest.domain.text import Text, message_of
 from contest.errors import ContestError
 
 
@@ -82,11 +82,13 @@ async def check_new_username(session: AsyncSession, raw: str) -> str:
     except usernames.UsernameError as exc:
         latin = usernames.latinised(str(raw))
         twin = await _reads_like(session, latin) if latin else None
-        raise AccountError(f"{exc};与已有账号「{twin}」形似" if twin else str(exc)) from None
+        raise AccountError(
+            Text("{problem};与已有账号「{twin}」形似", problem=message_of(exc), twin=twin) if twin else message_of(exc)
+        ) from None
     twin = await _reads_like(session, name)
     if twin == name:
         typed = str(raw).strip()
-        same = "" if typed == name else f"(用户名不区分大小写和全角/半角,「{typed}」即「{name}」)"
+        same = "" if typed == name else Text("(用户名不区分大小写和全角/半角,「{typed}」即「{name}」)", typed=typed, name=name)
         raise AccountError(Text("用户名「{name}」已存在{same}", name=name, same=same))
     if twin is not None:
         raise AccountError(Text("用户名「{name}」与已有账号「{twin}」形似,容易认错,请换一个", name=name, twin=twin))
@@ -109,7 +111,7 @@ async def create_user(
     try:
         password_hash = hash_password(password) if password else None
     except ValueError as exc:
-        raise AccountError(str(exc)) from None
+        raise AccountError(message_of(exc)) from None
     user = User(
         username=username,
         username_skeleton=usernames.skeleton(username),
@@ -132,7 +134,7 @@ async def set_password(session: AsyncSession, actor: Actor, username: str, passw
     try:
         user.password_hash = hash_password(password)
     except ValueError as exc:
-        raise AccountError(str(exc)) from None
+        raise AccountError(message_of(exc)) from None
     await session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     await record(session, actor, "user.password", "user", user.id, {"username": username})
 
@@ -258,7 +260,9 @@ async def clear_lock(session: AsyncSession, actor: Actor, ip: str, username: str
     cleared = cast("CursorResult[Any]", await session.execute(statement)).rowcount or 0  # a DELETE's result has a rowcount
     if not cleared:
         await session.rollback()
-        raise AccountError(f"地址 {ip}{f' 上的账号「{username}」' if username else ''}没有被限制的登录(可能已自动解除)")
+        if username:
+            raise AccountError(Text("地址 {ip} 上的账号「{username}」没有被限制的登录(可能已自动解除)", ip=ip, username=username))
+        raise AccountError(Text("地址 {ip}没有被限制的登录(可能已自动解除)", ip=ip))
     detail = {"ip": ip, "username": username, "failures": cleared}
     await record(session, actor, "login.unlock", "login", username or ip, detail)
     await session.commit()

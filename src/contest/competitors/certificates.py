@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contest.audit.service import Actor, record
 from contest.db.models import Certificate, Competition, CompetitorSettings, HonourRuleRow, Item, ResultVersion, utcnow
 from contest.domain import certificates as rules
+from contest.domain.certificates import CertificateStatus
 from contest.domain.limits import REVOKE_REASON
 from contest.domain.text import N_
 from contest.errors import Conflict, Invalid, NotFound
@@ -61,7 +62,11 @@ async def issue_for_version(db: AsyncSession, actor: Actor, item: Item, version:
     """Certificates for a version just published (in its transaction; the caller commits)."""
     competition = await db.get(Competition, item.competition_id)
     assert competition is not None
-    existing = list((await db.execute(select(Certificate).where(Certificate.item_id == item.id, Certificate.status == "valid"))).scalars())
+    existing = list(
+        (
+            await db.execute(select(Certificate).where(Certificate.item_id == item.id, Certificate.status == CertificateStatus.VALID))
+        ).scalars()
+    )
     by_id = {c.id: c for c in existing}
     earlier = [rules.Existing(c.id, c.person_id, _content(c)) for c in existing]
     planned = rules.plan(earlier, wanted_of(version.rows, competition.name, item.name))
@@ -72,10 +77,15 @@ async def issue_for_version(db: AsyncSession, actor: Actor, item: Item, version:
         old = by_id[certificate_id]
         what = f"荣誉称号「{old.honour}」" if old.honour else old.award
         reason = f"成绩公示 v{version.version} 更正后不再获得{what}"
-        old.status, old.status_version, old.status_at, old.status_reason = "revoked", version.version, now, reason[: REVOKE_REASON.max]
+        old.status, old.status_version, old.status_at, old.status_reason = (
+            CertificateStatus.REVOKED,
+            version.version,
+            now,
+            reason[: REVOKE_REASON.max],
+        )
     for certificate_id, _ in planned.replace:
         old = by_id[certificate_id]
-        old.status, old.status_version, old.status_at = "superseded", version.version, now
+        old.status, old.status_version, old.status_at = CertificateStatus.SUPERSEDED, version.version, now
     for replaces, want in [*((old_id, w) for old_id, w in planned.replace), *((None, w) for w in planned.issue)]:
         db.add(
             Certificate(
@@ -114,9 +124,9 @@ async def revoke(db: AsyncSession, actor: Actor, competition_id: int, certificat
         raise Invalid("撤销证书必须填写原因(查验页面会显示)", field="reason")
     if problem := REVOKE_REASON.problem(reason):
         raise Invalid(problem, field="reason")
-    if certificate.status != "valid":
+    if certificate.status != CertificateStatus.VALID:
         raise Conflict("该证书已失效,无需撤销")
-    certificate.status, certificate.status_at, certificate.status_reason = "revoked", utcnow(), reason
+    certificate.status, certificate.status_at, certificate.status_reason = CertificateStatus.REVOKED, utcnow(), reason
     await record(db, actor, "certificate.revoke", "competition", competition_id, {"certificate_id": certificate.id, "reason": reason})
     await db.commit()
     return certificate
@@ -127,13 +137,13 @@ async def of_competition(db: AsyncSession, competition_id: int, item_id: int | N
     if item_id is not None:
         query = query.where(Certificate.item_id == item_id)
     if valid_only:
-        query = query.where(Certificate.status == "valid")
+        query = query.where(Certificate.status == CertificateStatus.VALID)
     return list((await db.execute(query.order_by(Certificate.item_id, Certificate.kind, Certificate.id))).scalars())
 
 
 async def valid_of_person(db: AsyncSession, competition_id: int, person_id: int) -> list[Certificate]:
     query = select(Certificate).where(
-        Certificate.competition_id == competition_id, Certificate.person_id == person_id, Certificate.status == "valid"
+        Certificate.competition_id == competition_id, Certificate.person_id == person_id, Certificate.status == CertificateStatus.VALID
     )
     return list((await db.execute(query.order_by(Certificate.item_id, Certificate.kind, Certificate.id))).scalars())
 
@@ -198,7 +208,7 @@ def paper(
                 "serial": rules.grouped(certificate.serial),
                 "version": certificate.confirmed_version,
                 "verify_url": f"{verify_base}/verify",
-                "watermark": "样张" if specimen else ("" if certificate.status == "valid" else "已失效"),
+                "watermark": "样张" if specimen else ("" if certificate.status == CertificateStatus.VALID else "已失效"),
             }
         )
     return Paper({"certificates": sheets, "document_title": document_title}, assets)
@@ -223,6 +233,6 @@ def specimen_certificate(competition: Competition, item_name: str) -> Certificat
         item=item_name,
         award=N_("一等奖"),
         honour="",
-        status="valid",
+        status=CertificateStatus.VALID,
         issued_at=utcnow(),
     )

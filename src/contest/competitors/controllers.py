@@ -23,6 +23,7 @@ from contest.competitors.seal import MAX_SEAL_BYTES, clean_seal
 from contest.db.models import Certificate, Competition
 from contest.domain import certificates as rules
 from contest.domain import idcard, limits
+from contest.domain.certificates import CertificateStatus
 from contest.domain.ranking import AWARDS
 from contest.domain.text import N_
 from contest.errors import ContestError, FormInvalid, NotFound
@@ -105,11 +106,11 @@ class CertificateDeskController(Controller):
             "codes_at": codes_at,
             "new_code": new_code,
             "certificates": all_certificates,
-            "valid_count": sum(1 for c in all_certificates if c.status == "valid"),
+            "valid_count": sum(1 for c in all_certificates if c.status == CertificateStatus.VALID),
             "competitor_count": len(await service.competitors_of(db, competition_id)),
             # valid certificates of each 荣誉称号: what deleting it withdraws at the next publication
-            "honour_counts": Counter(c.honour for c in all_certificates if c.honour and c.status == "valid"),
-            "valid_items": sorted({c.item_id for c in all_certificates if c.status == "valid"}),
+            "honour_counts": Counter(c.honour for c in all_certificates if c.honour and c.status == CertificateStatus.VALID),
+            "valid_items": sorted({c.item_id for c in all_certificates if c.status == CertificateStatus.VALID}),
             "item_names": {i.id: i.name for i in competition.items},
             "statuses": rules.STATUSES,
             "grouped": rules.grouped,
@@ -152,7 +153,7 @@ class CertificateDeskController(Controller):
 
         async def action() -> None:
             errors: dict[str, str] = {}
-            issue_date = fields.day(form, "issue_date", "颁发日期", errors)
+            issue_date = fields.day(form, "issue_date", N_("颁发日期"), errors)
             if errors:
                 raise FormInvalid("证书与查询设置有误", errors)
             competition = await events.get_competition(db, competition_id)
@@ -369,7 +370,7 @@ async def certificate_download(request: Request, db: AsyncSession, serial: str, 
     certificate = await certificates.by_serial(db, normal) if normal else None
     if certificate is None or not links.valid(settings.secret_key, certificate.serial, token[:64]):
         raise NotFound("下载链接无效或已过期:请重新查询成绩后下载")
-    if certificate.status != "valid":
+    if certificate.status != CertificateStatus.VALID:
         raise NotFound("该证书已失效(已被更正后的证书取代或已撤销):请重新查询成绩")
     competition = await events.get_competition(db, certificate.competition_id)
     desk = await service.settings_of(db, competition)

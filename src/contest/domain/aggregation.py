@@ -53,6 +53,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 
+from contest.domain.text import N_, Text
+
 __all__ = [
     "AGGREGATION_NAMES",
     "TRIMMED_MEAN_MIN_MARKS",
@@ -124,19 +126,21 @@ def check_mark(rule: CriterionRule, value: Decimal) -> tuple[str, str] | None:
     marks are whole numbers). Ints are accepted as exact numbers; floats are refused (TypeError).
     """
     value = _as_decimal(value)
-    where = f"评分项「{rule.code}」"
+    where = Text("评分项「{code}」", code=rule.code)
     if not value.is_finite():
-        return "not_a_number", f"{where}的分值不是有效数字"
+        return "not_a_number", Text("{where}的分值不是有效数字", where=where)
     if rule.aggregation == "worldskills":
         if value < 0 or value > WORLDSKILLS_MAX:
-            return "out_of_range", f"{where}是世赛评价分,分值 {_show(value)} 超出范围,应为 0、1、2、3 之一"
+            return "out_of_range", Text("{where}是世赛评价分,分值 {value} 超出范围,应为 0、1、2、3 之一", where=where, value=_show(value))
         if value != value.to_integral_value():
-            return "off_step", f"{where}是世赛评价分,分值应为整数 0、1、2、3,不能是 {_show(value)}"
+            return "off_step", Text("{where}是世赛评价分,分值应为整数 0、1、2、3,不能是 {value}", where=where, value=_show(value))
         return None
     if value < 0 or value > rule.max_mark:
-        return "out_of_range", f"{where}的分值 {_show(value)} 超出范围,应在 0 到 {_show(rule.max_mark)} 之间"
+        return "out_of_range", Text(
+            "{where}的分值 {value} 超出范围,应在 0 到 {max_mark} 之间", where=where, value=_show(value), max_mark=_show(rule.max_mark)
+        )
     if not _on_step(value, rule.step):
-        return "off_step", f"{where}的分值 {_show(value)} 不是步长 {_show(rule.step)} 的整数倍"
+        return "off_step", Text("{where}的分值 {value} 不是步长 {step} 的整数倍", where=where, value=_show(value), step=_show(rule.step))
     return None
 
 
@@ -148,7 +152,9 @@ def aggregate(rule: CriterionRule, marks: Mapping[str, Decimal]) -> CriterionRes
     _check_rule(rule)
     expected = expected_marks(rule)
     if len(marks) > expected:
-        raise ValueError(f"评分项「{rule.code}」收到 {len(marks)} 个分数,多于应有的 {expected} 个")
+        raise ValueError(
+            Text("评分项「{code}」收到 {count} 个分数,多于应有的 {expected} 个", code=rule.code, count=len(marks), expected=expected)
+        )
     ordered: list[tuple[str, Decimal]] = []
     for judge, raw in sorted(marks.items(), key=lambda item: judge_order(item[0])):
         problem = check_mark(rule, raw)
@@ -181,19 +187,19 @@ def expected_marks(rule: CriterionRule) -> int:
 
 
 def _check_rule(rule: CriterionRule) -> None:
-    where = f"评分项「{rule.code}」"
+    where = Text("评分项「{code}」", code=rule.code)
     if rule.kind not in CRITERION_KINDS:
-        raise ValueError(f"{where}的类型「{rule.kind}」无效")
+        raise ValueError(Text("{where}的类型「{kind}」无效", where=where, kind=rule.kind))
     if rule.aggregation not in AGGREGATION_NAMES:
-        raise ValueError(f"{where}的汇总方式「{rule.aggregation}」无效")
+        raise ValueError(Text("{where}的汇总方式「{aggregation}」无效", where=where, aggregation=rule.aggregation))
     if rule.kind == "judgement" and rule.aggregation == "single":
-        raise ValueError(f"{where}是评价分,汇总方式不能是单人评分")
+        raise ValueError(Text("{where}是评价分,汇总方式不能是单人评分", where=where))
     if rule.kind == "judgement" and rule.panel_size < 1:
-        raise ValueError(f"{where}的裁判人数应至少为 1")
+        raise ValueError(Text("{where}的裁判人数应至少为 1", where=where))
     if not (rule.max_mark.is_finite() and rule.max_mark > 0):
-        raise ValueError(f"{where}的满分应大于 0")
+        raise ValueError(Text("{where}的满分应大于 0", where=where))
     if not (rule.step.is_finite() and rule.step > 0):
-        raise ValueError(f"{where}的步长应大于 0")
+        raise ValueError(Text("{where}的步长应大于 0", where=where))
 
 
 def _mean(values: Sequence[Fraction]) -> Fraction:
@@ -238,16 +244,16 @@ def score_entry(components: Sequence[ComponentRule], marks: Mapping[int, Mapping
     """
     kinds = [component.kind for component in components]
     if len(set(kinds)) != len(kinds):
-        raise ValueError("评分方案中组成部分重复")
+        raise ValueError(N_("评分方案中组成部分重复"))
     total_weight = sum((component.weight for component in components), Decimal(0))
     if total_weight != HUNDRED:
-        raise ValueError(f"各组成部分权重之和为 {_show(total_weight)},应为 100")
+        raise ValueError(Text("各组成部分权重之和为 {total},应为 100", total=_show(total_weight)))
     known = [criterion.id for component in components for criterion in component.criteria]
     if len(set(known)) != len(known):
-        raise ValueError("评分方案中评分项重复")
+        raise ValueError(N_("评分方案中评分项重复"))
     unknown = sorted(set(marks) - set(known))
     if unknown:
-        raise ValueError(f"分数对应的评分项 {unknown} 不在评分方案中")
+        raise ValueError(Text("分数对应的评分项 {unknown} 不在评分方案中", unknown=unknown))
 
     criteria: dict[int, CriterionResult] = {}
     scores: dict[str, Decimal | None] = {}

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 
 from contest.domain.text import N_
 
@@ -231,7 +232,21 @@ def normalise_name(text: str) -> str:
 
 # ---------------------------------------------------------------- republication
 
-STATUSES = {"valid": N_("有效"), "superseded": N_("已被更正后的证书取代"), "revoked": N_("已撤销")}
+
+class CertificateStatus(StrEnum):
+    """A certificate's status (Certificate.status holds the value): valid until a republication
+    supersedes it (the results changed) or revokes it (the entry lost its award)."""
+
+    VALID = "valid"
+    SUPERSEDED = "superseded"
+    REVOKED = "revoked"
+
+
+STATUSES = {
+    CertificateStatus.VALID: N_("有效"),
+    CertificateStatus.SUPERSEDED: N_("已被更正后的证书取代"),
+    CertificateStatus.REVOKED: N_("已撤销"),
+}
 CONTENT_FIELDS = ("name", "unit", "team", "competition", "item", "award", "honour")
 
 

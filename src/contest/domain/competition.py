@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from contest.domain.lifecycle import ItemStatus
 from contest.domain.text import N_, Text
 
 LEVELS = {"world": N_("世界"), "national": N_("国家"), "provincial": N_("省"), "municipal": N_("市")}
 CATEGORIES = {1: N_("一类"), 2: N_("二类")}
-ITEM_STATUSES = {
-    "setup": N_("筹备"),
-    "scoring": N_("评分中"),
-    "submitted": "已提交",
-    "locked": N_("已锁定"),
-    "revealed": N_("已解密"),
-    "published": N_("已公示"),
-    "final": N_("已确认"),
+# The one table of an item status's label (pages, the board, the payout sources). "submitted" is
+# not stored: it is derived from the marks (all in, no open disagreement; domain/lifecycle.py).
+ITEM_STATUSES: dict[str, str] = {
+    ItemStatus.SETUP: N_("筹备"),
+    ItemStatus.SCORING: N_("评分中"),
+    "submitted": N_("已提交"),
+    ItemStatus.LOCKED: N_("已锁定"),
+    ItemStatus.REVEALED: N_("已解密"),
+    ItemStatus.PUBLISHED: N_("已公示"),
+    ItemStatus.FINAL: N_("已确认"),
 }
 MAX_TEAM_SIZE = 3
 

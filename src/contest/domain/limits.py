@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contest.domain.text import N_
+from contest.domain.text import N_, Text
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class TextField:
     def problem(self, value: str | None, label: str | None = None) -> str | None:
         """A Chinese message naming the field (or ``label``) if ``value`` is too long, else None."""
         if value is not None and len(value) > self.max:
-            return f"{label or self.label}过长:最多 {self.max} 个字符,实际 {len(value)} 个"
+            return Text("{label}过长:最多 {max} 个字符,实际 {length} 个", label=Text(label or self.label), max=self.max, length=len(value))
         return None
 
 
@@ -49,76 +49,76 @@ def check(field: TextField, value: str) -> str:
 
 
 # An Excel cell that is not stored as text of its own (a choice, a number, a list of codes).
-CELL = TextField("单元格内容", 200)
+CELL = TextField(N_("单元格内容"), 200)
 
 # accounts
-USERNAME = TextField("用户名", 64)
-DISPLAY_NAME = TextField("姓名", 100)
-PASSWORD = TextField("密码", 200)  # argon2 hashes whatever is typed; the cap only bounds the work
-CLIENT_ADDRESS = TextField("地址", 64)
-NEXT_URL = TextField("跳转地址", 500)
-SEARCH = TextField("搜索", 100)
+USERNAME = TextField(N_("用户名"), 64)
+DISPLAY_NAME = TextField(N_("姓名"), 100)
+PASSWORD = TextField(N_("密码"), 200)  # argon2 hashes whatever is typed; the cap only bounds the work
+CLIENT_ADDRESS = TextField(N_("地址"), 64)
+NEXT_URL = TextField(N_("跳转地址"), 500)
+SEARCH = TextField(N_("搜索"), 100)
 
 # rosters
-UNIT_NAME = TextField("单位名称", 200)
-UNIT_CODE = TextField("单位代码", 50)
-REGION = TextField("地区", 100)
-CONTACT = TextField("联系人", 100)
-ID_NUMBER = TextField("证件号码", 30)
-PERSON_NAME = TextField("姓名", 100)
-GENDER = TextField("性别", 4)
-PHONE = TextField("联系电话", 30)
-ENTRY_NO = TextField("参赛号", 30)
-CODE_LIST = TextField("职业(工种)代码列表", 1000)
-TEAM_NAME = TextField("团队名称", 200)
+UNIT_NAME = TextField(N_("单位名称"), 200)
+UNIT_CODE = TextField(N_("单位代码"), 50)
+REGION = TextField(N_("地区"), 100)
+CONTACT = TextField(N_("联系人"), 100)
+ID_NUMBER = TextField(N_("证件号码"), 30)
+PERSON_NAME = TextField(N_("姓名"), 100)
+GENDER = TextField(N_("性别"), 4)
+PHONE = TextField(N_("联系电话"), 30)
+ENTRY_NO = TextField(N_("参赛号"), 30)
+CODE_LIST = TextField(N_("职业(工种)代码列表"), 1000)
+TEAM_NAME = TextField(N_("团队名称"), 200)
 
 # competitions and items
-COMPETITION_NAME = TextField("赛事名称", 200)
-ORGANIZER = TextField("主办单位", 200)
-APPEAL_CONTACT = TextField("申诉受理", 200)  # who takes appeals, and how: printed on the 成绩公示表
-POLICY_ID = TextField("奖励政策", 100)
-ITEM_NAME = TextField("赛项名称", 200)
-SKILL_CODE = TextField("职业(工种)代码", 50)
-SKILL_NAME = TextField("职业(工种)名称", 200)
-ITEM_GROUP = TextField("组别", 50)  # 院校组, 职工组 ...: policy tiers with groups match it
-COMPONENT_NAME = TextField("组成部分名称", 50)
-CRITERION_CODE = TextField("评分项编号", 20)
-CRITERION_NAME = TextField("评分项名称", 200)
-DRAW_SEED = TextField("抽签种子", 64)
+COMPETITION_NAME = TextField(N_("赛事名称"), 200)
+ORGANIZER = TextField(N_("主办单位"), 200)
+APPEAL_CONTACT = TextField(N_("申诉受理"), 200)  # who takes appeals, and how: printed on the 成绩公示表
+POLICY_ID = TextField(N_("奖励政策"), 100)
+ITEM_NAME = TextField(N_("赛项名称"), 200)
+SKILL_CODE = TextField(N_("职业(工种)代码"), 50)
+SKILL_NAME = TextField(N_("职业(工种)名称"), 200)
+ITEM_GROUP = TextField(N_("组别"), 50)  # 院校组, 职工组 ...: policy tiers with groups match it
+COMPONENT_NAME = TextField(N_("组成部分名称"), 50)
+CRITERION_CODE = TextField(N_("评分项编号"), 20)
+CRITERION_NAME = TextField(N_("评分项名称"), 200)
+DRAW_SEED = TextField(N_("抽签种子"), 64)
 
 # live scoring and results
-SIGNATURE = TextField("签字", 100)
-DURATION = TextField("用时", 20)
-REASON = TextField("理由", 500)
-CONFLICT_REASON = TextField("回避原因", 200)
-CLIENT_ID = TextField("client_id", 64)
-AUDIT_DEVICE = TextField("设备", 200)  # the device name and the browser, as the audit log keeps them
-DEVICE = TextField("设备名称", 60)
-APP_VERSION = TextField("应用版本", 40)
-MARK_VALUE = TextField("分值", 40)  # a mark as text ("55.5"); a long string is no number a criterion takes
-USER_AGENT = TextField("浏览器标识", 120)
-APPELLANT = TextField("申诉人", 100)
-APPEAL_TEXT = TextField("申诉内容", 2000)
-DECISION_TEXT = TextField("仲裁结论", 2000)
+SIGNATURE = TextField(N_("签字"), 100)
+DURATION = TextField(N_("用时"), 20)
+REASON = TextField(N_("理由"), 500)
+CONFLICT_REASON = TextField(N_("回避原因"), 200)
+CLIENT_ID = TextField(N_("client_id"), 64)
+AUDIT_DEVICE = TextField(N_("设备"), 200)  # the device name and the browser, as the audit log keeps them
+DEVICE = TextField(N_("设备名称"), 60)
+APP_VERSION = TextField(N_("应用版本"), 40)
+MARK_VALUE = TextField(N_("分值"), 40)  # a mark as text ("55.5"); a long string is no number a criterion takes
+USER_AGENT = TextField(N_("浏览器标识"), 120)
+APPELLANT = TextField(N_("申诉人"), 100)
+APPEAL_TEXT = TextField(N_("申诉内容"), 2000)
+DECISION_TEXT = TextField(N_("仲裁结论"), 2000)
 
 # payouts
-BATCH_NAME = TextField("批次名称", 200)
-FILENAME = TextField("文件名", 200)
+BATCH_NAME = TextField(N_("批次名称"), 200)
+FILENAME = TextField(N_("文件名"), 200)
 
 # payees (finance only: where a payout line's money goes; docs/payouts.md)
-ACCOUNT_NAME = TextField("户名", 200)
-BANK_NAME = TextField("开户行", 200)
-ACCOUNT_NUMBER = TextField("银行账号", 40)
-CREDIT_CODE = TextField("统一社会信用代码", 18)
-PAYEE_KEY = TextField("收款人", 200)  # the 证件号码 of a person, or the name of a unit
+ACCOUNT_NAME = TextField(N_("户名"), 200)
+BANK_NAME = TextField(N_("开户行"), 200)
+ACCOUNT_NUMBER = TextField(N_("银行账号"), 40)
+CREDIT_CODE = TextField(N_("统一社会信用代码"), 18)
+PAYEE_KEY = TextField(N_("收款人"), 200)  # the 证件号码 of a person, or the name of a unit
 PAYEE_NOTE = TextField(N_("备注"), 200)
-WITHHOLDING = TextField("代扣依据", 300)
+WITHHOLDING = TextField(N_("代扣依据"), 300)
 
 # competitors (issue 17): their own results, certificates, verification
-CERT_TITLE = TextField("证书标题", 20)
-CERT_BODY = TextField("证书正文", 500)
-ISSUER = TextField("颁发单位", 200)
-HONOUR_TITLE = TextField("荣誉称号", 50)
-LOOKUP_SECRET = TextField("证件号码后四位或查询码", 20)
-SERIAL = TextField("证书编号", 40)
-REVOKE_REASON = TextField("撤销原因", 200)
+CERT_TITLE = TextField(N_("证书标题"), 20)
+CERT_BODY = TextField(N_("证书正文"), 500)
+ISSUER = TextField(N_("颁发单位"), 200)
+HONOUR_TITLE = TextField(N_("荣誉称号"), 50)
+LOOKUP_SECRET = TextField(N_("证件号码后四位或查询码"), 20)
+SERIAL = TextField(N_("证书编号"), 40)
+REVOKE_REASON = TextField(N_("撤销原因"), 200)

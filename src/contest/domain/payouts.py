@@ -35,7 +35,7 @@ STATUS_LABELS: dict[str, str] = {
     APPROVED: N_("已审批"),
     PAID: N_("已发放"),
 }
-KIND_LABELS: dict[str, str] = {BatchKind.REGULAR: N_("常规批次"), BatchKind.CORRECTION: "更正批次"}
+KIND_LABELS: dict[str, str] = {BatchKind.REGULAR: N_("常规批次"), BatchKind.CORRECTION: N_("更正批次")}
 FROZEN = frozenset({APPROVED, PAID})  # the lines never change again
 EDITABLE = frozenset({DRAFT, COMPUTED, SUBMITTED})  # may be recomputed, amounts set, external results imported
 
@@ -48,11 +48,11 @@ class BatchTransition:
 
 
 TRANSITIONS: dict[str, BatchTransition] = {
-    "submit": BatchTransition(frozenset({COMPUTED}), SUBMITTED, "只有已计算的批次可以提交审批"),
-    "approve": BatchTransition(frozenset({SUBMITTED}), APPROVED, "只有待审批的批次可以审批"),
-    "return": BatchTransition(frozenset({SUBMITTED}), COMPUTED, "只有待审批的批次可以退回"),
-    "pay": BatchTransition(frozenset({APPROVED}), PAID, "只有已审批的批次可以登记为已发放"),
-    "override_results": BatchTransition(frozenset({COMPUTED, SUBMITTED}), None, "只有已计算或待审批的批次可以准许提前审批"),
+    "submit": BatchTransition(frozenset({COMPUTED}), SUBMITTED, N_("只有已计算的批次可以提交审批")),
+    "approve": BatchTransition(frozenset({SUBMITTED}), APPROVED, N_("只有待审批的批次可以审批")),
+    "return": BatchTransition(frozenset({SUBMITTED}), COMPUTED, N_("只有待审批的批次可以退回")),
+    "pay": BatchTransition(frozenset({APPROVED}), PAID, N_("只有已审批的批次可以登记为已发放")),
+    "override_results": BatchTransition(frozenset({COMPUTED, SUBMITTED}), None, N_("只有已计算或待审批的批次可以准许提前审批")),
 }
 
 
@@ -62,7 +62,7 @@ def refusal(transition: str, status: str) -> str | None:
     if status in rule.sources:
         return None
     if transition == "submit" and status == SUBMITTED:
-        return "该批次已提交审批"
+        return N_("该批次已提交审批")
     return rule.refusal
 
 
@@ -76,8 +76,10 @@ def status_after_compute(status: str, changed: bool) -> BatchStatus:
 
 def frozen_refusal(status: str) -> str | None:
     """Why an approved or paid batch's lines cannot be recomputed or changed, or None."""
-    if status in FROZEN:
-        return f"批次已{STATUS_LABELS[status]},发放行已冻结,不能重新计算或修改金额;如需更正请建立更正批次"
+    if status == APPROVED:
+        return N_("批次已审批,发放行已冻结,不能重新计算或修改金额;如需更正请建立更正批次")
+    if status == PAID:
+        return N_("批次已发放,发放行已冻结,不能重新计算或修改金额;如需更正请建立更正批次")
     return None
 
 
@@ -85,5 +87,6 @@ def four_eyes_refusal(approver_id: int | None, created_by_id: int | None, submit
     """The approver must be someone else than the batch's creator and its submitter."""
     if approver_id is None or approver_id not in (created_by_id, submitted_by_id):
         return None
-    who = "创建人" if approver_id == created_by_id else "提交人"
-    return f"审批人不能是本批次的{who}:须由另一名财务人员审批"
+    if approver_id == created_by_id:
+        return N_("审批人不能是本批次的创建人:须由另一名财务人员审批")
+    return N_("审批人不能是本批次的提交人:须由另一名财务人员审批")

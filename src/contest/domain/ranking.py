@@ -41,7 +41,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from contest.domain.text import N_
+from contest.domain.text import N_, Text
 
 __all__ = ["AWARDS", "TIE_BREAKS", "RankInput", "Ranked", "rank"]
 
@@ -135,15 +135,15 @@ def _placed(entry_id: int, place: int, cutoff: int, *, tied: bool, needs_decisio
 def _validate(entries: Sequence[RankInput], fraction: Decimal, tie_break: Sequence[str]) -> None:
     ids = [e.entry_id for e in entries]
     if len(set(ids)) != len(ids):
-        raise ValueError("排名输入中参赛单元重复")
+        raise ValueError(N_("排名输入中参赛单元重复"))
     unknown = [name for name in tie_break if name not in TIE_BREAKS]
     if unknown or isinstance(tie_break, str):
-        raise ValueError(f"未知的并列处理规则:{unknown or tie_break}")
+        raise ValueError(Text("未知的并列处理规则:{rules}", rules=unknown or tie_break))
     if not (isinstance(fraction, Decimal) and fraction.is_finite() and 0 <= fraction <= 1):
-        raise ValueError(f"优胜奖比例 {fraction} 应在 0 到 1 之间")
+        raise ValueError(Text("优胜奖比例 {fraction} 应在 0 到 1 之间", fraction=fraction))
     for e in entries:
         for number in (e.total, e.practical):
             if number is not None and not number.is_finite():
-                raise ValueError(f"参赛单元 {e.entry_id} 的成绩不是有效数字")
+                raise ValueError(Text("参赛单元 {entry_id} 的成绩不是有效数字", entry_id=e.entry_id))
         if e.practical_seconds is not None and e.practical_seconds < 0:
-            raise ValueError(f"参赛单元 {e.entry_id} 的实操用时不能为负数")
+            raise ValueError(Text("参赛单元 {entry_id} 的实操用时不能为负数", entry_id=e.entry_id))

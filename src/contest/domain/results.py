@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 COMPARED = ("total", "place", "award")
+
+
+class AppealStatus(StrEnum):
+    """An appeal's status (Appeal.status holds the value): pending until the 仲裁组 decides it."""
+
+    PENDING = "pending"
+    UPHELD = "upheld"
+    REJECTED = "rejected"
 
 
 def diff_rows(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -16,8 +16,18 @@ def N_(text: str) -> str:
     return text
 
 
+def message_of(exc: BaseException) -> str:
+    """The message an exception was raised with, kept a ``Text`` if it was one (``str(exc)`` would
+    make it a plain string the page could no longer translate)."""
+    first = exc.args[0] if len(exc.args) == 1 else None
+    return first if isinstance(first, str) else str(exc)
+
+
 class Text(str):
-    """``Text("还有 {missing} 个分数未录入", missing=3)``: the Chinese, with its template kept."""
+    """``Text("还有 {missing} 个分数未录入", missing=3)``: the Chinese, with its template kept.
+
+    A value may itself be a ``Text`` (a label, a part of the sentence): it is translated too.
+    ``Text("草稿")`` with no values marks a label to be looked up when it is put into another."""
 
     template: str
     params: dict[str, Any]

@@ -14,9 +14,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from contest.domain.text import N_, Text
+
 MIN_LENGTH, MAX_LENGTH = 2, 32
 _SAFE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$")
-_ALLOWED = "英文字母、数字和「.」「_」「-」"
+_ALLOWED = N_("英文字母、数字和「.」「_」「-」")
 
 # Letters of other scripts that read as a Latin letter (after case folding), for the message.
 _LOOKS_LATIN = {
@@ -29,7 +31,7 @@ _LOOKS_LATIN = {
     # Armenian, Latin extensions
     "օ": "o", "ս": "u", "հ": "h", "ց": "g", "ı": "i", "ɩ": "i", "ȷ": "j", "ɑ": "a", "ɡ": "g",
 }  # fmt: skip
-_SCRIPTS = {"CYRILLIC": "西里尔", "GREEK": "希腊", "ARMENIAN": "亚美尼亚", "LATIN": "拉丁扩展"}
+_SCRIPTS = {"CYRILLIC": N_("西里尔"), "GREEK": N_("希腊"), "ARMENIAN": N_("亚美尼亚"), "LATIN": N_("拉丁扩展")}
 
 # Folded by `skeleton`: what still reads alike inside the safe set.
 _SKELETON_PAIRS = (("rn", "m"), ("vv", "w"), ("0", "o"), ("1", "l"), ("i", "l"), ("_", "-"), (".", "-"))
@@ -49,7 +51,7 @@ def normalise(raw: object) -> str:
 
 def _describe(char: str) -> str:
     if char == " ":
-        return "空格"
+        return Text("空格")
     if not char.isprintable() or char.isspace():
         return f"U+{ord(char):04X}"
     return char
@@ -59,19 +61,27 @@ def validate(raw: object) -> str:
     """The normalised username, or UsernameError saying what is wrong (in Chinese)."""
     name = normalise(raw)
     if not name:
-        raise UsernameError("用户名不能为空")
+        raise UsernameError(N_("用户名不能为空"))
     for char in name:
         if "a" <= char <= "z" or "0" <= char <= "9" or char in "._-":
             continue
         looks_like = _LOOKS_LATIN.get(char)
         if looks_like:
-            script = _SCRIPTS.get(unicodedata.name(char, "").split(" ")[0], "其他文字")
-            raise UsernameError(f"用户名中的「{char}」是{script}字母,与英文字母「{looks_like}」形似,不能使用;用户名只能由{_ALLOWED}组成")
-        raise UsernameError(f"用户名不能包含「{_describe(char)}」;只能由{_ALLOWED}组成")
+            script = Text(_SCRIPTS.get(unicodedata.name(char, "").split(" ")[0], N_("其他文字")))
+            raise UsernameError(
+                Text(
+                    "用户名中的「{char}」是{script}字母,与英文字母「{looks_like}」形似,不能使用;用户名只能由{allowed}组成",
+                    char=char,
+                    script=script,
+                    looks_like=looks_like,
+                    allowed=Text(_ALLOWED),
+                )
+            )
+        raise UsernameError(Text("用户名不能包含「{char}」;只能由{allowed}组成", char=_describe(char), allowed=Text(_ALLOWED)))
     if not MIN_LENGTH <= len(name) <= MAX_LENGTH:
-        raise UsernameError(f"用户名应为 {MIN_LENGTH}-{MAX_LENGTH} 个字符,实际 {len(name)} 个")
+        raise UsernameError(Text("用户名应为 {low}-{high} 个字符,实际 {length} 个", low=MIN_LENGTH, high=MAX_LENGTH, length=len(name)))
     if not _SAFE.match(name):
-        raise UsernameError("用户名须以英文字母或数字开头和结尾")
+        raise UsernameError(N_("用户名须以英文字母或数字开头和结尾"))
     return name
 
 

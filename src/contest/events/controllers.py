@@ -259,7 +259,7 @@ class ItemController(Controller):
         async def action() -> None:
             # The page picks a person by name (the typeahead posts person_id); the API may still send a 证件号码.
             errors: list[str] = []
-            person_id = fields.integer(form, "person_id", "人员", errors, minimum=1)
+            person_id = fields.integer(form, "person_id", N_("人员"), errors, minimum=1)
             if errors:
                 raise Invalid(errors[0])
             if person_id is not None:
@@ -361,7 +361,7 @@ class PeopleController(Controller):
         form = await request.form()
         q = fields.raw(form, "q")[: limits.PERSON_NAME.max]
         errors: list[str] = []
-        item_id = fields.integer(form, "item_id", "赛项", errors, minimum=1)
+        item_id = fields.integer(form, "item_id", N_("赛项"), errors, minimum=1)
         refusals = await service.panel_refusals(db, item_id) if item_id is not None and not errors else {}
         people = await service.find_people_by_name(db, q)
         return render("events/_people_matches.html", people=people, refusals=refusals, q=q)

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from contest.domain.scheme import ComponentSpec, CriterionSpec, default_aggregation, parse_decimal, plain
+from contest.domain.text import N_, Text, message_of
 from contest.errors import FormInvalid, Invalid
 from contest.events.service import CompetitionForm, ItemForm, PersonForm
 from contest.web import fields
@@ -19,15 +20,15 @@ def competition_form(form: Any) -> CompetitionForm:
     errors: dict[str, str] = {}
     parsed = CompetitionForm(
         name=_text(form, "name"),
-        year=fields.integer(form, "year", "年度", errors),
+        year=fields.integer(form, "year", N_("年度"), errors),
         level=_text(form, "level"),
-        category=fields.integer(form, "category", "类别", errors),
+        category=fields.integer(form, "category", N_("类别"), errors),
         policy_id=_text(form, "policy_id"),
         organizer=_text(form, "organizer"),
-        start_date=fields.day(form, "start_date", "开始日期", errors),
-        end_date=fields.day(form, "end_date", "结束日期", errors),
+        start_date=fields.day(form, "start_date", N_("开始日期"), errors),
+        end_date=fields.day(form, "end_date", N_("结束日期"), errors),
         show_provisional=fields.flag(form, "show_provisional"),
-        appeal_hours=fields.integer(form, "appeal_hours", "申诉时限", errors, default=2) or 0,  # None only with an error recorded
+        appeal_hours=fields.integer(form, "appeal_hours", N_("申诉时限"), errors, default=2) or 0,  # None only with an error recorded
         appeal_contact=_text(form, "appeal_contact"),
     )
     if errors:  # what could not be read, and what else is wrong with the rest
@@ -42,16 +43,16 @@ def item_form(form: Any) -> ItemForm:
     raw_fraction = _text(form, "excellence_fraction")
     if raw_fraction:
         try:
-            fraction = parse_decimal(raw_fraction, "优胜奖比例")
+            fraction = parse_decimal(raw_fraction, N_("优胜奖比例"))
         except ValueError as exc:
-            errors["excellence_fraction"] = str(exc)
+            errors["excellence_fraction"] = message_of(exc)
     parsed = ItemForm(
         name=_text(form, "name"),
         skill_code=_text(form, "skill_code"),
         skill_name=_text(form, "skill_name"),
         group_name=_text(form, "group_name"),
         is_team=is_team,
-        team_size=fields.integer(form, "team_size", "团队人数", errors, default=2 if is_team else 1),
+        team_size=fields.integer(form, "team_size", N_("团队人数"), errors, default=2 if is_team else 1),
         no_ties=fields.flag(form, "no_ties"),
         excellence_fraction=fraction,
     )
@@ -65,7 +66,7 @@ def person_form(form: Any) -> PersonForm:
     parsed = PersonForm(
         id_number=_text(form, "id_number"),
         name=_text(form, "name"),
-        unit_id=fields.integer(form, "unit_id", "单位", errors),
+        unit_id=fields.integer(form, "unit_id", N_("单位"), errors),
         gender=_text(form, "gender"),
         phone=_text(form, "phone"),
         employment_region=_text(form, "employment_region"),
@@ -123,9 +124,9 @@ def scheme_form(form: Any) -> list[ComponentSpec]:
         raw = _text(form, f"weight_{kind}")
         if raw:
             try:
-                components[kind] = ComponentSpec(kind=kind, weight=parse_decimal(raw, "权重"))
+                components[kind] = ComponentSpec(kind=kind, weight=parse_decimal(raw, N_("权重")))
             except ValueError as exc:
-                errors[f"weight_{kind}"] = str(exc)
+                errors[f"weight_{kind}"] = message_of(exc)
     columns = _columns(form)
     rows = len(columns["crit_code"])
     if any(len(values) != rows for values in columns.values()):
@@ -135,17 +136,17 @@ def scheme_form(form: Any) -> list[ComponentSpec]:
         name = str(columns["crit_name"][i]).strip()
         if not code and not name:
             continue
-        row = f"第 {i + 1} 行评分项"
+        row = Text("第 {number} 行评分项", number=i + 1)
         kind = str(columns["crit_component"][i])
         if kind not in components:
-            errors[f"row-{i}"] = f"{row}「{code}」所属组成部分没有填写权重"
+            errors[f"row-{i}"] = Text("{row}「{code}」所属组成部分没有填写权重", row=row, code=code)
             continue
         try:
-            max_mark = parse_decimal(columns["crit_max"][i], f"{row}满分")
-            step = parse_decimal(columns["crit_step"][i] or "0.5", f"{row}步长")
-            panel = fields.parse_int(str(columns["crit_panel"][i] or "1"), f"{row}裁判人数", 1, 99)
+            max_mark = parse_decimal(columns["crit_max"][i], Text("{row}满分", row=row))
+            step = parse_decimal(columns["crit_step"][i] or "0.5", Text("{row}步长", row=row))
+            panel = fields.parse_int(str(columns["crit_panel"][i] or "1"), Text("{row}裁判人数", row=row), 1, 99)
         except ValueError as exc:
-            errors[f"row-{i}"] = str(exc)
+            errors[f"row-{i}"] = message_of(exc)
             continue
         criterion_kind = str(columns["crit_kind"][i]) or "measurement"
         aggregation = str(columns["crit_agg"][i]) or default_aggregation(criterion_kind, panel)

@@ -21,7 +21,7 @@ from contest.domain.competition import ITEM_STATUSES
 from contest.domain.lifecycle import NAMES_VISIBLE, SCORING
 from contest.domain.roles import CHIEF_JUDGE, ORGANIZER, PANEL_ROLES
 from contest.domain.scheme import plain
-from contest.domain.text import N_, Text
+from contest.domain.text import N_, Text, message_of
 from contest.errors import ContestError, Invalid, NotFound
 from contest.events import service as events
 from contest.live import actions, links
@@ -105,7 +105,7 @@ class ConsoleController(Controller):
     async def _check(self, request: Request, db: AsyncSession, item_id: int) -> None:
         user = request.user
         if user.role != ORGANIZER and not await events.is_chief_of(db, item_id, user.person_id):
-            raise PermissionDeniedException("您不是该赛项的裁判长")
+            raise PermissionDeniedException(N_("您不是该赛项的裁判长"))
 
     async def _context(self, request: Request, db: AsyncSession, item_id: int) -> dict[str, Any]:
         return await _console_context(request, db, item_id)
@@ -206,13 +206,13 @@ async def _refused_console(request: Request, db: AsyncSession, item_id: int, exc
 
 
 def _ints(form: Any, *names: str) -> list[int]:
-    labels = {"seat": "席位号", "station": "工位号"}
+    labels = {"seat": N_("席位号"), "station": N_("工位号")}
     numbers = []
     for name in names:
         try:
             numbers.append(fields.parse_int(fields.raw(form, name), labels.get(name, name), 1))
         except ValueError as exc:
-            raise Invalid(str(exc), field=name) from None
+            raise Invalid(message_of(exc), field=name) from None
     return numbers
 
 
@@ -250,10 +250,11 @@ class ItemResultsController(Controller):
         form = await request.form()
         try:
             raw = fields.raw(form, "stations")[: limits.CODE_LIST.max]
+            words = raw.replace(",", " ").replace("、", " ").replace(",", " ").split()
             try:
-                stations = [fields.parse_int(s, "工位号", 1) for s in raw.replace(",", " ").replace("、", " ").replace(",", " ").split()]
+                stations = [fields.parse_int(s, N_("工位号"), 1) for s in words]
             except ValueError as exc:
-                raise Invalid(Text("请按名次先后填写工位号,用空格分隔:{exc}", exc=exc), field="stations") from None
+                raise Invalid(Text("请按名次先后填写工位号,用空格分隔:{exc}", exc=message_of(exc)), field="stations") from None
             competition_id = await actions.decide_tie(db, actor, item_id, stations, fields.raw(form, "reason"))
         except ContestError as exc:
             await db.rollback()

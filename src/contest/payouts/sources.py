@@ -25,9 +25,9 @@ from contest.db.models import Competition as CompetitionRow
 from contest.domain.awards.inputs import achievements_from_json
 from contest.domain.awards.model import Achievement, Coach, Competition, Member, Person, Result
 from contest.domain.awards.policy import Policy
-from contest.domain.lifecycle import FINAL, LOCKED, PUBLIC_RESULTS, PUBLISHED, REVEALED, SCORING, SETUP
-from contest.domain.results import Settled, settled
-from contest.domain.text import N_
+from contest.domain.competition import ITEM_STATUSES
+from contest.domain.lifecycle import FINAL, PUBLIC_RESULTS
+from contest.domain.results import AppealStatus, Settled, settled
 from contest.standings import item_results
 
 PLACE_AWARDS = ("first", "second", "third")
@@ -52,12 +52,7 @@ def provisional_note(state: Settled) -> str:
 
 
 ITEM_STATUS_LABELS: dict[str, str] = {
-    SETUP: N_("筹备中"),
-    SCORING: N_("评分中"),
-    LOCKED: N_("已锁定"),
-    REVEALED: N_("已解密"),
-    PUBLISHED: N_("已公示"),
-    FINAL: "最终成绩",
+    **ITEM_STATUSES,  # one source: contest.domain.competition
 }
 
 
@@ -154,7 +149,7 @@ def entry_achievement(
 async def _pending_appeals(db: AsyncSession, item_ids: list[int]) -> dict[int, int]:
     if not item_ids:
         return {}
-    statement = select(Appeal.item_id, func.count()).where(Appeal.item_id.in_(item_ids), Appeal.status == "pending")
+    statement = select(Appeal.item_id, func.count()).where(Appeal.item_id.in_(item_ids), Appeal.status == AppealStatus.PENDING)
     return {item_id: count for item_id, count in (await db.execute(statement.group_by(Appeal.item_id))).all()}
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contest.audit.service import Actor, chain_head
 from contest.db.models import utcnow
 from contest.domain import allowed, limits
+from contest.domain.lifecycle import ItemStatus
 from contest.domain.results import appeal_deadline
 from contest.domain.roles import CHIEF_JUDGE, ORGANIZER
 from contest.domain.text import N_
@@ -45,7 +46,7 @@ class ResultsController(Controller):
             "appeals": await service.appeals_of(db, item_id),
             "decisions": service.APPEAL_DECISIONS,
             "deadline": deadline,
-            "stations": await service.drawn_stations(db, item_id) if item.status == "published" else {},
+            "stations": await service.drawn_stations(db, item_id) if item.status == ItemStatus.PUBLISHED else {},
             "audit_head": await chain_head(db),  # a checkpoint anyone can copy down (docs/security.md)
             "errors": errors or [],
             "posted": posted,
@@ -78,7 +79,7 @@ class ResultsController(Controller):
 
         async def action() -> None:
             errors: dict[str, str] = {}
-            station = fields.integer(form, "station", "工位号", errors, minimum=1)
+            station = fields.integer(form, "station", N_("工位号"), errors, minimum=1)
             if errors:
                 raise FormInvalid("申诉信息有误", errors)
             await service.record_appeal(db, actor, item_id, station, fields.raw(form, "appellant"), fields.raw(form, "content"))
@@ -142,4 +143,4 @@ class PapersController(Controller):
 async def _organizer_or_chief(request: Request, db: AsyncSession, item_id: int) -> None:
     user = request.user
     if user.role != ORGANIZER and not await is_chief_of(db, item_id, user.person_id):
-        raise PermissionDeniedException("您不是该赛项的裁判长")
+        raise PermissionDeniedException(N_("您不是该赛项的裁判长"))

@@ -28,13 +28,14 @@ from contest.db.models import AuditRecord, Competition, Item, utcnow
 from contest.domain.aggregation import judge_order
 from contest.domain.lifecycle import NAMES_VISIBLE, PUBLIC_RESULTS, PUBLISHED
 from contest.domain.results import publicity
+from contest.domain.roles import Role
 from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, plain
 from contest.errors import Conflict
 from contest.events.service import get_competition, get_item, item_judges
 from contest.results.service import versions
 from contest.standings import AWARD_LABELS, item_results
 
-ROLE_LABELS = {"judge": "裁判", "chief_judge": "裁判长"}
+ROLE_LABELS: dict[str, str] = {Role.JUDGE: "裁判", Role.CHIEF_JUDGE: "裁判长"}
 HISTORY_ACTIONS = {
     "item.open": "开始评分",
     "item.lock": "锁定并签字",

@@ -16,7 +16,7 @@ from contest.domain import allowed
 from contest.domain.certificates import HonourRule, honours_for
 from contest.domain.lifecycle import PUBLIC_RESULTS, PUBLISHED
 from contest.domain.limits import APPEAL_TEXT, APPELLANT, DECISION_TEXT
-from contest.domain.results import appeal_deadline, appeal_window_open, diff_rows
+from contest.domain.results import AppealStatus, appeal_deadline, appeal_window_open, diff_rows
 from contest.domain.scheme import COMPONENT_KINDS, plain
 from contest.domain.text import N_, Text
 from contest.errors import Conflict, FormInvalid, Invalid, NotFound
@@ -24,7 +24,7 @@ from contest.events.lifecycle import transition
 from contest.events.service import get_item
 from contest.standings import AWARD_LABELS, item_results
 
-APPEAL_DECISIONS = {"upheld": N_("申诉成立"), "rejected": N_("申诉不成立")}
+APPEAL_DECISIONS = {AppealStatus.UPHELD: N_("申诉成立"), AppealStatus.REJECTED: N_("申诉不成立")}
 
 
 async def result_rows(db: AsyncSession, item_id: int, honours: list[HonourRule] | None = None) -> list[dict]:
@@ -169,7 +169,7 @@ async def decide_appeal(db: AsyncSession, actor: Actor, item_id: int, appeal_id:
     appeal = await db.get(Appeal, appeal_id)
     if appeal is None or appeal.item_id != item_id:
         raise NotFound("申诉不存在")
-    if appeal.status != "pending":
+    if appeal.status != AppealStatus.PENDING:
         raise Conflict("该申诉已有仲裁结论,仲裁结论为最终结论")
     if status not in APPEAL_DECISIONS:
         raise Invalid("仲裁结论应为 申诉成立 或 申诉不成立", field="status")
@@ -188,7 +188,7 @@ async def appeals_of(db: AsyncSession, item_id: int) -> list[Appeal]:
 
 
 async def pending_appeals(db: AsyncSession, item_id: int) -> int:
-    query = select(func.count()).select_from(Appeal).where(Appeal.item_id == item_id, Appeal.status == "pending")
+    query = select(func.count()).select_from(Appeal).where(Appeal.item_id == item_id, Appeal.status == AppealStatus.PENDING)
     return (await db.execute(query)).scalar_one()
 
 

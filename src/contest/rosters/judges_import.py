@@ -3,6 +3,7 @@ workbook; checked whole, then written in one transaction, or nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from contest.db.models import (
 from contest.domain import conflicts
 from contest.domain import usernames as username_rules
 from contest.domain.roles import CHIEF_JUDGE, JUDGE, ROLES
-from contest.domain.text import N_
+from contest.domain.text import N_, message_of
 from contest.errors import Conflict
 from contest.events.service import get_competition
 from contest.rosters.drafts import (
@@ -69,6 +70,19 @@ def _account_role(user: User, judge: JudgeDraft) -> str:
     return CHIEF_JUDGE if CHIEF_JUDGE in (user.role, judge.role) else JUDGE
 
 
+@dataclass
+class _Stored:
+    """What the database already holds that the judges in the file meet: accounts by name and by
+    person, names that read like an existing account's, the items' panels and who takes part."""
+
+    users_by_name: dict[str, User]
+    users_by_person: dict[int, list[User]]
+    lookalike_of: dict[str, str]
+    assignments: dict[tuple[int, int], JudgeAssignment]  # (item id, person id) ->
+    seats: dict[int, int]  # item id -> the highest seat taken
+    taking_part: Mapping[str, Mapping[str, str]]  # skill code -> 证件号码 -> their role among the entries
+
+
 async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, filename: str, content: bytes) -> ImportResult:
     """Judges: people by 证件号码, an assignment per listed item, and optional login accounts."""
     await get_competition(db, competition_id)
@@ -79,12 +93,59 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
     await ctx.load_items()
     await ctx.load_units([r.text("单位名称") for r in sheets[UNITS.name]] + [r.text("所在单位") for r in sheets[JUDGES.name]])
     read_units(sheets[UNITS.name], ctx)
+    judges, usernames = _read_judges(sheets[JUDGES.name], ctx)
 
+    await ctx.load_people()
+    ctx.check_people_against_db()
+    stored = await _load_stored(db, ctx, usernames)
+    account_plan = _plan_accounts(judges, ctx, stored)
+
+    if not sheets[JUDGES.name].rows and not problems:
+        problems.add(JUDGES.name, 0, "", "文件中没有可导入的裁判(以“示例”开头的行不会导入)")
+    if problems:
+        result.problems = problems.sorted()
+        return result
+
+    counts = result.counts
+    for label in ("单位", "人员", "裁判分配", N_("登录账号")):
+        counts[label] = Count()
+    if _nothing_to_do(ctx, _assignment_plan(judges, ctx, stored), account_plan):
+        counts["单位"].unchanged = len(ctx.unit_drafts)
+        counts["人员"].unchanged = len(ctx.person_drafts)
+        counts["裁判分配"].unchanged = len(_assignment_plan(judges, ctx, stored))
+        counts[N_("登录账号")].unchanged = len(account_plan)
+        return result
+
+    try:
+        await write_units(ctx, counts["单位"])
+        await write_people(ctx, counts["人员"])
+    except IntegrityError:
+        await db.rollback()
+        raise Conflict(CONCURRENT) from None
+    # Planned again: the people just written have their ids now.
+    _write_assignments(db, ctx, _assignment_plan(judges, ctx, stored), stored, counts["裁判分配"])
+    try:
+        await db.flush()
+    except IntegrityError:
+        await db.rollback()
+        raise Conflict(CONCURRENT) from None
+    if not await _write_accounts(db, actor, ctx, account_plan, counts[N_("登录账号")], problems):
+        result.problems, result.counts = problems.sorted(), {}
+        return result
+    detail = {"file": safe_filename(filename), "sha256": digest(content), "counts": result.summary()}
+    await record(db, actor, "judges.import", "competition", competition_id, detail)
+    await db.commit()
+    return result
+
+
+def _read_judges(rows: Iterable[Row], ctx: Context) -> tuple[list[JudgeDraft], dict[str, Row]]:
+    """The judges sheet, row by row: each person (into ``ctx``), the judges with a role, and the
+    login accounts asked for (normalised name -> its row). Problems are recorded on the rows."""
     judges: list[JudgeDraft] = []
     seen: dict[str, Row] = {}
     usernames: dict[str, Row] = {}
     username_skeletons: dict[str, str] = {}  # look-alikes within the file
-    for row in sheets[JUDGES.name]:
+    for row in rows:
         name = row.required(NAME)
         number = row.id_number()
         gender = row.choice(GENDER, GENDERS)
@@ -92,30 +153,9 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
         role = row.choice("角色", JUDGE_ROLE_BY_LABEL, required=True)
         username = row.text(N_("登录账号"))
         ctx.check_unit(row, "所在单位", unit_name)
-        codes: list[str] = []
-        for code in ITEM_LIST_SPLIT.split(row.text("执裁赛项")):
-            if not code or code in codes:
-                continue
-            if code not in ctx.items:
-                row.error("执裁赛项", f"未知的职业(工种)代码「{code}」:本赛事没有该赛项")
-            codes.append(code)
+        codes = _item_codes(row, ctx)
         if username:
-            try:
-                username = username_rules.validate(username)  # normalised: `ORG` is `org`
-            except username_rules.UsernameError as exc:
-                row.error(N_("登录账号"), str(exc))
-            else:
-                twin = username_skeletons.setdefault(username_rules.skeleton(username), username)
-                if twin in usernames:
-                    where = f"第 {usernames[twin].number} 行"
-                    row.error(
-                        N_("登录账号"),
-                        f"登录账号「{username}」在{where}已使用"
-                        if twin == username
-                        else f"登录账号「{username}」与{where}的「{twin}」形似",
-                    )
-                else:
-                    usernames[username] = row
+            username = _check_username(row, username, usernames, username_skeletons)
         if number is None:
             continue
         if number in seen:
@@ -125,12 +165,45 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
         ctx.person(row, name, number, gender, phone=row.text(PHONE), unit_name=unit_name or None)
         if role is not None:
             judges.append(JudgeDraft(number, role, codes, username, row))
+    return judges, usernames
 
-    await ctx.load_people()
-    ctx.check_people_against_db()
+
+def _item_codes(row: Row, ctx: Context) -> list[str]:
+    """The 执裁赛项 of a row: skill codes of this competition's items, each once."""
+    codes: list[str] = []
+    for code in ITEM_LIST_SPLIT.split(row.text("执裁赛项")):
+        if not code or code in codes:
+            continue
+        if code not in ctx.items:
+            row.error("执裁赛项", f"未知的职业(工种)代码「{code}」:本赛事没有该赛项")
+        codes.append(code)
+    return codes
+
+
+def _check_username(row: Row, username: str, usernames: dict[str, Row], skeletons: dict[str, str]) -> str:
+    """The normalised login account (`ORG` is `org`); refused on the row if it is not a valid name,
+    or is used (or read alike) by an earlier row. Recorded in ``usernames`` when it is free."""
+    try:
+        username = username_rules.validate(username)
+    except username_rules.UsernameError as exc:
+        row.error(N_("登录账号"), message_of(exc))
+        return username
+    twin = skeletons.setdefault(username_rules.skeleton(username), username)
+    if twin in usernames:
+        where = f"第 {usernames[twin].number} 行"
+        row.error(
+            N_("登录账号"),
+            f"登录账号「{username}」在{where}已使用" if twin == username else f"登录账号「{username}」与{where}的「{twin}」形似",
+        )
+    else:
+        usernames[username] = row
+    return username
+
+
+async def _load_stored(db: AsyncSession, ctx: Context, usernames: dict[str, Row]) -> _Stored:
+    """The accounts, panels and entries the file's judges meet (after ``ctx.load_people``)."""
     person_ids = [p.id for p in ctx.people.values()]
     users_by_name: dict[str, User] = {}
-    user: User | None
     lookalike_of = await lookalikes(db, usernames)  # an existing account another name reads like
     for names in chunks(sorted(usernames)):
         for found in (await db.execute(select(User).where(User.username.in_(names)))).scalars():
@@ -155,21 +228,26 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
         )
         by_code.setdefault(code, []).append(people)
     taking_part = {code: conflicts.taking_part(entries) for code, entries in by_code.items()}
+    return _Stored(users_by_name, users_by_person, lookalike_of, assignments, seats, taking_part)
 
+
+def _plan_accounts(judges: list[JudgeDraft], ctx: Context, stored: _Stored) -> list[tuple[JudgeDraft, User | None]]:
+    """Refuses a judge on a panel where they take part (an entry's member or coach), and plans each
+    login account asked for: (judge, None) to create, (judge, the account) to keep or promote."""
     account_plan: list[tuple[JudgeDraft, User | None]] = []
     for judge in judges:
         person = ctx.people.get(judge.id_number)
         for code in judge.codes:
-            role_there = taking_part.get(code, {}).get(judge.id_number)
+            role_there = stored.taking_part.get(code, {}).get(judge.id_number)
             if role_there:
                 judge.row.error("执裁赛项", conflicts.panel_refusal(code, role_there))
         if not judge.username:
             continue
-        user = users_by_name.get(judge.username)
-        own = users_by_person.get(person.id, []) if person else []
-        if user is None and judge.username in lookalike_of:
+        user = stored.users_by_name.get(judge.username)
+        own = stored.users_by_person.get(person.id, []) if person else []
+        if user is None and judge.username in stored.lookalike_of:
             judge.row.error(
-                N_("登录账号"), f"登录账号「{judge.username}」与已有账号「{lookalike_of[judge.username]}」形似,容易认错,请换一个"
+                N_("登录账号"), f"登录账号「{judge.username}」与已有账号「{stored.lookalike_of[judge.username]}」形似,容易认错,请换一个"
             )
         elif user is not None and (person is None or user.person_id != person.id):
             judge.row.error(N_("登录账号"), f"登录账号「{judge.username}」已被其他人员使用")
@@ -179,63 +257,57 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
             judge.row.error(N_("登录账号"), f"该裁判已有登录账号「{own[0].username}」")
         else:
             account_plan.append((judge, user))
+    return account_plan
 
-    if not sheets[JUDGES.name].rows and not problems:
-        problems.add(JUDGES.name, 0, "", "文件中没有可导入的裁判(以“示例”开头的行不会导入)")
-    if problems:
-        result.problems = problems.sorted()
-        return result
 
-    counts = result.counts
-    for label in ("单位", "人员", "裁判分配", N_("登录账号")):
-        counts[label] = Count()
+def _assignment_plan(judges: list[JudgeDraft], ctx: Context, stored: _Stored) -> list[tuple[JudgeDraft, str, JudgeAssignment | None]]:
+    """(judge, skill code, the stored assignment or None) for each item a judge is listed on."""
+    plan = []
+    for judge in judges:
+        person = ctx.people.get(judge.id_number)
+        for code in judge.codes:
+            existing = stored.assignments.get((ctx.items[code].id, person.id)) if person else None
+            plan.append((judge, code, existing))
+    return plan
 
-    def assignment_plan() -> list[tuple[JudgeDraft, str, JudgeAssignment | None]]:
-        plan = []
-        for judge in judges:
-            person = ctx.people.get(judge.id_number)
-            for code in judge.codes:
-                existing = assignments.get((ctx.items[code].id, person.id)) if person else None
-                plan.append((judge, code, existing))
-        return plan
 
-    nothing_to_do = (
+def _nothing_to_do(
+    ctx: Context, assignment_plan: list[tuple[JudgeDraft, str, JudgeAssignment | None]], account_plan: list[tuple[JudgeDraft, User | None]]
+) -> bool:
+    """The file says what is stored already: no unit, person, assignment or account would change."""
+    return (
         not planned_unit_changes(ctx)
         and not planned_person_changes(ctx)
-        and all(existing is not None and existing.role == judge.role for judge, _, existing in assignment_plan())
+        and all(existing is not None and existing.role == judge.role for judge, _, existing in assignment_plan)
         and all(user is not None and _account_role(user, judge) == user.role for judge, user in account_plan)
     )
-    if nothing_to_do:
-        counts["单位"].unchanged = len(ctx.unit_drafts)
-        counts["人员"].unchanged = len(ctx.person_drafts)
-        counts["裁判分配"].unchanged = len(assignment_plan())
-        counts[N_("登录账号")].unchanged = len(account_plan)
-        return result
 
-    try:
-        await write_units(ctx, counts["单位"])
-        await write_people(ctx, counts["人员"])
-    except IntegrityError:
-        await db.rollback()
-        raise Conflict(CONCURRENT) from None
-    for judge, code, existing in assignment_plan():
+
+def _write_assignments(
+    db: AsyncSession, ctx: Context, plan: list[tuple[JudgeDraft, str, JudgeAssignment | None]], stored: _Stored, count: Count
+) -> None:
+    """Adds each new assignment on the next free seat, updates a changed role (flushed by the caller)."""
+    for judge, code, existing in plan:
         item = ctx.items[code]
         if existing is None:
-            seats[item.id] = seats.get(item.id, 0) + 1
-            assignment = JudgeAssignment(item_id=item.id, person_id=ctx.people[judge.id_number].id, role=judge.role, seat=seats[item.id])
+            stored.seats[item.id] = stored.seats.get(item.id, 0) + 1
+            person_id = ctx.people[judge.id_number].id
+            assignment = JudgeAssignment(item_id=item.id, person_id=person_id, role=judge.role, seat=stored.seats[item.id])
             db.add(assignment)
-            assignments[(item.id, assignment.person_id)] = assignment
-            counts["裁判分配"].added += 1
+            stored.assignments[(item.id, assignment.person_id)] = assignment
+            count.added += 1
         elif existing.role != judge.role:
             existing.role = judge.role
-            counts["裁判分配"].updated += 1
+            count.updated += 1
         else:
-            counts["裁判分配"].unchanged += 1
-    try:
-        await db.flush()
-    except IntegrityError:
-        await db.rollback()
-        raise Conflict(CONCURRENT) from None
+            count.unchanged += 1
+
+
+async def _write_accounts(
+    db: AsyncSession, actor: Actor, ctx: Context, account_plan: list[tuple[JudgeDraft, User | None]], count: Count, problems: Problems
+) -> bool:
+    """Creates the planned accounts, promotes a judge's account to chief judge where the file says
+    so. False (rolled back, the problem recorded) if another import took a name meanwhile."""
     for judge, user in account_plan:
         person = ctx.people[judge.id_number]
         if user is None:
@@ -244,15 +316,11 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
             except AccountError as exc:  # checked above; a race with another import lands here
                 await db.rollback()
                 problems.add(JUDGES.name, judge.row.number, N_("登录账号"), exc.message)
-                result.problems, result.counts = problems.sorted(), {}
-                return result
-            counts[N_("登录账号")].added += 1
+                return False
+            count.added += 1
         elif _account_role(user, judge) != user.role:
             user.role = _account_role(user, judge)
-            counts[N_("登录账号")].updated += 1
+            count.updated += 1
         else:
-            counts[N_("登录账号")].unchanged += 1
-    detail = {"file": safe_filename(filename), "sha256": digest(content), "counts": result.summary()}
-    await record(db, actor, "judges.import", "competition", competition_id, detail)
-    await db.commit()
-    return result
+            count.unchanged += 1
+    return True

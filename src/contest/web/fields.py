@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from contest.domain.limits import TextField
+from contest.domain.text import Text, message_of
 
 INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
 # Ids and counts are stored in 32-bit INTEGER columns on PostgreSQL.
@@ -49,10 +50,18 @@ def parse_int(value: str, label: str, minimum: int = -MAX_INT, maximum: int = MA
     """A strict integer, or ValueError with a Chinese message naming ``label``."""
     value = value.strip()
     if not INTEGER.fullmatch(value):
-        raise ValueError(f"{label}「{_quoted(value)}」不是整数")
+        raise ValueError(Text("{label}「{value}」不是整数", label=_label(label), value=_quoted(value)))
     number = int(value)
     if not minimum <= number <= maximum:
-        raise ValueError(f"{label} {number} 超出范围,应在 {minimum} 到 {maximum} 之间")
+        raise ValueError(
+            Text(
+                "{label} {number} 超出范围,应在 {minimum} 到 {maximum} 之间",
+                label=_label(label),
+                number=number,
+                minimum=minimum,
+                maximum=maximum,
+            )
+        )
     return number
 
 
@@ -65,7 +74,7 @@ def integer(
     try:
         return parse_int(value, label, minimum, maximum)
     except ValueError as exc:
-        _add(errors, key, str(exc))
+        _add(errors, key, message_of(exc))
         return default
 
 
@@ -78,12 +87,18 @@ def day(form: Any, key: str, label: str, errors: Errors) -> date | None:
             raise ValueError
         return date.fromisoformat(value)
     except ValueError:
-        _add(errors, key, f"{label}「{_quoted(value)}」不是有效日期(格式 YYYY-MM-DD)")
+        _add(errors, key, Text("{label}「{value}」不是有效日期(格式 YYYY-MM-DD)", label=_label(label), value=_quoted(value)))
         return None
 
 
 def flag(form: Any, key: str) -> bool:
     return raw(form, key) in ("1", "on", "true", "yes")
+
+
+def _label(label: str) -> str:
+    """A field's name put into a message: translated with it when it is a catalog label (``N_``)
+    or a ``Text`` (a name built with values, e.g. a row's)."""
+    return label if isinstance(label, Text) else Text(label)
 
 
 def _quoted(value: str) -> str:

@@ -13,6 +13,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 
 from contest.domain.roles import CHIEF_JUDGE, FINANCE, JUDGE, ORGANIZER
+from contest.domain.text import N_
 
 PUBLIC = "public"
 ANY_USER = "any_user"
@@ -35,7 +36,7 @@ SIGNED_IN = access(ANY_USER)
 def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     allowed = handler.opt.get("access")
     if not allowed:
-        raise PermissionDeniedException("该页面未声明访问权限")
+        raise PermissionDeniedException(N_("该页面未声明访问权限"))
     if PUBLIC in allowed:
         return
     user = connection.scope.get("user")
@@ -43,4 +44,4 @@ def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
         raise NotAuthorizedException("请先登录")
     if ANY_USER in allowed or user.role in allowed:
         return
-    raise PermissionDeniedException("您的角色无权访问此页面")
+    raise PermissionDeniedException(N_("您的角色无权访问此页面"))

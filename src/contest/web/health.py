@@ -17,6 +17,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from sqlalchemy import text
 
 from contest.domain.roles import ORGANIZER
+from contest.domain.text import N_
 from contest.metrics import exposition
 from contest.web.guards import EVERYONE
 
@@ -100,7 +101,7 @@ async def metrics_page(request: Request) -> Response:
         if user is None:
             raise NotAuthorizedException()
         if user.role != ORGANIZER:
-            raise PermissionDeniedException("只有组织方可以查看运行指标")
+            raise PermissionDeniedException(N_("只有组织方可以查看运行指标"))
     body, content_type = exposition()
     return Response(body, media_type=content_type)
 

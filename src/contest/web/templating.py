@@ -11,8 +11,12 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 
 from contest import __version__
 from contest.domain import idcard, limits
+from contest.domain.certificates import CertificateStatus
 from contest.domain.competition import CATEGORIES, ITEM_STATUSES, LEVELS
-from contest.domain.roles import ROLES, SEES_PERSONAL_DATA
+from contest.domain.lifecycle import ItemStatus
+from contest.domain.payouts import BatchKind, BatchStatus
+from contest.domain.results import AppealStatus
+from contest.domain.roles import ROLES, SEES_PERSONAL_DATA, Role
 from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, CRITERION_KINDS, plain
 from contest.i18n import LANGUAGES, pick_language, translate
 from contest.web import flash, forms
@@ -75,7 +79,7 @@ def configure(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.add_extension("jinja2.ext.i18n")
     # Old-style gettext: _("…%s…") % value, as the templates write it; the result is escaped like any text.
-    env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=False)  # type: ignore[attr-defined]
+    env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=False)  # type: ignore[attr-defined]  # added to the Environment by the i18n extension at run time
     env.globals.update(
         lang=_current_language,
         form_for=_form_for,
@@ -86,6 +90,13 @@ def configure(engine: JinjaTemplateEngine) -> None:
         LEVELS=LEVELS,
         CATEGORIES=CATEGORIES,
         ITEM_STATUSES=ITEM_STATUSES,
+        # The vocabularies' enums, for templates to compare with: {% if batch.status == BatchStatus.DRAFT %}
+        Role=Role,
+        ItemStatus=ItemStatus,
+        BatchStatus=BatchStatus,
+        BatchKind=BatchKind,
+        AppealStatus=AppealStatus,
+        CertificateStatus=CertificateStatus,
         COMPONENT_KINDS=COMPONENT_KINDS,
         CRITERION_KINDS=CRITERION_KINDS,
         AGGREGATIONS=AGGREGATIONS,

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contest.db.models.core import Base, TZDateTime, utcnow
+from contest.domain.certificates import CertificateStatus
 from contest.domain.limits import (
     CERT_BODY,
     CERT_TITLE,
@@ -89,7 +90,7 @@ class Certificate(Base):
     item: Mapped[str] = mapped_column(String(ITEM_NAME.max))
     award: Mapped[str] = mapped_column(String(20))
     honour: Mapped[str] = mapped_column(String(HONOUR_TITLE.max), default="")
-    status: Mapped[str] = mapped_column(String(12), default="valid")  # valid / superseded / revoked
+    status: Mapped[str] = mapped_column(String(12), default=CertificateStatus.VALID)  # valid / superseded / revoked
     status_version: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the version that superseded or revoked it
     status_reason: Mapped[str] = mapped_column(String(REVOKE_REASON.max), default="")
     status_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)

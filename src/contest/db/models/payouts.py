@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contest.db.models.core import Base, TZDateTime, utcnow
 from contest.domain import limits
+from contest.domain.payouts import BatchKind, BatchStatus
 
 
 class PayoutBatch(Base):
@@ -27,8 +28,8 @@ class PayoutBatch(Base):
     policy_id: Mapped[str] = mapped_column(String(100), index=True)
     period_from: Mapped[date] = mapped_column(Date)
     period_to: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="draft")
-    kind: Mapped[str] = mapped_column(String(20), default="regular")  # regular / correction
+    status: Mapped[str] = mapped_column(String(20), default=BatchStatus.DRAFT)
+    kind: Mapped[str] = mapped_column(String(20), default=BatchKind.REGULAR)  # regular / correction
     corrects_batch_id: Mapped[int | None] = mapped_column(ForeignKey("payout_batches.id", ondelete="RESTRICT"), nullable=True, index=True)
     # {"amounts": {"tier" | "tier.unit" | "tier.coach_team": "2000.00"}, "unit_subsidy_mode": ..., "ledger_mode": ...}
     settings: Mapped[dict] = mapped_column(JSON, default=dict)

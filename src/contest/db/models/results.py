@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from contest.db.models.core import Base, TZDateTime, utcnow
 from contest.domain.limits import APPEAL_TEXT, APPELLANT, DECISION_TEXT, REASON
+from contest.domain.results import AppealStatus
 
 
 class ResultVersion(Base):
@@ -39,7 +40,7 @@ class Appeal(Base):
     content: Mapped[str] = mapped_column(String(APPEAL_TEXT.max))
     received_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     recorded_by: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending / upheld / rejected
+    status: Mapped[str] = mapped_column(String(20), default=AppealStatus.PENDING)  # pending / upheld / rejected
     decision: Mapped[str] = mapped_column(String(DECISION_TEXT.max), default="")
     decided_by: Mapped[str] = mapped_column(String(64), default="")
     decided_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
