@@ -186,6 +186,10 @@ def test_the_device_is_audited_as_sent_and_null_is_no_device(judge_client, app, 
         over = send(socket, {"type": "hello", "device": "d" * 61})
         assert over["code"] == "bad_message" and over["message"] == "设备名称过长:最多 60 个字符,实际 61 个"
         assert send(socket, mark(live, "甲2", "T1", "70"))["status"] == "stored"  # the refused hello changed nothing
+        over = send(socket, {"type": "ping", "device": "d" * 61})
+        assert over["code"] == "bad_message" and over["message"] == "设备名称过长:最多 60 个字符,实际 61 个"
+        assert send(socket, {"type": "ping", "device": "tablet-8", "app": "0.1"})["type"] == "pong"  # renamed by a ping
+        assert send(socket, mark(live, "甲1", "T1", "75"))["status"] == "stored"
 
     async def devices() -> list[str]:
         engine = make_engine(migrated.database_url)
@@ -198,7 +202,7 @@ def test_the_device_is_audited_as_sent_and_null_is_no_device(judge_client, app, 
         await engine.dispose()
         return list(rows)
 
-    assert asyncio.run(devices()) == ["TestTablet/1", "tablet-7 TestTablet/1", "tablet-7 TestTablet/1"]
+    assert asyncio.run(devices()) == ["TestTablet/1", "tablet-7 TestTablet/1", "tablet-7 TestTablet/1", "tablet-8 TestTablet/1"]
 
 
 def test_a_foreign_origin_is_refused(judge_client, app, live) -> None:

@@ -331,8 +331,30 @@ def _round_half_up(value: Fraction) -> Decimal:
     return Decimal((sign, tuple(int(d) for d in str(hundredths)), -2))
 
 
+SHOW_MAX = 60  # characters of a number quoted in a message; longer ones are cut, with "…"
+
+
 def _show(value: Decimal) -> str:
-    """A number for a message: plain notation, unless that would be absurdly long."""
+    """A number for a message, as it is (never rounded: 5.00000000000000000000000000000000000001 is
+    not "5"), trailing zeros dropped; in plain notation unless that would be absurdly long; cut with
+    an ellipsis past SHOW_MAX characters."""
     if value.is_finite() and -30 < value.adjusted() < 30:
-        return format(value.normalize(), "f")
-    return str(value)
+        shown = _plain(value)
+    else:
+        shown = str(value)
+    return shown if len(shown) <= SHOW_MAX else shown[: SHOW_MAX - 1] + "…"
+
+
+def _plain(value: Decimal) -> str:
+    """Plain notation from the digits themselves (Decimal arithmetic would round to 28 digits)."""
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(map(str, digits)).lstrip("0") or "0"
+    if text == "0":
+        return "0"
+    if exponent >= 0:
+        text += "0" * exponent
+    else:
+        text = text.rjust(-exponent + 1, "0")
+        text = (text[:exponent] + "." + text[exponent:]).rstrip("0").rstrip(".")
+    return ("-" if sign else "") + text

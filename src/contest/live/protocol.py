@@ -22,6 +22,7 @@ MAX_MESSAGE_CHARS = 16_384  # a mark is ~200 characters; longer texts are refuse
 MAX_DEPTH = 4  # objects and arrays inside one another (a judge's messages are flat)
 ID_MAX = 2**31 - 1  # the id and station columns are 32-bit integers (PostgreSQL INTEGER)
 COUNT_MAX = 2**31 - 1  # pending marks, ages in seconds
+INT_DIGITS = 4_300  # Python's int() refuses longer digit strings (sys.int_info.default_max_str_digits)
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$", re.ASCII)
 
@@ -58,6 +59,7 @@ BAD_CLIENT_ID = "字段 client_id 应为 8-64 位字母、数字或连字符(UUI
 NO_PERSON = "当前账号没有关联裁判人员信息,请联系组织方"
 
 JUDGE_TYPES = ("hello", "mark", "ping")
+STATUS_FIELDS = ("device", "app", "pending", "oldest_pending_age")  # hello's and ping's, all optional
 
 
 class ProtocolError(Exception):
@@ -81,11 +83,12 @@ class Status:
 
 def decode(text: str) -> dict[str, Any]:
     """The message as a dict, or ProtocolError. Numbers with a fraction or exponent come back as
-    Decimal (exact: ``1e-999999999`` stays what it is, instead of a float that underflows to 0)."""
+    Decimal (exact: ``1e-999999999`` stays what it is, instead of a float that underflows to 0), and
+    so do integers too long for int()."""
     if len(text) > MAX_MESSAGE_CHARS:
         raise ProtocolError(TOO_LONG.format(max=MAX_MESSAGE_CHARS))
     try:
-        payload = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+        payload = json.loads(text, parse_float=Decimal, parse_int=_integer, parse_constant=_no_constant)
     except RecursionError:
         raise ProtocolError(TOO_DEEP.format(max=MAX_DEPTH)) from None
     except (ValueError, TypeError):
@@ -102,6 +105,12 @@ def message_type(payload: dict[str, Any], known: tuple[str, ...]) -> str:
     if not isinstance(kind, str) or kind not in known:
         raise ProtocolError(UNKNOWN_TYPE)
     return kind
+
+
+def _integer(digits: str) -> int | Decimal:
+    """A JSON integer as int; one too long for Python's int() (over 4,300 digits, which fits in a
+    message) as Decimal, so the field it is in is refused by name, like any other wrong value."""
+    return int(digits) if len(digits) <= INT_DIGITS else Decimal(digits)
 
 
 def _no_constant(name: str) -> None:

@@ -88,10 +88,7 @@ async def judge_socket(socket: WebSocket) -> None:
                     with metrics.ACK_SECONDS.time():
                         reply = await _store(state, judge, payload)
                 elif kind == "hello":
-                    status = protocol.parse_status(payload)
-                    if status.device:
-                        judge = replace(judge, device=f"{status.device} {user_agent}")
-                    hub.devices.report(connection, status)
+                    judge = _report(hub, connection, judge, protocol.parse_status(payload), user_agent)
                     try:
                         reply = await _welcome(state, judge)
                     except Exception:  # the database is away: the tablet reconnects later, with back-off
@@ -99,8 +96,8 @@ async def judge_socket(socket: WebSocket) -> None:
                         await socket.close(code=SERVER_UNAVAILABLE, reason="try_again_later")
                         return
                     hub.watch(socket, judge.person_id, reply["items"])
-                else:  # ping, with the tablet's status
-                    hub.devices.report(connection, protocol.parse_status(payload))
+                else:  # ping, with the tablet's status: the same fields as hello, the same effect
+                    judge = _report(hub, connection, judge, protocol.parse_status(payload), user_agent)
                     reply = {"type": "pong"}
             except ProtocolError as refused:
                 reply = _error(refused.code, refused.message, protocol.client_id_of(payload))
@@ -111,6 +108,13 @@ async def judge_socket(socket: WebSocket) -> None:
         metrics.TABLETS.dec()
         hub.unwatch(socket)
         hub.devices.close(connection)
+
+
+def _report(hub, connection, judge: Judge, status: protocol.Status, user_agent: str) -> Judge:
+    """A hello's or a ping's status: the console's record of the tablet (devices.py) and, if it names
+    the device, the device written in the audit records of this connection's marks from now on."""
+    hub.devices.report(connection, status)
+    return replace(judge, device=f"{status.device} {user_agent}") if status.device else judge
 
 
 async def _refuse_after_hello(socket: WebSocket) -> None:
