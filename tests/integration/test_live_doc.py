@@ -345,6 +345,7 @@ def test_every_documented_code_is_what_the_server_answers(judge_client, live, mi
         expect(send(board, {"type": "hello", "seqs": {}}), "unknown_competition")
     with cj.websocket_connect(f"/ws/board/{live.competition_id}") as board, cj.websocket_connect(f"/ws/console/{live.item_id}") as console:
         expect(send(board, {"type": "hello", "seqs": {}}), kind="snapshot")
+        assert expect(console.receive_json(), kind="watching") == {"type": "watching", "item_id": live.item_id}
         with cj.websocket_connect("/ws/judge") as c:  # the chief judge, as a panel member, on the same app
             expect(send(c, mark(live, "乙2", "P1", "30")), kind="ack")
         expect(board.receive_json(), kind="update")
@@ -369,6 +370,7 @@ def test_the_console_socket_is_for_this_items_chief_judge(judge_client, live, mi
     for name in ("cj", role_users["organizer"]):
         client = judge_client(name)
         with client.websocket_connect(f"/ws/console/{live.item_id}") as console:
+            assert console.receive_json() == {"type": "watching", "item_id": live.item_id}
             station = str(live.stations["甲1"])
             assert post_form(client, f"/chief/items/{live.item_id}/time", {"station": station, "time": "1:00:00"}).status_code == 302
             assert console.receive_json() == {"type": "changed", "item_id": live.item_id}

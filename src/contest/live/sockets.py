@@ -206,7 +206,8 @@ def _known_seqs(raw: object) -> dict[int, int]:
 
 @websocket("/ws/console/{item_id:int}", opt=CONSOLE)
 async def console_socket(socket: WebSocket, item_id: int) -> None:
-    """The chief judge's console listens for "changed" and re-fetches its panels. Open to the
+    """The chief judge's console is told "watching" once admitted, then listens for "changed" and
+    re-fetches its panels. Open to the
     item's own chief judge and to organizers: any other account is closed with CLOSE_FORBIDDEN."""
     if not await _accept(socket):
         return
@@ -221,6 +222,7 @@ async def console_socket(socket: WebSocket, item_id: int) -> None:
     hub.ensure_started()
     hub.consoles[item_id].add(socket)
     try:
+        await socket.send_json({"type": "watching", "item_id": item_id})  # admitted: the console resets its back-off
         while True:
             await socket.receive_text()
     except WebSocketDisconnect:
