@@ -211,3 +211,31 @@ def test_a_foreign_origin_is_refused(judge_client, app, live) -> None:
     client = judge_client("ja")
     with pytest.raises(WebSocketDisconnect), client.websocket_connect("/ws/judge", headers={"origin": "http://evil.example"}) as socket:
         socket.receive_json()
+
+
+def test_refusals_are_worded_in_the_judges_language(judge_client, app, live, role_users) -> None:
+    """The tablet shows the server's message: in English for a judge reading English (the lang
+    cookie, else the browser's Accept-Language), Chinese otherwise; the code is the same."""
+    jx = judge_client("jx")  # 甲单位: conflicted with 甲1 and 甲2
+    english = {"accept-language": "en-US,en;q=0.9"}
+    with jx.websocket_connect("/ws/judge") as socket:
+        assert send(socket, mark(live, "甲1", "P1", "10"))["message"] == "您与该参赛单元需要回避,不能评分"
+    with jx.websocket_connect("/ws/judge", headers=english) as socket:
+        conflict = send(socket, mark(live, "甲1", "P1", "10"))
+        assert conflict["code"] == "conflict" and conflict["message"] == "You have a conflict of interest with this entry and may not score it"
+        off_step = send(socket, mark(live, "乙1", "P1", "10.25"))
+        assert off_step["code"] == "off_step" and off_step["message"] == "Criterion “P1”: mark 10.25 is not a whole multiple of the step 0.5"
+        station = send(socket, {**mark(live, "乙1", "P1", "10"), "station": 99})
+        assert station["code"] == "unknown_station" and station["message"] == "Station 99 does not exist"
+        bad = send(socket, {**mark(live, "乙1", "P1", "10"), "item_id": 1.5})
+        assert bad["message"] == "Field item_id must be an integer from 1 to 2147483647"
+    jx.cookies.set("lang", "zh")  # the reader's choice wins over the browser's
+    with jx.websocket_connect("/ws/judge", headers=english) as socket:
+        assert send(socket, mark(live, "甲1", "P1", "10"))["message"] == "您与该参赛单元需要回避,不能评分"
+    jx.cookies.set("lang", "en")
+    with jx.websocket_connect("/ws/judge") as socket:
+        assert send(socket, mark(live, "甲1", "P1", "10"))["message"].startswith("You have a conflict")
+    nobody = judge_client(role_users["judge"])
+    nobody.cookies.set("lang", "en")
+    with nobody.websocket_connect("/ws/judge") as socket:
+        assert send(socket, {"type": "hello"})["message"] == "This account is not linked to a judge; please contact the organizer"

@@ -53,6 +53,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 
+from contest.domain.text import Text
+
 __all__ = [
     "AGGREGATION_NAMES",
     "TRIMMED_MEAN_MIN_MARKS",
@@ -117,26 +119,27 @@ class EntryScore:
 
 
 def check_mark(rule: CriterionRule, value: Decimal) -> tuple[str, str] | None:
-    """None if the raw mark is acceptable, else (error code, Chinese message).
+    """None if the raw mark is acceptable, else (error code, Chinese message: a Text, so the judge's
+    tablet can be answered in its own language).
 
     Codes: ``not_a_number`` (NaN, Infinity), ``out_of_range`` (outside [0, max_mark]; for
     worldskills outside 0..3), ``off_step`` (not a whole multiple of the step; worldskills
     marks are whole numbers). Ints are accepted as exact numbers; floats are refused (TypeError).
     """
     value = _as_decimal(value)
-    where = f"评分项「{rule.code}」"
+    code = rule.code
     if not value.is_finite():
-        return "not_a_number", f"{where}的分值不是有效数字"
+        return "not_a_number", Text("评分项「{code}」的分值不是有效数字", code=code)
     if rule.aggregation == "worldskills":
         if value < 0 or value > WORLDSKILLS_MAX:
-            return "out_of_range", f"{where}是世赛评价分,分值 {_show(value)} 超出范围,应为 0、1、2、3 之一"
+            return "out_of_range", Text("评分项「{code}」是世赛评价分,分值 {value} 超出范围,应为 0、1、2、3 之一", code=code, value=_show(value))
         if value != value.to_integral_value():
-            return "off_step", f"{where}是世赛评价分,分值应为整数 0、1、2、3,不能是 {_show(value)}"
+            return "off_step", Text("评分项「{code}」是世赛评价分,分值应为整数 0、1、2、3,不能是 {value}", code=code, value=_show(value))
         return None
     if value < 0 or value > rule.max_mark:
-        return "out_of_range", f"{where}的分值 {_show(value)} 超出范围,应在 0 到 {_show(rule.max_mark)} 之间"
+        return "out_of_range", Text("评分项「{code}」的分值 {value} 超出范围,应在 0 到 {max} 之间", code=code, value=_show(value), max=_show(rule.max_mark))
     if not _on_step(value, rule.step):
-        return "off_step", f"{where}的分值 {_show(value)} 不是步长 {_show(rule.step)} 的整数倍"
+        return "off_step", Text("评分项「{code}」的分值 {value} 不是步长 {step} 的整数倍", code=code, value=_show(value), step=_show(rule.step))
     return None
 
 

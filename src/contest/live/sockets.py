@@ -19,6 +19,7 @@ from contest import metrics
 from contest.db.models import Criterion, Entry, Item, JudgeAssignment, Mark
 from contest.domain.roles import CHIEF_JUDGE, ORGANIZER
 from contest.events.service import is_chief_of
+from contest.i18n import pick_language, translate
 from contest.live import protocol
 from contest.live.protocol import ERRORS, JUDGE_TYPES, ProtocolError
 from contest.live.service import Judge, MarkRefused, judge_marks
@@ -67,8 +68,11 @@ async def judge_socket(socket: WebSocket) -> None:
         return
     user = socket.scope["user"]
     state = socket.app.state
+    # Refusals are worded in the judge's language, as the pages are (the lang cookie, else the
+    # browser's Accept-Language); Chinese by default and for clients that say nothing.
+    language = pick_language(socket.cookies.get("lang"), socket.headers.get("accept-language"))
     if user.person_id is None:
-        await _refuse_after_hello(socket)
+        await _refuse_after_hello(socket, language)
         return
     user_agent = socket.headers.get("user-agent", "")[:120]  # a header, informational: shortened, not refused
     judge = Judge(user.id, user.username, user.person_id, user_agent)
@@ -101,6 +105,8 @@ async def judge_socket(socket: WebSocket) -> None:
                     reply = {"type": "pong"}
             except ProtocolError as refused:
                 reply = _error(refused.code, refused.message, protocol.client_id_of(payload))
+            if reply["type"] == "error":
+                reply["message"] = translate(reply["message"], language)
             await socket.send_json(reply)
     except WebSocketDisconnect:
         return
@@ -117,12 +123,13 @@ def _report(hub, connection, judge: Judge, status: protocol.Status, user_agent: 
     return replace(judge, device=f"{status.device} {user_agent}") if status.device else judge
 
 
-async def _refuse_after_hello(socket: WebSocket) -> None:
+async def _refuse_after_hello(socket: WebSocket, language: str) -> None:
     """A signed-in judge account that is not linked to a person: answer the client's first message
     (its hello) with not_a_judge, then close with CLOSE_FORBIDDEN, which the tablet takes as final."""
     try:
         await socket.receive_text()
-        await socket.send_json(_error("not_a_judge", protocol.NO_PERSON))
+        refusal = _error("not_a_judge", protocol.NO_PERSON)
+        await socket.send_json({**refusal, "message": translate(refusal["message"], language)})
         await socket.close(code=CLOSE_FORBIDDEN, reason="not_a_judge")
     except WebSocketDisconnect:
         return
