@@ -7,7 +7,6 @@ through the roster import, exactly as an organizer's files would; then every ite
 from __future__ import annotations
 
 import math
-
 import tomllib
 from collections.abc import Callable
 from datetime import date

@@ -8,6 +8,8 @@ ja's when ja signs in again. Also: a reload answered with a 5xx shows the kept p
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.browser.test_live_flow import (
@@ -54,7 +56,8 @@ def offline_tablet_judge(page) -> str | None:
         page.goto("/tablet")
     except Exception:  # noqa: BLE001 - net::ERR_INTERNET_DISCONNECTED: nothing kept, the browser's own page
         return None
-    return page.evaluate("(() => { const c = document.getElementById('tablet-config'); return c ? JSON.parse(c.textContent).judge : null; })()")
+    config = page.locator("#tablet-config")
+    return json.loads(config.text_content() or "null")["judge"] if config.count() else None
 
 
 def test_two_judges_share_a_tablet_without_a_leak_and_without_a_loss(live, live_server, browser, migrated) -> None:

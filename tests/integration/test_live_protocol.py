@@ -222,9 +222,11 @@ def test_refusals_are_worded_in_the_judges_language(judge_client, app, live, rol
         assert send(socket, mark(live, "甲1", "P1", "10"))["message"] == "您与该参赛单元需要回避,不能评分"
     with jx.websocket_connect("/ws/judge", headers=english) as socket:
         conflict = send(socket, mark(live, "甲1", "P1", "10"))
-        assert conflict["code"] == "conflict" and conflict["message"] == "You have a conflict of interest with this entry and may not score it"
+        assert conflict["code"] == "conflict"
+        assert conflict["message"] == "You have a conflict of interest with this entry and may not score it"
         off_step = send(socket, mark(live, "乙1", "P1", "10.25"))
-        assert off_step["code"] == "off_step" and off_step["message"] == "Criterion “P1”: mark 10.25 is not a whole multiple of the step 0.5"
+        assert off_step["code"] == "off_step"
+        assert off_step["message"] == "Criterion “P1”: mark 10.25 is not a whole multiple of the step 0.5"
         station = send(socket, {**mark(live, "乙1", "P1", "10"), "station": 99})
         assert station["code"] == "unknown_station" and station["message"] == "Station 99 does not exist"
         bad = send(socket, {**mark(live, "乙1", "P1", "10"), "item_id": 1.5})

@@ -130,16 +130,18 @@ def check_mark(rule: CriterionRule, value: Decimal) -> tuple[str, str] | None:
     code = rule.code
     if not value.is_finite():
         return "not_a_number", Text("评分项「{code}」的分值不是有效数字", code=code)
+    shown = _show(value)
     if rule.aggregation == "worldskills":
         if value < 0 or value > WORLDSKILLS_MAX:
-            return "out_of_range", Text("评分项「{code}」是世赛评价分,分值 {value} 超出范围,应为 0、1、2、3 之一", code=code, value=_show(value))
+            return "out_of_range", Text("评分项「{code}」是世赛评价分,分值 {value} 超出范围,应为 0、1、2、3 之一", code=code, value=shown)
         if value != value.to_integral_value():
-            return "off_step", Text("评分项「{code}」是世赛评价分,分值应为整数 0、1、2、3,不能是 {value}", code=code, value=_show(value))
+            return "off_step", Text("评分项「{code}」是世赛评价分,分值应为整数 0、1、2、3,不能是 {value}", code=code, value=shown)
         return None
     if value < 0 or value > rule.max_mark:
-        return "out_of_range", Text("评分项「{code}」的分值 {value} 超出范围,应在 0 到 {max} 之间", code=code, value=_show(value), max=_show(rule.max_mark))
+        top = _show(rule.max_mark)
+        return "out_of_range", Text("评分项「{code}」的分值 {value} 超出范围,应在 0 到 {max} 之间", code=code, value=shown, max=top)
     if not _on_step(value, rule.step):
-        return "off_step", Text("评分项「{code}」的分值 {value} 不是步长 {step} 的整数倍", code=code, value=_show(value), step=_show(rule.step))
+        return "off_step", Text("评分项「{code}」的分值 {value} 不是步长 {step} 的整数倍", code=code, value=shown, step=_show(rule.step))
     return None
 
 
@@ -341,10 +343,7 @@ def _show(value: Decimal) -> str:
     """A number for a message, as it is (never rounded: 5.00000000000000000000000000000000000001 is
     not "5"), trailing zeros dropped; in plain notation unless that would be absurdly long; cut with
     an ellipsis past SHOW_MAX characters."""
-    if value.is_finite() and -30 < value.adjusted() < 30:
-        shown = _plain(value)
-    else:
-        shown = str(value)
+    shown = _plain(value) if value.is_finite() and -30 < value.adjusted() < 30 else str(value)
     return shown if len(shown) <= SHOW_MAX else shown[: SHOW_MAX - 1] + "…"
 
 
