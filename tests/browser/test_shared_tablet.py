@@ -162,3 +162,34 @@ def test_a_reload_answered_with_a_server_error_shows_the_kept_page(live, live_se
         assert "Forbidden here" in tablet.locator("body").inner_text()
     finally:
         context.close()
+
+
+def test_an_english_tablet_shows_the_servers_refusal_in_english(live, live_server, browser, migrated) -> None:
+    """A judge reading English (the browser's language here) sees the server's refusal in English."""
+    context = browser.new_context(base_url=live_server, locale="en-US", viewport=TABLET)
+    other_context, other = new_tab(browser, live_server, TABLET)
+    try:
+        tablet = context.new_page()
+        tablet.set_default_timeout(10_000)
+        open_tablet(tablet, "ja")
+        assert tablet.locator("#conn").inner_text() == "Connected"
+        context.set_offline(True)
+        tablet.wait_for_selector("#conn[data-state=offline]")
+        # while ja's tablet is offline, jb enters the measurement ja is about to enter
+        open_tablet(other, "jb")
+        enter_mark(other, live, "甲1", "T1", "80")
+        wait_pending(other, 0)
+        tablet.click(f".station[data-station='{live.stations['甲1']}']")
+        field = criterion_row(tablet, live, "T1").locator("input.mark-input")
+        field.fill("70")
+        field.press("Enter")
+        wait_pending(tablet, 1)
+        context.set_offline(False)
+        wait_connected(tablet)
+        wait_pending(tablet, 0)
+        error = criterion_row(tablet, live, "T1").locator(".row-error").inner_text()
+        assert "already been entered by another judge" in error, error
+        assert "裁判" not in error and "裁判" not in tablet.locator("#last-error").inner_text()
+    finally:
+        other_context.close()
+        context.close()
