@@ -345,7 +345,7 @@ def demo_load(if_empty: bool) -> None:
         click.echo(f"  {username:<10} {role_label}")
 
 
-@demo.command("score", help="Enter plausible marks for every open item, as the demo judges (to try lock, reveal, awards).")
+@demo.command("score", help="Enter plausible marks for the unscored stations of every open item, as the demo judges (to try lock, reveal).")
 @click.option("--seed", default=2026, show_default=True, type=int)
 def demo_score(seed: int) -> None:
     from contest.demo import score_demo

@@ -6,6 +6,7 @@ through the roster import, exactly as an organizer's files would; then every ite
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Callable
 from datetime import date
@@ -51,7 +52,10 @@ def demo_logins(settings: Settings | None = None) -> list[tuple[str, str]]:
 
 
 # What load_demo reports as it goes (the command line shows a progress bar).
-DEMO_STEPS = ("赛事", "参赛名单 roster.xlsx", "裁判名单 judges.xlsx", "账号", "抽签", "开始评分")
+DEMO_STEPS = ("赛事", "参赛名单 roster.xlsx", "裁判名单 judges.xlsx", "账号", "抽签", "开始评分", "部分工位评分")
+# The share of each item's stations the loaded demo has already scored: the console has device
+# health and judge agreement to show at once, and the judges who sign in still have stations to score.
+DEMO_SCORED_SHARE = 0.5
 
 
 async def load_demo(db: AsyncSession, settings: Settings, only_if_empty: bool = True, done: Callable[[str], None] | None = None) -> bool:
@@ -97,6 +101,8 @@ async def load_demo(db: AsyncSession, settings: Settings, only_if_empty: bool = 
     done(DEMO_STEPS[4])
     await open_demo_items(db, competition.id)
     done(DEMO_STEPS[5])
+    await score_demo(db, share=DEMO_SCORED_SHARE)
+    done(DEMO_STEPS[6])
     return True
 
 
@@ -110,8 +116,10 @@ async def open_demo_items(db: AsyncSession, competition_id: int) -> None:
             await open_scoring(db, ACTOR, item.id)
 
 
-async def score_demo(db: AsyncSession, seed: int = 2026) -> int:
-    """Enter plausible marks for every open item through the judges' own mark service.
+async def score_demo(db: AsyncSession, seed: int = 2026, share: float = 1.0) -> int:
+    """Enter plausible marks for every open item through the judges' own mark service: on the
+    first ``share`` of each item's stations (the loaded demo scores half; `contest demo score` the
+    rest), skipping stations that already have marks.
 
     Measurement criteria go to the first panel judge without a conflict; judgement criteria
     to as many conflict-free judges as the panel needs (WorldSkills marks within 1 of each
@@ -127,7 +135,7 @@ async def score_demo(db: AsyncSession, seed: int = 2026) -> int:
     import uuid
     from decimal import Decimal
 
-    from contest.db.models import Item, JudgeAssignment
+    from contest.db.models import Item, JudgeAssignment, Mark
     from contest.live.service import Judge, MarkIn, MarkRefused, submit_mark
 
     rng = random.Random(seed)
@@ -148,8 +156,12 @@ async def score_demo(db: AsyncSession, seed: int = 2026) -> int:
         )
         conflicts = await service.conflict_matrix(db, item.id)
         biased = max((a.seat for a, _ in judges), default=None)
-        for entry in await service.item_entries(db, item.id):
+        entries = sorted(await service.item_entries(db, item.id), key=lambda e: e.station_no or 0)
+        scored = set((await db.execute(select(Mark.entry_id).where(Mark.item_id == item.id).distinct())).scalars())
+        for n, entry in enumerate(entries):
             skill = rng.uniform(0.55, 0.95)
+            if entry.id in scored or n >= math.ceil(share * len(entries)):
+                continue
             free = [(a, u) for a, u in judges if entry.id not in conflicts.get(a.id, {})]
             for component in full.components:
                 for criterion in component.criteria:

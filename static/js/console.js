@@ -10,13 +10,20 @@
   const BASE = 1000, CAP = 30000;
   let failures = 0;
 
-  // One timer, the delay doubling per failed attempt up to CAP, half of it random: a restart does
-  // not bring every console back at the same instant.
+  // One timer, the delay doubling per attempt up to CAP, half of it random, reset when the server
+  // answers ("watching"): a restart does not bring every console back at the same instant.
   function connect() {
     const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/console/" + item);
     let opened = false;
-    ws.onopen = () => { opened = true; failures = 0; };
-    ws.onmessage = () => document.body.dispatchEvent(new Event("live-change"));
+    ws.onopen = () => { opened = true; };
+    ws.onmessage = (event) => {
+      // "watching": the server admitted this console (an open socket alone may still be refused,
+      // or closed by a server that cannot answer): only then does the back-off start over.
+      let message = {};
+      try { message = JSON.parse(event.data); } catch (e) { /* not ours */ }
+      if (message.type === "watching") failures = 0;
+      else document.body.dispatchEvent(new Event("live-change"));
+    };
     ws.onclose = (event) => {
       if (FINAL.includes(event.code)) return;
       if (opened) document.body.dispatchEvent(new Event("live-change")); // catch up on what was missed

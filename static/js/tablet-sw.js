@@ -43,18 +43,26 @@ async function savePage(cache, response) {
 }
 
 // The page: from the network while there is one (it carries the judge's items and marks), else the
-// copy kept from the last time.
+// copy kept from the last time: when the network fails, and when the server answers with an error
+// (a 502/503 from the proxy, a 5xx while the app restarts), so a judge who reloads keeps scoring.
+// The copy belongs to the judge signed in when it was kept: signing out, or any page showing
+// another account or none, deletes it (static/js/forms.js), so it is never shown to someone else.
 async function pageFirstFromNetwork(request) {
   const cache = await caches.open(CACHE);
+  let response;
   try {
-    const response = await fetch(request);
-    await savePage(cache, response);
-    return response;
+    response = await fetch(request);
   } catch (error) {
     const kept = await cache.match(PAGE);
     if (kept) return kept;
     throw error;
   }
+  if (response.status >= 500) {
+    const kept = await cache.match(PAGE);
+    if (kept) return kept;
+  }
+  await savePage(cache, response);
+  return response;
 }
 
 // Assets: this version's copy; anything not yet kept is fetched and kept.

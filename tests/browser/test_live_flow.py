@@ -277,7 +277,9 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
         )
         tablet.reload()
         wait_connected(tablet)
-        assert tablet.locator(".station.done").count() == 4
+        # the tiles fill from the welcome, which may come after the socket opens: wait for it
+        tablet.wait_for_function("() => document.querySelectorAll('.station.done').length === 4")
+        assert tablet.locator(".station").count() == 4
 
         # The chief judge locks (signing) and reveals in the console.
         chief_context, console = new_tab(browser, live_server, TABLET)
@@ -331,6 +333,32 @@ def test_marks_survive_a_network_cut_then_lock_and_reveal(live, live_server, bro
         tablet.wait_for_selector(f"#criteria .criterion[data-criterion='{live.criteria['P1']}'] .error")
         wait_pending(tablet, 0)
         assert re.search("锁定|不接受评分", criterion_row(tablet, live, "P1").locator(".error").inner_text())
+
+        # Reopening asks first too, in the page's dialog: declining posts nothing; confirming reopens.
+        chief_context, console = new_tab(browser, live_server, TABLET)
+        try:
+            sign_in(console, "cj")
+            console.wait_for_url(lambda url: "/login" not in url)
+            console.goto(f"/chief/items/{live.item_id}")
+            console.fill("form[action$='/reopen'] input[name=reason]", "复核发现录入错误")
+            console.click("form[action$='/reopen'] button.danger")
+            dialog = console.locator("#confirm-dialog")
+            dialog.wait_for(state="visible")
+            assert "重新开放后" in console.locator("#confirm-message").inner_text()
+            assert console.locator("#confirm-ok").inner_text() == "重新开放评分"
+            assert "danger" in (console.locator("#confirm-ok").get_attribute("class") or "")
+            console.click("#confirm-cancel")
+            dialog.wait_for(state="hidden")
+            assert in_thread(lambda: _status(migrated.database_url, live.item_id)) == "revealed"
+            assert console.locator("#item-status").inner_text() == "已解密"
+            console.click("form[action$='/reopen'] button.danger")
+            dialog.wait_for(state="visible")
+            with console.expect_navigation():
+                console.click("#confirm-ok")
+            assert console.locator("#item-status").inner_text() == "评分中"
+            assert in_thread(lambda: _status(migrated.database_url, live.item_id)) == "scoring"
+        finally:
+            chief_context.close()
     finally:
         board_context.close()
         context.close()

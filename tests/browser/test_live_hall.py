@@ -364,6 +364,41 @@ def test_boards_reconnect_with_backoff(live, live_server, browser) -> None:
         context.close()
 
 
+def test_the_console_backs_off_until_the_server_answers(live, live_server, browser) -> None:
+    """A console socket that opens and is closed before the server says "watching" (a server that
+    cannot answer) is retried with back-off; one the server admitted starts over from 1 s."""
+    context, console = new_tab(browser, live_server, TABLET)
+    clock = {"step": 0}
+    attempts: list[int] = []  # steps
+    mode = {"answer": False}
+
+    def socket(ws) -> None:
+        attempts.append(clock["step"])
+        if mode["answer"]:
+            ws.send(json.dumps({"type": "watching", "item_id": live.item_id}))
+        ws.close(code=1011, reason="restarting")
+
+    try:
+        sign_in(console, "cj")
+        console.wait_for_url(lambda url: "/login" not in url)
+        console.clock.install(time=T0 - CLOCK_LEAD)
+        console.clock.pause_at(T0)
+        console.route_web_socket(re.compile(r".*/ws/console/\d+$"), socket)
+        console.goto(f"/chief/items/{live.item_id}")
+        run_clock(console, 4 * 120, clock)
+        gaps = [(b - a) * STEP for a, b in itertools.pairwise(attempts)]
+        # opened, never answered: 0.5+, 1+, 2+, 4+ ... up to 15+ s apart (reset on open made ~160 attempts)
+        assert 4 <= len(attempts) <= 14, gaps
+        assert max(gaps) >= 15_000, gaps
+
+        mode["answer"] = True
+        run_clock(console, 4 * 40, clock)  # the next attempt is answered, and so is every one after it
+        answered = [(b - a) * STEP for a, b in itertools.pairwise(attempts[-6:])]
+        assert len(answered) == 5 and all(gap <= 1_000 for gap in answered), answered  # always the first delay
+    finally:
+        context.close()
+
+
 def test_an_account_that_is_no_judge_is_told_once_and_not_retried(live, live_server, browser, role_users) -> None:
     """judge1 has the judge role but no linked person: after its hello the server says not_a_judge
     and closes with 4403; the tablet shows why and stops (no reconnect loop)."""

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from contest.db.engine import make_engine, make_session_factory
 from contest.db.models import Competition, Entry, EntryCoach, EntryMember, Item, JudgeAssignment, User
 from contest.demo import DEMO_PASSWORD, demo_logins, load_demo
+from contest.domain.roles import ROLES
 from tests.conftest import login
 
 
@@ -59,3 +60,43 @@ def test_every_demo_login_signs_in(app, migrated) -> None:
         with TestClient(app=app) as client:
             login(client, username, DEMO_PASSWORD)
             assert client.get("/", follow_redirects=False).status_code == 200
+
+
+def test_the_loaded_demo_console_shows_device_health_and_a_drifting_judge(app, migrated) -> None:
+    """`make run` loads the demo only: its consoles already show a tablet the chief judge is warned
+    about (gone quiet with unsent marks) and a judge the agreement panel flags, while half of each
+    item's stations are left for the judges who sign in."""
+    from litestar.testing import TestClient
+
+    asyncio.run(_load_and_count(migrated))
+
+    async def items_and_marks() -> tuple[list[int], dict[int, tuple[int, int]]]:
+        from contest.db.models import Mark
+
+        engine = make_engine(migrated.database_url)
+        async with make_session_factory(engine)() as db:
+            ids = list((await db.execute(select(Item.id).order_by(Item.id))).scalars())
+            share = {}
+            for item_id in ids:
+                entries = (await db.execute(select(func.count()).select_from(Entry).where(Entry.item_id == item_id))).scalar_one()
+                marked = (await db.execute(select(func.count(Mark.entry_id.distinct())).where(Mark.item_id == item_id))).scalar_one()
+                share[item_id] = (marked, entries)
+        await engine.dispose()
+        return ids, share
+
+    ids, share = asyncio.run(items_and_marks())
+    for marked, entries in share.values():
+        assert 0 < marked < entries  # scored in part: something to see, something left to score
+    organizer = next(username for username, role in demo_logins(migrated) if role == ROLES["organizer"])
+    warned = drifting = 0
+    with TestClient(app=app) as client:
+        login(client, organizer, DEMO_PASSWORD)
+        for item_id in ids:
+            devices = client.get(f"/chief/items/{item_id}/devices")
+            assert devices.status_code == 200
+            warned += devices.text.count('class="device-warning"')
+            assert 'data-state="never"' not in devices.text or 'data-state="offline"' in devices.text
+            live = client.get(f"/chief/items/{item_id}/matrix")
+            assert live.status_code == 200
+            drifting += live.text.count('class="drifting"')
+    assert warned >= 1 and drifting >= 1, (warned, drifting)

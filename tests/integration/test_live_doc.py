@@ -162,6 +162,13 @@ def test_the_message_table_names_what_the_server_reads() -> None:
     rows = table("Messages")
     client = {ticks(row[1])[0] for row in rows if row[0] == "client -> server"}
     assert client == set(protocol.JUDGE_TYPES)
+    fields = {ticks(row[1])[0]: ticks(row[2]) for row in rows if row[0] == "client -> server"}
+    # hello and ping carry the same status fields, all optional, and nothing else is read from them
+    for kind in ("hello", "ping"):
+        assert fields[kind] == list(protocol.STATUS_FIELDS), (kind, fields[kind])
+        assert table("Messages")[[ticks(r[1])[0] for r in rows].index(kind)][2].startswith("optional "), kind
+    status = protocol.parse_status({"device": "d", "app": "a", "pending": 1, "oldest_pending_age": 2, "other": 3})
+    assert status == protocol.Status("d", "a", 1, 2)
 
 
 # ------------------------------------------------------------------ the walk: every code, every reply shape
@@ -216,6 +223,8 @@ def test_every_documented_code_is_what_the_server_answers(judge_client, live, mi
         expect(send(a, {"type": "hello", "device": "tablet-a", "app": "test", "pending": 0, "oldest_pending_age": 0}), kind="welcome")
         expect(send(b, {"type": "hello"}), kind="welcome")
         expect(send(a, {"type": "ping", "pending": 1, "oldest_pending_age": 3}), kind="pong")
+        expect(send(a, {"type": "ping", "device": "tablet-a2", "app": "test2", "pending": 0, "oldest_pending_age": 0}), kind="pong")
+        expect(send(a, {"type": "ping", "unlisted": "ignored"}), kind="pong")
 
         # bad_message, every variant
         for text in (
@@ -249,11 +258,23 @@ def test_every_documented_code_is_what_the_server_answers(judge_client, live, mi
             mark(live, "乙1", "P1", "5", reason="理" * 501),
             mark(live, "乙1", "P1", "5" * 41),
             {"type": "hello", "device": "d" * 61},
+            {"type": "ping", "device": "d" * 61},
+            {"type": "ping", "app": "v" * 41},
+            {"type": "ping", "oldest_pending_age": 2**31},
             {"type": "ping", "pending": -1},
             {"type": "hello", "app": "v" * 41},
             {**mark(live, "乙1", "P1", "5"), "client_id": "c" * 65},
         ):
             expect(send(a, message), "bad_message")
+        # integers of more digits than Python's int() reads (4,300), inside the message limit: the field is named
+        huge = "9" * 5000
+        for field, text in (
+            ("pending", '{"type": "ping", "pending": ' + huge + "}"),
+            ("item_id", json.dumps(mark(live, "乙1", "P1", "5")).replace(f'"item_id": {live.item_id}', f'"item_id": {huge}')),
+            ("分值", json.dumps(mark(live, "乙1", "P1", "5")).replace('"value": "5"', f'"value": {huge}')),
+        ):
+            a.send_text(text)
+            assert field in expect(a.receive_json(), "bad_message")["message"], field
         # a station with a fraction never lands on another station
         reply = expect(send(a, {**mark(live, "乙1", "P1", "5"), "station": live.stations["乙1"] + 0.9}), "bad_message")
         assert "station" in reply["message"]
@@ -271,6 +292,8 @@ def test_every_documented_code_is_what_the_server_answers(judge_client, live, mi
             f'"criterion_id": {live.criteria["P1"]}, "value": 1e-999999999}}'
         )
         expect(a.receive_json(), "off_step")  # exact: not a float that underflows to 0
+        a.send_text(json.dumps(mark(live, "乙1", "P1", "5")).replace('"value": "5"', '"value": 5.00000000000000000000000000000000000001'))
+        assert "5.00000000000000000000000000000000000001" in expect(a.receive_json(), "off_step")["message"]  # quoted as sent
         expect(send(o, mark(live, "乙1", "P1", "10")), "not_assigned")
         expect(send(o, {**mark(live, "乙1", "P1", "10"), "item_id": live.other_item_id, "station": 1}), "item_closed")
         # a's measurements are pushed to b's tablet as `taken` whenever the hub gets to it: before or
@@ -322,6 +345,7 @@ def test_every_documented_code_is_what_the_server_answers(judge_client, live, mi
         expect(send(board, {"type": "hello", "seqs": {}}), "unknown_competition")
     with cj.websocket_connect(f"/ws/board/{live.competition_id}") as board, cj.websocket_connect(f"/ws/console/{live.item_id}") as console:
         expect(send(board, {"type": "hello", "seqs": {}}), kind="snapshot")
+        assert expect(console.receive_json(), kind="watching") == {"type": "watching", "item_id": live.item_id}
         with cj.websocket_connect("/ws/judge") as c:  # the chief judge, as a panel member, on the same app
             expect(send(c, mark(live, "乙2", "P1", "30")), kind="ack")
         expect(board.receive_json(), kind="update")
@@ -346,6 +370,7 @@ def test_the_console_socket_is_for_this_items_chief_judge(judge_client, live, mi
     for name in ("cj", role_users["organizer"]):
         client = judge_client(name)
         with client.websocket_connect(f"/ws/console/{live.item_id}") as console:
+            assert console.receive_json() == {"type": "watching", "item_id": live.item_id}
             station = str(live.stations["甲1"])
             assert post_form(client, f"/chief/items/{live.item_id}/time", {"station": station, "time": "1:00:00"}).status_code == 302
             assert console.receive_json() == {"type": "changed", "item_id": live.item_id}

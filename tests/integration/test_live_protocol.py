@@ -186,6 +186,10 @@ def test_the_device_is_audited_as_sent_and_null_is_no_device(judge_client, app, 
         over = send(socket, {"type": "hello", "device": "d" * 61})
         assert over["code"] == "bad_message" and over["message"] == "设备名称过长:最多 60 个字符,实际 61 个"
         assert send(socket, mark(live, "甲2", "T1", "70"))["status"] == "stored"  # the refused hello changed nothing
+        over = send(socket, {"type": "ping", "device": "d" * 61})
+        assert over["code"] == "bad_message" and over["message"] == "设备名称过长:最多 60 个字符,实际 61 个"
+        assert send(socket, {"type": "ping", "device": "tablet-8", "app": "0.1"})["type"] == "pong"  # renamed by a ping
+        assert send(socket, mark(live, "甲1", "T1", "75"))["status"] == "stored"
 
     async def devices() -> list[str]:
         engine = make_engine(migrated.database_url)
@@ -198,7 +202,7 @@ def test_the_device_is_audited_as_sent_and_null_is_no_device(judge_client, app, 
         await engine.dispose()
         return list(rows)
 
-    assert asyncio.run(devices()) == ["TestTablet/1", "tablet-7 TestTablet/1", "tablet-7 TestTablet/1"]
+    assert asyncio.run(devices()) == ["TestTablet/1", "tablet-7 TestTablet/1", "tablet-7 TestTablet/1", "tablet-8 TestTablet/1"]
 
 
 def test_a_foreign_origin_is_refused(judge_client, app, live) -> None:
@@ -207,3 +211,33 @@ def test_a_foreign_origin_is_refused(judge_client, app, live) -> None:
     client = judge_client("ja")
     with pytest.raises(WebSocketDisconnect), client.websocket_connect("/ws/judge", headers={"origin": "http://evil.example"}) as socket:
         socket.receive_json()
+
+
+def test_refusals_are_worded_in_the_judges_language(judge_client, app, live, role_users) -> None:
+    """The tablet shows the server's message: in English for a judge reading English (the lang
+    cookie, else the browser's Accept-Language), Chinese otherwise; the code is the same."""
+    jx = judge_client("jx")  # 甲单位: conflicted with 甲1 and 甲2
+    english = {"accept-language": "en-US,en;q=0.9"}
+    with jx.websocket_connect("/ws/judge") as socket:
+        assert send(socket, mark(live, "甲1", "P1", "10"))["message"] == "您与该参赛单元需要回避,不能评分"
+    with jx.websocket_connect("/ws/judge", headers=english) as socket:
+        conflict = send(socket, mark(live, "甲1", "P1", "10"))
+        assert conflict["code"] == "conflict"
+        assert conflict["message"] == "You have a conflict of interest with this entry and may not score it"
+        off_step = send(socket, mark(live, "乙1", "P1", "10.25"))
+        assert off_step["code"] == "off_step"
+        assert off_step["message"] == "Criterion “P1”: mark 10.25 is not a whole multiple of the step 0.5"
+        station = send(socket, {**mark(live, "乙1", "P1", "10"), "station": 99})
+        assert station["code"] == "unknown_station" and station["message"] == "Station 99 does not exist"
+        bad = send(socket, {**mark(live, "乙1", "P1", "10"), "item_id": 1.5})
+        assert bad["message"] == "Field item_id must be an integer from 1 to 2147483647"
+    jx.cookies.set("lang", "zh")  # the reader's choice wins over the browser's
+    with jx.websocket_connect("/ws/judge", headers=english) as socket:
+        assert send(socket, mark(live, "甲1", "P1", "10"))["message"] == "您与该参赛单元需要回避,不能评分"
+    jx.cookies.set("lang", "en")
+    with jx.websocket_connect("/ws/judge") as socket:
+        assert send(socket, mark(live, "甲1", "P1", "10"))["message"].startswith("You have a conflict")
+    nobody = judge_client(role_users["judge"])
+    nobody.cookies.set("lang", "en")
+    with nobody.websocket_connect("/ws/judge") as socket:
+        assert send(socket, {"type": "hello"})["message"] == "This account is not linked to a judge; please contact the organizer"

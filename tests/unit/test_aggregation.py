@@ -519,3 +519,13 @@ def test_missing_counts_the_marks_still_expected(case: tuple[list[ComponentRule]
     assert score.missing == removed
     assert score.complete == (removed == 0)
     assert (score.total is None) == (removed > 0)
+
+
+def test_a_refused_value_is_quoted_as_sent_never_rounded() -> None:
+    rule = CriterionRule(1, "P1", D(60), D("0.5"), "measurement", 1, "single")
+    for sent in ("5.00000000000000000000000000000000000001", "60.0000000000000000000000000000001", "1E-29"):
+        problem = check_mark(rule, D(sent))
+        assert problem is not None and format(D(sent), "f") in problem[1], (sent, problem)
+    assert check_mark(rule, D("10.250"))[1].endswith("分值 10.25 不是步长 0.5 的整数倍")  # type: ignore[index]
+    huge = check_mark(rule, D("0." + "0" * 27 + "1" * 60))
+    assert huge is not None and "0." + "0" * 27 + "1" * 30 + "…" in huge[1]

@@ -119,28 +119,29 @@ class EntryScore:
 
 
 def check_mark(rule: CriterionRule, value: Decimal) -> tuple[str, str] | None:
-    """None if the raw mark is acceptable, else (error code, Chinese message).
+    """None if the raw mark is acceptable, else (error code, Chinese message: a Text, so the judge's
+    tablet can be answered in its own language).
 
     Codes: ``not_a_number`` (NaN, Infinity), ``out_of_range`` (outside [0, max_mark]; for
     worldskills outside 0..3), ``off_step`` (not a whole multiple of the step; worldskills
     marks are whole numbers). Ints are accepted as exact numbers; floats are refused (TypeError).
     """
     value = _as_decimal(value)
-    where = Text("评分项「{code}」", code=rule.code)
+    code = rule.code
     if not value.is_finite():
-        return "not_a_number", Text("{where}的分值不是有效数字", where=where)
+        return "not_a_number", Text("评分项「{code}」的分值不是有效数字", code=code)
+    shown = _show(value)
     if rule.aggregation == "worldskills":
         if value < 0 or value > WORLDSKILLS_MAX:
-            return "out_of_range", Text("{where}是世赛评价分,分值 {value} 超出范围,应为 0、1、2、3 之一", where=where, value=_show(value))
+            return "out_of_range", Text("评分项「{code}」是世赛评价分,分值 {value} 超出范围,应为 0、1、2、3 之一", code=code, value=shown)
         if value != value.to_integral_value():
-            return "off_step", Text("{where}是世赛评价分,分值应为整数 0、1、2、3,不能是 {value}", where=where, value=_show(value))
+            return "off_step", Text("评分项「{code}」是世赛评价分,分值应为整数 0、1、2、3,不能是 {value}", code=code, value=shown)
         return None
     if value < 0 or value > rule.max_mark:
-        return "out_of_range", Text(
-            "{where}的分值 {value} 超出范围,应在 0 到 {max_mark} 之间", where=where, value=_show(value), max_mark=_show(rule.max_mark)
-        )
+        top = _show(rule.max_mark)
+        return "out_of_range", Text("评分项「{code}」的分值 {value} 超出范围,应在 0 到 {max} 之间", code=code, value=shown, max=top)
     if not _on_step(value, rule.step):
-        return "off_step", Text("{where}的分值 {value} 不是步长 {step} 的整数倍", where=where, value=_show(value), step=_show(rule.step))
+        return "off_step", Text("评分项「{code}」的分值 {value} 不是步长 {step} 的整数倍", code=code, value=shown, step=_show(rule.step))
     return None
 
 
@@ -337,8 +338,27 @@ def _round_half_up(value: Fraction) -> Decimal:
     return Decimal((sign, tuple(int(d) for d in str(hundredths)), -2))
 
 
+SHOW_MAX = 60  # characters of a number quoted in a message; longer ones are cut, with "…"
+
+
 def _show(value: Decimal) -> str:
-    """A number for a message: plain notation, unless that would be absurdly long."""
-    if value.is_finite() and -30 < value.adjusted() < 30:
-        return format(value.normalize(), "f")
-    return str(value)
+    """A number for a message, as it is (never rounded: 5.00000000000000000000000000000000000001 is
+    not "5"), trailing zeros dropped; in plain notation unless that would be absurdly long; cut with
+    an ellipsis past SHOW_MAX characters."""
+    shown = _plain(value) if value.is_finite() and -30 < value.adjusted() < 30 else str(value)
+    return shown if len(shown) <= SHOW_MAX else shown[: SHOW_MAX - 1] + "…"
+
+
+def _plain(value: Decimal) -> str:
+    """Plain notation from the digits themselves (Decimal arithmetic would round to 28 digits)."""
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(map(str, digits)).lstrip("0") or "0"
+    if text == "0":
+        return "0"
+    if exponent >= 0:
+        text += "0" * exponent
+    else:
+        text = text.rjust(-exponent + 1, "0")
+        text = (text[:exponent] + "." + text[exponent:]).rstrip("0").rstrip(".")
+    return ("-" if sign else "") + text

@@ -17,47 +17,51 @@ from decimal import Decimal
 from typing import Any
 
 from contest.domain import limits
+from contest.domain.text import N_, Text
 
 MAX_MESSAGE_CHARS = 16_384  # a mark is ~200 characters; longer texts are refused, the socket stays open
 MAX_DEPTH = 4  # objects and arrays inside one another (a judge's messages are flat)
 ID_MAX = 2**31 - 1  # the id and station columns are 32-bit integers (PostgreSQL INTEGER)
 COUNT_MAX = 2**31 - 1  # pending marks, ages in seconds
+INT_DIGITS = 4_300  # Python's int() refuses longer digit strings (sys.int_info.default_max_str_digits)
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$", re.ASCII)
 
-# Error codes of the protocol with their default Chinese messages (docs/live.md, "Error codes").
+# Error codes of the protocol with their default Chinese messages (docs/live.md, "Error codes"). The
+# messages are sent in the connection's language (live/sockets.py): marked for the catalogs here.
 ERRORS: dict[str, str] = {
-    "bad_message": "消息格式不正确",
-    "not_a_judge": "当前账号不是裁判",
-    "unknown_item": "赛项不存在",
-    "item_closed": "该赛项当前不接受评分",
-    "not_assigned": "您未被分配到该赛项",
-    "unknown_station": "工位号不存在",
-    "unknown_criterion": "评分项不属于该赛项",
-    "out_of_range": "分值超出范围",
-    "off_step": "分值不符合步长",
-    "not_a_number": "分值不是有效数字",
-    "conflict": "您与该参赛单元需要回避,不能评分",
-    "taken": "该测量分已由其他裁判录入",
-    "panel_full": "该评价分的裁判人数已满",
-    "client_id_reused": "client_id 已被其他裁判使用",
-    "server_error": "服务器暂时无法保存,标记将自动重发",
-    "unknown_competition": "赛事不存在",
+    "bad_message": N_("消息格式不正确"),
+    "not_a_judge": N_("当前账号不是裁判"),
+    "unknown_item": N_("赛项不存在"),
+    "item_closed": N_("该赛项当前不接受评分"),
+    "not_assigned": N_("您未被分配到该赛项"),
+    "unknown_station": N_("工位号不存在"),
+    "unknown_criterion": N_("评分项不属于该赛项"),
+    "out_of_range": N_("分值超出范围"),
+    "off_step": N_("分值不符合步长"),
+    "not_a_number": N_("分值不是有效数字"),
+    "conflict": N_("您与该参赛单元需要回避,不能评分"),
+    "taken": N_("该测量分已由其他裁判录入"),
+    "panel_full": N_("该评价分的裁判人数已满"),
+    "client_id_reused": N_("client_id 已被其他裁判使用"),
+    "server_error": N_("服务器暂时无法保存,标记将自动重发"),
+    "unknown_competition": N_("赛事不存在"),
 }
 
 # The message variants, as templates ({field} and the like are filled in); docs/live.md lists each.
-NOT_JSON = "消息不是 JSON 对象"
-TOO_LONG = "消息过长:最多 {max} 个字符"
-TOO_DEEP = "消息嵌套过深:最多 {max} 层"
-UNKNOWN_TYPE = "未知的消息类型"
-MISSING = "字段 {field} 缺失"
-NOT_INTEGER = "字段 {field} 应为 {min} 到 {max} 之间的整数"
-NOT_STRING = "字段 {field} 应为字符串"
-NOT_VALUE = "字段 value 应为数字或字符串"
-BAD_CLIENT_ID = "字段 client_id 应为 8-64 位字母、数字或连字符(UUID)"
-NO_PERSON = "当前账号没有关联裁判人员信息,请联系组织方"
+NOT_JSON = N_("消息不是 JSON 对象")
+TOO_LONG = N_("消息过长:最多 {max} 个字符")
+TOO_DEEP = N_("消息嵌套过深:最多 {max} 层")
+UNKNOWN_TYPE = N_("未知的消息类型")
+MISSING = N_("字段 {field} 缺失")
+NOT_INTEGER = N_("字段 {field} 应为 {min} 到 {max} 之间的整数")
+NOT_STRING = N_("字段 {field} 应为字符串")
+NOT_VALUE = N_("字段 value 应为数字或字符串")
+BAD_CLIENT_ID = N_("字段 client_id 应为 8-64 位字母、数字或连字符(UUID)")
+NO_PERSON = N_("当前账号没有关联裁判人员信息,请联系组织方")
 
 JUDGE_TYPES = ("hello", "mark", "ping")
+STATUS_FIELDS = ("device", "app", "pending", "oldest_pending_age")  # hello's and ping's, all optional
 
 
 class ProtocolError(Exception):
@@ -81,19 +85,20 @@ class Status:
 
 def decode(text: str) -> dict[str, Any]:
     """The message as a dict, or ProtocolError. Numbers with a fraction or exponent come back as
-    Decimal (exact: ``1e-999999999`` stays what it is, instead of a float that underflows to 0)."""
+    Decimal (exact: ``1e-999999999`` stays what it is, instead of a float that underflows to 0), and
+    so do integers too long for int()."""
     if len(text) > MAX_MESSAGE_CHARS:
-        raise ProtocolError(TOO_LONG.format(max=MAX_MESSAGE_CHARS))
+        raise ProtocolError(Text(TOO_LONG, max=MAX_MESSAGE_CHARS))
     try:
-        payload = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+        payload = json.loads(text, parse_float=Decimal, parse_int=_integer, parse_constant=_no_constant)
     except RecursionError:
-        raise ProtocolError(TOO_DEEP.format(max=MAX_DEPTH)) from None
+        raise ProtocolError(Text(TOO_DEEP, max=MAX_DEPTH)) from None
     except (ValueError, TypeError):
         raise ProtocolError(NOT_JSON) from None
     if not isinstance(payload, dict):
         raise ProtocolError(NOT_JSON)
     if _depth(payload) > MAX_DEPTH:
-        raise ProtocolError(TOO_DEEP.format(max=MAX_DEPTH))
+        raise ProtocolError(Text(TOO_DEEP, max=MAX_DEPTH))
     return payload
 
 
@@ -102,6 +107,12 @@ def message_type(payload: dict[str, Any], known: tuple[str, ...]) -> str:
     if not isinstance(kind, str) or kind not in known:
         raise ProtocolError(UNKNOWN_TYPE)
     return kind
+
+
+def _integer(digits: str) -> int | Decimal:
+    """A JSON integer as int; one too long for Python's int() (over 4,300 digits, which fits in a
+    message) as Decimal, so the field it is in is refused by name, like any other wrong value."""
+    return int(digits) if len(digits) <= INT_DIGITS else Decimal(digits)
 
 
 def _no_constant(name: str) -> None:
@@ -135,10 +146,10 @@ def integer(payload: dict[str, Any], field: str, low: int = 1, high: int = ID_MA
     value = payload.get(field)
     if value is None:
         if required:
-            raise ProtocolError(MISSING.format(field=field))
+            raise ProtocolError(Text(MISSING, field=field))
         return None
     if type(value) is not int or not low <= value <= high:
-        raise ProtocolError(NOT_INTEGER.format(field=field, min=low, max=high))
+        raise ProtocolError(Text(NOT_INTEGER, field=field, min=low, max=high))
     return value
 
 
@@ -147,10 +158,10 @@ def text(payload: dict[str, Any], field: str, limit: limits.TextField, required:
     value = payload.get(field)
     if value is None:
         if required:
-            raise ProtocolError(MISSING.format(field=field))
+            raise ProtocolError(Text(MISSING, field=field))
         return None
     if not isinstance(value, str):
-        raise ProtocolError(NOT_STRING.format(field=field))
+        raise ProtocolError(Text(NOT_STRING, field=field))
     problem = limit.problem(value)
     if problem:
         raise ProtocolError(problem)
@@ -194,7 +205,7 @@ def parse_mark(payload: dict[str, Any]) -> MarkIn:
     criterion_id = integer(payload, "criterion_id")
     raw = payload.get("value")
     if raw is None:
-        raise ProtocolError(MISSING.format(field="value"))
+        raise ProtocolError(Text(MISSING, field="value"))
     if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
         raise ProtocolError(NOT_VALUE)
     value = raw.strip() if isinstance(raw, str) else str(raw)

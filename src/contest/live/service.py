@@ -38,6 +38,7 @@ from contest.domain.aggregation import CriterionRule, check_mark
 from contest.domain.conflicts import EntryFacts, JudgeFacts, conflict_reasons
 from contest.domain.lifecycle import ACCEPTS_MARKS, SETUP
 from contest.domain.scheme import plain
+from contest.domain.text import N_, Text
 from contest.live.protocol import ERRORS, MarkIn
 
 __all__ = ["ERRORS", "Ack", "FactsCache", "Judge", "MarkIn", "MarkRefused", "Outcome", "store_marks", "store_marks_in", "submit_mark"]
@@ -352,13 +353,13 @@ class _BatchChecks:
             return retry
         status, competition_id = self.items[mark.item_id]
         if status not in ACCEPTS_MARKS:
-            raise MarkRefused("item_closed", "该赛项已锁定,不再接受评分" if status != SETUP else "该赛项尚未开始评分")
+            raise MarkRefused("item_closed", N_("该赛项已锁定,不再接受评分") if status != SETUP else N_("该赛项尚未开始评分"))
         facts = self.facts[mark.item_id]
         if judge.person_id not in facts.judges:
             raise MarkRefused("not_assigned")
         entry = self.entries.get((mark.item_id, mark.station))
         if entry is None:
-            raise MarkRefused("unknown_station", f"工位号 {mark.station} 不存在")
+            raise MarkRefused("unknown_station", Text("工位号 {station} 不存在", station=mark.station))
         entry_id, _ = entry
         criterion = facts.criteria.get(mark.criterion_id)  # another item's criterion is unknown here
         if criterion is None:

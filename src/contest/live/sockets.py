@@ -19,6 +19,7 @@ from contest import metrics
 from contest.db.models import Criterion, Entry, Item, JudgeAssignment, Mark
 from contest.domain.roles import CHIEF_JUDGE, ORGANIZER
 from contest.events.service import is_chief_of
+from contest.i18n import pick_language, translate
 from contest.live import protocol
 from contest.live.protocol import ERRORS, JUDGE_TYPES, ProtocolError
 from contest.live.service import Judge, MarkRefused, judge_marks
@@ -67,8 +68,11 @@ async def judge_socket(socket: WebSocket) -> None:
         return
     user = socket.scope["user"]
     state = socket.app.state
+    # Refusals are worded in the judge's language, as the pages are (the lang cookie, else the
+    # browser's Accept-Language); Chinese by default and for clients that say nothing.
+    language = pick_language(socket.cookies.get("lang"), socket.headers.get("accept-language"))
     if user.person_id is None:
-        await _refuse_after_hello(socket)
+        await _refuse_after_hello(socket, language)
         return
     user_agent = socket.headers.get("user-agent", "")[:120]  # a header, informational: shortened, not refused
     judge = Judge(user.id, user.username, user.person_id, user_agent)
@@ -88,10 +92,7 @@ async def judge_socket(socket: WebSocket) -> None:
                     with metrics.ACK_SECONDS.time():
                         reply = await _store(state, judge, payload)
                 elif kind == "hello":
-                    status = protocol.parse_status(payload)
-                    if status.device:
-                        judge = replace(judge, device=f"{status.device} {user_agent}")
-                    hub.devices.report(connection, status)
+                    judge = _report(hub, connection, judge, protocol.parse_status(payload), user_agent)
                     try:
                         reply = await _welcome(state, judge)
                     except Exception:  # the database is away: the tablet reconnects later, with back-off
@@ -99,11 +100,13 @@ async def judge_socket(socket: WebSocket) -> None:
                         await socket.close(code=SERVER_UNAVAILABLE, reason="try_again_later")
                         return
                     hub.watch(socket, judge.person_id, reply["items"])
-                else:  # ping, with the tablet's status
-                    hub.devices.report(connection, protocol.parse_status(payload))
+                else:  # ping, with the tablet's status: the same fields as hello, the same effect
+                    judge = _report(hub, connection, judge, protocol.parse_status(payload), user_agent)
                     reply = {"type": "pong"}
             except ProtocolError as refused:
                 reply = _error(refused.code, refused.message, protocol.client_id_of(payload))
+            if reply["type"] == "error":
+                reply["message"] = translate(reply["message"], language)
             await socket.send_json(reply)
     except WebSocketDisconnect:
         return
@@ -113,12 +116,20 @@ async def judge_socket(socket: WebSocket) -> None:
         hub.devices.close(connection)
 
 
-async def _refuse_after_hello(socket: WebSocket) -> None:
+def _report(hub, connection, judge: Judge, status: protocol.Status, user_agent: str) -> Judge:
+    """A hello's or a ping's status: the console's record of the tablet (devices.py) and, if it names
+    the device, the device written in the audit records of this connection's marks from now on."""
+    hub.devices.report(connection, status)
+    return replace(judge, device=f"{status.device} {user_agent}") if status.device else judge
+
+
+async def _refuse_after_hello(socket: WebSocket, language: str) -> None:
     """A signed-in judge account that is not linked to a person: answer the client's first message
     (its hello) with not_a_judge, then close with CLOSE_FORBIDDEN, which the tablet takes as final."""
     try:
         await socket.receive_text()
-        await socket.send_json(_error("not_a_judge", protocol.NO_PERSON))
+        refusal = _error("not_a_judge", protocol.NO_PERSON)
+        await socket.send_json({**refusal, "message": translate(refusal["message"], language)})
         await socket.close(code=CLOSE_FORBIDDEN, reason="not_a_judge")
     except WebSocketDisconnect:
         return
@@ -202,7 +213,8 @@ def _known_seqs(raw: object) -> dict[int, int]:
 
 @websocket("/ws/console/{item_id:int}", opt=CONSOLE)
 async def console_socket(socket: WebSocket, item_id: int) -> None:
-    """The chief judge's console listens for "changed" and re-fetches its panels. Open to the
+    """The chief judge's console is told "watching" once admitted, then listens for "changed" and
+    re-fetches its panels. Open to the
     item's own chief judge and to organizers: any other account is closed with CLOSE_FORBIDDEN."""
     if not await _accept(socket):
         return
@@ -217,6 +229,7 @@ async def console_socket(socket: WebSocket, item_id: int) -> None:
     hub.ensure_started()
     hub.consoles[item_id].add(socket)
     try:
+        await socket.send_json({"type": "watching", "item_id": item_id})  # admitted: the console resets its back-off
         while True:
             await socket.receive_text()
     except WebSocketDisconnect:
