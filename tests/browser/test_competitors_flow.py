@@ -91,7 +91,7 @@ def test_look_up_download_scan_verify_then_superseded(published, browser, live_s
         # (In a thread of its own: Playwright's sync API keeps an event loop running in this one.)
         with ThreadPoolExecutor(1) as worker:
             worker.submit(republish_with_marks, migrated.database_url, published, {"乙2": 30}).result(timeout=60)
-        page.reload()  # the page may be cached for a few minutes; a reload asks again
+        page.reload()  # a cache may keep the page a few seconds; a reload revalidates it
         assert page.locator("#verdict").inner_text().strip() == "证书已被取代"
         assert "成绩公示 v2" in page.locator(".verdict-note").inner_text()
 

@@ -203,7 +203,10 @@ def test_the_verification_page_is_public_masked_and_cacheable(published, client,
     certificate = next(c for c in certificates(migrated.database_url) if c.name == "选手甲1")
     page = client.get(f"/verify/{certificate.serial}")
     assert page.status_code == 200
-    assert page.headers["cache-control"] == "public, max-age=300" and "Cookie" in page.headers["vary"]
+    assert page.headers["cache-control"] == "public, max-age=5, stale-while-revalidate=5" and "Cookie" in page.headers["vary"]
+    assert page.headers["etag"] and page.headers["last-modified"]
+    same = client.get(f"/verify/{certificate.serial}", headers={"If-None-Match": page.headers["etag"]})
+    assert same.status_code == 304 and same.content == b""
     assert "set-cookie" not in page.headers  # no CSRF cookie: a cache may keep the page
     assert "证书有效" in page.text and "选**1" in page.text and "选手甲1" not in page.text
     for shown in ("2026年直播测试大赛", "焊工", "三等奖", "v1", "2026-11-22", "威海市测试主办单位"):
@@ -297,12 +300,20 @@ def test_the_organizer_revokes_a_certificate_with_a_public_reason(published, jud
     organizer = judge_client(role_users["organizer"])
     target = certificates(migrated.database_url)[0]
     desk = f"/competitions/{published.competition_id}/certificates"
+    before = client.get(f"/verify/{target.serial}")
+    assert before.status_code == 200 and "证书有效" in before.text and before.headers["cache-control"].startswith("public")
     assert post_form(organizer, f"{desk}/{target.id}/revoke", {"reason": ""}).status_code == 422
     assert post_form(organizer, f"{desk}/{target.id}/revoke", {"reason": "技" * 201}).status_code == 422
     assert post_form(organizer, f"{desk}/{target.id}/revoke", {"reason": "选手资格审查不合格"}).status_code == 302
     assert post_form(organizer, f"{desk}/{target.id}/revoke", {"reason": "again"}).status_code == 409
     page = client.get(f"/verify/{target.serial}").text
     assert "证书已撤销" in page and "选手资格审查不合格" in page
+    # A reader revalidating the valid copy they (or a cache) kept gets the revoked page, not a 304.
+    revalidated = client.get(f"/verify/{target.serial}", headers={"If-None-Match": before.headers["etag"]})
+    assert revalidated.status_code == 200 and "证书已撤销" in revalidated.text and "证书有效" not in revalidated.text
+    assert revalidated.headers["etag"] != before.headers["etag"]
+    signed_in = organizer.get(f"/verify/{target.serial}")
+    assert signed_in.headers["cache-control"] == "private, no-store" and "证书已撤销" in signed_in.text
     # The competitor no longer gets it either.
     name = target.name.removeprefix("选手")
     found = look_up(client, published.competition_id, target.name, ID_TAILS[name])
