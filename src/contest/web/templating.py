@@ -11,6 +11,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 
 from contest import __version__
 from contest.domain import idcard, limits
+from contest.domain import competition as competition_rules
 from contest.domain.competition import CATEGORIES, ITEM_STATUSES, LEVELS
 from contest.domain.roles import ROLES, SEES_PERSONAL_DATA
 from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, CRITERION_KINDS, plain
@@ -84,6 +85,10 @@ def configure(engine: JinjaTemplateEngine) -> None:
         LANGUAGES=LANGUAGES,
         ROLES=ROLES,
         LEVELS=LEVELS,
+        BOARD_INTERVAL_MIN=competition_rules.BOARD_INTERVAL_MIN,
+        BOARD_INTERVAL_MAX=competition_rules.BOARD_INTERVAL_MAX,
+        BOARD_INTERVAL_DEFAULT=competition_rules.BOARD_INTERVAL_DEFAULT,
+        BOARD_INTERVAL_CHOICES=competition_rules.BOARD_INTERVAL_CHOICES,
         CATEGORIES=CATEGORIES,
         ITEM_STATUSES=ITEM_STATUSES,
         COMPONENT_KINDS=COMPONENT_KINDS,
