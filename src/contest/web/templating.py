@@ -10,8 +10,8 @@ from jinja2 import pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from contest import __version__
-from contest.domain import idcard, limits
 from contest.domain import competition as competition_rules
+from contest.domain import idcard, limits
 from contest.domain.competition import CATEGORIES, ITEM_STATUSES, LEVELS
 from contest.domain.roles import ROLES, SEES_PERSONAL_DATA
 from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, CRITERION_KINDS, plain
