@@ -16,6 +16,7 @@ import platform
 import secrets
 import time
 from datetime import date
+from pathlib import Path
 
 from contest.competitors import certificates
 from contest.competitors.seal import clean_seal
@@ -160,6 +161,20 @@ def sheets(n: int, judges: int) -> None:
         elapsed = time.perf_counter() - started
         pages = len(PdfReader(BytesIO(content)).pages)
         print(f"| {label} | {count} | {elapsed:.2f} s | {pages} | {len(content) / 1024:.0f} KiB |")
+    # The same 300-entry score sheet through the server's path (contest.papers.cache): the first
+    # request renders and keeps it, a repeat reads it back.
+    import asyncio
+    import tempfile
+
+    from contest.papers import cache
+
+    context = score_sheet_context(n, judges)
+    with tempfile.TemporaryDirectory() as folder:
+        for label in ("kept: first request", "kept: repeat"):
+            started = time.perf_counter()
+            content = asyncio.run(cache.render_cached(Path(folder), "papers/score_sheet.html", context))
+            elapsed = time.perf_counter() - started
+            print(f"| 评分汇总表, {judges} judges, {label} | {n} | {elapsed:.3f} s | | {len(content) / 1024:.0f} KiB |")
 
 
 def main() -> None:

@@ -3,7 +3,8 @@
 //
 // On a big screen it shows one page at a time and turns the pages by itself: an overview of the
 // items, then each item's ranking in pages of as many rows as the screen holds. On a phone it
-// shows everything as cards, one under another. URL parameters: ?interval=10 (seconds per page),
+// shows everything as cards, one under another. URL parameters: ?interval=10 (seconds per page; else the
+// competition's 大屏翻页间隔, data-interval),
 // ?items=7,8 (which items, in that order of ids), ?theme=light (or dark, the default).
 (function () {
   "use strict";
@@ -21,11 +22,17 @@
   const phone = window.matchMedia("(max-width: 700px)");
   document.body.dataset.theme = params.theme;
 
+  // The competition's setting (the organizer's form), printed into the page; 10 s if absent.
+  function configuredInterval() {
+    const seconds = Number(root.dataset.interval);
+    return Number.isInteger(seconds) && seconds >= 1 ? seconds : 10;
+  }
+
   function readParams(query) {
     const seconds = Number(query.get("interval"));
     const picked = (query.get("items") || "").split(/[,\s]+/).filter(Boolean).map(Number).filter((n) => Number.isInteger(n) && n > 0);
     return {
-      interval: 1000 * (Number.isFinite(seconds) && seconds >= 1 ? Math.min(seconds, 3600) : 10),
+      interval: 1000 * (query.has("interval") && Number.isFinite(seconds) && seconds >= 1 ? Math.min(seconds, 3600) : configuredInterval()),
       items: picked.length ? new Set(picked) : null,
       theme: query.get("theme") === "light" ? "light" : "dark",
     };

@@ -2,7 +2,7 @@
 
 - The board at 1920x1080: ranking text of at least ~48 px, 12-20 rows on screen, nothing
   overflows, every number labelled, a clock and the competition's phase; it turns its pages by
-  itself (interval from the URL), picks items (?items=), has a light theme, and speaks English.
+  itself (interval from the competition's setting, or the URL), picks items (?items=), has a light theme, and speaks English.
 - Phones (390 px): the board and the public results are cards; no name, award or status is
   broken into one-character lines; the results can be searched and a tapped row shows details.
 - The public page states the 公示期 and the appeal deadline, and what a revision changed.
@@ -13,6 +13,7 @@ Set CONTEST_SHOTS=/some/dir to keep screenshots.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -143,6 +144,33 @@ def test_the_board_turns_its_pages_by_itself(hall, live_server, browser) -> None
         # the light theme: dark text on a light ground
         colours = board.evaluate("() => [getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]")
         assert _luminance(colours[0]) > 0.8 and _luminance(colours[1]) < 0.2, colours
+    finally:
+        context.close()
+
+
+def test_without_a_url_interval_the_board_turns_at_the_competitions_setting(hall, live_server, browser, migrated) -> None:
+    """大屏翻页间隔 set to 3 s by the organizer: the board without ?interval= turns in about 3 s (not
+    the default 10); ?interval=600 in the address overrides it for that screen."""
+    from contest.db.models import Competition
+
+    async def set_interval(db: Any) -> None:
+        (await db.get(Competition, hall.competition_id)).board_interval = 3
+        await db.commit()
+
+    with ThreadPoolExecutor(1) as worker:  # Playwright's sync API keeps an event loop running in this thread
+        worker.submit(run, migrated.database_url, set_interval).result(timeout=60)
+    context, board = new_tab(browser, live_server, BIG_SCREEN)
+    try:
+        board.goto(f"/board/{hall.competition_id}")
+        wait_page(board, 1)
+        started = datetime.now()
+        wait_page(board, 2)
+        elapsed = (datetime.now() - started).total_seconds()
+        assert 1 <= elapsed < 6, elapsed
+        board.goto(f"/board/{hall.competition_id}?interval=600")
+        wait_page(board, 1)
+        board.wait_for_timeout(4500)
+        assert board.get_attribute("#board", "data-page") == "1"  # the address's interval wins
     finally:
         context.close()
 

@@ -203,7 +203,10 @@ def test_the_verification_page_is_public_masked_and_cacheable(published, client,
     certificate = next(c for c in certificates(migrated.database_url) if c.name == "选手甲1")
     page = client.get(f"/verify/{certificate.serial}")
     assert page.status_code == 200
-    assert page.headers["cache-control"] == "public, max-age=300" and "Cookie" in page.headers["vary"]
+    assert page.headers["cache-control"] == "public, max-age=5, stale-while-revalidate=5" and "Cookie" in page.headers["vary"]
+    assert page.headers["etag"] and page.headers["last-modified"]
+    same = client.get(f"/verify/{certificate.serial}", headers={"If-None-Match": page.headers["etag"]})
+    assert same.status_code == 304 and same.content == b""
     assert "set-cookie" not in page.headers  # no CSRF cookie: a cache may keep the page
     assert "证书有效" in page.text and "选**1" in page.text and "选手甲1" not in page.text
     for shown in ("2026年直播测试大赛", "焊工", "三等奖", "v1", "2026-11-22", "威海市测试主办单位"):
@@ -297,12 +300,20 @@ def test_the_organizer_revokes_a_certificate_with_a_public_reason(published, jud
     organizer = judge_client(role_users["organizer"])
     target = certificates(migrated.database_url)[0]
     desk = f"/competitions/{published.competition_id}/certificates"
+    before = client.get(f"/verify/{target.serial}")
+    assert before.status_code == 200 and "证书有效" in before.text and before.headers["cache-control"].startswith("public")
     assert post_form(organizer, f"{desk}/{target.id}/revoke", {"reason": ""}).status_code == 422
     assert post_form(organizer, f"{desk}/{target.id}/revoke", {"reason": "技" * 201}).status_code == 422
     assert post_form(organizer, f"{desk}/{target.id}/revoke", {"reason": "选手资格审查不合格"}).status_code == 302
     assert post_form(organizer, f"{desk}/{target.id}/revoke", {"reason": "again"}).status_code == 409
     page = client.get(f"/verify/{target.serial}").text
     assert "证书已撤销" in page and "选手资格审查不合格" in page
+    # A reader revalidating the valid copy they (or a cache) kept gets the revoked page, not a 304.
+    revalidated = client.get(f"/verify/{target.serial}", headers={"If-None-Match": before.headers["etag"]})
+    assert revalidated.status_code == 200 and "证书已撤销" in revalidated.text and "证书有效" not in revalidated.text
+    assert revalidated.headers["etag"] != before.headers["etag"]
+    signed_in = organizer.get(f"/verify/{target.serial}")
+    assert signed_in.headers["cache-control"] == "private, no-store" and "证书已撤销" in signed_in.text
     # The competitor no longer gets it either.
     name = target.name.removeprefix("选手")
     found = look_up(client, published.competition_id, target.name, ID_TAILS[name])
@@ -457,3 +468,47 @@ def test_an_archive_carries_the_certificates_and_the_seal(published, migrated, t
 
     before, after = picture_of(url), picture_of(target)
     assert before[0] and after == before and after[1] == seal
+
+
+def test_access_codes_are_stored_keyed_and_unkeyed_ones_upgraded_on_use(published, judge_client, role_users, migrated, client) -> None:
+    """A 查询码 is stored as an HMAC under a key outside the database: the stored value is neither
+    the code nor its plain SHA-256. A code stored the old way (before the keyed hash) still works and
+    is re-stored keyed by its first successful look-up; a failed one changes nothing."""
+    import hashlib
+    import hmac
+
+    from contest.audit.service import key_for
+    from contest.competitors.service import ACCESS_CODE_KEY_LABEL, code_hash, legacy_code_hash
+
+    organizer = judge_client(role_users["organizer"])
+    desk = f"/competitions/{published.competition_id}/certificates"
+    settings = {"lookup_factor": "access_code", "title": "荣誉证书", "award_body": "{姓名}:荣获{奖项}", "honour_body": "{姓名}:{荣誉}"}
+    assert post_form(organizer, f"{desk}/settings", settings | {"issuer": "", "issue_date": ""}).status_code == 302
+    reissued = post_form(organizer, f"{desk}/codes/person", {"id_number": make_id(100)})
+    code = re.search(r'id="new-code">[^<]*<strong class="mono">([^<]+)</strong>', reissued.text).group(1)  # type: ignore[union-attr]
+    key = key_for(migrated.audit_key, ACCESS_CODE_KEY_LABEL)
+    cid = published.competition_id
+
+    async def stored(db: Any) -> dict[int, str]:
+        return dict((await db.execute(select(AccessCode.person_id, AccessCode.code_hash))).all())
+
+    ((person_id, value),) = run(migrated.database_url, stored).items()
+    plain = hashlib.sha256(f"{cid}:{code.replace('-', '')}".encode()).hexdigest()
+    assert value == code_hash(key, cid, code) and value.startswith("hmac:") and len(value) == 48
+    assert value != plain and plain == legacy_code_hash(cid, code)
+    assert code_hash(hmac.new(b"another key", b"", hashlib.sha256).digest(), cid, code) != value  # the key matters
+
+    async def make_legacy(db: Any) -> None:
+        row = (await db.execute(select(AccessCode))).scalar_one()
+        row.code_hash = plain
+        await db.commit()
+
+    run(migrated.database_url, make_legacy)
+    assert look_up(client, cid, "选手甲1", "ABCD-EFGH").status_code == 403  # a wrong code: still the old value
+    assert run(migrated.database_url, stored) == {person_id: plain}
+    assert look_up(client, cid, "选手甲2", code).status_code == 403  # someone else's name: no upgrade either
+    assert run(migrated.database_url, stored) == {person_id: plain}
+    found = look_up(client, cid, "选手甲1", code)
+    assert found.status_code == 200 and "80.80" in found.text
+    assert run(migrated.database_url, stored) == {person_id: code_hash(key, cid, code)}
+    assert look_up(client, cid, "选手甲1", code).status_code == 200  # and the upgraded one works

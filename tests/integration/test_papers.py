@@ -175,3 +175,47 @@ def test_a_long_results_sheet_repeats_its_header_and_numbers_its_pages() -> None
     everything = squeezed(" ".join(pages))
     assert all(f"长名单选手{i + 1:03d}" in everything for i in range(160))  # no row lost at a break
     assert "修订原因" in everything and "v2" in everything and "ab" * 32 in everything
+
+
+def test_papers_are_rendered_once_per_state_and_the_public_sheet_is_cacheable(
+    judge_client, client, live, migrated, role_users, monkeypatch
+) -> None:
+    """A repeat costs no render (the PDF is kept under the var dir by what it prints); a lock or a
+    publication changes what is printed, so the next request renders again. The public 成绩公示表 is
+    shared-cacheable for an anonymous reader, with an ETag a revalidation gets a 304 for."""
+    rendered: list[str] = []
+    real = pdf.render_pdf
+
+    def counting(template: str, context, assets=None) -> bytes:
+        rendered.append(template)
+        return real(template, context, assets)
+
+    monkeypatch.setattr(pdf, "render_pdf", counting)
+    organizer = judge_client(role_users["organizer"])
+    chief = judge_client("cj")
+    scores = f"/items/{live.item_id}/papers/score-sheet.pdf"
+    sheet = f"/items/{live.item_id}/papers/results-sheet.pdf"
+    score_everything(judge_client, live)
+
+    first, again = chief.get(scores), organizer.get(scores)
+    assert first.status_code == again.status_code == 200 and first.content == again.content
+    assert rendered == ["papers/score_sheet.html"] and again.headers["cache-control"] == "private, no-store"
+    assert len(list((migrated.var_dir / "papers").glob("*.pdf"))) == 1
+
+    assert post_form(chief, f"/chief/items/{live.item_id}/lock").status_code == 302
+    locked = chief.get(scores)
+    assert len(rendered) == 2 and locked.content != first.content  # the lock is printed on it
+    assert "未锁定" not in squeezed(" ".join(pages_of(locked.content)))
+
+    assert post_form(chief, f"/chief/items/{live.item_id}/reveal").status_code == 302
+    assert post_form(organizer, f"/items/{live.item_id}/publish").status_code == 302
+    public = client.get(sheet)
+    assert public.status_code == 200 and public.headers["content-type"] == "application/pdf"
+    assert public.headers["cache-control"].startswith("public, max-age=") and public.headers["etag"]
+    assert "set-cookie" not in public.headers
+    for _ in range(3):
+        assert client.get(sheet).content == public.content
+    revalidated = client.get(sheet, headers={"If-None-Match": public.headers["etag"]})
+    assert revalidated.status_code == 304 and revalidated.content == b""
+    assert organizer.get(sheet).headers["cache-control"] == "private, no-store"  # a signed-in reader's copy
+    assert rendered.count("papers/results_sheet.html") == 1

@@ -175,3 +175,27 @@ def test_id_numbers_full_for_organizers_masked_for_judges_absent_for_public(app,
         for path in ("/", f"/public/competitions/{ids['competition_id']}"):
             page = public.get(path).text
             assert not any(number[:6] + number[6:14] in page for number in [*COMPETITOR_IDS, JUDGE_ID, CHIEF_ID])
+
+
+def test_the_board_interval_is_a_competition_setting_within_its_range(client, role_users, migrated) -> None:
+    """大屏翻页间隔: declared 3-600 s, 10 by default; refused beside its field (what was typed kept),
+    saved, printed into the board page for board.js, and offered beside the 大屏 link."""
+    login(client, "org")
+    base = {"name": "翻页测试赛", "year": "2026", "level": "municipal", "category": "1"}
+    for typed, message in (("2", "大屏翻页间隔应在 3 到 600 秒之间"), ("601", "大屏翻页间隔应在 3 到 600 秒之间"), ("十", "不是整数")):
+        refused = post_form(client, "/competitions", {**base, "board_interval": typed})
+        assert refused.status_code == 422 and message in refused.text, typed
+        field = re.search(r'<input name="board_interval"[^>]*>', refused.text)
+        assert field and f'value="{typed}"' in field.group(0) and "aria-invalid" in field.group(0), typed
+    created = post_form(client, "/competitions", base)  # not given: the default
+    assert created.status_code in (302, 303)
+    competition_id = int(re.search(r"/competitions/(\d+)", created.headers["location"]).group(1))  # type: ignore[union-attr]
+    assert 'data-interval="10"' in client.get(f"/board/{competition_id}").text
+    saved = post_form(client, f"/competitions/{competition_id}", {**base, "board_interval": "20"})
+    assert saved.status_code in (302, 303)
+    assert 'data-interval="20"' in client.get(f"/board/{competition_id}").text
+    page = client.get(f"/competitions/{competition_id}").text
+    choices = re.search(r'<span class="board-choices".*?</span>', page, re.S).group(0)  # type: ignore[union-attr]
+    assert f'href="/board/{competition_id}?interval=5"' in choices and "默认 20 秒" in choices
+    assert re.search(rf'href="/board/{competition_id}\?interval=20" target="_blank" aria-current="true"', choices)
+    assert re.search(r'<input name="board_interval"[^>]*value="20"', page)

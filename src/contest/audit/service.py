@@ -11,6 +11,8 @@ ID numbers never go into audit detail: people are referred to by id.
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,6 +61,18 @@ def _mac_for_key(key: str) -> Mac:
 def mac_of(session: Session | AsyncSession) -> Mac:
     """The MAC of the key this session's records are signed with."""
     return _mac_for_key(session.info.get(AUDIT_KEY_INFO) or _environment_key())
+
+
+@functools.lru_cache(maxsize=16)
+def key_for(audit_key: str, label: str) -> bytes:
+    """The key for ``label`` derived from ``audit_key``: HMAC-SHA256(audit_key, "contest/" + label)."""
+    return hmac.new(audit_key.encode(), f"contest/{label}".encode(), hashlib.sha256).digest()
+
+
+def derived_key(session: Session | AsyncSession, label: str) -> bytes:
+    """A key for another purpose (``label``), derived from the audit key (HMAC-SHA256 of the label):
+    kept outside the database like it, and unrelated to the chain's MACs and to other labels."""
+    return key_for(session.info.get(AUDIT_KEY_INFO) or _environment_key(), label)
 
 
 def _payload_of(rec: AuditRecord) -> bytes:

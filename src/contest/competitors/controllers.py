@@ -31,6 +31,7 @@ from contest.events import service as events
 from contest.events.draw_export import draw_workbook_with_codes
 from contest.papers import pdf
 from contest.web import fields
+from contest.web.caching import REVOCABLE_CACHE, public_route_opt
 from contest.web.client import client_address
 from contest.web.flash import saved
 from contest.web.forms import refused
@@ -42,9 +43,9 @@ from contest.xlsx.upload import parse_off_loop
 
 PDF = "application/pdf"
 PRIVATE = {"Cache-Control": "private, no-store"}
-# The verification page is the same for everyone who is not signed in: caches may keep it a while
-# (a republication shows within this time). Signed-in pages name the user: never shared.
-VERIFY_MAX_AGE = 300
+# The verification page is the same for everyone who is not signed in: it passes through
+# REVOCABLE_CACHE (a few seconds' public caching, an ETag and Last-Modified to revalidate with), so a
+# revocation or a republication shows within seconds. Signed-in pages name the user: never shared.
 
 
 def public_base(request: Request) -> str:
@@ -394,7 +395,7 @@ async def verify_form(serial: str = "") -> Any:
     )
 
 
-@get("/verify/{serial:str}", opt={**EVERYONE, "exclude_from_csrf": True})
+@get("/verify/{serial:str}", opt=public_route_opt(EVERYONE), middleware=[REVOCABLE_CACHE])
 async def verify(request: Request, db: AsyncSession, serial: str) -> Any:
     """The public check of a certificate: masked name, item, award, date, result version, status.
 
@@ -437,14 +438,7 @@ async def verify(request: Request, db: AsyncSession, serial: str) -> Any:
         "error": "",
         "serial": certificate.serial,
     }
-    anonymous = request.scope.get("user") is None
-    cache = f"public, max-age={VERIFY_MAX_AGE}" if anonymous else "private, no-store"
-    return Template(
-        "competitors/verify.html",
-        context=context,
-        media_type=MediaType.HTML,
-        headers={"Cache-Control": cache, "Vary": "Cookie, Accept-Language"},
-    )
+    return Template("competitors/verify.html", context=context, media_type=MediaType.HTML)
 
 
 COMPETITOR_HANDLERS: list[ControllerRouterHandler] = [

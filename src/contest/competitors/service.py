@@ -9,7 +9,9 @@ and per name across addresses, so neither one address nor many can walk through 
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import math
 import secrets
 from dataclasses import dataclass, field
@@ -19,7 +21,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contest.accounts.service import Throttle, failures_free_at
-from contest.audit.service import Actor, record
+from contest.audit.service import Actor, derived_key, record
 from contest.competitors.certificates import valid_of_person
 from contest.db.models import (
     AccessCode,
@@ -178,8 +180,26 @@ def new_code() -> str:
     return "".join(secrets.choice(rules.ACCESS_CODE_ALPHABET) for _ in range(rules.ACCESS_CODE_LENGTH))
 
 
-def code_hash(competition_id: int, code: str) -> str:
+# 查询码 are stored as an HMAC under a key kept outside the database (derived from the audit key):
+# a copy of the database alone cannot be searched for the codes (8 letters of 31: ~40 bits).
+ACCESS_CODE_KEY_LABEL = "access-code/v1"
+KEYED_PREFIX = "hmac:"
+
+
+def code_hash(key: bytes, competition_id: int, code: str) -> str:
+    """What is stored of a code: "hmac:" and the HMAC-SHA256 (base64url, 43 characters)."""
+    digest = hmac.new(key, f"{competition_id}:{rules.normalise_code(code)}".encode(), hashlib.sha256).digest()
+    return KEYED_PREFIX + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def legacy_code_hash(competition_id: int, code: str) -> str:
+    """How codes were stored before the keyed hash (unkeyed SHA-256, 64 hex digits): still
+    accepted, and replaced by ``code_hash`` on the first successful look-up (docs/competitors.md)."""
     return hashlib.sha256(f"{competition_id}:{rules.normalise_code(code)}".encode()).hexdigest()
+
+
+def _code_key(db: AsyncSession) -> bytes:
+    return derived_key(db, ACCESS_CODE_KEY_LABEL)
 
 
 async def competitors_of(db: AsyncSession, competition_id: int, name: str | None = None) -> list[Person]:
@@ -211,7 +231,10 @@ async def issue_codes(db: AsyncSession, actor: Actor, competition_id: int, perso
         raise Invalid("本赛事还没有参赛选手")
     await db.execute(delete(AccessCode).where(AccessCode.competition_id == competition_id, AccessCode.person_id.in_(wanted)))
     codes = {person_id: new_code() for person_id in wanted}
-    db.add_all(AccessCode(competition_id=competition_id, person_id=pid, code_hash=code_hash(competition_id, c)) for pid, c in codes.items())
+    key = _code_key(db)
+    db.add_all(
+        AccessCode(competition_id=competition_id, person_id=pid, code_hash=code_hash(key, competition_id, c)) for pid, c in codes.items()
+    )
     await record(db, actor, "access_codes.issue", "competition", competition_id, {"people": len(codes), "all": person_ids is None})
     await db.commit()
     return codes
@@ -315,20 +338,32 @@ async def lookup(
     if settings.lookup_factor == "id_last4":
         matched = [p for p in people if rules.id_tail_matches(p.id_number, secret)]
     else:
-        holders = set(
-            (
-                await db.execute(
-                    select(AccessCode.person_id).where(
-                        AccessCode.competition_id == competition.id, AccessCode.code_hash == code_hash(competition.id, secret)
-                    )
-                )
-            ).scalars()
-        )
-        matched = [p for p in people if p.id in holders]
+        matched = await _code_holders(db, competition.id, people, secret)
     await note_attempt(db, "lookup", subject, ip, bool(matched))
     if not matched:
         raise LookupRefused(f"姓名或{factor}不正确(多次输错将暂停查询)")
     return [await my_result(db, competition, person) for person in matched]
+
+
+async def _code_holders(db: AsyncSession, competition_id: int, people: list[Person], secret: str) -> list[Person]:
+    """Those of ``people`` whose 查询码 is ``secret``. A code still stored the old way (unkeyed) is
+    accepted and re-stored keyed, in the same transaction as the attempt that proved it."""
+    keyed, legacy = code_hash(_code_key(db), competition_id, secret), legacy_code_hash(competition_id, secret)
+    rows = (
+        await db.execute(
+            select(AccessCode).where(
+                AccessCode.competition_id == competition_id,
+                AccessCode.person_id.in_([p.id for p in people]),
+                AccessCode.code_hash.in_([keyed, legacy]),
+            )
+        )
+    ).scalars()
+    holders = set()
+    for row in rows:
+        if row.code_hash == legacy:
+            row.code_hash = keyed
+        holders.add(row.person_id)
+    return [p for p in people if p.id in holders]
 
 
 def _row_of(rows: list[dict], entry: Entry) -> dict | None:

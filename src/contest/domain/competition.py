@@ -21,6 +21,18 @@ ITEM_STATUSES: dict[str, str] = {
     ItemStatus.FINAL: N_("已确认"),
 }
 MAX_TEAM_SIZE = 3
+# The hall board turns its page every this many seconds (the competition's setting; ?interval= in the
+# board's address overrides it for one screen: static/js/board.js).
+BOARD_INTERVAL_DEFAULT = 10
+BOARD_INTERVAL_MIN = 3
+BOARD_INTERVAL_MAX = 600
+BOARD_INTERVAL_CHOICES = (5, 10, 20, 30, 60)  # offered as links beside 大屏 on the organizer's pages
+
+
+def board_interval_problem(seconds: int | None) -> str | None:
+    if seconds is None or not BOARD_INTERVAL_MIN <= seconds <= BOARD_INTERVAL_MAX:
+        return N_("大屏翻页间隔应在 3 到 600 秒之间")
+    return None
 
 
 def competition_problems(name: str, year: int | None, level: str, category: int | None) -> dict[str, str]:

@@ -39,6 +39,7 @@ COMPETITION_FORM = form_body(
     show_provisional=bool,
     appeal_hours=int,
     appeal_contact=limits.APPEAL_CONTACT,
+    board_interval=int,
 )
 ITEM_FORM = form_body(
     name=limits.ITEM_NAME,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from contest.domain.competition import BOARD_INTERVAL_DEFAULT
 from contest.domain.scheme import ComponentSpec, CriterionSpec, default_aggregation, parse_decimal, plain
 from contest.domain.text import N_, Text, message_of
 from contest.errors import FormInvalid, Invalid
@@ -30,6 +31,7 @@ def competition_form(form: Any) -> CompetitionForm:
         show_provisional=fields.flag(form, "show_provisional"),
         appeal_hours=fields.integer(form, "appeal_hours", N_("申诉时限"), errors, default=2) or 0,  # None only with an error recorded
         appeal_contact=_text(form, "appeal_contact"),
+        board_interval=fields.integer(form, "board_interval", "大屏翻页间隔", errors, default=BOARD_INTERVAL_DEFAULT) or 0,
     )
     if errors:  # what could not be read, and what else is wrong with the rest
         raise FormInvalid("赛事信息有误", {**parsed.field_errors(), **errors})

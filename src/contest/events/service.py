@@ -32,7 +32,13 @@ from contest.db.models import (
     utcnow,
 )
 from contest.domain import allowed, idcard, limits
-from contest.domain.competition import competition_problems, excellence_fraction_problem, item_problems
+from contest.domain.competition import (
+    BOARD_INTERVAL_DEFAULT,
+    board_interval_problem,
+    competition_problems,
+    excellence_fraction_problem,
+    item_problems,
+)
 from contest.domain.conflicts import EntryFacts, EntryPeople, JudgeFacts, conflict_reasons, panel_refusal, taking_part
 from contest.domain.draw import draw_stations, new_seed
 from contest.domain.lifecycle import SETUP
@@ -57,6 +63,7 @@ class CompetitionForm:
     show_provisional: bool = False
     appeal_hours: int = 2
     appeal_contact: str = ""
+    board_interval: int = BOARD_INTERVAL_DEFAULT
 
     def field_errors(self) -> dict[str, str]:
         """A message per form field that is wrong (named as the form names it)."""
@@ -71,6 +78,8 @@ class CompetitionForm:
                 errors.setdefault(key, problem)
         if not 0 <= self.appeal_hours <= 720:
             errors["appeal_hours"] = N_("申诉时限应在 0 到 720 小时之间")
+        if problem := board_interval_problem(self.board_interval):
+            errors["board_interval"] = problem
         if self.start_date and self.end_date and self.end_date < self.start_date:
             errors["end_date"] = N_("结束日期不能早于开始日期")
         return errors

@@ -7,7 +7,8 @@ Certificates (获奖证书) and admission slips (准考证) print here; so will 
 no file, no network address, whatever a template or a value in it says.
 
 Rendering is CPU work (0.1-0.3 s a page): ``render_pdf_off_loop`` runs it in a worker thread, one
-render at a time per process, so the event loop keeps acknowledging judges' marks meanwhile.
+render at a time per process and lane (sheets, the rest), so the event loop keeps acknowledging
+judges' marks meanwhile. The sheets are kept once rendered (contest.papers.cache).
 """
 
 from __future__ import annotations
@@ -91,21 +92,31 @@ def _fetcher(assets: Mapping[str, tuple[bytes, str]]) -> Any:
     return AssetsOnly(fail_on_errors=False)
 
 
-# One render at a time per event loop (per process in production), like the Excel parser.
-_RENDER_SLOTS: WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = WeakKeyDictionary()
+# One render at a time per event loop (per process in production) and lane, like the Excel parser.
+# Two lanes: the sheets (a 300-entry 评分汇总表 takes several seconds) and everything else
+# (certificates, admission slips: a fraction of a second a page), so a long sheet does not hold up
+# a competitor's certificate; at most two renders share the process's CPU with the event loop.
+LANES = ("sheets", "other")
+_RENDER_SLOTS: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, CapacityLimiter]] = WeakKeyDictionary()
 
 
-def _slots() -> CapacityLimiter:
+def _slots(lane: str) -> CapacityLimiter:
     from anyio import CapacityLimiter
 
+    if lane not in LANES:
+        raise ValueError(f"unknown render lane {lane!r}")
     loop = asyncio.get_running_loop()
-    if loop not in _RENDER_SLOTS:
-        _RENDER_SLOTS[loop] = CapacityLimiter(1)
-    return _RENDER_SLOTS[loop]
+    lanes = _RENDER_SLOTS.setdefault(loop, {})
+    if lane not in lanes:
+        lanes[lane] = CapacityLimiter(1)
+    return lanes[lane]
 
 
-async def render_pdf_off_loop(template: str, context: Mapping[str, Any], assets: Mapping[str, tuple[bytes, str]] | None = None) -> bytes:
-    """``render_pdf`` in a worker thread. ``context`` must be plain data (nothing tied to a database session)."""
+async def render_pdf_off_loop(
+    template: str, context: Mapping[str, Any], assets: Mapping[str, tuple[bytes, str]] | None = None, lane: str = "other"
+) -> bytes:
+    """``render_pdf`` in a worker thread, one at a time per ``lane``. ``context`` must be plain data
+    (nothing tied to a database session)."""
     import anyio.to_thread
 
-    return await anyio.to_thread.run_sync(render_pdf, template, context, assets, limiter=_slots())
+    return await anyio.to_thread.run_sync(render_pdf, template, context, assets, limiter=_slots(lane))

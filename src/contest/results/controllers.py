@@ -19,9 +19,10 @@ from contest.domain.roles import CHIEF_JUDGE, ORGANIZER
 from contest.domain.text import N_
 from contest.errors import ContestError, FormInvalid
 from contest.events.service import get_item, is_chief_of
-from contest.papers import pdf
+from contest.papers import cache
 from contest.results import papers, service
 from contest.web import fields
+from contest.web.caching import PUBLIC_CACHE, public_route_opt
 from contest.web.flash import saved
 from contest.web.forms import FormState, refused
 from contest.web.guards import EVERYONE, ORGANIZERS, access
@@ -103,9 +104,12 @@ class ResultsController(Controller):
 # ---------------------------------------------------------------- papers (docs/papers.md)
 
 
-async def _pdf(paper: papers.Paper, title: str) -> Response:
-    content = await pdf.render_pdf_off_loop(paper.template, paper.context)
+async def _pdf(request: Request, paper: papers.Paper, title: str) -> Response:
+    """The paper's PDF, kept under <var dir>/papers by what it prints (contest.papers.cache)."""
+    content = await cache.render_cached(request.app.state.settings.var_dir / "papers", paper.template, paper.context)
     disposition = f"inline; filename=\"{paper.filename}\"; filename*=UTF-8''{quote(title + '.pdf')}"
+    # The public sheets' routes pass through PUBLIC_CACHE: an anonymous reader's copy becomes public,
+    # with an ETag, and a revalidation that matches it gets a 304.
     headers = {"Content-Disposition": disposition, "Cache-Control": "private, no-store"}
     return Response(content, media_type="application/pdf", headers=headers)
 
@@ -116,28 +120,28 @@ class PapersController(Controller):
 
     path = "/"
 
-    @get("/items/{item_id:int}/papers/results-sheet.pdf", opt=EVERYONE)
-    async def item_results_sheet(self, db: AsyncSession, item_id: int) -> Response:
+    @get("/items/{item_id:int}/papers/results-sheet.pdf", opt=public_route_opt(EVERYONE), middleware=[PUBLIC_CACHE])
+    async def item_results_sheet(self, request: Request, db: AsyncSession, item_id: int) -> Response:
         item = await get_item(db, item_id)
         paper = await papers.results_sheet(db, item.competition_id, item_id)
-        return await _pdf(paper, f"成绩公示表-{item.competition.name}-{item.name}")
+        return await _pdf(request, paper, f"成绩公示表-{item.competition.name}-{item.name}")
 
-    @get("/competitions/{competition_id:int}/papers/results-sheet.pdf", opt=EVERYONE)
-    async def competition_results_sheet(self, db: AsyncSession, competition_id: int) -> Response:
+    @get("/competitions/{competition_id:int}/papers/results-sheet.pdf", opt=public_route_opt(EVERYONE), middleware=[PUBLIC_CACHE])
+    async def competition_results_sheet(self, request: Request, db: AsyncSession, competition_id: int) -> Response:
         paper = await papers.results_sheet(db, competition_id)
-        return await _pdf(paper, f"成绩公示表-{paper.context['competition']['name']}")
+        return await _pdf(request, paper, f"成绩公示表-{paper.context['competition']['name']}")
 
     @get("/items/{item_id:int}/papers/score-sheet.pdf", opt=access(ORGANIZER, CHIEF_JUDGE))
     async def score_sheet(self, request: Request, db: AsyncSession, item_id: int) -> Response:
         await _organizer_or_chief(request, db, item_id)
         item = await get_item(db, item_id)
-        return await _pdf(await papers.score_sheet(db, item_id), f"评分汇总表-{item.name}")
+        return await _pdf(request, await papers.score_sheet(db, item_id), f"评分汇总表-{item.name}")
 
     @get("/items/{item_id:int}/papers/lock-record.pdf", opt=access(ORGANIZER, CHIEF_JUDGE))
     async def lock_record(self, request: Request, db: AsyncSession, item_id: int) -> Response:
         await _organizer_or_chief(request, db, item_id)
         item = await get_item(db, item_id)
-        return await _pdf(await papers.lock_record(db, item_id), f"锁定记录-{item.name}")
+        return await _pdf(request, await papers.lock_record(db, item_id), f"锁定记录-{item.name}")
 
 
 async def _organizer_or_chief(request: Request, db: AsyncSession, item_id: int) -> None:

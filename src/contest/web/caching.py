@@ -10,6 +10,8 @@ A route opts in with ``middleware=[PUBLIC_CACHE]`` and ``opt={..., "exclude_from
   ``If-Modified-Since`` is not older than Last-Modified) gets ``304 Not Modified`` without a body.
   A reverse proxy's micro-cache revalidates that way (docs/deploy.md), so thousands of phones
   polling a page cost the app about one request per ``max-age`` per URL and language.
+  ``REVOCABLE_CACHE`` is the same with a shorter stale-while-revalidate (the certificate
+  verification page: a revocation shows within seconds).
 
 Nothing personal may be shared, by construction:
 - a signed-in reader's copy is ``private, no-store`` (the page header names the user);
@@ -50,6 +52,8 @@ def public_route_opt(base: dict[str, Any]) -> dict[str, Any]:
 
 
 class PublicCacheMiddleware:
+    cache_control = PUBLIC_CACHE_CONTROL
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._first_seen: OrderedDict[str, float] = OrderedDict()
@@ -104,7 +108,7 @@ class PublicCacheMiddleware:
         etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
         modified = self._modified(etag)
         cache = {
-            b"cache-control": PUBLIC_CACHE_CONTROL.encode(),
+            b"cache-control": self.cache_control.encode(),
             b"etag": etag.encode(),
             b"last-modified": formatdate(modified, usegmt=True).encode(),
             b"vary": VARY.encode(),
@@ -129,6 +133,21 @@ class PublicCacheMiddleware:
 
 
 PUBLIC_CACHE = PublicCacheMiddleware
+
+# What may change to its reader's harm (a certificate revoked): stale for at most
+# REVOCABLE_MAX_AGE + REVOCABLE_STALE seconds behind a cache that follows the header.
+REVOCABLE_MAX_AGE = 5
+REVOCABLE_STALE = 5
+REVOCABLE_CACHE_CONTROL = f"public, max-age={REVOCABLE_MAX_AGE}, stale-while-revalidate={REVOCABLE_STALE}"
+
+
+class RevocableCacheMiddleware(PublicCacheMiddleware):
+    """``PUBLIC_CACHE`` with a shorter stale-while-revalidate: the certificate verification page."""
+
+    cache_control = REVOCABLE_CACHE_CONTROL
+
+
+REVOCABLE_CACHE = RevocableCacheMiddleware
 
 
 def _with(headers: Any, replace: dict[bytes, bytes]) -> list[tuple[bytes, bytes]]:

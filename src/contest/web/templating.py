@@ -10,6 +10,7 @@ from jinja2 import pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from contest import __version__
+from contest.domain import competition as competition_rules
 from contest.domain import idcard, limits
 from contest.domain.certificates import CertificateStatus
 from contest.domain.competition import CATEGORIES, ITEM_STATUSES, LEVELS
@@ -88,6 +89,10 @@ def configure(engine: JinjaTemplateEngine) -> None:
         LANGUAGES=LANGUAGES,
         ROLES=ROLES,
         LEVELS=LEVELS,
+        BOARD_INTERVAL_MIN=competition_rules.BOARD_INTERVAL_MIN,
+        BOARD_INTERVAL_MAX=competition_rules.BOARD_INTERVAL_MAX,
+        BOARD_INTERVAL_DEFAULT=competition_rules.BOARD_INTERVAL_DEFAULT,
+        BOARD_INTERVAL_CHOICES=competition_rules.BOARD_INTERVAL_CHOICES,
         CATEGORIES=CATEGORIES,
         ITEM_STATUSES=ITEM_STATUSES,
         # The vocabularies' enums, for templates to compare with: {% if batch.status == BatchStatus.DRAFT %}

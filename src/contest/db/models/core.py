@@ -211,6 +211,8 @@ class Competition(Base):
     appeal_hours: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     # Who receives appeals and how (仲裁组, office, phone), stated on the public page and the 成绩公示表.
     appeal_contact: Mapped[str] = mapped_column(String(APPEAL_CONTACT.max), default="", server_default="")
+    # Seconds between the hall board's pages (contest.domain.competition.BOARD_INTERVAL_*).
+    board_interval: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
 
     items: Mapped[list[Item]] = relationship(back_populates="competition", lazy="raise", order_by="Item.id")
