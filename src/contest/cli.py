@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -96,9 +98,62 @@ def serve(host: str, port: int, workers: int, board_processes: int | None, reloa
         raise click.UsageError("多进程部署需要 PostgreSQL(CONTEST_DATABASE_URL)和 Redis(CONTEST_REDIS_URL)")
     boards = f", {settings.board_processes} board process(es)" if settings.board_processes else ""
     click.echo(f"contest: serving on http://{host}:{port} ({'SQLite' if settings.is_sqlite else 'PostgreSQL'}{boards})")
-    uvicorn.run(
-        "contest.app:create_served_app", factory=True, host=host, port=port, workers=workers, reload=reload, **uvicorn_options(settings)
-    )
+    own_metrics = _metrics_directory(settings.var_dir)
+    try:
+        uvicorn.run(
+            "contest.app:create_served_app", factory=True, host=host, port=port, workers=workers, reload=reload, **uvicorn_options(settings)
+        )
+    finally:
+        if own_metrics is not None:
+            shutil.rmtree(own_metrics, ignore_errors=True)
+
+
+METRICS_DIR = "metrics"  # under the var dir: one directory per running `contest serve`, named by its pid
+
+
+def _metrics_directory(var_dir: Path) -> Path | None:
+    """Give this server's processes (workers, board processes) one PROMETHEUS_MULTIPROC_DIR, so that
+    /metrics adds them all up: <var>/metrics/<pid>, empty at start and removed at exit; directories
+    left by a server that was killed are removed here. None if the operator set one (theirs is used).
+
+    Must run before prometheus_client is imported in this process: the library picks its
+    multiprocess values at import (contest.metrics is imported with the app, after this)."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR") or "prometheus_client" in sys.modules:  # the latter: only if called in-process
+        return None
+    parent = var_dir / METRICS_DIR
+    parent.mkdir(parents=True, exist_ok=True)
+    for entry in parent.iterdir():
+        if entry.is_dir() and (not entry.name.isdigit() or not _running(int(entry.name)) or int(entry.name) == os.getpid()):
+            shutil.rmtree(entry, ignore_errors=True)
+    own = parent / str(os.getpid())
+    own.mkdir()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(own)
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def removed_then_terminated(signum: int, frame: object) -> None:
+        # uvicorn shuts down on SIGTERM, then raises it again with the handler it found (this one):
+        # remove the directory, then end as SIGTERM would have (a service manager sees no failure).
+        shutil.rmtree(own, ignore_errors=True)
+        signal.signal(signum, previous)
+        signal.raise_signal(signum)
+
+    if previous is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, removed_then_terminated)
+    return own
+
+
+def _running(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: not ours to remove
+        return True
+    return True
 
 
 @main.group(help="Database schema.")
