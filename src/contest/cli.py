@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import signal
 import sys
@@ -23,6 +22,8 @@ T = TypeVar("T")
 
 def run_with_session(work: Callable[[AsyncSession], Awaitable[T]], settings: Settings | None = None) -> T:
     """Run one coroutine with a database session, then dispose the engine."""
+    import asyncio
+
     from contest.db.engine import make_engine, make_session_factory
 
     settings = settings or Settings.from_env()
