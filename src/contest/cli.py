@@ -372,13 +372,17 @@ def export_competition(competition_id: int, out: Path) -> None:
 
     if out.suffix.lower() not in (".json", ".xlsx"):
         raise click.UsageError("--out 须为 .json(可导回系统)或 .xlsx(供人阅读)文件")
-    try:
-        archive = run_with_session(lambda session: archives.collect(session, competition_id))
-    except ContestError as exc:
-        raise click.ClickException(exc.message) from None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(archives.to_json(archive) if out.suffix.lower() == ".json" else archives.write_xlsx(archive))
-    out.chmod(0o600)  # names and ID numbers: for the operator only
+    steps = archives.EXPORT_STEPS
+    # On stderr, so that stdout stays the summary; step names in Chinese (what the operator reads).
+    with click.progressbar(length=len(steps), label="导出赛事存档", item_show_func=lambda step: step, file=sys.stderr) as bar:
+        try:
+            archive = run_with_session(lambda session: archives.collect(session, competition_id, lambda step: bar.update(1, step)))
+        except ContestError as exc:
+            raise click.ClickException(exc.message) from None
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(archives.to_json(archive) if out.suffix.lower() == ".json" else archives.write_xlsx(archive))
+        out.chmod(0o600)  # names and ID numbers: for the operator only
+        bar.update(1, steps[-1])
     click.echo(f"exported competition {competition_id} ({archive['competition']['name']}) to {out}")
     for table, count in archives.summary(archive).items():
         click.echo(f"  {table}: {count}")
@@ -393,7 +397,13 @@ def import_competition(file: Path) -> None:
 
     try:
         archive = archives.parse(file.read_bytes())
-        new_id = run_with_session(lambda session: archives.load(session, Actor.system("cli import"), archive))
+        # Rows by table, on stderr (stdout stays the summary).
+        with click.progressbar(
+            length=archives.rows_to_load(archive), label="导入赛事存档(行)", item_show_func=lambda table: table, file=sys.stderr
+        ) as bar:
+            new_id = run_with_session(
+                lambda session: archives.load(session, Actor.system("cli import"), archive, lambda table, rows: bar.update(rows, table))
+            )
     except ContestError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"imported {archive['competition']['name']} as competition {new_id}")
