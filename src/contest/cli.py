@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
+import shutil
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -21,6 +22,8 @@ T = TypeVar("T")
 
 def run_with_session(work: Callable[[AsyncSession], Awaitable[T]], settings: Settings | None = None) -> T:
     """Run one coroutine with a database session, then dispose the engine."""
+    import asyncio
+
     from contest.db.engine import make_engine, make_session_factory
 
     settings = settings or Settings.from_env()
@@ -96,9 +99,62 @@ def serve(host: str, port: int, workers: int, board_processes: int | None, reloa
         raise click.UsageError("多进程部署需要 PostgreSQL(CONTEST_DATABASE_URL)和 Redis(CONTEST_REDIS_URL)")
     boards = f", {settings.board_processes} board process(es)" if settings.board_processes else ""
     click.echo(f"contest: serving on http://{host}:{port} ({'SQLite' if settings.is_sqlite else 'PostgreSQL'}{boards})")
-    uvicorn.run(
-        "contest.app:create_served_app", factory=True, host=host, port=port, workers=workers, reload=reload, **uvicorn_options(settings)
-    )
+    own_metrics = _metrics_directory(settings.var_dir)
+    try:
+        uvicorn.run(
+            "contest.app:create_served_app", factory=True, host=host, port=port, workers=workers, reload=reload, **uvicorn_options(settings)
+        )
+    finally:
+        if own_metrics is not None:
+            shutil.rmtree(own_metrics, ignore_errors=True)
+
+
+METRICS_DIR = "metrics"  # under the var dir: one directory per running `contest serve`, named by its pid
+
+
+def _metrics_directory(var_dir: Path) -> Path | None:
+    """Give this server's processes (workers, board processes) one PROMETHEUS_MULTIPROC_DIR, so that
+    /metrics adds them all up: <var>/metrics/<pid>, empty at start and removed at exit; directories
+    left by a server that was killed are removed here. None if the operator set one (theirs is used).
+
+    Must run before prometheus_client is imported in this process: the library picks its
+    multiprocess values at import (contest.metrics is imported with the app, after this)."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR") or "prometheus_client" in sys.modules:  # the latter: only if called in-process
+        return None
+    parent = var_dir / METRICS_DIR
+    parent.mkdir(parents=True, exist_ok=True)
+    for entry in parent.iterdir():
+        if entry.is_dir() and (not entry.name.isdigit() or not _running(int(entry.name)) or int(entry.name) == os.getpid()):
+            shutil.rmtree(entry, ignore_errors=True)
+    own = parent / str(os.getpid())
+    own.mkdir()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(own)
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def removed_then_terminated(signum: int, frame: object) -> None:
+        # uvicorn shuts down on SIGTERM, then raises it again with the handler it found (this one):
+        # remove the directory, then end as SIGTERM would have (a service manager sees no failure).
+        shutil.rmtree(own, ignore_errors=True)
+        signal.signal(signum, previous)
+        signal.raise_signal(signum)
+
+    if previous is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, removed_then_terminated)
+    return own
+
+
+def _running(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: not ours to remove
+        return True
+    return True
 
 
 @main.group(help="Database schema.")
@@ -225,36 +281,45 @@ def _audit_check(database_url: str) -> tuple[int, list]:
     return run_with_session(verify_chain, Settings.from_env().with_database(database_url))
 
 
-def _report(report, audit_records: int) -> None:
+def _report(report, audit_records: int, where: str = "") -> None:
     click.echo(f"  file: {report.path} ({report.bytes / 1024 / 1024:.1f} MB)")
     if report.schema:
         click.echo(f"  schema: {report.schema}")
     for table in ("competitions", "items", "entries", "marks", "result_versions", "appeals", "payout_batches"):
         if table in report.rows:
             click.echo(f"  {table}: {report.rows[table]}")
-    click.echo(f"  audit log: {audit_records} records, chain intact")
+    click.echo(f"  audit log: {audit_records} records, chain intact{where}")
 
 
-@main.command(help="Back up the database, audit chain included, while the server runs; the copy is checked.")
+@main.command(help="Back up the database, audit chain included, while the server runs; the copy is checked (docs/deploy.md).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Default: ./var/backups/contest-<time>.db (or .pgdump).")
 def backup(out: Path | None) -> None:
     from contest.db import backup as backups
 
     settings = Settings.from_env()
     out = out or backups.default_backup_path(settings.var_dir, settings.database_url)
+    where = ""
     try:
         if settings.is_sqlite:
             report = backups.backup_sqlite(settings.database_url, out)
             audited, problems = _audit_check(f"sqlite+aiosqlite:///{report.path}")
         else:
             report = backups.backup_postgresql(settings.database_url, out)
-            audited, problems = _audit_check(settings.database_url)
+            with backups.scratch_restore(settings.database_url, report.path) as (scratch, why_not):
+                if scratch is not None:  # the copy itself, restored into a scratch database
+                    audited, problems = _audit_check(scratch)
+                    report.schema, report.rows = _database_rows(settings.with_database(scratch))
+                    where = " (checked in a restore of the copy)"
+                else:
+                    audited, problems = _audit_check(settings.database_url)
+                    where = " (in the live database: the copy's table of contents only was checked)"
+                    click.echo(f"备份本身未能试恢复(无权创建临时数据库:{why_not}),审计链在在线数据库中核对", err=True)
     except backups.BackupError as exc:
         raise click.ClickException(exc.message) from None
     if problems:
         raise click.ClickException(f"备份已写入 {out},但审计链校验未通过:{problems[0].problem}")
     click.echo("backup written and checked:")
-    _report(report, audited)
+    _report(report, audited, where)
 
 
 @main.command(help="Restore a backup made by `contest backup`; refuses to overwrite data without --force.")
@@ -268,8 +333,9 @@ def restore(file: Path, force: bool) -> None:
         if settings.is_sqlite:
             report = backups.restore_sqlite(file, settings.database_url, force)
         else:
-            has_data = run_with_session(_has_schema, settings)
+            has_data = run_with_session(_synchronously(backups.has_data), settings)
             report = backups.restore_postgresql(file, settings.database_url, force, has_data)
+            report.schema, report.rows = _database_rows(settings)
     except backups.BackupError as exc:
         raise click.ClickException(exc.message) from None
     audited, problems = _audit_check(settings.database_url)
@@ -281,11 +347,20 @@ def restore(file: Path, force: bool) -> None:
     _report(report, audited)
 
 
-async def _has_schema(session: AsyncSession) -> bool:
-    from sqlalchemy import inspect
+def _synchronously(work: Callable[[Any], T]) -> Callable[[AsyncSession], Awaitable[T]]:
+    """``work(sync connection)`` as a coroutine for run_with_session."""
 
-    connection = await session.connection()
-    return await connection.run_sync(lambda sync: inspect(sync).has_table("alembic_version"))
+    async def run(session: AsyncSession) -> T:
+        connection = await session.connection()
+        return await connection.run_sync(work)
+
+    return run
+
+
+def _database_rows(settings: Settings) -> tuple[str, dict[str, int]]:
+    from contest.db import backup as backups
+
+    return run_with_session(_synchronously(backups.database_rows), settings)
 
 
 @main.command("export", help="Everything about one competition, for the archive: FILE.json (importable) or FILE.xlsx.")
@@ -297,13 +372,17 @@ def export_competition(competition_id: int, out: Path) -> None:
 
     if out.suffix.lower() not in (".json", ".xlsx"):
         raise click.UsageError("--out 须为 .json(可导回系统)或 .xlsx(供人阅读)文件")
-    try:
-        archive = run_with_session(lambda session: archives.collect(session, competition_id))
-    except ContestError as exc:
-        raise click.ClickException(exc.message) from None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(archives.to_json(archive) if out.suffix.lower() == ".json" else archives.write_xlsx(archive))
-    out.chmod(0o600)  # names and ID numbers: for the operator only
+    steps = archives.EXPORT_STEPS
+    # On stderr, so that stdout stays the summary; step names in Chinese (what the operator reads).
+    with click.progressbar(length=len(steps), label="导出赛事存档", item_show_func=lambda step: step, file=sys.stderr) as bar:
+        try:
+            archive = run_with_session(lambda session: archives.collect(session, competition_id, lambda step: bar.update(1, step)))
+        except ContestError as exc:
+            raise click.ClickException(exc.message) from None
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(archives.to_json(archive) if out.suffix.lower() == ".json" else archives.write_xlsx(archive))
+        out.chmod(0o600)  # names and ID numbers: for the operator only
+        bar.update(1, steps[-1])
     click.echo(f"exported competition {competition_id} ({archive['competition']['name']}) to {out}")
     for table, count in archives.summary(archive).items():
         click.echo(f"  {table}: {count}")
@@ -318,7 +397,13 @@ def import_competition(file: Path) -> None:
 
     try:
         archive = archives.parse(file.read_bytes())
-        new_id = run_with_session(lambda session: archives.load(session, Actor.system("cli import"), archive))
+        # Rows by table, on stderr (stdout stays the summary).
+        with click.progressbar(
+            length=archives.rows_to_load(archive), label="导入赛事存档(行)", item_show_func=lambda table: table, file=sys.stderr
+        ) as bar:
+            new_id = run_with_session(
+                lambda session: archives.load(session, Actor.system("cli import"), archive, lambda table, rows: bar.update(rows, table))
+            )
     except ContestError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"imported {archive['competition']['name']} as competition {new_id}")

@@ -3,8 +3,10 @@
 Counted where it happens: the mark writer counts its batches and the marks' outcomes, the judges'
 socket times each mark from its message to its acknowledgement, the sockets count connected
 tablets and boards, and the error responses count their codes. The standard client library does
-the exposition. With several server processes, set ``PROMETHEUS_MULTIPROC_DIR`` to an empty
-directory shared by them (the library's multiprocess mode): /metrics then adds up every process.
+the exposition. Several processes serve (the judge process and its board processes, or several
+workers): `contest serve` gives them one empty directory in ``PROMETHEUS_MULTIPROC_DIR`` (the
+library's multiprocess mode; an operator's own is kept), and /metrics adds up every process.
+Without it (the app made in-process, as in the tests), /metrics shows this process alone.
 """
 
 from __future__ import annotations

@@ -16,8 +16,11 @@ import socket
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import time
 import venv
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -39,9 +42,16 @@ def _run(*args: str | Path, cwd: Path, env: dict[str, str], timeout: int = 300) 
     return done.stdout
 
 
+@dataclass
+class Built:
+    sdist: Path
+    wheel: Path
+
+
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A venv with the wheel installed; returns its bin/ directory."""
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The sdist, built from the tracked files (the PEP 517 hook, as `python -m build --sdist`
+    calls it), then the wheel built from that sdist: so the wheel proves the sdist is complete."""
     root = tmp_path_factory.mktemp("wheel")
     source = root / "source"
     tracked = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
@@ -50,15 +60,58 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO_ROOT / name, source / name)
     env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    _run(sys.executable, "-m", "pip", "wheel", source, "--no-deps", "--no-build-isolation", "-w", root / "dist", cwd=root, env=env)
+    (root / "dist").mkdir()
+    build_sdist = f"from setuptools import build_meta; print(build_meta.build_sdist({str(root / 'dist')!r}))"
+    sdist = root / "dist" / _run(sys.executable, "-c", build_sdist, cwd=source, env=env).strip().splitlines()[-1]
+    with tarfile.open(sdist) as archive:
+        archive.extractall(root / "unpacked", filter="data")
+    [unpacked] = (root / "unpacked").iterdir()
+    _run(sys.executable, "-m", "pip", "wheel", unpacked, "--no-deps", "--no-build-isolation", "-w", root / "dist", cwd=root, env=env)
     [wheel] = (root / "dist").glob("contest-*.whl")
+    return Built(sdist, wheel)
+
+
+@pytest.fixture(scope="module")
+def installed(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv with the wheel installed; returns its bin/ directory."""
+    root = tmp_path_factory.mktemp("venv")
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     target = root / "venv"
     venv.create(target, with_pip=True)
     python = target / "bin" / "python"
-    _run(python, "-m", "pip", "install", "--no-deps", "--no-index", wheel, cwd=root, env=env)
+    _run(python, "-m", "pip", "install", "--no-deps", "--no-index", built.wheel, cwd=root, env=env)
     site_packages = _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=root, env=env).strip()
     (Path(site_packages) / "_contest_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return target / "bin"
+
+
+def _tracked(folder: str) -> set[str]:
+    """The tracked files under ``folder`` of the checkout (what a release must carry)."""
+    listed = subprocess.run(["git", "ls-files", folder], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.splitlines()
+    return {name for name in listed if "__pycache__" not in name}
+
+
+def test_the_sdist_and_the_wheel_built_from_it_carry_every_resource(built: Built) -> None:
+    """Templates, static files, seeds (without their make_*.py generators in the wheel),
+    migrations and the compiled translations: in the sdist where the checkout has them, and in
+    the wheel where the installed package looks for them (contest/_data/, contest/db, contest/locale)."""
+    with tarfile.open(built.sdist) as archive:
+        top = archive.getnames()[0].split("/")[0]
+        in_sdist = {name.removeprefix(top + "/") for name in archive.getnames()}
+    with zipfile.ZipFile(built.wheel) as archive:
+        in_wheel = set(archive.namelist())
+
+    resources = {name for folder in ("templates", "static", "seeds") for name in _tracked(folder)}
+    migrations = {name for name in _tracked("src/contest/db/migrations") if not name.endswith("README")}
+    catalogs = {name for name in _tracked("src/contest/locale") if name.endswith(".mo")}
+    assert {"templates/base.html", "static/css/app.css", "seeds/demo/competition.toml"} <= resources  # the listing is real
+    assert any(name.endswith("0001_initial_schema.py") for name in migrations) and catalogs
+    assert not (resources | migrations | catalogs | {"setup.py", "pyproject.toml"}) - in_sdist, "missing from the sdist"
+
+    packaged = {f"contest/_data/{name}" for name in resources if not Path(name).name.startswith("make_")}
+    packaged |= {name.removeprefix("src/") for name in migrations | catalogs}
+    assert not packaged - in_wheel, f"missing from the wheel: {sorted(packaged - in_wheel)[:10]}"
+    assert not [name for name in in_wheel if Path(name).name.startswith("make_")], "the seed generators are not for the wheel"
 
 
 def test_the_wheel_installs_migrates_loads_the_demo_and_serves(installed: Path, tmp_path: Path) -> None:

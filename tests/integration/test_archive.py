@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from contest.archive import service as archives
 from contest.audit.service import Actor
 from contest.cli import main
 from contest.db.migrate import upgrade
@@ -80,19 +81,36 @@ async def _picture(db: Any, competition_id: int) -> dict[str, Any]:
     return picture
 
 
-def _contest(args: list[str], url: str, tmp_path: Path) -> str:
+def _invoke(args: list[str], url: str, tmp_path: Path) -> Result:
     result = CliRunner().invoke(main, args, env={"CONTEST_DATABASE_URL": url, "CONTEST_VAR_DIR": str(tmp_path)}, catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    return result.output
+    return result
 
 
-def _round_trip(source: str, target: str, tmp_path: Path) -> None:
+def _contest(args: list[str], url: str, tmp_path: Path) -> str:
+    return _invoke(args, url, tmp_path).output
+
+
+def _round_trip(source: str, target: str, tmp_path: Path, progress_check: str | None = None) -> None:
     live = published_competition(source)
     _run(source, lambda db: _history(db, live.competition_id))
     archive = tmp_path / "存档.json"
-    _contest(["export", str(live.competition_id), "--out", str(archive)], source, tmp_path)
-    output = _contest(["import", str(archive)], target, tmp_path)
-    new_id = int(output.rsplit(" ", 1)[1])
+    exported = _invoke(["export", str(live.competition_id), "--out", str(archive)], source, tmp_path)
+    imported = _invoke(["import", str(archive)], target, tmp_path)
+    # Progress goes to stderr (a bar on a terminal, its label elsewhere); stdout stays the summary.
+    assert "导出赛事存档" in exported.stderr and "导出赛事存档" not in exported.stdout
+    assert "导入赛事存档" in imported.stderr and imported.stdout.startswith("imported "), imported.stdout
+    new_id = int(imported.stdout.rsplit(" ", 1)[1])
+    if progress_check is not None:  # what the bars count: every export step, every row loaded
+        steps: list[str] = []
+        collected = _run(source, lambda db: archives.collect(db, live.competition_id, steps.append))
+        assert steps == list(archives.EXPORT_STEPS[:-1])  # the last, writing the file, is the command's
+        loaded: list[tuple[str, int]] = []
+        upgrade(progress_check)
+        _run(progress_check, lambda db: archives.load(db, Actor.system("tests"), collected, lambda t, n: loaded.append((t, n))))
+        assert sum(n for _, n in loaded) == archives.rows_to_load(collected) > 0
+        assert [t for t, _ in loaded].index("competitions") < [t for t, _ in loaded].index("items")
+        assert "mark_submissions" in dict(loaded) and "audit_log" not in dict(loaded)
     before = _run(source, lambda db: _picture(db, live.competition_id))
     after = _run(target, lambda db: _picture(db, new_id))
     assert before["marks"] and before["versions"] and before["appeals"] and before["ledger"]
@@ -107,7 +125,7 @@ def _round_trip(source: str, target: str, tmp_path: Path) -> None:
 def test_archive_round_trip_on_sqlite(migrated, tmp_path: Path) -> None:
     target = f"sqlite+aiosqlite:///{tmp_path / 'archive-target.db'}"
     upgrade(target)
-    _round_trip(migrated.database_url, target, tmp_path)
+    _round_trip(migrated.database_url, target, tmp_path, progress_check=f"sqlite+aiosqlite:///{tmp_path / 'archive-progress.db'}")
 
 
 @pytest.mark.services

@@ -10,6 +10,7 @@ Every wait has a deadline; every process is stopped (then killed) in a finally b
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -26,6 +27,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from contest.db.migrate import upgrade
+from tests.conftest import PASSWORD
 from tests.integration.live_seed import Live, seed_live
 from tests.services.test_two_processes import IO_TIMEOUT, Server, free_port, receive, sign_in
 
@@ -237,3 +239,62 @@ def test_without_board_processes_the_judge_process_serves_boards(live, tmp_path:
             ack = score(served, live, judge_session(served), "44")
             assert update_for(board, live, ack["seq"])["seq"] == ack["seq"]
         assert served.board_pids() == []
+
+
+def boards_in_metrics(served: Served, session: str) -> float:
+    """contest_connected_boards as /metrics shows it to an organizer (all processes added up)."""
+    page = httpx.get(f"{served.http}/metrics", cookies={"contest_session": session}, timeout=IO_TIMEOUT)
+    assert page.status_code == 200, page.text[:300]
+    values = [line.split()[-1] for line in page.text.splitlines() if line.startswith("contest_connected_boards")]
+    assert len(values) == 1, page.text
+    return float(values[0])
+
+
+def wait_boards_in_metrics(served: Served, session: str, expected: float) -> None:
+    deadline = time.monotonic() + WAIT
+    while (seen := boards_in_metrics(served, session)) != expected:
+        assert time.monotonic() < deadline, f"/metrics shows {seen} connected boards, not {expected}, after {WAIT}s"
+        time.sleep(0.1)
+
+
+def add_organizer(url: str) -> None:
+    from contest.accounts.service import create_user
+    from contest.db.engine import make_engine, make_session_factory
+    from tests.integration.seed import ACTOR
+
+    async def work() -> None:
+        engine = make_engine(url)
+        async with make_session_factory(engine)() as db:
+            await create_user(db, ACTOR, "org", PASSWORD, "organizer")
+            await db.commit()
+        await engine.dispose()
+
+    asyncio.run(work())
+
+
+def test_metrics_count_the_boards_held_by_the_board_process(live, tmp_path: Path) -> None:
+    """Default `contest serve`: the board's socket is in the board process, /metrics on the judge
+    process still counts it (a multiprocess directory under the var dir, removed at exit); a board
+    process killed outright no longer counts its boards."""
+    live, url = live
+    add_organizer(url)
+    with serving(tmp_path, url) as served:
+        board_pid = served.wait_for_board_process()
+        with httpx.Client(base_url=served.http, timeout=IO_TIMEOUT, follow_redirects=False) as client:
+            session = sign_in(client, "org")
+        assert boards_in_metrics(served, session) == 0.0
+        with open_board(served, live) as (board, _):
+            assert holder(served, board) == board_pid
+            wait_boards_in_metrics(served, session, 1.0)
+        wait_boards_in_metrics(served, session, 0.0)  # the board left
+
+        with open_board(served, live) as (board, _), pytest.raises(ConnectionClosed):
+            assert holder(served, board) == board_pid
+            wait_boards_in_metrics(served, session, 1.0)
+            os.kill(board_pid, signal.SIGKILL)  # its gauge file stays behind: the judge process forgets it
+            receive(board, time.monotonic() + WAIT)
+        served.wait_for_board_process(not_pid=board_pid)
+        wait_boards_in_metrics(served, session, 0.0)
+        own = tmp_path / "var" / "metrics" / str(served.proc.pid)
+        assert own.is_dir() and list(own.glob("*.db")), "the processes' metrics should be in <var>/metrics/<pid>"
+    assert not own.exists(), "contest serve should remove its metrics directory when it stops"

@@ -3,12 +3,14 @@ version is one number everywhere."""
 
 from __future__ import annotations
 
+import ast
 import shutil
 import socket
 import subprocess
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -77,11 +79,38 @@ def test_one_version_everywhere(client) -> None:
     assert f"contest {__version__}" in client.get("/").text
 
 
-def test_pure_commands_do_not_load_the_database_or_web_stack() -> None:
-    """`contest awards ...` and `contest policies ...` need neither SQLAlchemy nor Litestar."""
-    code = "import sys, contest.cli; print(sorted(m for m in ('sqlalchemy', 'litestar', 'uvicorn') if m in sys.modules))"
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    assert loaded == "[]"
+# Run a `contest` command in a fresh interpreter, then name the heavy modules it loaded.
+_LOADED = """
+import sys
+from contest.cli import main
+try:
+    main(sys.argv[1:], prog_name="contest")
+except SystemExit as exit:
+    if exit.code:
+        raise
+print(sorted(m for m in ("sqlalchemy", "litestar", "uvicorn", "openpyxl", "numpy", "contest.domain.awards.engine") if m in sys.modules))
+"""
+
+
+def _loaded_by(*args: str, cwd: Path | None = None) -> list[str]:
+    run = subprocess.run([sys.executable, "-c", _LOADED, *args], capture_output=True, text=True, cwd=cwd)
+    assert run.returncode == 0, run.stderr
+    return ast.literal_eval(run.stdout.strip().splitlines()[-1])
+
+
+def test_pure_commands_do_not_load_the_database_or_web_stack(tmp_path: Path) -> None:
+    """`contest --version` and `--help` load neither the award engine nor openpyxl (nor numpy
+    through it), let alone SQLAlchemy or Litestar; `contest awards compute` loads what it computes
+    and writes with, never the database or the web stack (start-up: bench/results/startup.md)."""
+    for args in (["--version"], ["--help"], ["awards", "--help"]):
+        assert _loaded_by(*args) == [], args
+    samples = Path(__file__).resolve().parents[2] / "seeds" / "awards"
+    out = tmp_path / "payouts.xlsx"
+    args = ["awards", "compute", "--policy", "longjisaichang-heilongjiang-2022", "--results", str(samples / "sample-results.json")]
+    loaded = _loaded_by(*args, "--out", str(out), cwd=tmp_path)
+    assert out.stat().st_size > 0  # it did compute and write
+    assert "contest.domain.awards.engine" in loaded and "openpyxl" in loaded
+    assert not {"sqlalchemy", "litestar", "uvicorn"} & set(loaded), loaded
 
 
 def _sample(text: str, name: str, labels: str = "") -> float:

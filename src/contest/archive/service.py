@@ -22,7 +22,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -54,6 +54,15 @@ ITEM_SOURCE = re.compile(r"^item:(\d+)$")  # payout lines say which item they we
 
 class ArchiveError(Invalid):
     code = "bad_archive"
+
+
+# What `contest export` shows while it works (collect() calls ``done(step)`` after each but the last,
+# which is the command's own: writing the file).
+EXPORT_STEPS = ("赛事与项目", "评分、成绩与申诉", "奖金发放", "人员与单位", "审计记录", "写入文件")
+
+
+def _nothing(*_args: Any) -> None:
+    pass
 
 
 # ---------------------------------------------------------------- values
@@ -110,8 +119,9 @@ def _ids(rows: list[dict[str, Any]], column: str = "id") -> set[Any]:
     return {r[column] for r in rows if r[column] is not None}
 
 
-async def collect(db: AsyncSession, competition_id: int) -> dict[str, Any]:
-    """The archive of one competition, as plain JSON-able data."""
+async def collect(db: AsyncSession, competition_id: int, done: Callable[[str], None] = _nothing) -> dict[str, Any]:
+    """The archive of one competition, as plain JSON-able data; ``done(step)`` after each of
+    EXPORT_STEPS but the last."""
     tables = Base.metadata.tables
     found: dict[str, list[dict[str, Any]]] = {}
     found["competitions"] = await _select(db, tables["competitions"], "id", [competition_id])
@@ -119,6 +129,7 @@ async def collect(db: AsyncSession, competition_id: int) -> dict[str, Any]:
         raise NotFound(Text("赛事 {competition_id} 不存在", competition_id=competition_id))
     found["items"] = await _select(db, tables["items"], "competition_id", [competition_id])
     items = _ids(found["items"])
+    done(EXPORT_STEPS[0])
     # Every table that hangs off an item (directly), then off those rows, found through foreign keys.
     frontier = {"items": items, "competitions": {competition_id}}
     pending = [t for t in Base.metadata.sorted_tables if t.name not in NEVER | {"competitions", "items", "units", "people"}]
@@ -135,9 +146,13 @@ async def collect(db: AsyncSession, competition_id: int) -> dict[str, Any]:
             frontier[table.name] = _ids(found[table.name]) if "id" in table.c else set()
             pending.remove(table)
             progress = True
+    done(EXPORT_STEPS[1])
     await _collect_payouts(db, found, items)
+    done(EXPORT_STEPS[2])
     await _collect_people_and_units(db, found)
+    done(EXPORT_STEPS[3])
     audit = await _audit_records(db, competition_id, items)
+    done(EXPORT_STEPS[4])
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -266,9 +281,14 @@ def parse(content: bytes) -> dict[str, Any]:
     return archive
 
 
-async def load(db: AsyncSession, actor: Actor, archive: dict[str, Any]) -> int:
+def rows_to_load(archive: dict[str, Any]) -> int:
+    """How many rows load() inserts or matches (its progress counts up to this)."""
+    return sum(len(rows or []) for name, rows in archive["tables"].items() if name not in NEVER and name in Base.metadata.tables)
+
+
+async def load(db: AsyncSession, actor: Actor, archive: dict[str, Any], done: Callable[[str, int], None] = _nothing) -> int:
     """Insert the archive's rows with new ids; returns the new competition's id. One transaction:
-    any problem and nothing is written."""
+    any problem and nothing is written. ``done(table, rows)`` after each table (rows_to_load() in all)."""
     schema = await _schema_revision(db)
     if archive.get("schema") != schema:
         raise ArchiveError(f"存档来自数据库版本 {archive.get('schema')},本数据库为 {schema}:请用相同版本的系统导入")
@@ -295,6 +315,7 @@ async def load(db: AsyncSession, actor: Actor, archive: dict[str, Any]) -> int:
         new_ids[table.name] = {}
         for row in sorted(rows, key=lambda r: r.get("id") or 0):
             await _insert(db, table, row, new_ids)
+        done(table.name, len(rows))
     competition_id = new_ids["competitions"][archive["competition"]["id"]]
     digest = hashlib.sha256(to_json(archive)).hexdigest()
     await record(

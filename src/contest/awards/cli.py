@@ -13,29 +13,13 @@ Chinese and the command exits with status 1.
 from __future__ import annotations
 
 import sys
-from collections import Counter
-from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
 import click
 
-from contest.awards.finance_workbook import STATUS_LABELS, WorkbookInfo, write_finance_workbook
-from contest.awards.ledger_io import read_ledger, read_settings, write_ledger
-from contest.awards.policies import load_policy, load_policy_file
-from contest.awards.results_io import read_results, write_template
-from contest.domain.awards.engine import AwardError, compute_awards
-from contest.domain.awards.inputs import InputErrors
-from contest.domain.awards.policy import (
-    DEDUP_LABELS,
-    HONOUR_TO_LABELS,
-    LEDGER_MODE_LABELS,
-    SPLIT_LABELS,
-    UNIT_MODE_LABELS,
-    PolicyError,
-    tier_scope,
-)
-from contest.domain.money import to_chinese_capital
+# Nothing else at module level: `contest --version` and `--help` register these groups and must
+# not load openpyxl (and numpy through it) or the award engine; each command imports its own.
+# `contest awards compute` never loads SQLAlchemy or the web stack (tests/unit/test_cli_startup.py).
 
 
 class _Failed(click.ClickException):
@@ -52,6 +36,17 @@ def policies_group() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def check_policy(file: Path) -> None:
     """Validate a policy FILE and print its tiers."""
+    from contest.awards.policies import load_policy_file
+    from contest.domain.awards.policy import (
+        DEDUP_LABELS,
+        HONOUR_TO_LABELS,
+        LEDGER_MODE_LABELS,
+        SPLIT_LABELS,
+        UNIT_MODE_LABELS,
+        PolicyError,
+        tier_scope,
+    )
+
     try:
         policy = load_policy_file(file)
     except PolicyError as exc:
@@ -117,6 +112,19 @@ def compute(
     ledger_out: Path | None,
 ) -> None:
     """Compute one payout batch."""
+    from collections import Counter
+    from dataclasses import replace
+    from datetime import date
+
+    from contest.awards.finance_workbook import STATUS_LABELS, WorkbookInfo, write_finance_workbook
+    from contest.awards.ledger_io import read_ledger, read_settings, write_ledger
+    from contest.awards.policies import load_policy
+    from contest.awards.results_io import read_results
+    from contest.domain.awards.engine import AwardError, compute_awards
+    from contest.domain.awards.inputs import InputErrors
+    from contest.domain.awards.policy import PolicyError
+    from contest.domain.money import to_chinese_capital
+
     # A big results file takes seconds to read and its workbook seconds to write: say where it is
     # (on stderr, so the summary on stdout stays clean for scripts).
     with click.progressbar(length=5, label="计算奖金", item_show_func=lambda step: step, file=sys.stderr) as progress:
@@ -158,5 +166,7 @@ def compute(
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出的空白成绩模板 .xlsx")
 def template(out: Path) -> None:
     """Write the blank results template (Chinese headers)."""
+    from contest.awards.results_io import write_template
+
     write_template(out)
     click.echo(f"已写入成绩模板:{out}")

@@ -5,21 +5,27 @@ consistent snapshot even while the mark writer commits (WAL lets it go on writin
 PostgreSQL: ``pg_dump --format=custom`` (a consistent snapshot by construction) and ``pg_restore``.
 
 A backup is checked as soon as it is written (integrity, schema version, audit chain) and a
-restore is checked the same way; a restore refuses to overwrite a database that holds data unless
-told to (``force``). The audit chain's key is not in the database: back up the key file too
-(docs/deploy.md).
+restore is checked the same way; a restore refuses to overwrite a database that holds data (a
+competition or an audit record) unless told to (``force``). On PostgreSQL the dump is checked by
+restoring it into a scratch database beside the live one (``scratch_restore``), when the database
+user may create one; otherwise only its table of contents is checked and the audit chain is
+verified in the live database (the command says which). The audit chain's key is not in the
+database: back up the key file too (docs/deploy.md).
 """
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import sqlite3
 import subprocess
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import make_url
 
 from contest.errors import ContestError
@@ -27,6 +33,11 @@ from contest.errors import ContestError
 
 class BackupError(ContestError):
     code = "backup_failed"
+
+
+# A database "holds data" when it has a competition or an audit record (every change writes one:
+# users, units, settings...). A freshly migrated, empty database holds none.
+DATA_TABLES = ("competitions", "audit_log")
 
 
 @dataclass
@@ -107,7 +118,21 @@ def sqlite_has_data(path: Path) -> bool:
     if not path.exists() or path.stat().st_size == 0:
         return False
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-        return bool(db.execute("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='alembic_version'").fetchone()[0])
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        return any(db.execute(f'SELECT EXISTS (SELECT 1 FROM "{t}")').fetchone()[0] for t in DATA_TABLES if t in tables)
+
+
+def has_data(connection: Connection) -> bool:
+    """Whether the database holds data (DATA_TABLES), through a synchronous SQLAlchemy connection."""
+    tables = set(inspect(connection).get_table_names())
+    return any(connection.execute(text(f'SELECT EXISTS (SELECT 1 FROM "{t}")')).scalar() for t in DATA_TABLES if t in tables)
+
+
+def database_rows(connection: Connection) -> tuple[str, dict[str, int]]:
+    """(schema revision, rows per table), through a synchronous SQLAlchemy connection."""
+    tables = sorted(set(inspect(connection).get_table_names()) - {"alembic_version"})
+    schema = connection.execute(text("SELECT version_num FROM alembic_version")).scalar() or ""
+    return schema, {t: connection.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in tables}
 
 
 def restore_sqlite(backup: Path, database_url: str, force: bool) -> BackupReport:
@@ -150,6 +175,27 @@ def backup_postgresql(database_url: str, out: Path) -> BackupReport:
     partial.chmod(0o600)  # names, ID numbers, bank accounts: for the operator only
     partial.replace(out)
     return BackupReport(out, out.stat().st_size, "")
+
+
+@contextmanager
+def scratch_restore(database_url: str, dump: Path) -> Iterator[tuple[str | None, str]]:
+    """Restore ``dump`` into a new database beside the live one, to check the copy itself; yields
+    (its SQLAlchemy URL, "") and drops it afterwards. (None, why) when the database user may not
+    create a database: the caller then checks what it can elsewhere. A dump that does not restore
+    is a BackupError."""
+    url = make_url(database_url)
+    name = f"{url.database or 'contest'}_backup_check_{secrets.token_hex(4)}"[:63]
+    maintenance = f"--maintenance-db={libpq_url(database_url)}"
+    created = subprocess.run([_tool("createdb"), maintenance, name], capture_output=True, text=True)
+    if created.returncode != 0:
+        yield None, created.stderr.strip()[-300:]
+        return
+    scratch = url.set(database=name).render_as_string(hide_password=False)
+    try:
+        _run([_tool("pg_restore"), "--no-owner", "--exit-on-error", "--single-transaction", f"--dbname={libpq_url(scratch)}", str(dump)])
+        yield scratch, ""
+    finally:
+        subprocess.run([_tool("dropdb"), maintenance, "--if-exists", name], capture_output=True)
 
 
 def restore_postgresql(backup: Path, database_url: str, force: bool, has_data: bool) -> BackupReport:

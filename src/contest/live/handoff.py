@@ -159,6 +159,7 @@ class BoardProcesses:
         link.control.close()
         self.links[index] = None
         code = link.process.poll()
+        _forget_in_metrics(link.process.pid)
         if self._stopping:
             return
         if time.monotonic() - link.started > HEALTHY_AFTER:  # it had been running well: not a crash loop
@@ -193,6 +194,7 @@ class BoardProcesses:
             except subprocess.TimeoutExpired:
                 link.process.kill()
                 await asyncio.to_thread(link.process.wait)
+            _forget_in_metrics(link.process.pid)
         self.links = []
 
     # ------------------------------------------------------------ work
@@ -248,6 +250,16 @@ class BoardProcesses:
             except Exception:  # keep forwarding whatever one notice did
                 log.exception("forwarding change notices to the board processes failed")
                 await asyncio.sleep(1)
+
+
+def _forget_in_metrics(pid: int) -> None:
+    """A board process has gone: its connected boards no longer count in /metrics (its counters
+    still do). Its gauges live in the shared PROMETHEUS_MULTIPROC_DIR set up by `contest serve`."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        with contextlib.suppress(OSError):
+            multiprocess.mark_process_dead(pid)
 
 
 class HandoffReceiver:
