@@ -18,7 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contest.accounts.service import Throttle, failures_free_at
+from contest.accounts.service import Throttle, failures_free_at, prune_attempts
 from contest.audit.service import Actor, record
 from contest.competitors.certificates import valid_of_person
 from contest.db.models import (
@@ -258,8 +258,9 @@ def minutes_until(until: datetime) -> int:
     return max(1, math.ceil((until - utcnow()).total_seconds() / 60))
 
 
-async def note_attempt(db: AsyncSession, kind: str, subject: str, ip: str, success: bool) -> None:
+async def note_attempt(db: AsyncSession, kind: str, subject: str, ip: str, success: bool, throttle: Throttle) -> None:
     db.add(LookupAttempt(kind=kind, subject=subject[:120], ip=ip[:64], success=success))
+    await prune_attempts(db, LookupAttempt, throttle.window)
     await db.commit()
 
 
@@ -322,7 +323,7 @@ async def lookup(
             ).scalars()
         )
         matched = [p for p in people if p.id in holders]
-    await note_attempt(db, "lookup", subject, ip, bool(matched))
+    await note_attempt(db, "lookup", subject, ip, bool(matched), throttle)
     if not matched:
         raise LookupRefused(f"姓名或{factor}不正确(多次输错将暂停查询)")
     return [await my_result(db, competition, person) for person in matched]

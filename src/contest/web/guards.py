@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.datastructures import UploadFile
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from contest.domain.limits import ID_MAX, TextField, control_problem
 from contest.domain.roles import CHIEF_JUDGE, FINANCE, JUDGE, ORGANIZER
+from contest.errors import ContestError
+from contest.web.fields import INTEGER
 
 PUBLIC = "public"
 ANY_USER = "any_user"
@@ -44,3 +49,67 @@ def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     if ANY_USER in allowed or user.role in allowed:
         return
     raise PermissionDeniedException("您的角色无权访问此页面")
+
+
+# ------------------------------------------------------------------ parameters
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _int_query_names(handler: BaseRouteHandler) -> tuple[str, ...]:
+    """The handler's query parameters declared as ``int`` (or ``int | None``), read once per handler."""
+    names = handler.opt.get("_int_query")
+    if names is None:
+        names = tuple(
+            name
+            for name, field in handler.parsed_fn_signature.parameters.items()
+            if (field.is_subclass_of(int) and not field.is_subclass_of(bool)) or any(t.annotation is int for t in field.inner_types)
+        )
+        handler.opt["_int_query"] = names
+    return names
+
+
+def _int_out_of_range(text: str) -> bool:
+    text = text.strip()
+    return bool(INTEGER.fullmatch(text)) and not 1 <= int(text) <= ID_MAX
+
+
+async def parameter_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """One check for every route, before any query runs (PostgreSQL would answer 500 to both):
+
+    - an id in the path (or an ``int`` query parameter such as ``?batch=``) outside 1..ID_MAX
+      names no row: 404, the same as a missing row, whatever the database;
+    - a NUL character (or another control character in a path segment) is in no text we keep:
+      404 in the path, 400 naming the field in a query parameter or a submitted form. Other control
+      characters in form text are refused by the field's declaration (limits.TextField.problem).
+    """
+    for value in connection.path_params.values():
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int) and not 1 <= value <= ID_MAX:
+            raise NotFoundException()
+        if isinstance(value, str) and control_problem(value, "路径"):
+            raise NotFoundException()
+    query = connection.query_params
+    for name in _int_query_names(handler):
+        if any(_int_out_of_range(v) for v in query.getall(name, [])):
+            raise NotFoundException()
+    for name, value in query.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise ContestError(_nul(f"参数 {name}"), code="control_character")
+    if connection.scope["type"] != "http" or not isinstance(connection, Request):
+        return
+    if connection.method not in ("POST", "PUT", "PATCH") or not connection.content_type[0].startswith(_FORM_TYPES):
+        return
+    form = await connection.form()
+    described = getattr(handler.operation_class, "form_fields", {})
+    for name, value in form.multi_items():
+        text = value.filename if isinstance(value, UploadFile) else value
+        if "\x00" in name or (isinstance(text, str) and "\x00" in text):
+            field = described.get(name)
+            raise ContestError(_nul(field.label if isinstance(field, TextField) else name), code="control_character")
+
+
+def _nul(name: str) -> str:
+    shown = name.replace("\x00", "\\0")[:40]
+    return f"“{shown}”含有不允许的控制字符 U+0000(NUL),请删除后重试"
