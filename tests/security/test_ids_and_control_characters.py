@@ -16,15 +16,15 @@ from sqlalchemy import func, select
 
 from contest.db.models import LoginAttempt, PayoutLineRow, Unit
 from contest.domain import limits
+from contest.live.protocol import ID_MAX
 from contest.payouts import service
 from contest.rosters.sheets import COMPETITORS
 from contest.settings import REPO_ROOT, Settings
 from contest.web.fields import MAX_INT
-from contest.live.protocol import ID_MAX
 from tests.conftest import csrf_token, post_form
-from tests.integration.payout_seed import run
+from tests.integration.payout_seed import close_appeal_window, published_competition, run
 from tests.integration.seed import make_id
-from tests.integration.test_payouts import PROVINCIAL_WIN, computed_batch, external_workbook, live  # noqa: F401 - fixture
+from tests.integration.test_payouts import PROVINCIAL_WIN, computed_batch, external_workbook
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)]
 
@@ -151,7 +151,8 @@ LONG_CELLS = [
 ]
 
 
-def test_an_over_long_external_result_cell_is_named_and_nothing_is_written(live, judge_client, role_users, migrated) -> None:
+def test_an_over_long_external_result_cell_is_named_and_nothing_is_written(judge_client, role_users, migrated) -> None:
+    close_appeal_window(migrated.database_url, published_competition(migrated.database_url))
     fin = judge_client(role_users["finance"])
     batch_id = computed_batch(fin)
     lines_before = _count(migrated.database_url, PayoutLineRow)

@@ -20,6 +20,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from contest.domain import limits
 from contest.domain.awards.inputs import (
     KIND_ALIASES,
     InputError,
@@ -38,7 +39,6 @@ from contest.domain.awards.inputs import (
     parse_year,
 )
 from contest.domain.awards.model import Achievement, Coach, Competition, InputPool, Member, Person
-from contest.domain import limits
 from contest.domain.limits import TextField
 from contest.domain.text import N_
 from contest.xlsx.cells import cell_text, set_text

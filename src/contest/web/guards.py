@@ -97,12 +97,12 @@ async def parameter_guard(connection: ASGIConnection, handler: BaseRouteHandler)
     for name, value in query.multi_items():
         if "\x00" in name or "\x00" in value:
             raise ContestError(_nul(f"参数 {name}"), code="control_character")
-    if connection.scope["type"] != "http" or not isinstance(connection, Request):
+    if not isinstance(connection, Request):  # a websocket: no body
         return
     if connection.method not in ("POST", "PUT", "PATCH") or not connection.content_type[0].startswith(_FORM_TYPES):
         return
     form = await connection.form()
-    described = getattr(handler.operation_class, "form_fields", {})
+    described = getattr(getattr(handler, "operation_class", None), "form_fields", {})
     for name, value in form.multi_items():
         text = value.filename if isinstance(value, UploadFile) else value
         if "\x00" in name or (isinstance(text, str) and "\x00" in text):
