@@ -176,3 +176,18 @@ def test_an_over_long_external_result_cell_is_named_and_nothing_is_written(judge
     ok = post_form(fin, f"/finance/batches/{batch_id}/external", files={"file": ("外部成绩.xlsx", external_workbook([at_max]))})
     assert ok.status_code in (302, 303), ok.text[:1000]
     assert run(migrated.database_url, external)[1] == "外部成绩.xlsx"
+
+
+def test_the_live_protocol_refuses_control_characters_in_its_text_fields() -> None:
+    from contest.live.protocol import ProtocolError, parse_mark, parse_status
+
+    mark = {"type": "mark", "client_id": "c0ffee00-1234", "item_id": 1, "station": 1, "criterion_id": 1, "value": "5"}
+    assert parse_mark({**mark, "reason": "第一行\n第二行"}).reason == "第一行\n第二行"
+    with pytest.raises(ProtocolError, match="理由含有不允许的控制字符 U\\+0000"):
+        parse_mark({**mark, "reason": "a\x00b"})
+    with pytest.raises(ProtocolError, match="分值含有不允许的控制字符"):
+        parse_mark({**mark, "value": "5\x00"})
+    with pytest.raises(ProtocolError, match="设备名称含有不允许的控制字符 U\\+0001"):
+        parse_status({"device": "iPad\x01"})
+    with pytest.raises(ProtocolError):
+        parse_mark({**mark, "item_id": ID_MAX + 1})
