@@ -171,6 +171,11 @@ def test_an_over_long_external_result_cell_is_named_and_nothing_is_written(judge
         assert message in response.text, header
         assert run(migrated.database_url, external) == ({}, "")
         assert _count(migrated.database_url, PayoutLineRow) == lines_before
+    # a team whose members' ID numbers would not fit the payout line's 参赛单元 column
+    team = [dict(PROVINCIAL_WIN, 成绩编号="SD-T", 姓名=f"队员{n}", 证件号码=make_id(900 + n)) for n in range(25)]
+    response = post_form(fin, f"/finance/batches/{batch_id}/external", files={"file": ("外部成绩.xlsx", external_workbook(team))})
+    assert response.status_code == 422 and "选手过多:25 名选手的证件号码合计超过 400 个字符" in response.text, response.text[:500]
+    assert run(migrated.database_url, external) == ({}, "")
     # at the maximum, every value fits the columns it reaches: imported and computed, no database error
     at_max = dict(PROVINCIAL_WIN, 成绩编号="N" * 100, 姓名="名" * 100, 选送单位="单" * 200, 赛项="项" * 200, 赛事名称="赛" * 200)
     ok = post_form(fin, f"/finance/batches/{batch_id}/external", files={"file": ("外部成绩.xlsx", external_workbook([at_max]))})

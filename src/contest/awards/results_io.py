@@ -349,6 +349,10 @@ def _group(
         if not broken and not people:
             errors.append(InputError("至少要有一行角色为“选手”", where))
             continue
+        subject = "+".join(sorted(m.person.id_number for m in people))  # what a payout line keeps of the team
+        if len(subject) > limits.SUBJECT_ID.max:
+            errors.append(InputError(f"选手过多:{len(people)} 名选手的证件号码合计超过 {limits.SUBJECT_ID.max} 个字符", where))
+            continue
         if broken or any(shared.get(c.key) is None for c in COLUMNS if c.group and c.required and not c.may_be_blank):
             continue
         competition = Competition(

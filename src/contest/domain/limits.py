@@ -130,6 +130,8 @@ ACHIEVEMENT_ID = TextField("成绩编号", 100)
 RESULT = TextField("成绩", 50)
 GROUP = TextField("组别", 50)
 OCCUPATION = TextField("职业(工种)名称", 100)
+# whose achievement a payout line is for: the members' 证件号码 joined by "+" (a team's, sorted)
+SUBJECT_ID = TextField("参赛单元", 400)
 FILENAME = TextField("文件名", 200)
 
 # payees (finance only: where a payout line's money goes; docs/payouts.md)

@@ -98,7 +98,7 @@ class PayoutLineRow(Base):
     item: Mapped[str] = mapped_column(String(limits.ITEM_NAME.max), default="")
     skill_code: Mapped[str] = mapped_column(String(limits.SKILL_CODE.max), default="")
     result: Mapped[str] = mapped_column(String(limits.RESULT.max), default="")
-    subject_id: Mapped[str] = mapped_column(String(400), default="")
+    subject_id: Mapped[str] = mapped_column(String(limits.SUBJECT_ID.max), default="")
     source: Mapped[str] = mapped_column(String(100), default="")  # "item:<id>" or "external"
     withheld_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # 代扣个税
     withholding: Mapped[str] = mapped_column(String(limits.WITHHOLDING.max), default="", server_default="")
@@ -165,7 +165,7 @@ class PayoutLedgerEntry(Base):
     recipient_id: Mapped[str] = mapped_column(String(limits.PAYEE_KEY.max))
     role: Mapped[str] = mapped_column(String(20))
     skill_code: Mapped[str] = mapped_column(String(limits.SKILL_CODE.max), default="")
-    subject_id: Mapped[str] = mapped_column(String(400), default="")
+    subject_id: Mapped[str] = mapped_column(String(limits.SUBJECT_ID.max), default="")
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     tier_id: Mapped[str] = mapped_column(String(100), default="")
     achievement_id: Mapped[str] = mapped_column(String(limits.ACHIEVEMENT_ID.max), default="")
