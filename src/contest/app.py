@@ -42,7 +42,7 @@ from contest.web import templating
 from contest.web.deps import provide_db
 from contest.web.errors import EXCEPTION_HANDLERS
 from contest.web.flash import clear_shown_flash
-from contest.web.guards import EVERYONE, access_guard
+from contest.web.guards import EVERYONE, access_guard, parameter_guard
 from contest.web.headers import add_security_headers
 from contest.web.health import HEALTH_HANDLERS
 from contest.web.log_masking import mask_id_numbers_in_logs
@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=state,
         plugins=[channels, hub],
         dependencies={"db": Provide(provide_db), "actor": Provide(provide_actor, sync_to_thread=False)},
-        guards=[access_guard],
+        guards=[access_guard, parameter_guard],  # who may, then ids in range and no NUL
         middleware=[DefineMiddleware(SessionAuthMiddleware, exclude=["^/static/", "^/healthz", "^/readyz"])],
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax"),
         template_config=TemplateConfig(directory=templates_dir(), engine=JinjaTemplateEngine, engine_callback=templating.configure),

@@ -372,3 +372,4 @@ def test_the_results_page_shows_the_current_head(app, role_users, migrated) -> N
     line = re.search(r'<p class="audit-head" id="audit-head">(.*?)</p>', page, re.S)
     assert line and "审计链校验点" in line.group(1)
     assert f"{head.records} 条记录" in line.group(1) and head.mac in line.group(1)
+    assert head.key_id and f'key_id <span class="mono">{head.key_id}</span>' in line.group(1)  # what a checkpoint file needs

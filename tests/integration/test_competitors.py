@@ -148,7 +148,7 @@ def test_many_addresses_cannot_walk_through_the_endings_of_one_name(published, m
 
     async def spray(db: Any) -> tuple[Any, Any, Any]:
         for n in range(throttle.max_failures * service.SUBJECT_FACTOR):
-            await service.note_attempt(db, "lookup", subject, f"10.0.{n // 250}.{n % 250}", False)
+            await service.note_attempt(db, "lookup", subject, f"10.0.{n // 250}.{n % 250}", False, throttle)
         return (
             await service.throttled_until(db, "lookup", subject, "10.9.9.9", throttle),  # a fresh address: the name waits
             await service.throttled_until(db, "lookup", f"{published.competition_id}:选手乙2", "10.9.9.9", throttle),

@@ -176,3 +176,46 @@ def test_throttling_and_its_listing_on_postgresql(pg_url: str) -> None:
     }
     assert "登录失败次数过多" in _try(pg_url, "judge1", PASSWORD, ATTACKER)
     assert _try(pg_url, "judge1", PASSWORD, JUDGES_TABLET) == "用户名或密码错误"  # not throttled there (no such user here)
+
+
+def test_attempts_older_than_the_window_are_pruned_at_most_once_a_minute(role_users, migrated, monkeypatch) -> None:
+    """login_attempts and lookup_attempts keep only what still counts: a failed attempt deletes the
+    rows that have left the window (at most once a minute per process, so a storm costs no more)."""
+    from contest.accounts import service as accounts
+    from contest.competitors.service import note_attempt
+    from contest.db.models import LookupAttempt, utcnow
+
+    url = migrated.database_url
+    monkeypatch.setattr(accounts, "_last_pruned", {})
+    old = utcnow() - THROTTLE.window - timedelta(minutes=1)
+
+    def add_old() -> None:
+        async def work(db) -> None:
+            db.add_all([LoginAttempt(username="judge1", ip=OTHER, success=False, at=old) for _ in range(3)])
+            db.add_all([LookupAttempt(kind="lookup", subject="s", ip=OTHER, success=False, at=old) for _ in range(3)])
+            await db.commit()
+
+        _run(url, work)
+
+    def counts() -> tuple[int, int, int]:
+        async def work(db):
+            logins = list((await db.execute(select(LoginAttempt.at))).scalars())
+            lookups = list((await db.execute(select(LookupAttempt.at))).scalars())
+            return len(logins), sum(1 for at in logins if at < utcnow() - THROTTLE.window), len(lookups)
+
+        return _run(url, work)
+
+    add_old()
+    _fail(url, "judge1", ATTACKER, 1)
+    assert counts()[:2] == (1, 0)  # the three old rows went; the new failure stays
+    _run(url, lambda db: note_attempt(db, "verify", "", ATTACKER, False, THROTTLE))
+    assert counts()[2] == 1
+    add_old()  # within the minute: not pruned again
+    _fail(url, "judge1", ATTACKER, 1)
+    _run(url, lambda db: note_attempt(db, "verify", "", ATTACKER, False, THROTTLE))
+    assert counts() == (5, 3, 5)
+    monkeypatch.setattr(accounts, "_last_pruned", {k: v - accounts.PRUNE_EVERY_SECONDS for k, v in accounts._last_pruned.items()})
+    _fail(url, "judge1", ATTACKER, 1)
+    _run(url, lambda db: note_attempt(db, "verify", "", ATTACKER, False, THROTTLE))
+    assert counts() == (3, 0, 3)
+    assert _try(url, "judge1", PASSWORD, JUDGES_TABLET) == "ok"  # pruning never touched what counts

@@ -61,13 +61,14 @@ def test_papers_follow_the_item_and_print_what_was_signed(judge_client, client, 
     assert response.headers["cache-control"] == "private, no-store"
     text = squeezed(" ".join(pages_of(response.content)))
     expected = ("裁判长锁定记录", "焊工", "裁判cj", "20条", "锁定并签字", lock_head.mac, f"第{lock_head.records}条记录", "裁判长（签字）")
-    for shown in expected:
+    for shown in (*expected, f"key_id{lock_head.key_id}"):  # key_id: what a checkpoint file needs besides the MAC
         assert shown in text, shown
 
     # The score sheet: every judge's marks by seat, names on the signature lines, totals, the checkpoint.
     text_pages = pages_of(organizer.get(scores).content)
     text = squeezed(" ".join(text_pages))
-    for shown in ("评分汇总表", "裁判1", "裁判2", "裁判3", "裁判ja", "裁判jb", "裁判jc", "裁判长", "签字", "总分", lock_head.mac):
+    shown_on_sheet = ("评分汇总表", "裁判1", "裁判2", "裁判3", "裁判ja", "裁判jb", "裁判jc", "裁判长", "签字", "总分", lock_head.mac)
+    for shown in (*shown_on_sheet, f"key_id{lock_head.key_id}"):
         assert shown in text, shown
     for station in live.stations.values():
         assert re.search(rf"(?<![0-9]){station}(?![0-9])", text), station
@@ -107,6 +108,7 @@ def test_papers_follow_the_item_and_print_what_was_signed(judge_client, client, 
         "裁判长（签字）",
         "（盖章）",
         publish_head.mac,
+        f"key_id{publish_head.key_id}",
         "第1页共1页",
     ):
         assert shown in text, shown
@@ -158,7 +160,7 @@ def test_a_long_results_sheet_repeats_its_header_and_numbers_its_pages() -> None
         "components": [{"kind": "theory", "name": "理论", "weight": "20"}, {"kind": "practical", "name": "实操", "weight": "80"}],
         "rows": rows,
         "awards": [("一等奖", 3)],
-        "checkpoint": {"records": 812, "last_id": 812, "mac": "ab" * 32, "at": "2026-11-22 16:00"},
+        "checkpoint": {"records": 812, "last_id": 812, "mac": "ab" * 32, "at": "2026-11-22 16:00", "key_id": "0123456789abcdef"},
     }
     context = {
         "competition": {"name": "2026年测试市职业技能大赛", "organizer": "测试市人社局", "appeal_hours": 2, "appeal_contact": ""},

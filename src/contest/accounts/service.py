@@ -7,6 +7,7 @@ go through `normalise`, and a new account that reads like an existing one is ref
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -171,6 +172,23 @@ async def failures_free_at(
     return at + window if at is not None else None
 
 
+PRUNE_EVERY_SECONDS = 60.0
+_last_pruned: dict[str, float] = {}
+
+
+async def prune_attempts(session: AsyncSession, attempts: Any, window: timedelta) -> int:
+    """Delete the attempts that have left the throttle window (they no longer count for anything),
+    at most once a minute per process and table: sign-ins here, look-ups in contest.competitors.
+    Called on each attempt recorded; returns how many rows went (0 when it was not time yet)."""
+    now = time.monotonic()
+    last = _last_pruned.get(attempts.__tablename__)
+    if last is not None and now - last < PRUNE_EVERY_SECONDS:
+        return 0
+    _last_pruned[attempts.__tablename__] = now
+    result = cast("CursorResult[Any]", await session.execute(delete(attempts).where(attempts.at < utcnow() - window)))
+    return result.rowcount or 0
+
+
 async def _free_at(session: AsyncSession, since: datetime, limit: int, window: timedelta, *where: Any) -> datetime | None:
     return await failures_free_at(session, LoginAttempt, since, limit, window, *where)
 
@@ -208,6 +226,7 @@ async def login(
     user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
     ok = verify_password(user.password_hash if user else None, password) and user is not None and user.is_active
     session.add(LoginAttempt(username=username, ip=ip, success=ok))
+    await prune_attempts(session, LoginAttempt, throttle.window)
     if not ok or user is None:
         await session.commit()
         raise AccountError("用户名或密码错误")

@@ -165,6 +165,7 @@ class ChainHead:
     last_id: int
     mac: str
     at: datetime | None
+    key_id: str = ""  # which key made the MAC (printed beside it: a checkpoint file needs it)
 
 
 async def chain_head(session: AsyncSession) -> ChainHead:
@@ -172,7 +173,8 @@ async def chain_head(session: AsyncSession) -> ChainHead:
     records = (await session.execute(select(func.count()).select_from(AuditRecord))).scalar_one()
     newest = select(AuditRecord.id, AuditRecord.hash, AuditRecord.at).order_by(AuditRecord.id.desc()).limit(1)
     last = (await session.execute(newest)).first()
-    return ChainHead(records, last.id, last.hash, last.at) if last else ChainHead(0, 0, "", None)
+    key_id = mac_of(session).key_id
+    return ChainHead(records, last.id, last.hash, last.at, key_id) if last else ChainHead(0, 0, "", None, key_id)
 
 
 async def head_at(session: AsyncSession, action: str, entity: str, entity_id: object) -> ChainHead | None:
@@ -188,7 +190,7 @@ async def head_at(session: AsyncSession, action: str, entity: str, entity_id: ob
     if found is None:
         return None
     position = (await session.execute(select(func.count()).select_from(AuditRecord).where(AuditRecord.id <= found.id))).scalar_one()
-    return ChainHead(position, found.id, found.hash, found.at)
+    return ChainHead(position, found.id, found.hash, found.at, mac_of(session).key_id)
 
 
 async def verify_chain(session: AsyncSession, checkpoint: Checkpoint | None = None) -> tuple[int, list[ChainProblem]]:

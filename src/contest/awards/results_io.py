@@ -20,6 +20,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from contest.domain import limits
 from contest.domain.awards.inputs import (
     KIND_ALIASES,
     InputError,
@@ -38,6 +39,7 @@ from contest.domain.awards.inputs import (
     parse_year,
 )
 from contest.domain.awards.model import Achievement, Coach, Competition, InputPool, Member, Person
+from contest.domain.limits import TextField
 from contest.domain.text import N_
 from contest.xlsx.cells import cell_text, set_text
 from contest.xlsx.upload import open_xlsx, sheet_rows
@@ -84,11 +86,21 @@ class Column:
     width: int
     help: str
     may_be_blank: bool = False  # the column must exist, but a cell may be left empty
+    limit: TextField = limits.CELL  # the declared maximum of the field the column fills (domain/limits.py)
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("id", "成绩编号", _required("成绩编号"), True, False, 12, "同一成绩(一个参赛单元)的选手和教练各占一行,用相同的成绩编号"),
-    Column("competition", "赛事名称", _required("赛事名称"), True, True, 30, "如:第46届世界技能大赛"),
+    Column(
+        "id",
+        "成绩编号",
+        _required("成绩编号"),
+        True,
+        False,
+        12,
+        "同一成绩(一个参赛单元)的选手和教练各占一行,用相同的成绩编号",
+        limit=limits.ACHIEVEMENT_ID,
+    ),
+    Column("competition", "赛事名称", _required("赛事名称"), True, True, 30, "如:第46届世界技能大赛", limit=limits.COMPETITION_NAME),
     Column("level", "赛事级别", parse_level, True, True, 10, "世界 / 国家 / 省级 / 市级"),
     Column("class", "赛事类别", parse_class, True, True, 10, "一类 / 二类;世界技能大赛可留空", may_be_blank=True),
     Column(
@@ -96,8 +108,8 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("year", "年份", parse_year, True, True, 8, "比赛年份,如 2023"),
     Column("date", "比赛日期", lambda v: parse_date(v, "比赛日期"), False, True, 12, "可选,如 2023-09-15"),
-    Column("organizer", "主办单位", _optional, False, True, 24, "市级竞赛由主办单位发放奖励时必填"),
-    Column("item", "赛项", _required("赛项"), True, True, 18, "赛项名称,如:焊接"),
+    Column("organizer", "主办单位", _optional, False, True, 24, "市级竞赛由主办单位发放奖励时必填", limit=limits.ORGANIZER),
+    Column("item", "赛项", _required("赛项"), True, True, 18, "赛项名称,如:焊接", limit=limits.ITEM_NAME),
     Column(
         "skill_code",
         N_("技能代码"),
@@ -106,15 +118,25 @@ COLUMNS: tuple[Column, ...] = (
         True,
         14,
         "职业(工种)或世赛项目的统一代码;不同级别的同一项目必须相同,据此不重复奖励",
+        limit=limits.SKILL_CODE,
     ),
     Column(
-        "result", "成绩", parse_result, True, True, 12, "第1名(或 1)、金牌/银牌/铜牌、优胜奖、国家集训队、省集训队;并列名次照填,如两个第2名"
+        "result",
+        "成绩",
+        parse_result,
+        True,
+        True,
+        12,
+        "第1名(或 1)、金牌/银牌/铜牌、优胜奖、国家集训队、省集训队;并列名次照填,如两个第2名",
+        limit=limits.RESULT,
     ),
     Column("role", "角色", _role, True, False, 8, "选手 / 教练;团体项目第一名选手为队长"),
-    Column("name", "姓名", _required("姓名"), True, False, 10, ""),
-    Column("id_number", "证件号码", _id_number, True, False, 21, "18 位身份证号,单元格须为文本格式"),
-    Column("unit", "选送单位", _optional, True, False, 24, "选手的选送单位(单位补助发给它)"),
-    Column("employment_region", "就业地区", _optional, False, False, 18, "如:黑龙江省哈尔滨市;按就业地区限定的政策必填"),
+    Column("name", "姓名", _required("姓名"), True, False, 10, "", limit=limits.PERSON_NAME),
+    Column("id_number", "证件号码", _id_number, True, False, 21, "18 位身份证号,单元格须为文本格式", limit=limits.ID_NUMBER),
+    Column("unit", "选送单位", _optional, True, False, 24, "选手的选送单位(单位补助发给它)", limit=limits.UNIT_NAME),
+    Column(
+        "employment_region", "就业地区", _optional, False, False, 18, "如:黑龙江省哈尔滨市;按就业地区限定的政策必填", limit=limits.REGION
+    ),
     Column("employee_status", "职工身份", _optional, False, False, 10, "职工 / 学生 / 其他"),
     Column("birth_date", "出生日期", lambda v: parse_date(v, "出生日期"), False, False, 12, "可选;留空则从身份证号推算"),
     Column("share", "份额", parse_share, False, False, 8, "可选:团队或教练团队按份额分配时填写(如 60、40);留空即平均分配"),
@@ -128,7 +150,16 @@ COLUMNS: tuple[Column, ...] = (
         "是 / 否;牵头教练即主要指导教师:余数(分)归他,“优秀指导教师”等授予他;未填则为第一名教练",
     ),
     # added later, so the earlier columns keep their letters in old files and in error messages
-    Column("group", "组别", _optional, False, True, 10, "可选:职工组 / 学生组 / 教师组 / 院校组 / 非院校组等;政策按组别奖励时必填"),
+    Column(
+        "group",
+        "组别",
+        _optional,
+        False,
+        True,
+        10,
+        "可选:职工组 / 学生组 / 教师组 / 院校组 / 非院校组等;政策按组别奖励时必填",
+        limit=limits.GROUP,
+    ),
     Column(
         "occupation",
         "职业(工种)名称",
@@ -137,6 +168,7 @@ COLUMNS: tuple[Column, ...] = (
         True,
         14,
         "可选:如 焊工;称号写明职业(工种)时使用(如“焊工技术标兵”),留空则用赛项名称",
+        limit=limits.OCCUPATION,
     ),
     Column(
         "entry_size",
@@ -234,6 +266,11 @@ def _read_results(name: str, numbered_rows: Iterator[tuple[int, tuple[Any, ...]]
             if column.group and column.key != "id" and cell_text(raw) == "":
                 values[key] = None  # blank: inherits the achievement's first row
                 continue
+            # too long or a control character: named here, before the value reaches a payout line
+            if problem := column.limit.problem(cell_text(raw), column.header):
+                errors.append(InputError(problem, _where(name, row_number, column, index)))
+                values[key] = _BAD
+                continue
             try:
                 values[key] = column.parse(raw)
             except InputError as exc:
@@ -311,6 +348,10 @@ def _group(
         where = f"工作表“{sheet}”成绩编号 {achievement_id}(第 {rows_text} 行)"
         if not broken and not people:
             errors.append(InputError("至少要有一行角色为“选手”", where))
+            continue
+        subject = "+".join(sorted(m.person.id_number for m in people))  # what a payout line keeps of the team
+        if len(subject) > limits.SUBJECT_ID.max:
+            errors.append(InputError(f"选手过多:{len(people)} 名选手的证件号码合计超过 {limits.SUBJECT_ID.max} 个字符", where))
             continue
         if broken or any(shared.get(c.key) is None for c in COLUMNS if c.group and c.required and not c.may_be_blank):
             continue

@@ -419,7 +419,7 @@ async def verify(request: Request, db: AsyncSession, serial: str) -> Any:
         )
     certificate = await certificates.by_serial(db, normal) if normal else None
     if certificate is None:
-        await service.note_attempt(db, "verify", "", ip, False)
+        await service.note_attempt(db, "verify", "", ip, False, throttle_of(settings))
         return Template(
             "competitors/verify.html",
             context={"certificate": None, "error": "未找到该证书编号:请核对后重新输入", "serial": serial[:40]},

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contest.accounts.service import Throttle, failures_free_at
+from contest.accounts.service import Throttle, failures_free_at, prune_attempts
 from contest.audit.service import Actor, derived_key, record
 from contest.competitors.certificates import valid_of_person
 from contest.db.models import (
@@ -284,8 +284,9 @@ def minutes_until(until: datetime) -> int:
     return max(1, math.ceil((until - utcnow()).total_seconds() / 60))
 
 
-async def note_attempt(db: AsyncSession, kind: str, subject: str, ip: str, success: bool) -> None:
+async def note_attempt(db: AsyncSession, kind: str, subject: str, ip: str, success: bool, throttle: Throttle) -> None:
     db.add(LookupAttempt(kind=kind, subject=subject[:120], ip=ip[:64], success=success))
+    await prune_attempts(db, LookupAttempt, throttle.window)
     await db.commit()
 
 
@@ -339,7 +340,7 @@ async def lookup(
         matched = [p for p in people if rules.id_tail_matches(p.id_number, secret)]
     else:
         matched = await _code_holders(db, competition.id, people, secret)
-    await note_attempt(db, "lookup", subject, ip, bool(matched))
+    await note_attempt(db, "lookup", subject, ip, bool(matched), throttle)
     if not matched:
         raise LookupRefused(f"姓名或{factor}不正确(多次输错将暂停查询)")
     return [await my_result(db, competition, person) for person in matched]

@@ -8,21 +8,49 @@ refuses an over-long VARCHAR; SQLite would silently store megabytes).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from contest.domain.text import N_, Text
+
+# Ids (and stations, counts) are 32-bit INTEGER columns on PostgreSQL: a form field, a path or
+# query parameter and a websocket message all refuse a larger number before it reaches a query.
+ID_MAX = 2**31 - 1
+
+# Control characters no text keeps: NUL (PostgreSQL refuses it in text: a database error) and the
+# other C0 controls and DEL (invisible, and Excel refuses them). Tab, line feed and carriage
+# return are allowed only in multi-line text (a reason, an appeal), as a <textarea> sends them.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_problem(value: str | None, label: str, multiline: bool = False) -> Text | None:
+    """A Chinese message naming ``label`` if ``value`` holds a control character it may not, else None."""
+    if not value:
+        return None
+    found = (_CONTROL_MULTILINE if multiline else _CONTROL).search(value)
+    if found is None:
+        return None
+    return Text(
+        "{label}含有不允许的控制字符 U+{code}(第 {position} 个字符),请删除后重试",
+        label=Text(label),
+        code=f"{ord(found.group()):04X}",
+        position=found.start() + 1,
+    )
 
 
 @dataclass(frozen=True)
 class TextField:
     label: str  # the field's Chinese name, as errors say it
     max: int  # characters (not bytes)
+    multiline: bool = False  # tab and line breaks allowed (a <textarea>); other controls never
 
     def problem(self, value: str | None, label: str | None = None) -> str | None:
-        """A Chinese message naming the field (or ``label``) if ``value`` is too long, else None."""
+        """A Chinese message naming the field (or ``label``) if ``value`` is too long or holds a
+        control character the field does not allow, else None."""
         if value is not None and len(value) > self.max:
             return Text("{label}过长:最多 {max} 个字符,实际 {length} 个", label=Text(label or self.label), max=self.max, length=len(value))
-        return None
+        return control_problem(value, label or self.label, self.multiline)
 
 
 class TextTooLong(ValueError):
@@ -89,8 +117,8 @@ DRAW_SEED = TextField(N_("抽签种子"), 64)
 # live scoring and results
 SIGNATURE = TextField(N_("签字"), 100)
 DURATION = TextField(N_("用时"), 20)
-REASON = TextField(N_("理由"), 500)
-CONFLICT_REASON = TextField(N_("回避原因"), 200)
+REASON = TextField(N_("理由"), 500, multiline=True)
+CONFLICT_REASON = TextField(N_("回避原因"), 200, multiline=True)
 CLIENT_ID = TextField(N_("client_id"), 64)
 AUDIT_DEVICE = TextField(N_("设备"), 200)  # the device name and the browser, as the audit log keeps them
 DEVICE = TextField(N_("设备名称"), 60)
@@ -98,11 +126,18 @@ APP_VERSION = TextField(N_("应用版本"), 40)
 MARK_VALUE = TextField(N_("分值"), 40)  # a mark as text ("55.5"); a long string is no number a criterion takes
 USER_AGENT = TextField(N_("浏览器标识"), 120)
 APPELLANT = TextField(N_("申诉人"), 100)
-APPEAL_TEXT = TextField(N_("申诉内容"), 2000)
-DECISION_TEXT = TextField(N_("仲裁结论"), 2000)
+APPEAL_TEXT = TextField(N_("申诉内容"), 2000, multiline=True)
+DECISION_TEXT = TextField(N_("仲裁结论"), 2000, multiline=True)
 
 # payouts
 BATCH_NAME = TextField(N_("批次名称"), 200)
+# external results (finance's import, awards/results_io.py): each fits its payout line's column
+ACHIEVEMENT_ID = TextField(N_("成绩编号"), 100)
+RESULT = TextField(N_("成绩"), 50)
+GROUP = TextField(N_("组别"), 50)
+OCCUPATION = TextField(N_("职业(工种)名称"), 100)
+# whose achievement a payout line is for: the members' 证件号码 joined by "+" (a team's, sorted)
+SUBJECT_ID = TextField(N_("参赛单元"), 400)
 FILENAME = TextField(N_("文件名"), 200)
 
 # payees (finance only: where a payout line's money goes; docs/payouts.md)
@@ -116,9 +151,9 @@ WITHHOLDING = TextField(N_("代扣依据"), 300)
 
 # competitors (issue 17): their own results, certificates, verification
 CERT_TITLE = TextField(N_("证书标题"), 20)
-CERT_BODY = TextField(N_("证书正文"), 500)
+CERT_BODY = TextField(N_("证书正文"), 500, multiline=True)
 ISSUER = TextField(N_("颁发单位"), 200)
 HONOUR_TITLE = TextField(N_("荣誉称号"), 50)
 LOOKUP_SECRET = TextField(N_("证件号码后四位或查询码"), 20)
 SERIAL = TextField(N_("证书编号"), 40)
-REVOKE_REASON = TextField(N_("撤销原因"), 200)
+REVOKE_REASON = TextField(N_("撤销原因"), 200, multiline=True)

@@ -21,8 +21,8 @@ from contest.domain.text import N_, Text
 
 MAX_MESSAGE_CHARS = 16_384  # a mark is ~200 characters; longer texts are refused, the socket stays open
 MAX_DEPTH = 4  # objects and arrays inside one another (a judge's messages are flat)
-ID_MAX = 2**31 - 1  # the id and station columns are 32-bit integers (PostgreSQL INTEGER)
-COUNT_MAX = 2**31 - 1  # pending marks, ages in seconds
+ID_MAX = limits.ID_MAX  # the id and station columns are 32-bit integers (PostgreSQL INTEGER)
+COUNT_MAX = limits.ID_MAX  # pending marks, ages in seconds
 INT_DIGITS = 4_300  # Python's int() refuses longer digit strings (sys.int_info.default_max_str_digits)
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$", re.ASCII)

@@ -53,7 +53,7 @@ def _when(moment: datetime | None) -> str:
 def _checkpoint(head: ChainHead | None) -> dict[str, Any] | None:
     if head is None:
         return None
-    return {"records": head.records, "last_id": head.last_id, "mac": head.mac, "at": _when(head.at)}
+    return {"records": head.records, "last_id": head.last_id, "mac": head.mac, "at": _when(head.at), "key_id": head.key_id}
 
 
 @dataclass

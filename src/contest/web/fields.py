@@ -14,12 +14,12 @@ import re
 from datetime import date
 from typing import Any
 
-from contest.domain.limits import TextField
+from contest.domain.limits import ID_MAX, TextField
 from contest.domain.text import Text, message_of
 
 INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
-# Ids and counts are stored in 32-bit INTEGER columns on PostgreSQL.
-MAX_INT = 2**31 - 1
+# Ids and counts are stored in 32-bit INTEGER columns on PostgreSQL (one bound: limits.ID_MAX).
+MAX_INT = ID_MAX
 
 
 Errors = list[str] | dict[str, str]

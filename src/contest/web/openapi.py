@@ -54,6 +54,8 @@ def form_body(**fields: Any) -> dict[str, Any]:
 
     @dataclass
     class FormOperation(Operation):
+        form_fields = fields  # read by web.guards.parameter_guard to name a field in Chinese
+
         def __post_init__(self) -> None:
             self.request_body = body
 

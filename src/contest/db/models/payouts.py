@@ -24,8 +24,8 @@ class PayoutBatch(Base):
     __tablename__ = "payout_batches"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    policy_id: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(limits.BATCH_NAME.max))
+    policy_id: Mapped[str] = mapped_column(String(limits.POLICY_ID.max), index=True)
     period_from: Mapped[date] = mapped_column(Date)
     period_to: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default=BatchStatus.DRAFT)
@@ -36,7 +36,7 @@ class PayoutBatch(Base):
     # Results from competitions run elsewhere, imported from the award engine's Excel template,
     # kept in the engine's JSON form ({"achievements": [...]}) so every recompute reads them again.
     external: Mapped[dict] = mapped_column(JSON, default=dict)
-    external_filename: Mapped[str] = mapped_column(String(200), default="")
+    external_filename: Mapped[str] = mapped_column(String(limits.FILENAME.max), default="")
     sources: Mapped[list] = mapped_column(JSON, default=list)  # what the last computation read
     diff: Mapped[dict] = mapped_column(JSON, default=dict)  # the last recompute against the one before
     computations: Mapped[int] = mapped_column(Integer, default=0)
@@ -84,22 +84,22 @@ class PayoutLineRow(Base):
     number: Mapped[int] = mapped_column(Integer)  # 序号 within the batch
     kind: Mapped[str] = mapped_column(String(20), default="payment")  # payment / reversal
     reverses_line_id: Mapped[int | None] = mapped_column(ForeignKey("payout_lines.id", ondelete="RESTRICT"), nullable=True, index=True)
-    payer: Mapped[str] = mapped_column(String(200))
+    payer: Mapped[str] = mapped_column(String(limits.ORGANIZER.max))
     role: Mapped[str] = mapped_column(String(20))  # competitor / coach / unit
-    recipient_id: Mapped[str] = mapped_column(String(200))  # 证件号码, or the unit's name
-    recipient_name: Mapped[str] = mapped_column(String(200))
-    recipient_unit: Mapped[str] = mapped_column(String(200), default="")
+    recipient_id: Mapped[str] = mapped_column(String(limits.PAYEE_KEY.max))  # 证件号码, or the unit's name
+    recipient_name: Mapped[str] = mapped_column(String(limits.PAYEE_KEY.max))
+    recipient_unit: Mapped[str] = mapped_column(String(limits.UNIT_NAME.max), default="")
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     entitled_fen: Mapped[int] = mapped_column(BigInteger)
     tier_id: Mapped[str] = mapped_column(String(100), default="")
     basis: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[list] = mapped_column(JSON, default=list)
-    achievement_id: Mapped[str] = mapped_column(String(100))
-    competition: Mapped[str] = mapped_column(String(200), default="")
-    item: Mapped[str] = mapped_column(String(200), default="")
-    skill_code: Mapped[str] = mapped_column(String(50), default="")
-    result: Mapped[str] = mapped_column(String(50), default="")
-    subject_id: Mapped[str] = mapped_column(String(400), default="")
+    achievement_id: Mapped[str] = mapped_column(String(limits.ACHIEVEMENT_ID.max))
+    competition: Mapped[str] = mapped_column(String(limits.COMPETITION_NAME.max), default="")
+    item: Mapped[str] = mapped_column(String(limits.ITEM_NAME.max), default="")
+    skill_code: Mapped[str] = mapped_column(String(limits.SKILL_CODE.max), default="")
+    result: Mapped[str] = mapped_column(String(limits.RESULT.max), default="")
+    subject_id: Mapped[str] = mapped_column(String(limits.SUBJECT_ID.max), default="")
     source: Mapped[str] = mapped_column(String(100), default="")  # "item:<id>" or "external"
     withheld_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # 代扣个税
     withholding: Mapped[str] = mapped_column(String(limits.WITHHOLDING.max), default="", server_default="")
@@ -118,14 +118,14 @@ class PayoutExcludedRow(Base):
     status: Mapped[str] = mapped_column(String(30))
     reason: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(20))
-    recipient_id: Mapped[str] = mapped_column(String(200))
-    recipient_name: Mapped[str] = mapped_column(String(200))
-    recipient_unit: Mapped[str] = mapped_column(String(200), default="")
-    achievement_id: Mapped[str] = mapped_column(String(100))
-    competition: Mapped[str] = mapped_column(String(200), default="")
-    item: Mapped[str] = mapped_column(String(200), default="")
-    skill_code: Mapped[str] = mapped_column(String(50), default="")
-    result: Mapped[str] = mapped_column(String(50), default="")
+    recipient_id: Mapped[str] = mapped_column(String(limits.PAYEE_KEY.max))
+    recipient_name: Mapped[str] = mapped_column(String(limits.PAYEE_KEY.max))
+    recipient_unit: Mapped[str] = mapped_column(String(limits.UNIT_NAME.max), default="")
+    achievement_id: Mapped[str] = mapped_column(String(limits.ACHIEVEMENT_ID.max))
+    competition: Mapped[str] = mapped_column(String(limits.COMPETITION_NAME.max), default="")
+    item: Mapped[str] = mapped_column(String(limits.ITEM_NAME.max), default="")
+    skill_code: Mapped[str] = mapped_column(String(limits.SKILL_CODE.max), default="")
+    result: Mapped[str] = mapped_column(String(limits.RESULT.max), default="")
     tier_id: Mapped[str] = mapped_column(String(100), default="")
     amount_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
@@ -141,13 +141,13 @@ class PayoutHonourRow(Base):
     honour_id: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(Text, default="")
-    recipient_id: Mapped[str] = mapped_column(String(200))
-    recipient_name: Mapped[str] = mapped_column(String(200))
-    recipient_unit: Mapped[str] = mapped_column(String(200), default="")
-    achievement_id: Mapped[str] = mapped_column(String(100))
-    competition: Mapped[str] = mapped_column(String(200), default="")
-    item: Mapped[str] = mapped_column(String(200), default="")
-    result: Mapped[str] = mapped_column(String(50), default="")
+    recipient_id: Mapped[str] = mapped_column(String(limits.PAYEE_KEY.max))
+    recipient_name: Mapped[str] = mapped_column(String(limits.PAYEE_KEY.max))
+    recipient_unit: Mapped[str] = mapped_column(String(limits.UNIT_NAME.max), default="")
+    achievement_id: Mapped[str] = mapped_column(String(limits.ACHIEVEMENT_ID.max))
+    competition: Mapped[str] = mapped_column(String(limits.COMPETITION_NAME.max), default="")
+    item: Mapped[str] = mapped_column(String(limits.ITEM_NAME.max), default="")
+    result: Mapped[str] = mapped_column(String(limits.RESULT.max), default="")
     tier_id: Mapped[str] = mapped_column(String(100), default="")
     role: Mapped[str] = mapped_column(String(20), default="competitor", server_default="competitor")  # or coach
 
@@ -159,17 +159,17 @@ class PayoutLedgerEntry(Base):
     __table_args__ = (Index("ix_payout_ledger_policy_recipient", "policy_id", "recipient_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    policy_id: Mapped[str] = mapped_column(String(100))
+    policy_id: Mapped[str] = mapped_column(String(limits.POLICY_ID.max))
     batch_id: Mapped[int] = mapped_column(ForeignKey("payout_batches.id", ondelete="RESTRICT"), index=True)
     line_id: Mapped[int] = mapped_column(ForeignKey("payout_lines.id", ondelete="RESTRICT"), unique=True)
     paid_on: Mapped[date] = mapped_column(Date)
-    recipient_id: Mapped[str] = mapped_column(String(200))
+    recipient_id: Mapped[str] = mapped_column(String(limits.PAYEE_KEY.max))
     role: Mapped[str] = mapped_column(String(20))
-    skill_code: Mapped[str] = mapped_column(String(50), default="")
-    subject_id: Mapped[str] = mapped_column(String(400), default="")
+    skill_code: Mapped[str] = mapped_column(String(limits.SKILL_CODE.max), default="")
+    subject_id: Mapped[str] = mapped_column(String(limits.SUBJECT_ID.max), default="")
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     tier_id: Mapped[str] = mapped_column(String(100), default="")
-    achievement_id: Mapped[str] = mapped_column(String(100), default="")
+    achievement_id: Mapped[str] = mapped_column(String(limits.ACHIEVEMENT_ID.max), default="")
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
 
 
