@@ -19,7 +19,7 @@ from tests.conftest import login, post_form
 from tests.integration.test_roster_import import WELD, _competition_via_sql, good_sheets, judge_sheets, pid, workbook
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef「」]")
-ROW = re.compile(r'<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td class="import-message">(.*?)</td></tr>', re.S)
+ROW = re.compile(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", re.S)
 ORIGINAL = re.compile(r' <span class="muted" lang="zh-CN">\((.*?)\)</span>')
 
 
