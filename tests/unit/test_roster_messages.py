@@ -86,7 +86,7 @@ def test_each_reader_problem_in_chinese_and_english(
 
 
 def test_the_weights_column_names_every_weight() -> None:
-    assert ALL_WEIGHTS == "、".join(WEIGHT_COLUMNS.values())
+    assert "、".join(WEIGHT_COLUMNS.values()) == ALL_WEIGHTS
     assert not CJK.search(translate(ALL_WEIGHTS, "en"))
     for column in WEIGHT_COLUMNS.values():
         assert not CJK.search(translate(column, "en"))
