@@ -248,6 +248,65 @@ def test_no_error_people_read_is_built_from_an_fstring() -> None:
     assert found == [], "use Text('…{value}…', value=…) so `make messages` extracts it (docs/i18n.md)"
 
 
+# The import's per-row problems (src/contest/rosters): the message is not the first argument there.
+# ``row.error(column, message)``, ``problems.add(sheet, row, column, message)``, ``errors.append(message)``.
+ROW_PROBLEM_CALLS = {"error": 1, "add": 3, "append": 0}
+ROW_PROBLEM_FOLDER = "rosters"
+
+
+def _built_message(node: ast.expr) -> bool:
+    """``_built``, also through ``a if c else b`` (a message picked between two f-strings), and
+    ``str(exc)``: it makes a ``Text`` a plain string the page cannot translate (``message_of``)."""
+    if isinstance(node, ast.IfExp):
+        return _built_message(node.body) or _built_message(node.orelse)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str":
+        return True
+    return _built(node)
+
+
+def _row_problems_built(tree: ast.AST) -> list[int]:
+    """The lines where a row's problem is given a message built from values."""
+    lines = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        position = ROW_PROBLEM_CALLS.get(node.func.attr)
+        if position is None:
+            continue
+        message = node.args[position] if len(node.args) > position else next((k.value for k in node.keywords if k.arg == "message"), None)
+        if message is not None and _built_message(message):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_no_import_row_problem_is_built_from_an_fstring() -> None:
+    found = []
+    for path in sorted((SRC / ROW_PROBLEM_FOLDER).rglob("*.py")):
+        where = path.relative_to(SRC).as_posix()
+        found += [f"{where}:{line}" for line in _row_problems_built(ast.parse(path.read_text(encoding="utf-8")))]
+    assert found == [], "use Text('…{value}…', value=…) so `make messages` extracts it and the result page translates it (docs/i18n.md)"
+
+
+def test_the_row_problem_check_sees_the_message_where_it_is() -> None:
+    source = "\n".join(
+        [
+            'row.error(ID_NUMBER, f"该裁判在第 {n} 行已列出")',
+            'row.error(column, "a" + column)',
+            'problems.add(sheet, 0, "", f"缺少工作表「{sheet}」")',
+            'row.error(N_("登录账号"), f"在{where}已使用" if twin == name else f"与{where}形似")',
+            'row.error(column=c, message=f"「{c}」不能为空")',
+            'errors.append(f"{x} 重复")',
+            "row.error(column, str(exc))",
+            # Not built: a Text, a catalog string, a column name built from values, a message passed on.
+            'row.error(ID_NUMBER, Text("该裁判在第 {row} 行已列出", row=n))',
+            'problems.add(f"{sheet}", 0, f"{column}", N_("文件中没有可导入的裁判"))',
+            "row.error(column, message_of(exc))",
+            "problems.add(sheet, 0)",
+        ]
+    )
+    assert _row_problems_built(ast.parse(source)) == [1, 2, 3, 4, 5, 6, 7]
+
+
 def test_the_check_sees_an_fstring() -> None:
     tree = ast.parse('raise Invalid(f"赛项 {item_id} 不存在")\nraise Invalid(Text("赛项 {item_id} 不存在", item_id=1))')
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Invalid"]

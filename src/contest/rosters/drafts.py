@@ -29,7 +29,8 @@ from contest.domain.scheme import (
     COMPONENT_KINDS,
     CRITERION_KINDS,
 )
-from contest.rosters.parse import Problem, Problems, Row, Sheet
+from contest.domain.text import N_, Text
+from contest.rosters.parse import Problem, Problems, Row, Sheet, label_of
 from contest.rosters.sheets import (
     GENDER,
     NAME,
@@ -41,11 +42,11 @@ COMPONENT_BY_LABEL = {label: kind for kind, label in COMPONENT_KINDS.items()}
 CRITERION_BY_LABEL = {label: kind for kind, label in CRITERION_KINDS.items()}
 JUDGE_ROLE_BY_LABEL = {"裁判": JUDGE, "裁判长": CHIEF_JUDGE}
 WEIGHT_COLUMNS = {kind: f"{label}权重" for kind, label in COMPONENT_KINDS.items()}
-ALL_WEIGHTS = "、".join(WEIGHT_COLUMNS.values())
+ALL_WEIGHTS = N_("理论权重、实操权重、答辩权重")  # the column of a problem with the weights as a whole
 ITEM_LIST_SPLIT = re.compile(r"[、,,;;\s]+")
 CHUNK = 500
 _T = TypeVar("_T")
-CONCURRENT = "导入时系统中的数据被同时修改(可能有人在同时导入),未导入任何数据,请重新上传"
+CONCURRENT = N_("导入时系统中的数据被同时修改(可能有人在同时导入),未导入任何数据,请重新上传")
 
 
 def _aggregation_options() -> dict[str, str]:
@@ -127,11 +128,13 @@ class PersonDraft:
     unit_name: str | None = None
 
     def merge(self, row: Row, name: str, gender: str | None, **rest: object) -> None:
-        where = f"{self.row.sheet}表第 {self.row.number} 行"
+        where = Text("{sheet}表第 {number} 行", sheet=label_of(self.row.sheet), number=self.row.number)
         if name != self.name:
-            row.error(NAME, f"同一证件号码在{where}的姓名为「{self.name}」,与本行「{name}」不一致")
+            row.error(
+                NAME, Text("同一证件号码在{where}的姓名为「{first}」,与本行「{name}」不一致", where=where, first=self.name, name=name)
+            )
         if gender and self.gender and gender != self.gender:
-            row.error(GENDER, f"同一证件号码在{where}的性别为「{self.gender}」,与本行不一致")
+            row.error(GENDER, Text("同一证件号码在{where}的性别为「{gender}」,与本行不一致", where=where, gender=self.gender))
         self.gender = self.gender or gender
         for key, value in rest.items():
             if value is not None and value != "" and getattr(self, key) in (None, ""):
@@ -181,7 +184,7 @@ class Context:
 
     def check_unit(self, row: Row, column: str, name: str) -> None:
         if name and not self.unit_known(name):
-            row.error(column, f"单位「{name}」不存在:请在单位表中列出,或先在系统“单位”页面添加")
+            row.error(column, Text("单位「{name}」不存在:请在单位表中列出,或先在系统“单位”页面添加", name=name))
 
     def person(self, row: Row, name: str, number: str | None, gender: str | None, **rest: object) -> PersonDraft | None:
         if number is None or not name:
@@ -202,7 +205,11 @@ class Context:
             if stored is not None and stored.name != draft.name:
                 draft.row.error(
                     NAME,
-                    f"该证件号码已登记为「{stored.name}」,与本行姓名「{draft.name}」不一致;请核对证件号码,如需更正姓名请先在“人员”页面修改",
+                    Text(
+                        "该证件号码已登记为「{stored}」,与本行姓名「{name}」不一致;请核对证件号码,如需更正姓名请先在“人员”页面修改",
+                        stored=stored.name,
+                        name=draft.name,
+                    ),
                 )
 
 
@@ -218,7 +225,7 @@ def read_units(sheet: Sheet, ctx: Context) -> None:
             continue
         if name in ctx.unit_drafts:
             first = ctx.unit_drafts[name].row
-            row.error("单位名称", f"单位「{name}」在第 {first.number} 行已列出")
+            row.error("单位名称", Text("单位「{name}」在第 {row} 行已列出", name=name, row=first.number))
             continue
         ctx.unit_drafts[name] = UnitDraft(name, row.text("单位代码"), row.text("所在地区"), row.text("联系人"), row)
 

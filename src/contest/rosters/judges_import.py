@@ -19,7 +19,7 @@ from contest.db.models import (
 from contest.domain import conflicts
 from contest.domain import usernames as username_rules
 from contest.domain.roles import CHIEF_JUDGE, JUDGE, ROLES
-from contest.domain.text import N_, message_of
+from contest.domain.text import N_, Text, message_of
 from contest.errors import Conflict
 from contest.events.service import get_competition
 from contest.rosters.drafts import (
@@ -41,7 +41,7 @@ from contest.rosters.drafts import (
     write_people,
     write_units,
 )
-from contest.rosters.parse import Problems, Row, read_sheets
+from contest.rosters.parse import Problems, Row, label_of, read_sheets
 from contest.rosters.sheets import (
     GENDER,
     ID_NUMBER,
@@ -101,7 +101,7 @@ async def import_judges(db: AsyncSession, actor: Actor, competition_id: int, fil
     account_plan = _plan_accounts(judges, ctx, stored)
 
     if not sheets[JUDGES.name].rows and not problems:
-        problems.add(JUDGES.name, 0, "", "文件中没有可导入的裁判(以“示例”开头的行不会导入)")
+        problems.add(JUDGES.name, 0, "", N_("文件中没有可导入的裁判(以“示例”开头的行不会导入)"))
     if problems:
         result.problems = problems.sorted()
         return result
@@ -159,7 +159,7 @@ def _read_judges(rows: Iterable[Row], ctx: Context) -> tuple[list[JudgeDraft], d
         if number is None:
             continue
         if number in seen:
-            row.error(ID_NUMBER, f"该裁判在第 {seen[number].number} 行已列出")
+            row.error(ID_NUMBER, Text("该裁判在第 {row} 行已列出", row=seen[number].number))
             continue
         seen[number] = row
         ctx.person(row, name, number, gender, phone=row.text(PHONE), unit_name=unit_name or None)
@@ -175,7 +175,7 @@ def _item_codes(row: Row, ctx: Context) -> list[str]:
         if not code or code in codes:
             continue
         if code not in ctx.items:
-            row.error("执裁赛项", f"未知的职业(工种)代码「{code}」:本赛事没有该赛项")
+            row.error("执裁赛项", Text("未知的职业(工种)代码「{code}」:本赛事没有该赛项", code=code))
         codes.append(code)
     return codes
 
@@ -190,11 +190,11 @@ def _check_username(row: Row, username: str, usernames: dict[str, Row], skeleton
         return username
     twin = skeletons.setdefault(username_rules.skeleton(username), username)
     if twin in usernames:
-        where = f"第 {usernames[twin].number} 行"
-        row.error(
-            N_("登录账号"),
-            f"登录账号「{username}」在{where}已使用" if twin == username else f"登录账号「{username}」与{where}的「{twin}」形似",
-        )
+        where = usernames[twin].number
+        if twin == username:
+            row.error(N_("登录账号"), Text("登录账号「{username}」在第 {row} 行已使用", username=username, row=where))
+        else:
+            row.error(N_("登录账号"), Text("登录账号「{username}」与第 {row} 行的「{twin}」形似", username=username, row=where, twin=twin))
     else:
         usernames[username] = row
     return username
@@ -247,14 +247,20 @@ def _plan_accounts(judges: list[JudgeDraft], ctx: Context, stored: _Stored) -> l
         own = stored.users_by_person.get(person.id, []) if person else []
         if user is None and judge.username in stored.lookalike_of:
             judge.row.error(
-                N_("登录账号"), f"登录账号「{judge.username}」与已有账号「{stored.lookalike_of[judge.username]}」形似,容易认错,请换一个"
+                N_("登录账号"),
+                Text(
+                    "登录账号「{username}」与已有账号「{existing}」形似,容易认错,请换一个",
+                    username=judge.username,
+                    existing=stored.lookalike_of[judge.username],
+                ),
             )
         elif user is not None and (person is None or user.person_id != person.id):
-            judge.row.error(N_("登录账号"), f"登录账号「{judge.username}」已被其他人员使用")
+            judge.row.error(N_("登录账号"), Text("登录账号「{username}」已被其他人员使用", username=judge.username))
         elif user is not None and user.role not in (JUDGE, CHIEF_JUDGE):
-            judge.row.error(N_("登录账号"), f"登录账号「{judge.username}」是{ROLES.get(user.role, user.role)}账号,不能用作裁判账号")
+            role = label_of(ROLES.get(user.role, user.role))
+            judge.row.error(N_("登录账号"), Text("登录账号「{username}」是{role}账号,不能用作裁判账号", username=judge.username, role=role))
         elif user is None and own:
-            judge.row.error(N_("登录账号"), f"该裁判已有登录账号「{own[0].username}」")
+            judge.row.error(N_("登录账号"), Text("该裁判已有登录账号「{username}」", username=own[0].username))
         else:
             account_plan.append((judge, user))
     return account_plan

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from contest.domain import idcard
 from contest.domain.scheme import parse_decimal
+from contest.domain.text import N_, Text, message_of
 from contest.rosters.sheets import EXAMPLE_PREFIX, ID_NUMBER, SheetSpec
 from contest.xlsx.cells import cell_text
 from contest.xlsx.upload import MAX_DATA_ROWS, open_xlsx, sheet_rows
@@ -22,6 +23,12 @@ T = TypeVar("T")
 
 HEADER_SEARCH_ROWS = 5
 YES_NO = {"是": True, "否": False}
+
+
+def label_of(name: str) -> str:
+    """A sheet's or a column's name put into a message: a catalog label (sheets.py marks them), so
+    the page translates it with the message; a ``Text`` is kept as it is."""
+    return name if isinstance(name, Text) else Text(name)
 
 
 @dataclass(frozen=True, order=True)
@@ -73,6 +80,7 @@ class Row:
     failed: bool = False
 
     def error(self, column: str, message: str) -> None:
+        """Records ``message`` (a ``Text``, or a catalog string, so the page can translate it)."""
         self.failed = True
         self.problems.add(self.sheet, self.number, column, message)
 
@@ -85,18 +93,18 @@ class Row:
     def required(self, column: str) -> str:
         value = self.text(column)
         if not value:
-            self.error(column, f"「{column}」不能为空")
+            self.error(column, Text("「{column}」不能为空", column=label_of(column)))
         return value
 
     def choice(self, column: str, options: Mapping[str, T], required: bool = False) -> T | None:
         value = self.text(column)
         if not value:
             if required:
-                self.error(column, f"「{column}」不能为空,应为 {'/'.join(options)}")
+                self.error(column, Text("「{column}」不能为空,应为 {options}", column=label_of(column), options="/".join(options)))
             return None
         if value in options:
             return options[value]
-        self.error(column, f"「{value}」无效,{column}应为 {'/'.join(options)}")
+        self.error(column, Text("「{value}」无效,{column}应为 {options}", value=value, column=label_of(column), options="/".join(options)))
         return None
 
     def flag(self, column: str) -> bool | None:
@@ -105,7 +113,7 @@ class Row:
             return None
         if value in YES_NO:
             return YES_NO[value]
-        self.error(column, f"「{value}」无效,{column}应为 是 或 否")
+        self.error(column, Text("「{value}」无效,{column}应为 是 或 否", value=value, column=label_of(column)))
         return None
 
     def integer(self, column: str, minimum: int | None = None, maximum: int | None = None) -> int | None:
@@ -123,11 +131,25 @@ class Row:
         elif re.fullmatch(r"[+-]?\d+", value):
             number = int(value)
         if number is None:
-            self.error(column, f"「{value}」不是整数")
+            self.error(column, Text("「{value}」不是整数", value=value))
             return None
         if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-            bounds = f"{minimum} 到 {maximum}" if maximum is not None else f"不小于 {minimum}"
-            self.error(column, f"{column} {number} 超出范围,应为 {bounds}")
+            if maximum is not None:
+                self.error(
+                    column,
+                    Text(
+                        "{column} {number} 超出范围,应为 {minimum} 到 {maximum}",
+                        column=label_of(column),
+                        number=number,
+                        minimum=minimum,
+                        maximum=maximum,
+                    ),
+                )
+            else:
+                self.error(
+                    column,
+                    Text("{column} {number} 超出范围,应为 不小于 {minimum}", column=label_of(column), number=number, minimum=minimum),
+                )
             return None
         return number
 
@@ -142,22 +164,22 @@ class Row:
         try:
             return parse_decimal(raw, column) / scale
         except ValueError as exc:
-            self.error(column, str(exc))
+            self.error(column, message_of(exc))
             return None
 
     def id_number(self, column: str = ID_NUMBER) -> str | None:
         raw = self.cells.get(column)
         if raw is None or not self.text(column):
-            self.error(column, "证件号码不能为空")
+            self.error(column, N_("证件号码不能为空"))
             return None
         if isinstance(raw, float) or (isinstance(raw, int) and not isinstance(raw, bool) and len(str(raw)) >= 16):
             # Excel keeps 15 significant digits: an 18-digit number typed as a number has lost its tail.
-            self.error(column, "证件号码被 Excel 存成了数字,末几位可能已丢失:请把该列设为“文本”格式后重新填写")
+            self.error(column, N_("证件号码被 Excel 存成了数字,末几位可能已丢失:请把该列设为“文本”格式后重新填写"))
             return None
         try:
             return idcard.validate(raw)
         except idcard.IdNumberError as exc:
-            self.error(column, str(exc))
+            self.error(column, message_of(exc))
             return None
 
 
@@ -182,7 +204,7 @@ def read_sheets(content: bytes, specs: tuple[SheetSpec, ...], problems: Problems
             sheets[spec.name] = sheet
             if spec.name not in names:
                 if spec.required:
-                    problems.add(spec.name, 0, "", f"缺少工作表「{spec.name}」")
+                    problems.add(spec.name, 0, "", Text("缺少工作表「{sheet}」", sheet=label_of(spec.name)))
                 continue
             sheet.present = True
             _read_sheet(workbook[names[spec.name]], sheet, problems)
@@ -208,19 +230,33 @@ def _read_sheet(worksheet: Any, sheet: Sheet, problems: Problems) -> None:
             break
     if not header_row_no:
         if anything:
-            problems.add(spec.name, 0, "", f"工作表「{spec.name}」没有找到表头行(第一行应为列名,如「{spec.headers[0]}」)")
+            problems.add(
+                spec.name,
+                0,
+                "",
+                Text(
+                    "工作表「{sheet}」没有找到表头行(第一行应为列名,如「{header}」)",
+                    sheet=label_of(spec.name),
+                    header=label_of(spec.headers[0]),
+                ),
+            )
         else:
             sheet.present = False  # an empty sheet counts as absent
         return
     seen: dict[str, int] = {}
     for index, header in columns:
         if header in seen:
-            problems.add(spec.name, header_row_no, header, f"列「{header}」出现了两次")
+            problems.add(spec.name, header_row_no, header, Text("列「{header}」出现了两次", header=label_of(header)))
             continue
         seen[header] = index
     missing = [c.header for c in spec.columns if c.required and c.header not in seen]
     for header in missing:
-        problems.add(spec.name, header_row_no, header, f"工作表「{spec.name}」缺少必需的列「{header}」")
+        problems.add(
+            spec.name,
+            header_row_no,
+            header,
+            Text("工作表「{sheet}」缺少必需的列「{header}」", sheet=label_of(spec.name), header=label_of(header)),
+        )
     if missing:
         return
     count = 0
@@ -235,7 +271,12 @@ def _read_sheet(worksheet: Any, sheet: Sheet, problems: Problems) -> None:
             continue
         count += 1
         if count > MAX_DATA_ROWS:
-            problems.add(spec.name, number, "", f"工作表「{spec.name}」超过 {MAX_DATA_ROWS} 行,请分成多个文件导入")
+            problems.add(
+                spec.name,
+                number,
+                "",
+                Text("工作表「{sheet}」超过 {rows} 行,请分成多个文件导入", sheet=label_of(spec.name), rows=MAX_DATA_ROWS),
+            )
             return
         row = Row(spec.name, number, cells, problems)
         for header in cells:

@@ -31,6 +31,7 @@ from contest.domain.scheme import (
     default_aggregation,
     validate_scheme,
 )
+from contest.domain.text import N_, Text
 from contest.errors import Conflict
 from contest.events.service import apply_scheme, get_competition, scheme_of
 from contest.rosters.drafts import (
@@ -56,7 +57,7 @@ from contest.rosters.drafts import (
     write_people,
     write_units,
 )
-from contest.rosters.parse import Problems, Row, Sheet, read_sheets
+from contest.rosters.parse import Problems, Row, Sheet, label_of, read_sheets
 from contest.rosters.sheets import (
     COACHES,
     COMPETITORS,
@@ -124,13 +125,13 @@ def _read_items(sheet: Sheet, ctx: Context) -> dict[str, ItemDraft]:
         if fraction is not None and (problem := excellence_fraction_problem(fraction)):
             row.error("优胜奖比例", problem)
         if is_team is False and size not in (None, 1):
-            row.error("团队人数", "个人赛项的团队人数应留空")
+            row.error("团队人数", N_("个人赛项的团队人数应留空"))
         if is_team is not None:
             for message in validate_item(name, code, skill_name, is_team, size if is_team else 1):
                 if "不能为空" not in message:  # blanks were reported by required()
                     row.error(_item_column(message), message)
         if code in drafts:
-            row.error(SKILL_CODE, f"职业(工种)代码「{code}」在第 {drafts[code].row.number} 行已列出")
+            row.error(SKILL_CODE, Text("职业(工种)代码「{code}」在第 {row} 行已列出", code=code, row=drafts[code].row.number))
             continue
         if code and is_team is not None:
             group = row.text("组别") or None
@@ -147,7 +148,7 @@ def _read_criteria(sheet: Sheet, ctx: Context) -> dict[str, list[CriterionRow]]:
         crit_name = row.required("评分项名称")
         max_mark = row.decimal("满分")
         if max_mark is None and not row.text("满分"):
-            row.error("满分", "「满分」不能为空")
+            row.error("满分", Text("「{column}」不能为空", column=Text("满分")))
         step = row.decimal("步长")
         crit_kind = row.choice("类型", CRITERION_BY_LABEL, required=True)
         panel = row.integer("裁判人数", 1, 50)
@@ -156,13 +157,21 @@ def _read_criteria(sheet: Sheet, ctx: Context) -> dict[str, list[CriterionRow]]:
         if raw_aggregation:
             aggregation = AGGREGATION_BY_LABEL.get(raw_aggregation)
             if aggregation is None:
-                row.error("汇总方式", f"「{raw_aggregation}」无效,汇总方式应为 {'/'.join(AGGREGATION_SHOWN)}")
+                row.error(
+                    "汇总方式",
+                    Text(
+                        "「{value}」无效,{column}应为 {options}",
+                        value=raw_aggregation,
+                        column=Text("汇总方式"),
+                        options="/".join(AGGREGATION_SHOWN),
+                    ),
+                )
         if panel is None:
             if crit_kind == "judgement" and not row.text("裁判人数"):
-                row.error("裁判人数", "评价分须填写裁判人数(至少 2)")
+                row.error("裁判人数", N_("评价分须填写裁判人数(至少 2)"))
             panel = 1
         if code and not ctx.item_known(code):
-            row.error(SKILL_CODE, f"未知的职业(工种)代码「{code}」:本赛事没有该赛项,请在赛项表中添加")
+            row.error(SKILL_CODE, Text("未知的职业(工种)代码「{code}」:本赛事没有该赛项,请在赛项表中添加", code=code))
         if row.failed or kind is None or crit_kind is None or max_mark is None:
             by_code.setdefault(code, [])
             ctx.failed_scheme_codes.add(code)  # the item's scheme is not checked further
@@ -254,7 +263,7 @@ def _plan_schemes(items: dict[str, ItemDraft], criteria: dict[str, list[Criterio
             if kind not in weights:
                 missing = True
                 first = next(r for r in rows if r.kind == kind)
-                first.row.error("组成部分", f"赛项表中没有填写该赛项的{label}权重")
+                first.row.error("组成部分", Text("赛项表中没有填写该赛项的{label}权重", label=Text(label)))
                 continue
             specs.append(ComponentSpec(kind=kind, weight=weights[kind], criteria=list(by_kind.get(kind, []))))
         if missing:
@@ -312,11 +321,11 @@ def _read_competitors(sheet: Sheet, ctx: Context) -> dict[tuple[str, str], Entry
         is_employee = row.flag("是否职工")
         ctx.check_unit(row, "选送单位", unit_name)
         if code and not ctx.item_known(code):
-            row.error(SKILL_CODE, f"未知的职业(工种)代码「{code}」:本赛事没有该赛项,请在赛项表中添加")
+            row.error(SKILL_CODE, Text("未知的职业(工种)代码「{code}」:本赛事没有该赛项,请在赛项表中添加", code=code))
         if number and code:
             first = seen_in_item.get((code, number))
             if first is not None:
-                row.error(ID_NUMBER, f"同一选手在本赛项中重复出现(第 {first.number} 行已有该证件号码)")
+                row.error(ID_NUMBER, Text("同一选手在本赛项中重复出现(第 {row} 行已有该证件号码)", row=first.number))
             else:
                 seen_in_item[(code, number)] = row
         ctx.person(
@@ -341,9 +350,9 @@ def _check_entries(entries: dict[tuple[str, str], EntryDraft], ctx: Context, ite
         entry.team_name = team_names[0] if team_names else ""
         for row in entry.rows[1:]:
             if row.text("选送单位") and row.text("选送单位") != entry.unit_name:
-                row.error("选送单位", f"同一团队的成员选送单位应相同(第 {first.number} 行为「{entry.unit_name}」)")
+                row.error("选送单位", Text("同一团队的成员选送单位应相同(第 {row} 行为「{unit}」)", row=first.number, unit=entry.unit_name))
             if row.text("团队名称") and entry.team_name and row.text("团队名称") != entry.team_name:
-                row.error("团队名称", f"同一团队的团队名称应相同(第 {first.number} 行为「{entry.team_name}」)")
+                row.error("团队名称", Text("同一团队的团队名称应相同(第 {row} 行为「{team}」)", row=first.number, team=entry.team_name))
         draft, stored = items.get(code), ctx.items.get(code)
         known: ItemDraft | Item | None = draft or stored
         if known is None:
@@ -351,9 +360,26 @@ def _check_entries(entries: dict[tuple[str, str], EntryDraft], ctx: Context, ite
         is_team, size, item_name = known.is_team, known.team_size, known.name
         if not is_team:
             for row in entry.rows[1:]:
-                row.error(ENTRY_NO, f"个人赛项「{item_name}」的参赛号「{entry_no}」只能有一名选手(第 {first.number} 行已使用)")
+                row.error(
+                    ENTRY_NO,
+                    Text(
+                        "个人赛项「{item}」的参赛号「{entry_no}」只能有一名选手(第 {row} 行已使用)",
+                        item=item_name,
+                        entry_no=entry_no,
+                        row=first.number,
+                    ),
+                )
         elif len(entry.rows) != size:
-            first.error(ENTRY_NO, f"团队赛项「{item_name}」每队应为 {size} 人,参赛号「{entry_no}」有 {len(entry.rows)} 人")
+            first.error(
+                ENTRY_NO,
+                Text(
+                    "团队赛项「{item}」每队应为 {size} 人,参赛号「{entry_no}」有 {count} 人",
+                    item=item_name,
+                    size=size,
+                    entry_no=entry_no,
+                    count=len(entry.rows),
+                ),
+            )
 
 
 def _read_coaches(sheet: Sheet, ctx: Context, entries: dict[tuple[str, str], EntryDraft]) -> None:
@@ -370,22 +396,22 @@ def _read_coaches(sheet: Sheet, ctx: Context, entries: dict[tuple[str, str], Ent
         if not (code and entry_no):
             continue
         if not ctx.item_known(code):
-            row.error(SKILL_CODE, f"未知的职业(工种)代码「{code}」:本赛事没有该赛项")
+            row.error(SKILL_CODE, Text("未知的职业(工种)代码「{code}」:本赛事没有该赛项", code=code))
             continue
         entry = entries.get((code, entry_no))
         if entry is None:
-            row.error(ENTRY_NO, f"参赛号「{entry_no}」在选手表中不存在(职业(工种)代码 {code})")
+            row.error(ENTRY_NO, Text("参赛号「{entry_no}」在选手表中不存在(职业(工种)代码 {code})", entry_no=entry_no, code=code))
             continue
         if number is None:
             continue
         if any(c[0] == number for c in entry.coaches):
-            row.error(ID_NUMBER, f"该教练在参赛号「{entry_no}」中重复出现")
+            row.error(ID_NUMBER, Text("该教练在参赛号「{entry_no}」中重复出现", entry_no=entry_no))
             continue
         if number in entry.members:
-            row.error(ID_NUMBER, f"该教练同时是参赛号「{entry_no}」的选手")
+            row.error(ID_NUMBER, Text("该教练同时是参赛号「{entry_no}」的选手", entry_no=entry_no))
             continue
         if lead and any(c[2] for c in entry.coaches):
-            row.error("是否主教练", f"参赛号「{entry_no}」已有一名主教练,每个参赛单元至多一名")
+            row.error("是否主教练", Text("参赛号「{entry_no}」已有一名主教练,每个参赛单元至多一名", entry_no=entry_no))
         entry.coaches.append((number, share, bool(lead)))
         entry.coach_rows.append(row)
     for entry in entries.values():
@@ -393,7 +419,7 @@ def _read_coaches(sheet: Sheet, ctx: Context, entries: dict[tuple[str, str], Ent
         if any(with_share) and not all(with_share):
             for row, has in zip(entry.coach_rows, with_share, strict=True):
                 if not has:
-                    row.error("份额", f"参赛号「{entry.entry_no}」的教练份额要么都填写,要么都不填写(平均分配)")
+                    row.error("份额", Text("参赛号「{entry_no}」的教练份额要么都填写,要么都不填写(平均分配)", entry_no=entry.entry_no))
 
 
 def _entry_changed(stored: Entry, draft: EntryDraft, coaches_given: bool) -> bool:
@@ -418,7 +444,7 @@ def _check_stored_entries(entries: dict[tuple[str, str], EntryDraft], stored: di
         for number, row in zip(draft.members, draft.member_rows, strict=True):
             other = elsewhere.get((code, number))
             if other is not None:
-                row.error(ID_NUMBER, f"该选手已在本赛项参赛号「{other}」中登记(系统中已有),同一赛项不能重复报名")
+                row.error(ID_NUMBER, Text("该选手已在本赛项参赛号「{entry_no}」中登记(系统中已有),同一赛项不能重复报名", entry_no=other))
 
 
 # ---------------------------------------------------------------- roster import
@@ -460,16 +486,18 @@ async def import_roster(db: AsyncSession, actor: Actor, competition_id: int, fil
     for code, stored in ctx.items.items():
         if stored.status == SETUP:
             continue
-        status = ITEM_STATUSES.get(stored.status, stored.status)
+        status = label_of(ITEM_STATUSES.get(stored.status, stored.status))
         if item_changes.get(code) or code in scheme_changes:
             row = items[code].row if code in items else criteria[code][0].row
-            row.error("", f"赛项「{stored.name}」已开始评分(状态:{status}),不能再修改赛项信息或评分方案")
+            row.error("", Text("赛项「{item}」已开始评分(状态:{status}),不能再修改赛项信息或评分方案", item=stored.name, status=status))
         for key, entry in entries.items():
             if key[0] == code and (key not in stored_entries or _entry_changed(stored_entries[key], entry, coaches_given)):
-                entry.rows[0].error(ENTRY_NO, f"赛项「{stored.name}」已开始评分(状态:{status}),不能再增加或修改参赛单元")
+                entry.rows[0].error(
+                    ENTRY_NO, Text("赛项「{item}」已开始评分(状态:{status}),不能再增加或修改参赛单元", item=stored.name, status=status)
+                )
 
     if not any(s.rows for s in sheets.values()) and not problems:
-        problems.add(COMPETITORS.name, 0, "", "文件中没有可导入的数据(以“示例”开头的行不会导入)")
+        problems.add(COMPETITORS.name, 0, "", N_("文件中没有可导入的数据(以“示例”开头的行不会导入)"))
     if problems:
         result.problems = problems.sorted()
         return result
