@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import select
+from sqlalchemy import String, select
 
 from contest.app import create_app
 from contest.competitors import service as competitors
@@ -77,22 +77,28 @@ def _certificates(url: str) -> list[Certificate]:
     return run(url, work)
 
 
+def _width(model: Any, column: str) -> int:
+    kind = model.__table__.c[column].type
+    assert isinstance(kind, String) and kind.length is not None, (model, column)
+    return kind.length
+
+
 def test_every_certificate_column_is_as_wide_as_what_it_copies() -> None:
     """The certificate's columns take whatever their sources hold (so no cut is ever needed), and
     the revocation reason, the one value built there, fits with the longest honour title."""
-    width = {name: Certificate.__table__.c[name].type.length for name in ("name", "unit", "team", "competition", "item", "honour", "award")}
-    assert width["name"] >= Person.__table__.c["name"].type.length
-    assert width["unit"] >= Unit.__table__.c["name"].type.length
-    assert width["team"] >= Entry.__table__.c["team_name"].type.length
-    assert width["competition"] >= Competition.__table__.c["name"].type.length
-    assert width["item"] >= Item.__table__.c["name"].type.length
-    assert width["honour"] >= HonourRuleRow.__table__.c["title"].type.length
+    width = {name: _width(Certificate, name) for name in ("name", "unit", "team", "competition", "item", "honour", "award")}
+    assert width["name"] >= _width(Person, "name")
+    assert width["unit"] >= _width(Unit, "name")
+    assert width["team"] >= _width(Entry, "team_name")
+    assert width["competition"] >= _width(Competition, "name")
+    assert width["item"] >= _width(Item, "name")
+    assert width["honour"] >= _width(HonourRuleRow, "title")
     from contest.standings import AWARD_LABELS
 
     assert max(len(label) for label in AWARD_LABELS.values()) <= width["award"]
     longest_reason = f"成绩公示 v{2**31 - 1} 更正后不再获得荣誉称号「{HONOUR}」"
-    assert len(longest_reason) <= Certificate.__table__.c["status_reason"].type.length
-    assert Certificate.__table__.c["serial"].type.length >= SERIAL_LENGTH
+    assert len(longest_reason) <= _width(Certificate, "status_reason")
+    assert _width(Certificate, "serial") >= SERIAL_LENGTH
 
 
 @pytest.mark.services
