@@ -11,6 +11,8 @@
 //   again; no other account sees them. Any page showing another account, or none, also deletes a
 //   kept tablet page of someone else (a sign-out in another tab, an expired session).
 // - "已保存" (#flash) fades after a while, or at a click.
+// - a refused htmx request's message shows in #request-error (contest.web.errors sends it there);
+//   it goes once a request of the same element succeeds (the search typed again, the picker).
 (function () {
   "use strict";
   const dialog = document.getElementById("confirm-dialog");
@@ -116,4 +118,16 @@
     if (details) details.open = true;
     invalid.focus();
   }
+
+  // ------------------------------------------------------------------ refused htmx requests
+  let refusedBy = null;
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const shown = document.getElementById("request-error");
+    if (!shown) return;
+    if (event.detail.failed) { refusedBy = event.detail.elt; return; }
+    if (event.detail.successful && event.detail.elt === refusedBy) {
+      shown.replaceChildren();
+      refusedBy = null;
+    }
+  });
 })();

@@ -52,6 +52,18 @@ class TextField:
             return Text("{label}过长:最多 {max} 个字符,实际 {length} 个", label=Text(label or self.label), max=self.max, length=len(value))
         return control_problem(value, label or self.label, self.multiline)
 
+    def fit(self, text: str, keep: str = "") -> str:
+        """``text`` followed by ``keep``, within the maximum: a value built from other bounded
+        values (a name with a suffix, a policy's name with a date) never overflows its column.
+        ``keep`` (what tells it apart: "(更正)", the date) stays whole; ``text`` is cut, and the
+        cut is marked with an ellipsis."""
+        room = self.max - len(keep)
+        if room < 1:
+            raise ValueError("the part kept whole leaves no room in the field")
+        if len(text) > room:
+            text = text[: room - 1] + "…"
+        return text + keep
+
 
 class TextTooLong(ValueError):
     def __init__(self, field: TextField, value: str) -> None:

@@ -212,7 +212,7 @@ async def default_batch_name(db: AsyncSession, policy: Policy, period_from: date
             select(func.count()).select_from(PayoutBatch).where(PayoutBatch.policy_id == policy.id, PayoutBatch.kind == REGULAR, *same_year)
         )
     ).scalar_one()
-    return f"{policy.name} {years}年度第{count + 1}批({date.today().isoformat()})"[: limits.BATCH_NAME.max]
+    return limits.BATCH_NAME.fit(policy.name, f" {years}年度第{count + 1}批({date.today().isoformat()})")
 
 
 async def create_batch(db: AsyncSession, actor: Actor, form: BatchForm) -> PayoutBatch:
@@ -1008,7 +1008,7 @@ async def create_correction(db: AsyncSession, actor: Actor, batch_id: int) -> Pa
     if pending:
         raise Conflict(Text("该批次已有未完成的更正批次 #{number},请先处理", number=pending[0].id))
     batch = PayoutBatch(
-        name=f"{original.name}(更正)",
+        name=limits.BATCH_NAME.fit(original.name, "(更正)"),  # the original's name may already fill the column
         policy_id=original.policy_id,
         period_from=original.period_from,
         period_to=original.period_to,

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException, ValidationException
-from litestar.response import Redirect
+from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from contest import metrics
@@ -24,13 +24,32 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
 
+# An htmx request (a search as one types, the judge picker, the console's fragments) swaps what it
+# gets into a part of the page: a whole error page would not fit there, and htmx swaps no 4xx/5xx
+# by itself. It gets the message alone (templates/_error_fragment.html), sent to the page's
+# #request-error (templates/base.html, which lets htmx swap error statuses) whatever the request
+# targeted and selected; static/js/forms.js clears it once that element's next request succeeds.
+HTMX_ERROR_HEADERS = {
+    "HX-Retarget": "#request-error",
+    "HX-Reswap": "innerHTML",
+    "HX-Reselect": "#request-error-message",
+}
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+
+
 def _respond(request: Request, status: int, code: str, message: str, details: list[str] | None = None) -> Response:
     metrics.ERRORS.labels(code).inc()
     if _wants_json(request):
         # str(): a contest.domain.text.Text is a str subclass the JSON encoder does not take
         body = {"error": {"code": code, "message": str(message), "details": [str(d) for d in details or []]}}
         return Response(body, status_code=status, media_type=MediaType.JSON)
-    return render("error.html", status, status=status, code=code, message=message, details=details or [])
+    context = {"status": status, "code": code, "message": message, "details": details or []}
+    if _is_htmx(request):
+        return Template("_error_fragment.html", context=context, status_code=status, media_type=MediaType.HTML, headers=HTMX_ERROR_HEADERS)
+    return render("error.html", status, **context)
 
 
 def contest_error(request: Request, exc: ContestError) -> Response:
