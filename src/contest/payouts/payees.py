@@ -25,7 +25,7 @@ from contest.audit.service import Actor, record
 from contest.awards.finance_workbook import PayeeDetails
 from contest.db.models import Payee, Person
 from contest.domain import idcard, limits
-from contest.domain.awards.inputs import InputError, InputErrors, parse_id_number
+from contest.domain.awards.inputs import InputError, InputErrors, looked_up, parse_id_number
 from contest.domain.awards.payees import (
     KIND_LABELS,
     parse_account_number,
@@ -300,7 +300,9 @@ class PayeeForm:
                 values[name_] = parsers[name_](raw) if raw else ""
             except InputError as exc:
                 label = FIELD_LABELS[name_]
-                problems[name_] = exc.message if label in exc.message else Text("{label}:{problem}", label=Text(label), problem=exc.message)
+                problems[name_] = (
+                    exc.message if label in exc.message else Text("{label}:{problem}", label=Text(label), problem=looked_up(exc.message))
+                )
         return PayeeRow(kind or "person", key, name, values), problems
 
 

@@ -31,7 +31,7 @@ from contest.db.models import (
 )
 from contest.domain import allowed, limits
 from contest.domain.awards.engine import AwardError, compute_awards
-from contest.domain.awards.inputs import InputErrors
+from contest.domain.awards.inputs import InputErrors, looked_up
 from contest.domain.awards.model import (
     AwardResult,
     BatchSettings,
@@ -273,7 +273,7 @@ def _parse_settings(policy: Policy, raw_amounts: dict[str, str], unit_mode: str,
         try:
             amount = Money(text)
         except MoneyError as exc:
-            problems[name] = Text("{label}:{problem}", label=field.label, problem=message_of(exc))
+            problems[name] = Text("{label}:{problem}", label=field.label, problem=looked_up(message_of(exc)))
             continue
         tier_id, _, role = key.partition(".")
         rule = policy.tier(tier_id).rule_for(role or "competitor")
@@ -836,7 +836,7 @@ def notes_as_now(result: AwardResult, lines: list[PayoutLineRow], states: dict[i
 
 
 def _describe(checks: list[SourceCheck]) -> list[str]:
-    return [Text("{competition}·{item}:{why}", competition=c.competition, item=c.item, why=c.why) for c in checks]
+    return [Text("{competition}·{item}:{why}", competition=c.competition, item=c.item, why=looked_up(c.why)) for c in checks]
 
 
 async def approve_refusal(db: AsyncSession, batch: PayoutBatch, approver_id: int | None) -> Conflict | None:

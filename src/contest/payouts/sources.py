@@ -28,7 +28,7 @@ from contest.domain.awards.policy import Policy
 from contest.domain.competition import ITEM_STATUSES
 from contest.domain.lifecycle import FINAL, PUBLIC_RESULTS
 from contest.domain.results import AppealStatus, Settled, settled
-from contest.domain.text import N_, Text
+from contest.domain.text import Text
 from contest.standings import item_results
 
 PLACE_AWARDS = ("first", "second", "third")
@@ -312,7 +312,7 @@ async def check_sources(db: AsyncSession, sources: list[dict[str, Any]], compute
             checks.append(SourceCheck(**base, why=Text("成绩已撤回({status}),须重新计算", status=Text(label)), stale=True))
             continue
         if computed_at is not None and item.published_at is not None and item.published_at > computed_at:
-            checks.append(SourceCheck(**base, why=N_("成绩在本批次计算后重新公示,须重新计算"), stale=True))
+            checks.append(SourceCheck(**base, why=Text("成绩在本批次计算后重新公示,须重新计算"), stale=True))
             continue
         state = item_settled(item, competition, pending.get(item.id, 0), now)
         if not state.final:

@@ -42,7 +42,13 @@ class InputError(ValueError):
 
     def shown(self) -> str:
         """The message with its place, as a page lists it: a ``Text``, so both are translated."""
-        return Text("{where}: {message}", where=self.where, message=self.message) if self.where else self.message
+        return Text("{where}: {message}", where=self.where, message=looked_up(self.message)) if self.where else self.message
+
+
+def looked_up(message: str) -> str:
+    """A message from the catalog put into another ``Text``: a plain literal is marked so it is
+    translated too (a value that is not a ``Text`` is put in as it is)."""
+    return message if isinstance(message, Text) else Text(message)
 
 
 ROOT = N_("(根)")  # the place of a problem with the whole JSON document
