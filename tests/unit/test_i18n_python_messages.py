@@ -623,3 +623,16 @@ def test_lookup_and_verify_refusals_are_in_the_catalog() -> None:
     assert 'Text("查验次数过多,请 {minutes} 分钟后再试", minutes=' in sources
     _assert_english(Text("查询失败次数过多,请 {minutes} 分钟后再试", minutes=5))
     _assert_english(Text("查验次数过多,请 {minutes} 分钟后再试", minutes=5))
+
+
+def test_form_macros_are_imported_with_the_readers_language() -> None:
+    """A macro imported without context cannot see the request, so its ``_()`` (a field's error,
+    why a button is disabled) would always say it in Chinese."""
+    templates = SRC.parents[1] / "templates"
+    found = [
+        f"{path.relative_to(templates).as_posix()}: {line}"
+        for path in sorted(templates.rglob("*.html"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if re.search(r'{%-? (from|import) "_form.html"', line) and "with context" not in line
+    ]
+    assert found == [], "import the form macros `with context`"
