@@ -636,3 +636,18 @@ def test_form_macros_are_imported_with_the_readers_language() -> None:
         if re.search(r'{%-? (from|import) "_form.html"', line) and "with context" not in line
     ]
     assert found == [], "import the form macros `with context`"
+
+
+def test_spread_and_ties_lines_are_translated() -> None:
+    from contest.live.readiness import spread_line, ties_line
+
+    spread = spread_line(2, "J1", (("1", Decimal(3)), ("2", Decimal("1.5")), ("3", Decimal(1))))
+    assert spread == "工位 2 · J1:评价分相差超过 1 分(席位 1:3,席位 2:1.5,席位 3:1),须在裁判长主持下重新评分"
+    assert translate(spread, "en") == (
+        "Station 2 · J1: judgement marks differ by more than 1 (seat 1: 3, seat 2: 1.5, seat 3: 1); re-score under the chief judge"
+    )
+    ties = ties_line(["3", "5"])
+    assert ties == "排名不并列:工位 3、5 并列,须由组织方确定名次"
+    assert translate(ties, "en") == "No shared places: stations 3, 5 are tied; the organizer must decide their places"
+    for line in (spread, ties):
+        _assert_english(line)

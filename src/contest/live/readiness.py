@@ -8,8 +8,9 @@ judgement spread over 1, and every undecided tie. Plain data in, plain data out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from contest.db.models import JudgeAssignment
 from contest.domain.aggregation import expected_marks
@@ -131,17 +132,9 @@ def readiness(
                         )
                     )
                 if result.spread_flag:
-                    marks = _joined([Text("席位 {seat}:{mark}", seat=seat, mark=plain(value)) for seat, value in result.marks], COMMA)
-                    spread.append(
-                        Text(
-                            "工位 {station} · {criterion}:评价分相差超过 1 分({marks}),须在裁判长主持下重新评分",
-                            station=entry.station_no,
-                            criterion=rule.code,
-                            marks=marks,
-                        )
-                    )
+                    spread.append(spread_line(entry.station_no, rule.code, result.marks))
     tied = sorted(str(r.entry.station_no) for r in results.rows if r.ranked.needs_decision)
-    ties: list[str] = [Text("排名不并列:工位 {stations} 并列,须由组织方确定名次", stations=_joined(tied, ENUMERATION))] if tied else []
+    ties = [ties_line(tied)] if tied else []
     return Readiness(
         lockable=results.lockable,
         missing=missing,
@@ -149,6 +142,22 @@ def readiness(
         spread=spread,
         ties=ties,
     )
+
+
+def spread_line(station: int | None, criterion: str, marks: Sequence[tuple[str, Decimal]]) -> str:
+    """The console's line for a judgement whose marks are more than 1 apart."""
+    shown = _joined([Text("席位 {seat}:{mark}", seat=seat, mark=plain(value)) for seat, value in marks], COMMA)
+    return Text(
+        "工位 {station} · {criterion}:评价分相差超过 1 分({marks}),须在裁判长主持下重新评分",
+        station=station,
+        criterion=criterion,
+        marks=shown,
+    )
+
+
+def ties_line(stations: list[str]) -> str:
+    """The console's line for tied stations an item without shared places must separate."""
+    return Text("排名不并列:工位 {stations} 并列,须由组织方确定名次", stations=_joined(stations, ENUMERATION))
 
 
 def _recused(judge: JudgeAssignment, entry_id: int, conflicts: Mapping[int, Mapping[int, object]], overrides: set[tuple[int, int]]) -> bool:
