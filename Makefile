@@ -40,7 +40,7 @@ format: $(STAMP)
 # update the English catalog, compile it. Then write the English of each new msgid in the .po and
 # run it again.
 LOCALE   := src/contest/locale
-KEYWORDS := --no-default-keywords -k _ -k N_ -k Text -k Invalid -k Conflict -k NotFound -k ContestError -k AccountError -k FormInvalid -k FormConflict
+KEYWORDS := --no-default-keywords -k _ -k N_ -k Text -k Invalid -k Conflict -k NotFound -k ContestError -k AccountError -k FormInvalid -k FormConflict -k InputError:1 -k IdNumberError -k MoneyError -k UploadRejected -k SealRejected -k LookupRefused -k Throttled
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg $(KEYWORDS) --no-location --omit-header --sort-output -o $(LOCALE)/messages.pot .
 	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages -l en --no-fuzzy-matching --ignore-obsolete --width=0

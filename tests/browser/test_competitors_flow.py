@@ -14,6 +14,7 @@ import pytest
 from tests.browser.test_board_and_public import _assert_kept_whole
 from tests.integration.payout_seed import published_competition, republish_with_marks
 from tests.integration.seed import make_id
+from tests.unit.test_i18n_python_messages import CJK
 
 pytestmark = pytest.mark.browser
 
@@ -110,6 +111,15 @@ def test_look_up_download_scan_verify_then_superseded(published, browser, live_s
         assert "Results version" in page.locator("dl.facts").inner_text()
         page.goto(f"/public/competitions/{published.competition_id}/me")
         assert page.locator("h1").inner_text() == "My result"
+        assert fits_the_screen(page)
+        # A wrong second factor is refused in English too, the factor named in English
+        page.fill("input[name=name]", "选手甲1")
+        page.fill("input[name=secret]", "0000")
+        with page.expect_navigation():
+            page.click("#lookup-form button.primary")
+        refusal = page.locator(".flash").inner_text()
+        assert "The name or “Last four characters of the ID number” is not correct" in refusal and not CJK.search(refusal)
+        assert page.locator("#my-result").count() == 0
         assert fits_the_screen(page)
     finally:
         context.close()

@@ -123,6 +123,50 @@ def test_a_competitor_sees_their_own_result_only_with_the_second_factor(publishe
     assert nothing.status_code == 200 and "62.80" in nothing.text and download_links(nothing.text) == []
 
 
+def _shown_errors(page: str) -> list[str]:
+    import html
+
+    found = re.search(r'<ul class="errors">(.*?)</ul>', page, re.S)
+    assert found is not None, page[:2000]
+    return [html.unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in re.findall(r"<li>(.*?)</li>", found.group(1), re.S)]
+
+
+def test_the_public_reads_the_refusals_in_english(published, client, migrated) -> None:
+    """Read on a phone in English (cookie lang=en): the look-up and verification refusals, the
+    second factor named in English; in Chinese exactly as before."""
+    from contest.domain.certificates import encode_serial
+    from tests.unit.test_i18n_python_messages import CJK
+
+    client.cookies.set("lang", "en")
+    missing = look_up(client, published.competition_id, "选手甲1", "")
+    assert missing.status_code == 422
+    assert _shown_errors(missing.text) == ["The look-up details are wrong", "Enter your name and “Last four characters of the ID number”"]
+    refused = look_up(client, published.competition_id, "选手甲1", "0000")
+    assert refused.status_code == 403
+    assert _shown_errors(refused.text) == [
+        "The name or “Last four characters of the ID number” is not correct (after repeated mistakes, look-ups are paused)"
+    ]
+    for _ in range(migrated.login_max_failures):
+        look_up(client, published.competition_id, "选手甲1", "9999")
+    throttled = look_up(client, published.competition_id, "选手甲1", ID_TAILS["甲1"])
+    assert throttled.status_code == 429
+    (message,) = _shown_errors(throttled.text)
+    assert re.fullmatch(r"Too many failed look-ups: try again in \d+ minute\(s\)", message), message
+    unknown = client.get(f"/verify/{encode_serial(999)}")
+    assert unknown.status_code == 404 and "No certificate has this number: check it and enter it again" in unknown.text
+    malformed = client.get("/verify", params={"serial": "not-a-serial"})
+    assert malformed.status_code == 422 and "The certificate number is malformed" in malformed.text
+    for page in (unknown.text, malformed.text):
+        flash = re.search(r'id="verify-error">(.*?)</div>', page, re.S)
+        assert flash is not None and not CJK.search(flash.group(1))
+
+    client.cookies.set("lang", "zh")
+    again = look_up(client, published.competition_id, "选手甲1", ID_TAILS["甲1"])
+    assert again.status_code == 429 and re.fullmatch(r"查询失败次数过多,请 \d+ 分钟后再试", _shown_errors(again.text)[0])
+    assert _shown_errors(look_up(client, published.competition_id, "选手乙1", "").text) == ["查询信息有误", "请填写姓名和证件号码后四位"]
+    assert "未找到该证书编号:请核对后重新输入" in client.get(f"/verify/{encode_serial(998)}").text
+
+
 def test_failed_look_ups_are_throttled_in_the_database(published, client, migrated) -> None:
     for _ in range(migrated.login_max_failures):
         assert look_up(client, published.competition_id, "选手甲1", "9999").status_code == 403
@@ -411,6 +455,13 @@ def test_the_seal_is_checked_re_encoded_and_printed(published, judge_client, rol
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
     refused = upload(svg, "seal.svg")
     assert refused.status_code == 422 and "PNG 或 JPEG" in refused.text
+    organizer.cookies.set("lang", "en")
+    english = upload(svg, "seal.svg")
+    assert english.status_code == 422
+    assert "The seal image must be a PNG or JPEG (not SVG, GIF, a web page or any other file)" in english.text
+    assert "印章图片应为" not in english.text  # beside the field too: the form macros see the reader's language
+    assert re.search(r'id="error-seal-file">The seal image must be a PNG or JPEG', english.text)
+    organizer.cookies.set("lang", "zh")
     assert organizer.get(f"{desk}/seal.png").status_code == 404
     jpeg = picture("JPEG")
     assert upload(jpeg, "印章.jpg").status_code == 302

@@ -149,6 +149,9 @@ def test_the_console_says_why_the_item_cannot_be_locked(judge_client, live, migr
         assert send(socket, mark(live, "甲1", "P2", "30"))["status"] == "stored"
         eventually(lambda: 'data-state="online"' in device_row(chief, live, 1))
         page = text_of(chief.get(f"/chief/items/{live.item_id}/matrix").text)
+        chief.cookies.set("lang", "en")
+        english = chief.get(f"/chief/items/{live.item_id}/matrix").text
+        chief.cookies.set("lang", "zh")
     s = live.stations
     assert "暂不能锁定" in page and "缺少分数: 19 个" in page
     # 甲1's P2: ja scored, jc and jx are recused: only jb is left for the two marks still needed
@@ -159,6 +162,21 @@ def test_the_console_says_why_the_item_cannot_be_locked(judge_client, live, migr
     # 乙1's T1: any of the four may enter it; ja's tablet is connected, the others' are not
     assert f"工位 {s['乙1']} · T1:还差 1 个分数,等待席位 1、2、3、4 之一录入(席位 2、3、4 的平板未连接)" in page
     assert 'data-lockable="false"' in chief.get(f"/chief/items/{live.item_id}/matrix").text
+    # The same lines in English, the reader's language (cookie lang=en): no Chinese left in them
+    from tests.unit.test_i18n_python_messages import CJK
+
+    readiness = english[english.index('id="readiness"') : english.index('id="agreement"')]
+    lines = [text_of(line) for line in re.findall(r"<li[^>]*>(.*?)</li>", readiness, re.S)]
+    assert "Cannot be locked yet" in text_of(readiness) and "Missing marks: 19" in text_of(readiness)
+    assert (
+        f"Station {s['甲1']} · P2: 2 mark(s) missing, and not enough judges may score it; seat(s) 3, 4 must recuse; "
+        "seat(s) 2 have not scored yet; grant a recusal override, or have the chief judge enter the mark as a judge"
+    ) in lines
+    assert (
+        f"Station {s['乙1']} · T1: 1 mark(s) missing, waiting for one of seats 1, 2, 3, 4 to enter it "
+        "(the tablet(s) of seat(s) 2, 3, 4 not connected)" in lines
+    )
+    assert len(lines) > 5 and not [line for line in lines if CJK.search(line)]
 
 
 def test_spread_and_drift_are_named(judge_client, live, migrated) -> None:

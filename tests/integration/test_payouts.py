@@ -438,6 +438,96 @@ def set_display_name(url: str, username: str, name: str) -> None:
     run(url, work)
 
 
+def _listed_errors(page: str) -> list[str]:
+    """The problems a refused page lists (its <ul class="errors">), as text."""
+    import html
+    import re
+
+    found = re.search(r'<ul class="errors">(.*?)</ul>', page, re.S)
+    assert found is not None, page[:2000]
+    return [html.unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in re.findall(r"<li>(.*?)</li>", found.group(1), re.S)]
+
+
+def test_a_bad_external_workbook_is_explained_in_english_and_in_chinese(live, fin, migrated) -> None:
+    """Each problem names its sheet, row and column; in English only the file's own words (the
+    sheet's name, the Chinese column headers to look for) and what was typed stay as they are."""
+    from contest.awards.results_io import COLUMNS
+    from tests.unit.test_i18n_python_messages import CJK
+
+    batch_id = computed_batch(fin)
+    bad_id = dict(PROVINCIAL_WIN, 证件号码="371002199001011234", 成绩编号="SD-2")
+    bad_level = dict(PROVINCIAL_WIN, 成绩编号="SD-3", 赛事级别="galactic", 年份="26")
+    workbook = external_workbook([PROVINCIAL_WIN, bad_id, bad_level])
+    fin.cookies.set("lang", "en")
+    english = post_form(fin, f"/finance/batches/{batch_id}/external", files={"file": ("外部成绩.xlsx", workbook)})
+    assert english.status_code == 422
+    heading, *problems = _listed_errors(english.text)
+    assert heading == "The external results file has 3 errors; no result was imported"
+    assert len(problems) == 3, problems
+    assert problems[0].startswith(
+        "Sheet “成绩”, row 3, column “证件号码” (N): ID number 3710**********1234 has a wrong check digit (it should be "
+    )
+    assert (
+        problems[1] == "Sheet “成绩”, row 4, column “赛事级别” (C): Level 'galactic' is not valid: use world/national/provincial/municipal"
+    )
+    assert problems[2] == "Sheet “成绩”, row 4, column “年份” (F): Year '26' is not valid: it should be four digits, such as 2023"
+    for problem in problems:
+        rest = problem.replace("“成绩”", "")
+        for column in COLUMNS:
+            rest = rest.replace(f"“{column.header}”", "")
+        assert not CJK.search(rest), problem
+
+    fin.cookies.set("lang", "zh")
+    chinese = post_form(fin, f"/finance/batches/{batch_id}/external", files={"file": ("外部成绩.xlsx", workbook)})
+    assert chinese.status_code == 422 and "外部成绩文件有 3 处错误,未导入任何成绩" in chinese.text
+    assert _listed_errors(chinese.text)[2:] == [
+        "工作表“成绩”第 4 行“赛事级别”列(C): 级别 'galactic' 无效;可填 世界/国家/省级/市级(或 world/national/provincial/municipal)",
+        "工作表“成绩”第 4 行“年份”列(F): 年份 '26' 无效;应为四位数字,如 2023",
+    ]
+    assert _listed_errors(chinese.text)[1].startswith("工作表“成绩”第 3 行“证件号码”列(N): 证件号码 3710**********1234 校验位错误(应为 ")
+
+
+def test_bad_amounts_are_refused_in_english(live, fin, migrated) -> None:
+    from tests.unit.test_i18n_python_messages import CJK
+
+    batch_id = computed_batch(fin)
+    fin.cookies.set("lang", "en")
+    refused = post_form(
+        fin,
+        f"/finance/batches/{batch_id}/settings",
+        {"amount:municipal-class1-1st": "two thousand", "amount:municipal-class1-3rd": "999.99"},
+    )
+    assert refused.status_code == 422
+    heading, *problems = _listed_errors(refused.text)
+    assert heading == "The batch settings have errors; nothing was saved"
+    assert any(p.endswith("Amount 999.99 yuan is below the floor (at least 1,000.00 yuan)") for p in problems), problems
+    assert any("The amount is malformed: 'two thousand'" in p for p in problems), problems
+    policy = service.policy_of("jinengxingwei-weihai-2021")
+    for problem in problems:
+        for tier in policy.tiers:  # the policy's own words
+            problem = problem.replace(tier.title, "")
+        assert not CJK.search(problem), problem
+    fin.cookies.set("lang", "zh")
+    chinese = post_form(fin, f"/finance/batches/{batch_id}/settings", {"amount:municipal-class1-3rd": "999.99"})
+    assert chinese.status_code == 422 and "金额 999.99 元低于下限(不低于 1,000.00 元)" in chinese.text
+
+
+def test_why_results_are_not_final_in_english(in_appeal, fin, migrated) -> None:
+    import re
+
+    batch_id = computed_batch(fin)
+    fin.cookies.set("lang", "en")
+    page = fin.get(f"/finance/batches/{batch_id}").text
+    section = re.search(r'id="results-not-final">(.*?)</section>', page, re.S)
+    assert section is not None
+    assert re.search(r"Within the appeal period \(until \d{4}-\d\d-\d\d \d\d:\d\d\)", section.group(1))
+    assert "申诉期内" not in section.group(1)
+    fin.cookies.set("lang", "zh")
+    page = fin.get(f"/finance/batches/{batch_id}").text
+    section = re.search(r'id="results-not-final">(.*?)</section>', page, re.S)
+    assert section is not None and re.search(r"申诉期内\(至 \d{4}-\d\d-\d\d \d\d:\d\d\)", section.group(1))
+
+
 def test_approval_waits_for_the_appeal_window_and_an_organizer_may_vouch(in_appeal, fin, fin2, judge_client, role_users, migrated) -> None:
     set_display_name(migrated.database_url, "fin", "王会计")
     set_display_name(migrated.database_url, role_users["organizer"], "赵主任")

@@ -14,19 +14,20 @@ from contest.domain.awards.inputs import (
     settings_from_dict,
 )
 from contest.domain.awards.model import AwardResult, BatchSettings, LedgerEntry
+from contest.domain.text import Text
 
 
 def _load(path: Path) -> object:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise InputErrors([InputError(f"无法读取文件:{exc.strerror or exc}", str(path))]) from None
+        raise InputErrors([InputError(Text("无法读取文件:{problem}", problem=str(exc.strerror or exc)), str(path))]) from None
     try:
         if path.suffix.lower() == ".toml":
             return tomllib.loads(text)
         return json.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputErrors([InputError(f"文件格式错误:{exc}", str(path))]) from None
+        raise InputErrors([InputError(Text("文件格式错误:{problem}", problem=str(exc)), str(path))]) from None
 
 
 def _prefixed(exc: InputErrors, path: Path) -> InputErrors:

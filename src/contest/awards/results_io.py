@@ -40,7 +40,7 @@ from contest.domain.awards.inputs import (
 )
 from contest.domain.awards.model import Achievement, Coach, Competition, InputPool, Member, Person
 from contest.domain.limits import TextField
-from contest.domain.text import N_
+from contest.domain.text import N_, Text
 from contest.xlsx.cells import cell_text, set_text
 from contest.xlsx.upload import open_xlsx, sheet_rows
 
@@ -52,7 +52,7 @@ def _required(what: str) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         text = cell_text(value)
         if not text:
-            raise InputError(f"{what}不能为空")
+            raise InputError(Text("{what}不能为空", what=Text(what)))
         return text
 
     return parse
@@ -72,7 +72,7 @@ def _role(value: Any) -> str:
     text = cell_text(value)
     roles = {N_("选手"): "competitor", "competitor": "competitor", "教练": "coach", "coach": "coach"}
     if text not in roles:
-        raise InputError(f"角色 {text!r} 无效;填 选手 或 教练")
+        raise InputError(Text("角色 {value} 无效;填 选手 或 教练", value=repr(text)))
     return roles[text]
 
 
@@ -92,24 +92,32 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column(
         "id",
-        "成绩编号",
-        _required("成绩编号"),
+        N_("成绩编号"),
+        _required(N_("成绩编号")),
         True,
         False,
         12,
         "同一成绩(一个参赛单元)的选手和教练各占一行,用相同的成绩编号",
         limit=limits.ACHIEVEMENT_ID,
     ),
-    Column("competition", "赛事名称", _required("赛事名称"), True, True, 30, "如:第46届世界技能大赛", limit=limits.COMPETITION_NAME),
-    Column("level", "赛事级别", parse_level, True, True, 10, "世界 / 国家 / 省级 / 市级"),
-    Column("class", "赛事类别", parse_class, True, True, 10, "一类 / 二类;世界技能大赛可留空", may_be_blank=True),
     Column(
-        "kinds", "赛事标签", parse_kinds, False, True, 22, "可多个,用逗号分隔:世界技能大赛、世赛中国选拔赛、国家级一类、全国职业技能大赛"
+        "competition", N_("赛事名称"), _required(N_("赛事名称")), True, True, 30, "如:第46届世界技能大赛", limit=limits.COMPETITION_NAME
     ),
-    Column("year", "年份", parse_year, True, True, 8, "比赛年份,如 2023"),
-    Column("date", "比赛日期", lambda v: parse_date(v, "比赛日期"), False, True, 12, "可选,如 2023-09-15"),
-    Column("organizer", "主办单位", _optional, False, True, 24, "市级竞赛由主办单位发放奖励时必填", limit=limits.ORGANIZER),
-    Column("item", "赛项", _required("赛项"), True, True, 18, "赛项名称,如:焊接", limit=limits.ITEM_NAME),
+    Column("level", N_("赛事级别"), parse_level, True, True, 10, "世界 / 国家 / 省级 / 市级"),
+    Column("class", N_("赛事类别"), parse_class, True, True, 10, "一类 / 二类;世界技能大赛可留空", may_be_blank=True),
+    Column(
+        "kinds",
+        N_("赛事标签"),
+        parse_kinds,
+        False,
+        True,
+        22,
+        "可多个,用逗号分隔:世界技能大赛、世赛中国选拔赛、国家级一类、全国职业技能大赛",
+    ),
+    Column("year", N_("年份"), parse_year, True, True, 8, "比赛年份,如 2023"),
+    Column("date", N_("比赛日期"), lambda v: parse_date(v, N_("比赛日期")), False, True, 12, "可选,如 2023-09-15"),
+    Column("organizer", N_("主办单位"), _optional, False, True, 24, "市级竞赛由主办单位发放奖励时必填", limit=limits.ORGANIZER),
+    Column("item", N_("赛项"), _required(N_("赛项")), True, True, 18, "赛项名称,如:焊接", limit=limits.ITEM_NAME),
     Column(
         "skill_code",
         N_("技能代码"),
@@ -122,7 +130,7 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "result",
-        "成绩",
+        N_("成绩"),
         parse_result,
         True,
         True,
@@ -130,19 +138,26 @@ COLUMNS: tuple[Column, ...] = (
         "第1名(或 1)、金牌/银牌/铜牌、优胜奖、国家集训队、省集训队;并列名次照填,如两个第2名",
         limit=limits.RESULT,
     ),
-    Column("role", "角色", _role, True, False, 8, "选手 / 教练;团体项目第一名选手为队长"),
-    Column("name", "姓名", _required("姓名"), True, False, 10, "", limit=limits.PERSON_NAME),
-    Column("id_number", "证件号码", _id_number, True, False, 21, "18 位身份证号,单元格须为文本格式", limit=limits.ID_NUMBER),
-    Column("unit", "选送单位", _optional, True, False, 24, "选手的选送单位(单位补助发给它)", limit=limits.UNIT_NAME),
+    Column("role", N_("角色"), _role, True, False, 8, "选手 / 教练;团体项目第一名选手为队长"),
+    Column("name", N_("姓名"), _required(N_("姓名")), True, False, 10, "", limit=limits.PERSON_NAME),
+    Column("id_number", N_("证件号码"), _id_number, True, False, 21, "18 位身份证号,单元格须为文本格式", limit=limits.ID_NUMBER),
+    Column("unit", N_("选送单位"), _optional, True, False, 24, "选手的选送单位(单位补助发给它)", limit=limits.UNIT_NAME),
     Column(
-        "employment_region", "就业地区", _optional, False, False, 18, "如:黑龙江省哈尔滨市;按就业地区限定的政策必填", limit=limits.REGION
+        "employment_region",
+        N_("就业地区"),
+        _optional,
+        False,
+        False,
+        18,
+        "如:黑龙江省哈尔滨市;按就业地区限定的政策必填",
+        limit=limits.REGION,
     ),
-    Column("employee_status", "职工身份", _optional, False, False, 10, "职工 / 学生 / 其他"),
-    Column("birth_date", "出生日期", lambda v: parse_date(v, "出生日期"), False, False, 12, "可选;留空则从身份证号推算"),
-    Column("share", "份额", parse_share, False, False, 8, "可选:团队或教练团队按份额分配时填写(如 60、40);留空即平均分配"),
+    Column("employee_status", N_("职工身份"), _optional, False, False, 10, "职工 / 学生 / 其他"),
+    Column("birth_date", N_("出生日期"), lambda v: parse_date(v, N_("出生日期")), False, False, 12, "可选;留空则从身份证号推算"),
+    Column("share", N_("份额"), parse_share, False, False, 8, "可选:团队或教练团队按份额分配时填写(如 60、40);留空即平均分配"),
     Column(
         "lead",
-        "牵头教练",
+        N_("牵头教练"),
         parse_flag,
         False,
         False,
@@ -152,7 +167,7 @@ COLUMNS: tuple[Column, ...] = (
     # added later, so the earlier columns keep their letters in old files and in error messages
     Column(
         "group",
-        "组别",
+        N_("组别"),
         _optional,
         False,
         True,
@@ -162,7 +177,7 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "occupation",
-        "职业(工种)名称",
+        N_("职业(工种)名称"),
         _optional,
         False,
         True,
@@ -172,8 +187,8 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "entry_size",
-        "参赛人数",
-        lambda v: parse_count(v, "参赛人数"),
+        N_("参赛人数"),
+        lambda v: parse_count(v, N_("参赛人数")),
         False,
         True,
         8,
@@ -181,8 +196,8 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column(
         "field_size",
-        "参赛规模",
-        lambda v: parse_count(v, "参赛规模"),
+        N_("参赛规模"),
+        lambda v: parse_count(v, N_("参赛规模")),
         False,
         True,
         8,
@@ -200,7 +215,14 @@ def read_results(path: str | Path) -> list[Achievement]:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
-            raise InputErrors([InputError(f"JSON 格式错误:{exc.msg}(第 {exc.lineno} 行第 {exc.colno} 列)", str(path))]) from None
+            raise InputErrors(
+                [
+                    InputError(
+                        Text("JSON 格式错误:{problem}(第 {line} 行第 {column} 列)", problem=exc.msg, line=exc.lineno, column=exc.colno),
+                        str(path),
+                    )
+                ]
+            ) from None
         return achievements_from_json(data)
     if suffix in (".xlsx", ".xlsm"):
         return read_results_xlsx(path)
@@ -208,9 +230,13 @@ def read_results(path: str | Path) -> list[Achievement]:
 
 
 def _where(sheet: str, row: int, column: Column | None, index: int | None = None) -> str:
+    """The place of a problem. The sheet's name and the column's header are as the file has them
+    (the reader looks for them in the workbook), the rest in the reader's language."""
     if column is None:
-        return f"工作表“{sheet}”第 {row} 行"
-    return f"工作表“{sheet}”第 {row} 行“{column.header}”列({get_column_letter(index or 1)})"
+        return Text("工作表“{sheet}”第 {row} 行", sheet=sheet, row=row)
+    return Text(
+        "工作表“{sheet}”第 {row} 行“{header}”列({letter})", sheet=sheet, row=row, header=column.header, letter=get_column_letter(index or 1)
+    )
 
 
 def read_results_xlsx(path: str | Path) -> list[Achievement]:
@@ -218,7 +244,7 @@ def read_results_xlsx(path: str | Path) -> list[Achievement]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
-        raise InputErrors([InputError(f"无法打开 Excel 文件:{exc}", str(path))]) from None
+        raise InputErrors([InputError(Text("无法打开 Excel 文件:{problem}", problem=str(exc)), str(path))]) from None
     try:
         sheet = _results_sheet(book)
         return _read_results(sheet.title, enumerate(sheet.iter_rows(values_only=True), 1))
@@ -253,7 +279,7 @@ def _read_results(name: str, numbered_rows: Iterator[tuple[int, tuple[Any, ...]]
             positions[_BY_HEADER[text].key] = (_BY_HEADER[text], index)
     for column in COLUMNS:
         if column.required and column.key not in positions:
-            errors.append(InputError(f"缺少“{column.header}”列(表头须在第 1 行)", _where(name, 1, None)))
+            errors.append(InputError(Text("缺少“{header}”列(表头须在第 1 行)", header=column.header), _where(name, 1, None)))
     if errors:
         raise InputErrors(errors)
     parsed_rows: list[tuple[int, dict[str, Any]]] = []
@@ -313,7 +339,7 @@ def _group(
                 elif current != value:
                     errors.append(
                         InputError(
-                            f"与成绩编号 {achievement_id} 的第 {first_row} 行不一致",
+                            Text("与成绩编号 {id} 的第 {row} 行不一致", id=achievement_id, row=first_row),
                             _where(sheet, row_number, column, positions[column.key][1]),
                         )
                     )
@@ -323,7 +349,9 @@ def _group(
                 and not column.may_be_blank
                 and all(values.get(column.key) is not _BAD for _, values in members)
             ):
-                errors.append(InputError(f"{column.header}不能为空", _where(sheet, first_row, column, positions[column.key][1])))
+                errors.append(
+                    InputError(Text("{what}不能为空", what=Text(column.header)), _where(sheet, first_row, column, positions[column.key][1]))
+                )
             shared[column.key] = value
         people: list[Member] = []
         coaches: list[Coach] = []
@@ -345,13 +373,17 @@ def _group(
             else:
                 coaches.append(pool.coach(Coach(person=person, share=values.get("share"), lead=bool(values.get("lead")))))
         rows_text = "、".join(str(r) for r, _ in members)
-        where = f"工作表“{sheet}”成绩编号 {achievement_id}(第 {rows_text} 行)"
+        where = Text("工作表“{sheet}”成绩编号 {id}(第 {rows} 行)", sheet=sheet, id=achievement_id, rows=rows_text)
         if not broken and not people:
             errors.append(InputError("至少要有一行角色为“选手”", where))
             continue
         subject = "+".join(sorted(m.person.id_number for m in people))  # what a payout line keeps of the team
         if len(subject) > limits.SUBJECT_ID.max:
-            errors.append(InputError(f"选手过多:{len(people)} 名选手的证件号码合计超过 {limits.SUBJECT_ID.max} 个字符", where))
+            errors.append(
+                InputError(
+                    Text("选手过多:{count} 名选手的证件号码合计超过 {max} 个字符", count=len(people), max=limits.SUBJECT_ID.max), where
+                )
+            )
             continue
         if broken or any(shared.get(c.key) is None for c in COLUMNS if c.group and c.required and not c.may_be_blank):
             continue

@@ -25,7 +25,7 @@ from contest.domain import certificates as rules
 from contest.domain import idcard, limits
 from contest.domain.certificates import CertificateStatus
 from contest.domain.ranking import AWARDS
-from contest.domain.text import N_
+from contest.domain.text import N_, Text
 from contest.errors import ContestError, FormInvalid, NotFound
 from contest.events import service as events
 from contest.events.draw_export import draw_workbook_with_codes
@@ -385,7 +385,7 @@ async def verify_form(serial: str = "") -> Any:
     normal = rules.normalise_serial(serial[: limits.SERIAL.max])
     if normal:
         return Redirect(f"/verify/{normal}")
-    error = "证书编号格式不正确:应为 26 位字母和数字(可含连字符)" if serial.strip() else ""
+    error = N_("证书编号格式不正确:应为 26 位字母和数字(可含连字符)") if serial.strip() else ""
     return Template(
         "competitors/verify.html",
         context={"certificate": None, "error": error, "serial": serial[: limits.SERIAL.max]},
@@ -409,7 +409,7 @@ async def verify(request: Request, db: AsyncSession, serial: str) -> Any:
     ip = client_address(request, settings.trusted_proxies)
     until = await service.throttled_until(db, "verify", "", ip, throttle_of(settings))
     if until is not None:
-        message = f"查验次数过多,请 {service.minutes_until(until)} 分钟后再试"
+        message = Text("查验次数过多,请 {minutes} 分钟后再试", minutes=service.minutes_until(until))
         return Template(
             "competitors/verify.html",
             context={"certificate": None, "error": message, "serial": serial[:40]},
@@ -422,7 +422,7 @@ async def verify(request: Request, db: AsyncSession, serial: str) -> Any:
         await service.note_attempt(db, "verify", "", ip, False, throttle_of(settings))
         return Template(
             "competitors/verify.html",
-            context={"certificate": None, "error": "未找到该证书编号:请核对后重新输入", "serial": serial[:40]},
+            context={"certificate": None, "error": N_("未找到该证书编号:请核对后重新输入"), "serial": serial[:40]},
             status_code=404,
             media_type=MediaType.HTML,
             headers=PRIVATE,

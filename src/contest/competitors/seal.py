@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+from contest.domain.text import Text
 from contest.errors import Invalid
 
 MAX_SEAL_BYTES = 2 * 1024 * 1024
@@ -28,14 +29,14 @@ def clean_seal(content: bytes) -> bytes:
     if not content:
         raise SealRejected("上传的印章图片是空的:请选择 PNG 或 JPEG 图片")
     if len(content) > MAX_SEAL_BYTES:
-        raise SealRejected(f"印章图片过大:不能超过 {MAX_SEAL_BYTES // 1024 // 1024} MB")
+        raise SealRejected(Text("印章图片过大:不能超过 {megabytes} MB", megabytes=MAX_SEAL_BYTES // 1024 // 1024))
     if not (content.startswith(PNG_MAGIC) or content.startswith(JPEG_MAGIC)):
         raise SealRejected("印章图片应为 PNG 或 JPEG 格式(不接受 SVG、GIF、网页等其他文件)")
     try:
         with Image.open(io.BytesIO(content), formats=["PNG", "JPEG"]) as image:
             width, height = image.size
             if width * height > MAX_SEAL_PIXELS:
-                raise SealRejected(f"印章图片尺寸过大({width}×{height} 像素):请缩小到 5000×5000 像素以内")
+                raise SealRejected(Text("印章图片尺寸过大({width}×{height} 像素):请缩小到 5000×5000 像素以内", width=width, height=height))
             image.load()
             picture = _with_transparency(image)
     except SealRejected:

@@ -328,13 +328,13 @@ async def lookup(
     factor = rules.FACTORS[settings.lookup_factor]
     errors = limits.too_long((limits.PERSON_NAME, name), (limits.LOOKUP_SECRET, secret))
     if not name or not secret:
-        errors.insert(0, f"请填写姓名和{factor}")
+        errors.insert(0, Text("请填写姓名和{factor}", factor=Text(factor)))
     if errors:
         raise Invalid("查询信息有误", details=errors)
     subject = _subject(competition.id, name)
     until = await throttled_until(db, "lookup", subject, ip, throttle)
     if until is not None:
-        raise Throttled(f"查询失败次数过多,请 {minutes_until(until)} 分钟后再试")
+        raise Throttled(Text("查询失败次数过多,请 {minutes} 分钟后再试", minutes=minutes_until(until)))
     people = await competitors_of(db, competition.id, name)
     if settings.lookup_factor == "id_last4":
         matched = [p for p in people if rules.id_tail_matches(p.id_number, secret)]
@@ -342,7 +342,7 @@ async def lookup(
         matched = await _code_holders(db, competition.id, people, secret)
     await note_attempt(db, "lookup", subject, ip, bool(matched), throttle)
     if not matched:
-        raise LookupRefused(f"姓名或{factor}不正确(多次输错将暂停查询)")
+        raise LookupRefused(Text("姓名或{factor}不正确(多次输错将暂停查询)", factor=Text(factor)))
     return [await my_result(db, competition, person) for person in matched]
 
 

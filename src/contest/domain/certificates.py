@@ -206,7 +206,7 @@ def honours_for(award: str | None, rules: Iterable[HonourRule]) -> list[str]:
 
 # ---------------------------------------------------------------- the second factor
 
-FACTORS = {"id_last4": "证件号码后四位", "access_code": "查询码"}
+FACTORS = {"id_last4": N_("证件号码后四位"), "access_code": N_("查询码")}
 ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read off paper without doubt
 ACCESS_CODE_LENGTH = 8  # 31^8: about 40 bits
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from contest.domain.text import N_, Text
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _RESIDENT_ID = re.compile(r"^\d{17}[\dX]$", re.ASCII)
@@ -33,21 +35,21 @@ def validate(raw: object) -> str:
     """Return the normalised number or raise IdNumberError with a Chinese message."""
     wide = _FULL_WIDTH.search("" if raw is None else str(raw))
     if wide:  # typed with a Chinese input method: looks right, but is not the digits it shows
-        shown = "全角空格" if wide.group() == "\u3000" else f"“{wide.group()}”"
-        raise IdNumberError(f"证件号码含全角字符({shown}):请切换到半角(英文)输入法重新输入数字和 X")
+        shown = Text(N_("全角空格")) if wide.group() == "\u3000" else f"“{wide.group()}”"
+        raise IdNumberError(Text("证件号码含全角字符({shown}):请切换到半角(英文)输入法重新输入数字和 X", shown=shown))
     number = normalise(raw)
     if not number:
         raise IdNumberError("证件号码不能为空")
     if len(number) == 18 and number[:17].isascii() and number[:17].isdigit():
         if not _RESIDENT_ID.match(number):
-            raise IdNumberError(f"证件号码 {mask(number)} 格式不正确")
+            raise IdNumberError(Text("证件号码 {number} 格式不正确", number=mask(number)))
         expected = check_digit(number[:17])
         if number[17] != expected:
-            raise IdNumberError(f"证件号码 {mask(number)} 校验位错误(应为 {expected})")
+            raise IdNumberError(Text("证件号码 {number} 校验位错误(应为 {expected})", number=mask(number), expected=expected))
         return number
     looks_resident = number.rstrip("X").isdigit() and len(number.rstrip("X")) >= 15
     if looks_resident:  # digits (and X) of the wrong length: a mistyped 居民身份证 number
-        raise IdNumberError(f"证件号码 {mask(number)} 位数不正确(居民身份证应为 18 位)")
+        raise IdNumberError(Text("证件号码 {number} 位数不正确(居民身份证应为 18 位)", number=mask(number)))
     if not _ANY_ID.match(number):
         raise IdNumberError("证件号码格式不正确")
     return number

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from contest.domain.text import Text
+
 __all__ = ["Money", "MoneyError", "split", "to_chinese_capital"]
 
 
@@ -34,7 +36,7 @@ class Money:
     @classmethod
     def from_fen(cls, fen: int) -> Money:
         if type(fen) is not int:
-            raise MoneyError(f"分必须是整数,收到 {type(fen).__name__}")
+            raise MoneyError(Text("分必须是整数,收到 {kind}", kind=type(fen).__name__))
         money = object.__new__(cls)
         object.__setattr__(money, "fen", fen)
         return money
@@ -148,28 +150,28 @@ def _parse_fen(value: object) -> int:
     if isinstance(value, int):
         return value * 100
     if isinstance(value, float):
-        raise MoneyError(f'金额不能用浮点数({value!r}),请写成字符串,如 "2000.50"')
+        raise MoneyError(Text('金额不能用浮点数({value}),请写成字符串,如 "2000.50"', value=repr(value)))
     if isinstance(value, Decimal):
         return _decimal_to_fen(value, repr(value))
     if isinstance(value, str):
         text = value.strip().replace("¥", "").replace("￥", "").replace(" ", "")
         text = text.removesuffix("元")
         if not _AMOUNT_TEXT.match(text):
-            raise MoneyError(f"金额格式不正确:{value!r}(应为如 100000 或 2000.50,最多两位小数)")
+            raise MoneyError(Text("金额格式不正确:{value}(应为如 100000 或 2000.50,最多两位小数)", value=repr(value)))
         return _decimal_to_fen(Decimal(text.replace(",", "")), repr(value))
-    raise MoneyError(f"无法把 {type(value).__name__} 当作金额")
+    raise MoneyError(Text("无法把 {kind} 当作金额", kind=type(value).__name__))
 
 
 def _decimal_to_fen(amount: Decimal, shown: str) -> int:
     if not amount.is_finite():
-        raise MoneyError(f"金额不是有限数:{shown}")
+        raise MoneyError(Text("金额不是有限数:{value}", value=shown))
     try:
         fen = amount.scaleb(2)
         if fen != fen.to_integral_value():
-            raise MoneyError(f"金额最多两位小数(精确到分):{shown}")
+            raise MoneyError(Text("金额最多两位小数(精确到分):{value}", value=shown))
         return int(fen)
     except InvalidOperation as exc:  # pragma: no cover - defensive
-        raise MoneyError(f"金额格式不正确:{shown}") from exc
+        raise MoneyError(Text("金额格式不正确:{value}", value=shown)) from exc
 
 
 _ZERO = Money.from_fen(0)
@@ -201,13 +203,13 @@ def split(total: Money, shares: Sequence[int | Decimal | str] | int) -> list[Mon
 
 def _weight(share: int | Decimal | str) -> Decimal:
     if isinstance(share, (bool, float)):
-        raise MoneyError(f"份额不能是 {type(share).__name__}:{share!r}")
+        raise MoneyError(Text("份额不能是 {kind}:{value}", kind=type(share).__name__, value=repr(share)))
     try:
         weight = Decimal(str(share)) if not isinstance(share, Decimal) else share
     except InvalidOperation as exc:
-        raise MoneyError(f"份额格式不正确:{share!r}") from exc
+        raise MoneyError(Text("份额格式不正确:{value}", value=repr(share))) from exc
     if not weight.is_finite() or weight < 0:
-        raise MoneyError(f"份额不能为负数:{share!r}")
+        raise MoneyError(Text("份额不能为负数:{value}", value=repr(share)))
     return weight
 
 

@@ -8,13 +8,15 @@ judgement spread over 1, and every undecided tie. Plain data in, plain data out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from contest.db.models import JudgeAssignment
 from contest.domain.aggregation import expected_marks
 from contest.domain.roles import JUDGE
 from contest.domain.scheme import plain
+from contest.domain.text import N_, Text
 from contest.live.devices import JudgeDevices
 from contest.standings import ItemResults
 
@@ -37,20 +39,25 @@ class Missing:
         return len(self.waiting) < self.needed
 
     def text(self) -> str:
-        head = f"工位 {self.station} · {self.criterion}:还差 {self.needed} 个分数"
+        """The line the console shows: a ``Text``, put in the reader's language by the page."""
+        head = Text("工位 {station} · {criterion}:还差 {needed} 个分数", station=self.station, criterion=self.criterion, needed=self.needed)
         if self.short_of_judges:
-            parts = [f"{head},可评分的裁判不足"]
+            parts: list[str] = [Text("{head},可评分的裁判不足", head=head)]
             if self.recused:
-                parts.append(f"席位 {_seats(self.recused)} 需回避")
+                parts.append(Text("席位 {seats} 需回避", seats=_seats(self.recused)))
             if self.waiting:
-                parts.append(f"席位 {_seats(self.waiting)} 尚未评分")
-            parts.append("请授予回避豁免,或由裁判长作为评委录入")
-            return ";".join(parts)
-        who = f"等待席位 {_seats(self.waiting)}" + (" 之一录入" if self.measurement and len(self.waiting) > 1 else " 评分")
-        notes = [f"席位 {_seats(self.offline)} 的平板未连接"] if self.offline else []
+                parts.append(Text("席位 {seats} 尚未评分", seats=_seats(self.waiting)))
+            parts.append(Text("请授予回避豁免,或由裁判长作为评委录入"))
+            return _joined(parts, SEMICOLON)
+        if self.measurement and len(self.waiting) > 1:
+            who = Text("等待席位 {seats} 之一录入", seats=_seats(self.waiting))
+        else:
+            who = Text("等待席位 {seats} 评分", seats=_seats(self.waiting))
+        notes: list[str] = [Text("席位 {seats} 的平板未连接", seats=_seats(self.offline))] if self.offline else []
         if self.unsent:
-            notes.append(f"席位 {_seats(self.unsent)} 的平板有未发送的分数")
-        return f"{head},{who}" + (f"({';'.join(notes)})" if notes else "")
+            notes.append(Text("席位 {seats} 的平板有未发送的分数", seats=_seats(self.unsent)))
+        line = Text("{head},{who}", head=head, who=who)
+        return Text("{line}({notes})", line=line, notes=_joined(notes, SEMICOLON)) if notes else line
 
 
 @dataclass(frozen=True)
@@ -70,8 +77,23 @@ class Readiness:
         return max(0, len(self.missing) - SHOWN)
 
 
+# How a list is joined, as a template (English: ", " and "; "): each pair is a Text, so a list of
+# any length reads right in either language.
+ENUMERATION, COMMA, SEMICOLON = N_("{first}、{rest}"), N_("{first},{rest}"), N_("{first};{rest}")
+
+
+def _joined(parts: list[str], separator: str) -> str:
+    """``parts`` joined by ``separator`` (one of the templates above): "a;b;c" in Chinese."""
+    if not parts:
+        return ""
+    found = parts[-1]
+    for part in reversed(parts[:-1]):
+        found = Text(separator, first=part, rest=found)
+    return found
+
+
 def _seats(seats: tuple[int, ...]) -> str:
-    return "、".join(str(s) for s in seats)
+    return _joined([str(s) for s in seats], ENUMERATION)
 
 
 def readiness(
@@ -110,10 +132,9 @@ def readiness(
                         )
                     )
                 if result.spread_flag:
-                    marks = ",".join(f"席位 {seat}:{plain(value)}" for seat, value in result.marks)
-                    spread.append(f"工位 {entry.station_no} · {rule.code}:评价分相差超过 1 分({marks}),须在裁判长主持下重新评分")
+                    spread.append(spread_line(entry.station_no, rule.code, result.marks))
     tied = sorted(str(r.entry.station_no) for r in results.rows if r.ranked.needs_decision)
-    ties = [f"排名不并列:工位 {'、'.join(tied)} 并列,须由组织方确定名次"] if tied else []
+    ties = [ties_line(tied)] if tied else []
     return Readiness(
         lockable=results.lockable,
         missing=missing,
@@ -121,6 +142,22 @@ def readiness(
         spread=spread,
         ties=ties,
     )
+
+
+def spread_line(station: int | None, criterion: str, marks: Sequence[tuple[str, Decimal]]) -> str:
+    """The console's line for a judgement whose marks are more than 1 apart."""
+    shown = _joined([Text("席位 {seat}:{mark}", seat=seat, mark=plain(value)) for seat, value in marks], COMMA)
+    return Text(
+        "工位 {station} · {criterion}:评价分相差超过 1 分({marks}),须在裁判长主持下重新评分",
+        station=station,
+        criterion=criterion,
+        marks=shown,
+    )
+
+
+def ties_line(stations: list[str]) -> str:
+    """The console's line for tied stations an item without shared places must separate."""
+    return Text("排名不并列:工位 {stations} 并列,须由组织方确定名次", stations=_joined(stations, ENUMERATION))
 
 
 def _recused(judge: JudgeAssignment, entry_id: int, conflicts: Mapping[int, Mapping[int, object]], overrides: set[tuple[int, int]]) -> bool:

@@ -25,7 +25,7 @@ from contest.audit.service import Actor, record
 from contest.awards.finance_workbook import PayeeDetails
 from contest.db.models import Payee, Person
 from contest.domain import idcard, limits
-from contest.domain.awards.inputs import InputError, InputErrors, parse_id_number
+from contest.domain.awards.inputs import InputError, InputErrors, looked_up, parse_id_number
 from contest.domain.awards.payees import (
     KIND_LABELS,
     parse_account_number,
@@ -43,11 +43,11 @@ HELP_SHEET = "填写说明"
 TEMPLATE_ROWS = 2000
 FIELDS = ("account_name", "bank_name", "account_number", "credit_code", "phone", "note")
 FIELD_LABELS = {
-    "account_name": "户名",
-    "bank_name": "开户行",
-    "account_number": "银行账号",
-    "credit_code": "统一社会信用代码",
-    "phone": "联系电话",
+    "account_name": N_("户名"),
+    "bank_name": N_("开户行"),
+    "account_number": N_("银行账号"),
+    "credit_code": N_("统一社会信用代码"),
+    "phone": N_("联系电话"),
     "note": N_("备注"),
 }
 
@@ -105,9 +105,12 @@ class PayeeRow:
 
 
 def _where(sheet: str, row: int, column: Column | None = None, index: int = 0) -> str:
+    """The place of a problem; the sheet's name and the column's header as the file has them."""
     if column is None:
-        return f"工作表“{sheet}”第 {row} 行"
-    return f"工作表“{sheet}”第 {row} 行“{column.header}”列({get_column_letter(index)})"
+        return Text("工作表“{sheet}”第 {row} 行", sheet=sheet, row=row)
+    return Text(
+        "工作表“{sheet}”第 {row} 行“{header}”列({letter})", sheet=sheet, row=row, header=column.header, letter=get_column_letter(index)
+    )
 
 
 def _person_id(value: Any) -> str:
@@ -128,7 +131,11 @@ def parse_payee_workbook(book: Any) -> list[PayeeRow]:
         text = cell_text(value).lstrip("*").strip()
         if text in _BY_HEADER:
             positions[_BY_HEADER[text].key] = (_BY_HEADER[text], index)
-    errors = [InputError(f"缺少“{c.header}”列(表头须在第 1 行)", _where(name, 1)) for c in COLUMNS if c.required and c.key not in positions]
+    errors = [
+        InputError(Text("缺少“{header}”列(表头须在第 1 行)", header=c.header), _where(name, 1))
+        for c in COLUMNS
+        if c.required and c.key not in positions
+    ]
     if errors:
         raise InputErrors(errors)
     found: list[PayeeRow] = []
@@ -167,7 +174,12 @@ def parse_payee_workbook(book: Any) -> list[PayeeRow]:
                 continue
             key = label
         if (kind, key) in seen:
-            errors.append(InputError(f"与第 {seen[(kind, key)]} 行是同一{KIND_LABELS[kind]},请合并为一行", _where(name, number)))
+            errors.append(
+                InputError(
+                    Text("与第 {row} 行是同一{kind},请合并为一行", row=seen[(kind, key)], kind=Text(KIND_LABELS[kind])),
+                    _where(name, number),
+                )
+            )
             continue
         seen[(kind, key)] = number
         filled = {k: v for k, v in values.items() if k in FIELDS and v}
@@ -190,7 +202,7 @@ def read_payee_upload(content: bytes) -> list[PayeeRow]:
     except InputErrors as exc:
         raise Invalid(
             Text("收款信息文件有 {count} 处错误,未导入任何收款信息", count=len(exc.errors)),
-            details=[f"{e.where}: {e.message}" if e.where else e.message for e in exc.errors],
+            details=[e.shown() for e in exc.errors],
         ) from None
     finally:
         book.close()
@@ -288,7 +300,9 @@ class PayeeForm:
                 values[name_] = parsers[name_](raw) if raw else ""
             except InputError as exc:
                 label = FIELD_LABELS[name_]
-                problems[name_] = exc.message if label in exc.message else f"{label}:{exc.message}"
+                problems[name_] = (
+                    exc.message if label in exc.message else Text("{label}:{problem}", label=Text(label), problem=looked_up(exc.message))
+                )
         return PayeeRow(kind or "person", key, name, values), problems
 
 

@@ -31,7 +31,7 @@ from contest.db.models import (
 )
 from contest.domain import allowed, limits
 from contest.domain.awards.engine import AwardError, compute_awards
-from contest.domain.awards.inputs import InputErrors
+from contest.domain.awards.inputs import InputErrors, looked_up
 from contest.domain.awards.model import (
     AwardResult,
     BatchSettings,
@@ -58,7 +58,7 @@ from contest.domain.payouts import (
     refusal,
     status_after_compute,
 )
-from contest.domain.text import N_, Text
+from contest.domain.text import N_, Text, message_of
 from contest.errors import Conflict, FormInvalid, Invalid, NotFound
 from contest.payouts import payees
 from contest.payouts.sources import (
@@ -74,7 +74,7 @@ from contest.payouts.sources import (
 )
 from contest.xlsx.upload import parse_off_loop
 
-ROLE_NAMES = {"competitor": N_("选手"), "coach_team": N_("教练团队"), "unit": "选送单位"}
+ROLE_NAMES = {"competitor": N_("选手"), "coach_team": N_("教练团队"), "unit": N_("选送单位")}
 BUSY = "本批次刚被他人修改(可能是重复提交),请刷新页面查看最新状态后再操作"
 
 REGULAR, CORRECTION = BatchKind
@@ -153,7 +153,8 @@ class AmountField:
 
     @property
     def label(self) -> str:
-        return f"{self.tier_title}·{ROLE_NAMES[self.role]}"
+        """The tier's title (the policy's own words) and the recipient, in the reader's language."""
+        return Text("{tier}·{role}", tier=self.tier_title, role=Text(ROLE_NAMES[self.role]))
 
 
 def amount_fields(policy: Policy, settings: dict[str, Any]) -> list[AmountField]:
@@ -264,26 +265,26 @@ def _parse_settings(policy: Policy, raw_amounts: dict[str, str], unit_mode: str,
         field = fields.get(key)
         name = f"amount:{key}"
         if field is None:
-            problems[name] = f"金额项 {key} 不属于政策“{policy.name}”的可设定金额"
+            problems[name] = Text("金额项 {key} 不属于政策“{policy}”的可设定金额", key=key, policy=policy.name)
             continue
         if not text:
-            problems[name] = f"{field.label}:请填写金额"
+            problems[name] = Text("{label}:请填写金额", label=field.label)
             continue
         try:
             amount = Money(text)
         except MoneyError as exc:
-            problems[name] = f"{field.label}:{exc}"
+            problems[name] = Text("{label}:{problem}", label=field.label, problem=looked_up(message_of(exc)))
             continue
         tier_id, _, role = key.partition(".")
         rule = policy.tier(tier_id).rule_for(role or "competitor")
         if rule is not None and (problem := rule.check(amount)):
-            problems[name] = f"{field.label}:{problem}"
+            problems[name] = Text("{label}:{problem}", label=field.label, problem=problem)
             continue
         amounts[key] = amount.plain()
     if unit_mode and unit_mode not in UNIT_MODES:
-        problems["unit_subsidy_mode"] = f"单位补助方式 {unit_mode!r} 无效"
+        problems["unit_subsidy_mode"] = Text("单位补助方式 {value} 无效", value=repr(unit_mode))
     if ledger_mode and ledger_mode not in LEDGER_MODES:
-        problems["ledger_mode"] = f"台账模式 {ledger_mode!r} 无效"
+        problems["ledger_mode"] = Text("台账模式 {value} 无效", value=repr(ledger_mode))
     if problems:
         raise FormInvalid("批次设置有误,未保存", problems)
     return {"amounts": amounts, "unit_subsidy_mode": unit_mode or None, "ledger_mode": ledger_mode or None}
@@ -339,7 +340,7 @@ async def _compute(db: AsyncSession, batch: PayoutBatch, settings: dict[str, Any
     try:
         outside = external_from_json(external)
     except InputErrors as exc:  # pragma: no cover - stored only after it parsed
-        raise Invalid("外部成绩数据有误", details=[f"{e.where}: {e.message}" for e in exc.errors]) from None
+        raise Invalid("外部成绩数据有误", details=[e.shown() for e in exc.errors]) from None
     for achievement in outside:
         collected.source_of[achievement.id] = "external"
     try:
@@ -686,7 +687,7 @@ async def import_external(db: AsyncSession, actor: Actor, batch_id: int, filenam
     except InputErrors as exc:
         raise Invalid(
             Text("外部成绩文件有 {count} 处错误,未导入任何成绩", count=len(exc.errors)),
-            details=[f"{e.where}: {e.message}" if e.where else e.message for e in exc.errors],
+            details=[e.shown() for e in exc.errors],
         ) from None
     if not achievements:
         raise Invalid("外部成绩文件中没有成绩行")
@@ -835,7 +836,7 @@ def notes_as_now(result: AwardResult, lines: list[PayoutLineRow], states: dict[i
 
 
 def _describe(checks: list[SourceCheck]) -> list[str]:
-    return [f"{c.competition}·{c.item}:{c.why}" for c in checks]
+    return [Text("{competition}·{item}:{why}", competition=c.competition, item=c.item, why=looked_up(c.why)) for c in checks]
 
 
 async def approve_refusal(db: AsyncSession, batch: PayoutBatch, approver_id: int | None) -> Conflict | None:

@@ -28,6 +28,7 @@ from contest.domain.awards.policy import Policy
 from contest.domain.competition import ITEM_STATUSES
 from contest.domain.lifecycle import FINAL, PUBLIC_RESULTS
 from contest.domain.results import AppealStatus, Settled, settled
+from contest.domain.text import Text
 from contest.standings import item_results
 
 PLACE_AWARDS = ("first", "second", "third")
@@ -37,13 +38,16 @@ OVERRIDE_NOTE = "经组织方准许在成绩最终确认前审批(理由见汇�
 
 
 def not_final_why(state: Settled) -> str:
-    """Why results cannot yet be paid from: "申诉期内(至 …)", "有 N 件申诉尚未处理" (Settled)."""
-    reasons = []
+    """Why results cannot yet be paid from: "申诉期内(至 …)", "有 N 件申诉尚未处理" (Settled).
+    A ``Text``: the batch page shows it in the reader's language; a line's 说明 keeps the Chinese."""
+    reasons: list[str] = []
     if state.window_open and state.deadline is not None:
-        reasons.append(f"申诉期内(至 {state.deadline.astimezone().strftime('%Y-%m-%d %H:%M')})")
+        reasons.append(Text("申诉期内(至 {deadline})", deadline=state.deadline.astimezone().strftime("%Y-%m-%d %H:%M")))
     if state.pending_appeals:
-        reasons.append(f"有 {state.pending_appeals} 件申诉尚未处理")
-    return ";".join(reasons)
+        reasons.append(Text("有 {count} 件申诉尚未处理", count=state.pending_appeals))
+    if len(reasons) == 2:
+        return Text("{first};{rest}", first=reasons[0], rest=reasons[1])
+    return reasons[0] if reasons else ""
 
 
 def provisional_note(state: Settled) -> str:
@@ -305,10 +309,10 @@ async def check_sources(db: AsyncSession, sources: list[dict[str, Any]], compute
         label = ITEM_STATUS_LABELS.get(item.status, item.status)
         base: dict[str, Any] = {"item_id": item.id, "competition": competition.name, "item": item.name}
         if item.status not in PUBLIC_RESULTS:
-            checks.append(SourceCheck(**base, why=f"成绩已撤回({label}),须重新计算", stale=True))
+            checks.append(SourceCheck(**base, why=Text("成绩已撤回({status}),须重新计算", status=Text(label)), stale=True))
             continue
         if computed_at is not None and item.published_at is not None and item.published_at > computed_at:
-            checks.append(SourceCheck(**base, why="成绩在本批次计算后重新公示,须重新计算", stale=True))
+            checks.append(SourceCheck(**base, why=Text("成绩在本批次计算后重新公示,须重新计算"), stale=True))
             continue
         state = item_settled(item, competition, pending.get(item.id, 0), now)
         if not state.final:

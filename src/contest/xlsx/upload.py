@@ -27,6 +27,7 @@ from weakref import WeakKeyDictionary
 
 from openpyxl import load_workbook
 
+from contest.domain.text import N_, Text
 from contest.errors import Invalid
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ MAX_DATA_ROWS = 20_000
 MAX_SCANNED_ROWS = MAX_DATA_ROWS + 5_000
 MAX_COLUMNS = 100
 
-TOO_LARGE = f"文件过大:导入文件不能超过 {MAX_FILE_BYTES // 1024 // 1024} MB"
+TOO_LARGE = Text("文件过大:导入文件不能超过 {megabytes} MB", megabytes=MAX_FILE_BYTES // 1024 // 1024)
 
 
 class UploadRejected(Invalid):
@@ -86,7 +87,7 @@ def check_upload(content: bytes) -> None:
             raise UploadRejected("文件内容异常(压缩比过高),无法导入:请删除空行和多余格式,在 Excel 或 WPS 中重新保存后再上传")
 
 
-DAMAGED = "文件已损坏或不是有效的 .xlsx 文件,无法读取:请在 Excel 或 WPS 中重新保存后再上传"
+DAMAGED = N_("文件已损坏或不是有效的 .xlsx 文件,无法读取:请在 Excel 或 WPS 中重新保存后再上传")
 
 
 def open_xlsx(content: bytes) -> Any:
@@ -108,7 +109,12 @@ def sheet_rows(worksheet: Any, sheet_name: str | None = None) -> Iterator[tuple[
     for number, values in enumerate(worksheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
         if number > MAX_SCANNED_ROWS:
             raise UploadRejected(
-                f"工作表「{name}」超过 {MAX_SCANNED_ROWS} 行(含空行):请删除多余的空行,数据超过 {MAX_DATA_ROWS} 行时请分成多个文件导入"
+                Text(
+                    "工作表「{sheet}」超过 {rows} 行(含空行):请删除多余的空行,数据超过 {data_rows} 行时请分成多个文件导入",
+                    sheet=name,
+                    rows=MAX_SCANNED_ROWS,
+                    data_rows=MAX_DATA_ROWS,
+                )
             )
         yield number, values
 

@@ -29,7 +29,7 @@ from contest.domain.awards.model import (
 )
 from contest.domain.awards.policy import LEDGER_MODES, LEVELS, ROLES, UNIT_MODES
 from contest.domain.money import Money, MoneyError
-from contest.domain.text import N_
+from contest.domain.text import N_, Text, message_of
 
 
 class InputError(ValueError):
@@ -39,6 +39,19 @@ class InputError(ValueError):
         self.message = message
         self.where = where
         super().__init__(f"{where}: {message}" if where else message)
+
+    def shown(self) -> str:
+        """The message with its place, as a page lists it: a ``Text``, so both are translated."""
+        return Text("{where}: {message}", where=self.where, message=looked_up(self.message)) if self.where else self.message
+
+
+def looked_up(message: str) -> str:
+    """A message from the catalog put into another ``Text``: a plain literal is marked so it is
+    translated too (a value that is not a ``Text`` is put in as it is)."""
+    return message if isinstance(message, Text) else Text(message)
+
+
+ROOT = N_("(根)")  # the place of a problem with the whole JSON document
 
 
 class InputErrors(ValueError):
@@ -115,7 +128,7 @@ def _text(value: Any) -> str:
 def parse_level(value: Any) -> str:
     text = _text(value).lower()
     if text not in _LEVEL_ALIASES:
-        raise InputError(f"级别 {value!r} 无效;可填 世界/国家/省级/市级(或 {'/'.join(LEVELS)})")
+        raise InputError(Text("级别 {value} 无效;可填 世界/国家/省级/市级(或 {levels})", value=repr(value), levels="/".join(LEVELS)))
     return _LEVEL_ALIASES[text]
 
 
@@ -124,7 +137,7 @@ def parse_class(value: Any) -> int | None:
     if not text:
         return None
     if text not in _CLASS_ALIASES:
-        raise InputError(f"类别 {value!r} 无效;可填 一类/二类(或 1/2),或留空")
+        raise InputError(Text("类别 {value} 无效;可填 一类/二类(或 1/2),或留空", value=repr(value)))
     return _CLASS_ALIASES[text]
 
 
@@ -139,7 +152,13 @@ def parse_kinds(value: Any) -> frozenset[str]:
             continue
         tag = KIND_ALIASES.get(text, text)
         if not _KIND_TAG.match(tag):
-            raise InputError(f"赛事标签 {text!r} 无效;可填 {', '.join(sorted(set(KIND_ALIASES.values())))}(或其中文名),多个用逗号分隔")
+            raise InputError(
+                Text(
+                    "赛事标签 {value} 无效;可填 {kinds}(或其中文名),多个用逗号分隔",
+                    value=repr(text),
+                    kinds=", ".join(sorted(set(KIND_ALIASES.values()))),
+                )
+            )
         tags.add(tag)
     return frozenset(tags)
 
@@ -147,11 +166,11 @@ def parse_kinds(value: Any) -> frozenset[str]:
 def parse_year(value: Any) -> int:
     text = _text(value)
     if not re.fullmatch(r"(19|20|21)[0-9]{2}", text):
-        raise InputError(f"年份 {value!r} 无效;应为四位数字,如 2023")
+        raise InputError(Text("年份 {value} 无效;应为四位数字,如 2023", value=repr(value)))
     return int(text)
 
 
-def parse_date(value: Any, what: str = "日期") -> date | None:
+def parse_date(value: Any, what: str = N_("日期")) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -168,7 +187,7 @@ def parse_date(value: Any, what: str = "日期") -> date | None:
                 return date(int(parts[0]), int(parts[1]), int(parts[2]))
             except ValueError:
                 pass
-    raise InputError(f"{what} {value!r} 无效;应为 YYYY-MM-DD,如 2023-09-15")
+    raise InputError(Text("{what} {value} 无效;应为 YYYY-MM-DD,如 2023-09-15", what=Text(what), value=repr(value)))
 
 
 def parse_result(value: Any) -> Result:
@@ -190,7 +209,7 @@ def parse_result(value: Any) -> Result:
         place = int(number) if number.isdigit() else _CN_NUMBERS[number]
         if place >= 1:
             return Result(place=place)
-    raise InputError(f"成绩 {value!r} 无效;可填 第1名(或 1)、金牌/银牌/铜牌、优胜奖、国家集训队、省集训队")
+    raise InputError(Text("成绩 {value} 无效;可填 第1名(或 1)、金牌/银牌/铜牌、优胜奖、国家集训队、省集训队", value=repr(value)))
 
 
 def _result_from_mapping(value: Mapping[str, Any]) -> Result:
@@ -199,33 +218,33 @@ def _result_from_mapping(value: Mapping[str, Any]) -> Result:
     if medal is not None:
         medal_key = _MEDALS.get(_text(medal).lower())
         if medal_key is None:
-            raise InputError(f"奖牌 {medal!r} 无效;可填 gold/silver/bronze")
+            raise InputError(Text("奖牌 {medal} 无效;可填 gold/silver/bronze", medal=repr(medal)))
         if place is not None and int(place) != MEDAL_PLACES[medal_key]:
-            raise InputError(f"奖牌 {medal!r} 与名次 {place!r} 不一致")
+            raise InputError(Text("奖牌 {medal} 与名次 {place} 不一致", medal=repr(medal), place=repr(place)))
         return Result(place=MEDAL_PLACES[medal_key], medal=medal_key)
     if place is not None:
         if isinstance(place, bool) or not isinstance(place, int) or place < 1:
-            raise InputError(f"名次 {place!r} 无效;应为正整数")
+            raise InputError(Text("名次 {place} 无效;应为正整数", place=repr(place)))
         return Result(place=place, excellence=bool(value.get("excellence")))
     if value.get("excellence"):
         return Result(excellence=True)
     if value.get("squad") in ("national", "provincial"):
         return Result(squad=value["squad"])
-    raise InputError(f"成绩 {dict(value)!r} 无效;应为 place、medal、excellence 或 squad 之一")
+    raise InputError(Text("成绩 {value} 无效;应为 place、medal、excellence 或 squad 之一", value=repr(dict(value))))
 
 
 def parse_share(value: Any) -> Decimal | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise InputError(f"份额 {value!r} 无效")
+        raise InputError(Text("份额 {value} 无效", value=repr(value)))
     text = _text(value).rstrip("%")
     try:
         share = Decimal(text)
     except InvalidOperation:
-        raise InputError(f"份额 {value!r} 无效;应为非负数字,如 1、0.5 或 60") from None
+        raise InputError(Text("份额 {value} 无效;应为非负数字,如 1、0.5 或 60", value=repr(value))) from None
     if not share.is_finite() or share < 0:
-        raise InputError(f"份额 {value!r} 无效;应为非负数字")
+        raise InputError(Text("份额 {value} 无效;应为非负数字", value=repr(value)))
     return share
 
 
@@ -235,7 +254,7 @@ def parse_flag(value: Any) -> bool:
         return False
     if text in ("是", "yes", "true", "1", "y", "√", "牵头"):
         return True
-    raise InputError(f"{value!r} 无效;填 是 或 否")
+    raise InputError(Text("{value} 无效;填 是 或 否", value=repr(value)))
 
 
 def parse_id_number(value: Any) -> str:
@@ -243,7 +262,7 @@ def parse_id_number(value: Any) -> str:
     try:
         return idcard.validate(value)
     except idcard.IdNumberError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(message_of(exc)) from None
 
 
 def parse_count(value: Any, what: str) -> int | None:
@@ -252,7 +271,7 @@ def parse_count(value: Any, what: str) -> int | None:
     if not text:
         return None
     if not text.isdigit() or int(text) < 1:
-        raise InputError(f"{what} {value!r} 无效;应为正整数")
+        raise InputError(Text("{what} {value} 无效;应为正整数", what=Text(what), value=repr(value)))
     return int(text)
 
 
@@ -260,14 +279,19 @@ def parse_money(value: Any) -> Money:
     try:
         return Money(value) if not isinstance(value, Money) else value
     except MoneyError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(message_of(exc)) from None
 
 
 def _required(value: Any, what: str) -> str:
     text = _text(value)
     if not text:
-        raise InputError(f"{what}不能为空")
+        raise InputError(Text("{what}不能为空", what=Text(what)))
     return text
+
+
+def _at(where: str, key: str) -> str:
+    """The place of a key inside ``where`` (a JSON key path)."""
+    return f"{where}.{key}"
 
 
 class _Collector:
@@ -285,8 +309,8 @@ class _Collector:
 def person_from_dict(data: Mapping[str, Any], where: str, errors: _Collector) -> Person | None:
     before = len(errors.errors)
     id_number = errors.run(f"{where}.id_number", parse_id_number, data.get("id_number"))
-    name = errors.run(f"{where}.name", _required, data.get("name"), "姓名")
-    birth = errors.run(f"{where}.birth_date", parse_date, data.get("birth_date"), "出生日期")
+    name = errors.run(f"{where}.name", _required, data.get("name"), N_("姓名"))
+    birth = errors.run(f"{where}.birth_date", parse_date, data.get("birth_date"), N_("出生日期"))
     if len(errors.errors) > before:
         return None
     return Person(
@@ -305,19 +329,19 @@ def achievement_from_dict(data: Any, where: str, pool: InputPool | None = None) 
     errors = _Collector()
     if not isinstance(data, Mapping):
         raise InputErrors([InputError("应为对象(object)", where)])
-    achievement_id = errors.run(f"{where}.id", _required, data.get("id"), "成绩编号")
+    achievement_id = errors.run(f"{where}.id", _required, data.get("id"), N_("成绩编号"))
     comp = data.get("competition")
     competition = None
     if not isinstance(comp, Mapping):
-        errors.errors.append(InputError("缺少赛事信息(competition 对象)", f"{where}.competition"))
+        errors.errors.append(InputError("缺少赛事信息(competition 对象)", _at(where, "competition")))
     else:
         path = f"{where}.competition"
-        name = errors.run(f"{path}.name", _required, comp.get("name"), "赛事名称")
+        name = errors.run(f"{path}.name", _required, comp.get("name"), N_("赛事名称"))
         level = errors.run(f"{path}.level", parse_level, comp.get("level"))
         year = errors.run(f"{path}.year", parse_year, comp.get("year"))
         klass = errors.run(f"{path}.class", parse_class, comp.get("class"))
         kinds = errors.run(f"{path}.kinds", parse_kinds, comp.get("kinds"))
-        when = errors.run(f"{path}.date", parse_date, comp.get("date"), "比赛日期")
+        when = errors.run(f"{path}.date", parse_date, comp.get("date"), N_("比赛日期"))
         if name and level and year:
             competition = Competition(
                 name=name,
@@ -328,15 +352,15 @@ def achievement_from_dict(data: Any, where: str, pool: InputPool | None = None) 
                 organizer=_text(comp.get("organizer")),
                 date=when,
             )
-    item = errors.run(f"{where}.item", _required, data.get("item"), "赛项")
+    item = errors.run(f"{where}.item", _required, data.get("item"), N_("赛项"))
     skill = errors.run(f"{where}.skill_code", _required, data.get("skill_code"), N_("技能代码"))
     result = errors.run(f"{where}.result", parse_result, data.get("result"))
-    entry_size = errors.run(f"{where}.entry_size", parse_count, data.get("entry_size"), "参赛人数")
-    field_size = errors.run(f"{where}.field_size", parse_count, data.get("field_size"), "参赛规模")
+    entry_size = errors.run(f"{where}.entry_size", parse_count, data.get("entry_size"), N_("参赛人数"))
+    field_size = errors.run(f"{where}.field_size", parse_count, data.get("field_size"), N_("参赛规模"))
     members: list[Member] = []
     raw_members = data.get("members")
     if not isinstance(raw_members, list) or not raw_members:
-        errors.errors.append(InputError("至少要有一名选手(members 列表)", f"{where}.members"))
+        errors.errors.append(InputError("至少要有一名选手(members 列表)", _at(where, "members")))
     else:
         for index, raw in enumerate(raw_members):
             path = f"{where}.members[{index}]"
@@ -351,7 +375,7 @@ def achievement_from_dict(data: Any, where: str, pool: InputPool | None = None) 
     coaches: list[Coach] = []
     raw_coaches = data.get("coaches", [])
     if not isinstance(raw_coaches, list):
-        errors.errors.append(InputError("应为列表", f"{where}.coaches"))
+        errors.errors.append(InputError("应为列表", _at(where, "coaches")))
     else:
         for index, raw in enumerate(raw_coaches):
             path = f"{where}.coaches[{index}]"
@@ -390,22 +414,31 @@ def check_achievement(achievement: Achievement, where: str) -> None:
     for label, people in (("members", achievement.members), ("coaches", achievement.coaches)):
         shares = [p.share for p in people]
         if any(s is not None for s in shares) and any(s is None for s in shares):
-            problems.append(InputError("份额要么全部填写,要么全部留空(留空即平均分配)", f"{where}.{label}"))
+            problems.append(InputError("份额要么全部填写,要么全部留空(留空即平均分配)", _at(where, label)))
         elif shares and all(s is not None for s in shares) and sum(s for s in shares if s is not None) <= 0:
-            problems.append(InputError("份额之和必须大于 0", f"{where}.{label}"))
+            problems.append(InputError("份额之和必须大于 0", _at(where, label)))
         ids = [p.person.id_number for p in people]
         if len(set(ids)) != len(ids):
-            problems.append(InputError("同一人重复出现", f"{where}.{label}"))
+            problems.append(InputError("同一人重复出现", _at(where, label)))
     if sum(1 for c in achievement.coaches if c.lead) > 1:
-        problems.append(InputError("只能有一名牵头教练", f"{where}.coaches"))
+        problems.append(InputError("只能有一名牵头教练", _at(where, "coaches")))
     listed = len(achievement.members)
     if achievement.entry_size is not None:
         if achievement.entry_size < listed:
-            problems.append(InputError(f"参赛人数 {achievement.entry_size} 少于列出的选手({listed} 人)", f"{where}.entry_size"))
+            problems.append(
+                InputError(
+                    Text("参赛人数 {size} 少于列出的选手({listed} 人)", size=achievement.entry_size, listed=listed), f"{where}.entry_size"
+                )
+            )
         elif achievement.entry_size > listed and achievement.members and achievement.members[0].share is not None:
-            problems.append(InputError("填写了份额时,须列出参赛单元的全部成员(参赛人数与选手行数一致)", f"{where}.entry_size"))
+            problems.append(InputError("填写了份额时,须列出参赛单元的全部成员(参赛人数与选手行数一致)", _at(where, "entry_size")))
     if achievement.field_size is not None and achievement.result.place is not None and achievement.result.place > achievement.field_size:
-        problems.append(InputError(f"名次第{achievement.result.place}名大于参赛规模 {achievement.field_size}", f"{where}.field_size"))
+        problems.append(
+            InputError(
+                Text("名次第{place}名大于参赛规模 {size}", place=achievement.result.place, size=achievement.field_size),
+                f"{where}.field_size",
+            )
+        )
     if problems:
         raise InputErrors(problems)
 
@@ -414,7 +447,7 @@ def achievements_from_json(data: Any) -> list[Achievement]:
     """``{"achievements": [...]}`` or a bare list. Any bad entry: InputErrors, nothing returned."""
     items = data.get("achievements") if isinstance(data, Mapping) else data
     if not isinstance(items, list):
-        raise InputErrors([InputError('应为 {"achievements": [...]} 或成绩列表', "(根)")])
+        raise InputErrors([InputError(N_('应为 {"achievements": [...]} 或成绩列表'), ROOT)])
     found: list[Achievement] = []
     errors: list[InputError] = []
     seen: set[str] = set()
@@ -427,7 +460,7 @@ def achievements_from_json(data: Any) -> list[Achievement]:
             errors.extend(exc.errors)
             continue
         if achievement.id in seen:
-            errors.append(InputError(f"成绩编号 {achievement.id!r} 重复", f"{where}.id"))
+            errors.append(InputError(Text("成绩编号 {id} 重复", id=repr(achievement.id)), f"{where}.id"))
         seen.add(achievement.id)
         found.append(achievement)
     if errors:
@@ -439,8 +472,8 @@ def settings_from_dict(data: Mapping[str, Any]) -> BatchSettings:
     errors = _Collector()
     allowed = {"batch_id", "batch_date", "amounts", "achievement_amounts", "unit_subsidy_mode", "ledger_mode"}
     for key in sorted(set(data) - allowed):
-        errors.errors.append(InputError(f"未知的键;可用:{', '.join(sorted(allowed))}", key))
-    batch_date = errors.run("batch_date", parse_date, data.get("batch_date"), "批次日期")
+        errors.errors.append(InputError(Text("未知的键;可用:{keys}", keys=", ".join(sorted(allowed))), key))
+    batch_date = errors.run("batch_date", parse_date, data.get("batch_date"), N_("批次日期"))
     amounts: dict[str, Money] = {}
     achievement_amounts: dict[str, Money] = {}
     for name, target in (("amounts", amounts), ("achievement_amounts", achievement_amounts)):
@@ -456,7 +489,7 @@ def settings_from_dict(data: Mapping[str, Any]) -> BatchSettings:
     for name, options in (("unit_subsidy_mode", UNIT_MODES), ("ledger_mode", LEDGER_MODES)):
         value = data.get(name)
         if value is not None and value not in options:
-            errors.errors.append(InputError(f"取值 {value!r} 无效;可选:{', '.join(options)}", name))
+            errors.errors.append(InputError(Text("取值 {value} 无效;可选:{options}", value=repr(value), options=", ".join(options)), name))
             value = None
         modes[name] = value
     if errors.errors:
@@ -470,7 +503,7 @@ def ledger_from_json(data: Any) -> list[LedgerEntry]:
     """A list of entries, ``{"entries": [...]}``, or an earlier payouts JSON (its ledger_entries)."""
     items = data.get("entries", data.get("ledger_entries")) if isinstance(data, Mapping) else data
     if not isinstance(items, list):
-        raise InputErrors([InputError('台账应为条目列表、{"entries": [...]} 或以往的发放结果 JSON', "(根)")])
+        raise InputErrors([InputError(N_('台账应为条目列表、{"entries": [...]} 或以往的发放结果 JSON'), ROOT)])
     entries: list[LedgerEntry] = []
     errors = _Collector()
     for index, raw in enumerate(items):
@@ -481,11 +514,13 @@ def ledger_from_json(data: Any) -> list[LedgerEntry]:
         before = len(errors.errors)
         role = _text(raw.get("role"))
         if role not in ROLES:
-            errors.errors.append(InputError(f"角色 {role!r} 无效;可选:{', '.join(ROLES)}", f"{where}.role"))
-        policy_id = errors.run(f"{where}.policy_id", _required, raw.get("policy_id"), "政策 id")
-        recipient = errors.run(f"{where}.recipient_id", _required, raw.get("recipient_id"), "领取人")
+            errors.errors.append(
+                InputError(Text("角色 {role} 无效;可选:{roles}", role=repr(role), roles=", ".join(ROLES)), f"{where}.role")
+            )
+        policy_id = errors.run(f"{where}.policy_id", _required, raw.get("policy_id"), N_("政策 id"))
+        recipient = errors.run(f"{where}.recipient_id", _required, raw.get("recipient_id"), N_("领取人"))
         amount = errors.run(f"{where}.amount", parse_money, raw.get("amount"))
-        paid_on = errors.run(f"{where}.paid_on", parse_date, raw.get("paid_on"), "发放日期")
+        paid_on = errors.run(f"{where}.paid_on", parse_date, raw.get("paid_on"), N_("发放日期"))
         if len(errors.errors) > before:
             continue
         entries.append(

@@ -11,9 +11,10 @@ from typing import Any
 
 from contest.domain import idcard
 from contest.domain.awards.inputs import InputError
+from contest.domain.text import N_, Text
 
 KINDS = {"个人": "person", "person": "person", "单位": "unit", "unit": "unit"}
-KIND_LABELS = {"person": "个人", "unit": "单位"}
+KIND_LABELS = {"person": N_("个人"), "unit": N_("单位")}
 _CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100-2015: no I, O, S, V, Z
 _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _SEPARATORS = re.compile(r"[\s\-]+")
@@ -28,7 +29,7 @@ def _text(value: Any) -> str:
 def parse_kind(value: Any) -> str:
     text = _text(value)
     if text not in KINDS:
-        raise InputError(f"类型 {text!r} 无效;填 个人 或 单位")
+        raise InputError(Text("类型 {value} 无效;填 个人 或 单位", value=repr(text)))
     return KINDS[text]
 
 
@@ -42,7 +43,7 @@ def parse_account_number(value: Any) -> str:
     if _FULL_WIDTH_DIGITS.search(text):
         raise InputError("银行账号含全角数字:请切换到半角(英文)输入法重新输入")
     if not text.isdigit() or not 8 <= len(text) <= 32:
-        raise InputError(f"银行账号 {idcard.mask(text)} 格式不正确:应为 8 到 32 位数字")
+        raise InputError(Text("银行账号 {number} 格式不正确:应为 8 到 32 位数字", number=idcard.mask(text)))
     return text
 
 
@@ -57,10 +58,10 @@ def parse_credit_code(value: Any) -> str:
     if not text:
         return ""
     if len(text) != 18 or any(c not in _CREDIT_CHARS for c in text):
-        raise InputError(f"统一社会信用代码 {text!r} 格式不正确:应为 18 位数字和大写字母(不含 I、O、S、V、Z)")
+        raise InputError(Text("统一社会信用代码 {value} 格式不正确:应为 18 位数字和大写字母(不含 I、O、S、V、Z)", value=repr(text)))
     expected = credit_check_char(text[:17])
     if text[17] != expected:
-        raise InputError(f"统一社会信用代码 {text} 校验位错误(应为 {expected})")
+        raise InputError(Text("统一社会信用代码 {value} 校验位错误(应为 {expected})", value=text, expected=expected))
     return text
 
 
@@ -69,5 +70,5 @@ def parse_phone(value: Any) -> str:
         value = int(value)
     text = _text(value)
     if text and not _PHONE.match(text):
-        raise InputError(f"联系电话 {text!r} 格式不正确:只能有数字、空格、+、- 和括号")
+        raise InputError(Text("联系电话 {value} 格式不正确:只能有数字、空格、+、- 和括号", value=repr(text)))
     return text

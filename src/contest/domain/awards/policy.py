@@ -24,7 +24,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from contest.domain.money import Money, MoneyError
-from contest.domain.text import N_
+from contest.domain.text import N_, Text
 
 if TYPE_CHECKING:
     from contest.domain.awards.model import Achievement, Result
@@ -95,13 +95,13 @@ class AmountRule:
     def check(self, amount: Money) -> str | None:
         """None when ``amount`` is allowed, else the problem in Chinese."""
         if self.fixed is not None and amount != self.fixed:
-            return f"该档为固定金额 {self.fixed.format()} 元,不能设为 {amount.format()} 元"
+            return Text("该档为固定金额 {fixed} 元,不能设为 {amount} 元", fixed=self.fixed.format(), amount=amount.format())
         if amount.fen < 0:
-            return f"金额不能为负数:{amount.format()}"
+            return Text("金额不能为负数:{amount}", amount=amount.format())
         if self.floor is not None and amount < self.floor:
-            return f"金额 {amount.format()} 元低于下限(不低于 {self.floor.format()} 元)"
+            return Text("金额 {amount} 元低于下限(不低于 {floor} 元)", amount=amount.format(), floor=self.floor.format())
         if self.cap is not None and amount > self.cap:
-            return f"金额 {amount.format()} 元超过上限(最高 {self.cap.format()} 元)"
+            return Text("金额 {amount} 元超过上限(最高 {cap} 元)", amount=amount.format(), cap=self.cap.format())
         return None
 
     def describe(self) -> str:
