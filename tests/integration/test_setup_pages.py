@@ -120,6 +120,24 @@ def test_person_with_wrong_check_digit_is_refused(client, role_users, migrated) 
     response = post_form(client, "/people", {"name": "张三", "id_number": wrong})
     assert response.status_code == 422
     assert "校验位错误" in response.text
+    # In English the ID refusal beside the field is English too (the number shown masked).
+    client.cookies.set("lang", "en")
+    response = post_form(client, "/people", {"name": "张三", "id_number": wrong})
+    assert response.status_code == 422
+    assert "has a wrong check digit" in response.text
+    assert "校验位错误" not in response.text
+    assert wrong not in response.text.replace(f'value="{wrong}"', "")
+
+
+def test_excellence_fraction_refusal_in_english(client, role_users, migrated) -> None:
+    ids = seed(migrated.database_url)
+    login(client, "org")
+    client.cookies.set("lang", "en")
+    form = {"name": "焊工二", "skill_code": "6-18-02-09", "skill_name": "焊工", "excellence_fraction": "0.12345"}
+    response = post_form(client, f"/competitions/{ids['competition_id']}/items", form)
+    assert response.status_code == 422
+    assert "at most three decimals" in response.text
+    assert "最多三位小数" not in response.text
 
 
 def test_draw_through_the_page_matches_the_domain_and_exports(client, role_users, migrated) -> None:

@@ -75,5 +75,5 @@ def excellence_fraction_problem(fraction: Decimal) -> str | None:
     """优胜奖比例: a share of the field in [0, 1], stored with three decimals."""
     exponent = fraction.normalize().as_tuple().exponent
     if not Decimal(0) <= fraction <= Decimal(1) or (isinstance(exponent, int) and exponent < -3):
-        return "优胜奖比例应在 0 到 1 之间、最多三位小数(如 0.5 或 50%,表示前一半)"
+        return N_("优胜奖比例应在 0 到 1 之间、最多三位小数(如 0.5 或 50%,表示前一半)")
     return None

@@ -44,7 +44,7 @@ from contest.domain.draw import draw_stations, new_seed
 from contest.domain.lifecycle import SETUP
 from contest.domain.roles import CHIEF_JUDGE, JUDGE, PANEL_ROLES
 from contest.domain.scheme import ComponentSpec, CriterionSpec, validate_scheme
-from contest.domain.text import N_, Text
+from contest.domain.text import N_, Text, message_of
 from contest.errors import Conflict, FormConflict, FormInvalid, Invalid, NotFound
 
 # ---------------------------------------------------------------- competitions
@@ -377,7 +377,7 @@ async def save_person(db: AsyncSession, actor: Actor, form: PersonForm) -> Perso
     try:
         number = idcard.validate(form.id_number)
     except idcard.IdNumberError as exc:
-        errors["id_number"] = str(exc)
+        errors["id_number"] = message_of(exc)
         number = ""
     if not form.name.strip():
         errors["name"] = N_("姓名不能为空")
@@ -414,7 +414,7 @@ async def person_by_id_number(db: AsyncSession, raw: str) -> Person:
     try:
         number = idcard.validate(raw)
     except idcard.IdNumberError as exc:
-        raise Invalid(str(exc)) from None
+        raise Invalid(message_of(exc)) from None
     person = (await db.execute(select(Person).where(Person.id_number == number))).scalar_one_or_none()
     if person is None:
         raise NotFound(Text("证件号码为 {number} 的人员不存在,请先在“人员”中添加或导入", number=idcard.mask(number)))
