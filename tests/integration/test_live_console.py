@@ -92,6 +92,9 @@ def test_a_tablet_with_unsent_marks_that_drops_off_is_a_warning(judge_client, li
     # the socket closes with two marks unsent: offline, with a warning
     row = wait_row(chief, live, 1, 'data-state="offline"')
     assert "有 2 条分数未发送,平板未连接" in text_of(row)
+    chief.cookies.set("lang", "en")  # the chief judge reading in English
+    assert "2 mark(s) not sent; the tablet is not connected" in text_of(device_row(chief, live, 1))
+    chief.cookies.set("lang", "zh")
 
 
 def test_a_tablet_gone_silent_and_an_old_version_are_shown(judge_client, live, migrated) -> None:

@@ -649,6 +649,9 @@ def test_too_large_upload_is_refused_in_chinese(client: Any, role_users: dict[st
     huge = b"PK" + b"\0" * (11 * 1024 * 1024)
     response = post_form(client, f"/competitions/{cid}/import/judges", files={"file": ("huge.xlsx", huge, "application/octet-stream")})
     assert response.status_code == 413 and "不能超过 10 MB" in response.text
+    client.cookies.set("lang", "en")
+    response = post_form(client, f"/competitions/{cid}/import/judges", files={"file": ("huge.xlsx", huge, "application/octet-stream")})
+    assert response.status_code == 413 and "at most 10 MB" in response.text and "不能超过" not in response.text
 
 
 def test_judges_and_anonymous_users_cannot_import(client: Any, role_users: dict[str, str], migrated: Any) -> None:

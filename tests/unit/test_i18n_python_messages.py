@@ -710,3 +710,11 @@ def test_spread_and_ties_lines_are_translated() -> None:
     assert translate(ties, "en") == "No shared places: stations 3, 5 are tied; the organizer must decide their places"
     for line in (spread, ties):
         _assert_english(line)
+
+
+def test_the_http_refusals_are_translated() -> None:
+    from contest.web.errors import HTTP_MESSAGES
+
+    for _code, message in HTTP_MESSAGES.values():
+        _assert_english(message)
+    assert "at most 10 MB" in translate(HTTP_MESSAGES[413][1], "en")

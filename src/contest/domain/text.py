@@ -37,3 +37,18 @@ class Text(str):
         text.template = template
         text.params = params
         return text
+
+
+# How a list is joined, as a template (English: ", " and "; "): each pair is a Text, so a list of
+# any length reads right in either language.
+ENUMERATION, COMMA, SEMICOLON = N_("{first}、{rest}"), N_("{first},{rest}"), N_("{first};{rest}")
+
+
+def joined(parts: list[str], separator: str) -> str:
+    """``parts`` joined by ``separator`` (one of the templates above): "a;b;c" in Chinese."""
+    if not parts:
+        return ""
+    found = parts[-1]
+    for part in reversed(parts[:-1]):
+        found = Text(separator, first=part, rest=found)
+    return found

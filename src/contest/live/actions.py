@@ -15,7 +15,7 @@ from contest.domain.lifecycle import SCORING, SETUP
 from contest.domain.limits import REASON
 from contest.domain.roles import JUDGE
 from contest.domain.scheme import validate_scheme
-from contest.domain.text import Text
+from contest.domain.text import ENUMERATION, Text, joined
 from contest.errors import Conflict, Invalid, NotFound
 from contest.events.lifecycle import next_seq, transition
 from contest.events.service import get_item, item_judges, scheme_of
@@ -47,7 +47,9 @@ async def lock(db: AsyncSession, actor: Actor, item_id: int, signer: str) -> int
         missing = sum(r.score.missing for r in results.rows)
         raise Conflict(Text("还有 {missing} 个分数未录入,不能锁定", missing=missing), code="incomplete")
     if results.flagged:
-        stations = "、".join(f"工位 {r.entry.station_no} 评分项 {flag}" for r, flag in results.flagged)
+        stations = joined(
+            [Text("工位 {station} 评分项 {code}", station=r.entry.station_no, code=flag) for r, flag in results.flagged], ENUMERATION
+        )
         raise Conflict(Text("评价分分歧超过 1 分,须在裁判长主持下重新评分:{stations}", stations=stations), code="spread")
     if results.needs_decision:
         raise Conflict("排名不并列的赛项存在并列,须由组织方确定名次后才能锁定", code="tie_undecided")

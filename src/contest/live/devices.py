@@ -28,6 +28,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contest.db.models import DeviceStatus, JudgeAssignment, Person, User, utcnow
+from contest.domain.text import Text
 from contest.live.protocol import Status
 
 log = logging.getLogger("contest.live")
@@ -252,11 +253,11 @@ def device_warning(state: str, pending: int, oldest_pending_seconds: int | None)
     if not pending:
         return None
     if state == "silent":
-        return f"有 {pending} 条分数未发送,平板已失去联系"
+        return Text("有 {pending} 条分数未发送,平板已失去联系", pending=pending)
     if state == "offline":
-        return f"有 {pending} 条分数未发送,平板未连接"
+        return Text("有 {pending} 条分数未发送,平板未连接", pending=pending)
     if oldest_pending_seconds is not None and oldest_pending_seconds > STUCK_AFTER:
-        return f"有 {pending} 条分数超过 {oldest_pending_seconds} 秒仍未送达"
+        return Text("有 {pending} 条分数超过 {seconds} 秒仍未送达", pending=pending, seconds=oldest_pending_seconds)
     return None
 
 

@@ -16,7 +16,7 @@ from contest.db.models import JudgeAssignment
 from contest.domain.aggregation import expected_marks
 from contest.domain.roles import JUDGE
 from contest.domain.scheme import plain
-from contest.domain.text import N_, Text
+from contest.domain.text import COMMA, ENUMERATION, SEMICOLON, Text, joined
 from contest.live.devices import JudgeDevices
 from contest.standings import ItemResults
 
@@ -48,7 +48,7 @@ class Missing:
             if self.waiting:
                 parts.append(Text("席位 {seats} 尚未评分", seats=_seats(self.waiting)))
             parts.append(Text("请授予回避豁免,或由裁判长作为评委录入"))
-            return _joined(parts, SEMICOLON)
+            return joined(parts, SEMICOLON)
         if self.measurement and len(self.waiting) > 1:
             who = Text("等待席位 {seats} 之一录入", seats=_seats(self.waiting))
         else:
@@ -57,7 +57,7 @@ class Missing:
         if self.unsent:
             notes.append(Text("席位 {seats} 的平板有未发送的分数", seats=_seats(self.unsent)))
         line = Text("{head},{who}", head=head, who=who)
-        return Text("{line}({notes})", line=line, notes=_joined(notes, SEMICOLON)) if notes else line
+        return Text("{line}({notes})", line=line, notes=joined(notes, SEMICOLON)) if notes else line
 
 
 @dataclass(frozen=True)
@@ -77,23 +77,8 @@ class Readiness:
         return max(0, len(self.missing) - SHOWN)
 
 
-# How a list is joined, as a template (English: ", " and "; "): each pair is a Text, so a list of
-# any length reads right in either language.
-ENUMERATION, COMMA, SEMICOLON = N_("{first}、{rest}"), N_("{first},{rest}"), N_("{first};{rest}")
-
-
-def _joined(parts: list[str], separator: str) -> str:
-    """``parts`` joined by ``separator`` (one of the templates above): "a;b;c" in Chinese."""
-    if not parts:
-        return ""
-    found = parts[-1]
-    for part in reversed(parts[:-1]):
-        found = Text(separator, first=part, rest=found)
-    return found
-
-
 def _seats(seats: tuple[int, ...]) -> str:
-    return _joined([str(s) for s in seats], ENUMERATION)
+    return joined([str(s) for s in seats], ENUMERATION)
 
 
 def readiness(
@@ -146,7 +131,7 @@ def readiness(
 
 def spread_line(station: int | None, criterion: str, marks: Sequence[tuple[str, Decimal]]) -> str:
     """The console's line for a judgement whose marks are more than 1 apart."""
-    shown = _joined([Text("席位 {seat}:{mark}", seat=seat, mark=plain(value)) for seat, value in marks], COMMA)
+    shown = joined([Text("席位 {seat}:{mark}", seat=seat, mark=plain(value)) for seat, value in marks], COMMA)
     return Text(
         "工位 {station} · {criterion}:评价分相差超过 1 分({marks}),须在裁判长主持下重新评分",
         station=station,
@@ -157,7 +142,7 @@ def spread_line(station: int | None, criterion: str, marks: Sequence[tuple[str, 
 
 def ties_line(stations: list[str]) -> str:
     """The console's line for tied stations an item without shared places must separate."""
-    return Text("排名不并列:工位 {stations} 并列,须由组织方确定名次", stations=_joined(stations, ENUMERATION))
+    return Text("排名不并列:工位 {stations} 并列,须由组织方确定名次", stations=joined(stations, ENUMERATION))
 
 
 def _recused(judge: JudgeAssignment, entry_id: int, conflicts: Mapping[int, Mapping[int, object]], overrides: set[tuple[int, int]]) -> bool:

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from contest import metrics
+from contest.domain.text import N_, Text
 from contest.errors import ContestError
 from contest.web.pages import render
 from contest.xlsx.upload import MAX_FILE_BYTES
@@ -79,16 +80,16 @@ def validation_error(request: Request, exc: ValidationException) -> Response:
 
 # Litestar's own refusals carry English details ("Request Entity Too Large"): people get Chinese.
 HTTP_MESSAGES = {
-    400: ("bad_request", "请求无效:请检查填写的内容后重试"),
-    405: ("method_not_allowed", "不支持该请求方式"),
-    413: ("too_large", f"提交的内容过大:上传文件不能超过 {MAX_FILE_BYTES // 1024 // 1024} MB"),
-    415: ("unsupported_media_type", "不支持的提交格式"),
-    429: ("too_many_requests", "请求过于频繁,请稍后再试"),
+    400: ("bad_request", N_("请求无效:请检查填写的内容后重试")),
+    405: ("method_not_allowed", N_("不支持该请求方式")),
+    413: ("too_large", Text("提交的内容过大:上传文件不能超过 {megabytes} MB", megabytes=MAX_FILE_BYTES // 1024 // 1024)),
+    415: ("unsupported_media_type", N_("不支持的提交格式")),
+    429: ("too_many_requests", N_("请求过于频繁,请稍后再试")),
 }
 
 
 def http_error(request: Request, exc: HTTPException) -> Response:
-    code, message = HTTP_MESSAGES.get(exc.status_code, ("http_error", "请求无法完成"))
+    code, message = HTTP_MESSAGES.get(exc.status_code, ("http_error", N_("请求无法完成")))
     return _respond(request, exc.status_code, code, message)
 
 
