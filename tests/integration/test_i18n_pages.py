@@ -41,3 +41,24 @@ def test_the_board_gets_its_strings_from_the_page(client: TestClient, migrated: 
     assert block is not None
     text = json.loads(html.unescape(block.group(1)))
     assert text["place"] == "Place" and text["labels"]["已公示"] == "Published" and text["labels"]["一等奖"] == "1st prize"
+
+
+def test_people_and_conflicts_pages_in_english(client: TestClient, role_users: dict[str, str]) -> None:
+    """The gender is stored as written (男/女) and shown in the reader's language; the conflicts
+    page's explanation is translated."""
+    from tests.conftest import post_form
+
+    login(client, role_users["organizer"])
+    client.cookies.set("lang", "en")
+    page = client.get("/people").text
+    assert '<option value="男">Male</option>' in page and '<option value="女">Female</option>' in page
+    saved = post_form(client, "/people", {"name": "王芳", "id_number": "11010519491231002X", "gender": "女"})
+    assert saved.status_code in (302, 303), saved.text[:300]
+    row = next(line for line in client.get("/people").text.split("<tr>") if "王芳" in line)
+    assert "<td>Female</td>" in row
+    client.cookies.set("lang", "zh")
+    row = next(line for line in client.get("/people").text.split("<tr>") if "王芳" in line)
+    assert "<td>女</td>" in row
+    client.cookies.set("lang", "en")
+    conflicts = client.get("/conflicts").text
+    assert "stands aside automatically" in conflicts and "此处登记其他关系" not in conflicts

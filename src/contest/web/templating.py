@@ -19,6 +19,7 @@ from contest.domain.payouts import BatchKind, BatchStatus
 from contest.domain.results import AppealStatus
 from contest.domain.roles import ROLES, SEES_PERSONAL_DATA, Role
 from contest.domain.scheme import AGGREGATIONS, COMPONENT_KINDS, CRITERION_KINDS, plain
+from contest.domain.text import N_
 from contest.i18n import LANGUAGES, pick_language, translate
 from contest.web import flash, forms
 
@@ -95,6 +96,7 @@ def configure(engine: JinjaTemplateEngine) -> None:
         BOARD_INTERVAL_CHOICES=competition_rules.BOARD_INTERVAL_CHOICES,
         CATEGORIES=CATEGORIES,
         ITEM_STATUSES=ITEM_STATUSES,
+        GENDERS=(N_("男"), N_("女")),  # stored as written; shown with _()
         # The vocabularies' enums, for templates to compare with: {% if batch.status == BatchStatus.DRAFT %}
         Role=Role,
         ItemStatus=ItemStatus,
