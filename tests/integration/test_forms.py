@@ -172,7 +172,7 @@ def test_item_units_people_and_the_scheme_rows_keep_what_was_typed(client, role_
     person = post_form(client, "/people/", typed)
     assert person.status_code == 422 and 'id="error-new-person-id_number">' in person.text
     assert re.search(r'name="name"[^>]*value="新人"', person.text)
-    assert f'<option value="{ids["unit_id"]}" selected>' in person.text and "<option selected>女</option>" in person.text
+    assert f'<option value="{ids["unit_id"]}" selected>' in person.text and '<option value="女" selected>女</option>' in person.text
 
     conflict = post_form(client, "/conflicts/", {"judge_id_number": JUDGE_ID, "other_id_number": "1", "reason": "同乡"})
     assert conflict.status_code == 422 and 'id="error-new-conflict-other_id_number">' in conflict.text
