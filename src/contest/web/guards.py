@@ -7,6 +7,7 @@ closed (and tests/integration/test_access.py fails).
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from litestar import Request
@@ -70,17 +71,18 @@ def _int_query_names(handler: BaseRouteHandler) -> tuple[str, ...]:
     return names
 
 
-_DIGITS = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _int_out_of_range(text: str) -> bool:
-    """An integer however many digits (Litestar takes any), outside 1..ID_MAX; the length is
-    checked first, so a megabyte of digits is never converted."""
+    """An integer however many digits (Litestar takes any, and also a float with an integral value
+    such as "-4094102755216026.0" or "1e12"), outside 1..ID_MAX; compared as a Decimal, so a
+    megabyte of digits or a huge exponent is never turned into an int."""
     text = text.strip()
-    if not _DIGITS.fullmatch(text):
-        return False  # not an integer: Litestar refuses it with its 400
-    digits = text.lstrip("+-").lstrip("0")
-    return len(digits) > len(str(ID_MAX)) or not 1 <= int(text) <= ID_MAX
+    if not _NUMBER.fullmatch(text):
+        return False  # not a number: Litestar refuses it with its 400
+    value = Decimal(text)
+    return value == value.to_integral_value() and not 1 <= value <= ID_MAX
 
 
 async def parameter_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
