@@ -41,7 +41,7 @@ from contest.domain.awards.inputs import (
 from contest.domain.awards.model import Achievement, Coach, Competition, InputPool, Member, Person
 from contest.domain.limits import TextField
 from contest.domain.text import N_, Text
-from contest.xlsx.cells import cell_text, set_text
+from contest.xlsx.cells import cell_text, place, set_text
 from contest.xlsx.upload import open_xlsx, sheet_rows
 
 SHEET = "成绩"
@@ -230,13 +230,7 @@ def read_results(path: str | Path) -> list[Achievement]:
 
 
 def _where(sheet: str, row: int, column: Column | None, index: int | None = None) -> str:
-    """The place of a problem. The sheet's name and the column's header are as the file has them
-    (the reader looks for them in the workbook), the rest in the reader's language."""
-    if column is None:
-        return Text("工作表“{sheet}”第 {row} 行", sheet=sheet, row=row)
-    return Text(
-        "工作表“{sheet}”第 {row} 行“{header}”列({letter})", sheet=sheet, row=row, header=column.header, letter=get_column_letter(index or 1)
-    )
+    return place(sheet, row, column.header if column else None, index or 1)
 
 
 def read_results_xlsx(path: str | Path) -> list[Achievement]:

@@ -35,7 +35,7 @@ from contest.domain.awards.payees import (
 )
 from contest.domain.text import N_, Text
 from contest.errors import FormInvalid, Invalid
-from contest.xlsx.cells import cell_text, set_text
+from contest.xlsx.cells import cell_text, place, set_text
 from contest.xlsx.upload import open_xlsx, sheet_rows
 
 SHEET = "收款信息"
@@ -105,12 +105,7 @@ class PayeeRow:
 
 
 def _where(sheet: str, row: int, column: Column | None = None, index: int = 0) -> str:
-    """The place of a problem; the sheet's name and the column's header as the file has them."""
-    if column is None:
-        return Text("工作表“{sheet}”第 {row} 行", sheet=sheet, row=row)
-    return Text(
-        "工作表“{sheet}”第 {row} 行“{header}”列({letter})", sheet=sheet, row=row, header=column.header, letter=get_column_letter(index)
-    )
+    return place(sheet, row, column.header if column else None, index)
 
 
 def _person_id(value: Any) -> str:

@@ -6,7 +6,10 @@ from typing import Any
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+from contest.domain.text import Text
 
 # openpyxl turns any str starting with "=" into a formula; these prefixes are also
 # interpreted by Excel/WPS as formulas or DDE when a user re-types the cell.
@@ -51,3 +54,12 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+def place(sheet: str, row: int, header: str | None = None, index: int = 1) -> str:
+    """Where a problem is in an uploaded workbook, as the upload pages list it: a ``Text``. The
+    sheet's name and the column's header stay as the file has them (the reader looks for them
+    there); the rest is in the reader's language."""
+    if header is None:
+        return Text("工作表“{sheet}”第 {row} 行", sheet=sheet, row=row)
+    return Text("工作表“{sheet}”第 {row} 行“{header}”列({letter})", sheet=sheet, row=row, header=header, letter=get_column_letter(index))

@@ -290,7 +290,8 @@ def _required(value: Any, what: str) -> str:
 
 
 def _at(where: str, key: str) -> str:
-    """The place of a key inside ``where`` (a JSON key path)."""
+    """The place of a key inside ``where`` (a JSON key path). A function, not an f-string in the
+    ``InputError(...)`` call: `make messages` warns about every f-string inside an extracted call."""
     return f"{where}.{key}"
 
 
@@ -427,7 +428,8 @@ def check_achievement(achievement: Achievement, where: str) -> None:
         if achievement.entry_size < listed:
             problems.append(
                 InputError(
-                    Text("参赛人数 {size} 少于列出的选手({listed} 人)", size=achievement.entry_size, listed=listed), f"{where}.entry_size"
+                    Text("参赛人数 {size} 少于列出的选手({listed} 人)", size=achievement.entry_size, listed=listed),
+                    _at(where, "entry_size"),
                 )
             )
         elif achievement.entry_size > listed and achievement.members and achievement.members[0].share is not None:
@@ -436,7 +438,7 @@ def check_achievement(achievement: Achievement, where: str) -> None:
         problems.append(
             InputError(
                 Text("名次第{place}名大于参赛规模 {size}", place=achievement.result.place, size=achievement.field_size),
-                f"{where}.field_size",
+                _at(where, "field_size"),
             )
         )
     if problems:
@@ -460,7 +462,7 @@ def achievements_from_json(data: Any) -> list[Achievement]:
             errors.extend(exc.errors)
             continue
         if achievement.id in seen:
-            errors.append(InputError(Text("成绩编号 {id} 重复", id=repr(achievement.id)), f"{where}.id"))
+            errors.append(InputError(Text("成绩编号 {id} 重复", id=repr(achievement.id)), _at(where, "id")))
         seen.add(achievement.id)
         found.append(achievement)
     if errors:
@@ -515,7 +517,7 @@ def ledger_from_json(data: Any) -> list[LedgerEntry]:
         role = _text(raw.get("role"))
         if role not in ROLES:
             errors.errors.append(
-                InputError(Text("角色 {role} 无效;可选:{roles}", role=repr(role), roles=", ".join(ROLES)), f"{where}.role")
+                InputError(Text("角色 {role} 无效;可选:{roles}", role=repr(role), roles=", ".join(ROLES)), _at(where, "role"))
             )
         policy_id = errors.run(f"{where}.policy_id", _required, raw.get("policy_id"), N_("政策 id"))
         recipient = errors.run(f"{where}.recipient_id", _required, raw.get("recipient_id"), N_("领取人"))
