@@ -23,6 +23,12 @@ def message_of(exc: BaseException) -> str:
     return first if isinstance(first, str) else str(exc)
 
 
+def looked_up(message: str) -> str:
+    """A message from the catalog put into another ``Text``: a plain literal is marked so it is
+    translated too (a value that is not a ``Text`` is put in as it is)."""
+    return message if isinstance(message, Text) else Text(message)
+
+
 class Text(str):
     """``Text("还有 {missing} 个分数未录入", missing=3)``: the Chinese, with its template kept.
 

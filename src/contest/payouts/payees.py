@@ -25,7 +25,7 @@ from contest.audit.service import Actor, record
 from contest.awards.finance_workbook import PayeeDetails
 from contest.db.models import Payee, Person
 from contest.domain import idcard, limits
-from contest.domain.awards.inputs import InputError, InputErrors, looked_up, parse_id_number
+from contest.domain.awards.inputs import InputError, InputErrors, parse_id_number
 from contest.domain.awards.payees import (
     KIND_LABELS,
     parse_account_number,
@@ -33,7 +33,7 @@ from contest.domain.awards.payees import (
     parse_kind,
     parse_phone,
 )
-from contest.domain.text import N_, Text
+from contest.domain.text import N_, Text, looked_up
 from contest.errors import FormInvalid, Invalid
 from contest.xlsx.cells import cell_text, place, set_text
 from contest.xlsx.upload import open_xlsx, sheet_rows

@@ -31,7 +31,7 @@ from contest.db.models import (
 )
 from contest.domain import allowed, limits
 from contest.domain.awards.engine import AwardError, compute_awards
-from contest.domain.awards.inputs import InputErrors, looked_up
+from contest.domain.awards.inputs import InputErrors
 from contest.domain.awards.model import (
     AwardResult,
     BatchSettings,
@@ -58,7 +58,7 @@ from contest.domain.payouts import (
     refusal,
     status_after_compute,
 )
-from contest.domain.text import N_, Text, message_of
+from contest.domain.text import N_, Text, looked_up, message_of
 from contest.errors import Conflict, FormInvalid, Invalid, NotFound
 from contest.payouts import payees
 from contest.payouts.sources import (

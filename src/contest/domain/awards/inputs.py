@@ -29,7 +29,7 @@ from contest.domain.awards.model import (
 )
 from contest.domain.awards.policy import LEDGER_MODES, LEVELS, ROLES, UNIT_MODES
 from contest.domain.money import Money, MoneyError
-from contest.domain.text import N_, Text, message_of
+from contest.domain.text import N_, Text, looked_up, message_of
 
 
 class InputError(ValueError):
@@ -43,12 +43,6 @@ class InputError(ValueError):
     def shown(self) -> str:
         """The message with its place, as a page lists it: a ``Text``, so both are translated."""
         return Text("{where}: {message}", where=self.where, message=looked_up(self.message)) if self.where else self.message
-
-
-def looked_up(message: str) -> str:
-    """A message from the catalog put into another ``Text``: a plain literal is marked so it is
-    translated too (a value that is not a ``Text`` is put in as it is)."""
-    return message if isinstance(message, Text) else Text(message)
 
 
 ROOT = N_("(根)")  # the place of a problem with the whole JSON document
